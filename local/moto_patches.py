@@ -1,0 +1,293 @@
+"""Every touch of moto's internals lives here (moto is pinned exactly in pyproject.toml).
+
+moto's Step Functions interpreter (a port of LocalStack's) is faithful for the ASL sfnflow
+emits, except for the gaps patched below. Each patch is applied once, idempotently, by
+``apply_all()``, and each has a test in ``tests/local/test_moto_patches.py`` so a moto
+upgrade that changes behaviour fails loudly.
+
+1. JSONata evaluation. moto ships a stub; it also composes every expression as text, by
+   serialising all variables and ``$states`` into the expression (quadratic in the data, and
+   strings containing ``"`` or ``\\`` break it). We evaluate with ``jsonata-python`` and pass
+   variables as bindings instead, caching parsed expressions.
+2. Lambda invokes dispatch in-process to registered Python handlers (no Docker here).
+3. boto3 clients the interpreter creates per task are cached (halves per-task overhead).
+4. The clock: Wait states, Retry intervals and the ``.sync`` poll interval are multiplied by
+   a time scale, so tests and demos do not spend real minutes waiting.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import traceback
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+LambdaHandler = Callable[[dict[str, Any], Any], Any]
+
+_lock = threading.Lock()
+_applied = False
+_handlers: dict[str, LambdaHandler] = {}
+_time_scale = 1.0
+
+
+# --------------------------------------------------------------------------- public knobs
+
+
+def register_lambda(function_name: str, handler: LambdaHandler) -> None:
+    """Route invokes of ``function_name`` (name or ARN) to ``handler(event, context)``."""
+    _handlers[function_name] = handler
+
+
+def set_time_scale(scale: float) -> None:
+    """Multiply every interpreter wait (Wait, Retry, .sync polls) by ``scale``."""
+    global _time_scale
+    if scale <= 0:
+        raise ValueError("time scale must be positive")
+    _time_scale = scale
+    _scale_sync_poll()
+
+
+def time_scale() -> float:
+    return _time_scale
+
+
+def apply_all() -> None:
+    global _applied
+    with _lock:
+        if _applied:
+            return
+        _patch_jsonata()
+        _patch_lambda_dispatch()
+        _patch_client_cache()
+        _patch_clock()
+        _applied = True
+
+
+# --------------------------------------------------------------------------- 1. JSONata
+
+
+_UNDEFINED = object()
+
+
+@lru_cache(maxsize=4096)
+def _parse_jsonata(expression: str) -> Any:
+    import jsonata
+
+    parsed = jsonata.Jsonata(expression)
+    parsed.set_output_convert_nulls(False)  # keep JSON null apart from undefined
+    return parsed
+
+
+def _evaluate(expression: str, bindings: dict[str, Any]) -> Any:
+    """Evaluate; return ``_UNDEFINED`` when JSONata yields nothing (AWS treats it as an error)."""
+    from jsonata.utils import Utils
+    from moto.stepfunctions.parser.asl.jsonata.jsonata import JSONataException
+
+    try:
+        result = _parse_jsonata(expression).evaluate(None, bindings)
+    except Exception as exc:  # jsonata-python raises JException and friends
+        raise JSONataException("States.QueryEvaluationError", str(exc)) from exc
+    return _UNDEFINED if result is None else Utils.convert_nulls(result)
+
+
+def _fail_undefined(env: Any, expression: str) -> None:
+    from moto.stepfunctions.parser.api import EvaluationFailedEventDetails, HistoryEventType
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (  # noqa: E501
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    error_name = StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError)
+    details = EvaluationFailedEventDetails(
+        cause=f"The JSONata expression '{expression}' returned nothing (undefined).",
+        error=error_name.error_name,
+    )
+    env.event_manager.add_event(
+        context=env.event_history_context,
+        event_type=HistoryEventType.EvaluationFailed,
+        event_details=EventDetails(evaluationFailedEventDetails=details),
+    )
+    raise FailureEventException(
+        failure_event=FailureEvent(
+            env=env,
+            error_name=error_name,
+            event_type=HistoryEventType.EvaluationFailed,
+            event_details=EventDetails(evaluationFailedEventDetails=details),
+        )
+    )
+
+
+def _variable_bindings(env: Any) -> dict[str, Any]:
+    store = env.variable_store
+    return {**store._outer_scope, **store._inner_scope}
+
+
+def _patch_jsonata() -> None:
+    from moto.stepfunctions.parser.asl.component.common.string import string_expression as se
+    from moto.stepfunctions.parser.asl.component.intrinsic.jsonata import (
+        get_intrinsic_functions_declarations,
+    )
+    from moto.stepfunctions.parser.asl.jsonata.jsonata import (
+        extract_jsonata_variable_references,
+    )
+
+    def eval_jsonata(self: Any, env: Any) -> None:
+        references = extract_jsonata_variable_references(self.expression)
+        functions = get_intrinsic_functions_declarations(variable_references=references)
+        expression = f"({functions}{self.expression})" if functions else self.expression
+        bindings = _variable_bindings(env)
+        bindings["states"] = env.states._states_data
+        result = _evaluate(expression, bindings)
+        if result is _UNDEFINED:
+            _fail_undefined(env, self.expression)
+        env.stack.append(result)
+
+    def eval_variable_sample(self: Any, env: Any) -> None:
+        bindings = _variable_bindings(env)
+        if self.query_language_mode == se.QueryLanguageMode.JSONata:
+            bindings["states"] = env.states._states_data
+        result = _evaluate(self.expression, bindings)
+        env.stack.append(None if result is _UNDEFINED else result)
+
+    se.StringJSONata._eval_body = eval_jsonata
+    se.StringVariableSample._eval_body = eval_variable_sample
+
+
+# --------------------------------------------------------------------------- 2. Lambda
+
+
+class _InvokeContext:
+    """The slice of the Lambda context object handlers (and powertools) read."""
+
+    def __init__(self, function_name: str) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        )
+        self.memory_limit_in_mb = 1024
+        self.aws_request_id = "local"
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 900_000
+
+
+def _handler_for(function_name: str) -> LambdaHandler | None:
+    name = function_name.split(":function:")[-1].split(":")[0]
+    return _handlers.get(function_name) or _handlers.get(name)
+
+
+def _patch_lambda_dispatch() -> None:
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    original = LambdaSimpleBackend.invoke
+
+    def invoke(
+        self: Any,
+        function_name: str,
+        qualifier: str | None,
+        body: Any,
+        headers: Any,
+        response_headers: Any,
+    ) -> Any:
+        handler = _handler_for(function_name)
+        if handler is None:
+            return original(self, function_name, qualifier, body, headers, response_headers)
+        event = json.loads(body) if body else {}
+        name = function_name.split(":function:")[-1].split(":")[0]
+        try:
+            result = handler(event, _InvokeContext(name))
+        except Exception as exc:  # the Lambda runtime reports any escaping exception
+            response_headers["x-amz-function-error"] = "Unhandled"
+            error_type = getattr(exc, "error_type", None) or type(exc).__name__
+            payload = {
+                "errorType": error_type,
+                "errorMessage": str(exc),
+                "stackTrace": traceback.format_exception(exc)[-5:],
+            }
+            return json.dumps(payload).encode()
+        return json.dumps(result).encode()
+
+    LambdaSimpleBackend.invoke = invoke
+
+
+# --------------------------------------------------------------------------- 3. clients
+
+
+def _patch_client_cache() -> None:
+    import sys
+
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    original = boto_client.boto_client_for
+    cache: dict[tuple[str, str, bool], Any] = {}
+    cache_lock = threading.Lock()
+
+    def cached_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        from moto.core.models import botocore_stubber
+
+        key = (region, service, botocore_stubber.enabled)
+        with cache_lock:
+            if key not in cache:
+                cache[key] = original(region, service, state_credentials)
+            return cache[key]
+
+    for module_name, module in list(sys.modules.items()):
+        if module_name.startswith("moto.stepfunctions") and hasattr(module, "boto_client_for"):
+            module.boto_client_for = cached_client_for
+
+
+# --------------------------------------------------------------------------- 4. clock
+
+_SYNC_POLL_SECONDS = 0.5
+
+
+def _scale_sync_poll() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_callback as callback,
+    )
+
+    callback._DELAY_SECONDS_SYNC_CONDITION_CHECK = _SYNC_POLL_SECONDS * _time_scale
+
+
+class _ScaledTime:
+    """Stands in for the ``time`` module inside moto's retrier."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._time = time
+
+    def sleep(self, seconds: float) -> None:
+        self._time.sleep(seconds * _time_scale)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._time, name)
+
+
+def _patch_clock() -> None:
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import (
+        wait_function,
+    )
+
+    def wait_interval(self: Any, env: Any, wait_seconds: float) -> None:
+        # moto re-waits on int() rounding; a scaled wait must not, so replace it whole.
+        if wait_seconds > 0:
+            env.program_state_event.wait(wait_seconds * _time_scale)
+
+    wait_function.WaitFunction._wait_interval = wait_interval
+    retrier_decl.time = _ScaledTime()
+    _scale_sync_poll()
