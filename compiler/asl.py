@@ -1,0 +1,183 @@
+"""Amazon States Language values: one small frozen dataclass per state type, one serializer.
+
+Only the fields sfnflow emits are modelled. Every state uses JSONata (set once at the top of
+the definition), so data moves through ``Arguments``, ``Output`` and ``Assign``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+JSON = Any
+
+
+@dataclass(frozen=True)
+class Retrier:
+    errors: tuple[str, ...]
+    interval_seconds: int
+    max_attempts: int
+    backoff_rate: float
+    max_delay_seconds: int | None = None
+    jitter: bool = False
+
+    def to_dict(self) -> dict[str, JSON]:
+        out: dict[str, JSON] = {
+            "ErrorEquals": list(self.errors),
+            "IntervalSeconds": self.interval_seconds,
+            "MaxAttempts": self.max_attempts,
+            "BackoffRate": self.backoff_rate,
+        }
+        if self.max_delay_seconds is not None:
+            out["MaxDelaySeconds"] = self.max_delay_seconds
+        if self.jitter:
+            out["JitterStrategy"] = "FULL"
+        return out
+
+
+@dataclass(frozen=True)
+class Catcher:
+    errors: tuple[str, ...]
+    next: str
+    assign: dict[str, JSON] | None = None
+    output: JSON = None
+
+    def to_dict(self) -> dict[str, JSON]:
+        out: dict[str, JSON] = {"ErrorEquals": list(self.errors), "Next": self.next}
+        if self.assign:
+            out["Assign"] = self.assign
+        if self.output is not None:
+            out["Output"] = self.output
+        return out
+
+
+@dataclass(frozen=True)
+class _State:
+    """Fields every state sfnflow emits may carry. ``next=None`` means End."""
+
+    next: str | None = None
+    assign: dict[str, JSON] | None = None
+    output: JSON = None
+    comment: str | None = None
+
+    type_name = ""
+
+    def _body(self) -> dict[str, JSON]:
+        return {}
+
+    def to_dict(self) -> dict[str, JSON]:
+        out: dict[str, JSON] = {"Type": self.type_name}
+        if self.comment:
+            out["Comment"] = self.comment
+        out.update(self._body())
+        if self.assign:
+            out["Assign"] = self.assign
+        if self.output is not None:
+            out["Output"] = self.output
+        if self.type_name not in ("Choice", "Succeed", "Fail"):
+            if self.next is None:
+                out["End"] = True
+            else:
+                out["Next"] = self.next
+        return out
+
+
+@dataclass(frozen=True)
+class Task(_State):
+    resource: str = ""
+    arguments: JSON = None
+    retry: tuple[Retrier, ...] = ()
+    catch: tuple[Catcher, ...] = ()
+    timeout_seconds: int | None = None
+    type_name = "Task"
+
+    def _body(self) -> dict[str, JSON]:
+        out: dict[str, JSON] = {"Resource": self.resource}
+        if self.arguments is not None:
+            out["Arguments"] = self.arguments
+        if self.timeout_seconds is not None:
+            out["TimeoutSeconds"] = self.timeout_seconds
+        if self.retry:
+            out["Retry"] = [r.to_dict() for r in self.retry]
+        if self.catch:
+            out["Catch"] = [c.to_dict() for c in self.catch]
+        return out
+
+
+@dataclass(frozen=True)
+class Branch:
+    start_at: str
+    states: dict[str, _State] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {
+            "StartAt": self.start_at,
+            "States": {name: state.to_dict() for name, state in self.states.items()},
+        }
+
+
+@dataclass(frozen=True)
+class Parallel(_State):
+    branches: tuple[Branch, ...] = ()
+    type_name = "Parallel"
+
+    def _body(self) -> dict[str, JSON]:
+        return {"Branches": [branch.to_dict() for branch in self.branches]}
+
+
+@dataclass(frozen=True)
+class ChoiceRule:
+    condition: str
+    next: str
+    assign: dict[str, JSON] | None = None
+    output: JSON = None
+
+    def to_dict(self) -> dict[str, JSON]:
+        out: dict[str, JSON] = {"Condition": self.condition, "Next": self.next}
+        if self.assign:
+            out["Assign"] = self.assign
+        if self.output is not None:
+            out["Output"] = self.output
+        return out
+
+
+@dataclass(frozen=True)
+class Choice(_State):
+    choices: tuple[ChoiceRule, ...] = ()
+    default: str = ""
+    type_name = "Choice"
+
+    def _body(self) -> dict[str, JSON]:
+        return {"Choices": [rule.to_dict() for rule in self.choices], "Default": self.default}
+
+
+@dataclass(frozen=True)
+class Pass(_State):
+    type_name = "Pass"
+
+
+@dataclass(frozen=True)
+class Wait(_State):
+    seconds: int | str = 0
+    type_name = "Wait"
+
+    def _body(self) -> dict[str, JSON]:
+        return {"Seconds": self.seconds}
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    start_at: str
+    states: dict[str, _State]
+    comment: str = ""
+    timeout_seconds: int | None = None
+
+    def to_dict(self) -> dict[str, JSON]:
+        out: dict[str, JSON] = {"Comment": self.comment, "QueryLanguage": "JSONata"}
+        if self.timeout_seconds is not None:
+            out["TimeoutSeconds"] = self.timeout_seconds
+        out.update(Branch(self.start_at, self.states).to_dict())
+        return out
+
+
+State = _State

@@ -1,0 +1,94 @@
+"""Expressions: JSONata inside ``{% ... %}``, the delimiter ASL itself uses.
+
+A parameter string is either a whole expression (``"{% $json.id %}"``, evaluated to any JSON
+value) or a template with embedded expressions (``"Hello {% $json.name %}!"``, always a
+string). Anything else is a literal.
+
+Because Step Functions would evaluate a ``{% ... %}`` string placed in a state's Arguments,
+node parameters travel through ASL *escaped*: ``escape`` prefixes ``=`` to every string that
+starts with ``{%`` or ``=``, and ``unescape`` strips exactly one leading ``=``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+import jsonata
+
+OPEN, CLOSE = "{%", "%}"
+_SEGMENT = re.compile(r"\{%(.*?)%\}", re.DOTALL)
+
+
+def is_expression(value: object) -> bool:
+    """True for a string that is exactly one ``{% ... %}`` expression."""
+    return (
+        isinstance(value, str)
+        and value.startswith(OPEN)
+        and value.endswith(CLOSE)
+        and value.count(OPEN) == 1
+    )
+
+
+def has_expression(value: object) -> bool:
+    return isinstance(value, str) and _SEGMENT.search(value) is not None
+
+
+def segments(value: str) -> Iterator[str]:
+    """The JSONata source of every embedded expression in ``value``."""
+    for match in _SEGMENT.finditer(value):
+        yield match.group(1).strip()
+
+
+@lru_cache(maxsize=8192)
+def parse(source: str) -> jsonata.Jsonata:
+    """Parse JSONata once; raises ``ValueError`` with the parser's message on bad syntax."""
+    try:
+        return jsonata.Jsonata(source)
+    except Exception as exc:
+        raise ValueError(f"invalid expression {source!r}: {exc}") from exc
+
+
+def syntax_errors(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Yield ``(field path, message)`` for every expression in ``value`` that does not parse."""
+    if isinstance(value, str):
+        if value.count(OPEN) != value.count(CLOSE):
+            yield path, "unbalanced '{%' / '%}' in expression"
+            return
+        for source in segments(value):
+            if not source:
+                yield path, "empty expression '{% %}'"
+                continue
+            try:
+                parse(source)
+            except ValueError as exc:
+                yield path, str(exc)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from syntax_errors(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from syntax_errors(item, f"{path}[{index}]")
+
+
+def escape(value: Any) -> Any:
+    """Make a parameter value safe to embed in ASL Arguments (see module docstring)."""
+    if isinstance(value, str):
+        return "=" + value if value.startswith((OPEN, "=")) else value
+    if isinstance(value, dict):
+        return {key: escape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [escape(item) for item in value]
+    return value
+
+
+def unescape(value: Any) -> Any:
+    if isinstance(value, str):
+        return value[1:] if value.startswith("=") else value
+    if isinstance(value, dict):
+        return {key: unescape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [unescape(item) for item in value]
+    return value

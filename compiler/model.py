@@ -1,0 +1,82 @@
+"""The workflow document (JSON or YAML), as pydantic v2 models.
+
+These models check the document's *shape*. Whether node types exist, parameters fit their
+type, connections resolve and the graph is acyclic is the job of ``passes/validate.py``,
+which reports every problem at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+NAME_MAX = 80  # Step Functions state names are at most 80 characters.
+HELPER_PREFIX = "#"  # helper states (guards, branch ends) start with this; nodes may not.
+
+OnError = Literal["stopWorkflow", "continueRegularOutput", "continueErrorOutput"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class RetryPolicy(_Strict):
+    """Compiled to an ASL Retrier. ``errors`` are the ``errorType`` names that are retried."""
+
+    maxAttempts: int = Field(3, ge=1, le=99, description="Total attempts, the first included.")
+    intervalSeconds: int = Field(1, ge=1, le=99_999_999)
+    backoffRate: float = Field(2.0, ge=1.0)
+    maxDelaySeconds: int | None = Field(None, ge=1, le=31_622_400)
+    jitter: bool = False
+    errors: list[str] | None = Field(
+        None,
+        description="errorType names to retry; default: the retryable classes "
+        "(timeouts, connection errors, HTTP 5xx and 429, Lambda throttling).",
+    )
+
+
+class Settings(_Strict):
+    errorWorkflow: str | None = None
+    timeoutSeconds: int | None = Field(None, ge=1, le=31_536_000)
+
+
+class Node(_Strict):
+    name: str = Field(min_length=1, max_length=NAME_MAX)
+    type: str = Field(min_length=1)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    retry: RetryPolicy | None = None
+    onError: OnError = "stopWorkflow"
+    disabled: bool = False
+    notes: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _no_helper_prefix(cls, name: str) -> str:
+        if name.startswith(HELPER_PREFIX):
+            raise ValueError(f"node names may not start with {HELPER_PREFIX!r} (reserved)")
+        if name != name.strip():
+            raise ValueError("node names may not start or end with whitespace")
+        return name
+
+
+class Connection(_Strict):
+    source: str = Field(alias="from", min_length=1)
+    target: str = Field(alias="to", min_length=1)
+    output: int | str = Field(0, description="Output port of `from`, by index or name.")
+    input: int = Field(0, ge=0, description="Input port of `to`, by index.")
+
+
+class Workflow(_Strict):
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+    description: str | None = None
+    settings: Settings = Field(default_factory=Settings)
+    nodes: list[Node] = Field(min_length=1)
+    connections: list[Connection] = Field(default_factory=list)
+    pinData: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
+
+    def node(self, name: str) -> Node:
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        raise KeyError(name)

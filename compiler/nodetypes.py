@@ -1,0 +1,174 @@
+"""The catalogue of node types: parameter models and ports, shared by compiler and runner.
+
+A parameter typed ``X | Expr`` accepts a literal ``X`` or a ``{% ... %}`` expression that the
+runner evaluates per item. The runner's executors (``functions/nodes``) are registered
+under the same names and read their parameters through these models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from compiler.expressions import has_expression
+
+
+def _must_be_expression(value: str) -> str:
+    if not has_expression(value):
+        raise ValueError("expected a literal of the field's type or a '{% ... %}' expression")
+    return value
+
+
+Expr = Annotated[str, AfterValidator(_must_be_expression)]
+
+
+class Params(BaseModel):
+    """Base of every parameter model. Fields in ``raw_fields`` are never evaluated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    raw_fields: ClassVar[frozenset[str]] = frozenset()
+
+
+class NoParams(Params):
+    pass
+
+
+class SetParams(Params):
+    values: dict[str, Any] = Field(default_factory=dict, description="Fields to set (dot paths).")
+    keepOnlySet: bool = False
+
+
+class ConditionParams(Params):
+    condition: bool | Expr
+
+
+class SwitchRule(Params):
+    condition: bool | Expr
+    output: str | None = Field(None, description="Output name; default: the rule's index.")
+
+
+class SwitchParams(Params):
+    rules: list[SwitchRule] = Field(min_length=1)
+    fallbackOutput: Literal["none", "extra"] = "none"
+    allMatchingOutputs: bool = False
+
+
+class MergeParams(Params):
+    mode: Literal["append", "combineByKey", "chooseBranch"] = "append"
+    numberInputs: int = Field(2, ge=2, le=10)
+    key: str | None = Field(None, description="combineByKey: field to match items on.")
+    join: Literal["inner", "left", "outer"] = "inner"
+    chooseBranch: int = Field(0, ge=0, description="chooseBranch: input whose items pass.")
+
+
+class CodeParams(Params):
+    raw_fields: ClassVar[frozenset[str]] = frozenset({"code"})
+    code: str = Field(min_length=1, description="Python; sees `items`, returns a list of items.")
+
+
+class HttpRequestParams(Params):
+    url: str
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] | Expr = "GET"
+    headers: dict[str, str] = Field(default_factory=dict)
+    query: dict[str, Any] = Field(default_factory=dict)
+    body: Any = None
+    timeoutSeconds: float | Expr = Field(10.0)
+    responseFormat: Literal["json", "text"] = "json"
+    fullResponse: bool = False
+
+
+class StopAndErrorParams(Params):
+    message: str = "Workflow stopped by a stopAndError node"
+    errorType: str = Field("Sfnflow.StoppedByNode", pattern=r"^[A-Za-z][A-Za-z0-9_.]*$")
+
+
+class WaitParams(Params):
+    seconds: int | Expr = Field(1, description="How long to wait (a Wait state).")
+
+
+class AggregateParams(Params):
+    mode: Literal["allItemData", "individualFields"] = "allItemData"
+    fields: list[str] = Field(default_factory=list)
+    destination: str = "data"
+
+
+class SplitOutParams(Params):
+    field: str = Field(min_length=1)
+    destination: str | None = None
+    include: Literal["noOtherFields", "allOtherFields"] = "noOtherFields"
+
+
+class SortKey(Params):
+    field: str = Field(min_length=1)
+    order: Literal["ascending", "descending"] = "ascending"
+
+
+class SortParams(Params):
+    fields: list[SortKey] = Field(min_length=1)
+
+
+class LimitParams(Params):
+    maxItems: int = Field(1, ge=0)
+    keep: Literal["first", "last"] = "first"
+
+
+class RemoveDuplicatesParams(Params):
+    fields: list[str] = Field(default_factory=list, description="Empty: compare whole items.")
+
+
+Lowering = Literal["task", "wait"]
+
+
+@dataclass(frozen=True)
+class NodeType:
+    """What the compiler needs to know about a node type."""
+
+    name: str
+    params: type[Params]
+    description: str
+    trigger: bool = False
+    lowering: Lowering = "task"
+    outputs: Callable[[Any], list[str]] = field(default=lambda _params: ["main"])
+    inputs: Callable[[Any], int] = field(default=lambda _params: 1)
+
+
+def _switch_outputs(params: SwitchParams) -> list[str]:
+    names = [rule.output or str(index) for index, rule in enumerate(params.rules)]
+    return names + (["fallback"] if params.fallbackOutput == "extra" else [])
+
+
+NODE_TYPES: dict[str, NodeType] = {
+    spec.name: spec
+    for spec in [
+        NodeType("manualTrigger", NoParams, "Starts the workflow with the execution input.",
+                 trigger=True, inputs=lambda _p: 0),
+        NodeType("set", SetParams, "Sets fields on every item."),
+        NodeType("if", ConditionParams, "Routes each item to `true` or `false`.",
+                 outputs=lambda _p: ["true", "false"]),
+        NodeType("switch", SwitchParams, "Routes each item to the output(s) whose rule matches.",
+                 outputs=_switch_outputs),
+        NodeType("merge", MergeParams, "Joins its inputs: append, combine by key, choose branch.",
+                 inputs=lambda p: p.numberInputs),
+        NodeType("filter", ConditionParams, "Keeps the items whose condition is true."),
+        NodeType("code", CodeParams, "Runs Python over `items`."),
+        NodeType("httpRequest", HttpRequestParams, "Calls an HTTP endpoint once per item."),
+        NodeType("noOp", NoParams, "Passes items through."),
+        NodeType("stopAndError", StopAndErrorParams, "Fails the workflow with a typed error."),
+        NodeType("wait", WaitParams, "Waits (a native Wait state), then passes items through.",
+                 lowering="wait"),
+        NodeType("aggregate", AggregateParams, "Collects all items (or fields) into one item."),
+        NodeType("splitOut", SplitOutParams, "Turns a list field into one item per element."),
+        NodeType("sort", SortParams, "Sorts items by fields."),
+        NodeType("limit", LimitParams, "Keeps the first or last N items."),
+        NodeType("removeDuplicates", RemoveDuplicatesParams, "Drops repeated items."),
+    ]
+}
+
+
+def output_names(type_name: str, params: Params, on_error: str) -> list[str]:
+    """Output port names of a node, including the `error` port of continueErrorOutput."""
+    names = NODE_TYPES[type_name].outputs(params)
+    return names + ["error"] if on_error == "continueErrorOutput" else names

@@ -1,0 +1,326 @@
+"""Pass 3: structured plan -> ASL (JSONata query language) + manifest.
+
+Data flow: every node's outputs live in one workflow *variable* (``$Fetch``), shaped
+``{"ports": [{"count": n, "items": [...]}, ...]}`` — one entry per output port. A node's
+Task reads its predecessors' variables; a Parallel branch ends with an ``Output`` holding the
+variables that later states need, and the Parallel state re-``Assign``s them (branch
+variables are invisible outside the branch). The last state's ``Output`` is the workflow's
+result: the outputs of every sink node, keyed by node name.
+
+Node parameters travel in ``Arguments`` escaped (see ``compiler.expressions.escape``) so
+Step Functions never evaluates a user's expression; the runner does, per item.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from compiler import asl
+from compiler.expressions import escape, is_expression
+from compiler.graph import Graph
+from compiler.model import NAME_MAX
+from compiler.nodetypes import WaitParams
+from compiler.passes.structure import Guard, NodeStep, Par, Seq, Step, nodes_of
+
+NODE_RUNNER = "${NodeRunnerArn}"  # a DefinitionSubstitutions placeholder
+
+RETRYABLE_ERRORS = (
+    "Sfnflow.Timeout",
+    "Sfnflow.ConnectionError",
+    "Sfnflow.HttpServerError",
+    "Sfnflow.RateLimited",
+    "States.Timeout",
+)
+LAMBDA_SERVICE_ERRORS = (
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+)
+
+
+def _jsonata(source: str) -> str:
+    return "{% " + source + " %}"
+
+
+def _literal(value: object) -> str:
+    """A JSON value as JSONata source (JSON is valid JSONata)."""
+    return json.dumps(value, separators=(",", ":"))
+
+
+def variable_names(graph: Graph) -> list[str]:
+    """One readable, unique JSONata variable name per node (``Big?`` -> ``Big_``)."""
+    names: list[str] = []
+    taken: set[str] = {"states"}
+    for node in graph.nodes:
+        base = re.sub(r"[^A-Za-z0-9_]", "_", node.name)
+        if not base or base[0].isdigit():
+            base = "n_" + base
+        name, suffix = base, 2
+        while name in taken:
+            name, suffix = f"{base}_{suffix}", suffix + 1
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+@dataclass(frozen=True)
+class _ScopeOutput:
+    """What the last state of a scope (the machine, or a Parallel branch) must output."""
+
+    entries: tuple[tuple[str, int], ...]  # (output key, node)
+
+    def expression(self, emitter: _Emitter, overrides: dict[int, str]) -> str:
+        fields = ",".join(
+            f"{_literal(key)}:{overrides.get(node, '$' + emitter.var[node])}"
+            for key, node in self.entries
+        )
+        return _jsonata("{" + fields + "}")
+
+
+class _Emitter:
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.var = variable_names(graph)
+        self.helper_names: set[str] = set(node.name for node in graph.nodes)
+        self.parallel_count = 0
+
+    # ----------------------------------------------------------------- names and values
+
+    def helper(self, prefix: str, label: str) -> str:
+        base = f"#{prefix} {label}"[:NAME_MAX]
+        name, suffix = base, 2
+        while name in self.helper_names:
+            tail = f" ({suffix})"
+            name, suffix = base[: NAME_MAX - len(tail)] + tail, suffix + 1
+        self.helper_names.add(name)
+        return name
+
+    def empty_ports(self, node: int) -> dict[str, object]:
+        ports = [{"count": 0, "items": []} for _ in self.graph.outputs[node]]
+        return {"ports": ports}
+
+    def error_ports(self, node: int) -> str:
+        """JSONata building a node's outputs from ``$states.errorOutput`` (onError=continue*)."""
+        spec = self.graph.nodes[node]
+        ports = [_literal({"count": 0, "items": []}) for _ in self.graph.outputs[node]]
+        target = len(ports) - 1 if spec.onError == "continueErrorOutput" else 0
+        ports[target] = (
+            '{"count":1,"items":[{"error":{"message":$m,"type":$e.Error,'
+            f'"node":{_literal(spec.name)},"attempt":$states.context.State.RetryCount + 1}}}}]}}'
+        )
+        return (
+            "($e := $states.errorOutput; $c := $e.Cause; "
+            '$m := ($exists($c) and $substring($c, 0, 1) = "{") ? $parse($c).errorMessage : $c; '
+            '{"ports":[' + ",".join(ports) + "]})"
+        )
+
+    def exported(self, members: set[int]) -> list[int]:
+        """Nodes of ``members`` whose outputs are read outside them (or are results)."""
+        return [
+            node
+            for node in sorted(members)
+            if not self.graph.succs[node]
+            or any(succ not in members for succ in self.graph.succs[node])
+        ]
+
+    def input_items(self, node: int) -> str:
+        """JSONata: all items arriving at ``node``, concatenated across its connections."""
+        parts = [
+            f"${self.var[edge.source]}.ports[{edge.output}].items"
+            for edge in self.graph.in_edges[node]
+        ]
+        return "[" + ", ".join(parts) + "]"
+
+    # ----------------------------------------------------------------- lowering
+
+    def emit(self, step: Step, states: dict[str, asl.State], next_name: str | None,
+             out: _ScopeOutput) -> str:
+        if isinstance(step, NodeStep):
+            return self.emit_node(step.node, states, next_name, out)
+        if isinstance(step, Seq):
+            for child in reversed(step.steps):
+                next_name = self.emit(child, states, next_name, out)
+            assert next_name is not None
+            return next_name
+        if isinstance(step, Par):
+            return self.emit_parallel(step, states, next_name, out)
+        return self.emit_guard(step, states, next_name, out)
+
+    def _end_output(self, next_name: str | None, out: _ScopeOutput,
+                    overrides: dict[int, str]) -> str | None:
+        return None if next_name is not None else out.expression(self, overrides)
+
+    def emit_node(self, node: int, states: dict[str, asl.State], next_name: str | None,
+                  out: _ScopeOutput) -> str:
+        spec = self.graph.nodes[node]
+        name = spec.name
+        var = self.var[node]
+        if self.graph.type_of(node) == "wait":
+            states[name] = self.wait_state(node, next_name, out)
+            return name
+        catch: tuple[asl.Catcher, ...] = ()
+        if spec.onError != "stopWorkflow":
+            errors = self.error_ports(node)
+            if next_name is not None:
+                catch = (asl.Catcher(("States.ALL",), next_name, assign={var: _jsonata(errors)}),)
+            else:
+                caught = self.helper("caught", name)
+                states[caught] = asl.Pass(output=out.expression(self, {node: errors}))
+                catch = (asl.Catcher(("States.ALL",), caught),)
+        states[name] = asl.Task(
+            resource=NODE_RUNNER,
+            arguments=self.runner_arguments(node),
+            assign={var: _jsonata("$states.result")},
+            output=self._end_output(next_name, out, {node: "$states.result"}),
+            next=next_name,
+            retry=self.retriers(node),
+            catch=catch,
+        )
+        return name
+
+    def runner_arguments(self, node: int) -> dict[str, object]:
+        graph, spec = self.graph, self.graph.nodes[node]
+        inputs: list[list[dict[str, object]]] = [[] for _ in range(graph.inputs[node])]
+        for edge in graph.in_edges[node]:
+            inputs[edge.input].append({"from": graph.name(edge.source), "output": edge.output})
+        arguments: dict[str, object] = {
+            "workflow": graph.workflow.name,
+            "execution": {
+                "id": _jsonata("$states.context.Execution.Id"),
+                "startTime": _jsonata("$states.context.Execution.StartTime"),
+            },
+            "node": {
+                "name": spec.name,
+                "type": spec.type,
+                "parameters": escape(spec.parameters),
+                "onError": spec.onError,
+                "disabled": spec.disabled,
+                "outputs": graph.outputs[node],
+            },
+            "inputs": inputs,
+            "data": {
+                graph.name(source): _jsonata("$" + self.var[source])
+                for source in dict.fromkeys(edge.source for edge in graph.in_edges[node])
+            },
+            "attempt": _jsonata("$states.context.State.RetryCount + 1"),
+            "pinned": _jsonata(f"{_literal(spec.name)} in $states.context.Execution.Input.pinned"),
+        }
+        if graph.is_trigger(node):
+            arguments["trigger"] = _jsonata("$states.context.Execution.Input")
+        return arguments
+
+    def retriers(self, node: int) -> tuple[asl.Retrier, ...]:
+        service = asl.Retrier(LAMBDA_SERVICE_ERRORS, 1, 2, 2.0)
+        policy = self.graph.nodes[node].retry
+        if policy is None or policy.maxAttempts <= 1:
+            return (service,)
+        user = asl.Retrier(
+            tuple(policy.errors or RETRYABLE_ERRORS),
+            policy.intervalSeconds,
+            policy.maxAttempts - 1,  # ASL counts retries; sfnflow counts attempts
+            policy.backoffRate,
+            policy.maxDelaySeconds,
+            policy.jitter,
+        )
+        return (service, user)
+
+    def wait_state(self, node: int, next_name: str | None, out: _ScopeOutput) -> asl.Wait:
+        params = self.graph.params[node]
+        assert isinstance(params, WaitParams)
+        items = self.input_items(node)
+        seconds: int | str = params.seconds
+        if isinstance(seconds, str):
+            source = seconds[2:-2].strip() if is_expression(seconds) else _literal(seconds)
+            seconds = _jsonata(f"($items := {items}; $json := $items[0]; {source})")
+        result = f'($i := {items}; {{"ports":[{{"count":$count($i),"items":$i}}]}})'
+        return asl.Wait(
+            seconds=seconds,
+            assign={self.var[node]: _jsonata(result)},
+            output=self._end_output(next_name, out, {node: result}),
+            next=next_name,
+        )
+
+    def emit_parallel(self, step: Par, states: dict[str, asl.State], next_name: str | None,
+                      out: _ScopeOutput) -> str:
+        self.parallel_count += 1
+        firsts = " | ".join(self.graph.name(nodes_of(b)[0]) for b in step.branches)
+        name = self.helper(f"parallel {self.parallel_count}:", firsts)
+        branches: list[asl.Branch] = []
+        assign: dict[str, object] = {}
+        overrides: dict[int, str] = {}
+        for index, branch in enumerate(step.branches):
+            exports = self.exported(set(nodes_of(branch)))
+            branch_out = _ScopeOutput(tuple((self.var[n], n) for n in exports))
+            branch_states: dict[str, asl.State] = {}
+            start = self.emit(branch, branch_states, None, branch_out)
+            branches.append(asl.Branch(start, _in_flow_order(start, branch_states)))
+            for n in exports:
+                source = f"$states.result[{index}].{self.var[n]}"
+                assign[self.var[n]] = _jsonata(source)
+                overrides[n] = source
+        states[name] = asl.Parallel(
+            branches=tuple(branches),
+            assign=assign,
+            output=self._end_output(next_name, out, overrides),
+            next=next_name,
+        )
+        return name
+
+    def emit_guard(self, step: Guard, states: dict[str, asl.State], next_name: str | None,
+                   out: _ScopeOutput) -> str:
+        members = nodes_of(step.body)
+        name = self.helper("skip", self.graph.name(members[0]))
+        condition = " and ".join(
+            f"${self.var[node]}.ports[{port}].count = 0" for node, port in step.ports
+        )
+        exports = self.exported(set(members))
+        if next_name is not None:
+            skip = asl.ChoiceRule(
+                _jsonata(condition), next_name,
+                assign={self.var[n]: self.empty_ports(n) for n in exports} or None,
+            )
+        else:
+            skipped = self.helper("skipped", self.graph.name(members[0]))
+            empties = {n: _literal(self.empty_ports(n)) for n in exports}
+            states[skipped] = asl.Pass(output=out.expression(self, empties))
+            skip = asl.ChoiceRule(_jsonata(condition), skipped)
+        body = self.emit(step.body, states, next_name, out)
+        states[name] = asl.Choice(choices=(skip,), default=body)
+        return name
+
+
+def _in_flow_order(start: str, states: dict[str, asl.State]) -> dict[str, asl.State]:
+    """Order a scope's states as a reader follows them from StartAt (depth first)."""
+    ordered: dict[str, asl.State] = {}
+    pending = [start]
+    while pending:
+        name = pending.pop()
+        if name in ordered or name not in states:
+            continue
+        state = states[name]
+        ordered[name] = state
+        targets = [state.next] if state.next else []
+        if isinstance(state, asl.Choice):
+            targets = [state.default, *(rule.next for rule in state.choices)]
+        if isinstance(state, asl.Task):
+            targets += [catcher.next for catcher in state.catch]
+        pending.extend(reversed([t for t in targets if t]))
+    return ordered
+
+
+def emit(graph: Graph, plan: Step) -> asl.StateMachine:
+    emitter = _Emitter(graph)
+    sinks = [n for n in range(len(graph)) if not graph.succs[n]]
+    out = _ScopeOutput(tuple((graph.name(n), n) for n in sinks))
+    states: dict[str, asl.State] = {}
+    start = emitter.emit(plan, states, None, out)
+    workflow = graph.workflow
+    return asl.StateMachine(
+        start_at=start,
+        states=_in_flow_order(start, states),
+        comment=f"sfnflow workflow {workflow.name}",
+        timeout_seconds=workflow.settings.timeoutSeconds,
+    )

@@ -1,0 +1,168 @@
+"""Pass 1: document -> Graph, collecting *every* problem (node name + field) on the way.
+
+Guarantees on success: node names are unique; every node type exists and its parameters fit
+its model; every expression parses; every connection joins existing ports; the graph is
+acyclic, has a trigger, and every node is reachable from a trigger.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from compiler.errors import Problem, WorkflowInvalid
+from compiler.expressions import syntax_errors
+from compiler.graph import Edge, Graph, strongly_connected_cycles
+from compiler.model import Workflow
+from compiler.nodetypes import NODE_TYPES, Params, output_names
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    return ".".join(f"[{part}]" if isinstance(part, int) else str(part) for part in loc).replace(
+        ".[", "["
+    )
+
+
+def parse_document(document: Any) -> Workflow:
+    """Check the document's shape; every pydantic error becomes a Problem naming its node."""
+    if not isinstance(document, dict):
+        raise WorkflowInvalid([Problem(None, "", "a workflow document must be a mapping")])
+    try:
+        return Workflow.model_validate(document)
+    except ValidationError as exc:
+        problems = []
+        raw_nodes = document.get("nodes")
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            node = None
+            if len(loc) >= 2 and loc[0] == "nodes" and isinstance(loc[1], int):
+                raw = raw_nodes[loc[1]] if isinstance(raw_nodes, list) else None
+                name = raw.get("name") if isinstance(raw, dict) else None
+                node = name if isinstance(name, str) else f"#{loc[1]}"
+                loc = loc[2:]
+            problems.append(Problem(node, _loc(loc), error["msg"], error["type"]))
+        raise WorkflowInvalid(problems) from None
+
+
+def _node_problems(workflow: Workflow) -> tuple[list[Problem], list[Params | None]]:
+    problems: list[Problem] = []
+    params: list[Params | None] = []
+    seen: set[str] = set()
+    for node in workflow.nodes:
+        if node.name in seen:
+            problems.append(Problem(node.name, "name", "duplicate node name", "duplicate"))
+        seen.add(node.name)
+        spec = NODE_TYPES.get(node.type)
+        if spec is None:
+            known = ", ".join(sorted(NODE_TYPES))
+            problems.append(
+                Problem(node.name, "type", f"unknown node type {node.type!r} (known: {known})",
+                        "unknown_type")
+            )
+            params.append(None)
+            continue
+        for path, message in syntax_errors(node.parameters):
+            problems.append(Problem(node.name, f"parameters.{path}", message, "expression"))
+        try:
+            params.append(spec.params.model_validate(node.parameters))
+        except ValidationError as exc:
+            params.append(None)
+            for error in exc.errors():
+                field = _loc(("parameters", *error["loc"]))
+                problems.append(Problem(node.name, field, error["msg"], "parameters"))
+    return problems, params
+
+
+def _resolve_output(names: list[str], output: int | str) -> int | None:
+    if isinstance(output, int):
+        return output if 0 <= output < len(names) else None
+    if output in names:
+        return names.index(output)
+    if output.isdigit() and int(output) < len(names):
+        return int(output)
+    return None
+
+
+def validate(document: Any) -> Graph:
+    workflow = parse_document(document)
+    problems, params = _node_problems(workflow)
+    index = {node.name: i for i, node in enumerate(workflow.nodes)}
+    outputs = [
+        output_names(node.type, p, node.onError) if p is not None else []
+        for node, p in zip(workflow.nodes, params, strict=True)
+    ]
+    inputs = [
+        NODE_TYPES[node.type].inputs(p) if p is not None else 0
+        for node, p in zip(workflow.nodes, params, strict=True)
+    ]
+    edges: list[Edge] = []
+    seen_edges: set[Edge] = set()
+    for number, conn in enumerate(workflow.connections):
+        where = f"connections[{number}]"
+        source, target = index.get(conn.source), index.get(conn.target)
+        if source is None:
+            problems.append(Problem(None, f"{where}.from", f"unknown node {conn.source!r}",
+                                    "dangling"))
+        if target is None:
+            problems.append(Problem(None, f"{where}.to", f"unknown node {conn.target!r}",
+                                    "dangling"))
+        if source is None or target is None or params[source] is None or params[target] is None:
+            continue
+        output = _resolve_output(outputs[source], conn.output)
+        if output is None:
+            problems.append(Problem(
+                conn.source, f"{where}.output",
+                f"no output {conn.output!r} (outputs: {', '.join(outputs[source])})", "port"))
+            continue
+        if conn.input >= inputs[target]:
+            message = (
+                "a trigger node takes no input" if inputs[target] == 0
+                else f"no input {conn.input} (inputs: 0..{inputs[target] - 1})"
+            )
+            problems.append(Problem(conn.target, f"{where}.input", message, "port"))
+            continue
+        edge = Edge(source, output, target, conn.input)
+        if edge in seen_edges:
+            problems.append(Problem(conn.source, where, f"duplicate connection to "
+                                    f"{conn.target!r}", "duplicate"))
+        seen_edges.add(edge)
+        edges.append(edge)
+
+    for name in workflow.pinData:
+        if name not in index:
+            problems.append(Problem(None, f"pinData.{name}", f"unknown node {name!r}", "dangling"))
+    if workflow.settings.errorWorkflow == workflow.name:
+        problems.append(Problem(None, "settings.errorWorkflow",
+                                "a workflow cannot be its own error workflow", "loop"))
+
+    succs: list[list[int]] = [[] for _ in workflow.nodes]
+    for edge in edges:
+        succs[edge.source].append(edge.target)
+    for cycle in strongly_connected_cycles(len(workflow.nodes), succs):
+        names = ", ".join(workflow.nodes[i].name for i in cycle)
+        for i in cycle:
+            problems.append(Problem(workflow.nodes[i].name, "connections",
+                                    f"part of a cycle: {names}", "cycle"))
+
+    triggers = [i for i, node in enumerate(workflow.nodes)
+                if node.type in NODE_TYPES and NODE_TYPES[node.type].trigger]
+    if not triggers:
+        problems.append(Problem(None, "nodes", "no trigger node (add e.g. a manualTrigger)",
+                                "no_trigger"))
+    else:
+        reached = set(triggers)
+        frontier = list(triggers)
+        while frontier:
+            for j in succs[frontier.pop()]:
+                if j not in reached:
+                    reached.add(j)
+                    frontier.append(j)
+        for i, node in enumerate(workflow.nodes):
+            if i not in reached:
+                problems.append(Problem(node.name, "connections",
+                                        "unreachable from any trigger node", "unreachable"))
+    if problems:
+        raise WorkflowInvalid(problems)
+    return Graph(workflow, list(workflow.nodes), [p for p in params if p is not None],
+                 outputs, inputs, edges)
