@@ -189,7 +189,8 @@ class _Emitter:
         arguments: dict[str, object] = {
             "workflow": graph.workflow.name,
             "execution": {
-                "id": _jsonata("$states.context.Execution.Id"),
+                "id": _jsonata("$states.context.Execution.Name"),
+                "arn": _jsonata("$states.context.Execution.Id"),
                 "startTime": _jsonata("$states.context.Execution.StartTime"),
             },
             "node": {

@@ -1,0 +1,40 @@
+"""Lambda: run one node (see ``functions.runner``). Thin: config, logger, one call."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+
+from functions.config import Config
+from functions.errors import NodeError
+from functions.runner import NodeRunner
+from functions.store.repository import RunRepository
+
+logger = Logger(service="sfnflow-node-runner")
+
+
+@cache
+def _runner() -> NodeRunner:
+    config = Config.from_env()
+    s3 = boto3.client("s3", region_name=config.region) if config.payload_bucket else None
+    return NodeRunner(RunRepository(config, s3_client=s3))
+
+
+@cache
+def _lambda_error_class(error_type: str) -> type[NodeError]:
+    """The Lambda runtime reports ``type(exc).__name__`` as errorType: name a class after it."""
+    return type(error_type, (NodeError,), {"error_type": error_type})
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    logger.append_keys(node=event.get("node", {}).get("name"),
+                       execution=event.get("execution", {}).get("id"))
+    try:
+        return _runner().run(event)
+    except NodeError as exc:
+        logger.warning("node failed", extra={"errorType": exc.error_type, "error": str(exc)})
+        raise _lambda_error_class(exc.error_type)(str(exc)) from exc

@@ -1,0 +1,191 @@
+"""Run one node over its input items and record the run: the node-runner Lambda's logic.
+
+The event is built by the compiler (``compiler.passes.emit.runner_arguments``): the node's
+definition, where each input port's items come from, the predecessors' outputs (``data``),
+the attempt number and whether the node is pinned. The result is the node's outputs,
+``{"ports": [{"count": n, "items": [...]}, ...]}``, which the state machine assigns to the
+node's variable.
+
+n8n semantics kept here: a node with no input items does not run (nothing is recorded);
+a pinned node does not run, its pinned items are its output; a disabled node passes its
+input items through. Every run that starts is recorded, including failed ones, *before*
+the error goes back to Step Functions for Retry/Catch.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from compiler.expressions import unescape
+from compiler.nodetypes import NODE_TYPES
+from functions.errors import NodeError, ParameterError
+from functions.expressions import Item, Scope
+from functions.nodes import get_executor
+from functions.nodes.base import NodeContext, Ports
+from functions.store.repository import NodeRun, RunRepository, utc_now
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class NodeSpec(_Event):
+    name: str
+    type: str
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    onError: str = "stopWorkflow"
+    disabled: bool = False
+    outputs: list[str] = Field(default_factory=lambda: ["main"])
+
+
+class Source(_Event):
+    from_: str = Field(alias="from")
+    output: int = 0
+
+
+class ExecutionRef(_Event):
+    id: str
+    arn: str | None = None
+    startTime: str | None = None
+
+
+class Invocation(_Event):
+    workflow: str
+    execution: ExecutionRef
+    node: NodeSpec
+    inputs: list[list[Source]] = Field(default_factory=list)
+    data: dict[str, Any] = Field(default_factory=dict)
+    attempt: int = 1
+    pinned: bool = False
+    trigger: Any = None
+
+
+def _ports(outputs: Ports) -> dict[str, Any]:
+    return {"ports": [{"count": len(items), "items": items} for items in outputs]}
+
+
+def _input_items(invocation: Invocation) -> Ports:
+    ports: Ports = []
+    for sources in invocation.inputs:
+        items: list[Item] = []
+        for source in sources:
+            data = invocation.data.get(source.from_) or {}
+            port_list = data.get("ports") or []
+            if source.output < len(port_list):
+                items.extend(port_list[source.output].get("items") or [])
+        ports.append(items)
+    return ports
+
+
+class NodeRunner:
+    """Runs nodes against one repository; ``now``/``clock`` are injectable for tests."""
+
+    def __init__(
+        self,
+        repository: RunRepository,
+        *,
+        http: Any = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.repository = repository
+        self.http = http
+        self.clock = clock
+
+    def run(self, event: dict[str, Any]) -> dict[str, Any]:
+        try:
+            invocation = Invocation.model_validate(event)
+        except ValidationError as exc:
+            raise ParameterError(f"malformed node-runner event: {exc}") from None
+        node = invocation.node
+        is_trigger = NODE_TYPES.get(node.type) is not None and NODE_TYPES[node.type].trigger
+        inputs = _input_items(invocation)
+        empty: Ports = [[] for _ in node.outputs]
+
+        if invocation.pinned:
+            items = self.repository.get_pin(invocation.workflow, node.name) or []
+            outputs = [items] + empty[1:]
+            self._record(invocation, "pinned", inputs, outputs, utc_now(), self.clock())
+            return _ports(outputs)
+        if not is_trigger and not any(inputs):
+            return _ports(empty)  # n8n: a node without input items does not run
+        if node.disabled:
+            outputs = [[item for port in inputs for item in port]] + empty[1:]
+            self._record(invocation, "disabled", inputs, outputs, utc_now(), self.clock())
+            return _ports(outputs)
+
+        started_at, started = utc_now(), self.clock()
+        try:
+            outputs = self._execute(invocation, inputs)
+        except NodeError as exc:
+            self._record(invocation, "error", inputs, None, started_at, started, exc)
+            raise
+        except Exception as exc:  # an executor bug must still leave a record
+            error = NodeError(f"{type(exc).__name__}: {exc}")
+            self._record(invocation, "error", inputs, None, started_at, started, error)
+            raise error from exc
+        if node.onError == "continueErrorOutput":
+            outputs = outputs + [[]]
+        self._record(invocation, "success", inputs, outputs, started_at, started)
+        return _ports(outputs)
+
+    def _execute(self, invocation: Invocation, inputs: Ports) -> Ports:
+        node = invocation.node
+        execution_id = invocation.execution.id
+
+        def node_output(name: str) -> list[Item]:
+            outputs = self.repository.node_output(execution_id, name)
+            return outputs[0] if outputs else []
+
+        scope = Scope(
+            items=[item for port in inputs for item in port],
+            node_output=node_output,
+            execution={"id": execution_id, "startTime": invocation.execution.startTime},
+            workflow={"name": invocation.workflow},
+            now=utc_now(),
+        )
+        ctx = NodeContext(
+            node_name=node.name,
+            node_type=node.type,
+            raw_params=unescape(node.parameters),
+            scope=scope,
+            http=self.http,
+            extras={"trigger": invocation.trigger, "attempt": invocation.attempt},
+        )
+        outputs = get_executor(node.type).run(inputs, ctx)
+        expected = len(node.outputs) - (1 if node.onError == "continueErrorOutput" else 0)
+        if len(outputs) != expected:
+            raise NodeError(
+                f"executor for {node.type!r} returned {len(outputs)} outputs, expected {expected}"
+            )
+        return outputs
+
+    def _record(
+        self,
+        invocation: Invocation,
+        status: str,
+        inputs: Ports,
+        outputs: Ports | None,
+        started_at: str,
+        started: float,
+        error: NodeError | None = None,
+    ) -> None:
+        self.repository.record_node_run(
+            NodeRun(
+                execution_id=invocation.execution.id,
+                node=invocation.node.name,
+                node_type=invocation.node.type,
+                status=status,
+                started_at=started_at,
+                finished_at=utc_now(),
+                duration_ms=int((self.clock() - started) * 1000),
+                attempts=invocation.attempt,
+                input_counts=[len(port) for port in inputs],
+                output_counts=[len(port) for port in outputs or []],
+                output=outputs,
+                error={"type": error.error_type, "message": str(error)} if error else None,
+            )
+        )

@@ -1,0 +1,125 @@
+"""Starting executions and recording their status changes, for every trigger and handler.
+
+``start`` records the execution, then calls StartExecution. ``on_status_change`` consumes
+the detail of an EventBridge "Step Functions Execution Status Change" event (in AWS a rule
+delivers it; locally ``local.cloud`` emulates the delivery) and records the final status,
+output and error, naming the node that failed from the run data.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from functions.store.repository import Execution, RunRepository, utc_now
+
+Item = dict[str, Any]
+
+
+def trigger_input(user_input: Any, pinned: list[str], mode: str) -> dict[str, Any]:
+    """The execution input: the caller's input plus sfnflow's envelope keys."""
+    if isinstance(user_input, list):
+        envelope: dict[str, Any] = {"items": user_input}
+    elif isinstance(user_input, dict):
+        envelope = dict(user_input)
+    elif user_input is None:
+        envelope = {}
+    else:
+        envelope = {"items": [{"value": user_input}]}
+    envelope["mode"] = mode
+    if pinned:
+        envelope["pinned"] = pinned
+    return envelope
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if isinstance(value, int | float):  # EventBridge detail uses epoch milliseconds
+        return datetime.fromtimestamp(value / 1000, UTC).isoformat(
+            timespec="milliseconds").replace("+00:00", "Z")
+    return str(value)
+
+
+def _error_message(cause: str | None) -> str | None:
+    if not cause:
+        return cause
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        return cause
+    if isinstance(parsed, dict) and "errorMessage" in parsed:
+        return str(parsed["errorMessage"])
+    return cause
+
+
+class ExecutionService:
+    def __init__(self, sfn: Any, repository: RunRepository) -> None:
+        self.sfn = sfn
+        self.repository = repository
+
+    def start(
+        self,
+        workflow_id: str,
+        state_machine_arn: str,
+        user_input: Any = None,
+        *,
+        pin_data: dict[str, list[Item]] | None = None,
+        mode: str = "manual",
+        version: str | None = None,
+        name: str | None = None,
+    ) -> Execution:
+        pins = pin_data or {}
+        for node, items in pins.items():
+            self.repository.put_pin(workflow_id, node, items)
+        envelope = trigger_input(user_input, sorted(pins), mode)
+        execution = Execution(
+            execution_id=name or uuid.uuid4().hex,
+            workflow_id=workflow_id,
+            status="RUNNING",
+            started_at=utc_now(),
+            mode=mode,
+            workflow_version=version,
+            input=envelope,
+            pinned=sorted(pins),
+        )
+        self.repository.create_execution(execution)
+        response = self.sfn.start_execution(
+            stateMachineArn=state_machine_arn,
+            name=execution.execution_id,
+            input=json.dumps(envelope),
+        )
+        execution.execution_arn = response["executionArn"]
+        return execution
+
+    def on_status_change(self, detail: dict[str, Any]) -> None:
+        execution_id = detail["name"]
+        status = detail["status"]
+        if status == "RUNNING":
+            return
+        error = None
+        if status != "SUCCEEDED":
+            failed = [
+                run for run in self.repository.node_runs(execution_id, with_output=False)
+                if run.status == "error"
+            ]
+            failed.sort(key=lambda run: run.finished_at)
+            node_error = failed[-1].error if failed else None
+            error = {
+                "type": detail.get("error") or (node_error or {}).get("type") or status,
+                "message": _error_message(detail.get("cause"))
+                or (node_error or {}).get("message") or status.lower().replace("_", " "),
+                "node": failed[-1].node if failed else None,
+            }
+        output = detail.get("output")
+        self.repository.record_execution_status(
+            execution_id,
+            status,
+            stopped_at=_iso(detail.get("stopDate")) or utc_now(),
+            output=json.loads(output) if isinstance(output, str) else output,
+            error=error,
+        )

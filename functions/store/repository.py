@@ -1,0 +1,240 @@
+"""The run-data repository: the only code that touches the pynamodb models.
+
+Services and handlers get a ``RunRepository`` and deal in plain dataclasses. Node outputs
+larger than the inline limit are written to S3 and referenced from the node run.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+
+from functions.config import Config
+from functions.store.models import ALL_MODELS, ExecutionModel, NodeRunModel, PinModel, bind_tables
+
+Item = dict[str, Any]
+TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Execution:
+    execution_id: str
+    workflow_id: str
+    status: str
+    started_at: str
+    mode: str = "manual"
+    workflow_version: str | None = None
+    execution_arn: str | None = None
+    stopped_at: str | None = None
+    input: Any = None
+    output: Any = None
+    error: dict[str, Any] | None = None
+    pinned: list[str] = field(default_factory=list)
+
+
+@dataclass
+class NodeRun:
+    execution_id: str
+    node: str
+    node_type: str
+    status: str
+    started_at: str
+    finished_at: str
+    duration_ms: int
+    attempts: int = 1
+    run_index: int = 0
+    input_counts: list[int] = field(default_factory=list)
+    output_counts: list[int] = field(default_factory=list)
+    output: list[list[Item]] | None = None
+    error: dict[str, Any] | None = None
+
+
+def _execution(model: ExecutionModel) -> Execution:
+    return Execution(
+        execution_id=model.executionId,
+        workflow_id=model.workflowId,
+        status=model.status,
+        started_at=model.startedAt,
+        mode=model.mode,
+        workflow_version=model.workflowVersion,
+        execution_arn=model.executionArn,
+        stopped_at=model.stoppedAt,
+        input=model.input,
+        output=model.output,
+        error=model.error,
+        pinned=list(model.pinned or []),
+    )
+
+
+class RunRepository:
+    def __init__(self, config: Config, s3_client: Any = None) -> None:
+        self.config = config
+        self.s3 = s3_client
+        bind_tables(
+            prefix=config.table_prefix, region=config.region, host=config.dynamodb_endpoint
+        )
+
+    def create_tables(self) -> None:
+        """Create every table on demand (local runtime and tests; CDK creates them in AWS)."""
+        for model in ALL_MODELS:
+            if not model.exists():
+                model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+
+    def _expires_at(self) -> int:
+        return int(time.time()) + self.config.retention_days * 86_400
+
+    # ---------------------------------------------------------------- executions
+
+    def create_execution(self, execution: Execution) -> None:
+        ExecutionModel(
+            executionId=execution.execution_id,
+            workflowId=execution.workflow_id,
+            workflowVersion=execution.workflow_version,
+            executionArn=execution.execution_arn,
+            status=execution.status,
+            mode=execution.mode,
+            startedAt=execution.started_at,
+            input=execution.input,
+            pinned=execution.pinned or None,
+            expiresAt=self._expires_at(),
+        ).save()
+
+    def get_execution(self, execution_id: str) -> Execution | None:
+        try:
+            return _execution(ExecutionModel.get(execution_id))
+        except DoesNotExist:
+            return None
+
+    def record_execution_status(
+        self,
+        execution_id: str,
+        status: str,
+        *,
+        stopped_at: str | None = None,
+        output: Any = None,
+        error: dict[str, Any] | None = None,
+    ) -> None:
+        """Record a status change; a terminal status is final (late events are ignored)."""
+        model = ExecutionModel.get(execution_id)
+        if model.status in TERMINAL:
+            return
+        actions = [ExecutionModel.status.set(status)]
+        if stopped_at:
+            actions.append(ExecutionModel.stoppedAt.set(stopped_at))
+        if output is not None:
+            actions.append(ExecutionModel.output.set(output))
+        if error is not None:
+            actions.append(ExecutionModel.error.set(error))
+        model.update(actions=actions)
+
+    def executions_of(self, workflow_id: str, limit: int = 50) -> list[Execution]:
+        query = ExecutionModel.by_workflow.query(
+            workflow_id, scan_index_forward=False, limit=limit
+        )
+        return [_execution(model) for model in query]
+
+    # ---------------------------------------------------------------- node runs
+
+    def record_node_run(self, run: NodeRun) -> None:
+        output, output_ref = run.output, None
+        if output is not None:
+            encoded = json.dumps(output, separators=(",", ":"))
+            if len(encoded) > self.config.inline_output_limit:
+                output, output_ref = None, self._offload(run, encoded)
+        NodeRunModel(
+            executionId=run.execution_id,
+            runKey=f"{run.node}#{run.run_index:04d}",
+            node=run.node,
+            nodeType=run.node_type,
+            runIndex=run.run_index,
+            status=run.status,
+            startedAt=run.started_at,
+            finishedAt=run.finished_at,
+            durationMs=run.duration_ms,
+            attempts=run.attempts,
+            inputCounts=run.input_counts,
+            outputCounts=run.output_counts,
+            output=output,
+            outputRef=output_ref,
+            error=run.error,
+            expiresAt=self._expires_at(),
+        ).save()
+
+    def _offload(self, run: NodeRun, encoded: str) -> str:
+        if self.s3 is None or not self.config.payload_bucket:
+            raise RuntimeError(
+                "node output exceeds the inline limit and no payload bucket is configured "
+                "(set SFNFLOW_PAYLOAD_BUCKET)"
+            )
+        key = f"runs/{run.execution_id}/{run.node}/{run.run_index:04d}.json"
+        self.s3.put_object(Bucket=self.config.payload_bucket, Key=key, Body=encoded.encode())
+        return f"s3://{self.config.payload_bucket}/{key}"
+
+    def _load_output(self, model: NodeRunModel) -> list[list[Item]] | None:
+        if model.outputRef and self.s3 is not None:
+            bucket, _, key = model.outputRef.removeprefix("s3://").partition("/")
+            body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            loaded: list[list[Item]] = json.loads(body)
+            return loaded
+        return model.output
+
+    def node_runs(self, execution_id: str, *, with_output: bool = True) -> list[NodeRun]:
+        return [
+            self._node_run(model, with_output)
+            for model in NodeRunModel.query(execution_id)
+        ]
+
+    def _node_run(self, model: NodeRunModel, with_output: bool) -> NodeRun:
+        return NodeRun(
+            execution_id=model.executionId,
+            node=model.node,
+            node_type=model.nodeType,
+            status=model.status,
+            started_at=model.startedAt,
+            finished_at=model.finishedAt,
+            duration_ms=int(model.durationMs),
+            attempts=int(model.attempts),
+            run_index=int(model.runIndex),
+            input_counts=[int(n) for n in model.inputCounts],
+            output_counts=[int(n) for n in model.outputCounts],
+            output=self._load_output(model) if with_output else None,
+            error=model.error,
+        )
+
+    def node_output(self, execution_id: str, node: str) -> list[list[Item]] | None:
+        """Outputs of the latest successful run of ``node`` in the execution, if any."""
+        runs = NodeRunModel.query(
+            execution_id,
+            NodeRunModel.runKey.startswith(f"{node}#"),
+            scan_index_forward=False,
+        )
+        for model in runs:
+            if model.node == node and model.status != "error":
+                return self._load_output(model)
+        return None
+
+    # ---------------------------------------------------------------- pins
+
+    def put_pin(self, workflow_id: str, node: str, items: list[Item]) -> None:
+        try:
+            pin = PinModel.get(workflow_id, node)
+            pin.items, pin.updatedAt = items, utc_now()
+        except DoesNotExist:
+            pin = PinModel(workflowId=workflow_id, node=node, items=items, updatedAt=utc_now())
+        pin.save()
+
+    def get_pin(self, workflow_id: str, node: str) -> list[Item] | None:
+        try:
+            items: list[Item] = PinModel.get(workflow_id, node).items
+            return items
+        except DoesNotExist:
+            return None

@@ -1,0 +1,206 @@
+"""The embedded cloud: moto with Step Functions execution on, Lambda invokes dispatched
+in-process to the real handlers in ``functions/``, DynamoDB tables and the payload bucket
+created from the same definitions the CDK stack uses.
+
+moto never emits "Step Functions Execution Status Change" events, so ``wait`` emulates the
+EventBridge delivery: when an execution ends it hands the same event detail to the same
+handler logic (``ExecutionService.on_status_change``) that the rule targets in AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from compiler import CompiledWorkflow
+from local import moto_patches
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+NODE_RUNNER = "sfnflow-node-runner"
+NODE_RUNNER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{NODE_RUNNER}"
+STATE_MACHINE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/sfnflow-state-machine"
+PAYLOAD_BUCKET = "sfnflow-payloads"
+TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+_LOCAL_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "SFNFLOW_PAYLOAD_BUCKET": PAYLOAD_BUCKET,
+    "POWERTOOLS_LOG_LEVEL": "ERROR",
+    "POWERTOOLS_SERVICE_NAME": "sfnflow",
+}
+
+HistoryListener = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class Finished:
+    execution_id: str
+    execution_arn: str
+    status: str
+    error: str | None
+    cause: str | None
+    output: Any
+    history: list[dict[str, Any]]
+
+
+class LocalCloud:
+    """Use as a context manager; everything lives in memory until ``__exit__``."""
+
+    def __init__(self, time_scale: float = 1.0) -> None:
+        self.time_scale = time_scale
+        self._mock: Any = None
+
+    def __enter__(self) -> LocalCloud:
+        for key, value in _LOCAL_ENV.items():
+            os.environ.setdefault(key, value)
+        logging.getLogger("moto").setLevel(logging.CRITICAL)
+        moto_patches.apply_all()
+        moto_patches.set_time_scale(self.time_scale)
+
+        import boto3
+        from moto import mock_aws
+
+        from functions.config import Config
+        from functions.handlers import execution_events, node_runner
+        from functions.services.executions import ExecutionService
+        from functions.store.repository import RunRepository
+
+        self._mock = mock_aws(
+            config={
+                "stepfunctions": {"execute_state_machine": True},
+                "lambda": {"use_docker": False},
+            }
+        )
+        self._mock.start()
+        self.sfn = boto3.client("stepfunctions", region_name=REGION)
+        self.s3 = boto3.client("s3", region_name=REGION)
+        self.s3.create_bucket(Bucket=PAYLOAD_BUCKET)
+        self.config = Config.from_env()
+        self.repository = RunRepository(self.config, s3_client=self.s3)
+        self.repository.create_tables()
+        node_runner._runner.cache_clear()
+        execution_events._service.cache_clear()
+        moto_patches.register_lambda(NODE_RUNNER, node_runner.lambda_handler)
+        self.executions = ExecutionService(self.sfn, self.repository)
+        self._state_machines: dict[str, str] = {}
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+
+    # ------------------------------------------------------------------ deploy and run
+
+    def deploy(self, compiled: CompiledWorkflow) -> str:
+        """Create (or update) the workflow's state machine; returns its ARN."""
+        definition = compiled.definition_json({"NodeRunnerArn": NODE_RUNNER_ARN})
+        arn = self._state_machines.get(compiled.name)
+        if arn is None:
+            arn = self.sfn.create_state_machine(
+                name=compiled.name, definition=definition, roleArn=STATE_MACHINE_ROLE
+            )["stateMachineArn"]
+            self._state_machines[compiled.name] = arn
+        else:
+            self.sfn.update_state_machine(stateMachineArn=arn, definition=definition)
+        return arn
+
+    def start(
+        self,
+        compiled: CompiledWorkflow,
+        user_input: Any = None,
+        *,
+        pin_data: dict[str, list[dict[str, Any]]] | None = None,
+        mode: str = "manual",
+    ) -> str:
+        """Deploy if needed and start one execution; returns its execution id."""
+        arn = self.deploy(compiled)
+        execution = self.executions.start(
+            compiled.name,
+            arn,
+            user_input,
+            pin_data=pin_data,
+            mode=mode,
+            version=compiled.manifest["version"],
+        )
+        assert execution.execution_arn is not None
+        self._arns = getattr(self, "_arns", {})
+        self._arns[execution.execution_id] = execution.execution_arn
+        return execution.execution_id
+
+    def wait(
+        self,
+        execution_id: str,
+        *,
+        on_event: HistoryListener | None = None,
+        poll_seconds: float = 0.02,
+        timeout_seconds: float = 600,
+    ) -> Finished:
+        """Poll until the execution ends, emulate the status-change event, return the end."""
+        arn = self._arns[execution_id]
+        seen = 0
+        deadline = time.monotonic() + timeout_seconds
+        while True:
+            described = self.sfn.describe_execution(executionArn=arn)
+            if on_event is not None:
+                events = self.history(arn)
+                for event in events[seen:]:
+                    on_event(event)
+                seen = len(events)
+            if described["status"] in TERMINAL:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"execution {execution_id} still running after "
+                                   f"{timeout_seconds}s")
+            time.sleep(poll_seconds)
+        self.executions.on_status_change(_status_change_detail(described))
+        output = described.get("output")
+        return Finished(
+            execution_id=execution_id,
+            execution_arn=arn,
+            status=described["status"],
+            error=described.get("error"),
+            cause=described.get("cause"),
+            output=json.loads(output) if output else None,
+            history=self.history(arn),
+        )
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+        while True:
+            page = self.sfn.get_execution_history(**kwargs)
+            events.extend(page["events"])
+            if not page.get("nextToken"):
+                return events
+            kwargs["nextToken"] = page["nextToken"]
+
+
+def _status_change_detail(described: dict[str, Any]) -> dict[str, Any]:
+    """The ``detail`` of the EventBridge event AWS would emit for this execution."""
+
+    def millis(value: Any) -> int | None:
+        return int(value.timestamp() * 1000) if value is not None else None
+
+    return {
+        "executionArn": described["executionArn"],
+        "stateMachineArn": described["stateMachineArn"],
+        "name": described["name"],
+        "status": described["status"],
+        "startDate": millis(described.get("startDate")),
+        "stopDate": millis(described.get("stopDate")),
+        "input": described.get("input"),
+        "output": described.get("output"),
+        "error": described.get("error"),
+        "cause": described.get("cause"),
+    }

@@ -1,0 +1,95 @@
+"""The result of one execution as ``sfnflow run --json`` prints it, from the run data.
+
+``{"executionId", "status", "error", "output", "nodes": {NAME: {"status", "runs", "items",
+"durationMs", "attempts", "output"}}}`` where ``items`` counts output items and ``output``
+holds them per output port. Nodes lowered to native states (wait) have no Lambda run; their
+status and duration come from the execution history.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from compiler import CompiledWorkflow
+from functions.store.repository import Execution, NodeRun
+
+NOT_RUN = "not run"
+
+
+def _native_runs(history: list[dict[str, Any]], names: set[str]) -> dict[str, dict[str, Any]]:
+    entered: dict[str, datetime] = {}
+    out: dict[str, dict[str, Any]] = {}
+    for event in history:
+        details = event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails")
+        if not details or details.get("name") not in names:
+            continue
+        name = details["name"]
+        if "stateEnteredEventDetails" in event:
+            entered[name] = event["timestamp"]
+        elif name in entered:
+            millis = (event["timestamp"] - entered[name]).total_seconds() * 1000
+            out[name] = {"status": "success", "durationMs": int(millis)}
+    return out
+
+
+def _sink_output(compiled: CompiledWorkflow, output: Any) -> dict[str, Any]:
+    if not isinstance(output, dict):
+        return {}
+    result: dict[str, Any] = {}
+    for name, value in output.items():
+        ports = (value or {}).get("ports") or []
+        names = compiled.manifest["nodes"].get(name, {}).get("outputs") or []
+        if len(ports) == 1:
+            result[name] = ports[0].get("items", [])
+        else:
+            result[name] = {
+                (names[i] if i < len(names) else str(i)): port.get("items", [])
+                for i, port in enumerate(ports)
+            }
+    return result
+
+
+def build_report(
+    compiled: CompiledWorkflow,
+    execution: Execution,
+    runs: list[NodeRun],
+    history: list[dict[str, Any]],
+    output: Any,
+) -> dict[str, Any]:
+    by_node: dict[str, list[NodeRun]] = defaultdict(list)
+    for run in runs:
+        by_node[run.node].append(run)
+    native_names = {n for n, spec in compiled.manifest["nodes"].items() if spec["type"] == "wait"}
+    native = _native_runs(history, native_names)
+    nodes: dict[str, Any] = {}
+    for name in compiled.manifest["nodes"]:
+        node_runs = sorted(by_node.get(name, []), key=lambda r: r.run_index)
+        if node_runs:
+            last = node_runs[-1]
+            nodes[name] = {
+                "status": last.status,
+                "runs": len(node_runs),
+                "items": sum(last.output_counts),
+                "durationMs": sum(run.duration_ms for run in node_runs),
+                "attempts": last.attempts,
+                "output": last.output,
+                "error": last.error,
+            }
+        elif name in native:
+            nodes[name] = {"runs": 1, "items": None, "attempts": 1, "output": None,
+                           "error": None, **native[name]}
+        else:
+            nodes[name] = {"status": NOT_RUN, "runs": 0, "items": 0, "durationMs": 0,
+                           "attempts": 0, "output": None, "error": None}
+    return {
+        "executionId": execution.execution_id,
+        "workflow": execution.workflow_id,
+        "status": execution.status,
+        "startedAt": execution.started_at,
+        "stoppedAt": execution.stopped_at,
+        "error": execution.error,
+        "output": _sink_output(compiled, output),
+        "nodes": nodes,
+    }
