@@ -3,10 +3,6 @@
 A parameter string is either a whole expression (``"{% $json.id %}"``, evaluated to any JSON
 value) or a template with embedded expressions (``"Hello {% $json.name %}!"``, always a
 string). Anything else is a literal.
-
-Because Step Functions would evaluate a ``{% ... %}`` string placed in a state's Arguments,
-node parameters travel through ASL *escaped*: ``escape`` prefixes ``=`` to every string that
-starts with ``{%`` or ``=``, and ``unescape`` strips exactly one leading ``=``.
 """
 
 from __future__ import annotations
@@ -71,24 +67,3 @@ def syntax_errors(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from syntax_errors(item, f"{path}[{index}]")
-
-
-def escape(value: Any) -> Any:
-    """Make a parameter value safe to embed in ASL Arguments (see module docstring)."""
-    if isinstance(value, str):
-        return "=" + value if value.startswith((OPEN, "=")) else value
-    if isinstance(value, dict):
-        return {key: escape(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [escape(item) for item in value]
-    return value
-
-
-def unescape(value: Any) -> Any:
-    if isinstance(value, str):
-        return value[1:] if value.startswith("=") else value
-    if isinstance(value, dict):
-        return {key: unescape(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [unescape(item) for item in value]
-    return value

@@ -14,13 +14,13 @@ the error goes back to Step Functions for Retry/Catch.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from compiler.expressions import unescape
 from compiler.nodetypes import NODE_TYPES
 from functions.errors import NodeError, ParameterError
 from functions.expressions import Item, Scope
@@ -37,6 +37,12 @@ class NodeSpec(_Event):
     name: str
     type: str
     parameters: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("parameters", mode="before")
+    @classmethod
+    def _decode(cls, value: Any) -> Any:
+        """The compiler sends parameters JSON-encoded (see ``compiler.passes.emit``)."""
+        return json.loads(value) if isinstance(value, str) else value
     onError: str = "stopWorkflow"
     disabled: bool = False
     outputs: list[str] = Field(default_factory=lambda: ["main"])
@@ -150,7 +156,7 @@ class NodeRunner:
         ctx = NodeContext(
             node_name=node.name,
             node_type=node.type,
-            raw_params=unescape(node.parameters),
+            raw_params=node.parameters,
             scope=scope,
             http=self.http,
             extras={"trigger": invocation.trigger, "attempt": invocation.attempt},

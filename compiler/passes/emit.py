@@ -7,8 +7,10 @@ variables that later states need, and the Parallel state re-``Assign``s them (br
 variables are invisible outside the branch). The last state's ``Output`` is the workflow's
 result: the outputs of every sink node, keyed by node name.
 
-Node parameters travel in ``Arguments`` escaped (see ``compiler.expressions.escape``) so
-Step Functions never evaluates a user's expression; the runner does, per item.
+Node parameters travel in ``Arguments`` as one JSON-encoded string: Step Functions never
+evaluates a user's ``{% ... %}`` expression inside it (only strings that *are* an expression
+are evaluated), multi-line code stays one line, and the runner decodes it and evaluates the
+expressions per item.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from compiler import asl
-from compiler.expressions import escape, is_expression
+from compiler.expressions import is_expression
 from compiler.graph import Graph
 from compiler.model import NAME_MAX
 from compiler.nodetypes import WaitParams
@@ -196,7 +198,8 @@ class _Emitter:
             "node": {
                 "name": spec.name,
                 "type": spec.type,
-                "parameters": escape(spec.parameters),
+                "parameters": json.dumps(spec.parameters, separators=(",", ":"),
+                                         ensure_ascii=False),
                 "onError": spec.onError,
                 "disabled": spec.disabled,
                 "outputs": graph.outputs[node],

@@ -63,23 +63,12 @@ def _filename(ctx: NodeContext) -> str:
 
 def compile_code(source: str, filename: str) -> CodeType:
     """Compile ``source`` as the body of ``def __sfnflow_code__(items): ...``."""
-    module = ast.parse(source, filename=filename)
-    function = ast.FunctionDef(
-        name=FUNCTION_NAME,
-        args=ast.arguments(
-            posonlyargs=[],
-            args=[ast.arg(arg="items")],
-            kwonlyargs=[],
-            kw_defaults=[],
-            defaults=[],
-        ),
-        body=module.body or [ast.Pass()],
-        decorator_list=[],
-        type_params=[],
-        lineno=1,
-        col_offset=0,
-    )
-    wrapper = ast.Module(body=[function], type_ignores=[])
+    body = ast.parse(source, filename=filename).body
+    # Parse the wrapper too rather than build it, so no AST field differs between versions.
+    wrapper = ast.parse(f"def {FUNCTION_NAME}(items): pass")
+    function = wrapper.body[0]
+    assert isinstance(function, ast.FunctionDef)
+    function.body = body or [ast.Pass()]
     return compile(ast.fix_missing_locations(wrapper), filename, "exec")
 
 

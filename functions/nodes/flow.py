@@ -47,7 +47,8 @@ class If(Executor):
 
     def run(self, inputs: Ports, ctx: NodeContext) -> Ports:
         ctx = truthy_conditions(ctx)
-        true, false = [], []
+        true: list[Item] = []
+        false: list[Item] = []
         for index, item in enumerate(main_input(inputs)):
             (true if ctx.params(item, index).condition else false).append(item)
         return [true, false]
@@ -104,5 +105,4 @@ class Wait(Executor):
     type_name = "wait"
 
     def run(self, inputs: Ports, ctx: NodeContext) -> Ports:
-        items: list[Item] = main_input(inputs)
-        return [items]
+        return [main_input(inputs)]

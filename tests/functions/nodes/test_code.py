@@ -53,9 +53,7 @@ def test_code_can_define_functions_classes_and_import_allowed_modules() -> None:
         counts = Counter(item["k"] for item in items)
         return [{"root": root(16), "box": Box(3).value, "counts": dict(counts)}]
     """
-    assert code(source, [{"k": "a"}, {"k": "a"}]) == [
-        {"root": 4, "box": 3, "counts": {"a": 2}}
-    ]
+    assert code(source, [{"k": "a"}, {"k": "a"}]) == [{"root": 4, "box": 3, "counts": {"a": 2}}]
 
 
 def test_code_output_is_normalised_through_json() -> None:

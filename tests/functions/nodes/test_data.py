@@ -149,7 +149,9 @@ def test_sort_mixed_types_does_not_crash() -> None:
 
 def test_sort_by_nested_field() -> None:
     items = [{"a": {"b": 2}}, {"a": {"b": 1}}]
-    assert run("sort", {"fields": [{"field": "a.b"}]}, items) == [[{"a": {"b": 1}}, {"a": {"b": 2}}]]
+    assert run("sort", {"fields": [{"field": "a.b"}]}, items) == [
+        [{"a": {"b": 1}}, {"a": {"b": 2}}]
+    ]
 
 
 # --- limit / removeDuplicates ------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -163,8 +164,9 @@ def test_timeout(base_url: str) -> None:
 
 
 def test_connection_refused() -> None:
-    with socket_port() as port:
-        pass  # the port is free again: nothing listens on it
+    with socket.socket() as sock:  # a port that was free a moment ago: nothing listens
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
     with pytest.raises(ConnectionFailed, match="failed to connect"):
         http({"url": f"http://127.0.0.1:{port}/", "timeoutSeconds": 2})
 
@@ -172,19 +174,3 @@ def test_connection_refused() -> None:
 def test_invalid_url_is_a_parameter_error() -> None:
     with pytest.raises(ParameterError, match="not a valid request"):
         http({"url": "not a url"})
-
-
-def socket_port():  # type: ignore[no-untyped-def]
-    import socket
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-
-    class _Port:
-        def __enter__(self) -> int:
-            return sock.getsockname()[1]
-
-        def __exit__(self, *exc: object) -> None:
-            sock.close()
-
-    return _Port()

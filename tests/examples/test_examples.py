@@ -1,0 +1,127 @@
+"""Every example workflow runs end to end on moto: real ASL interpreter, in-process Lambda,
+run data in DynamoDB. Each test asserts what the example is for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compiler import CompiledWorkflow, compile_workflow, load_file
+from local.cloud import LocalCloud
+from local.report import build_report
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def run_example(cloud: LocalCloud, name: str, user_input: Any = None) -> dict[str, Any]:
+    compiled = compile_workflow(load_file(EXAMPLES / name))
+    return run_compiled(cloud, compiled, user_input)
+
+
+def run_compiled(cloud: LocalCloud, compiled: CompiledWorkflow, user_input: Any = None,
+                 pin_data: dict[str, Any] | None = None) -> dict[str, Any]:
+    execution_id = cloud.start(compiled, user_input, pin_data=pin_data)
+    finished = cloud.wait(execution_id)
+    execution = cloud.repository.get_execution(execution_id)
+    assert execution is not None
+    return build_report(compiled, execution, cloud.repository.node_runs(execution_id),
+                        finished.history, finished.output)
+
+
+def test_every_example_is_covered() -> None:
+    covered = {"orders.yaml", "http-pipeline.yaml", "fan-out-merge.yaml",
+               "retry-then-succeed.yaml", "continue-error-output.yaml",
+               "non-series-parallel.yaml"}
+    assert {path.name for path in EXAMPLES.glob("*.yaml")} == covered
+
+
+def test_orders_if_with_both_branches_live(cloud: LocalCloud) -> None:
+    report = run_example(cloud, "orders.yaml")
+    assert report["status"] == "SUCCEEDED"
+    nodes = report["nodes"]
+    assert nodes["Big?"]["output"] == [
+        [{"id": 2, "total": 250}, {"id": 4, "total": 180}],
+        [{"id": 1, "total": 40}, {"id": 3, "total": 99}, {"id": 5, "total": 12}],
+    ]
+    assert nodes["Priority"]["items"] == 2 and nodes["Standard"]["items"] == 3
+    assert [item["total"] for item in report["output"]["Sort"]] == [250, 180, 99, 40, 12]
+    assert report["output"]["Sort"][0]["note"] == "order 2 ships today"
+
+
+def test_http_pipeline(cloud: LocalCloud, http_api: Any) -> None:
+    report = run_example(cloud, "http-pipeline.yaml", {"baseUrl": http_api.url})
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert report["output"]["Top two"] == [
+        {"id": 3, "total": 250.0, "paid": True, "gross": 300.0},
+        {"id": 1, "total": 100.0, "paid": True, "gross": 120.0},
+    ]
+    assert report["nodes"]["One item per order"]["items"] == 4
+    assert report["nodes"]["Paid only"]["items"] == 3
+    assert http_api.hits["/orders"] == 1
+
+
+def test_fan_out_merge_waits_for_all_branches(cloud: LocalCloud) -> None:
+    report = run_example(cloud, "fan-out-merge.yaml")
+    assert report["status"] == "SUCCEEDED"
+    (item,) = report["output"]["Report"]
+    assert sorted(part["source"] for part in item["parts"]) == [
+        "inventory", "inventory", "pricing", "shipping"]
+    assert report["nodes"]["Cool down"]["status"] == "success"  # native Wait state
+
+
+def test_retry_then_succeed(cloud: LocalCloud, http_api: Any) -> None:
+    report = run_example(cloud, "retry-then-succeed.yaml", {"baseUrl": http_api.url})
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert http_api.hits["/flaky"] == 3
+    assert report["nodes"]["Flaky API"]["attempts"] == 3
+    assert report["output"]["Done"] == [{"ok": True, "attempt": 3, "fetched": True}]
+
+
+def test_continue_error_output_routes_the_error(cloud: LocalCloud) -> None:
+    report = run_example(cloud, "continue-error-output.yaml", {"amount": "twelve"})
+    assert report["status"] == "SUCCEEDED"
+    nodes = report["nodes"]
+    assert nodes["Parse amounts"]["status"] == "error"
+    assert nodes["Parse amounts"]["error"]["type"] == "Sfnflow.CodeError"
+    assert nodes["Book"]["status"] == "not run"
+    (handled,) = report["output"]["Report problem"]
+    assert handled["handled"] is True
+    assert "twelve" in handled["reason"]
+    assert handled["error"]["node"] == "Parse amounts"
+    assert handled["error"]["type"] == "Sfnflow.CodeError"
+
+
+def test_continue_error_output_happy_path_skips_the_handler(cloud: LocalCloud) -> None:
+    report = run_example(cloud, "continue-error-output.yaml", {"amount": "12.5"})
+    assert report["status"] == "SUCCEEDED"
+    assert report["output"]["Book"] == [{"amount": 12.5}]
+    assert report["nodes"]["Report problem"]["status"] == "not run"
+
+
+def test_non_series_parallel_dag_runs_every_node_once(cloud: LocalCloud) -> None:
+    report = run_example(cloud, "non-series-parallel.yaml")
+    assert report["status"] == "SUCCEEDED"
+    assert all(node["runs"] == 1 for node in report["nodes"].values())
+    combined = report["output"]["Combine"]
+    assert {"customer": "ada", "tier": "gold", "total": 120} in combined
+    assert {"total": [120, 30]} in combined
+
+
+def test_http_failure_fails_the_execution_and_keeps_run_data(
+    cloud: LocalCloud, http_api: Any
+) -> None:
+    report = run_example(cloud, "http-pipeline.yaml", {"baseUrl": http_api.url + "/nope"})
+    assert report["status"] == "FAILED"
+    assert report["error"]["node"] == "Fetch orders"
+    assert report["error"]["type"] == "Sfnflow.HttpClientError"
+    assert report["nodes"]["Start"]["status"] == "success"  # recorded before the failure
+    assert report["nodes"]["Fetch orders"]["attempts"] == 1  # 4xx is not retried
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.yaml")))
+def test_examples_compile_to_valid_asl(example: str) -> None:
+    from tests.support.asl_validator import assert_valid_asl
+
+    assert_valid_asl(compile_workflow(load_file(EXAMPLES / example)))
