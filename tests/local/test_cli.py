@@ -1,0 +1,109 @@
+"""The CLI as a user drives it: exit codes, messages, JSON output. No tracebacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from local.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+
+def test_validate_good_workflows_exits_0() -> None:
+    result = runner.invoke(app, ["validate", *map(str, sorted((ROOT / "examples").glob("*")))])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("✓") == len(list((ROOT / "examples").glob("*")))
+
+
+def test_validate_bad_workflow_lists_every_problem_and_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "name: bad\n"
+        "nodes:\n"
+        "  - {name: A, type: nope}\n"
+        "  - {name: B, type: if, parameters: {}}\n"
+        "connections:\n"
+        "  - {from: A, to: Ghost}\n"
+    )
+    result = runner.invoke(app, ["validate", str(bad)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "unknown node type 'nope'" in result.output
+    assert "parameters.condition" in result.output
+    assert "unknown node 'Ghost'" in result.output
+    assert "no trigger node" in result.output
+
+
+def test_compile_prints_asl(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["compile", str(ROOT / "examples/orders.yaml")])
+    assert result.exit_code == 0
+    definition = json.loads(result.output)
+    assert definition["QueryLanguage"] == "JSONata"
+    assert "Big?" in json.dumps(definition)
+    out = tmp_path / "orders.asl.json"
+    assert runner.invoke(app, ["compile", str(ROOT / "examples/orders.yaml"), "-o",
+                               str(out)]).exit_code == 0
+    assert json.loads(out.read_text()) == definition
+
+
+def test_schema_is_json_schema_covering_node_types() -> None:
+    result = runner.invoke(app, ["schema"])
+    schema = json.loads(result.output)
+    assert "httpRequestParameters" in schema["$defs"]
+    assert "manualTrigger" in schema["$defs"]["Node"]["properties"]["type"]["enum"]
+
+
+def test_run_json_reports_status_output_and_nodes() -> None:
+    result = runner.invoke(app, ["run", str(ROOT / "examples/orders.yaml"), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["status"] == "SUCCEEDED"
+    assert set(report) >= {"executionId", "status", "error", "output", "nodes"}
+    assert {"status", "runs", "items", "durationMs", "attempts"} <= set(report["nodes"]["Sort"])
+    assert len(report["output"]["Sort"]) == 5
+
+
+def test_run_failure_exits_1(tmp_path: Path) -> None:
+    wf = tmp_path / "fails.yaml"
+    wf.write_text(
+        "name: fails\n"
+        "nodes:\n"
+        "  - {name: Start, type: manualTrigger}\n"
+        "  - {name: Stop, type: stopAndError, parameters: {message: halt, errorType: Ops.Halt}}\n"
+        "connections: [{from: Start, to: Stop}]\n"
+    )
+    result = runner.invoke(app, ["run", str(wf), "--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["status"] == "FAILED"
+    assert report["error"] == {"type": "Ops.Halt", "message": "halt", "node": "Stop"}
+
+
+def test_run_with_pinned_node_and_input_file(tmp_path: Path) -> None:
+    wf = tmp_path / "pinned.yaml"
+    wf.write_text(
+        "name: pinned\n"
+        "nodes:\n"
+        "  - {name: Start, type: manualTrigger}\n"
+        "  - {name: Fetch, type: httpRequest, parameters: {url: 'http://127.0.0.1:9/x'}}\n"
+        "  - {name: Tag, type: set, parameters: {values: {who: '{% $json.name %}'}}}\n"
+        "connections: [{from: Start, to: Fetch}, {from: Fetch, to: Tag}]\n"
+        "pinData: {Fetch: [{name: ada}]}\n"
+    )
+    data = tmp_path / "input.json"
+    data.write_text('{"items": [{"q": 1}]}')
+    result = runner.invoke(app, ["run", str(wf), "--json", "--input", f"@{data}"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["nodes"]["Fetch"]["status"] == "pinned"
+    assert report["output"]["Tag"] == [{"name": "ada", "who": "ada"}]
+
+
+def test_run_bad_input_json_exits_2() -> None:
+    result = runner.invoke(app, ["run", str(ROOT / "examples/orders.yaml"), "--input", "{nope"])
+    assert result.exit_code == 2
+    assert "not valid JSON" in result.output
