@@ -34,6 +34,7 @@ from compiler.pipeline import CompiledWorkflow
 
 SIZES = (10, 100, 1000, 10_000)
 SLOW_SECONDS = 20.0
+DEFINITION_QUOTA = 1024 * 1024  # Step Functions: a definition is at most 1 MB (hard quota)
 
 
 @dataclass
@@ -95,12 +96,12 @@ def measure(family: str, size: int, seed: int) -> Result:
 def render(results: list[Result], console: Console) -> None:
     table = Table(title="sfnflow compile time by DAG family and size")
     for column in ("family", "nodes", "compile s", "runs", "states", "definition KiB",
-                   "compact KiB", "bytes/node"):
+                   "compact KiB", "bytes/node", "fits 1 MB"):
         table.add_column(column, justify="left" if column == "family" else "right")
     for r in results:
         if r.error is not None:
             table.add_row(r.family, f"{r.nodes}", "[red]failed[/red]", f"{r.runs}", "", "", "",
-                          r.error)
+                          "", r.error)
             continue
         assert r.seconds is not None
         seconds = f"{r.seconds:.4f}"
@@ -108,7 +109,8 @@ def render(results: list[Result], console: Console) -> None:
             seconds = f"[red]{seconds}[/red]"
         table.add_row(r.family, f"{r.nodes}", seconds, f"{r.runs}", f"{r.states}",
                       f"{r.text_bytes / 1024:.1f}", f"{r.compact_bytes / 1024:.1f}",
-                      f"{r.text_bytes / r.nodes:.0f}")
+                      f"{r.text_bytes / r.nodes:.0f}",
+                      "yes" if r.compact_bytes <= DEFINITION_QUOTA else "[yellow]no[/yellow]")
     console.print(table)
 
     by_key = {(r.family, r.nodes): r for r in results}
