@@ -1,0 +1,50 @@
+"""The run-data repository on moto's DynamoDB through pynamodb."""
+
+from __future__ import annotations
+
+from functions.store.repository import Execution, NodeRun
+from local.cloud import LocalCloud
+
+
+def execution(execution_id: str, started_at: str, workflow: str = "wf",
+              status: str = "RUNNING") -> Execution:
+    return Execution(execution_id=execution_id, workflow_id=workflow, status=status,
+                     started_at=started_at)
+
+
+def test_executions_of_a_workflow_newest_first_via_the_gsi(cloud: LocalCloud) -> None:
+    repo = cloud.repository
+    for i in range(5):
+        repo.create_execution(execution(f"e{i}", f"2026-01-0{i + 1}T00:00:00.000Z"))
+    repo.create_execution(execution("other", "2026-01-09T00:00:00.000Z", workflow="other"))
+    found = repo.executions_of("wf", limit=3)
+    assert [e.execution_id for e in found] == ["e4", "e3", "e2"]
+
+
+def test_terminal_status_is_final(cloud: LocalCloud) -> None:
+    repo = cloud.repository
+    repo.create_execution(execution("e1", "2026-01-01T00:00:00.000Z"))
+    repo.record_execution_status("e1", "FAILED", error={"type": "X", "message": "m"})
+    repo.record_execution_status("e1", "SUCCEEDED")  # a late, duplicated or reordered event
+    stored = repo.get_execution("e1")
+    assert stored is not None
+    assert stored.status == "FAILED" and stored.error == {"type": "X", "message": "m"}
+
+
+def test_node_runs_round_trip_and_latest_output(cloud: LocalCloud) -> None:
+    repo = cloud.repository
+    run = NodeRun(execution_id="e1", node="A#1", node_type="set", status="success",
+                  started_at="t0", finished_at="t1", duration_ms=3, input_counts=[1],
+                  output_counts=[1], output=[[{"x": 1}]])
+    repo.record_node_run(run)
+    assert repo.node_runs("e1") == [run]
+    assert repo.node_output("e1", "A#1") == [[{"x": 1}]]
+    assert repo.node_output("e1", "A") is None  # prefix of another node's key
+
+
+def test_pins(cloud: LocalCloud) -> None:
+    repo = cloud.repository
+    assert repo.get_pin("wf", "Fetch") is None
+    repo.put_pin("wf", "Fetch", [{"a": 1}])
+    repo.put_pin("wf", "Fetch", [{"a": 2}])
+    assert repo.get_pin("wf", "Fetch") == [{"a": 2}]
