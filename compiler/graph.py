@@ -40,8 +40,10 @@ class Graph:
         self.preds = [[] for _ in range(size)]
         self.succs = [[] for _ in range(size)]
         self.in_edges = [[] for _ in range(size)]
+        linked: set[tuple[int, int]] = set()
         for edge in self.edges:
-            if edge.target not in self.succs[edge.source]:
+            if (edge.source, edge.target) not in linked:
+                linked.add((edge.source, edge.target))
                 self.succs[edge.source].append(edge.target)
                 self.preds[edge.target].append(edge.source)
             self.in_edges[edge.target].append(edge)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,9 +27,14 @@ class CompiledWorkflow:
     def name(self) -> str:
         return self.graph.workflow.name
 
-    def definition_json(self, substitutions: dict[str, str] | None = None) -> str:
-        """The ASL as JSON, with ``${Placeholders}`` replaced when substitutions are given."""
-        text = json.dumps(self.definition, indent=2, ensure_ascii=False)
+    def definition_json(
+        self, substitutions: dict[str, str] | None = None, *, indent: int | None = None
+    ) -> str:
+        """The ASL as JSON (compact unless ``indent``: Step Functions caps definitions at
+        1 MB), with ``${Placeholders}`` replaced when substitutions are given."""
+        separators = (",", ":") if indent is None else None
+        text = json.dumps(self.definition, indent=indent, separators=separators,
+                          ensure_ascii=False)
         for key, value in (substitutions or {}).items():
             text = text.replace("${" + key + "}", value)
         return text
@@ -53,9 +61,24 @@ def _manifest(graph: Graph, definition: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Compiling allocates many small acyclic objects; cyclic GC passes over them made
+    compile time grow ~20x per 10x nodes instead of ~10x. Reference counting still frees
+    everything; the collector runs again as soon as the compile returns."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def compile_workflow(document: Any, weights: list[float] | None = None) -> CompiledWorkflow:
     """Compile a parsed workflow document; raises ``WorkflowInvalid`` listing every problem."""
-    graph = validate(document)
-    plan = structure(graph, weights)
-    definition = emit(graph, plan).to_dict()
-    return CompiledWorkflow(graph, plan, definition, _manifest(graph, definition))
+    with _gc_paused():
+        graph = validate(document)
+        plan = structure(graph, weights)
+        definition = emit(graph, plan).to_dict()
+        return CompiledWorkflow(graph, plan, definition, _manifest(graph, definition))

@@ -146,7 +146,7 @@ def compile_command(
 ) -> None:
     """Print (or write) the Amazon States Language definition of FILE."""
     compiled = _compile(file)
-    text = compiled.definition_json()
+    text = compiled.definition_json(indent=2)
     if output:
         output.write_text(text + "\n", encoding="utf-8")
         err.print(f"wrote {output} ({len(compiled.definition['States'])} top-level states)")

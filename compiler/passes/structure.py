@@ -27,6 +27,7 @@ those ports carry no items.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from compiler.graph import Graph
 
@@ -35,15 +36,27 @@ from compiler.graph import Graph
 class NodeStep:
     node: int
 
+    @cached_property
+    def members(self) -> tuple[int, ...]:
+        return (self.node,)
+
 
 @dataclass(frozen=True)
 class Seq:
     steps: tuple[Step, ...]
 
+    @cached_property
+    def members(self) -> tuple[int, ...]:
+        return tuple(n for step in self.steps for n in step.members)
+
 
 @dataclass(frozen=True)
 class Par:
     branches: tuple[Step, ...]
+
+    @cached_property
+    def members(self) -> tuple[int, ...]:
+        return tuple(n for step in self.branches for n in step.members)
 
 
 @dataclass(frozen=True)
@@ -53,6 +66,10 @@ class Guard:
     ports: tuple[tuple[int, int], ...]
     body: Step
 
+    @cached_property
+    def members(self) -> tuple[int, ...]:
+        return self.body.members
+
 
 Step = NodeStep | Seq | Par | Guard
 
@@ -60,12 +77,8 @@ BRANCHING_TYPES = frozenset({"if", "switch"})
 
 
 def nodes_of(step: Step) -> list[int]:
-    if isinstance(step, NodeStep):
-        return [step.node]
-    if isinstance(step, Guard):
-        return nodes_of(step.body)
-    children = step.steps if isinstance(step, Seq) else step.branches
-    return [n for child in children for n in nodes_of(child)]
+    """The nodes of ``step`` in plan order (cached on the step)."""
+    return list(step.members)
 
 
 class _Decomposer:
