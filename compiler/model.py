@@ -57,6 +57,8 @@ class Node(_Strict):
             raise ValueError(f"node names may not start with {HELPER_PREFIX!r} (reserved)")
         if name != name.strip():
             raise ValueError("node names may not start or end with whitespace")
+        if "{%" in name or "%}" in name:
+            raise ValueError("node names may not contain '{%' or '%}' (expression delimiters)")
         return name
 
 
@@ -65,6 +67,14 @@ class Connection(_Strict):
     target: str = Field(alias="to", min_length=1)
     output: int | str = Field(0, description="Output port of `from`, by index or name.")
     input: int = Field(0, ge=0, description="Input port of `to`, by index.")
+
+    @field_validator("output", mode="before")
+    @classmethod
+    def _bool_is_a_port_name(cls, output: object) -> object:
+        """YAML reads ``output: true`` as a boolean: it means the IF output named "true"."""
+        if isinstance(output, bool):
+            return "true" if output else "false"
+        return output
 
 
 class Workflow(_Strict):

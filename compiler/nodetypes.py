@@ -47,7 +47,9 @@ class ConditionParams(Params):
 
 class SwitchRule(Params):
     condition: bool | Expr
-    output: str | None = Field(None, description="Output name; default: the rule's index.")
+    output: str | None = Field(
+        None, pattern=r"^[^{%]*$", description="Output name; default: the rule's index."
+    )
 
 
 class SwitchParams(Params):
@@ -86,7 +88,9 @@ class StopAndErrorParams(Params):
 
 
 class WaitParams(Params):
-    seconds: int | Expr = Field(1, description="How long to wait (a Wait state).")
+    seconds: Annotated[int, Field(ge=0)] | Expr = Field(
+        1, description="How long to wait (a Wait state)."
+    )
 
 
 class AggregateParams(Params):

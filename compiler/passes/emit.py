@@ -52,10 +52,25 @@ def _literal(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+# Names a node variable must not shadow: JSONata's built-in functions (and the functions
+# Step Functions adds), plus the local variables the emitted expressions bind.
+_RESERVED_TEXT = """
+    states i e c m items json sum count max min average string substring substringBefore
+    substringAfter lowercase uppercase length trim pad formatNumber formatBase
+    formatInteger parseInteger number floor ceil round abs sqrt power random boolean not
+    map zip filter single reduce sift keys lookup append exists spread merge reverse
+    each error assert type sort shuffle distinct base64encode base64decode
+    encodeUrlComponent encodeUrl decodeUrlComponent decodeUrl eval toMillis fromMillis
+    clone now millis split join match contains replace partition range hash randomSeeded
+    uuid parse
+"""
+RESERVED_NAMES = frozenset(_RESERVED_TEXT.split())
+
+
 def variable_names(graph: Graph) -> list[str]:
     """One readable, unique JSONata variable name per node (``Big?`` -> ``Big_``)."""
     names: list[str] = []
-    taken: set[str] = {"states"}
+    taken: set[str] = set(RESERVED_NAMES)
     for node in graph.nodes:
         base = re.sub(r"[^A-Za-z0-9_]", "_", node.name)
         if not base or base[0].isdigit():
@@ -168,10 +183,10 @@ class _Emitter:
             errors = self.error_ports(node)
             if next_name is not None:
                 catch = (asl.Catcher(("States.ALL",), next_name, assign={var: _jsonata(errors)}),)
-            else:
+            else:  # $states.errorOutput exists only in the Catch: build the ports there
                 caught = self.helper("caught", name)
-                states[caught] = asl.Pass(output=out.expression(self, {node: errors}))
-                catch = (asl.Catcher(("States.ALL",), caught),)
+                states[caught] = asl.Pass(output=out.expression(self, {node: "$states.input"}))
+                catch = (asl.Catcher(("States.ALL",), caught, output=_jsonata(errors)),)
         states[name] = asl.Task(
             resource=NODE_RUNNER,
             arguments=self.runner_arguments(node),
@@ -239,7 +254,8 @@ class _Emitter:
         if isinstance(seconds, str):
             source = seconds[2:-2].strip() if is_expression(seconds) else _literal(seconds)
             seconds = _jsonata(f"($items := {items}; $json := $items[0]; {source})")
-        result = f'($i := {items}; {{"ports":[{{"count":$count($i),"items":$i}}]}})'
+        empty = "".join(',{"count":0,"items":[]}' for _ in self.graph.outputs[node][1:])
+        result = f'($i := {items}; {{"ports":[{{"count":$count($i),"items":$i}}{empty}]}})'
         return asl.Wait(
             seconds=seconds,
             assign={self.var[node]: _jsonata(result)},

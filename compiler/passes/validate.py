@@ -17,11 +17,17 @@ from compiler.graph import Edge, Graph, strongly_connected_cycles
 from compiler.model import Workflow
 from compiler.nodetypes import NODE_TYPES, Params, output_names
 
+_UNION_LABELS = frozenset({"int", "str", "float", "bool", "none", "list", "dict"})
+
 
 def _loc(loc: tuple[Any, ...]) -> str:
-    return ".".join(f"[{part}]" if isinstance(part, int) else str(part) for part in loc).replace(
-        ".[", "["
-    )
+    """A field path; pydantic's union-member labels (``literal[...]``, ``int``) are left out."""
+    parts = [
+        f"[{part}]" if isinstance(part, int) else str(part)
+        for part in loc
+        if isinstance(part, int) or not ("[" in part or part in _UNION_LABELS)
+    ]
+    return ".".join(parts).replace(".[", "[")
 
 
 def parse_document(document: Any) -> Workflow:
@@ -62,7 +68,8 @@ def _node_problems(workflow: Workflow) -> tuple[list[Problem], list[Params | Non
             )
             params.append(None)
             continue
-        for path, message in syntax_errors(node.parameters):
+        evaluated = {k: v for k, v in node.parameters.items() if k not in spec.params.raw_fields}
+        for path, message in syntax_errors(evaluated):
             problems.append(Problem(node.name, f"parameters.{path}", message, "expression"))
         try:
             params.append(spec.params.model_validate(node.parameters))
@@ -98,6 +105,16 @@ def validate(document: Any) -> Graph:
     ]
     edges: list[Edge] = []
     seen_edges: set[Edge] = set()
+    # Name-level links (even where ports do not resolve) drive the cycle and reachability
+    # checks, so one bad node does not make everything after it "unreachable".
+    succs: list[list[int]] = [[] for _ in workflow.nodes]
+    for conn in workflow.connections:
+        source, target = index.get(conn.source), index.get(conn.target)
+        into_trigger = target is not None and workflow.nodes[target].type in NODE_TYPES and \
+            NODE_TYPES[workflow.nodes[target].type].trigger
+        if source is not None and target is not None and not into_trigger and \
+                target not in succs[source]:
+            succs[source].append(target)
     for number, conn in enumerate(workflow.connections):
         where = f"connections[{number}]"
         source, target = index.get(conn.source), index.get(conn.target)
@@ -136,9 +153,6 @@ def validate(document: Any) -> Graph:
         problems.append(Problem(None, "settings.errorWorkflow",
                                 "a workflow cannot be its own error workflow", "loop"))
 
-    succs: list[list[int]] = [[] for _ in workflow.nodes]
-    for edge in edges:
-        succs[edge.source].append(edge.target)
     for cycle in strongly_connected_cycles(len(workflow.nodes), succs):
         names = ", ".join(workflow.nodes[i].name for i in cycle)
         for i in cycle:

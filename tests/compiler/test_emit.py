@@ -454,48 +454,35 @@ def test_the_last_state_outputs_every_sink() -> None:
     assert join["Output"] == '{% {"Join":$states.result} %}'
 
 
-# --------------------------------------------------------------------------- known bugs
+# --------------------------------------------------------------------------- regressions
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "emit: a terminal node with onError=continue* catches into a '#caught' Pass whose "
-    "Output reads $states.errorOutput, which Step Functions only provides inside a Catch "
-    "(the Pass should read $states.input)"
-))
 def test_terminal_error_output_node() -> None:
     check_definition(compile_workflow(chain(
         {"name": "Fetch", "type": "httpRequest", "onError": "continueErrorOutput",
          "parameters": {"url": "https://example.com"}})))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "emit.variable_names only reserves 'states': a node named like a JSONata function the "
-    "emitted expressions call ($count, $exists, $substring, $parse) shadows it"
-))
 def test_node_named_like_a_jsonata_function() -> None:
     check_definition(compile_workflow(chain(
         {"name": "count", "type": "noOp"},
         {"name": "Pause", "type": "wait", "parameters": {"seconds": 1}})))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "user strings other than parameters (node names, switch output names) reach Arguments "
-    "unencoded, so a '{% ... %}' name would be evaluated by Step Functions"
-))
 @pytest.mark.parametrize("document", [
     pytest.param(chain({"name": "{% $states.input %}", "type": "noOp"},
                        {"name": "After", "type": "noOp"}), id="node-name"),
     pytest.param(chain({"name": "Route", "type": "switch", "parameters": {
         "rules": [{"condition": True, "output": "{% 1 %}"}]}}), id="switch-output-name"),
 ])
-def test_user_strings_that_look_like_expressions(document: dict[str, Any]) -> None:
-    check_definition(compile_workflow(document))
+def test_user_strings_that_look_like_expressions_are_rejected(document: dict[str, Any]) -> None:
+    """Names reach Arguments as plain strings; a name that is an expression would be
+    evaluated by Step Functions, so validation rejects the delimiters in names."""
+    with pytest.raises(WorkflowInvalid) as info:
+        compile_workflow(document)
+    assert any("name" in p.field or "output" in p.field for p in info.value.problems)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Connection.output is `int | str`, so YAML `output: true` becomes port 1, which on an "
-    "IF node is the 'false' port"
-))
 def test_boolean_output_port_is_not_silently_inverted() -> None:
     document = if_workflow()
     document["connections"][1]["output"] = True
@@ -507,10 +494,6 @@ def test_boolean_output_port_is_not_silently_inverted() -> None:
     assert compiled.graph.outputs[edge.source][edge.output] == "true"
 
 
-@pytest.mark.xfail(strict=True, raises=WorkflowInvalid, reason=(
-    "validate checks '{% %}' syntax in raw fields too (code.code is never evaluated), so "
-    "Python code containing '{%' is rejected"
-))
 def test_code_may_contain_expression_delimiters() -> None:
     compile_workflow(chain({"name": "Py", "type": "code", "parameters": {
         "code": "template = '{% for x in items %}'\nreturn items"}}))

@@ -21,7 +21,7 @@ from tests.compiler.random_dags import random_dag, series_parallel_dag
 Shape = Any
 
 
-def workflow(edges: list[tuple[str, str] | tuple[str, str, str]],
+def workflow(edges: list[tuple[str, ...]],
              types: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """A document of a manualTrigger ``T`` and noOp nodes, with ``(from, to[, output])``."""
     types = types or {}
@@ -77,6 +77,7 @@ def assert_well_formed(graph: Graph, plan: Step) -> None:
         elif isinstance(step, Guard):
             assert step.ports
             for node, port in step.ports:
+                assert 0 <= port < len(graph.outputs[node]), step
                 assert graph.type_of(node) in ("if", "switch") or (
                     "error" in graph.outputs[node]
                 ), step
@@ -148,7 +149,7 @@ def assert_edges_respected(graph: Graph, plan: Step, weights: list[float]) -> No
 )
 def test_tiny_graph_plan(edges: list[tuple[str, ...]], types: dict[str, Any],
                          expected: Shape) -> None:
-    graph, plan = plan_of(workflow(edges, types))  # type: ignore[arg-type]
+    graph, plan = plan_of(workflow(edges, types))
     assert shape(graph, plan) == expected
     assert_well_formed(graph, plan)
 

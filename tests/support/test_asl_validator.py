@@ -102,7 +102,7 @@ def test_both_validators_accept(compiled: dict[str, Any], name: str) -> None:
 
 
 def test_workflows_use_the_features_under_test(compiled: dict[str, Any]) -> None:
-    text = {name: workflow.definition_json() for name, workflow in compiled.items()}
+    text = {name: workflow.definition_json(indent=2) for name, workflow in compiled.items()}
     assert '"Type": "Choice"' in text["branching"] and '"Type": "Parallel"' in text["branching"]
     assert '"Retry"' in text["retrying"] and '"Catch"' in text["retrying"]
     assert '"JitterStrategy": "FULL"' in text["retrying"]
