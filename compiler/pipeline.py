@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.graph import Graph
-from compiler.passes.emit import NODE_RUNNER, emit, variable_names
+from compiler.lowering.task import NODE_RUNNER
+from compiler.passes.emit import emit, variable_names
 from compiler.passes.structure import Step, structure
 from compiler.passes.validate import validate
 

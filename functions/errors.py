@@ -1,6 +1,6 @@
 """Typed node errors. ``error_type`` is what Step Functions sees (Lambda ``errorType``), so
 ASL Retry/Catch match on it. Retryable by default: timeouts, connection errors, HTTP 5xx and
-429 (see ``compiler.passes.emit.RETRYABLE_ERRORS``); never: 4xx, bad parameters, code errors.
+429 (see ``compiler.lowering.task.RETRYABLE_ERRORS``); never: 4xx, bad parameters, code errors.
 """
 
 from __future__ import annotations

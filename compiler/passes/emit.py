@@ -15,42 +15,14 @@ expressions per item.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
 from compiler import asl
-from compiler.expressions import is_expression
 from compiler.graph import Graph
+from compiler.jsonata_text import jsonata, literal
 from compiler.model import NAME_MAX
-from compiler.nodetypes import WaitParams
 from compiler.passes.structure import Guard, NodeStep, Par, Seq, Step, nodes_of
-
-NODE_RUNNER = "${NodeRunnerArn}"  # a DefinitionSubstitutions placeholder
-
-RETRYABLE_ERRORS = (
-    "Sfnflow.Timeout",
-    "Sfnflow.ConnectionError",
-    "Sfnflow.HttpServerError",
-    "Sfnflow.RateLimited",
-    "States.Timeout",
-)
-LAMBDA_SERVICE_ERRORS = (
-    "Lambda.ServiceException",
-    "Lambda.AWSLambdaException",
-    "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
-)
-
-
-def _jsonata(source: str) -> str:
-    return "{% " + source + " %}"
-
-
-def _literal(value: object) -> str:
-    """A JSON value as JSONata source (JSON is valid JSONata)."""
-    return json.dumps(value, separators=(",", ":"))
-
 
 # Names a node variable must not shadow: JSONata's built-in functions (and the functions
 # Step Functions adds), plus the local variables the emitted expressions bind.
@@ -84,20 +56,20 @@ def variable_names(graph: Graph) -> list[str]:
 
 
 @dataclass(frozen=True)
-class _ScopeOutput:
+class ScopeOutput:
     """What the last state of a scope (the machine, or a Parallel branch) must output."""
 
     entries: tuple[tuple[str, int], ...]  # (output key, node)
 
-    def expression(self, emitter: _Emitter, overrides: dict[int, str]) -> str:
+    def expression(self, emitter: Emitter, overrides: dict[int, str]) -> str:
         fields = ",".join(
-            f"{_literal(key)}:{overrides.get(node, '$' + emitter.var[node])}"
+            f"{literal(key)}:{overrides.get(node, '$' + emitter.var[node])}"
             for key, node in self.entries
         )
-        return _jsonata("{" + fields + "}")
+        return jsonata("{" + fields + "}")
 
 
-class _Emitter:
+class Emitter:
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
         self.var = variable_names(graph)
@@ -119,21 +91,6 @@ class _Emitter:
         ports = [{"count": 0, "items": []} for _ in self.graph.outputs[node]]
         return {"ports": ports}
 
-    def error_ports(self, node: int) -> str:
-        """JSONata building a node's outputs from ``$states.errorOutput`` (onError=continue*)."""
-        spec = self.graph.nodes[node]
-        ports = [_literal({"count": 0, "items": []}) for _ in self.graph.outputs[node]]
-        target = len(ports) - 1 if spec.onError == "continueErrorOutput" else 0
-        ports[target] = (
-            '{"count":1,"items":[{"error":{"message":$m,"type":$e.Error,'
-            f'"node":{_literal(spec.name)},"attempt":$states.context.State.RetryCount + 1}}}}]}}'
-        )
-        return (
-            "($e := $states.errorOutput; $c := $e.Cause; "
-            '$m := ($exists($c) and $substring($c, 0, 1) = "{") ? $parse($c).errorMessage : $c; '
-            '{"ports":[' + ",".join(ports) + "]})"
-        )
-
     def exported(self, members: set[int]) -> list[int]:
         """Nodes of ``members`` whose outputs are read outside them (or are results)."""
         return [
@@ -154,7 +111,7 @@ class _Emitter:
     # ----------------------------------------------------------------- lowering
 
     def emit(self, step: Step, states: dict[str, asl.State], next_name: str | None,
-             out: _ScopeOutput) -> str:
+             out: ScopeOutput) -> str:
         if isinstance(step, NodeStep):
             return self.emit_node(step.node, states, next_name, out)
         if isinstance(step, Seq):
@@ -166,105 +123,19 @@ class _Emitter:
             return self.emit_parallel(step, states, next_name, out)
         return self.emit_guard(step, states, next_name, out)
 
-    def _end_output(self, next_name: str | None, out: _ScopeOutput,
+    def end_output(self, next_name: str | None, out: ScopeOutput,
                     overrides: dict[int, str]) -> str | None:
         return None if next_name is not None else out.expression(self, overrides)
 
     def emit_node(self, node: int, states: dict[str, asl.State], next_name: str | None,
-                  out: _ScopeOutput) -> str:
-        spec = self.graph.nodes[node]
-        name = spec.name
-        var = self.var[node]
-        if self.graph.type_of(node) == "wait":
-            states[name] = self.wait_state(node, next_name, out)
-            return name
-        catch: tuple[asl.Catcher, ...] = ()
-        if spec.onError != "stopWorkflow":
-            errors = self.error_ports(node)
-            if next_name is not None:
-                catch = (asl.Catcher(("States.ALL",), next_name, assign={var: _jsonata(errors)}),)
-            else:  # $states.errorOutput exists only in the Catch: build the ports there
-                caught = self.helper("caught", name)
-                states[caught] = asl.Pass(output=out.expression(self, {node: "$states.input"}))
-                catch = (asl.Catcher(("States.ALL",), caught, output=_jsonata(errors)),)
-        states[name] = asl.Task(
-            resource=NODE_RUNNER,
-            arguments=self.runner_arguments(node),
-            assign={var: _jsonata("$states.result")},
-            output=self._end_output(next_name, out, {node: "$states.result"}),
-            next=next_name,
-            retry=self.retriers(node),
-            catch=catch,
-        )
-        return name
+                  out: ScopeOutput) -> str:
+        """Lower one node by its type's lowering (``compiler.lowering``)."""
+        from compiler.lowering import lower_node
 
-    def runner_arguments(self, node: int) -> dict[str, object]:
-        graph, spec = self.graph, self.graph.nodes[node]
-        inputs: list[list[dict[str, object]]] = [[] for _ in range(graph.inputs[node])]
-        for edge in graph.in_edges[node]:
-            inputs[edge.input].append({"from": graph.name(edge.source), "output": edge.output})
-        arguments: dict[str, object] = {
-            "workflow": graph.workflow.name,
-            "execution": {
-                "id": _jsonata("$states.context.Execution.Name"),
-                "arn": _jsonata("$states.context.Execution.Id"),
-                "startTime": _jsonata("$states.context.Execution.StartTime"),
-            },
-            "node": {
-                "name": spec.name,
-                "type": spec.type,
-                "parameters": json.dumps(spec.parameters, separators=(",", ":"),
-                                         ensure_ascii=False),
-                "onError": spec.onError,
-                "disabled": spec.disabled,
-                "outputs": graph.outputs[node],
-            },
-            "inputs": inputs,
-            "data": {
-                graph.name(source): _jsonata("$" + self.var[source])
-                for source in dict.fromkeys(edge.source for edge in graph.in_edges[node])
-            },
-            "attempt": _jsonata("$states.context.State.RetryCount + 1"),
-            "pinned": _jsonata(f"{_literal(spec.name)} in $states.context.Execution.Input.pinned"),
-        }
-        if graph.is_trigger(node):
-            arguments["trigger"] = _jsonata("$states.context.Execution.Input")
-        return arguments
-
-    def retriers(self, node: int) -> tuple[asl.Retrier, ...]:
-        service = asl.Retrier(LAMBDA_SERVICE_ERRORS, 1, 2, 2.0)
-        policy = self.graph.nodes[node].retry
-        if policy is None or policy.maxAttempts <= 1:
-            return (service,)
-        user = asl.Retrier(
-            tuple(policy.errors or RETRYABLE_ERRORS),
-            policy.intervalSeconds,
-            policy.maxAttempts - 1,  # ASL counts retries; sfnflow counts attempts
-            policy.backoffRate,
-            policy.maxDelaySeconds,
-            policy.jitter,
-        )
-        return (service, user)
-
-    def wait_state(self, node: int, next_name: str | None, out: _ScopeOutput) -> asl.Wait:
-        params = self.graph.params[node]
-        assert isinstance(params, WaitParams)
-        items = self.input_items(node)
-        seconds: int | str = params.seconds
-        if isinstance(seconds, str):
-            source = seconds[2:-2].strip() if is_expression(seconds) else _literal(seconds)
-            seconds = _jsonata(f"($items := {items}; $json := $items[0]; {source})")
-        empty = "".join(',{"count":0,"items":[]}' for _ in self.graph.outputs[node][1:])
-        result = f'($i := {items}; {{"ports":[{{"count":$count($i),"items":$i}}{empty}]}})'
-        return asl.Wait(
-            seconds=seconds,
-            assign={self.var[node]: _jsonata(result)},
-            output=self._end_output(next_name, out, {node: result}),
-            next=next_name,
-        )
+        return lower_node(self, node, states, next_name, out)
 
     def emit_parallel(self, step: Par, states: dict[str, asl.State], next_name: str | None,
-                      out: _ScopeOutput) -> str:
+                      out: ScopeOutput) -> str:
         self.parallel_count += 1
         firsts = " | ".join(self.graph.name(nodes_of(b)[0]) for b in step.branches)
         name = self.helper(f"parallel {self.parallel_count}:", firsts)
@@ -273,24 +144,24 @@ class _Emitter:
         overrides: dict[int, str] = {}
         for index, branch in enumerate(step.branches):
             exports = self.exported(set(nodes_of(branch)))
-            branch_out = _ScopeOutput(tuple((self.var[n], n) for n in exports))
+            branch_out = ScopeOutput(tuple((self.var[n], n) for n in exports))
             branch_states: dict[str, asl.State] = {}
             start = self.emit(branch, branch_states, None, branch_out)
             branches.append(asl.Branch(start, _in_flow_order(start, branch_states)))
             for n in exports:
                 source = f"$states.result[{index}].{self.var[n]}"
-                assign[self.var[n]] = _jsonata(source)
+                assign[self.var[n]] = jsonata(source)
                 overrides[n] = source
         states[name] = asl.Parallel(
             branches=tuple(branches),
             assign=assign,
-            output=self._end_output(next_name, out, overrides),
+            output=self.end_output(next_name, out, overrides),
             next=next_name,
         )
         return name
 
     def emit_guard(self, step: Guard, states: dict[str, asl.State], next_name: str | None,
-                   out: _ScopeOutput) -> str:
+                   out: ScopeOutput) -> str:
         members = nodes_of(step.body)
         name = self.helper("skip", self.graph.name(members[0]))
         condition = " and ".join(
@@ -299,14 +170,14 @@ class _Emitter:
         exports = self.exported(set(members))
         if next_name is not None:
             skip = asl.ChoiceRule(
-                _jsonata(condition), next_name,
+                jsonata(condition), next_name,
                 assign={self.var[n]: self.empty_ports(n) for n in exports} or None,
             )
         else:
             skipped = self.helper("skipped", self.graph.name(members[0]))
-            empties = {n: _literal(self.empty_ports(n)) for n in exports}
+            empties = {n: literal(self.empty_ports(n)) for n in exports}
             states[skipped] = asl.Pass(output=out.expression(self, empties))
-            skip = asl.ChoiceRule(_jsonata(condition), skipped)
+            skip = asl.ChoiceRule(jsonata(condition), skipped)
         body = self.emit(step.body, states, next_name, out)
         states[name] = asl.Choice(choices=(skip,), default=body)
         return name
@@ -332,9 +203,9 @@ def _in_flow_order(start: str, states: dict[str, asl.State]) -> dict[str, asl.St
 
 
 def emit(graph: Graph, plan: Step) -> asl.StateMachine:
-    emitter = _Emitter(graph)
+    emitter = Emitter(graph)
     sinks = [n for n in range(len(graph)) if not graph.succs[n]]
-    out = _ScopeOutput(tuple((graph.name(n), n) for n in sinks))
+    out = ScopeOutput(tuple((graph.name(n), n) for n in sinks))
     states: dict[str, asl.State] = {}
     start = emitter.emit(plan, states, None, out)
     workflow = graph.workflow

@@ -20,8 +20,8 @@ import pytest
 
 from compiler import CompiledWorkflow, WorkflowInvalid, compile_workflow, load_file
 from compiler.expressions import parse
+from compiler.lowering.task import LAMBDA_SERVICE_ERRORS, NODE_RUNNER, RETRYABLE_ERRORS
 from compiler.model import HELPER_PREFIX, NAME_MAX
-from compiler.passes.emit import LAMBDA_SERVICE_ERRORS, NODE_RUNNER, RETRYABLE_ERRORS
 from tests.compiler.random_dags import random_branching_workflow
 
 GOLDEN = Path(__file__).with_name("golden")

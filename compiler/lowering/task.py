@@ -1,0 +1,133 @@
+"""A node run by the node-runner Lambda: one Task state, with Retry and Catch.
+
+The Task passes the node's definition (parameters JSON-encoded, so Step Functions never
+evaluates a user's ``{% ... %}``), where each input port's items come from, and its
+predecessors' variables. ``onError: continue*`` becomes a Catch that builds the node's
+outputs from the error (one error item on the main or the ``error`` output).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from compiler import asl
+from compiler.jsonata_text import jsonata, literal
+
+if TYPE_CHECKING:
+    from compiler.passes.emit import Emitter, ScopeOutput
+
+NODE_RUNNER = "${NodeRunnerArn}"  # a DefinitionSubstitutions placeholder
+
+RETRYABLE_ERRORS = (
+    "Sfnflow.Timeout",
+    "Sfnflow.ConnectionError",
+    "Sfnflow.HttpServerError",
+    "Sfnflow.RateLimited",
+    "States.Timeout",
+)
+LAMBDA_SERVICE_ERRORS = (
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+)
+
+
+def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: str | None,
+          out: ScopeOutput) -> str:
+    spec = emitter.graph.nodes[node]
+    name, var = spec.name, emitter.var[node]
+    states[name] = asl.Task(
+        resource=NODE_RUNNER,
+        arguments=runner_arguments(emitter, node),
+        assign={var: jsonata("$states.result")},
+        output=emitter.end_output(next_name, out, {node: "$states.result"}),
+        next=next_name,
+        retry=retriers(emitter, node),
+        catch=catchers(emitter, node, states, next_name, out),
+    )
+    return name
+
+
+def catchers(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: str | None,
+             out: ScopeOutput) -> tuple[asl.Catcher, ...]:
+    """The Catch of ``onError: continue*`` (none for stopWorkflow)."""
+    spec = emitter.graph.nodes[node]
+    if spec.onError == "stopWorkflow":
+        return ()
+    errors = error_ports(emitter, node)
+    if next_name is not None:
+        return (asl.Catcher(("States.ALL",), next_name,
+                            assign={emitter.var[node]: jsonata(errors)}),)
+    # Last in its scope: $states.errorOutput exists only in the Catch, so build the ports
+    # there and let a Pass put them into the scope's output.
+    caught = emitter.helper("caught", spec.name)
+    states[caught] = asl.Pass(output=out.expression(emitter, {node: "$states.input"}))
+    return (asl.Catcher(("States.ALL",), caught, output=jsonata(errors)),)
+
+
+def error_ports(emitter: Emitter, node: int) -> str:
+    """JSONata building a node's outputs from ``$states.errorOutput`` (onError=continue*)."""
+    spec = emitter.graph.nodes[node]
+    ports = [literal({"count": 0, "items": []}) for _ in emitter.graph.outputs[node]]
+    target = len(ports) - 1 if spec.onError == "continueErrorOutput" else 0
+    ports[target] = (
+        '{"count":1,"items":[{"error":{"message":$m,"type":$e.Error,'
+        f'"node":{literal(spec.name)},"attempt":$states.context.State.RetryCount + 1}}}}]}}'
+    )
+    return (
+        "($e := $states.errorOutput; $c := $e.Cause; "
+        '$m := ($exists($c) and $substring($c, 0, 1) = "{") ? $parse($c).errorMessage : $c; '
+        '{"ports":[' + ",".join(ports) + "]})"
+    )
+
+
+def runner_arguments(emitter: Emitter, node: int) -> dict[str, object]:
+    graph, spec = emitter.graph, emitter.graph.nodes[node]
+    inputs: list[list[dict[str, object]]] = [[] for _ in range(graph.inputs[node])]
+    for edge in graph.in_edges[node]:
+        inputs[edge.input].append({"from": graph.name(edge.source), "output": edge.output})
+    arguments: dict[str, object] = {
+        "workflow": graph.workflow.name,
+        "execution": {
+            "id": jsonata("$states.context.Execution.Name"),
+            "arn": jsonata("$states.context.Execution.Id"),
+            "startTime": jsonata("$states.context.Execution.StartTime"),
+        },
+        "node": {
+            "name": spec.name,
+            "type": spec.type,
+            "parameters": json.dumps(spec.parameters, separators=(",", ":"),
+                                     ensure_ascii=False),
+            "onError": spec.onError,
+            "disabled": spec.disabled,
+            "outputs": graph.outputs[node],
+        },
+        "inputs": inputs,
+        "data": {
+            graph.name(source): jsonata("$" + emitter.var[source])
+            for source in dict.fromkeys(edge.source for edge in graph.in_edges[node])
+        },
+        "attempt": jsonata("$states.context.State.RetryCount + 1"),
+        "pinned": jsonata(f"{literal(spec.name)} in $states.context.Execution.Input.pinned"),
+    }
+    if graph.is_trigger(node):
+        arguments["trigger"] = jsonata("$states.context.Execution.Input")
+    return arguments
+
+
+def retriers(emitter: Emitter, node: int) -> tuple[asl.Retrier, ...]:
+    service = asl.Retrier(LAMBDA_SERVICE_ERRORS, 1, 2, 2.0)
+    policy = emitter.graph.nodes[node].retry
+    if policy is None or policy.maxAttempts <= 1:
+        return (service,)
+    user = asl.Retrier(
+        tuple(policy.errors or RETRYABLE_ERRORS),
+        policy.intervalSeconds,
+        policy.maxAttempts - 1,  # ASL counts retries; sfnflow counts attempts
+        policy.backoffRate,
+        policy.maxDelaySeconds,
+        policy.jitter,
+    )
+    return (service, user)
