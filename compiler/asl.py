@@ -126,6 +126,25 @@ class Parallel(_State):
 
 
 @dataclass(frozen=True)
+class Map(_State):
+    items: str = ""
+    item_selector: JSON = None
+    processor: Branch = field(default_factory=lambda: Branch(""))
+    max_concurrency: int = 0
+    type_name = "Map"
+
+    def _body(self) -> dict[str, JSON]:
+        processor = {"ProcessorConfig": {"Mode": "INLINE"}, **self.processor.to_dict()}
+        out: dict[str, JSON] = {"Items": self.items}
+        if self.item_selector is not None:
+            out["ItemSelector"] = self.item_selector
+        out["ItemProcessor"] = processor
+        if self.max_concurrency:
+            out["MaxConcurrency"] = self.max_concurrency
+        return out
+
+
+@dataclass(frozen=True)
 class ChoiceRule:
     condition: str
     next: str

@@ -21,6 +21,20 @@ class Edge:
     input: int
 
 
+@dataclass(frozen=True)
+class Loop:
+    """A loop node (splitInBatches, forEach) and its body.
+
+    The body is every node reachable from the loop's ``loop`` output without passing the
+    loop node; ``back_edges`` return items from the body to the loop node. Back edges are
+    the only cycles a workflow may have, and they are kept out of ``Graph.edges``.
+    """
+
+    node: int
+    body: frozenset[int]
+    back_edges: tuple[Edge, ...]
+
+
 @dataclass
 class Graph:
     workflow: Workflow
@@ -28,7 +42,8 @@ class Graph:
     params: list[Params]
     outputs: list[list[str]]  # output port names per node
     inputs: list[int]  # input port count per node
-    edges: list[Edge]
+    edges: list[Edge]  # without loop back edges: always acyclic
+    loops: dict[int, Loop] = field(default_factory=dict)
     index: dict[str, int] = field(init=False)
     preds: list[list[int]] = field(init=False)
     succs: list[list[int]] = field(init=False)
@@ -47,6 +62,18 @@ class Graph:
                 self.succs[edge.source].append(edge.target)
                 self.preds[edge.target].append(edge.source)
             self.in_edges[edge.target].append(edge)
+
+    def view(self, members: set[int]) -> Graph:
+        """The same nodes with only the edges inside ``members`` (for structuring a region)."""
+        edges = [e for e in self.edges if e.source in members and e.target in members]
+        return Graph(self.workflow, self.nodes, self.params, self.outputs, self.inputs, edges,
+                     self.loops)
+
+    def in_loop_body(self) -> set[int]:
+        return {n for loop in self.loops.values() for n in loop.body}
+
+    def back_edge_sources(self) -> set[int]:
+        return {e.source for loop in self.loops.values() for e in loop.back_edges}
 
     def __len__(self) -> int:
         return len(self.nodes)

@@ -93,6 +93,16 @@ class WaitParams(Params):
     )
 
 
+class SplitInBatchesParams(Params):
+    batchSize: int = Field(1, ge=1, le=10_000, description="Items per loop iteration.")
+    maxConcurrency: int = Field(1, ge=1, le=40, description="Iterations running at once.")
+
+
+class ForEachParams(Params):
+    batchSize: int = Field(1, ge=1, le=10_000)
+    maxConcurrency: int = Field(10, ge=1, le=40)
+
+
 class AggregateParams(Params):
     mode: Literal["allItemData", "individualFields"] = "allItemData"
     fields: list[str] = Field(default_factory=list)
@@ -123,7 +133,7 @@ class RemoveDuplicatesParams(Params):
     fields: list[str] = Field(default_factory=list, description="Empty: compare whole items.")
 
 
-Lowering = Literal["task", "wait"]
+Lowering = Literal["task", "wait", "native", "loop", "subworkflow"]
 
 
 @dataclass(frozen=True)
@@ -163,6 +173,14 @@ NODE_TYPES: dict[str, NodeType] = {
         NodeType("stopAndError", StopAndErrorParams, "Fails the workflow with a typed error."),
         NodeType("wait", WaitParams, "Waits (a native Wait state), then passes items through.",
                  lowering="wait"),
+        NodeType("splitInBatches", SplitInBatchesParams,
+                 "Loop Over Items: runs the nodes on `loop` once per batch (a Map state); "
+                 "items connected back to it come out of `done`.", lowering="loop",
+                 outputs=lambda _p: ["done", "loop"]),
+        NodeType("forEach", ForEachParams,
+                 "Runs the nodes on `loop` once per item, concurrently (a Map state); "
+                 "items connected back to it come out of `done`.", lowering="loop",
+                 outputs=lambda _p: ["done", "loop"]),
         NodeType("aggregate", AggregateParams, "Collects all items (or fields) into one item."),
         NodeType("splitOut", SplitOutParams, "Turns a list field into one item per element."),
         NodeType("sort", SortParams, "Sorts items by fields."),

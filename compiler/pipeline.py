@@ -13,7 +13,7 @@ from typing import Any
 from compiler.graph import Graph
 from compiler.lowering.task import NODE_RUNNER
 from compiler.passes.emit import emit, variable_names
-from compiler.passes.structure import Step, structure
+from compiler.passes.structure import Step, region_plans
 from compiler.passes.validate import validate
 
 
@@ -23,6 +23,7 @@ class CompiledWorkflow:
     plan: Step
     definition: dict[str, Any]
     manifest: dict[str, Any]
+    loop_plans: dict[int | None, Step] | None = None  # plan of every loop body, by loop node
 
     @property
     def name(self) -> str:
@@ -80,6 +81,7 @@ def compile_workflow(document: Any, weights: list[float] | None = None) -> Compi
     """Compile a parsed workflow document; raises ``WorkflowInvalid`` listing every problem."""
     with _gc_paused():
         graph = validate(document)
-        plan = structure(graph, weights)
-        definition = emit(graph, plan).to_dict()
-        return CompiledWorkflow(graph, plan, definition, _manifest(graph, definition))
+        plans = region_plans(graph, weights)
+        definition = emit(graph, plans[None], plans).to_dict()
+        return CompiledWorkflow(graph, plans[None], definition, _manifest(graph, definition),
+                                plans)

@@ -66,6 +66,7 @@ class Invocation(_Event):
     inputs: list[list[Source]] = Field(default_factory=list)
     data: dict[str, Any] = Field(default_factory=dict)
     attempt: int = 1
+    runIndex: int = 0
     pinned: bool = False
     trigger: Any = None
 
@@ -189,6 +190,7 @@ class NodeRunner:
                 finished_at=utc_now(),
                 duration_ms=int((self.clock() - started) * 1000),
                 attempts=invocation.attempt,
+                run_index=invocation.runIndex,
                 input_counts=[len(port) for port in inputs],
                 output_counts=[len(port) for port in outputs or []],
                 output=outputs,

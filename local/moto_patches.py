@@ -13,6 +13,11 @@ upgrade that changes behaviour fails loudly.
 3. boto3 clients the interpreter creates per task are cached (halves per-task overhead).
 4. The clock: Wait states, Retry intervals and the ``.sync`` poll interval are multiplied by
    a time scale, so tests and demos do not spend real minutes waiting.
+5. ``states:startExecution`` (plain, ``.sync``, ``.sync:2``) tasks: moto's base service task
+   leaves request and response normalisation empty, so the PascalCase ``Arguments``
+   (``StateMachineArn``) reach boto3 unconverted (KeyError) and results keep boto3's keys
+   and datetimes. We convert both ways through the botocore shapes, as AWS does, with
+   dates as epoch milliseconds.
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ def apply_all() -> None:
         _patch_lambda_dispatch()
         _patch_client_cache()
         _patch_clock()
+        _patch_start_execution_task()
         _applied = True
 
 
@@ -291,3 +297,55 @@ def _patch_clock() -> None:
     wait_function.WaitFunction._wait_interval = wait_interval
     retrier_decl.time = _ScaledTime()
     _scale_sync_poll()
+
+
+# --------------------------------------------------------------------------- 5. sfn tasks
+
+
+def _epoch_millis(value: Any) -> Any:
+    """AWS gives dates in service-integration results as epoch milliseconds."""
+    from datetime import datetime
+
+    if isinstance(value, datetime):
+        return int(value.timestamp() * 1000)
+    if isinstance(value, dict):
+        return {key: _epoch_millis(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_epoch_millis(inner) for inner in value]
+    return value
+
+
+def _patch_start_execution_task() -> None:
+    import botocore.session
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_sfn as sfn_task,
+    )
+    from moto.stepfunctions.parser.utils import camel_to_snake_case
+
+    service_model = botocore.session.get_session().get_service_model("stepfunctions")
+    operations = {camel_to_snake_case(name): name for name in service_model.operation_names}
+    task_class = sfn_task.StateTaskServiceSfn
+    original_parameters = task_class._normalise_parameters
+
+    def operation(self: Any, service_action_name: str | None) -> Any:
+        action = self._get_boto_service_action(service_action_name)
+        return service_model.operation_model(operations[action])
+
+    def normalise_parameters(self: Any, parameters: dict[str, Any],
+                             boto_service_name: str | None = None,
+                             service_action_name: str | None = None) -> None:
+        original_parameters(self, parameters, boto_service_name, service_action_name)
+        shape = operation(self, service_action_name).input_shape
+        if shape is not None:
+            self._to_boto_request(parameters, shape)
+
+    def normalise_response(self: Any, response: Any, boto_service_name: str | None = None,
+                           service_action_name: str | None = None) -> None:
+        shape = operation(self, service_action_name).output_shape
+        if shape is None or not isinstance(response, dict):
+            return
+        self._from_boto_response(response, shape)
+        response.update(_epoch_millis(response))
+
+    task_class._normalise_parameters = normalise_parameters
+    task_class._normalise_response = normalise_response

@@ -112,6 +112,9 @@ def runner_arguments(emitter: Emitter, node: int) -> dict[str, object]:
         "attempt": jsonata("$states.context.State.RetryCount + 1"),
         "pinned": jsonata(f"{literal(spec.name)} in $states.context.Execution.Input.pinned"),
     }
+    run_index = emitter.run_index()
+    if run_index is not None:
+        arguments["runIndex"] = jsonata(run_index)
     if graph.is_trigger(node):
         arguments["trigger"] = jsonata("$states.context.Execution.Input")
     return arguments

@@ -57,7 +57,9 @@ def variable_names(graph: Graph) -> list[str]:
 
 @dataclass(frozen=True)
 class ScopeOutput:
-    """What the last state of a scope (the machine, or a Parallel branch) must output."""
+    """What the last state of a scope (the machine, or a Parallel branch) must output:
+    an object of node outputs. ``overrides`` replace a node's variable by an expression
+    (e.g. ``$states.result`` in the node's own state, before its Assign applies)."""
 
     entries: tuple[tuple[str, int], ...]  # (output key, node)
 
@@ -69,9 +71,26 @@ class ScopeOutput:
         return jsonata("{" + fields + "}")
 
 
+@dataclass(frozen=True)
+class LoopBodyOutput(ScopeOutput):
+    """A loop iteration outputs the items its back edges return to the loop node."""
+
+    back_edges: tuple[tuple[int, int], ...] = ()  # (source node, output port)
+
+    def expression(self, emitter: Emitter, overrides: dict[int, str]) -> str:
+        parts = [
+            f"({overrides.get(node, '$' + emitter.var[node])}).ports[{port}].items"
+            for node, port in self.back_edges
+        ]
+        return jsonata("[" + ", ".join(parts) + "]")
+
+
 class Emitter:
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, region_plans: dict[int | None, Step] | None = None) -> None:
         self.graph = graph
+        self.region_plans = region_plans or {}
+        self.back_sources = graph.back_edge_sources()
+        self.loop_batches: list[str] = []  # batch variables of the enclosing loops
         self.var = variable_names(graph)
         self.helper_names: set[str] = set(node.name for node in graph.nodes)
         self.parallel_count = 0
@@ -91,12 +110,23 @@ class Emitter:
         ports = [{"count": 0, "items": []} for _ in self.graph.outputs[node]]
         return {"ports": ports}
 
+    def run_index(self) -> str | None:
+        """JSONata of the node-run index inside loops (iteration numbers, nested
+        loops combined), or None outside any loop."""
+        if not self.loop_batches:
+            return None
+        index = "0"
+        for batch in self.loop_batches:
+            index = f"({index}) * 100000 + ${batch}.index"
+        return index
+
     def exported(self, members: set[int]) -> list[int]:
         """Nodes of ``members`` whose outputs are read outside them (or are results)."""
         return [
             node
             for node in sorted(members)
             if not self.graph.succs[node]
+            or node in self.back_sources
             or any(succ not in members for succ in self.graph.succs[node])
         ]
 
@@ -147,7 +177,7 @@ class Emitter:
             branch_out = ScopeOutput(tuple((self.var[n], n) for n in exports))
             branch_states: dict[str, asl.State] = {}
             start = self.emit(branch, branch_states, None, branch_out)
-            branches.append(asl.Branch(start, _in_flow_order(start, branch_states)))
+            branches.append(asl.Branch(start, in_flow_order(start, branch_states)))
             for n in exports:
                 source = f"$states.result[{index}].{self.var[n]}"
                 assign[self.var[n]] = jsonata(source)
@@ -183,7 +213,7 @@ class Emitter:
         return name
 
 
-def _in_flow_order(start: str, states: dict[str, asl.State]) -> dict[str, asl.State]:
+def in_flow_order(start: str, states: dict[str, asl.State]) -> dict[str, asl.State]:
     """Order a scope's states as a reader follows them from StartAt (depth first)."""
     ordered: dict[str, asl.State] = {}
     pending = [start]
@@ -202,16 +232,18 @@ def _in_flow_order(start: str, states: dict[str, asl.State]) -> dict[str, asl.St
     return ordered
 
 
-def emit(graph: Graph, plan: Step) -> asl.StateMachine:
-    emitter = Emitter(graph)
-    sinks = [n for n in range(len(graph)) if not graph.succs[n]]
+def emit(graph: Graph, plan: Step,
+         region_plans: dict[int | None, Step] | None = None) -> asl.StateMachine:
+    emitter = Emitter(graph, region_plans)
+    in_bodies = graph.in_loop_body()
+    sinks = [n for n in range(len(graph)) if not graph.succs[n] and n not in in_bodies]
     out = ScopeOutput(tuple((graph.name(n), n) for n in sinks))
     states: dict[str, asl.State] = {}
     start = emitter.emit(plan, states, None, out)
     workflow = graph.workflow
     return asl.StateMachine(
         start_at=start,
-        states=_in_flow_order(start, states),
+        states=in_flow_order(start, states),
         comment=f"sfnflow workflow {workflow.name}",
         timeout_seconds=workflow.settings.timeoutSeconds,
     )

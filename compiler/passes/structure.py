@@ -233,7 +233,29 @@ def add_guards(graph: Graph, step: Step, enclosing: frozenset[tuple[int, int]] =
     return Guard(tuple(sorted(ports)), body)
 
 
-def structure(graph: Graph, weights: list[float] | None = None) -> Step:
-    """The structured plan of the whole workflow (see module docstring)."""
-    decomposer = _Decomposer(graph, weights or [1.0] * len(graph))
-    return add_guards(graph, decomposer.structure(decomposer.order), guardable=False)
+def structure(graph: Graph, weights: list[float] | None = None,
+              members: set[int] | None = None) -> Step:
+    """The structured plan of the workflow, or of the region ``members`` (a loop body, or
+    everything outside loop bodies) using only the edges inside it."""
+    region = graph if members is None else graph.view(members)
+    decomposer = _Decomposer(region, weights or [1.0] * len(graph))
+    order = decomposer.order if members is None else [
+        n for n in decomposer.order if n in members]
+    return add_guards(region, decomposer.structure(order), guardable=False)
+
+
+def region_plans(graph: Graph, weights: list[float] | None = None) -> dict[int | None, Step]:
+    """Plans of every region: ``None`` for the top level, and one per loop node's body.
+
+    A loop node is one step of the region that holds it; its body (minus nested bodies) is
+    a region of its own, lowered inside the loop's Map state.
+    """
+    in_bodies = graph.in_loop_body()
+    plans: dict[int | None, Step] = {
+        None: structure(graph, weights, set(range(len(graph))) - in_bodies)
+    }
+    for node, loop in graph.loops.items():
+        nested = {n for inner, l in graph.loops.items() if inner in loop.body for n in l.body}
+        if loop.body:
+            plans[node] = structure(graph, weights, set(loop.body) - nested)
+    return plans

@@ -1,8 +1,10 @@
 """Pass 1: document -> Graph, collecting *every* problem (node name + field) on the way.
 
 Guarantees on success: node names are unique; every node type exists and its parameters fit
-its model; every expression parses; every connection joins existing ports; the graph is
-acyclic, has a trigger, and every node is reachable from a trigger.
+its model; every expression parses; every connection joins existing ports; the only cycles
+go through a loop node (splitInBatches, forEach) from its body, and those back edges are
+kept apart from the acyclic ``Graph.edges``; there is a trigger, and every node is reachable
+from a trigger.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pydantic import ValidationError
 
 from compiler.errors import Problem, WorkflowInvalid
 from compiler.expressions import syntax_errors
-from compiler.graph import Edge, Graph, strongly_connected_cycles
+from compiler.graph import Edge, Graph, Loop, strongly_connected_cycles
 from compiler.model import Workflow
 from compiler.nodetypes import NODE_TYPES, Params, output_names
 
@@ -153,6 +155,12 @@ def validate(document: Any) -> Graph:
         problems.append(Problem(None, "settings.errorWorkflow",
                                 "a workflow cannot be its own error workflow", "loop"))
 
+    loops, loop_problems = _find_loops(workflow, edges)
+    problems += loop_problems
+    back = {(e.source, e.target) for loop in loops.values() for e in loop.back_edges}
+    succs = [[t for t in targets if (s, t) not in back] for s, targets in enumerate(succs)]
+    edges = [e for e in edges if (e.source, e.target) not in back]
+
     for cycle in strongly_connected_cycles(len(workflow.nodes), succs):
         names = ", ".join(workflow.nodes[i].name for i in cycle)
         for i in cycle:
@@ -179,4 +187,53 @@ def validate(document: Any) -> Graph:
     if problems:
         raise WorkflowInvalid(problems)
     return Graph(workflow, list(workflow.nodes), [p for p in params if p is not None],
-                 outputs, inputs, edges)
+                 outputs, inputs, edges, loops)
+
+
+LOOP_OUTPUT = 1  # the `loop` output of splitInBatches / forEach ("done" is 0)
+
+
+def _find_loops(workflow: Workflow, edges: list[Edge]) -> tuple[dict[int, Loop], list[Problem]]:
+    """Loop bodies: what the `loop` output reaches without passing the loop node.
+
+    A body may only be entered from its loop's `loop` output and may only leave through
+    edges back into its loop node; anything else would make "once per iteration" ambiguous.
+    """
+    succ_edges: dict[int, list[Edge]] = {}
+    for edge in edges:
+        succ_edges.setdefault(edge.source, []).append(edge)
+    loops: dict[int, Loop] = {}
+    problems: list[Problem] = []
+    for i, node in enumerate(workflow.nodes):
+        if node.type not in NODE_TYPES or NODE_TYPES[node.type].lowering != "loop":
+            continue
+        body: set[int] = set()
+        frontier = [e.target for e in succ_edges.get(i, []) if e.output == LOOP_OUTPUT]
+        while frontier:
+            n = frontier.pop()
+            if n == i or n in body:
+                continue
+            body.add(n)
+            frontier.extend(e.target for e in succ_edges.get(n, []))
+        back_edges = tuple(e for e in edges if e.target == i and e.source in body)
+        if body and not back_edges:
+            problems.append(Problem(node.name, "connections",
+                                    "loop body never returns: connect its last node back to "
+                                    f"{node.name!r} (its items come out of `done`)", "loop"))
+        for edge in edges:
+            inside_source, inside_target = edge.source in body, edge.target in body
+            if inside_target and not inside_source and not (
+                    edge.source == i and edge.output == LOOP_OUTPUT):
+                problems.append(Problem(
+                    workflow.nodes[edge.target].name, "connections",
+                    f"inside the loop of {node.name!r}, so it may only receive items from "
+                    f"the loop or other nodes of its body (not from "
+                    f"{workflow.nodes[edge.source].name!r})", "loop"))
+            if inside_source and not inside_target and edge.target != i:
+                problems.append(Problem(
+                    workflow.nodes[edge.source].name, "connections",
+                    f"inside the loop of {node.name!r}, so it may only send items to its body "
+                    f"or back to {node.name!r} (not to {workflow.nodes[edge.target].name!r})",
+                    "loop"))
+        loops[i] = Loop(i, frozenset(body), back_edges)
+    return loops, problems

@@ -1,0 +1,404 @@
+"""What a compiled workflow does when it runs: its plan as a tree, topological levels, the
+critical path, the plan's makespan, state transitions, Lambda invocations and a bill.
+
+Pure: reads the graph, the plan and the emitted definition; no AWS calls. Durations are
+estimates the caller supplies (node name -> seconds), 1 s per node when unknown.
+
+The makespan, transitions and Lambda calls are measured on the *emitted ASL*, not on the
+plan tree, so they describe what Step Functions runs: a sequence adds up, a Parallel state
+takes its slowest branch, a Choice follows its Default (a guarded block whose ports carry
+items: the block runs) or, for the minimum, the target that enters the fewest states (the
+guard skips its block). Retries and Catch paths are not counted (every Task succeeds first
+time); a Map state runs its ItemProcessor ``map_iterations`` times.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from compiler.errors import SfnflowError
+from compiler.graph import Graph
+from compiler.lowering.task import NODE_RUNNER
+from compiler.passes.structure import Guard, NodeStep, Seq, Step
+from compiler.pipeline import CompiledWorkflow
+
+DEFAULT_SECONDS = 1.0
+
+# us-east-1 list prices from https://aws.amazon.com/step-functions/pricing/ as published
+# in March 2026. Free tiers are ignored; Lambda requests and duration are billed by Lambda,
+# separately, and are not included.
+STANDARD_PER_TRANSITION = 0.025 / 1000  # $0.025 per 1,000 state transitions
+EXPRESS_PER_REQUEST = 1.00 / 1_000_000  # $1.00 per million requests
+EXPRESS_PER_GB_SECOND = 0.00001667  # first tier (up to 1,000 GB-hours a month)
+EXPRESS_MEMORY_GB = 64 / 1024  # assumed: the smallest 64 MB chunk
+EXPRESS_ROUNDING_SECONDS = 0.1  # duration is rounded up to the next 100 ms
+EXPRESS_MAX_SECONDS = 300  # an Express execution may run 5 minutes at most
+
+
+class WeightsInvalid(SfnflowError):
+    """The node durations given do not fit the workflow (unknown node, bad number)."""
+
+
+def node_weights(graph: Graph, seconds: Mapping[str, object] | None,
+                 default: float = DEFAULT_SECONDS) -> list[float]:
+    """Seconds per node index from a ``{node name: seconds}`` mapping (``default`` if absent).
+
+    Raises ``WeightsInvalid`` naming every unknown node and every value that is not a
+    non-negative number.
+    """
+    weights = [default] * len(graph)
+    problems: list[str] = []
+    for name, value in (seconds or {}).items():
+        if name not in graph.index:
+            problems.append(f"unknown node {name!r}")
+        elif (isinstance(value, bool) or not isinstance(value, int | float)
+              or not math.isfinite(value) or value < 0):
+            problems.append(f"node {name!r}: expected seconds >= 0, got {value!r}")
+        else:
+            weights[graph.index[name]] = float(value)
+    if problems:
+        raise WeightsInvalid("; ".join(problems))
+    return weights
+
+
+# ---------------------------------------------------------------------------- the DAG
+
+
+def topological_levels(graph: Graph) -> list[list[int]]:
+    """Nodes grouped by the length of the longest path reaching them (roots: level 0)."""
+    level = [0] * len(graph)
+    levels: list[list[int]] = []
+    for node in graph.topological_order():
+        level[node] = max((level[p] + 1 for p in graph.preds[node]), default=0)
+        if level[node] == len(levels):
+            levels.append([])
+        levels[level[node]].append(node)
+    return levels
+
+
+def critical_path(graph: Graph, weights: Sequence[float]) -> tuple[float, list[int]]:
+    """The longest weighted path (its seconds and its nodes, in order): no plan is faster."""
+    finish = [0.0] * len(graph)
+    best_pred = [-1] * len(graph)
+    for node in graph.topological_order():
+        start = 0.0
+        for pred in graph.preds[node]:
+            if best_pred[node] == -1 or finish[pred] > start:
+                start, best_pred[node] = finish[pred], pred
+        finish[node] = start + weights[node]
+    if not finish:
+        return 0.0, []
+    node = max(range(len(graph)), key=finish.__getitem__)
+    path = [node]
+    while best_pred[path[-1]] != -1:
+        path.append(best_pred[path[-1]])
+    return finish[node], path[::-1]
+
+
+def level_batching_makespan(graph: Graph, weights: Sequence[float]) -> float:
+    """The naive plan's makespan: one Parallel per topological level, levels in sequence."""
+    return sum(max(weights[n] for n in level) for level in topological_levels(graph))
+
+
+def plan_makespan(step: Step, weights: Sequence[float]) -> float:
+    """Seconds the plan tree takes: Seq adds up, Par takes the max, a Guard its body."""
+    if isinstance(step, NodeStep):
+        return weights[step.node]
+    if isinstance(step, Guard):
+        return plan_makespan(step.body, weights)
+    if isinstance(step, Seq):
+        return sum(plan_makespan(child, weights) for child in step.steps)
+    return max((plan_makespan(branch, weights) for branch in step.branches), default=0.0)
+
+
+# ---------------------------------------------------------------------------- the ASL
+
+
+@dataclass(frozen=True)
+class PathCost:
+    """One way through a state machine: how long it takes and what it enters and calls."""
+
+    seconds: float = 0.0
+    transitions: int = 0
+    lambda_calls: int = 0
+
+    def __add__(self, other: PathCost) -> PathCost:
+        return PathCost(self.seconds + other.seconds, self.transitions + other.transitions,
+                        self.lambda_calls + other.lambda_calls)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seconds": self.seconds, "transitions": self.transitions,
+                "lambdaInvocations": self.lambda_calls}
+
+
+@dataclass(frozen=True)
+class RunEstimate:
+    """``live``: every Choice takes its Default (guarded blocks run); ``skipped``: every
+    Choice takes the target entering the fewest states (guarded blocks are skipped)."""
+
+    live: PathCost
+    skipped: PathCost
+
+
+def evaluate_definition(definition: Mapping[str, Any], durations: Mapping[str, float], *,
+                        default_seconds: float = DEFAULT_SECONDS, runner: str = NODE_RUNNER,
+                        map_iterations: int = 1) -> RunEstimate:
+    """Walk an ASL definition structurally (see module docstring).
+
+    Task and Wait states take ``durations[name]``; absent, a Wait takes its literal
+    ``Seconds`` and a Task ``default_seconds``. Other states take no time. A Task is a Lambda
+    invocation when its Resource is ``runner``.
+    """
+    walker = _Walker(durations, default_seconds, runner, map_iterations)
+    return walker.scope(definition)
+
+
+class _Walker:
+    def __init__(self, durations: Mapping[str, float], default_seconds: float, runner: str,
+                 map_iterations: int) -> None:
+        self.durations = durations
+        self.default_seconds = default_seconds
+        self.runner = runner
+        self.map_iterations = map_iterations
+
+    def scope(self, scope: Mapping[str, Any]) -> RunEstimate:
+        """Cost from StartAt to the end of the scope (states form a DAG: no loops)."""
+        states: Mapping[str, Mapping[str, Any]] = scope["States"]
+        rest: dict[str, RunEstimate] = {}  # cost from a state (included) to the scope's end
+        for name in _reverse_topological(scope["StartAt"], states):
+            state = states[name]
+            own = self.own(name, state)
+            targets = _targets(state)
+            if not targets:
+                rest[name] = RunEstimate(own.live, own.skipped)
+            elif state["Type"] == "Choice":
+                live = rest[state.get("Default", targets[0])].live
+                skipped = min((rest[t].skipped for t in targets),
+                              key=lambda c: (c.transitions, c.seconds))
+                rest[name] = RunEstimate(own.live + live, own.skipped + skipped)
+            else:
+                after = rest[targets[0]]
+                rest[name] = RunEstimate(own.live + after.live, own.skipped + after.skipped)
+        return rest[scope["StartAt"]]
+
+    def own(self, name: str, state: Mapping[str, Any]) -> RunEstimate:
+        kind = state["Type"]
+        if kind == "Task":
+            seconds = self.durations.get(name, self.default_seconds)
+            cost = PathCost(seconds, 1, 1 if state.get("Resource") == self.runner else 0)
+            return RunEstimate(cost, cost)
+        if kind == "Wait":
+            literal = state.get("Seconds")
+            fallback = literal if isinstance(literal, int | float) else self.default_seconds
+            cost = PathCost(self.durations.get(name, float(fallback)), 1, 0)
+            return RunEstimate(cost, cost)
+        if kind == "Parallel":
+            branches = [self.scope(branch) for branch in state["Branches"]]
+            return RunEstimate(_parallel([b.live for b in branches]),
+                               _parallel([b.skipped for b in branches]))
+        if kind == "Map":
+            body = self.scope(state["ItemProcessor"])
+            times = self.map_iterations
+            return RunEstimate(
+                PathCost(body.live.seconds, 1 + times * body.live.transitions,
+                         times * body.live.lambda_calls),
+                PathCost(body.skipped.seconds, 1 + times * body.skipped.transitions,
+                         times * body.skipped.lambda_calls),
+            )
+        return RunEstimate(PathCost(0.0, 1, 0), PathCost(0.0, 1, 0))
+
+
+def _parallel(branches: list[PathCost]) -> PathCost:
+    return PathCost(max((b.seconds for b in branches), default=0.0),
+                    1 + sum(b.transitions for b in branches),
+                    sum(b.lambda_calls for b in branches))
+
+
+def _targets(state: Mapping[str, Any]) -> list[str]:
+    """Where a state goes on success (Catch targets are error paths: not followed)."""
+    if state["Type"] == "Choice":
+        default = [state["Default"]] if "Default" in state else []
+        return [*default, *(rule["Next"] for rule in state.get("Choices", ()))]
+    return [state["Next"]] if "Next" in state else []
+
+
+def _reverse_topological(start: str, states: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """States reachable from ``start``, every state after all the states it leads to."""
+    order: list[str] = []
+    done: set[str] = set()
+    stack: list[tuple[str, int]] = [(start, 0)]
+    while stack:
+        name, child = stack.pop()
+        targets = _targets(states[name])
+        if child < len(targets):
+            stack.append((name, child + 1))
+            if targets[child] not in done:
+                stack.append((targets[child], 0))
+        elif name not in done:
+            done.add(name)
+            order.append(name)
+    return order
+
+
+# ---------------------------------------------------------------------------- the bill
+
+
+@dataclass(frozen=True)
+class Cost:
+    """US dollars per 1,000 executions of the Step Functions part of a workflow."""
+
+    standard: float
+    express: float
+
+    def to_dict(self) -> dict[str, float]:
+        return {"standard": self.standard, "express": self.express}
+
+
+def cost_per_1000(path: PathCost) -> Cost:
+    billed = math.ceil(round(path.seconds / EXPRESS_ROUNDING_SECONDS, 6))
+    duration = billed * EXPRESS_ROUNDING_SECONDS * EXPRESS_MEMORY_GB * EXPRESS_PER_GB_SECOND
+    return Cost(standard=1000 * path.transitions * STANDARD_PER_TRANSITION,
+                express=1000 * (EXPRESS_PER_REQUEST + duration))
+
+
+PRICING_ASSUMPTIONS = {
+    "region": "us-east-1",
+    "source": "https://aws.amazon.com/step-functions/pricing/ (March 2026)",
+    "standardPerTransition": STANDARD_PER_TRANSITION,
+    "expressPerRequest": EXPRESS_PER_REQUEST,
+    "expressPerGbSecond": EXPRESS_PER_GB_SECOND,
+    "expressMemoryMb": 64,
+    "expressDuration": "the makespan, rounded up to 100 ms",
+    "excluded": "free tiers, retries, Lambda charges",
+}
+
+
+# ---------------------------------------------------------------------------- the report
+
+
+@dataclass(frozen=True)
+class PlanBlock:
+    """One block of the plan tree, with the seconds it takes (all branches live)."""
+
+    kind: str  # "node" | "sequence" | "parallel" | "guard"
+    label: str
+    seconds: float
+    children: tuple[PlanBlock, ...] = ()
+    node_type: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "label": self.label, "seconds": self.seconds}
+        if self.node_type is not None:
+            out["type"] = self.node_type
+        if self.children:
+            out["children"] = [child.to_dict() for child in self.children]
+        return out
+
+
+def plan_blocks(graph: Graph, step: Step, weights: Sequence[float]) -> PlanBlock:
+    """The plan tree with readable labels (node names, guard ports by name)."""
+    if isinstance(step, NodeStep):
+        return PlanBlock("node", graph.name(step.node), weights[step.node],
+                         node_type=graph.type_of(step.node))
+    if isinstance(step, Guard):
+        ports = ", ".join(f"{graph.name(n)}.{graph.outputs[n][p]}" for n, p in step.ports)
+        body = plan_blocks(graph, step.body, weights)
+        return PlanBlock("guard", f"if {ports} has items", body.seconds, (body,))
+    if isinstance(step, Seq):
+        children = tuple(plan_blocks(graph, child, weights) for child in step.steps)
+        return PlanBlock("sequence", f"sequence of {len(children)}",
+                         sum(c.seconds for c in children), children)
+    children = tuple(plan_blocks(graph, branch, weights) for branch in step.branches)
+    return PlanBlock("parallel", f"parallel, {len(children)} branches",
+                     max((c.seconds for c in children), default=0.0), children)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    workflow: str
+    nodes: int
+    connections: int
+    states: int
+    plan: PlanBlock
+    levels: list[list[str]]
+    critical_path: list[str]
+    critical_path_seconds: float
+    run: RunEstimate
+    weighted_nodes: int  # nodes whose seconds were given (the rest take the default)
+
+    @property
+    def makespan_ratio(self) -> float:
+        cp = self.critical_path_seconds
+        return self.run.live.seconds / cp if cp else 1.0
+
+    @property
+    def cost_live(self) -> Cost:
+        return cost_per_1000(self.run.live)
+
+    @property
+    def cost_skipped(self) -> Cost:
+        return cost_per_1000(self.run.skipped)
+
+    @property
+    def express_too_long(self) -> bool:
+        return self.run.live.seconds > EXPRESS_MAX_SECONDS
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "workflow": self.workflow,
+            "nodes": self.nodes,
+            "connections": self.connections,
+            "states": self.states,
+            "weightedNodes": self.weighted_nodes,
+            "defaultSeconds": DEFAULT_SECONDS,
+            "plan": self.plan.to_dict(),
+            "levels": self.levels,
+            "criticalPath": {"nodes": self.critical_path, "seconds": self.critical_path_seconds},
+            "makespan": {"seconds": self.run.live.seconds, "ratio": self.makespan_ratio},
+            "allLive": self.run.live.to_dict(),
+            "guardsSkipped": self.run.skipped.to_dict(),
+            "costPer1000Executions": {
+                "allLive": self.cost_live.to_dict(),
+                "guardsSkipped": self.cost_skipped.to_dict(),
+                "expressTooLong": self.express_too_long,
+                "assumptions": PRICING_ASSUMPTIONS,
+            },
+        }
+
+
+def count_states(definition: Mapping[str, Any]) -> int:
+    """States of the machine, those inside Parallel branches and Map processors included."""
+    total = 0
+    pending = [definition]
+    while pending:
+        scope = pending.pop()
+        for state in scope["States"].values():
+            total += 1
+            pending.extend(state.get("Branches", ()))
+            if "ItemProcessor" in state:
+                pending.append(state["ItemProcessor"])
+    return total
+
+
+def explain(compiled: CompiledWorkflow,
+            seconds: Mapping[str, object] | None = None) -> Explanation:
+    """Everything ``sfnflow plan`` shows; ``seconds`` maps node names to estimated durations."""
+    graph = compiled.graph
+    weights = node_weights(graph, seconds)
+    durations = {graph.name(i): w for i, w in enumerate(weights)}
+    cp_seconds, cp_nodes = critical_path(graph, weights)
+    return Explanation(
+        workflow=compiled.name,
+        nodes=len(graph),
+        connections=len(graph.edges),
+        states=count_states(compiled.definition),
+        plan=plan_blocks(graph, compiled.plan, weights),
+        levels=[[graph.name(n) for n in level] for level in topological_levels(graph)],
+        critical_path=[graph.name(n) for n in cp_nodes],
+        critical_path_seconds=cp_seconds,
+        run=evaluate_definition(compiled.definition, durations),
+        weighted_nodes=len(seconds or {}),
+    )
