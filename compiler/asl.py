@@ -176,6 +176,21 @@ class Pass(_State):
 
 
 @dataclass(frozen=True)
+class Fail(_State):
+    """Ends the execution (or the enclosing branch) with an error; a terminal state."""
+
+    error: str = ""
+    cause: str | None = None
+    type_name = "Fail"
+
+    def _body(self) -> dict[str, JSON]:
+        out: dict[str, JSON] = {"Error": self.error}
+        if self.cause is not None:
+            out["Cause"] = self.cause
+        return out
+
+
+@dataclass(frozen=True)
 class Wait(_State):
     seconds: int | str = 0
     type_name = "Wait"

@@ -103,6 +103,24 @@ class ForEachParams(Params):
     maxConcurrency: int = Field(10, ge=1, le=40)
 
 
+SUBWORKFLOW_MAX_DEPTH = 10
+"""Default limit of sub-workflow nesting: the root execution is depth 0, its children 1."""
+
+
+class ExecuteWorkflowParams(Params):
+    raw_fields: ClassVar[frozenset[str]] = frozenset({"workflow"})
+    workflow: str = Field(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$",
+                          description="Name of the workflow to run (static: its state "
+                          "machine ARN is a deploy-time substitution).")
+    waitForCompletion: bool = Field(
+        True, description="Wait for the child and output its items (startExecution.sync:2); "
+        "false: start it and pass the input items through.")
+    maxDepth: int | None = Field(
+        None, ge=1, le=100, description="Levels of sub-workflows allowed below this node "
+        "(1: the child may not call further workflows). Every execution is also limited to "
+        f"depth {SUBWORKFLOW_MAX_DEPTH}; the tightest limit on the call chain wins.")
+
+
 class AggregateParams(Params):
     mode: Literal["allItemData", "individualFields"] = "allItemData"
     fields: list[str] = Field(default_factory=list)
@@ -173,6 +191,9 @@ NODE_TYPES: dict[str, NodeType] = {
         NodeType("stopAndError", StopAndErrorParams, "Fails the workflow with a typed error."),
         NodeType("wait", WaitParams, "Waits (a native Wait state), then passes items through.",
                  lowering="wait"),
+        NodeType("executeWorkflow", ExecuteWorkflowParams,
+                 "Runs another workflow with the input items (a Step Functions child "
+                 "execution) and outputs the child's items.", lowering="subworkflow"),
         NodeType("splitInBatches", SplitInBatchesParams,
                  "Loop Over Items: runs the nodes on `loop` once per batch (a Map state); "
                  "items connected back to it come out of `done`.", lowering="loop",

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.graph import Graph
+from compiler.lowering.subworkflow import substitution_key
 from compiler.lowering.task import NODE_RUNNER
+from compiler.nodetypes import ExecuteWorkflowParams
 from compiler.passes.emit import emit, variable_names
 from compiler.passes.structure import Step, region_plans
 from compiler.passes.validate import validate
@@ -42,13 +44,26 @@ class CompiledWorkflow:
         return text
 
 
+def _children(graph: Graph) -> dict[str, dict[str, Any]]:
+    """Workflows this one runs (executeWorkflow): their ARN's substitution key and callers."""
+    children: dict[str, dict[str, Any]] = {}
+    for node, params in zip(graph.nodes, graph.params, strict=True):
+        if isinstance(params, ExecuteWorkflowParams) and not node.disabled:
+            child = children.setdefault(params.workflow, {
+                "substitution": substitution_key(params.workflow), "nodes": []})
+            child["nodes"].append(node.name)
+    return children
+
+
 def _manifest(graph: Graph, definition: dict[str, Any]) -> dict[str, Any]:
     variables = variable_names(graph)
+    children = _children(graph)
     digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()
     return {
         "workflow": graph.workflow.name,
         "version": digest[:16],
-        "substitutions": [NODE_RUNNER[2:-1]],
+        "substitutions": [NODE_RUNNER[2:-1], *(c["substitution"] for c in children.values())],
+        "children": children,
         "nodes": {
             node.name: {
                 "type": node.type,

@@ -176,5 +176,139 @@ def schema() -> None:
     sys.stdout.write(json.dumps(workflow_schema(), indent=2) + "\n")
 
 
+# ---------------------------------------------------------------- plan and graph (presentation;
+# the logic is compiler/explain.py and compiler/render.py)
+
+
+def _read_weights(value: str | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    text = value
+    if value.startswith("@"):
+        try:
+            text = Path(value[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            err.print(f"[red]--weights {value}: {exc.strerror}[/]")
+            raise typer.Exit(EXIT_INVALID) from None
+    try:
+        weights = json.loads(text)
+    except json.JSONDecodeError as exc:
+        err.print(f"[red]--weights is not valid JSON: {exc}[/]")
+        raise typer.Exit(EXIT_INVALID) from None
+    if not isinstance(weights, dict):
+        err.print("[red]--weights must be a JSON object: {\"node name\": seconds, ...}[/]")
+        raise typer.Exit(EXIT_INVALID)
+    return weights
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+def _block_label(block: Any) -> str:
+    from rich.markup import escape
+
+    if block.kind == "node":
+        return f"{escape(block.label)} [dim]{block.node_type} · {_seconds(block.seconds)}[/]"
+    colour = {"sequence": "bold", "parallel": "bold cyan", "guard": "yellow"}[block.kind]
+    return f"[{colour}]{escape(block.label)}[/] [dim]· {_seconds(block.seconds)}[/]"
+
+
+def _add_blocks(block: Any, tree: Any) -> None:
+    for child in block.children:
+        _add_blocks(child, tree.add(_block_label(child)))
+
+
+def _names(names: list[str], limit: int = 8) -> str:
+    from rich.markup import escape
+
+    shown = ", ".join(escape(name) for name in names[:limit])
+    return shown + (f" [dim]… (+{len(names) - limit})[/]" if len(names) > limit else "")
+
+
+def _render_plan(explanation: Any) -> None:
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    from compiler.explain import PRICING_ASSUMPTIONS
+
+    e = explanation
+    out.print(f"[bold]{escape(e.workflow)}[/]: {e.nodes} nodes, {e.connections} connections, "
+              f"{e.states} states")
+    root = Tree(_block_label(e.plan))
+    _add_blocks(e.plan, root)
+    out.print(root)
+    out.print("[bold]topological levels[/]")
+    for number, level in enumerate(e.levels):
+        out.print(f"  {number:>3}  {_names(level)}")
+    path = e.critical_path
+    shown = path if len(path) <= 20 else [*path[:12], "…", *path[-6:]]
+    out.print(f"[bold]critical path[/] ({len(path)} nodes, {_seconds(e.critical_path_seconds)}): "
+              + " → ".join(escape(name) for name in shown))
+    table = Table(title="per execution" + (f" ({e.weighted_nodes} node durations given, "
+                                            "others 1 s)" if e.weighted_nodes else
+                                            " (1 s per node)"))
+    for column in ("", "all branches live", "guarded blocks skipped"):
+        table.add_column(column, justify="left" if not column else "right")
+    live, skipped = e.run.live, e.run.skipped
+    ratio = f"{e.makespan_ratio:.3f}" + ("" if e.makespan_ratio <= 1.0 + 1e-9 else " [yellow]>1[/]")
+    table.add_row("makespan", _seconds(live.seconds), _seconds(skipped.seconds))
+    table.add_row("makespan / critical path", ratio, "")
+    table.add_row("state transitions", str(live.transitions), str(skipped.transitions))
+    table.add_row("Lambda invocations", str(live.lambda_calls), str(skipped.lambda_calls))
+    table.add_row("Standard $ / 1,000 runs", f"{e.cost_live.standard:.4f}",
+                  f"{e.cost_skipped.standard:.4f}")
+    express = f"{e.cost_live.express:.5f}" + (" [red](> 5 min)[/]" if e.express_too_long else "")
+    table.add_row("Express $ / 1,000 runs", express, f"{e.cost_skipped.express:.5f}")
+    out.print(table)
+    out.print(f"[dim]prices: {PRICING_ASSUMPTIONS['region']}, {PRICING_ASSUMPTIONS['source']}; "
+              "Express at 64 MB for the makespan (rounded up to 100 ms); free tiers, retries "
+              "and Lambda charges excluded[/]")
+
+
+@app.command()
+def plan(
+    file: Annotated[Path, typer.Argument(help="Workflow document (JSON or YAML).")],
+    weights: Annotated[str | None, typer.Option(
+        "--weights", "-w", help="Node durations: JSON {\"node\": seconds}, or @file.json "
+        "(default 1 s per node). They only evaluate the plan `compile` emits.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Show FILE's compiled plan: tree, levels, critical path, makespan, transitions, cost."""
+    from compiler.explain import WeightsInvalid, explain
+
+    compiled = _compile(file)
+    try:
+        explanation = explain(compiled, _read_weights(weights))
+    except WeightsInvalid as exc:
+        err.print(f"[red]--weights: {exc}[/]", highlight=False)
+        raise typer.Exit(EXIT_INVALID) from None
+    if as_json:
+        sys.stdout.write(json.dumps(explanation.to_dict(), indent=2) + "\n")
+    else:
+        _render_plan(explanation)
+
+
+@app.command()
+def graph(
+    file: Annotated[Path, typer.Argument(help="Workflow document (JSON or YAML).")],
+    html: Annotated[Path | None, typer.Option(
+        "--html", help="Write a self-contained HTML page (inline SVG) here.")] = None,
+    direction: Annotated[str, typer.Option(help="Mermaid direction: LR or TD.")] = "LR",
+) -> None:
+    """Print FILE's DAG as Mermaid flowchart text (or write it as an HTML page)."""
+    from compiler.render import html_page, mermaid
+
+    if direction.upper() not in ("LR", "RL", "TD", "TB", "BT"):
+        err.print(f"[red]--direction must be LR, RL, TD, TB or BT, not {direction!r}[/]")
+        raise typer.Exit(EXIT_INVALID)
+    compiled = _compile(file)
+    if html:
+        html.write_text(html_page(compiled.graph), encoding="utf-8")
+        err.print(f"wrote {html} ({len(compiled.graph)} nodes)")
+    else:
+        sys.stdout.write(mermaid(compiled.graph, direction.upper()))
+
+
 if __name__ == "__main__":
     app()

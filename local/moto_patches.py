@@ -8,7 +8,8 @@ upgrade that changes behaviour fails loudly.
 1. JSONata evaluation. moto ships a stub; it also composes every expression as text, by
    serialising all variables and ``$states`` into the expression (quadratic in the data, and
    strings containing ``"`` or ``\\`` break it). We evaluate with ``jsonata-python`` and pass
-   variables as bindings instead, caching parsed expressions.
+   variables as bindings instead, caching parsed expressions. moto's ``$hash`` is a stub
+   returning a constant string; we bind the real one (sub-workflow execution names use it).
 2. Lambda invokes dispatch in-process to registered Python handlers (no Docker here).
 3. boto3 clients the interpreter creates per task are cached (halves per-task overhead).
 4. The clock: Wait states, Retry intervals and the ``.sync`` poll interval are multiplied by
@@ -83,7 +84,23 @@ def _parse_jsonata(expression: str) -> Any:
 
     parsed = jsonata.Jsonata(expression)
     parsed.set_output_convert_nulls(False)  # keep JSON null apart from undefined
+    parsed.register_lambda("hash", _aws_hash)
     return parsed
+
+
+_HASH_ALGORITHMS = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384",
+                    "SHA-512": "sha512"}
+
+
+def _aws_hash(value: Any, algorithm: Any) -> str:
+    """Step Functions' JSONata ``$hash(value, algorithm)``: the hex digest of a string."""
+    import hashlib
+
+    from jsonata.jexception import JException
+
+    if not isinstance(value, str) or algorithm not in _HASH_ALGORITHMS:
+        raise JException(f"$hash: expected a string and one of {sorted(_HASH_ALGORITHMS)}", -1)
+    return hashlib.new(_HASH_ALGORITHMS[algorithm], value.encode()).hexdigest()
 
 
 def _evaluate(expression: str, bindings: dict[str, Any]) -> Any:
@@ -147,7 +164,7 @@ def _patch_jsonata() -> None:
     )
 
     def eval_jsonata(self: Any, env: Any) -> None:
-        references = extract_jsonata_variable_references(self.expression)
+        references = extract_jsonata_variable_references(self.expression) - {"$hash"}
         functions = get_intrinsic_functions_declarations(variable_references=references)
         expression = f"({functions}{self.expression})" if functions else self.expression
         bindings = _variable_bindings(env)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from compiler import asl
-from compiler.lowering import loop, task, wait
+from compiler.lowering import loop, subworkflow, task, wait
 from compiler.nodetypes import NODE_TYPES
 
 if TYPE_CHECKING:
@@ -23,6 +23,7 @@ Lowering = Callable[["Emitter", int, dict[str, asl.State], str | None, "ScopeOut
 LOWERINGS: dict[str, Lowering] = {
     "task": task.lower,
     "loop": loop.lower,
+    "subworkflow": subworkflow.lower,
     "wait": wait.lower,
 }
 

@@ -51,12 +51,13 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
 
 
 def catchers(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: str | None,
-             out: ScopeOutput) -> tuple[asl.Catcher, ...]:
-    """The Catch of ``onError: continue*`` (none for stopWorkflow)."""
+             out: ScopeOutput, errors: str | None = None) -> tuple[asl.Catcher, ...]:
+    """The Catch of ``onError: continue*`` (none for stopWorkflow). ``errors`` is the JSONata
+    building the node's outputs from the error (default: ``error_ports``)."""
     spec = emitter.graph.nodes[node]
     if spec.onError == "stopWorkflow":
         return ()
-    errors = error_ports(emitter, node)
+    errors = errors or error_ports(emitter, node)
     if next_name is not None:
         return (asl.Catcher(("States.ALL",), next_name,
                             assign={emitter.var[node]: jsonata(errors)}),)
@@ -122,15 +123,23 @@ def runner_arguments(emitter: Emitter, node: int) -> dict[str, object]:
 
 def retriers(emitter: Emitter, node: int) -> tuple[asl.Retrier, ...]:
     service = asl.Retrier(LAMBDA_SERVICE_ERRORS, 1, 2, 2.0)
+    user = policy_retrier(emitter, node, RETRYABLE_ERRORS)
+    return (service,) if user is None else (service, user)
+
+
+def policy_retrier(emitter: Emitter, node: int, default_errors: tuple[str, ...],
+                   rename: dict[str, str] | None = None) -> asl.Retrier | None:
+    """The node's ``retry`` policy as a Retrier (None without one). ``rename`` maps
+    sfnflow error names to the names Step Functions raises for this state."""
     policy = emitter.graph.nodes[node].retry
     if policy is None or policy.maxAttempts <= 1:
-        return (service,)
-    user = asl.Retrier(
-        tuple(policy.errors or RETRYABLE_ERRORS),
+        return None
+    errors = [(rename or {}).get(error, error) for error in policy.errors or default_errors]
+    return asl.Retrier(
+        tuple(dict.fromkeys(errors)),
         policy.intervalSeconds,
         policy.maxAttempts - 1,  # ASL counts retries; sfnflow counts attempts
         policy.backoffRate,
         policy.maxDelaySeconds,
         policy.jitter,
     )
-    return (service, user)

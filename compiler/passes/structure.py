@@ -255,7 +255,8 @@ def region_plans(graph: Graph, weights: list[float] | None = None) -> dict[int |
         None: structure(graph, weights, set(range(len(graph))) - in_bodies)
     }
     for node, loop in graph.loops.items():
-        nested = {n for inner, l in graph.loops.items() if inner in loop.body for n in l.body}
+        nested = {n for inner, other in graph.loops.items() if inner in loop.body
+                  for n in other.body}
         if loop.body:
             plans[node] = structure(graph, weights, set(loop.body) - nested)
     return plans

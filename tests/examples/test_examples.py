@@ -33,7 +33,7 @@ def run_compiled(cloud: LocalCloud, compiled: CompiledWorkflow, user_input: Any 
 def test_every_example_is_covered() -> None:
     covered = {"orders.yaml", "http-pipeline.yaml", "fan-out-merge.yaml",
                "retry-then-succeed.yaml", "continue-error-output.yaml",
-               "non-series-parallel.yaml"}
+               "non-series-parallel.yaml", "loop-over-items.yaml", "for-each-nested.yaml"}
     assert {path.name for path in EXAMPLES.glob("*.yaml")} == covered
 
 
@@ -118,6 +118,46 @@ def test_http_failure_fails_the_execution_and_keeps_run_data(
     assert report["error"]["type"] == "Sfnflow.HttpClientError"
     assert report["nodes"]["Start"]["status"] == "success"  # recorded before the failure
     assert report["nodes"]["Fetch orders"]["attempts"] == 1  # 4xx is not retried
+
+
+def test_loop_over_items_runs_one_iteration_per_batch(cloud: LocalCloud) -> None:
+    report = run_example(cloud, "loop-over-items.yaml")
+    assert report["status"] == "SUCCEEDED", report["error"]
+    nodes = report["nodes"]
+    assert nodes["Add tax"]["runs"] == 3  # 7 orders in batches of 3
+    assert nodes["Flag"]["runs"] == 2  # the first batch has no large order
+    (summary,) = report["output"]["Summary"]
+    assert summary["id"] == [1, 2, 3, 4, 5, 6, 7]
+    assert summary["gross"] == [42, 84, 126, 168, 210, 252, 294]
+
+
+def test_nested_for_each(cloud: LocalCloud) -> None:
+    report = run_example(cloud, "for-each-nested.yaml")
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert report["nodes"]["Greet"]["runs"] == 6
+    (count,) = report["output"]["Count"]
+    assert sorted(count["greeting"]) == sorted([
+        "hello ada of red", "hello bob of red", "hello cy of blue",
+        "hello di of green", "hello ed of green", "hello flo of green"])
+
+
+def test_loop_with_no_items_skips_the_body(cloud: LocalCloud) -> None:
+    compiled = compile_workflow({
+        "name": "empty-loop",
+        "nodes": [{"name": "Start", "type": "manualTrigger"},
+                  {"name": "Nothing", "type": "code", "parameters": {"code": "return []"}},
+                  {"name": "L", "type": "forEach"},
+                  {"name": "Body", "type": "noOp"},
+                  {"name": "After", "type": "noOp"}],
+        "connections": [{"from": "Start", "to": "Nothing"}, {"from": "Nothing", "to": "L"},
+                        {"from": "L", "output": "loop", "to": "Body"},
+                        {"from": "Body", "to": "L"},
+                        {"from": "L", "output": "done", "to": "After"}],
+    })
+    report = run_compiled(cloud, compiled)
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert report["nodes"]["Body"]["runs"] == 0
+    assert report["nodes"]["After"]["status"] == "not run"
 
 
 @pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.yaml")))

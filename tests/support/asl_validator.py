@@ -117,6 +117,12 @@ def validate_asl(definitions: Mapping[str, Definition],
 _MOTO_COMPONENTS = "moto.stepfunctions.parser.asl.component."
 
 
+class _Scope:
+    def __init__(self, start_at: Any, states: Any) -> None:
+        self.start_at = start_at
+        self.states = states
+
+
 def _scope_targets(scope: Any) -> tuple[set[str], list[tuple[str, str]], list[Any]]:
     """State names of a moto scope (Program / item processor), its transitions, sub-scopes.
 
@@ -161,6 +167,10 @@ def _scope_targets(scope: Any) -> tuple[set[str], list[tuple[str, str]], list[An
             transitions.append(("Default", value.state_name))
         elif isinstance(getattr(value, "start_at", None), StartAt) and hasattr(value, "states"):
             nested.append(value)  # a Parallel branch or Map item processor: its own scope
+            continue
+        elif isinstance(getattr(value, "_start_at", None), StartAt) and hasattr(value, "_states"):
+            # an inline Map item processor keeps its scope in private attributes
+            nested.append(_Scope(value._start_at, value._states))
             continue
         pending.extend(children(value))
     return names, transitions, nested

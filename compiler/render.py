@@ -1,0 +1,226 @@
+"""The workflow graph as pictures: Mermaid flowchart text, and a self-contained HTML page
+that draws the DAG itself as inline SVG (no scripts, no external resources).
+
+The SVG uses a layered layout: one column per topological level (left to right), nodes in a
+column ordered by a few barycenter sweeps to cut edge crossings, edges as cubic curves
+labelled with the output name (IF, Switch, error ports) and the input index (Merge).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from compiler.explain import topological_levels
+from compiler.graph import Edge, Graph
+
+# Fill colour per node type (anything else: OTHER_COLOUR); trigger, routing, joins, code...
+TYPE_COLOURS: dict[str, str] = {
+    "manualTrigger": "#c8e6c9",
+    "if": "#ffe0b2",
+    "switch": "#ffe0b2",
+    "filter": "#fff3c4",
+    "merge": "#d1c4e9",
+    "code": "#bbdefb",
+    "httpRequest": "#b2ebf2",
+    "wait": "#f8bbd0",
+    "stopAndError": "#ffcdd2",
+    "noOp": "#eeeeee",
+}
+OTHER_COLOUR = "#e0f2f1"  # set, aggregate, splitOut, sort, limit, removeDuplicates
+
+NODE_WIDTH, NODE_HEIGHT = 168, 44
+GAP_X, GAP_Y, MARGIN = 84, 18, 24
+LABEL_CHARS = 24
+SWEEPS = 4
+
+
+def colour(node_type: str) -> str:
+    return TYPE_COLOURS.get(node_type, OTHER_COLOUR)
+
+
+def edge_label(graph: Graph, edge: Edge) -> str | None:
+    """Output name when the source has several outputs, input index when the target has
+    several inputs; None for a plain main -> main edge."""
+    parts = []
+    if len(graph.outputs[edge.source]) > 1:
+        parts.append(graph.outputs[edge.source][edge.output])
+    if graph.inputs[edge.target] > 1:
+        parts.append(f"in {edge.input}")
+    return " → ".join(parts) or None
+
+
+# ---------------------------------------------------------------------------- Mermaid
+
+_MERMAID_SAFE = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _-.,:!?()/'+*=@→"
+)
+
+
+def _mermaid_text(text: str) -> str:
+    """Mermaid entity codes (``#35;``) for every character that could end a label."""
+    return "".join(ch if ch in _MERMAID_SAFE else f"#{ord(ch)};" for ch in text)
+
+
+def _class_name(node_type: str) -> str:
+    return "t_" + "".join(ch if ch.isalnum() else "_" for ch in node_type)
+
+
+def mermaid(graph: Graph, direction: str = "LR") -> str:
+    """A Mermaid ``flowchart``: nodes ``n<i>`` labelled name + type, coloured by type."""
+    lines = [f"flowchart {direction}"]
+    for i, node in enumerate(graph.nodes):
+        label = f"{_mermaid_text(node.name)}<br/><small>{_mermaid_text(node.type)}</small>"
+        lines.append(f'    n{i}["{label}"]')
+    for edge in graph.edges:
+        text = edge_label(graph, edge)
+        arrow = f'-->|"{_mermaid_text(text)}"|' if text else "-->"
+        lines.append(f"    n{edge.source} {arrow} n{edge.target}")
+    types = sorted({node.type for node in graph.nodes})
+    for node_type in types:
+        lines.append(f"    classDef {_class_name(node_type)} fill:{colour(node_type)},"
+                     "stroke:#555,color:#111")
+    for node_type in types:
+        members = ",".join(f"n{i}" for i, n in enumerate(graph.nodes) if n.type == node_type)
+        lines.append(f"    class {members} {_class_name(node_type)}")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------- layout
+
+
+@dataclass(frozen=True)
+class Layout:
+    x: list[float]  # left edge of every node's box
+    y: list[float]  # top edge
+    width: float
+    height: float
+
+
+def layered_layout(graph: Graph) -> Layout:
+    """Columns by topological level, rows by barycenter ordering (alternating sweeps)."""
+    levels = topological_levels(graph)
+    row = [0.0] * len(graph)
+    for level in levels:
+        for k, node in enumerate(level):
+            row[node] = float(k)
+    for sweep in range(SWEEPS):
+        forward = sweep % 2 == 0
+        neighbours = graph.preds if forward else graph.succs
+        for level in levels[1:] if forward else levels[-2::-1]:
+            keys = {node: (_barycenter(neighbours[node], row, row[node]), row[node])
+                    for node in level}
+            level.sort(key=keys.__getitem__)
+            for k, node in enumerate(level):
+                row[node] = float(k)
+    tallest = max((len(level) for level in levels), default=0)
+    step_y = NODE_HEIGHT + GAP_Y
+    x = [0.0] * len(graph)
+    y = [0.0] * len(graph)
+    for column, level in enumerate(levels):
+        offset = (tallest - len(level)) * step_y / 2
+        for k, node in enumerate(level):
+            x[node] = MARGIN + column * (NODE_WIDTH + GAP_X)
+            y[node] = MARGIN + offset + k * step_y
+    width = 2 * MARGIN + max(len(levels) * (NODE_WIDTH + GAP_X) - GAP_X, 0)
+    height = 2 * MARGIN + max(tallest * step_y - GAP_Y, 0)
+    return Layout(x, y, width, height)
+
+
+def _barycenter(around: list[int], row: list[float], default: float) -> float:
+    return sum(row[n] for n in around) / len(around) if around else default
+
+
+# ---------------------------------------------------------------------------- SVG / HTML
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
+
+
+def _edge_svg(graph: Graph, layout: Layout, edge: Edge, sibling: int, siblings: int) -> str:
+    spread = (sibling - (siblings - 1) / 2) * 6  # parallel edges of one pair fan out
+    x1 = layout.x[edge.source] + NODE_WIDTH
+    y1 = layout.y[edge.source] + NODE_HEIGHT / 2 + spread
+    x2 = layout.x[edge.target]
+    y2 = layout.y[edge.target] + NODE_HEIGHT / 2 + spread
+    bend = max(30.0, (x2 - x1) / 2)
+    path = (f'<path class="edge" d="M{x1:.1f},{y1:.1f} C{x1 + bend:.1f},{y1:.1f} '
+            f'{x2 - bend:.1f},{y2:.1f} {x2:.1f},{y2:.1f}" marker-end="url(#arrow)"/>')
+    label = edge_label(graph, edge)
+    if not label:
+        return path
+    return (path + f'<text class="edge-label" x="{(x1 + x2) / 2:.1f}" '
+            f'y="{(y1 + y2) / 2 - 3:.1f}" text-anchor="middle">{html.escape(label)}</text>')
+
+
+def _node_svg(graph: Graph, layout: Layout, node: int) -> str:
+    spec = graph.nodes[node]
+    x, y = layout.x[node], layout.y[node]
+    cx = x + NODE_WIDTH / 2
+    return (
+        f'<g class="node"><title>{html.escape(spec.name)} ({html.escape(spec.type)})</title>'
+        f'<rect x="{x:.1f}" y="{y:.1f}" width="{NODE_WIDTH}" height="{NODE_HEIGHT}" rx="7" '
+        f'fill="{colour(spec.type)}"/>'
+        f'<text x="{cx:.1f}" y="{y + 19:.1f}" text-anchor="middle">'
+        f"{html.escape(_short(spec.name))}</text>"
+        f'<text class="type" x="{cx:.1f}" y="{y + 35:.1f}" text-anchor="middle">'
+        f"{html.escape(spec.type)}</text></g>"
+    )
+
+
+def svg(graph: Graph) -> str:
+    """The DAG as one ``<svg>`` element (layered layout, see module docstring)."""
+    layout = layered_layout(graph)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{layout.width:.0f}" '
+        f'height="{layout.height:.0f}" viewBox="0 0 {layout.width:.0f} {layout.height:.0f}" '
+        'role="img">',
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+        'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+        'fill="#666"/></marker></defs>',
+    ]
+    pairs: dict[tuple[int, int], list[Edge]] = {}
+    for edge in graph.edges:
+        pairs.setdefault((edge.source, edge.target), []).append(edge)
+    for edges in pairs.values():
+        for k, edge in enumerate(edges):
+            parts.append(_edge_svg(graph, layout, edge, k, len(edges)))
+    parts.extend(_node_svg(graph, layout, node) for node in range(len(graph)))
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }
+.canvas { overflow: auto; border: 1px solid #ddd; border-radius: 6px; background: #fff; }
+svg text { font-size: 12px; fill: #111; }
+svg text.type { font-size: 10px; fill: #555; }
+svg text.edge-label { font-size: 10px; fill: #333; paint-order: stroke;
+  stroke: #fff; stroke-width: 3px; }
+svg rect { stroke: #555; stroke-width: 1; }
+svg path.edge { fill: none; stroke: #888; stroke-width: 1.3; }
+.legend span { display: inline-block; margin: 0 .8rem .4rem 0; padding: .1rem .5rem;
+  border: 1px solid #555; border-radius: 4px; font-size: 12px; }
+pre { background: #f6f6f6; padding: 1rem; overflow: auto; font-size: 12px; }
+"""
+
+
+def html_page(graph: Graph) -> str:
+    """A self-contained page: title, legend, the inline SVG, and the Mermaid text."""
+    name = html.escape(graph.workflow.name)
+    levels = len(topological_levels(graph))
+    legend = "".join(
+        f'<span style="background:{colour(t)}">{html.escape(t)}</span>'
+        for t in sorted({node.type for node in graph.nodes})
+    )
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<title>{name} — sfnflow graph</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+        f"<h1>{name}</h1>\n"
+        f"<p>{len(graph)} nodes, {len(graph.edges)} connections, {levels} levels.</p>\n"
+        f'<div class="legend">{legend}</div>\n'
+        f'<div class="canvas">\n{svg(graph)}\n</div>\n'
+        f"<h2>Mermaid</h2>\n<pre>{html.escape(mermaid(graph))}</pre>\n"
+        "</body>\n</html>\n"
+    )
