@@ -58,6 +58,7 @@ RUN_SIZES = (10, 30)
 RUN_SEEDS = 3
 TIME_SCALE = 0.02
 EPSILON = 1e-9
+OPTIMAL_MAX_NODES = 10  # the exhaustive best plan is exponential in the node count
 
 
 # ---------------------------------------------------------------------------- structural
@@ -72,6 +73,8 @@ class Structural:
     plan: float
     weighted: float
     levels: float
+    unit_ratio: float  # the emitted plan / critical path, both under unit durations
+    optimal: float | None  # the fastest structured plan (exhaustive, small sizes only)
 
 
 def lognormal_seconds(graph: Graph, key: str) -> dict[str, float]:
@@ -85,12 +88,18 @@ def measure(family: str, size: int, seed: int) -> Structural:
     durations = lognormal_seconds(compiled.graph, f"{family}:{size}:{seed}")
     weights = node_weights(compiled.graph, durations)
     weighted = compile_workflow(document, weights)
+    unit_cp = critical_path(compiled.graph, [1.0] * size)[0]
+    optimal = None
+    if size <= OPTIMAL_MAX_NODES:
+        optimal = optimal_plan(compiled.graph, weights, {i: "" for i in range(size)})[0]
     return Structural(
         family, size, seed,
         critical=critical_path(compiled.graph, weights)[0],
         plan=evaluate_definition(compiled.definition, durations).live.seconds,
         weighted=evaluate_definition(weighted.definition, durations).live.seconds,
         levels=level_batching_makespan(compiled.graph, weights),
+        unit_ratio=evaluate_definition(compiled.definition, {}).live.seconds / unit_cp,
+        optimal=optimal,
     )
 
 
@@ -101,8 +110,8 @@ def _stats(values: list[float]) -> str:
 def structural_table(results: list[Structural]) -> Table:
     table = Table(title="makespan / critical path, structural evaluation of the emitted ASL "
                         f"(lognormal(0, {SIGMA}) node seconds; mean / max over seeds)")
-    for column in ("family", "nodes", "seeds", "plan", "weighted plan", "levels baseline",
-                   "target", "met"):
+    for column in ("family", "nodes", "seeds", "plan", "weighted plan", "best possible",
+                   "levels baseline", "plan, unit s", "target", "met"):
         table.add_column(column, justify="left" if column == "family" else "right")
     groups: dict[tuple[str, int], list[Structural]] = {}
     for r in results:
@@ -112,9 +121,12 @@ def structural_table(results: list[Structural]) -> Table:
         target, bound = TARGETS.get(family, ("", float("inf")))
         checked = max(plan) if family == "series-parallel" else statistics.fmean(plan)
         met = "" if not target else ("[green]yes[/]" if checked <= bound else "[red]no[/]")
+        optimal = [r.optimal / r.critical for r in rows if r.optimal is not None]
         table.add_row(family, str(size), str(len(rows)), _stats(plan),
                       _stats([r.weighted / r.critical for r in rows]),
-                      _stats([r.levels / r.critical for r in rows]), target, met)
+                      _stats(optimal) if optimal else "",
+                      _stats([r.levels / r.critical for r in rows]),
+                      _stats([r.unit_ratio for r in rows]), target, met)
     return table
 
 
@@ -384,7 +396,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     seeds = args.seeds or (2 if args.quick else SEEDS)
     console = Console(width=None if sys.stdout.isatty() else 160)
 
-    results = []
+    results: list[Structural] = []
     for family in args.families:
         for size in sizes:
             with console.status(f"compiling {family} / {size} nodes"):

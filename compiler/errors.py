@@ -17,18 +17,21 @@ class Problem:
     field: str
     message: str
     code: str = "invalid"
+    workflow: str | None = None  # set when several workflows are compiled together
 
     def __str__(self) -> str:
         where = f"node {self.node!r}" if self.node is not None else "workflow"
         field = f" field {self.field!r}" if self.field else ""
-        return f"{where}{field}: {self.message}"
+        within = f"workflow {self.workflow!r}: " if self.workflow is not None else ""
+        return f"{within}{where}{field}: {self.message}"
 
 
 class WorkflowInvalid(SfnflowError):
     """Raised with every problem found, never only the first."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(set(problems), key=lambda p: (p.node or "", p.field, p.message))
+        self.problems = sorted(set(problems),
+                               key=lambda p: (p.workflow or "", p.node or "", p.field, p.message))
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

@@ -10,6 +10,10 @@ takes its slowest branch, a Choice follows its Default (a guarded block whose po
 items: the block runs) or, for the minimum, the target that enters the fewest states (the
 guard skips its block). Retries and Catch paths are not counted (every Task succeeds first
 time); a Map state runs its ItemProcessor ``map_iterations`` times.
+
+Loops (splitInBatches, forEach) are assumed to run **one iteration**: a loop node takes the
+time of its body (its critical path in the DAG, its plan's makespan in the ASL), and the
+nodes after its ``done`` output wait for it.
 """
 
 from __future__ import annotations
@@ -22,8 +26,11 @@ from typing import Any
 from compiler.errors import SfnflowError
 from compiler.graph import Graph
 from compiler.lowering.task import NODE_RUNNER
+from compiler.nodetypes import ForEachParams, SplitInBatchesParams
 from compiler.passes.structure import Guard, NodeStep, Seq, Step
 from compiler.pipeline import CompiledWorkflow
+
+LoopPlans = Mapping[int | None, Step]  # CompiledWorkflow.loop_plans: body plan per loop node
 
 DEFAULT_SECONDS = 1.0
 
@@ -80,38 +87,70 @@ def topological_levels(graph: Graph) -> list[list[int]]:
 
 
 def critical_path(graph: Graph, weights: Sequence[float]) -> tuple[float, list[int]]:
-    """The longest weighted path (its seconds and its nodes, in order): no plan is faster."""
-    finish = [0.0] * len(graph)
-    best_pred = [-1] * len(graph)
+    """The longest weighted path (its seconds and its nodes, in order): no plan is faster.
+
+    A loop node weighs its body's critical path (one iteration) and is followed on the path
+    by that body's path; body nodes are not on the path around the loop.
+    """
+    if not graph.loops:
+        return _longest_path(graph, weights, range(len(graph)))
+    return _region_path(graph, weights, set(range(len(graph))) - graph.in_loop_body())
+
+
+def _region_path(graph: Graph, weights: Sequence[float],
+                 members: set[int]) -> tuple[float, list[int]]:
+    effective = list(weights)
+    bodies: dict[int, list[int]] = {}
+    for node in members & graph.loops.keys():
+        body = set(graph.loops[node].body)
+        nested = {n for inner in body & graph.loops.keys() for n in graph.loops[inner].body}
+        effective[node], bodies[node] = (
+            _region_path(graph, weights, body - nested) if body else (0.0, []))
+    seconds, path = _longest_path(graph, effective, members)
+    return seconds, [n for node in path for n in (node, *bodies.get(node, ()))]
+
+
+def _longest_path(graph: Graph, weights: Sequence[float],
+                  members: range | set[int]) -> tuple[float, list[int]]:
+    finish: dict[int, float] = {}
+    best_pred: dict[int, int] = {}
     for node in graph.topological_order():
+        if node not in members:
+            continue
         start = 0.0
         for pred in graph.preds[node]:
-            if best_pred[node] == -1 or finish[pred] > start:
+            if pred in finish and (node not in best_pred or finish[pred] > start):
                 start, best_pred[node] = finish[pred], pred
         finish[node] = start + weights[node]
     if not finish:
         return 0.0, []
-    node = max(range(len(graph)), key=finish.__getitem__)
+    node = max(finish, key=finish.__getitem__)
     path = [node]
-    while best_pred[path[-1]] != -1:
+    while path[-1] in best_pred:
         path.append(best_pred[path[-1]])
     return finish[node], path[::-1]
 
 
 def level_batching_makespan(graph: Graph, weights: Sequence[float]) -> float:
-    """The naive plan's makespan: one Parallel per topological level, levels in sequence."""
+    """The naive plan's makespan: one Parallel per topological level, levels in sequence
+    (for loop-free workflows)."""
     return sum(max(weights[n] for n in level) for level in topological_levels(graph))
 
 
-def plan_makespan(step: Step, weights: Sequence[float]) -> float:
-    """Seconds the plan tree takes: Seq adds up, Par takes the max, a Guard its body."""
+def plan_makespan(step: Step, weights: Sequence[float],
+                  loop_plans: LoopPlans | None = None) -> float:
+    """Seconds the plan tree takes: Seq adds up, Par takes the max, a Guard its body, a loop
+    node its body's plan (one iteration; no plan: no time)."""
     if isinstance(step, NodeStep):
+        if loop_plans is not None and step.node in loop_plans:
+            return plan_makespan(loop_plans[step.node], weights, loop_plans)
         return weights[step.node]
     if isinstance(step, Guard):
-        return plan_makespan(step.body, weights)
+        return plan_makespan(step.body, weights, loop_plans)
     if isinstance(step, Seq):
-        return sum(plan_makespan(child, weights) for child in step.steps)
-    return max((plan_makespan(branch, weights) for branch in step.branches), default=0.0)
+        return sum(plan_makespan(child, weights, loop_plans) for child in step.steps)
+    return max((plan_makespan(branch, weights, loop_plans) for branch in step.branches),
+               default=0.0)
 
 
 # ---------------------------------------------------------------------------- the ASL
@@ -202,10 +241,11 @@ class _Walker:
         if kind == "Map":
             body = self.scope(state["ItemProcessor"])
             times = self.map_iterations
+            rounds = math.ceil(times / (state.get("MaxConcurrency") or times))
             return RunEstimate(
-                PathCost(body.live.seconds, 1 + times * body.live.transitions,
+                PathCost(rounds * body.live.seconds, 1 + times * body.live.transitions,
                          times * body.live.lambda_calls),
-                PathCost(body.skipped.seconds, 1 + times * body.skipped.transitions,
+                PathCost(rounds * body.skipped.seconds, 1 + times * body.skipped.transitions,
                          times * body.skipped.lambda_calls),
             )
         return RunEstimate(PathCost(0.0, 1, 0), PathCost(0.0, 1, 0))
@@ -283,7 +323,7 @@ PRICING_ASSUMPTIONS = {
 class PlanBlock:
     """One block of the plan tree, with the seconds it takes (all branches live)."""
 
-    kind: str  # "node" | "sequence" | "parallel" | "guard"
+    kind: str  # "node" | "sequence" | "parallel" | "guard" | "map"
     label: str
     seconds: float
     children: tuple[PlanBlock, ...] = ()
@@ -298,22 +338,40 @@ class PlanBlock:
         return out
 
 
-def plan_blocks(graph: Graph, step: Step, weights: Sequence[float]) -> PlanBlock:
-    """The plan tree with readable labels (node names, guard ports by name)."""
+def plan_blocks(graph: Graph, step: Step, weights: Sequence[float],
+                loop_plans: LoopPlans | None = None) -> PlanBlock:
+    """The plan tree with readable labels (node names, guard ports by name); a loop node is
+    a map block holding its body's plan."""
     if isinstance(step, NodeStep):
+        if step.node in graph.loops:
+            return _map_block(graph, step.node, weights, loop_plans or {})
         return PlanBlock("node", graph.name(step.node), weights[step.node],
                          node_type=graph.type_of(step.node))
     if isinstance(step, Guard):
         ports = ", ".join(f"{graph.name(n)}.{graph.outputs[n][p]}" for n, p in step.ports)
-        body = plan_blocks(graph, step.body, weights)
+        body = plan_blocks(graph, step.body, weights, loop_plans)
         return PlanBlock("guard", f"if {ports} has items", body.seconds, (body,))
     if isinstance(step, Seq):
-        children = tuple(plan_blocks(graph, child, weights) for child in step.steps)
+        children = tuple(plan_blocks(graph, child, weights, loop_plans) for child in step.steps)
         return PlanBlock("sequence", f"sequence of {len(children)}",
                          sum(c.seconds for c in children), children)
-    children = tuple(plan_blocks(graph, branch, weights) for branch in step.branches)
+    children = tuple(plan_blocks(graph, branch, weights, loop_plans) for branch in step.branches)
     return PlanBlock("parallel", f"parallel, {len(children)} branches",
                      max((c.seconds for c in children), default=0.0), children)
+
+
+def _map_block(graph: Graph, node: int, weights: Sequence[float],
+               loop_plans: LoopPlans) -> PlanBlock:
+    params = graph.params[node]
+    label = graph.name(node)
+    if isinstance(params, SplitInBatchesParams | ForEachParams):
+        label += (f": map over batches of {params.batchSize}, "
+                  f"{params.maxConcurrency} at a time")
+    plan = loop_plans.get(node)
+    if plan is None:
+        return PlanBlock("map", label, 0.0, node_type=graph.type_of(node))
+    body = plan_blocks(graph, plan, weights, loop_plans)
+    return PlanBlock("map", label, body.seconds, (body,), graph.type_of(node))
 
 
 @dataclass(frozen=True)
@@ -395,7 +453,7 @@ def explain(compiled: CompiledWorkflow,
         nodes=len(graph),
         connections=len(graph.edges),
         states=count_states(compiled.definition),
-        plan=plan_blocks(graph, compiled.plan, weights),
+        plan=plan_blocks(graph, compiled.plan, weights, compiled.loop_plans),
         levels=[[graph.name(n) for n in level] for level in topological_levels(graph)],
         critical_path=[graph.name(n) for n in cp_nodes],
         critical_path_seconds=cp_seconds,

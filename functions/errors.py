@@ -60,3 +60,9 @@ class StoppedByNode(NodeError):
 
 class RunDataMissing(NodeError):
     error_type = "Sfnflow.RunDataMissing"
+
+
+class SubworkflowDepthExceeded(NodeError):
+    """Raised by a sub-workflow's trigger when the call chain is deeper than its limit."""
+
+    error_type = "Sfnflow.SubworkflowDepthExceeded"

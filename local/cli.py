@@ -210,7 +210,8 @@ def _block_label(block: Any) -> str:
 
     if block.kind == "node":
         return f"{escape(block.label)} [dim]{block.node_type} · {_seconds(block.seconds)}[/]"
-    colour = {"sequence": "bold", "parallel": "bold cyan", "guard": "yellow"}[block.kind]
+    colour = {"sequence": "bold", "parallel": "bold cyan", "guard": "yellow",
+              "map": "bold magenta"}.get(block.kind, "bold")
     return f"[{colour}]{escape(block.label)}[/] [dim]· {_seconds(block.seconds)}[/]"
 
 

@@ -4,7 +4,8 @@ created from the same definitions the CDK stack uses.
 
 moto never emits "Step Functions Execution Status Change" events, so ``wait`` emulates the
 EventBridge delivery: when an execution ends it hands the same event detail to the same
-handler logic (``ExecutionService.on_status_change``) that the rule targets in AWS.
+handler logic (``ExecutionService.on_status_change``) that the rule targets in AWS — first
+for every sub-workflow execution it started (children before parents), then for itself.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from compiler import CompiledWorkflow
+from compiler import CompiledWorkflow, SfnflowError
 from local import moto_patches
 
 REGION = "us-east-1"
@@ -93,6 +94,8 @@ class LocalCloud:
         moto_patches.register_lambda(NODE_RUNNER, node_runner.lambda_handler)
         self.executions = ExecutionService(self.sfn, self.repository)
         self._state_machines: dict[str, str] = {}
+        self._compiled: dict[str, CompiledWorkflow] = {}
+        self._delivered: set[str] = set()  # executions whose final event was delivered
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -103,8 +106,13 @@ class LocalCloud:
     # ------------------------------------------------------------------ deploy and run
 
     def deploy(self, compiled: CompiledWorkflow) -> str:
-        """Create (or update) the workflow's state machine; returns its ARN."""
-        definition = compiled.definition_json({"NodeRunnerArn": NODE_RUNNER_ARN})
+        """Create (or update) the workflow's state machine; returns its ARN. The ARNs of
+        the workflows it runs are substituted whether or not they are deployed yet."""
+        substitutions = {"NodeRunnerArn": NODE_RUNNER_ARN}
+        for child, link in compiled.manifest.get("children", {}).items():
+            substitutions[link["substitution"]] = state_machine_arn(child)
+        definition = compiled.definition_json(substitutions)
+        self._compiled[compiled.name] = compiled
         arn = self._state_machines.get(compiled.name)
         if arn is None:
             arn = self.sfn.create_state_machine(
@@ -115,6 +123,21 @@ class LocalCloud:
             self.sfn.update_state_machine(stateMachineArn=arn, definition=definition)
         return arn
 
+    def deploy_project(self, compiled_by_name: dict[str, CompiledWorkflow]) -> dict[str, str]:
+        """Deploy workflows together (e.g. ``compile_project``'s result); returns their ARNs."""
+        return {name: self.deploy(compiled) for name, compiled in compiled_by_name.items()}
+
+    def _missing_children(self, name: str) -> list[str]:
+        missing, pending, seen = [], [name], {name}
+        while pending:
+            for child in self._compiled[pending.pop()].manifest.get("children", {}):
+                if child not in self._compiled:
+                    missing.append(child)
+                elif child not in seen:
+                    seen.add(child)
+                    pending.append(child)
+        return missing
+
     def start(
         self,
         compiled: CompiledWorkflow,
@@ -123,8 +146,13 @@ class LocalCloud:
         pin_data: dict[str, list[dict[str, Any]]] | None = None,
         mode: str = "manual",
     ) -> str:
-        """Deploy if needed and start one execution; returns its execution id."""
+        """Deploy if needed and start one execution; returns its execution id. Every
+        workflow it runs must be deployed first (``deploy_project``)."""
         arn = self.deploy(compiled)
+        missing = self._missing_children(compiled.name)
+        if missing:
+            raise SfnflowError(f"workflow {compiled.name!r} runs {', '.join(map(repr, missing))}"
+                               ", not deployed: deploy the project (deploy_project) first")
         execution = self.executions.start(
             compiled.name,
             arn,
@@ -163,7 +191,9 @@ class LocalCloud:
                 raise TimeoutError(f"execution {execution_id} still running after "
                                    f"{timeout_seconds}s")
             time.sleep(poll_seconds)
+        self._deliver_descendants(described, poll_seconds, deadline)
         self.executions.on_status_change(_status_change_detail(described))
+        self._delivered.add(described["executionArn"])
         output = described.get("output")
         return Finished(
             execution_id=execution_id,
@@ -175,6 +205,62 @@ class LocalCloud:
             history=self.history(arn),
         )
 
+    def _deliver_descendants(self, root: dict[str, Any], poll_seconds: float,
+                             deadline: float) -> None:
+        """Wait for every sub-workflow execution under ``root`` (fire-and-forget ones may
+        outlive it), then deliver their final events, deepest first."""
+        workflow = root["stateMachineArn"].rsplit(":", 1)[-1]
+        if workflow not in self._compiled or not self._compiled[workflow].manifest.get(
+                "children"):
+            return
+        machines = {workflow, *self._descendant_workflows(workflow)}
+        while True:
+            tree = self._executions_under(root, machines)
+            if all(child["status"] in TERMINAL for child in tree):
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"sub-workflows of {root['name']} still running")
+            time.sleep(poll_seconds)
+        tree.sort(key=lambda child: (-_depth(child), child["startDate"]))
+        for child in tree:
+            self.executions.on_status_change(_status_change_detail(child))
+            self._delivered.add(child["executionArn"])
+
+    def _descendant_workflows(self, name: str) -> set[str]:
+        found: set[str] = set()
+        pending = [name]
+        while pending:
+            for child in self._compiled[pending.pop()].manifest.get("children", {}):
+                if child not in found and child in self._compiled:
+                    found.add(child)
+                    pending.append(child)
+        return found
+
+    def _executions_under(self, root: dict[str, Any],
+                          machines: set[str]) -> list[dict[str, Any]]:
+        """Described executions (not yet delivered) whose ``parent`` chain leads to root."""
+        candidates: dict[str, dict[str, Any]] = {}
+        for machine in machines:
+            pages = self.sfn.get_paginator("list_executions").paginate(
+                stateMachineArn=state_machine_arn(machine))
+            for page in pages:
+                for listed in page["executions"]:
+                    arn = listed["executionArn"]
+                    if arn not in self._delivered and arn != root["executionArn"]:
+                        candidates[arn] = self.sfn.describe_execution(executionArn=arn)
+        parent_of = {arn: _parent(described) for arn, described in candidates.items()}
+        by_name = {described["name"]: arn for arn, described in candidates.items()}
+        under: list[dict[str, Any]] = []
+        for arn, described in candidates.items():
+            seen: set[str] = set()
+            parent = parent_of[arn]
+            while parent is not None and parent in by_name and parent not in seen:
+                seen.add(parent)
+                parent = parent_of[by_name[parent]]
+            if parent == root["name"]:
+                under.append(described)
+        return under
+
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
@@ -184,6 +270,30 @@ class LocalCloud:
             if not page.get("nextToken"):
                 return events
             kwargs["nextToken"] = page["nextToken"]
+
+
+def state_machine_arn(workflow: str) -> str:
+    return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{workflow}"
+
+
+def _envelope(described: dict[str, Any]) -> dict[str, Any]:
+    try:
+        envelope = json.loads(described.get("input") or "{}")
+    except ValueError:
+        return {}
+    return envelope if isinstance(envelope, dict) else {}
+
+
+def _parent(described: dict[str, Any]) -> str | None:
+    """The name of the execution that started this one as a sub-workflow, if any."""
+    parent = _envelope(described).get("parent")
+    return parent.get("executionId") if isinstance(parent, dict) else None
+
+
+def _depth(described: dict[str, Any]) -> int:
+    parent = _envelope(described).get("parent")
+    depth = parent.get("depth") if isinstance(parent, dict) else None
+    return depth if isinstance(depth, int) else 0
 
 
 def _status_change_detail(described: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,9 @@ upgrade that changes behaviour fails loudly.
    (``StateMachineArn``) reach boto3 unconverted (KeyError) and results keep boto3's keys
    and datetimes. We convert both ways through the botocore shapes, as AWS does, with
    dates as epoch milliseconds.
+6. Retrying a ``.sync`` task: moto's retry loop re-runs the task with the callback endpoint
+   the failed attempt already interrupted, so every retry "times out" at once
+   (``States.Timeout``). Each attempt gets a fresh task token and endpoint, as in AWS.
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ def apply_all() -> None:
         _patch_client_cache()
         _patch_clock()
         _patch_start_execution_task()
+        _patch_sync_task_retry()
         _applied = True
 
 
@@ -366,3 +370,26 @@ def _patch_start_execution_task() -> None:
 
     task_class._normalise_parameters = normalise_parameters
     task_class._normalise_response = normalise_response
+
+
+# --------------------------------------------------------------------------- 6. .sync retry
+
+
+def _patch_sync_task_retry() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_callback as callback,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (  # noqa: E501
+        ResourceCondition,
+    )
+
+    task_class = callback.StateTaskServiceCallback
+    original = task_class._eval_integration_pattern
+
+    def eval_integration_pattern(self: Any, env: Any, *args: Any, **kwargs: Any) -> None:
+        sync = self.resource.condition in (ResourceCondition.Sync, ResourceCondition.Sync2)
+        if sync and ResourceCondition.WaitForTaskToken in self._supported_integration_patterns:
+            env.callback_pool_manager.add(env.states.context_object.update_task_token())
+        original(self, env, *args, **kwargs)
+
+    task_class._eval_integration_pattern = eval_integration_pattern

@@ -3,7 +3,8 @@
 ``{"executionId", "status", "error", "output", "nodes": {NAME: {"status", "runs", "items",
 "durationMs", "attempts", "output"}}}`` where ``items`` counts output items and ``output``
 holds them per output port. Nodes lowered to native states (wait) have no Lambda run; their
-status and duration come from the execution history.
+status and duration come from the execution history. An executeWorkflow node's run is
+recorded from its child's events and adds ``childExecutionId``.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def build_report(
     by_node: dict[str, list[NodeRun]] = defaultdict(list)
     for run in runs:
         by_node[run.node].append(run)
-    native_names = {n for n, spec in compiled.manifest["nodes"].items() if spec["type"] == "wait"}
+    native_names = {n for n, spec in compiled.manifest["nodes"].items()
+                    if spec["type"] in ("wait", "executeWorkflow")}
     native = _native_runs(history, native_names)
     nodes: dict[str, Any] = {}
     for name in compiled.manifest["nodes"]:
@@ -77,6 +79,8 @@ def build_report(
                 "output": last.output,
                 "error": last.error,
             }
+            if last.child_execution_id is not None:
+                nodes[name]["childExecutionId"] = last.child_execution_id
         elif name in native:
             nodes[name] = {"runs": 1, "items": None, "attempts": 1, "output": None,
                            "error": None, **native[name]}

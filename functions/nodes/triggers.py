@@ -1,10 +1,13 @@
-"""The manual trigger: turns the execution input into the workflow's first items."""
+"""The manual trigger: turns the execution input into the workflow's first items (and, in
+a sub-workflow execution, enforces the call-depth limit)."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
 
+from compiler.nodetypes import SUBWORKFLOW_MAX_DEPTH
+from functions.errors import SubworkflowDepthExceeded
 from functions.expressions import Item
 from functions.nodes.base import Executor, NodeContext, Ports, register
 
@@ -30,9 +33,26 @@ def trigger_items(trigger: Any) -> list[Item]:
     return [_as_item(trigger)]
 
 
+def check_subworkflow_depth(trigger: Any) -> None:
+    """A sub-workflow execution (started by an executeWorkflow node) carries its depth and
+    the limit in force in ``parent``; enforcing it here costs no extra state transition."""
+    parent = trigger.get("parent") if isinstance(trigger, dict) else None
+    if not isinstance(parent, dict):
+        return
+    depth, limit = parent.get("depth"), parent.get("maxDepth", SUBWORKFLOW_MAX_DEPTH)
+    if isinstance(depth, int) and isinstance(limit, int) and depth > limit:
+        raise SubworkflowDepthExceeded(
+            f"sub-workflow depth {depth} exceeds the limit {limit} (started by node "
+            f"{parent.get('node')!r} of workflow {parent.get('workflow')!r}, execution "
+            f"{parent.get('executionId')})"
+        )
+
+
 @register
 class ManualTrigger(Executor):
     type_name = "manualTrigger"
 
     def run(self, inputs: Ports, ctx: NodeContext) -> Ports:
-        return [trigger_items(ctx.extras.get("trigger"))]
+        trigger = ctx.extras.get("trigger")
+        check_subworkflow_depth(trigger)
+        return [trigger_items(trigger)]

@@ -3,7 +3,9 @@
 ``start`` records the execution, then calls StartExecution. ``on_status_change`` consumes
 the detail of an EventBridge "Step Functions Execution Status Change" event (in AWS a rule
 delivers it; locally ``local.cloud`` emulates the delivery) and records the final status,
-output and error, naming the node that failed from the run data.
+output and error, naming the node that failed from the run data. A sub-workflow execution
+(its input has ``parent``) is recorded from its first event, linked to its parent, and
+also records the parent's executeWorkflow node run (``functions.services.subworkflows``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from functions.services import subworkflows
 from functions.store.repository import Execution, RunRepository, utc_now
 
 Item = dict[str, Any]
@@ -99,6 +102,15 @@ class ExecutionService:
     def on_status_change(self, detail: dict[str, Any]) -> None:
         execution_id = detail["name"]
         status = detail["status"]
+        envelope = subworkflows.envelope_of(detail)
+        link = subworkflows.ParentLink.of(envelope)
+        if link is not None:  # a sub-workflow: Step Functions started it, not ``start``
+            self.repository.create_execution_if_absent(
+                subworkflows.child_execution(detail, envelope, link))
+            run = subworkflows.parent_node_run(detail, envelope, link,
+                                               _error_message(detail.get("cause")))
+            if run is not None:
+                self.repository.record_node_run(run)
         if status == "RUNNING":
             return
         error = None

@@ -61,6 +61,8 @@ class ExecutionModel(Model):
     output = JSONAttribute(null=True)
     error = JSONAttribute(null=True)  # {"type", "message", "node"}
     pinned = ListAttribute(of=UnicodeAttribute, null=True)
+    parentExecutionId = UnicodeAttribute(null=True)  # set on sub-workflow executions
+    parentNode = UnicodeAttribute(null=True)  # the parent's executeWorkflow node
     expiresAt = NumberAttribute(null=True)  # DynamoDB TTL
     version = VersionAttribute()
 
@@ -88,6 +90,7 @@ class NodeRunModel(Model):
     output = JSONAttribute(null=True)  # items per output port, when small enough
     outputRef = UnicodeAttribute(null=True)  # s3://bucket/key otherwise
     error = JSONAttribute(null=True)  # {"type", "message"}
+    childExecutionId = UnicodeAttribute(null=True)  # executeWorkflow: the child execution
     expiresAt = NumberAttribute(null=True)
 
 

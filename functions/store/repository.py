@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, PutError
 
 from functions.config import Config
 from functions.store.models import ALL_MODELS, ExecutionModel, NodeRunModel, PinModel, bind_tables
@@ -39,6 +39,8 @@ class Execution:
     output: Any = None
     error: dict[str, Any] | None = None
     pinned: list[str] = field(default_factory=list)
+    parent_execution_id: str | None = None  # sub-workflow executions: who started them
+    parent_node: str | None = None
 
 
 @dataclass
@@ -56,6 +58,7 @@ class NodeRun:
     output_counts: list[int] = field(default_factory=list)
     output: list[list[Item]] | None = None
     error: dict[str, Any] | None = None
+    child_execution_id: str | None = None  # executeWorkflow: the execution it started
 
 
 def _execution(model: ExecutionModel) -> Execution:
@@ -72,6 +75,8 @@ def _execution(model: ExecutionModel) -> Execution:
         output=model.output,
         error=model.error,
         pinned=list(model.pinned or []),
+        parent_execution_id=model.parentExecutionId,
+        parent_node=model.parentNode,
     )
 
 
@@ -105,8 +110,21 @@ class RunRepository:
             startedAt=execution.started_at,
             input=execution.input,
             pinned=execution.pinned or None,
+            parentExecutionId=execution.parent_execution_id,
+            parentNode=execution.parent_node,
             expiresAt=self._expires_at(),
         ).save()
+
+    def create_execution_if_absent(self, execution: Execution) -> bool:
+        """Create the record unless it exists (status-change events may arrive in any
+        order, or twice); returns whether it was created."""
+        try:
+            self.create_execution(execution)
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def get_execution(self, execution_id: str) -> Execution | None:
         try:
@@ -166,6 +184,7 @@ class RunRepository:
             output=output,
             outputRef=output_ref,
             error=run.error,
+            childExecutionId=run.child_execution_id,
             expiresAt=self._expires_at(),
         ).save()
 
@@ -208,6 +227,7 @@ class RunRepository:
             output_counts=[int(n) for n in model.outputCounts],
             output=self._load_output(model) if with_output else None,
             error=model.error,
+            child_execution_id=model.childExecutionId,
         )
 
     def node_output(self, execution_id: str, node: str) -> list[list[Item]] | None:

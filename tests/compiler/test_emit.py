@@ -22,6 +22,7 @@ from compiler import CompiledWorkflow, WorkflowInvalid, compile_workflow, load_f
 from compiler.expressions import parse
 from compiler.lowering.task import LAMBDA_SERVICE_ERRORS, NODE_RUNNER, RETRYABLE_ERRORS
 from compiler.model import HELPER_PREFIX, NAME_MAX
+from compiler.nodetypes import NODE_TYPES
 from tests.compiler.random_dags import random_branching_workflow
 
 GOLDEN = Path(__file__).with_name("golden")
@@ -32,7 +33,8 @@ Path_ = tuple[str | int, ...]
 
 # Arguments fields whose value the compiler itself writes as JSONata; anything else in
 # Arguments is user data and must never reach Step Functions as a '{% ... %}' string.
-COMPILER_EXPRESSION_FIELDS = frozenset({"execution", "data", "attempt", "pinned", "trigger"})
+COMPILER_EXPRESSION_FIELDS = frozenset(
+    {"execution", "data", "attempt", "pinned", "trigger", "runIndex"})
 VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 FUNCTION_CALL = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 
@@ -56,13 +58,15 @@ def _is_jsonata(text: str) -> bool:
 
 
 def scopes(definition: Json) -> Iterator[Json]:
-    """The machine's top-level scope and every Parallel branch, however deeply nested."""
+    """The machine's top-level scope, every Parallel branch and Map item processor."""
     pending = [definition]
     while pending:
         scope = pending.pop()
         yield scope
         for state in scope["States"].values():
             pending.extend(state.get("Branches", []))
+            if "ItemProcessor" in state:
+                pending.append(state["ItemProcessor"])
 
 
 def _transitions(state: Json) -> list[str]:
@@ -180,10 +184,13 @@ def check_definition(compiled: CompiledWorkflow, tolerate: frozenset[str] = froz
 
     for index, node in enumerate(graph.nodes):
         assert compiled.manifest["nodes"][node.name]["state"] == node.name
+        state = states[node.name]
         if node.type == "wait":
-            _check_wait(compiled, index, states[node.name])
-        else:
-            _check_task(compiled, index, states[node.name])
+            _check_wait(compiled, index, state)
+        elif NODE_TYPES[node.type].lowering == "loop":
+            assert state["Type"] == "Map", node.name
+        elif state["Type"] == "Task" and state["Resource"] == NODE_RUNNER:
+            _check_task(compiled, index, state)
 
     for path, text in _strings(definition):
         if _is_jsonata(text):

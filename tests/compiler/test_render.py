@@ -1,0 +1,49 @@
+"""compiler.render: Mermaid text and the self-contained HTML page."""
+
+from __future__ import annotations
+
+import re
+
+from compiler import compile_workflow
+from compiler.render import html_page, layered_layout, mermaid
+from tests.compiler.test_explain import IF, workflow
+
+MERGE = {"type": "merge", "parameters": {"mode": "append"}}
+EDGES = [("T", "Big?"), ("Big?", "a", "true"), ("Big?", "b", "false"), ("a", "M", 0, 0),
+         ("b", "M", 0, 1)]
+
+
+def test_mermaid_labels_nodes_ports_and_inputs() -> None:
+    graph = compile_workflow(workflow(EDGES, {"Big?": IF, "M": MERGE})).graph
+    text = mermaid(graph)
+    assert text.startswith("flowchart LR\n")
+    assert 'n1["Big?<br/><small>if</small>"]' in text
+    assert 'n1 -->|"true"| n2' in text and 'n1 -->|"false"| n3' in text
+    assert 'n2 -->|"in 0"| n4' in text and 'n3 -->|"in 1"| n4' in text
+    assert "n0 --> n1" in text
+    assert "classDef t_if fill:" in text and "class n1 t_if" in text
+
+
+def test_mermaid_escapes_label_breaking_characters() -> None:
+    document = workflow([("T", 'Say "hi" [x] #1')])
+    text = mermaid(compile_workflow(document).graph)
+    assert 'Say #34;hi#34; #91;x#93; #35;1' in text
+
+
+def test_html_is_self_contained_svg_with_the_mermaid_text() -> None:
+    graph = compile_workflow(workflow(EDGES, {"Big?": IF, "M": MERGE})).graph
+    page = html_page(graph)
+    assert "<svg" in page and page.count('<g class="node">') == 5
+    assert page.count('<path class="edge"') == 5
+    assert "<script" not in page and "src=" not in page and "<link" not in page
+    assert re.findall(r"https?://[^\"\s<]+", page) == ["http://www.w3.org/2000/svg"]
+    assert "flowchart LR" in page and "&lt;br/&gt;" in page  # the Mermaid text, escaped
+    assert ">true</text>" in page and ">in 1</text>" in page
+
+
+def test_layout_puts_each_level_in_a_column() -> None:
+    graph = compile_workflow(workflow(EDGES, {"Big?": IF, "M": MERGE})).graph
+    layout = layered_layout(graph)
+    a, b = graph.index["a"], graph.index["b"]
+    assert layout.x[a] == layout.x[b] and layout.y[a] != layout.y[b]
+    assert layout.x[graph.index["T"]] < layout.x[graph.index["Big?"]] < layout.x[a]

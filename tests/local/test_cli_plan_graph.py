@@ -1,0 +1,74 @@
+"""``sfnflow plan`` and ``sfnflow graph`` as a user drives them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from local.cli import app
+from local.cloud import LocalCloud
+
+ROOT = Path(__file__).resolve().parents[2]
+ORDERS = str(ROOT / "examples/orders.yaml")
+runner = CliRunner()
+
+
+def test_plan_prints_tree_levels_critical_path_and_costs() -> None:
+    result = runner.invoke(app, ["plan", ORDERS])
+    assert result.exit_code == 0, result.output
+    for text in ("parallel, 2 branches", "if Big?.true has items", "topological levels",
+                 "critical path (6 nodes, 6 s)", "state transitions", "Lambda invocations",
+                 "Standard $ / 1,000 runs", "Express $ / 1,000 runs", "us-east-1"):
+        assert text in result.output, text
+
+
+def test_plan_json_with_weights_from_a_file(tmp_path: Path) -> None:
+    weights = tmp_path / "weights.json"
+    weights.write_text(json.dumps({"Load orders": 4, "Standard": 10}))
+    result = runner.invoke(app, ["plan", ORDERS, "--json", "--weights", f"@{weights}"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["criticalPath"] == {
+        "nodes": ["Start", "Load orders", "Big?", "Standard", "Merge", "Sort"], "seconds": 18.0}
+    assert data["makespan"] == {"seconds": 18.0, "ratio": 1.0}
+    assert data["allLive"] == {"seconds": 18.0, "transitions": 10, "lambdaInvocations": 7}
+    assert data["guardsSkipped"]["lambdaInvocations"] == 5
+    assert data["costPer1000Executions"]["allLive"]["standard"] == 0.25
+
+
+def test_plan_rejects_unknown_nodes_in_weights() -> None:
+    result = runner.invoke(app, ["plan", ORDERS, "--weights", '{"Nope": 1}'])
+    assert result.exit_code == 2
+    assert "unknown node 'Nope'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_graph_prints_mermaid() -> None:
+    result = runner.invoke(app, ["graph", ORDERS])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("flowchart LR")
+    assert '-->|"true"|' in result.output and '-->|"in 1"|' in result.output
+
+
+def test_graph_html_writes_an_svg_page(tmp_path: Path) -> None:
+    page = tmp_path / "orders.html"
+    result = runner.invoke(app, ["graph", ORDERS, "--html", str(page)])
+    assert result.exit_code == 0, result.output
+    text = page.read_text(encoding="utf-8")
+    assert "<svg" in text and "Load orders" in text and "<script" not in text
+
+
+def test_plan_estimate_matches_a_real_run(cloud: LocalCloud) -> None:
+    """Both IF branches of orders.yaml carry items: the all-live estimate is exact."""
+    from compiler import compile_workflow, load_file
+    from compiler.explain import explain
+
+    compiled = compile_workflow(load_file(ORDERS))
+    finished = cloud.wait(cloud.start(compiled))
+    assert finished.status == "SUCCEEDED"
+    live = explain(compiled).run.live
+    kinds = [event["type"] for event in finished.history]
+    assert sum(kind.endswith("StateEntered") for kind in kinds) == live.transitions
+    assert kinds.count("LambdaFunctionScheduled") == live.lambda_calls
