@@ -13,6 +13,9 @@ class Config:
     dynamodb_endpoint: str | None = None
     payload_bucket: str | None = None
     inline_output_limit: int = 300_000  # bytes of run output kept in DynamoDB (item max 400 KB)
+    # Outputs larger than this travel between states as S3 references, keeping every state
+    # well under Step Functions' 256 KiB payload limit (a state may carry several outputs).
+    inline_state_limit: int = 32_768
     retention_days: int = 30
 
     @classmethod
@@ -24,5 +27,6 @@ class Config:
             dynamodb_endpoint=env.get("SFNFLOW_DYNAMODB_ENDPOINT") or None,
             payload_bucket=env.get("SFNFLOW_PAYLOAD_BUCKET") or None,
             inline_output_limit=int(env.get("SFNFLOW_INLINE_OUTPUT_LIMIT", "300000")),
+            inline_state_limit=int(env.get("SFNFLOW_INLINE_STATE_LIMIT", "32768")),
             retention_days=int(env.get("SFNFLOW_RETENTION_DAYS", "30")),
         )

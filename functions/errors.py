@@ -66,3 +66,7 @@ class SubworkflowDepthExceeded(NodeError):
     """Raised by a sub-workflow's trigger when the call chain is deeper than its limit."""
 
     error_type = "Sfnflow.SubworkflowDepthExceeded"
+
+
+class PayloadTooLarge(NodeError):
+    error_type = "Sfnflow.PayloadTooLarge"

@@ -22,11 +22,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from compiler.nodetypes import NODE_TYPES
-from functions.errors import NodeError, ParameterError
+from functions.errors import NodeError, ParameterError, PayloadTooLarge
 from functions.expressions import Item, Scope
 from functions.nodes import get_executor
 from functions.nodes.base import NodeContext, Ports
 from functions.store.repository import NodeRun, RunRepository, utc_now
+
+
+MAX_INLINE_OUTPUT = 200_000  # bytes: leaves room in a 256 KiB state for everything else
 
 
 class _Event(BaseModel):
@@ -67,25 +70,17 @@ class Invocation(_Event):
     data: dict[str, Any] = Field(default_factory=dict)
     attempt: int = 1
     runIndex: int = 0
+    outputRefs: bool = False  # every consumer resolves references: large outputs may be one
     pinned: bool = False
     trigger: Any = None
 
 
-def _ports(outputs: Ports) -> dict[str, Any]:
+def _ports(outputs: Ports, ref: str | None = None) -> dict[str, Any]:
+    """The node's result. With ``ref`` the items stay in S3 and only counts travel (items
+    are left out, so a state that reads them inline fails loudly instead of seeing none)."""
+    if ref is not None:
+        return {"ports": [{"count": len(items), "ref": ref} for items in outputs]}
     return {"ports": [{"count": len(items), "items": items} for items in outputs]}
-
-
-def _input_items(invocation: Invocation) -> Ports:
-    ports: Ports = []
-    for sources in invocation.inputs:
-        items: list[Item] = []
-        for source in sources:
-            data = invocation.data.get(source.from_) or {}
-            port_list = data.get("ports") or []
-            if source.output < len(port_list):
-                items.extend(port_list[source.output].get("items") or [])
-        ports.append(items)
-    return ports
 
 
 class NodeRunner:
@@ -109,7 +104,7 @@ class NodeRunner:
             raise ParameterError(f"malformed node-runner event: {exc}") from None
         node = invocation.node
         is_trigger = NODE_TYPES.get(node.type) is not None and NODE_TYPES[node.type].trigger
-        inputs = _input_items(invocation)
+        inputs = self._input_items(invocation)
         empty: Ports = [[] for _ in node.outputs]
 
         if invocation.pinned:
@@ -136,8 +131,43 @@ class NodeRunner:
             raise error from exc
         if node.onError == "continueErrorOutput":
             outputs = outputs + [[]]
-        self._record(invocation, "success", inputs, outputs, started_at, started)
-        return _ports(outputs)
+        size = len(json.dumps(outputs, separators=(",", ":")))
+        offload = invocation.outputRefs and size > self.repository.config.inline_state_limit
+        if not invocation.outputRefs and size > MAX_INLINE_OUTPUT:
+            error = PayloadTooLarge(
+                f"node {node.name!r} produced {size:,} bytes of items; a Step Functions state "
+                f"carries at most 256 KiB, and this output cannot travel as an S3 reference "
+                f"because a following state computes with the items inline (a native "
+                f"pure-data node, a Wait or a loop). Put a runner node such as code or "
+                f"aggregate after {node.name!r}, or send fewer items."
+            )
+            self._record(invocation, "error", inputs, outputs, started_at, started, error,
+                         offload=True)
+            raise error
+        ref = self._record(invocation, "success", inputs, outputs, started_at, started,
+                           offload=offload)
+        return _ports(outputs, ref if offload else None)
+
+    def _input_items(self, invocation: Invocation) -> Ports:
+        """Items per input port, resolving outputs that travel as S3 references."""
+        loaded: dict[str, list[list[Item]]] = {}
+        ports: Ports = []
+        for sources in invocation.inputs:
+            items: list[Item] = []
+            for source in sources:
+                data = invocation.data.get(source.from_) or {}
+                port_list = data.get("ports") or []
+                if source.output >= len(port_list):
+                    continue
+                port = port_list[source.output]
+                if "ref" in port:
+                    if port["ref"] not in loaded:
+                        loaded[port["ref"]] = self.repository.load_payload(port["ref"])
+                    items.extend(loaded[port["ref"]][source.output])
+                else:
+                    items.extend(port.get("items") or [])
+            ports.append(items)
+        return ports
 
     def _execute(self, invocation: Invocation, inputs: Ports) -> Ports:
         node = invocation.node
@@ -179,8 +209,10 @@ class NodeRunner:
         started_at: str,
         started: float,
         error: NodeError | None = None,
-    ) -> None:
-        self.repository.record_node_run(
+        *,
+        offload: bool = False,
+    ) -> str | None:
+        return self.repository.record_node_run(
             NodeRun(
                 execution_id=invocation.execution.id,
                 node=invocation.node.name,
@@ -195,5 +227,6 @@ class NodeRunner:
                 output_counts=[len(port) for port in outputs or []],
                 output=outputs,
                 error={"type": error.error_type, "message": str(error)} if error else None,
-            )
+            ),
+            offload=offload,
         )

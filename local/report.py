@@ -35,19 +35,26 @@ def _native_runs(history: list[dict[str, Any]], names: set[str]) -> dict[str, di
     return out
 
 
-def _sink_output(compiled: CompiledWorkflow, output: Any) -> dict[str, Any]:
+def _sink_output(compiled: CompiledWorkflow, output: Any,
+                 recorded: dict[str, list[list[Any]] | None]) -> dict[str, Any]:
+    """The sinks' items; outputs that travelled as S3 references come from the run data."""
     if not isinstance(output, dict):
         return {}
     result: dict[str, Any] = {}
     for name, value in output.items():
         ports = (value or {}).get("ports") or []
         names = compiled.manifest["nodes"].get(name, {}).get("outputs") or []
+        items = [
+            (recorded.get(name) or [[]] * len(ports))[i] if "ref" in port
+            else port.get("items", [])
+            for i, port in enumerate(ports)
+        ]
         if len(ports) == 1:
-            result[name] = ports[0].get("items", [])
+            result[name] = items[0]
         else:
             result[name] = {
-                (names[i] if i < len(names) else str(i)): port.get("items", [])
-                for i, port in enumerate(ports)
+                (names[i] if i < len(names) else str(i)): port_items
+                for i, port_items in enumerate(items)
             }
     return result
 
@@ -94,6 +101,9 @@ def build_report(
         "startedAt": execution.started_at,
         "stoppedAt": execution.stopped_at,
         "error": execution.error,
-        "output": _sink_output(compiled, output),
+        "output": _sink_output(
+            compiled, output,
+            {name: node["output"] for name, node in nodes.items()},
+        ),
         "nodes": nodes,
     }

@@ -12,10 +12,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from compiler import asl
-from compiler.lowering import loop, subworkflow, task, wait
+from compiler.lowering import loop, native, subworkflow, task, wait
 from compiler.nodetypes import NODE_TYPES
 
 if TYPE_CHECKING:
+    from compiler.graph import Graph
     from compiler.passes.emit import Emitter, ScopeOutput
 
 Lowering = Callable[["Emitter", int, dict[str, asl.State], str | None, "ScopeOutput"], str]
@@ -25,7 +26,19 @@ LOWERINGS: dict[str, Lowering] = {
     "loop": loop.lower,
     "subworkflow": subworkflow.lower,
     "wait": wait.lower,
+    "native": native.lower,
 }
+
+
+def runs_on_runner(graph: Graph, node: int) -> bool:
+    """Whether ``node`` is lowered to a node-runner Task (which resolves S3 references)."""
+    lowering = NODE_TYPES[graph.type_of(node)].lowering
+    if lowering == "native":
+        from compiler.lowering import native
+
+        falls_back = getattr(native, "falls_back_to_runner", None)
+        return bool(falls_back(graph, node)) if falls_back else False
+    return lowering == "task"
 
 
 def lower_node(emitter: Emitter, node: int, states: dict[str, asl.State],

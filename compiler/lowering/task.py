@@ -113,12 +113,29 @@ def runner_arguments(emitter: Emitter, node: int) -> dict[str, object]:
         "attempt": jsonata("$states.context.State.RetryCount + 1"),
         "pinned": jsonata(f"{literal(spec.name)} in $states.context.Execution.Input.pinned"),
     }
+    if outputs_may_travel_as_references(emitter, node):
+        # A sink's outputs are the execution's output, which a parent's executeWorkflow
+        # reads inline: in a sub-workflow execution they never travel as references.
+        arguments["outputRefs"] = True if graph.succs[node] else jsonata(
+            "$not($states.context.Execution.Input.mode = 'subworkflow')")
     run_index = emitter.run_index()
     if run_index is not None:
         arguments["runIndex"] = jsonata(run_index)
     if graph.is_trigger(node):
         arguments["trigger"] = jsonata("$states.context.Execution.Input")
     return arguments
+
+
+def outputs_may_travel_as_references(emitter: Emitter, node: int) -> bool:
+    """Large outputs may travel as S3 references only when every reader resolves them:
+    runner Tasks do, states that compute with the items in JSONata (native nodes, Wait,
+    loop Maps) do not. Sinks' outputs are read from the run data."""
+    from compiler.lowering import runs_on_runner
+
+    graph = emitter.graph
+    if node in emitter.back_sources:
+        return False
+    return all(runs_on_runner(graph, succ) for succ in graph.succs[node])
 
 
 def retriers(emitter: Emitter, node: int) -> tuple[asl.Retrier, ...]:

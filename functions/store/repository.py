@@ -162,11 +162,13 @@ class RunRepository:
 
     # ---------------------------------------------------------------- node runs
 
-    def record_node_run(self, run: NodeRun) -> None:
+    def record_node_run(self, run: NodeRun, *, offload: bool = False) -> str | None:
+        """Record the run; returns the S3 URI of its output when stored there (always when
+        ``offload``, else when the output is larger than fits in a DynamoDB item)."""
         output, output_ref = run.output, None
         if output is not None:
             encoded = json.dumps(output, separators=(",", ":"))
-            if len(encoded) > self.config.inline_output_limit:
+            if offload or len(encoded) > self.config.inline_output_limit:
                 output, output_ref = None, self._offload(run, encoded)
         NodeRunModel(
             executionId=run.execution_id,
@@ -187,6 +189,16 @@ class RunRepository:
             childExecutionId=run.child_execution_id,
             expiresAt=self._expires_at(),
         ).save()
+        return output_ref
+
+    def load_payload(self, uri: str) -> list[list[Item]]:
+        """The outputs (items per port) stored at ``uri`` by ``record_node_run``."""
+        if self.s3 is None:
+            raise RuntimeError(f"cannot read {uri}: no S3 client configured")
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        loaded: list[list[Item]] = json.loads(self.s3.get_object(Bucket=bucket,
+                                                                 Key=key)["Body"].read())
+        return loaded
 
     def _offload(self, run: NodeRun, encoded: str) -> str:
         if self.s3 is None or not self.config.payload_bucket:
@@ -194,16 +206,13 @@ class RunRepository:
                 "node output exceeds the inline limit and no payload bucket is configured "
                 "(set SFNFLOW_PAYLOAD_BUCKET)"
             )
-        key = f"runs/{run.execution_id}/{run.node}/{run.run_index:04d}.json"
+        key = f"runs/{run.execution_id}/{run.node}/{run.run_index:06d}-{run.attempts}.json"
         self.s3.put_object(Bucket=self.config.payload_bucket, Key=key, Body=encoded.encode())
         return f"s3://{self.config.payload_bucket}/{key}"
 
     def _load_output(self, model: NodeRunModel) -> list[list[Item]] | None:
         if model.outputRef and self.s3 is not None:
-            bucket, _, key = model.outputRef.removeprefix("s3://").partition("/")
-            body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-            loaded: list[list[Item]] = json.loads(body)
-            return loaded
+            return self.load_payload(model.outputRef)
         return model.output
 
     def node_runs(self, execution_id: str, *, with_output: bool = True) -> list[NodeRun]:
