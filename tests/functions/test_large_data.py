@@ -12,13 +12,13 @@ ITEMS = 50_000
 BLOB = 1_000  # bytes per item: ~50 MB in all
 
 
-def big_workflow(consumer: dict[str, Any]) -> dict[str, Any]:
+def big_workflow(consumer: dict[str, Any], items: int = ITEMS) -> dict[str, Any]:
     return {
         "name": "big-data",
         "nodes": [
             {"name": "Start", "type": "manualTrigger"},
             {"name": "Generate", "type": "code", "parameters": {"code": (
-                f"return [{{'i': i, 'blob': 'x' * {BLOB}}} for i in range({ITEMS})]")}},
+                f"return [{{'i': i, 'blob': 'x' * {BLOB}}} for i in range({items})]")}},
             {"name": "Sort", "type": "sort",
              "parameters": {"fields": [{"field": "i", "order": "descending"}]}},
             consumer,
@@ -43,7 +43,7 @@ def test_fifty_megabytes_of_items_flow_through_references(cloud: LocalCloud) -> 
 
 def test_too_large_for_an_inline_consumer_fails_clearly(cloud: LocalCloud) -> None:
     compiled = compile_workflow(big_workflow(
-        {"name": "Pause", "type": "wait", "parameters": {"seconds": 1}}))
+        {"name": "Pause", "type": "wait", "parameters": {"seconds": 1}}, items=500))
     report = run_compiled(cloud, compiled)
     assert report["status"] == "FAILED"
     assert report["error"]["type"] == "Sfnflow.PayloadTooLarge"
