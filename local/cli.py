@@ -12,7 +12,15 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from compiler import CompiledWorkflow, WorkflowInvalid, compile_workflow, load_file
+from compiler import (
+    CompiledWorkflow,
+    WorkflowInvalid,
+    compile_project,
+    compile_workflow,
+    load_file,
+    load_project,
+)
+from compiler.limits import enforce_limits
 from compiler.schema import workflow_schema
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -25,7 +33,20 @@ EXIT_INVALID = 2
 
 def _compile(path: Path) -> CompiledWorkflow:
     try:
-        return compile_workflow(load_file(path))
+        return enforce_limits(compile_workflow(load_file(path)))
+    except WorkflowInvalid as exc:
+        _print_problems(path, exc)
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+def _with_children(path: Path, compiled: CompiledWorkflow,
+                   directory: Path | None) -> dict[str, CompiledWorkflow]:
+    """The workflow and every workflow it runs (transitively), found by name among the
+    documents in ``directory`` (default: the file's folder) and compiled together."""
+    if not compiled.manifest.get("children"):
+        return {compiled.name: compiled}
+    try:
+        return compile_project(load_project(path, directory))
     except WorkflowInvalid as exc:
         _print_problems(path, exc)
         raise typer.Exit(EXIT_INVALID) from None
@@ -35,6 +56,8 @@ def _print_problems(path: Path, exc: WorkflowInvalid) -> None:
     err.print(f"[bold red]✗ {path}[/]: {len(exc.problems)} problem(s)")
     for problem in exc.problems:
         where = f"node [bold]{problem.node}[/]" if problem.node else "workflow"
+        if problem.workflow is not None:
+            where = f"workflow [bold]{problem.workflow}[/] {where}"
         field = f" [cyan]{problem.field}[/]" if problem.field else ""
         err.print(f"  - {where}{field}: {problem.message}", highlight=False, markup=True)
 
@@ -108,15 +131,21 @@ def run(
                                               min=0.0001)] = 1.0,
     no_pins: Annotated[bool, typer.Option("--no-pins",
                                           help="Ignore the document's pinData.")] = False,
+    workflows: Annotated[Path | None, typer.Option(
+        "--workflows", help="Folder holding the workflows FILE runs (found by `name`); "
+        "default: FILE's folder.", file_okay=False, exists=True)] = None,
 ) -> None:
-    """Compile FILE, run it on the embedded cloud (moto) and print the result."""
+    """Compile FILE (and the workflows it runs), run it on the embedded cloud (moto) and
+    print the result."""
     compiled = _compile(file)
+    project = _with_children(file, compiled, workflows)
     user_input = _read_input(input)
     from local.cloud import LocalCloud
     from local.report import build_report
 
     with LocalCloud(time_scale=time_scale) as cloud:
         pins = None if no_pins else compiled.graph.workflow.pinData
+        cloud.deploy_project(project)
         execution_id = cloud.start(compiled, user_input, pin_data=pins)
         progress = _Progress(compiled)
         if as_json or not out.is_terminal:
@@ -162,7 +191,7 @@ def validate(
     invalid = 0
     for path in files:
         try:
-            compile_workflow(load_file(path))
+            enforce_limits(compile_workflow(load_file(path)))
             out.print(f"[green]✓[/] {path}")
         except WorkflowInvalid as exc:
             invalid += 1
@@ -209,7 +238,9 @@ def _block_label(block: Any) -> str:
     from rich.markup import escape
 
     if block.kind == "node":
-        return f"{escape(block.label)} [dim]{block.node_type} · {_seconds(block.seconds)}[/]"
+        state = f" · {block.state}" if block.state else ""
+        return (f"{escape(block.label)} [dim]{block.node_type}{state} · "
+                f"{_seconds(block.seconds)}[/]")
     colour = {"sequence": "bold", "parallel": "bold cyan", "guard": "yellow",
               "map": "bold magenta"}.get(block.kind, "bold")
     return f"[{colour}]{escape(block.label)}[/] [dim]· {_seconds(block.seconds)}[/]"

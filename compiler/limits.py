@@ -1,0 +1,37 @@
+"""Step Functions quotas a compiled workflow must fit, checked before it is deployed.
+
+Kept out of ``compile_workflow`` so tooling (benchmarks, ``sfnflow plan``) can still look at
+plans that are too big to deploy; every deploy path and ``sfnflow validate`` call
+``enforce_limits``.
+"""
+
+from __future__ import annotations
+
+from compiler.errors import Problem, WorkflowInvalid
+from compiler.pipeline import CompiledWorkflow
+
+MAX_DEFINITION_BYTES = 1_048_576  # a state machine definition is at most 1 MiB
+
+
+def limit_problems(compiled: CompiledWorkflow) -> list[Problem]:
+    size = len(compiled.definition_json().encode())
+    if size <= MAX_DEFINITION_BYTES:
+        return []
+    nodes = len(compiled.graph)
+    per_node = size / max(nodes, 1)
+    fit = int(MAX_DEFINITION_BYTES * 0.9 / per_node)
+    return [Problem(
+        None, "nodes",
+        f"the compiled state machine is {size / 1024:,.0f} KiB, over Step Functions' "
+        f"1 MiB definition limit ({nodes} nodes, ~{per_node:,.0f} bytes each). Split the "
+        f"workflow: move groups of nodes into their own workflows and call them with "
+        f"executeWorkflow nodes (about {fit} nodes fit in one workflow).",
+        "too_large",
+    )]
+
+
+def enforce_limits(compiled: CompiledWorkflow) -> CompiledWorkflow:
+    problems = limit_problems(compiled)
+    if problems:
+        raise WorkflowInvalid(problems)
+    return compiled
