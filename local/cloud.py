@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler import CompiledWorkflow, SfnflowError
+from compiler.limits import enforce_limits
 from local import moto_patches
 
 REGION = "us-east-1"
@@ -108,6 +109,7 @@ class LocalCloud:
     def deploy(self, compiled: CompiledWorkflow) -> str:
         """Create (or update) the workflow's state machine; returns its ARN. The ARNs of
         the workflows it runs are substituted whether or not they are deployed yet."""
+        enforce_limits(compiled)
         substitutions = {"NodeRunnerArn": NODE_RUNNER_ARN}
         for child, link in compiled.manifest.get("children", {}).items():
             substitutions[link["substitution"]] = state_machine_arn(child)
