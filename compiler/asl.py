@@ -192,10 +192,13 @@ class Fail(_State):
 
 @dataclass(frozen=True)
 class Wait(_State):
-    seconds: int | str = 0
+    seconds: int | str | None = 0
+    timestamp: str | None = None
     type_name = "Wait"
 
     def _body(self) -> dict[str, JSON]:
+        if self.timestamp is not None:
+            return {"Timestamp": self.timestamp}
         return {"Seconds": self.seconds}
 
 

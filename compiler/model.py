@@ -47,6 +47,9 @@ class Node(_Strict):
     parameters: dict[str, Any] = Field(default_factory=dict)
     retry: RetryPolicy | None = None
     onError: OnError = "stopWorkflow"
+    timeoutSeconds: int | None = Field(
+        None, ge=1, le=31_536_000,
+        description="Fail the node with States.Timeout after this long (Task TimeoutSeconds).")
     disabled: bool = False
     notes: str | None = None
 

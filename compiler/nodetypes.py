@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -87,10 +88,26 @@ class StopAndErrorParams(Params):
     errorType: str = Field("Sfnflow.StoppedByNode", pattern=r"^[A-Za-z][A-Za-z0-9_.]*$")
 
 
+def _must_have_timezone(value: str) -> str:
+    if has_expression(value):
+        return value
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("expected an ISO-8601 timestamp such as 2026-12-01T09:00:00+02:00, "
+                         "or a '{% ... %}' expression") from None
+    if moment.tzinfo is None:
+        raise ValueError("the timestamp needs a timezone (Z or an offset like +02:00)")
+    return value
+
+
 class WaitParams(Params):
     seconds: Annotated[int, Field(ge=0)] | Expr = Field(
         1, description="How long to wait (a Wait state)."
     )
+    until: Annotated[str, AfterValidator(_must_have_timezone)] | None = Field(
+        None, description="Wait until this moment instead: an ISO-8601 timestamp with a "
+        "timezone, or an expression giving one (evaluated with $json = the first item).")
 
 
 class SplitInBatchesParams(Params):
@@ -177,18 +194,20 @@ NODE_TYPES: dict[str, NodeType] = {
     for spec in [
         NodeType("manualTrigger", NoParams, "Starts the workflow with the execution input.",
                  trigger=True, inputs=lambda _p: 0),
-        NodeType("set", SetParams, "Sets fields on every item."),
+        NodeType("set", SetParams, "Sets fields on every item.", lowering="native"),
         NodeType("if", ConditionParams, "Routes each item to `true` or `false`.",
-                 outputs=lambda _p: ["true", "false"]),
+                 outputs=lambda _p: ["true", "false"], lowering="native"),
         NodeType("switch", SwitchParams, "Routes each item to the output(s) whose rule matches.",
-                 outputs=_switch_outputs),
+                 outputs=_switch_outputs, lowering="native"),
         NodeType("merge", MergeParams, "Joins its inputs: append, combine by key, choose branch.",
-                 inputs=lambda p: p.numberInputs),
-        NodeType("filter", ConditionParams, "Keeps the items whose condition is true."),
+                 inputs=lambda p: p.numberInputs, lowering="native"),
+        NodeType("filter", ConditionParams, "Keeps the items whose condition is true.",
+                 lowering="native"),
         NodeType("code", CodeParams, "Runs Python over `items`."),
         NodeType("httpRequest", HttpRequestParams, "Calls an HTTP endpoint once per item."),
-        NodeType("noOp", NoParams, "Passes items through."),
-        NodeType("stopAndError", StopAndErrorParams, "Fails the workflow with a typed error."),
+        NodeType("noOp", NoParams, "Passes items through.", lowering="native"),
+        NodeType("stopAndError", StopAndErrorParams, "Fails the workflow with a typed error.",
+                 lowering="native"),
         NodeType("wait", WaitParams, "Waits (a native Wait state), then passes items through.",
                  lowering="wait"),
         NodeType("executeWorkflow", ExecuteWorkflowParams,
@@ -205,7 +224,7 @@ NODE_TYPES: dict[str, NodeType] = {
         NodeType("aggregate", AggregateParams, "Collects all items (or fields) into one item."),
         NodeType("splitOut", SplitOutParams, "Turns a list field into one item per element."),
         NodeType("sort", SortParams, "Sorts items by fields."),
-        NodeType("limit", LimitParams, "Keeps the first or last N items."),
+        NodeType("limit", LimitParams, "Keeps the first or last N items.", lowering="native"),
         NodeType("removeDuplicates", RemoveDuplicatesParams, "Drops repeated items."),
     ]
 }

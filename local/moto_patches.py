@@ -10,10 +10,13 @@ upgrade that changes behaviour fails loudly.
    strings containing ``"`` or ``\\`` break it). We evaluate with ``jsonata-python`` and pass
    variables as bindings instead, caching parsed expressions. moto's ``$hash`` is a stub
    returning a constant string; we bind the real one (sub-workflow execution names use it).
+   A runtime error (``'a' + 1``) fails the state with ``States.QueryEvaluationError``, as in
+   AWS, not with moto's ``States.Runtime`` wrapping a Python repr.
 2. Lambda invokes dispatch in-process to registered Python handlers (no Docker here).
 3. boto3 clients the interpreter creates per task are cached (halves per-task overhead).
-4. The clock: Wait states, Retry intervals and the ``.sync`` poll interval are multiplied by
-   a time scale, so tests and demos do not spend real minutes waiting.
+4. The clock: Wait states, Retry intervals, Task/Parallel/Map timeouts and heartbeats and
+   the ``.sync`` poll interval are multiplied by a time scale, so tests and demos do not
+   spend real minutes waiting; Wait ``Timestamp`` compares timezone-aware instants.
 5. ``states:startExecution`` (plain, ``.sync``, ``.sync:2``) tasks: moto's base service task
    leaves request and response normalisation empty, so the PascalCase ``Arguments``
    (``StateMachineArn``) reach boto3 unconverted (KeyError) and results keep boto3's keys
@@ -22,6 +25,10 @@ upgrade that changes behaviour fails loudly.
 6. Retrying a ``.sync`` task: moto's retry loop re-runs the task with the callback endpoint
    the failed attempt already interrupted, so every retry "times out" at once
    (``States.Timeout``). Each attempt gets a fresh task token and endpoint, as in AWS.
+7. A ``States.*`` error raised inside a Parallel branch or a Map iteration (e.g. a native
+   node's ``States.QueryEvaluationError``) propagates under its name. moto re-raises branch
+   errors as custom error names, which may not start with ``States.``, so the execution
+   failed with ``States.Runtime`` ("Custom Error Names MUST NOT begin with ...").
 """
 
 from __future__ import annotations
@@ -73,6 +80,7 @@ def apply_all() -> None:
         _patch_clock()
         _patch_start_execution_task()
         _patch_sync_task_retry()
+        _patch_branch_error_names()
         _applied = True
 
 
@@ -119,7 +127,9 @@ def _evaluate(expression: str, bindings: dict[str, Any]) -> Any:
     return _UNDEFINED if result is None else Utils.convert_nulls(result)
 
 
-def _fail_undefined(env: Any, expression: str) -> None:
+def _fail_evaluation(env: Any, cause: str) -> None:
+    """Fail the state with States.QueryEvaluationError, as Step Functions does (an exception
+    escaping the evaluator would fail the execution with ``States.Runtime`` instead)."""
     from moto.stepfunctions.parser.api import EvaluationFailedEventDetails, HistoryEventType
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
         FailureEvent,
@@ -134,10 +144,7 @@ def _fail_undefined(env: Any, expression: str) -> None:
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
     error_name = StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError)
-    details = EvaluationFailedEventDetails(
-        cause=f"The JSONata expression '{expression}' returned nothing (undefined).",
-        error=error_name.error_name,
-    )
+    details = EvaluationFailedEventDetails(cause=cause, error=error_name.error_name)
     env.event_manager.add_event(
         context=env.event_history_context,
         event_type=HistoryEventType.EvaluationFailed,
@@ -164,6 +171,7 @@ def _patch_jsonata() -> None:
         get_intrinsic_functions_declarations,
     )
     from moto.stepfunctions.parser.asl.jsonata.jsonata import (
+        JSONataException,
         extract_jsonata_variable_references,
     )
 
@@ -173,9 +181,14 @@ def _patch_jsonata() -> None:
         expression = f"({functions}{self.expression})" if functions else self.expression
         bindings = _variable_bindings(env)
         bindings["states"] = env.states._states_data
-        result = _evaluate(expression, bindings)
+        try:
+            result = _evaluate(expression, bindings)
+        except JSONataException as exc:
+            _fail_evaluation(env, f"The JSONata expression '{self.expression}' failed: "
+                                  f"{exc.details}")
         if result is _UNDEFINED:
-            _fail_undefined(env, self.expression)
+            _fail_evaluation(
+                env, f"The JSONata expression '{self.expression}' returned nothing (undefined).")
         env.stack.append(result)
 
     def eval_variable_sample(self: Any, env: Any) -> None:
@@ -318,6 +331,51 @@ def _patch_clock() -> None:
     wait_function.WaitFunction._wait_interval = wait_interval
     retrier_decl.time = _ScaledTime()
     _scale_sync_poll()
+    _patch_timeouts()
+    _patch_wait_timestamp()
+
+
+def _patch_timeouts() -> None:
+    """Task/Parallel/Map TimeoutSeconds and HeartbeatSeconds follow the time scale too."""
+    from moto.stepfunctions.parser.asl.component.common.timeouts import heartbeat, timeout
+
+    default = timeout.TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS
+
+    def scaled(self: Any, env: Any) -> None:
+        seconds = self._eval_seconds(env=env)
+        env.stack.append(seconds if seconds >= default else seconds * _time_scale)
+
+    timeout.Timeout._eval_body = scaled
+    heartbeat.Heartbeat._eval_body = scaled
+
+
+def _patch_wait_timestamp() -> None:
+    """Wait ``Timestamp``: moto compares a naive UTC parse with naive *local* time and
+    rejects offsets; compare timezone-aware instants instead."""
+    from datetime import UTC, datetime
+
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import timestamp
+
+    def wait_seconds(self: Any, env: Any) -> float:
+        self.string.eval(env=env)
+        text = env.stack.pop()
+        moment = parse(text)
+        if moment is None:
+            raise FailureEventException(self._create_failure_event(env, text))
+        return (moment - datetime.now(UTC)).total_seconds()
+
+    def parse(text: str) -> datetime | None:
+        try:
+            moment = datetime.fromisoformat(str(text))
+        except ValueError:
+            return None
+        return moment if moment.tzinfo is not None else None
+
+    timestamp.Timestamp._get_wait_seconds = wait_seconds
+    timestamp.Timestamp._from_timestamp_string = staticmethod(parse)
 
 
 # --------------------------------------------------------------------------- 5. sfn tasks
@@ -393,3 +451,32 @@ def _patch_sync_task_retry() -> None:
         original(self, env, *args, **kwargs)
 
     task_class._eval_integration_pattern = eval_integration_pattern
+
+
+# --------------------------------------------------------------------------- 7. branch errors
+
+
+def _patch_branch_error_names() -> None:
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
+        CustomErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+        iteration_worker,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import (
+        branches_decl,
+    )
+
+    def error_name(error_name: str | None) -> Any:
+        if error_name is not None and error_name.startswith("States."):
+            try:
+                return StatesErrorName.from_name(error_name)
+            except Exception:  # noqa: BLE001 - not one of the States.* names moto knows
+                pass
+        return CustomErrorName(error_name=error_name)
+
+    branches_decl.CustomErrorName = error_name
+    iteration_worker.CustomErrorName = error_name

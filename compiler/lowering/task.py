@@ -46,6 +46,7 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
         next=next_name,
         retry=retriers(emitter, node),
         catch=catchers(emitter, node, states, next_name, out),
+        timeout_seconds=spec.timeoutSeconds,
     )
     return name
 

@@ -1,4 +1,8 @@
-"""The wait node: a native Wait state, no Lambda. Its output is its input items."""
+"""The wait node: a native Wait state, no Lambda. Its output is its input items.
+
+Like the other native nodes it also assigns its run record (``compiler.lowering.native``),
+from which the node run is recorded when the execution ends.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import TYPE_CHECKING
 from compiler import asl
 from compiler.expressions import is_expression
 from compiler.jsonata_text import jsonata, literal
+from compiler.lowering.native import comment, run_record, run_variable
 from compiler.nodetypes import WaitParams
 
 if TYPE_CHECKING:
@@ -18,16 +23,27 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
     params = emitter.graph.params[node]
     assert isinstance(params, WaitParams)
     items = emitter.input_items(node)
-    seconds: int | str = params.seconds
-    if isinstance(seconds, str):
+    seconds: int | str | None = params.seconds
+    timestamp = None
+    if params.until is not None:
+        # Normalised to UTC ("...Z"): the form every Step Functions implementation accepts.
+        source = params.until[2:-2].strip() if is_expression(params.until) else literal(
+            params.until)
+        timestamp = jsonata(
+            f"($items := {items}; $json := $items[0]; $fromMillis($toMillis({source})))")
+        seconds = None
+    elif isinstance(seconds, str):
         source = seconds[2:-2].strip() if is_expression(seconds) else literal(seconds)
         seconds = jsonata(f"($items := {items}; $json := $items[0]; {source})")
     empty = "".join(',{"count":0,"items":[]}' for _ in emitter.graph.outputs[node][1:])
     result = f'($i := {items}; {{"ports":[{{"count":$count($i),"items":$i}}{empty}]}})'
     name = emitter.graph.nodes[node].name
     states[name] = asl.Wait(
+        comment=comment("wait"),
         seconds=seconds,
-        assign={emitter.var[node]: jsonata(result)},
+        timestamp=timestamp,
+        assign={emitter.var[node]: jsonata(result),
+                run_variable(emitter, node): jsonata(run_record(emitter, node))},
         output=emitter.end_output(next_name, out, {node: result}),
         next=next_name,
     )

@@ -115,3 +115,101 @@ def test_wait_and_retry_follow_the_time_scale(cloud: LocalCloud) -> None:
 def test_time_scale_must_be_positive() -> None:
     with pytest.raises(ValueError):
         moto_patches.set_time_scale(0)
+
+
+def test_jsonata_hash_is_the_real_digest(cloud: LocalCloud) -> None:
+    import hashlib
+
+    described = run_asl(cloud, jsonata_machine({
+        "Use": {"Type": "Pass", "End": True, "Output": {
+            "sha": "{% $hash($states.input.text, 'SHA-256') %}",
+            "md5": "{% $hash($states.input.text, 'MD5') %}"}},
+    }, "Use"), {"text": "sfnflow"})
+    assert json.loads(described["output"]) == {
+        "sha": hashlib.sha256(b"sfnflow").hexdigest(),
+        "md5": hashlib.md5(b"sfnflow").hexdigest(),
+    }
+
+
+def _child_machine(cloud: LocalCloud, states: dict[str, Any], start: str) -> str:
+    return str(cloud.sfn.create_state_machine(
+        name=f"child-{time.monotonic_ns()}", roleArn=ROLE,
+        definition=json.dumps(jsonata_machine(states, start)))["stateMachineArn"])
+
+
+def _start_child(child: str, resource: str, **task: Any) -> dict[str, Any]:
+    return jsonata_machine({"Run": {
+        "Type": "Task", "Resource": f"arn:aws:states:::states:{resource}", "End": True,
+        "Arguments": {"StateMachineArn": child, "Name": "{% 'kid-' & $states.input.n & '-' "
+                      "& $states.context.State.RetryCount %}",
+                      "Input": {"n": "{% $states.input.n %}"}}, **task}}, "Run")
+
+
+def test_start_execution_sync2_returns_the_child_output_as_json(cloud: LocalCloud) -> None:
+    child = _child_machine(cloud, {"Double": {
+        "Type": "Pass", "Output": "{% {'n': $states.input.n * 2} %}", "End": True}}, "Double")
+    described = run_asl(cloud, _start_child(child, "startExecution.sync:2"), {"n": 21})
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    result = json.loads(described["output"])
+    assert result["Status"] == "SUCCEEDED"
+    assert result["Output"] == {"n": 42} and result["Input"] == {"n": 21}
+    assert isinstance(result["StartDate"], int) and isinstance(result["StopDate"], int)
+    assert result["Name"] == "kid-21-0"
+
+    started = json.loads(run_asl(cloud, _start_child(child, "startExecution"),
+                                 {"n": 1})["output"])
+    assert set(started) == {"ExecutionArn", "StartDate"}
+    assert isinstance(started["StartDate"], int)
+
+
+def test_failed_sync_child_is_a_task_failure_that_retries(cloud: LocalCloud) -> None:
+    child = _child_machine(cloud, {"Boom": {
+        "Type": "Fail", "Error": "Probe.Failed", "Cause": "went wrong"}}, "Boom")
+    described = run_asl(cloud, _start_child(
+        child, "startExecution.sync:2",
+        Retry=[{"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 1, "MaxAttempts": 2}],
+    ), {"n": 1})
+    assert described["status"] == "FAILED"
+    assert described["error"] == "States.TaskFailed"  # not States.Timeout: retries run
+    cause = json.loads(described["cause"])
+    assert (cause["Status"], cause["Error"], cause["Cause"]) == (
+        "FAILED", "Probe.Failed", "went wrong")
+    assert cause["Name"] == "kid-1-2"  # the third attempt started a third child
+
+
+def test_task_timeouts_follow_the_time_scale(cloud: LocalCloud) -> None:
+    moto_patches.set_time_scale(0.01)
+
+    def slow(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        time.sleep(1)
+        return {}
+
+    moto_patches.register_lambda("slow-fn", slow)
+    described = run_asl(cloud, jsonata_machine({
+        "Call": {"Type": "Task", "TimeoutSeconds": 60, "End": True,
+                 "Resource": "arn:aws:lambda:us-east-1:123456789012:function:slow-fn"},
+    }, "Call"))
+    assert described["status"] == "FAILED" and described["error"] == "States.Timeout"
+
+
+def test_wait_timestamp_accepts_offsets_and_ignores_local_time(
+    cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        moto_patches.set_time_scale(1.0)
+        soon = (datetime.now(UTC) + timedelta(seconds=1)).astimezone(
+            __import__("datetime").timezone(timedelta(hours=-3)))
+        started = time.monotonic()
+        described = run_asl(cloud, jsonata_machine({
+            "Nap": {"Type": "Wait", "Timestamp": soon.isoformat(timespec="seconds"),
+                    "End": True},
+        }, "Nap"))
+        assert described["status"] == "SUCCEEDED"
+        assert time.monotonic() - started < 5
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
