@@ -60,10 +60,11 @@ class SwitchParams(Params):
 
 
 class MergeParams(Params):
-    mode: Literal["append", "combineByKey", "chooseBranch"] = "append"
+    mode: Literal["append", "combineByKey", "combineByPosition", "chooseBranch"] = "append"
     numberInputs: int = Field(2, ge=2, le=10)
     key: str | None = Field(None, description="combineByKey: field to match items on.")
-    join: Literal["inner", "left", "outer"] = "inner"
+    join: Literal["inner", "left", "outer"] = Field(
+        "inner", description="combineByKey / combineByPosition: which unmatched items stay.")
     chooseBranch: int = Field(0, ge=0, description="chooseBranch: input whose items pass.")
 
 

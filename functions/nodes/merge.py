@@ -1,4 +1,4 @@
-"""The merge node: append its inputs, combine two inputs by a key field, or pick one.
+"""The merge node: append its inputs, combine them by a key field or by position, or pick one.
 
 combineByKey joins with n8n's meanings: ``inner`` keeps matched pairs only, ``left`` keeps
 every item of input 0 (enriched when it matches), ``outer`` also appends input 1's
@@ -41,6 +41,21 @@ def combine_by_key(left: list[Item], right: list[Item], path: str, join: str) ->
     return out
 
 
+def combine_by_position(ports: Ports, join: str) -> list[Item]:
+    """The i-th items of every input merged into one (later inputs' fields win). ``inner``
+    stops at the shortest input, ``left`` follows input 0, ``outer`` the longest."""
+    lengths = [len(port) for port in ports]
+    size = {"inner": min(lengths), "left": lengths[0], "outer": max(lengths)}[join]
+    out: list[Item] = []
+    for position in range(size):
+        merged: Item = {}
+        for port in ports:
+            if position < len(port):
+                merged.update(port[position])
+        out.append(merged)
+    return out
+
+
 @register
 class Merge(Executor):
     type_name = "merge"
@@ -50,6 +65,8 @@ class Merge(Executor):
         ports = list(inputs) + [[] for _ in range(params.numberInputs - len(inputs))]
         if params.mode == "append":
             return [[item for port in ports for item in port]]
+        if params.mode == "combineByPosition":
+            return [combine_by_position(ports, params.join)]
         if params.mode == "chooseBranch":
             if params.chooseBranch >= params.numberInputs:
                 raise ParameterError(

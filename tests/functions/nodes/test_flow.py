@@ -155,3 +155,14 @@ def test_stop_and_error_default_type() -> None:
 
 def test_wait_passes_items_through() -> None:
     assert run("wait", {"seconds": 5}, ITEMS) == [ITEMS]
+
+
+def test_merge_combine_by_position_joins() -> None:
+    from functions.nodes.merge import combine_by_position
+
+    left = [{"a": 1}, {"a": 2}, {"a": 3}]
+    right = [{"b": 1}, {"b": 2, "a": 20}]
+    assert combine_by_position([left, right], "inner") == [{"a": 1, "b": 1}, {"a": 20, "b": 2}]
+    assert combine_by_position([left, right], "left")[-1] == {"a": 3}
+    assert len(combine_by_position([right, left], "outer")) == 3
+    assert combine_by_position([right, left], "left") == [{"b": 1, "a": 1}, {"b": 2, "a": 2}]
