@@ -25,6 +25,7 @@ critical path (scaled). Transitions are ``*StateEntered`` events, Lambda calls
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import statistics
 import sys
@@ -46,6 +47,7 @@ from compiler.explain import (
     evaluate_definition,
     level_batching_makespan,
     node_weights,
+    plan_makespan,
 )
 from compiler.graph import Graph
 from compiler.passes.structure import Guard, NodeStep, Par, Seq, Step
@@ -75,11 +77,18 @@ class Structural:
     levels: float
     unit_ratio: float  # the emitted plan / critical path, both under unit durations
     optimal: float | None  # the fastest structured plan (exhaustive, small sizes only)
+    transitions: int  # states entered per execution, every guard live
+    lambda_calls: int
 
 
 def lognormal_seconds(graph: Graph, key: str) -> dict[str, float]:
     rng = random.Random(f"durations:{key}")
     return {node.name: rng.lognormvariate(0.0, SIGMA) for node in graph.nodes}
+
+
+def unit_seconds(graph: Graph) -> dict[str, float]:
+    """1 s per node, whatever state a node became (a native Pass would otherwise take 0 s)."""
+    return {node.name: 1.0 for node in graph.nodes}
 
 
 def measure(family: str, size: int, seed: int) -> Structural:
@@ -92,14 +101,22 @@ def measure(family: str, size: int, seed: int) -> Structural:
     optimal = None
     if size <= OPTIMAL_MAX_NODES:
         optimal = optimal_plan(compiled.graph, weights, {i: "" for i in range(size)})[0]
+    run = evaluate_definition(compiled.definition, durations).live
+    plan = run.seconds
+    tree = plan_makespan(compiled.plan, weights, compiled.loop_plans)
+    if not math.isclose(plan, tree):  # the ASL walk and the plan tree must agree
+        raise AssertionError(f"{family} {size} {seed}: ASL {plan} != plan tree {tree}")
     return Structural(
         family, size, seed,
         critical=critical_path(compiled.graph, weights)[0],
-        plan=evaluate_definition(compiled.definition, durations).live.seconds,
+        plan=plan,
         weighted=evaluate_definition(weighted.definition, durations).live.seconds,
         levels=level_batching_makespan(compiled.graph, weights),
-        unit_ratio=evaluate_definition(compiled.definition, {}).live.seconds / unit_cp,
+        unit_ratio=evaluate_definition(compiled.definition, unit_seconds(compiled.graph)
+                                       ).live.seconds / unit_cp,
         optimal=optimal,
+        transitions=run.transitions,
+        lambda_calls=run.lambda_calls,
     )
 
 
@@ -111,7 +128,8 @@ def structural_table(results: list[Structural]) -> Table:
     table = Table(title="makespan / critical path, structural evaluation of the emitted ASL "
                         f"(lognormal(0, {SIGMA}) node seconds; mean / max over seeds)")
     for column in ("family", "nodes", "seeds", "plan", "weighted plan", "best possible",
-                   "levels baseline", "plan, unit s", "target", "met"):
+                   "levels baseline", "plan, unit s", "target", "met", "transitions / node",
+                   "Lambda / node"):
         table.add_column(column, justify="left" if column == "family" else "right")
     groups: dict[tuple[str, int], list[Structural]] = {}
     for r in results:
@@ -126,7 +144,9 @@ def structural_table(results: list[Structural]) -> Table:
                       _stats([r.weighted / r.critical for r in rows]),
                       _stats(optimal) if optimal else "",
                       _stats([r.levels / r.critical for r in rows]),
-                      _stats([r.unit_ratio for r in rows]), target, met)
+                      _stats([r.unit_ratio for r in rows]), target, met,
+                      f"{statistics.fmean(r.transitions / r.size for r in rows):.2f}",
+                      f"{statistics.fmean(r.lambda_calls / r.size for r in rows):.2f}")
     return table
 
 
@@ -234,7 +254,8 @@ def _example(size: int, seed: int) -> CounterExample:
         weighted_ratio=evaluate_definition(weighted, durations).live.seconds / critical,
         optimal_ratio=best / critical,
         optimal=best_text,
-        unit_ratio=evaluate_definition(compiled.definition, {}).live.seconds / unit_critical,
+        unit_ratio=evaluate_definition(compiled.definition, unit_seconds(graph)
+                                       ).live.seconds / unit_critical,
         unit_optimal_ratio=optimal_plan(graph, unit, short)[0] / unit_critical,
     )
 
@@ -394,7 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = args.sizes or ((10, 30, 100) if args.quick else SIZES)
     seeds = args.seeds or (2 if args.quick else SEEDS)
-    console = Console(width=None if sys.stdout.isatty() else 160)
+    console = Console(width=None if sys.stdout.isatty() else 200)
 
     results: list[Structural] = []
     for family in args.families:

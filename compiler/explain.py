@@ -74,14 +74,32 @@ def node_weights(graph: Graph, seconds: Mapping[str, object] | None,
 # ---------------------------------------------------------------------------- the DAG
 
 
-def topological_levels(graph: Graph) -> list[list[int]]:
-    """Nodes grouped by the length of the longest path reaching them (roots: level 0)."""
+def topological_levels(graph: Graph, after_loops: bool = True) -> list[list[int]]:
+    """Nodes grouped by the length of the longest path reaching them (roots: level 0).
+
+    With ``after_loops``, a node after a loop's ``done`` output comes after every node of
+    the loop's body (as it runs); without, only the connections count (as it is drawn).
+    """
+    succs = [list(s) for s in graph.succs]
+    for loop in graph.loops.values() if after_loops else ():
+        after = [s for s in graph.succs[loop.node] if s not in loop.body]
+        for node in loop.body:
+            succs[node].extend(after)
+    indegree = [0] * len(graph)
+    for targets in succs:
+        for target in targets:
+            indegree[target] += 1
     level = [0] * len(graph)
-    levels: list[list[int]] = []
+    ready = [node for node in range(len(graph)) if indegree[node] == 0]
+    while ready:
+        node = ready.pop()
+        for target in succs[node]:
+            level[target] = max(level[target], level[node] + 1)
+            indegree[target] -= 1
+            if indegree[target] == 0:
+                ready.append(target)
+    levels: list[list[int]] = [[] for _ in range(max(level, default=-1) + 1)]
     for node in graph.topological_order():
-        level[node] = max((level[p] + 1 for p in graph.preds[node]), default=0)
-        if level[node] == len(levels):
-            levels.append([])
         levels[level[node]].append(node)
     return levels
 
@@ -187,8 +205,9 @@ def evaluate_definition(definition: Mapping[str, Any], durations: Mapping[str, f
                         map_iterations: int = 1) -> RunEstimate:
     """Walk an ASL definition structurally (see module docstring).
 
-    Task and Wait states take ``durations[name]``; absent, a Wait takes its literal
-    ``Seconds`` and a Task ``default_seconds``. Other states take no time. A Task is a Lambda
+    A state named in ``durations`` takes that long, whatever its type (a node lowered to a
+    Pass state still has the node's estimate). Otherwise a Wait takes its literal
+    ``Seconds``, a Task ``default_seconds`` and any other state no time. A Task is a Lambda
     invocation when its Resource is ``runner``.
     """
     walker = _Walker(durations, default_seconds, runner, map_iterations)
@@ -225,15 +244,6 @@ class _Walker:
 
     def own(self, name: str, state: Mapping[str, Any]) -> RunEstimate:
         kind = state["Type"]
-        if kind == "Task":
-            seconds = self.durations.get(name, self.default_seconds)
-            cost = PathCost(seconds, 1, 1 if state.get("Resource") == self.runner else 0)
-            return RunEstimate(cost, cost)
-        if kind == "Wait":
-            literal = state.get("Seconds")
-            fallback = literal if isinstance(literal, int | float) else self.default_seconds
-            cost = PathCost(self.durations.get(name, float(fallback)), 1, 0)
-            return RunEstimate(cost, cost)
         if kind == "Parallel":
             branches = [self.scope(branch) for branch in state["Branches"]]
             return RunEstimate(_parallel([b.live for b in branches]),
@@ -241,14 +251,24 @@ class _Walker:
         if kind == "Map":
             body = self.scope(state["ItemProcessor"])
             times = self.map_iterations
-            rounds = math.ceil(times / (state.get("MaxConcurrency") or times))
+            rounds = math.ceil(times / (state.get("MaxConcurrency") or max(times, 1)))
             return RunEstimate(
                 PathCost(rounds * body.live.seconds, 1 + times * body.live.transitions,
                          times * body.live.lambda_calls),
                 PathCost(rounds * body.skipped.seconds, 1 + times * body.skipped.transitions,
                          times * body.skipped.lambda_calls),
             )
-        return RunEstimate(PathCost(0.0, 1, 0), PathCost(0.0, 1, 0))
+        seconds = 0.0
+        if name in self.durations:
+            seconds = self.durations[name]
+        elif kind == "Task":
+            seconds = self.default_seconds
+        elif kind == "Wait":
+            literal = state.get("Seconds")
+            seconds = float(literal if isinstance(literal, int | float) else self.default_seconds)
+        calls = 1 if kind == "Task" and state.get("Resource") == self.runner else 0
+        cost = PathCost(seconds, 1, calls)
+        return RunEstimate(cost, cost)
 
 
 def _parallel(branches: list[PathCost]) -> PathCost:
@@ -328,50 +348,75 @@ class PlanBlock:
     seconds: float
     children: tuple[PlanBlock, ...] = ()
     node_type: str | None = None
+    state: str | None = None  # how a node runs: "Lambda", or its state's Type ("Pass", ...)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "label": self.label, "seconds": self.seconds}
         if self.node_type is not None:
             out["type"] = self.node_type
+        if self.state is not None:
+            out["state"] = self.state
         if self.children:
             out["children"] = [child.to_dict() for child in self.children]
         return out
 
 
+def node_states(definition: Mapping[str, Any], runner: str = NODE_RUNNER) -> dict[str, str]:
+    """How every state runs, by state name (a node's state is named after the node):
+    "Lambda" for a Task calling ``runner``, else the state's Type."""
+    kinds: dict[str, str] = {}
+    pending = [definition]
+    while pending:
+        scope = pending.pop()
+        for name, state in scope["States"].items():
+            lambda_task = state["Type"] == "Task" and state.get("Resource") == runner
+            kinds[name] = "Lambda" if lambda_task else state["Type"]
+            pending.extend(state.get("Branches", ()))
+            if "ItemProcessor" in state:
+                pending.append(state["ItemProcessor"])
+    return kinds
+
+
 def plan_blocks(graph: Graph, step: Step, weights: Sequence[float],
-                loop_plans: LoopPlans | None = None) -> PlanBlock:
+                loop_plans: LoopPlans | None = None,
+                states: Mapping[str, str] | None = None) -> PlanBlock:
     """The plan tree with readable labels (node names, guard ports by name); a loop node is
-    a map block holding its body's plan."""
+    a map block holding its body's plan. ``states``: ``node_states`` of the definition."""
+    states = states or {}
     if isinstance(step, NodeStep):
         if step.node in graph.loops:
-            return _map_block(graph, step.node, weights, loop_plans or {})
+            return _map_block(graph, step.node, weights, loop_plans or {}, states)
         return PlanBlock("node", graph.name(step.node), weights[step.node],
-                         node_type=graph.type_of(step.node))
+                         node_type=graph.type_of(step.node),
+                         state=states.get(graph.name(step.node)))
     if isinstance(step, Guard):
         ports = ", ".join(f"{graph.name(n)}.{graph.outputs[n][p]}" for n, p in step.ports)
-        body = plan_blocks(graph, step.body, weights, loop_plans)
+        body = plan_blocks(graph, step.body, weights, loop_plans, states)
         return PlanBlock("guard", f"if {ports} has items", body.seconds, (body,))
     if isinstance(step, Seq):
-        children = tuple(plan_blocks(graph, child, weights, loop_plans) for child in step.steps)
+        children = tuple(plan_blocks(graph, child, weights, loop_plans, states)
+                         for child in step.steps)
         return PlanBlock("sequence", f"sequence of {len(children)}",
                          sum(c.seconds for c in children), children)
-    children = tuple(plan_blocks(graph, branch, weights, loop_plans) for branch in step.branches)
+    children = tuple(plan_blocks(graph, branch, weights, loop_plans, states)
+                     for branch in step.branches)
     return PlanBlock("parallel", f"parallel, {len(children)} branches",
                      max((c.seconds for c in children), default=0.0), children)
 
 
-def _map_block(graph: Graph, node: int, weights: Sequence[float],
-               loop_plans: LoopPlans) -> PlanBlock:
+def _map_block(graph: Graph, node: int, weights: Sequence[float], loop_plans: LoopPlans,
+               states: Mapping[str, str]) -> PlanBlock:
     params = graph.params[node]
     label = graph.name(node)
     if isinstance(params, SplitInBatchesParams | ForEachParams):
         label += (f": map over batches of {params.batchSize}, "
                   f"{params.maxConcurrency} at a time")
     plan = loop_plans.get(node)
+    state = states.get(graph.name(node))
     if plan is None:
-        return PlanBlock("map", label, 0.0, node_type=graph.type_of(node))
-    body = plan_blocks(graph, plan, weights, loop_plans)
-    return PlanBlock("map", label, body.seconds, (body,), graph.type_of(node))
+        return PlanBlock("map", label, 0.0, node_type=graph.type_of(node), state=state)
+    body = plan_blocks(graph, plan, weights, loop_plans, states)
+    return PlanBlock("map", label, body.seconds, (body,), graph.type_of(node), state)
 
 
 @dataclass(frozen=True)
@@ -453,7 +498,8 @@ def explain(compiled: CompiledWorkflow,
         nodes=len(graph),
         connections=len(graph.edges),
         states=count_states(compiled.definition),
-        plan=plan_blocks(graph, compiled.plan, weights, compiled.loop_plans),
+        plan=plan_blocks(graph, compiled.plan, weights, compiled.loop_plans,
+                         node_states(compiled.definition)),
         levels=[[graph.name(n) for n in level] for level in topological_levels(graph)],
         critical_path=[graph.name(n) for n in cp_nodes],
         critical_path_seconds=cp_seconds,

@@ -3,7 +3,8 @@ that draws the DAG itself as inline SVG (no scripts, no external resources).
 
 The SVG uses a layered layout: one column per topological level (left to right), nodes in a
 column ordered by a few barycenter sweeps to cut edge crossings, edges as cubic curves
-labelled with the output name (IF, Switch, error ports) and the input index (Merge).
+labelled with the output name (IF, Switch, error ports) and the input index (Merge). Loop
+back edges (a loop body returning items to its loop node) are dashed.
 """
 
 from __future__ import annotations
@@ -31,12 +32,18 @@ OTHER_COLOUR = "#e0f2f1"  # set, aggregate, splitOut, sort, limit, removeDuplica
 
 NODE_WIDTH, NODE_HEIGHT = 168, 44
 GAP_X, GAP_Y, MARGIN = 84, 18, 24
+BACK_LANE = 12  # vertical spacing of loop back edges, drawn below the nodes
 LABEL_CHARS = 24
 SWEEPS = 4
 
 
 def colour(node_type: str) -> str:
     return TYPE_COLOURS.get(node_type, OTHER_COLOUR)
+
+
+def back_edges(graph: Graph) -> list[Edge]:
+    """Loop back edges (kept out of ``Graph.edges``, which is acyclic)."""
+    return [edge for loop in graph.loops.values() for edge in loop.back_edges]
 
 
 def edge_label(graph: Graph, edge: Edge) -> str | None:
@@ -72,9 +79,13 @@ def mermaid(graph: Graph, direction: str = "LR") -> str:
     for i, node in enumerate(graph.nodes):
         label = f"{_mermaid_text(node.name)}<br/><small>{_mermaid_text(node.type)}</small>"
         lines.append(f'    n{i}["{label}"]')
-    for edge in graph.edges:
+    backs = back_edges(graph)
+    for edge in [*graph.edges, *backs]:
         text = edge_label(graph, edge)
-        arrow = f'-->|"{_mermaid_text(text)}"|' if text else "-->"
+        arrow = "-.->" if edge in backs else "-->"
+        if text:
+            arrow = f'-.->|"{_mermaid_text(text)}"|' if edge in backs else \
+                f'-->|"{_mermaid_text(text)}"|'
         lines.append(f"    n{edge.source} {arrow} n{edge.target}")
     types = sorted({node.type for node in graph.nodes})
     for node_type in types:
@@ -99,7 +110,7 @@ class Layout:
 
 def layered_layout(graph: Graph) -> Layout:
     """Columns by topological level, rows by barycenter ordering (alternating sweeps)."""
-    levels = topological_levels(graph)
+    levels = topological_levels(graph, after_loops=False)
     row = [0.0] * len(graph)
     for level in levels:
         for k, node in enumerate(level):
@@ -123,7 +134,8 @@ def layered_layout(graph: Graph) -> Layout:
             x[node] = MARGIN + column * (NODE_WIDTH + GAP_X)
             y[node] = MARGIN + offset + k * step_y
     width = 2 * MARGIN + max(len(levels) * (NODE_WIDTH + GAP_X) - GAP_X, 0)
-    height = 2 * MARGIN + max(tallest * step_y - GAP_Y, 0)
+    lanes = sum(len(loop.back_edges) for loop in graph.loops.values())
+    height = 2 * MARGIN + max(tallest * step_y - GAP_Y, 0) + BACK_LANE * (lanes + 1) * (lanes > 0)
     return Layout(x, y, width, height)
 
 
@@ -152,6 +164,23 @@ def _edge_svg(graph: Graph, layout: Layout, edge: Edge, sibling: int, siblings: 
         return path
     return (path + f'<text class="edge-label" x="{(x1 + x2) / 2:.1f}" '
             f'y="{(y1 + y2) / 2 - 3:.1f}" text-anchor="middle">{html.escape(label)}</text>')
+
+
+def _back_edge_svg(graph: Graph, layout: Layout, edge: Edge, lane: int) -> str:
+    """From the bottom of a body node back to the bottom of its loop node, dashed, through
+    a lane of its own below every node."""
+    x1 = layout.x[edge.source] + NODE_WIDTH / 2
+    y1 = layout.y[edge.source] + NODE_HEIGHT
+    x2 = layout.x[edge.target] + NODE_WIDTH / 2 + 12
+    y2 = layout.y[edge.target] + NODE_HEIGHT
+    low = max(layout.y, default=0.0) + NODE_HEIGHT + BACK_LANE * (lane + 1.5)
+    path = (f'<path class="edge back" d="M{x1:.1f},{y1:.1f} C{x1:.1f},{low:.1f} '
+            f'{x2:.1f},{low:.1f} {x2:.1f},{y2:.1f}" marker-end="url(#arrow)"/>')
+    label = edge_label(graph, edge)
+    if not label:
+        return path
+    return (path + f'<text class="edge-label" x="{(x1 + x2) / 2:.1f}" y="{low - 4:.1f}" '
+            f'text-anchor="middle">{html.escape(label)}</text>')
 
 
 def _node_svg(graph: Graph, layout: Layout, node: int) -> str:
@@ -186,6 +215,8 @@ def svg(graph: Graph) -> str:
     for edges in pairs.values():
         for k, edge in enumerate(edges):
             parts.append(_edge_svg(graph, layout, edge, k, len(edges)))
+    parts.extend(_back_edge_svg(graph, layout, edge, lane)
+                 for lane, edge in enumerate(back_edges(graph)))
     parts.extend(_node_svg(graph, layout, node) for node in range(len(graph)))
     parts.append("</svg>")
     return "\n".join(parts)
@@ -200,6 +231,7 @@ svg text.edge-label { font-size: 10px; fill: #333; paint-order: stroke;
   stroke: #fff; stroke-width: 3px; }
 svg rect { stroke: #555; stroke-width: 1; }
 svg path.edge { fill: none; stroke: #888; stroke-width: 1.3; }
+svg path.back { stroke: #a05; stroke-dasharray: 5 4; }
 .legend span { display: inline-block; margin: 0 .8rem .4rem 0; padding: .1rem .5rem;
   border: 1px solid #555; border-radius: 4px; font-size: 12px; }
 pre { background: #f6f6f6; padding: 1rem; overflow: auto; font-size: 12px; }
@@ -218,7 +250,8 @@ def html_page(graph: Graph) -> str:
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<title>{name} — sfnflow graph</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
         f"<h1>{name}</h1>\n"
-        f"<p>{len(graph)} nodes, {len(graph.edges)} connections, {levels} levels.</p>\n"
+        f"<p>{len(graph)} nodes, {len(graph.edges) + len(back_edges(graph))} connections, "
+        f"{levels} levels.</p>\n"
         f'<div class="legend">{legend}</div>\n'
         f'<div class="canvas">\n{svg(graph)}\n</div>\n'
         f"<h2>Mermaid</h2>\n<pre>{html.escape(mermaid(graph))}</pre>\n"

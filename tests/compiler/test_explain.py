@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +29,8 @@ from tests.compiler import plan_eval
 from tests.compiler.random_dags import random_branching_workflow, random_dag, series_parallel_dag
 
 IF = {"type": "if", "parameters": {"condition": "{% $json.ok %}"}}
+CODE = {"type": "code", "parameters": {"code": "return items"}}  # always a runner Task
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def workflow(edges: list[tuple[str, ...]],
@@ -82,12 +85,13 @@ def test_transitions_and_lambda_calls_with_guards() -> None:
     edges = [("T", "I"), ("I", "x", "true"), ("x", "y"), ("I", "z", "false"),
              ("y", "M", 0, 0), ("z", "M", 0, 1)]
     merge = {"type": "merge", "parameters": {"mode": "append"}}
-    e = explain(compile_workflow(workflow(edges, {"I": IF, "M": merge})))
-    # T, I, Parallel, [Choice, x, y], [Choice, z], M
-    assert (e.run.live.transitions, e.run.live.lambda_calls) == (9, 6)
+    types = {"I": IF, "M": merge, "x": CODE, "y": CODE, "z": CODE}
+    e = explain(compile_workflow(workflow(edges, types)))
+    # T, I, Parallel, [Choice, x, y], [Choice, z], M; Lambda: T x y z (I and M may be native)
+    assert (e.run.live.transitions, e.run.live.lambda_calls) == (9, 4)
     # Skipped: each branch is its Choice plus a "skipped" Pass (both end their branch), so
     # skipping a one-node branch saves its Lambda call but no transition.
-    assert (e.run.skipped.transitions, e.run.skipped.lambda_calls) == (8, 3)
+    assert (e.run.skipped.transitions, e.run.skipped.lambda_calls) == (8, 1)
     assert e.run.live.seconds == e.critical_path_seconds == 5.0
     assert e.run.skipped.seconds == 3.0
     assert e.makespan_ratio == 1.0
@@ -96,14 +100,14 @@ def test_transitions_and_lambda_calls_with_guards() -> None:
 
 def test_guard_in_a_sequence_skips_to_the_next_state() -> None:
     e = explain(compile_workflow(workflow([("T", "I"), ("I", "a", "true"), ("a", "b")],
-                                          {"I": IF})))
+                                          {"I": IF, "a": CODE, "b": CODE})))
     assert (e.run.live.transitions, e.run.skipped.transitions) == (5, 4)  # T I ? a b / T I ? b
-    assert (e.run.live.lambda_calls, e.run.skipped.lambda_calls) == (4, 3)
+    assert (e.run.live.lambda_calls, e.run.skipped.lambda_calls) == (3, 2)
 
 
 def test_wait_nodes_are_no_lambda_calls() -> None:
     wait = {"type": "wait", "parameters": {"seconds": 30}}
-    e = explain(compile_workflow(workflow([("T", "W"), ("W", "a")], {"W": wait})),
+    e = explain(compile_workflow(workflow([("T", "W"), ("W", "a")], {"W": wait, "a": CODE})),
                 {"a": 2.5})
     assert e.run.live == PathCost(seconds=4.5, transitions=3, lambda_calls=2)
     assert e.weighted_nodes == 1
@@ -152,5 +156,31 @@ def test_asl_walk_agrees_with_the_plan_evaluator(seed: int) -> None:
     assert math.isclose(critical_path(graph, weights)[0],
                         plan_eval.critical_path(graph.succs, weights))
     assert walked.skipped.transitions <= walked.live.transitions
-    assert walked.live.lambda_calls == sum(1 for n in graph.nodes if n.type != "wait")
+    assert walked.skipped.lambda_calls <= walked.live.lambda_calls
+    # With every guard live, the walk enters every node's state once: every runner Task.
+    assert walked.live.lambda_calls == runner_tasks(compiled.definition)
     assert walked.live.transitions >= len(graph)
+
+
+def runner_tasks(scope: dict[str, Any]) -> int:
+    total = 0
+    for state in scope["States"].values():
+        total += state["Type"] == "Task" and state["Resource"] == "${NodeRunnerArn}"
+        total += sum(runner_tasks(branch) for branch in state.get("Branches", ()))
+        if "ItemProcessor" in state:
+            total += runner_tasks(state["ItemProcessor"])
+    return total
+
+
+def test_loops_take_one_iteration_of_their_body() -> None:
+    from compiler import load_file
+
+    compiled = compile_workflow(load_file(EXAMPLES / "for-each-nested.yaml"))
+    e = explain(compiled)
+    # Start, Teams, Each team { Members, Each member { Greet } }, Count
+    assert e.critical_path == ["Start", "Teams", "Each team", "Members", "Each member",
+                               "Greet", "Count"]
+    assert e.critical_path_seconds == e.run.live.seconds == 5.0
+    assert plan_makespan(compiled.plan, [1.0] * len(compiled.graph), compiled.loop_plans) == 5
+    assert e.levels[-1] == ["Count"]
+    assert [b.kind for b in e.plan.children] == ["node", "node", "map", "node"]

@@ -47,3 +47,16 @@ def test_layout_puts_each_level_in_a_column() -> None:
     a, b = graph.index["a"], graph.index["b"]
     assert layout.x[a] == layout.x[b] and layout.y[a] != layout.y[b]
     assert layout.x[graph.index["T"]] < layout.x[graph.index["Big?"]] < layout.x[a]
+
+
+def test_loop_back_edges_are_dashed() -> None:
+    from pathlib import Path
+
+    from compiler import load_file
+
+    path = Path(__file__).resolve().parents[2] / "examples/loop-over-items.yaml"
+    graph = compile_workflow(load_file(path)).graph
+    text = mermaid(graph)
+    assert 'n2 -->|"loop"| n3' in text and 'n2 -->|"done"| n6' in text
+    assert "n5 -.-> n2" in text and 'n4 -.->|"false"| n2' in text
+    assert html_page(graph).count('class="edge back"') == 2

@@ -7,8 +7,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from compiler import compile_workflow, load_file
 from local.cli import app
 from local.cloud import LocalCloud
+from tests.compiler.test_explain import runner_tasks
 
 ROOT = Path(__file__).resolve().parents[2]
 ORDERS = str(ROOT / "examples/orders.yaml")
@@ -33,8 +35,10 @@ def test_plan_json_with_weights_from_a_file(tmp_path: Path) -> None:
     assert data["criticalPath"] == {
         "nodes": ["Start", "Load orders", "Big?", "Standard", "Merge", "Sort"], "seconds": 18.0}
     assert data["makespan"] == {"seconds": 18.0, "ratio": 1.0}
-    assert data["allLive"] == {"seconds": 18.0, "transitions": 10, "lambdaInvocations": 7}
-    assert data["guardsSkipped"]["lambdaInvocations"] == 5
+    definition = compile_workflow(load_file(ORDERS)).definition
+    assert data["allLive"] == {"seconds": 18.0, "transitions": 10,
+                               "lambdaInvocations": runner_tasks(definition)}
+    assert data["guardsSkipped"]["transitions"] == 10  # a skipped branch: Choice + Pass
     assert data["costPer1000Executions"]["allLive"]["standard"] == 0.25
 
 
@@ -61,14 +65,24 @@ def test_graph_html_writes_an_svg_page(tmp_path: Path) -> None:
 
 
 def test_plan_estimate_matches_a_real_run(cloud: LocalCloud) -> None:
-    """Both IF branches of orders.yaml carry items: the all-live estimate is exact."""
-    from compiler import compile_workflow, load_file
+    """Both branches live (the IF sends its one item both ways... by a true condition on one
+    side and a second path on the other): the all-live estimate is exact."""
     from compiler.explain import explain
 
-    compiled = compile_workflow(load_file(ORDERS))
-    finished = cloud.wait(cloud.start(compiled))
+    code = {"type": "code", "parameters": {"code": "return items"}}
+    document = {
+        "name": "estimate",
+        "nodes": [{"name": "T", "type": "manualTrigger"},
+                  {"name": "I", "type": "if", "parameters": {"condition": True}},
+                  {"name": "A", **code}, {"name": "B", **code},
+                  {"name": "W", "type": "wait", "parameters": {"seconds": 1}}],
+        "connections": [{"from": "T", "to": "I"}, {"from": "I", "to": "A", "output": "true"},
+                        {"from": "T", "to": "W"}, {"from": "W", "to": "B"}],
+    }
+    compiled = compile_workflow(document)
+    finished = cloud.wait(cloud.start(compiled, {"x": 1}))
     assert finished.status == "SUCCEEDED"
     live = explain(compiled).run.live
     kinds = [event["type"] for event in finished.history]
     assert sum(kind.endswith("StateEntered") for kind in kinds) == live.transitions
-    assert kinds.count("LambdaFunctionScheduled") == live.lambda_calls
+    assert kinds.count("LambdaFunctionScheduled") == live.lambda_calls == 3
