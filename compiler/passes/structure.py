@@ -88,6 +88,10 @@ class _Decomposer:
         self.order = graph.topological_order()
         self.position = {node: k for k, node in enumerate(self.order)}
         self.desc = graph.descendants(self.order)
+        self.anc = [0] * len(graph)
+        for node in self.order:
+            for p in graph.preds[node]:
+                self.anc[node] |= self.anc[p] | (1 << p)
 
     def structure(self, members: list[int]) -> Step:
         """``members`` is in topological order."""
@@ -145,40 +149,103 @@ class _Decomposer:
         return list(groups.values())
 
     def _split_non_series_parallel(self, members: list[int]) -> Step:
+        """Cut a connected segment that has no exact series cut at its best prefix.
+
+        Every cut here adds waits the DAG does not need. A cut first costs the makespan
+        it forces, CP(head) + CP(rest) under the node weights (unit by default: durations
+        are unknown at compile time); among equally fast cuts, the one whose head/rest
+        pairs are least often unordered in the DAG (fewest false dependencies per pair)
+        wins, then the most balanced. Candidates are the valid prefixes of two
+        topological orders: earliest start first, and latest start first.
+
+        (Scoring cuts by their expected forced makespan over sampled durations was tried
+        and rejected: the myopic sum favours peeling one short node at a time, which
+        serialises the segment — 7x the critical path on 300-node layered DAGs.)
+        """
         inside = set(members)
-        preds, succs, weights = self.graph.preds, self.graph.succs, self.weights
+        samples = [self.weights]
+        base = self.weights
         start: dict[int, float] = {}
-        for node in members:
+        for node in members:  # members are in topological order
             start[node] = max(
-                (start[p] + weights[p] for p in preds[node] if p in inside), default=0.0
+                (start[p] + base[p] for p in self.graph.preds[node] if p in inside),
+                default=0.0,
             )
-        ordered = sorted(members, key=lambda n: (start[n], self.position[n]))
+        tails = [self._tails(members, inside, weights) for weights in samples]
+        length = max(start[n] + tails[0][n] for n in members)
+        orders = [
+            sorted(members, key=lambda n: (start[n], self.position[n])),
+            sorted(members, key=lambda n: (length - tails[0][n], start[n], self.position[n])),
+        ]
+        best: tuple[float, float, int] | None = None
+        best_order: list[int] = []
+        best_cut = 1
+        for ordered in orders:
+            valid = self._valid_cuts(ordered, inside)
+            forced = [0.0] * len(ordered)
+            for weights, tail in zip(samples, tails, strict=True):
+                for k, value in enumerate(self._forced(ordered, inside, weights, tail)):
+                    forced[k] += value
+            for cut, false_deps in valid.items():
+                pairs = cut * (len(ordered) - cut)
+                key = (round(forced[cut] / len(samples), 9), false_deps / pairs,
+                       abs(len(ordered) - 2 * cut))
+                if best is None or key < best:
+                    best, best_order, best_cut = key, ordered, cut
+        head = sorted(best_order[:best_cut], key=self.position.__getitem__)
+        rest = sorted(best_order[best_cut:], key=self.position.__getitem__)
+        return _seq([self.structure(head), self.structure(rest)])
+
+    def _tails(self, members: list[int], inside: set[int],
+               weights: list[float]) -> dict[int, float]:
+        tail: dict[int, float] = {}
+        for node in reversed(members):
+            tail[node] = weights[node] + max(
+                (tail[s] for s in self.graph.succs[node] if s in inside), default=0.0
+            )
+        return tail
+
+    def _forced(self, ordered: list[int], inside: set[int], weights: list[float],
+                tail: dict[int, float]) -> list[float]:
+        """CP(head) + CP(rest) for every prefix length k (index k; 0 unused)."""
         finish: dict[int, float] = {}
-        prefix_cp = []
+        prefix_cp = [0.0] * (len(ordered) + 1)
         best = 0.0
-        for node in ordered:
+        for k, node in enumerate(ordered, start=1):
             finish[node] = weights[node] + max(
-                (finish[p] for p in preds[node] if p in inside), default=0.0
+                (finish[p] for p in self.graph.preds[node] if p in finish), default=0.0
             )
             best = max(best, finish[node])
-            prefix_cp.append(best)
-        tail: dict[int, float] = {}
-        suffix_cp = [0.0] * (len(ordered) + 1)
+            prefix_cp[k] = best
+        out = [0.0] * len(ordered)
         best = 0.0
-        for k in range(len(ordered) - 1, -1, -1):
-            node = ordered[k]
-            tail[node] = weights[node] + max(
-                (tail[s] for s in succs[node] if s in inside), default=0.0
-            )
-            best = max(best, tail[node])
-            suffix_cp[k] = best
-        cut = min(
-            range(1, len(ordered)),
-            key=lambda k: (prefix_cp[k - 1] + suffix_cp[k], abs(len(ordered) - 2 * k)),
-        )
-        head = sorted(ordered[:cut], key=self.position.__getitem__)
-        rest = sorted(ordered[cut:], key=self.position.__getitem__)
-        return _seq([self.structure(head), self.structure(rest)])
+        for k in range(len(ordered) - 1, 0, -1):
+            best = max(best, tail[ordered[k]])
+            out[k] = prefix_cp[k] + best
+        return out
+
+    def _valid_cuts(self, ordered: list[int], inside: set[int]) -> dict[int, int]:
+        """Prefix lengths whose head holds all its predecessors -> false dependencies."""
+        preds, succs = self.graph.preds, self.graph.succs
+        mask = 0
+        for node in ordered:
+            mask |= 1 << node
+        cuts: dict[int, int] = {}
+        head_mask, ordered_pairs, missing_preds = 0, 0, 0
+        rest_mask = mask
+        for k in range(1, len(ordered)):
+            node = ordered[k - 1]
+            # moving `node` from rest to head: lose the pairs (head, node), gain (node, rest)
+            ordered_pairs -= (self.anc[node] & head_mask).bit_count()
+            rest_mask &= ~(1 << node)
+            ordered_pairs += (self.desc[node] & rest_mask).bit_count()
+            missing_preds += sum(1 for p in preds[node]
+                                 if p in inside and not (head_mask >> p) & 1)
+            missing_preds -= sum(1 for c in succs[node] if (head_mask >> c) & 1)
+            head_mask |= 1 << node
+            if missing_preds == 0:
+                cuts[k] = k * (len(ordered) - k) - ordered_pairs
+        return cuts
 
 
 def _seq(steps: object) -> Step:
