@@ -188,13 +188,18 @@ class _Decomposer:
                     forced[k] += value
             for cut, false_deps in valid.items():
                 pairs = cut * (len(ordered) - cut)
-                key = (round(forced[cut] / len(samples), 9), false_deps / pairs,
+                # Large segments prefer balance outright: it keeps the recursion shallow
+                # (compile time n log n instead of n^2 on 10,000-node layered DAGs).
+                falseness = false_deps / pairs if len(ordered) <= self.SMALL_SEGMENT else 0.0
+                key = (round(forced[cut] / len(samples), 9), falseness,
                        abs(len(ordered) - 2 * cut))
                 if best is None or key < best:
                     best, best_order, best_cut = key, ordered, cut
         head = sorted(best_order[:best_cut], key=self.position.__getitem__)
         rest = sorted(best_order[best_cut:], key=self.position.__getitem__)
         return _seq([self.structure(head), self.structure(rest)])
+
+    SMALL_SEGMENT = 400
 
     def _tails(self, members: list[int], inside: set[int],
                weights: list[float]) -> dict[int, float]:
