@@ -22,7 +22,8 @@ from compiler import compile_workflow, load_file
 from local.cloud import LocalCloud
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-INPUTS = {"continue-error-output.yaml": {"amount": "12.5"}}
+INPUTS = {"continue-error-output.yaml": {"amount": "12.5"},
+          "subworkflow-child.yaml": [{"amount": 2}]}
 
 
 class _Api(BaseHTTPRequestHandler):
@@ -53,9 +54,11 @@ def main() -> None:
     table = Table(title="examples on the embedded cloud (best of 3, real clock)")
     for column in ("example", "status", "nodes run", "transitions", "wall s"):
         table.add_column(column, justify="left" if column in ("example", "status") else "right")
+    examples = {path: compile_workflow(load_file(path))
+                for path in sorted(EXAMPLES.glob("*.yaml"))}
     with LocalCloud(time_scale=1.0) as cloud:
-        for path in sorted(EXAMPLES.glob("*.yaml")):
-            compiled = compile_workflow(load_file(path))
+        cloud.deploy_project({compiled.name: compiled for compiled in examples.values()})
+        for path, compiled in examples.items():
             user_input = INPUTS.get(path.name, {"baseUrl": base_url})
             best, status, runs, transitions = float("inf"), "", 0, 0
             for _ in range(3):

@@ -119,10 +119,14 @@ class Branch:
 @dataclass(frozen=True)
 class Parallel(_State):
     branches: tuple[Branch, ...] = ()
+    catch: tuple[Catcher, ...] = ()
     type_name = "Parallel"
 
     def _body(self) -> dict[str, JSON]:
-        return {"Branches": [branch.to_dict() for branch in self.branches]}
+        out: dict[str, JSON] = {"Branches": [branch.to_dict() for branch in self.branches]}
+        if self.catch:
+            out["Catch"] = [c.to_dict() for c in self.catch]
+        return out
 
 
 @dataclass(frozen=True)

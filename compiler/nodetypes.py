@@ -66,6 +66,9 @@ class MergeParams(Params):
     join: Literal["inner", "left", "outer"] = Field(
         "inner", description="combineByKey / combineByPosition: which unmatched items stay.")
     chooseBranch: int = Field(0, ge=0, description="chooseBranch: input whose items pass.")
+    waitFor: Literal["all", "any"] = Field(
+        "all", description="all: wait for every input that can receive data; any: the "
+        "first input branch to finish wins and the other branches are cancelled.")
 
 
 class CodeParams(Params):

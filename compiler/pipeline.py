@@ -10,12 +10,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from compiler.errors import WorkflowInvalid
 from compiler.graph import Graph
 from compiler.lowering.subworkflow import substitution_key
 from compiler.lowering.task import NODE_RUNNER
 from compiler.nodetypes import ExecuteWorkflowParams
 from compiler.passes.emit import emit, variable_names
-from compiler.passes.structure import Step, region_plans
+from compiler.passes.structure import Step, race_problems, region_plans
 from compiler.passes.validate import validate
 
 
@@ -97,6 +98,9 @@ def compile_workflow(document: Any, weights: list[float] | None = None) -> Compi
     with _gc_paused():
         graph = validate(document)
         plans = region_plans(graph, weights)
+        problems = race_problems(graph, plans)
+        if problems:
+            raise WorkflowInvalid(problems)
         definition = emit(graph, plans[None], plans).to_dict()
         return CompiledWorkflow(graph, plans[None], definition, _manifest(graph, definition),
                                 plans)

@@ -135,7 +135,8 @@ def _depth_problems(names: list[str], calls: list[Call]) -> list[Problem]:
         by_caller.setdefault(call.workflow, []).append(call)
     problems: dict[tuple[str, str], Problem] = {}
     seen: set[tuple[str, int, int]] = set()
-    stack = [(name, 0, SUBWORKFLOW_MAX_DEPTH, (name,)) for name in reversed(names)]
+    stack: list[tuple[str, int, int, tuple[str, ...]]] = [
+        (name, 0, SUBWORKFLOW_MAX_DEPTH, (name,)) for name in reversed(names)]
     while stack:
         workflow, depth, limit, chain = stack.pop()
         if (workflow, depth, limit) in seen:

@@ -28,7 +28,6 @@ from functions.nodes import get_executor
 from functions.nodes.base import NodeContext, Ports
 from functions.store.repository import NodeRun, RunRepository, utc_now
 
-
 MAX_INLINE_OUTPUT = 200_000  # bytes: leaves room in a 256 KiB state for everything else
 
 

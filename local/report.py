@@ -2,9 +2,11 @@
 
 ``{"executionId", "status", "error", "output", "nodes": {NAME: {"status", "runs", "items",
 "durationMs", "attempts", "output"}}}`` where ``items`` counts output items and ``output``
-holds them per output port. Nodes lowered to native states (wait) have no Lambda run; their
-status and duration come from the execution history. An executeWorkflow node's run is
-recorded from its child's events and adds ``childExecutionId``.
+holds them per output port. Nodes lowered to native states (no Lambda call: set, if,
+wait...) have their runs recorded from the execution history when it ends
+(``functions.services.native_runs``), so they read like any other run. An executeWorkflow
+node's run is recorded from its child's events and adds ``childExecutionId``; without one
+its status and duration come from the history here.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def build_report(
     for run in runs:
         by_node[run.node].append(run)
     native_names = {n for n, spec in compiled.manifest["nodes"].items()
-                    if spec["type"] in ("wait", "executeWorkflow")}
+                    if spec["type"] == "executeWorkflow"}
     native = _native_runs(history, native_names)
     nodes: dict[str, Any] = {}
     for name in compiled.manifest["nodes"]:

@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from compiler import asl
-from compiler.expressions import has_expression, is_expression, segments
+from compiler.expressions import has_expression, is_expression, parse, segments
 from compiler.jsonata_text import jsonata
 from compiler.lowering import task
 from compiler.nodetypes import (
@@ -67,6 +67,7 @@ from compiler.nodetypes import (
 )
 
 if TYPE_CHECKING:
+    from compiler.graph import Graph
     from compiler.passes.emit import Emitter, ScopeOutput
 
 COMMENT_PREFIX = "sfnflow native node: "
@@ -74,19 +75,21 @@ RUN_MARKER = "sfnflowRun"
 
 # JSONata functions both the runner (jsonata-python) and Step Functions provide, with the
 # same result on the same input: a user expression may call these and stay native.
-_PORTABLE_FUNCTIONS = frozenset("""
+_PORTABLE_TEXT = """
     sum count max min average string substring substringBefore substringAfter lowercase
     uppercase length trim pad formatNumber formatBase formatInteger parseInteger number
     floor ceil round abs sqrt power boolean not map zip filter single reduce sift keys
     lookup append exists spread merge reverse each error assert type sort distinct
     base64encode base64decode encodeUrlComponent encodeUrl decodeUrlComponent decodeUrl
     toMillis fromMillis split join match contains replace
-""".split())
+"""
+_PORTABLE_FUNCTIONS = frozenset(_PORTABLE_TEXT.split())
 _ITEM_BINDINGS = frozenset({"json", "index", "items"})
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _REFERENCE = re.compile(r"\$(" + _NAME + ")")
 _BOUND = re.compile(r"[#@]\s*\$(" + _NAME + r")|\$(" + _NAME + r")\s*:=")
 _PARAMETERS = re.compile(r"(?:function|λ)\s*\(([^)]*)\)")
+_NODE_USE = re.compile(r"\$node\b")
 _NODE_CALL = re.compile(r"""\$node\s*\(\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*\)""")
 
 
@@ -148,40 +151,50 @@ def expression_sources(value: Any) -> Iterator[str]:
             yield from expression_sources(item)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _WorkflowFacts:
-    """What every native decision needs about the whole workflow, computed once."""
+    """What native decisions need about the whole workflow, computed once per graph."""
 
     read_by_node_call: frozenset[str] | None  # None: some $node() name is computed
     taken: frozenset[str]  # node variables and "states": never free in a native expression
+    reasons: dict[int, str | None]  # fallback_reason per node, filled as asked
 
 
-_FACTS: weakref.WeakKeyDictionary[Emitter, _WorkflowFacts] = weakref.WeakKeyDictionary()
+_FACTS: dict[int, tuple[weakref.ref[Graph], _WorkflowFacts]] = {}
 
 
-def _facts(emitter: Emitter) -> _WorkflowFacts:
-    facts = _FACTS.get(emitter)
-    if facts is None:
-        names: set[str] | None = set()
-        for node in emitter.graph.nodes:
-            for source in expression_sources(node.parameters):
-                calls = [json.loads(_as_json_string(m)) for m in _NODE_CALL.findall(source)]
-                if names is not None and source.count("$node") > len(calls):
-                    names = None
-                if names is not None:
-                    names.update(calls)
-        facts = _WorkflowFacts(
-            None if names is None else frozenset(names),
-            frozenset(emitter.var) | {"states"},
-        )
-        _FACTS[emitter] = facts
+def _facts(graph: Graph) -> _WorkflowFacts:
+    cached = _FACTS.get(id(graph))
+    if cached is not None and cached[0]() is graph:
+        return cached[1]
+    from compiler.passes.emit import variable_names  # emit imports the lowerings
+
+    names: set[str] | None = set()
+    for spec in graph.nodes:
+        for source in expression_sources(spec.parameters):
+            calls = [_string_literal(quoted) for quoted in _NODE_CALL.findall(source)]
+            if names is not None and None not in calls \
+                    and len(_NODE_USE.findall(source)) == len(calls):
+                names.update(name for name in calls if name is not None)
+            else:
+                names = None
+    variables = variable_names(graph)
+    facts = _WorkflowFacts(
+        None if names is None else frozenset(names),
+        frozenset(variables) | {f"{v}_batch" for v in variables} | {"states"},
+        {},
+    )
+    key = id(graph)
+    _FACTS[key] = (weakref.ref(graph, lambda _ref: _FACTS.pop(key, None)), facts)
     return facts
 
 
-def _as_json_string(quoted: str) -> str:
-    if quoted.startswith("'"):
-        return '"' + quoted[1:-1].replace('\\"', '"').replace('"', '\\"') + '"'
-    return quoted
+def _string_literal(quoted: str) -> str | None:
+    try:
+        value = parse(quoted).evaluate(None)
+    except Exception:  # noqa: BLE001 - any failure: treat the name as computed
+        return None
+    return value if isinstance(value, str) else None
 
 
 def portable(source: str, taken: frozenset[str] = frozenset()) -> bool:
@@ -207,10 +220,9 @@ def _shape_problem(params: Any) -> str | None:
             return "set with a dot-path key"
         if any(_expression_in_list(value) for value in params.values.values()):
             return "set with an expression inside a list"
-    if isinstance(params, ConditionParams) and _condition(params.condition) is None:
-        return "a template condition"
-    if isinstance(params, SwitchParams) and any(
-            _condition(rule.condition) is None for rule in params.rules):
+    conditions = [params.condition] if isinstance(params, ConditionParams) else [
+        rule.condition for rule in params.rules] if isinstance(params, SwitchParams) else []
+    if any(not isinstance(c, bool) and not is_expression(c) for c in conditions):
         return "a template condition"
     if isinstance(params, MergeParams):
         if params.mode != "append":
@@ -232,9 +244,20 @@ def _expression_in_list(value: Any, in_list: bool = False) -> bool:
     return False
 
 
-def fallback_reason(emitter: Emitter, node: int) -> str | None:
+def fallback_reason(graph: Graph, node: int) -> str | None:
     """Why ``node`` must run in the node runner instead (None: it is lowered natively)."""
-    graph, spec = emitter.graph, emitter.graph.nodes[node]
+    facts = _facts(graph)
+    if node not in facts.reasons:
+        facts.reasons[node] = _reason(graph, node, facts)
+    return facts.reasons[node]
+
+
+def falls_back_to_runner(graph: Graph, node: int) -> bool:
+    return fallback_reason(graph, node) is not None
+
+
+def _reason(graph: Graph, node: int, facts: _WorkflowFacts) -> str | None:
+    spec = graph.nodes[node]
     if spec.type not in _BUILDERS:
         return f"{spec.type} has no native lowering"
     if spec.retry is not None:
@@ -245,7 +268,6 @@ def fallback_reason(emitter: Emitter, node: int) -> str | None:
         return "disabled"
     if spec.name in graph.workflow.pinData:
         return "pinned"
-    facts = _facts(emitter)
     if facts.read_by_node_call is None:
         return "$node() with a computed name in the workflow"
     if spec.name in facts.read_by_node_call:
@@ -318,26 +340,29 @@ def _per_item(body: str) -> str:
     return f"[$map($items, function($json, $index) {{ {body} }})]"
 
 
-def _set(params: SetParams) -> list[str]:
+Outputs = tuple[str, list[str]]
+"""What a builder returns: bindings (``$m := ...; ``) and the item array of each port."""
+
+
+def _set(params: SetParams) -> Outputs:
     fields = "{" + ", ".join(
         f"{text(key)}: {_parameter(value)}" for key, value in params.values.items()) + "}"
     item = fields if params.keepOnlySet else f"$merge([$json, {fields}])"
-    return [_per_item(item)]
+    return "", [_per_item(item)]
 
 
-def _filter(params: ConditionParams) -> list[str]:
+def _filter(params: ConditionParams) -> Outputs:
     condition = _condition(params.condition)
-    return [f"[$filter($items, function($json, $index) {{ {condition} }})]"]
+    return "", [f"[$filter($items, function($json, $index) {{ {condition} }})]"]
 
 
-def _if(params: ConditionParams) -> list[str]:
-    condition = _condition(params.condition)
-    routed = _per_item(f'{{"t": {condition}, "j": $json}}')
-    return [f"($m := {routed}; [$m[t].j])", f"($m := {routed}; [$m[$not(t)].j])"]
+def _if(params: ConditionParams) -> Outputs:
+    routed = _per_item(f'{{"t": {_condition(params.condition)}, "j": $json}}')
+    return f"$m := {routed}; ", ["[$m[t].j]", "[$m[$not(t)].j]"]
 
 
-def _switch(params: SwitchParams) -> list[str]:
-    # Every rule is evaluated for every item, as the runner does, then routed.
+def _switch(params: SwitchParams) -> Outputs:
+    # Every rule is evaluated for every item, as the runner does, then the item is routed.
     conditions = "[" + ", ".join(str(_condition(r.condition)) for r in params.rules) + "]"
     count = len(params.rules)
     if params.allMatchingOutputs:
@@ -351,20 +376,20 @@ def _switch(params: SwitchParams) -> list[str]:
         fallback = "[$m[o = -1].j]"
     if params.fallbackOutput == "extra":
         ports.append(fallback)
-    return [f"($m := {routed}; {port})" for port in ports]
+    return f"$m := {routed}; ", ports
 
 
-def _limit(params: LimitParams) -> list[str]:
+def _limit(params: LimitParams) -> Outputs:
     keep = (f"$p < {params.maxItems}" if params.keep == "first"
             else f"$p >= $count($items) - {params.maxItems}")
-    return [f"[$filter($items, function($v, $p) {{ {keep} }})]"]
+    return "", [f"[$filter($items, function($v, $p) {{ {keep} }})]"]
 
 
-def _pass_through(_params: Any) -> list[str]:
-    return ["$items"]
+def _pass_through(_params: Any) -> Outputs:
+    return "", ["$items"]
 
 
-_BUILDERS: dict[str, Callable[[Any], list[str]]] = {
+_BUILDERS: dict[str, Callable[[Any], Outputs]] = {
     "set": _set,
     "if": _if,
     "switch": _switch,
@@ -379,12 +404,16 @@ _BUILDERS: dict[str, Callable[[Any], list[str]]] = {
 # --------------------------------------------------------------------------- states
 
 
-def port_sources(emitter: Emitter, node: int) -> list[str]:
-    """JSONata of each input port's items, in the runner's order."""
+def _port_sources(emitter: Emitter, node: int) -> list[list[str]]:
     ports: list[list[str]] = [[] for _ in range(emitter.graph.inputs[node])]
     for edge in emitter.graph.in_edges[node]:
         ports[edge.input].append(f"${emitter.var[edge.source]}.ports[{edge.output}].items")
-    return ["[" + ", ".join(sources) + "]" for sources in ports]
+    return ports
+
+
+def input_items(emitter: Emitter, node: int) -> str:
+    """JSONata: every input item, port by port, in the runner's order (``$items``)."""
+    return "[" + ", ".join(s for port in _port_sources(emitter, node) for s in port) + "]"
 
 
 def run_variable(emitter: Emitter, node: int) -> str:
@@ -399,7 +428,8 @@ def run_variable(emitter: Emitter, node: int) -> str:
 def run_record(emitter: Emitter, node: int, extra: str = "") -> str:
     """JSONata of the run record a native state assigns (see the module docstring)."""
     spec = emitter.graph.nodes[node]
-    counts = ", ".join(f"$count({port})" for port in port_sources(emitter, node))
+    counts = ", ".join(
+        "$count([" + ", ".join(port) + "])" for port in _port_sources(emitter, node))
     return (
         f'{{"{RUN_MARKER}": true, "node": {text(spec.name)}, "type": {text(spec.type)}, '
         f'"variable": {text(emitter.var[node])}, "inputs": [{counts}], '
@@ -421,14 +451,14 @@ def node_type_of(state: dict[str, Any]) -> str | None:
 
 def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: str | None,
           out: ScopeOutput) -> str:
-    if fallback_reason(emitter, node) is not None:
+    if fallback_reason(emitter.graph, node) is not None:
         return task.lower(emitter, node, states, next_name, out)
     spec, params = emitter.graph.nodes[node], emitter.graph.params[node]
     if spec.type == "stopAndError":
         assert isinstance(params, StopAndErrorParams)
         return _stop(emitter, node, params, states, next_name, out)
-    items = "[" + ", ".join(port_sources(emitter, node)) + "]"
-    result = f"($items := {items}; {_ports(_BUILDERS[spec.type](params))})"
+    bindings, ports = _BUILDERS[spec.type](params)
+    result = f"($items := {input_items(emitter, node)}; {bindings}{_ports(ports)})"
     states[spec.name] = asl.Pass(
         comment=comment(spec.type),
         assign={emitter.var[node]: jsonata(result),
@@ -443,7 +473,7 @@ def _stop(emitter: Emitter, node: int, params: StopAndErrorParams,
           states: dict[str, asl.State], next_name: str | None, out: ScopeOutput) -> str:
     """``#stop? X`` (any input items?) -> ``X`` (Fail); without items the node does not run."""
     spec = emitter.graph.nodes[node]
-    items = "[" + ", ".join(port_sources(emitter, node)) + "]"
+    items = input_items(emitter, node)
     message = f"($items := {items}; $json := $items[0]; $index := 0; {_parameter(params.message)})"
     error = f', "error": {{"type": {text(params.errorType)}, "message": {message}}}'
     check = emitter.helper("stop?", spec.name)

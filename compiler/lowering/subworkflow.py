@@ -77,7 +77,8 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
         failed = emitter.helper("failed", name)
         states[failed] = asl.Fail(error=SUBWORKFLOW_FAILED,
                                   cause=jsonata(_failure_cause(params.workflow)))
-        catch = (asl.Catcher((TASK_FAILED,), failed),)
+        catch = (asl.Catcher((TASK_FAILED,), failed,
+                             output=jsonata("$states.errorOutput")),)
     states[name] = asl.Task(
         resource=START_SYNC if params.waitForCompletion else START,
         arguments={
@@ -135,14 +136,14 @@ def _child_input(emitter: Emitter, node: int, params: ExecuteWorkflowParams,
     )
 
 
-def _failure(workflow: str) -> str:
-    """JSONata binding, from ``$states.errorOutput``: ``$k`` (a child failed: Step Functions
+def _failure(workflow: str, error: str = "$states.errorOutput") -> str:
+    """JSONata binding, from the error output (``error``): ``$k`` (a child failed: Step Functions
     raised ``States.TaskFailed`` with the child's DescribeExecution as the cause), ``$x``
     (that DescribeExecution), ``$y`` (the child's own error message) and ``$m`` (a readable
     message). A Lambda error's cause is JSON with an ``errorMessage``; others are text."""
     message = "($exists($c) and $substring($c, 0, 1) = '{') ? $parse($c).errorMessage : $c"
     return (
-        "$e := $states.errorOutput; $c := $e.Cause; "
+        f"$e := {error}; $c := $e.Cause; "
         f"$x := ($e.Error = {literal(TASK_FAILED)} and $exists($c) and "
         "$substring($c, 0, 1) = '{') ? $parse($c); "
         "$k := $exists($x.Status); "
@@ -153,7 +154,9 @@ def _failure(workflow: str) -> str:
 
 
 def _failure_cause(workflow: str) -> str:
-    return f"({_failure(workflow)}$exists($m) ? $m : $e.Error)"
+    """JSONata: the ``#failed`` state's Cause. A Fail state has no ``$states.errorOutput``:
+    the Catch passes the error output on as the state's input."""
+    return f"({_failure(workflow, '$states.input')}$exists($m) ? $m : $e.Error)"
 
 
 def _error_ports(emitter: Emitter, node: int, workflow: str) -> str:

@@ -16,13 +16,15 @@ expressions per item.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from compiler import asl
 from compiler.graph import Graph
 from compiler.jsonata_text import jsonata, literal
 from compiler.model import NAME_MAX
-from compiler.passes.structure import Guard, NodeStep, Par, Seq, Step, nodes_of
+from compiler.passes.structure import Guard, NodeStep, Par, Seq, Step, nodes_of, race_target
+
+BRANCH_FINISHED = "Sfnflow.BranchFinished"  # a waitFor-any branch won the race
 
 # Names a node variable must not shadow: JSONata's built-in functions (and the functions
 # Step Functions adds), plus the local variables the emitted expressions bind.
@@ -145,8 +147,13 @@ class Emitter:
         if isinstance(step, NodeStep):
             return self.emit_node(step.node, states, next_name, out)
         if isinstance(step, Seq):
-            for child in reversed(step.steps):
-                next_name = self.emit(child, states, next_name, out)
+            for index in reversed(range(len(step.steps))):
+                child = step.steps[index]
+                race = race_target(self.graph, step.steps, index)
+                if race is not None and isinstance(child, Par) and next_name is not None:
+                    next_name = self.emit_parallel(child, states, next_name, out, race=True)
+                else:
+                    next_name = self.emit(child, states, next_name, out)
             assert next_name is not None
             return next_name
         if isinstance(step, Par):
@@ -165,7 +172,10 @@ class Emitter:
         return lower_node(self, node, states, next_name, out)
 
     def emit_parallel(self, step: Par, states: dict[str, asl.State], next_name: str | None,
-                      out: ScopeOutput) -> str:
+                      out: ScopeOutput, race: bool = False) -> str:
+        """A Parallel state. With ``race`` (its branches feed a waitFor-any Merge) every
+        branch that finishes with items ends in a ``#finished`` Fail state carrying its
+        outputs; the Parallel's Catch takes the first one, which cancels the others."""
         self.parallel_count += 1
         firsts = " | ".join(self.graph.name(nodes_of(b)[0]) for b in step.branches)
         name = self.helper(f"parallel {self.parallel_count}:", firsts)
@@ -177,18 +187,40 @@ class Emitter:
             branch_out = ScopeOutput(tuple((self.var[n], n) for n in exports))
             branch_states: dict[str, asl.State] = {}
             start = self.emit(branch, branch_states, None, branch_out)
+            if race:
+                self._finish_with_failure(branch, branch_states)
             branches.append(asl.Branch(start, in_flow_order(start, branch_states)))
             for n in exports:
                 source = f"$states.result[{index}].{self.var[n]}"
                 assign[self.var[n]] = jsonata(source)
                 overrides[n] = source
+        catch: tuple[asl.Catcher, ...] = ()
+        if race:
+            assert next_name is not None
+            won = {
+                self.var[n]: jsonata(
+                    f"($w := $parse($states.errorOutput.Cause); $exists($w.{self.var[n]}) ? "
+                    f"$w.{self.var[n]} : {literal(self.empty_ports(n))})")
+                for n in overrides
+            }
+            catch = (asl.Catcher((BRANCH_FINISHED,), next_name, assign=won),)
         states[name] = asl.Parallel(
             branches=tuple(branches),
             assign=assign,
             output=self.end_output(next_name, out, overrides),
             next=next_name,
+            catch=catch,
         )
         return name
+
+    def _finish_with_failure(self, branch: Step, states: dict[str, asl.State]) -> None:
+        finished = self.helper("finished", self.graph.name(nodes_of(branch)[0]))
+        for state_name, state in list(states.items()):
+            ends = state.next is None and not isinstance(state, asl.Choice | asl.Fail)
+            if ends and not state_name.startswith("#skipped"):  # skipped branches never win
+                states[state_name] = replace(state, next=finished)
+        states[finished] = asl.Fail(error=BRANCH_FINISHED,
+                                    cause=jsonata("$string($states.input)"))
 
     def emit_guard(self, step: Guard, states: dict[str, asl.State], next_name: str | None,
                    out: ScopeOutput) -> str:

@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from compiler.errors import Problem
 from compiler.graph import Graph
 
 
@@ -332,3 +333,70 @@ def region_plans(graph: Graph, weights: list[float] | None = None) -> dict[int |
         if loop.body:
             plans[node] = structure(graph, weights, set(loop.body) - nested)
     return plans
+
+
+def _merge_node(graph: Graph, step: Step) -> int | None:
+    while isinstance(step, Guard):
+        step = step.body
+    if isinstance(step, NodeStep) and graph.type_of(step.node) == "merge":
+        return step.node
+    return None
+
+
+def race_target(graph: Graph, steps: tuple[Step, ...], index: int) -> int | None:
+    """The waitFor-any Merge that the Parallel ``steps[index]`` races into, if any."""
+    if not isinstance(steps[index], Par) or index + 1 >= len(steps):
+        return None
+    merge = _merge_node(graph, steps[index + 1])
+    if merge is None or getattr(graph.params[merge], "waitFor", "all") != "any":
+        return None
+    return merge
+
+
+def race_problems(graph: Graph, plans: dict[int | None, Step]) -> list[Problem]:
+    """A waitFor-any Merge needs its inputs to be exactly the branches of the Parallel
+    right before it, each feeding only the Merge; otherwise cancelling the losing
+    branches would cancel work other nodes wait for."""
+    racing: set[int] = set()
+    for plan in plans.values():
+        for seq in _sequences(plan):
+            for index in range(len(seq.steps)):
+                merge = race_target(graph, seq.steps, index)
+                par = seq.steps[index]
+                if merge is None or not isinstance(par, Par):
+                    continue
+                branch_members = [set(b.members) for b in par.branches]
+                feeds_only_merge = all(
+                    all(succ in members or succ == merge for succ in graph.succs[n])
+                    and graph.succs[n]
+                    for members in branch_members for n in members
+                )
+                every_branch_feeds = all(
+                    any(merge in graph.succs[n] for n in members) for members in branch_members
+                )
+                if feeds_only_merge and every_branch_feeds:
+                    racing.add(merge)
+    return [
+        Problem(graph.name(node), "parameters.waitFor",
+                "waitFor: any needs every input of the merge to come from its own parallel "
+                "branch that leads only to this merge (the losing branches are cancelled)",
+                "race")
+        for node in range(len(graph))
+        if graph.type_of(node) == "merge"
+        and getattr(graph.params[node], "waitFor", "all") == "any" and node not in racing
+    ]
+
+
+def _sequences(step: Step) -> list[Seq]:
+    found: list[Seq] = []
+    pending = [step]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, Seq):
+            found.append(current)
+            pending.extend(current.steps)
+        elif isinstance(current, Par):
+            pending.extend(current.branches)
+        elif isinstance(current, Guard):
+            pending.append(current.body)
+    return found

@@ -6,6 +6,8 @@ delivers it; locally ``local.cloud`` emulates the delivery) and records the fina
 output and error, naming the node that failed from the run data. A sub-workflow execution
 (its input has ``parent``) is recorded from its first event, linked to its parent, and
 also records the parent's executeWorkflow node run (``functions.services.subworkflows``).
+When an execution ends, the runs of nodes lowered to native states (no Lambda call) are
+recorded from its history (``functions.services.native_runs``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from functions.services import subworkflows
+from functions.services import native_runs, subworkflows
 from functions.store.repository import Execution, RunRepository, utc_now
 
 Item = dict[str, Any]
@@ -113,6 +115,7 @@ class ExecutionService:
                 self.repository.record_node_run(run)
         if status == "RUNNING":
             return
+        self._record_native_runs(execution_id, detail.get("executionArn"))
         error = None
         if status != "SUCCEEDED":
             failed = [
@@ -135,3 +138,16 @@ class ExecutionService:
             output=json.loads(output) if isinstance(output, str) else output,
             error=error,
         )
+
+    def _record_native_runs(self, execution_id: str, execution_arn: str | None) -> None:
+        """Record the runs of nodes lowered to native states (no Lambda), from the history."""
+        if not execution_arn:
+            return
+
+        def definition() -> dict[str, Any] | None:
+            described = self.sfn.describe_state_machine_for_execution(executionArn=execution_arn)
+            return json.loads(described["definition"])  # type: ignore[no-any-return]
+
+        events = native_runs.history(self.sfn, execution_arn)
+        for run in native_runs.native_node_runs(execution_id, events, definition):
+            self.repository.record_node_run(run)

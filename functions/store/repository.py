@@ -149,7 +149,10 @@ class RunRepository:
         if stopped_at:
             actions.append(ExecutionModel.stoppedAt.set(stopped_at))
         if output is not None:
-            actions.append(ExecutionModel.output.set(output))
+            # Pre-serialised: pynamodb takes a one-key dict whose key is a DynamoDB type tag
+            # ({"N": ...}, {"S": ...}: a sink node named "N") for an AttributeValue.
+            serialized = ExecutionModel.output.serialize(output)
+            actions.append(ExecutionModel.output.set({"S": serialized}))
         if error is not None:
             actions.append(ExecutionModel.error.set(error))
         model.update(actions=actions)

@@ -20,6 +20,7 @@ import pytest
 
 from compiler import CompiledWorkflow, WorkflowInvalid, compile_workflow, load_file
 from compiler.expressions import parse
+from compiler.lowering import native
 from compiler.lowering.task import LAMBDA_SERVICE_ERRORS, NODE_RUNNER, RETRYABLE_ERRORS
 from compiler.model import HELPER_PREFIX, NAME_MAX
 from compiler.nodetypes import NODE_TYPES
@@ -34,7 +35,7 @@ Path_ = tuple[str | int, ...]
 # Arguments fields whose value the compiler itself writes as JSONata; anything else in
 # Arguments is user data and must never reach Step Functions as a '{% ... %}' string.
 COMPILER_EXPRESSION_FIELDS = frozenset(
-    {"execution", "data", "attempt", "pinned", "trigger", "runIndex"})
+    {"execution", "data", "attempt", "pinned", "trigger", "runIndex", "outputRefs"})
 VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 FUNCTION_CALL = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 
@@ -84,6 +85,8 @@ def _check_scope(scope: Json) -> None:
         if state["Type"] == "Choice":
             assert "Next" not in state and "End" not in state, name
             assert state["Choices"] and state["Default"], name
+        elif state["Type"] in ("Fail", "Succeed"):
+            assert "Next" not in state and "End" not in state, name
         else:
             assert ("Next" in state) != (state.get("End") is True), f"{name}: Next xor End"
         for target in _transitions(state):
@@ -154,7 +157,25 @@ def _check_wait(compiled: CompiledWorkflow, index: int, state: Json) -> None:
     seconds = state["Seconds"]
     assert (isinstance(seconds, int) and seconds >= 0) or _is_jsonata(seconds), node.name
     variable = compiled.manifest["nodes"][node.name]["variable"]
-    assert set(state["Assign"]) == {variable}
+    (run,) = set(state["Assign"]) - {variable}  # the run record (compiler.lowering.native)
+    assert run.startswith(f"{variable}_run"), node.name
+
+
+def _check_native(compiled: CompiledWorkflow, index: int, state: Json) -> None:
+    """A natively lowered node: one Pass assigning its outputs and run record, or (for
+    stopAndError) a Fail behind a Choice that skips it when there are no input items."""
+    node = compiled.graph.nodes[index]
+    assert native.fallback_reason(compiled.graph, index) is None, node.name
+    assert native.node_type_of(state) == node.type, node.name
+    if node.type == "stopAndError":
+        assert state["Type"] == "Fail" and state["Error"] == node.parameters.get(
+            "errorType", "Sfnflow.StoppedByNode"), node.name
+        return
+    assert state["Type"] == "Pass", node.name
+    variable = compiled.manifest["nodes"][node.name]["variable"]
+    (run,) = set(state["Assign"]) - {variable}
+    assert run.startswith(f"{variable}_run"), node.name
+    assert all(_is_jsonata(value) for value in state["Assign"].values()), node.name
 
 
 # Invariants a known compiler bug breaks; a test may tolerate them so that it still checks
@@ -187,6 +208,8 @@ def check_definition(compiled: CompiledWorkflow, tolerate: frozenset[str] = froz
         state = states[node.name]
         if node.type == "wait":
             _check_wait(compiled, index, state)
+        elif NODE_TYPES[node.type].lowering == "native" and state["Type"] != "Task":
+            _check_native(compiled, index, state)
         elif NODE_TYPES[node.type].lowering == "loop":
             assert state["Type"] == "Map", node.name
         elif state["Type"] == "Task" and state["Resource"] == NODE_RUNNER:
@@ -456,9 +479,13 @@ def test_variable_names_are_unique_identifiers() -> None:
 
 def test_the_last_state_outputs_every_sink() -> None:
     compiled = compiled_case("if-both")
-    join = states_of(compiled)["Join"]
+    join = states_of(compiled)["Join"]  # a native Pass: its outputs, computed once more
     assert join["End"] is True
-    assert join["Output"] == '{% {"Join":$states.result} %}'
+    assert join["Output"] == '{% {"Join":' + join["Assign"]["Join"][3:-3] + '} %}'
+    runner = compile_workflow({**if_workflow(), "nodes": [
+        {**node, "retry": {"maxAttempts": 1}} if node["name"] == "Join" else node
+        for node in if_workflow()["nodes"]]})
+    assert states_of(runner)["Join"]["Output"] == '{% {"Join":$states.result} %}'
 
 
 # --------------------------------------------------------------------------- regressions

@@ -109,3 +109,35 @@ def test_loop_with_no_body_is_a_single_step() -> None:
     assert isinstance(compiled.plan, Seq)
     assert all(isinstance(step, NodeStep) for step in compiled.plan.steps)
     assert_valid_asl(compiled)
+
+
+def race_workflow(extra_edge: bool) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "name": "race",
+        "nodes": [{"name": "Start", "type": "manualTrigger"},
+                  {"name": "A", "type": "noOp"}, {"name": "B", "type": "noOp"},
+                  {"name": "M", "type": "merge", "parameters": {"waitFor": "any"}},
+                  {"name": "Other", "type": "noOp"}],
+        "connections": [{"from": "Start", "to": "A"}, {"from": "Start", "to": "B"},
+                        {"from": "A", "to": "M"}, {"from": "B", "to": "M", "input": 1}],
+    }
+    if extra_edge:
+        document["connections"].append({"from": "B", "to": "Other"})
+    else:
+        document["connections"].append({"from": "M", "to": "Other"})
+    return document
+
+
+def test_wait_for_any_compiles_to_a_race() -> None:
+    compiled = compile_workflow(race_workflow(extra_edge=False))
+    parallel = next(s for n, s in compiled.definition["States"].items() if n.startswith("#par"))
+    assert parallel["Catch"][0]["ErrorEquals"] == ["Sfnflow.BranchFinished"]
+    assert parallel["Catch"][0]["Next"] == "M"
+    for branch in parallel["Branches"]:
+        assert any(s["Type"] == "Fail" for s in branch["States"].values())
+    assert_valid_asl(compiled)
+
+
+def test_wait_for_any_rejects_branches_that_feed_other_nodes() -> None:
+    found = problems(race_workflow(extra_edge=True))
+    assert any(p.startswith("M: waitFor: any needs") for p in found)

@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from compiler import CompiledWorkflow, compile_workflow, load_file
+from compiler import (
+    CompiledWorkflow,
+    compile_project,
+    compile_workflow,
+    load_file,
+    load_project,
+)
 from local.cloud import LocalCloud
 from local.report import build_report
 
@@ -33,7 +39,9 @@ def run_compiled(cloud: LocalCloud, compiled: CompiledWorkflow, user_input: Any 
 def test_every_example_is_covered() -> None:
     covered = {"orders.yaml", "http-pipeline.yaml", "fan-out-merge.yaml",
                "retry-then-succeed.yaml", "continue-error-output.yaml",
-               "non-series-parallel.yaml", "loop-over-items.yaml", "for-each-nested.yaml"}
+               "non-series-parallel.yaml", "loop-over-items.yaml", "for-each-nested.yaml",
+               "first-answer-wins.yaml",
+               "subworkflow-parent.yaml", "subworkflow-child.yaml"}
     assert {path.name for path in EXAMPLES.glob("*.yaml")} == covered
 
 
@@ -141,6 +149,15 @@ def test_nested_for_each(cloud: LocalCloud) -> None:
         "hello di of green", "hello ed of green", "hello flo of green"])
 
 
+def test_first_answer_wins_and_cancels_the_others(cloud: LocalCloud) -> None:
+    report = run_example(cloud, "first-answer-wins.yaml")
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert report["output"]["Quote"] == [{"source": "cache", "price": 10, "quoted": True}]
+    assert report["nodes"]["From partner"]["runs"] == 0
+    assert report["nodes"]["From batch"]["runs"] == 0
+    assert report["nodes"]["Slow batch job"]["status"] == "not run"  # cancelled mid-wait
+
+
 def test_loop_with_no_items_skips_the_body(cloud: LocalCloud) -> None:
     compiled = compile_workflow({
         "name": "empty-loop",
@@ -158,6 +175,31 @@ def test_loop_with_no_items_skips_the_body(cloud: LocalCloud) -> None:
     assert report["status"] == "SUCCEEDED", report["error"]
     assert report["nodes"]["Body"]["runs"] == 0
     assert report["nodes"]["After"]["status"] == "not run"
+
+
+def test_subworkflow_parent_continues_with_the_child_items(cloud: LocalCloud) -> None:
+    project = compile_project(load_project(EXAMPLES / "subworkflow-parent.yaml"))
+    assert list(project) == ["subworkflow-parent", "subworkflow-child"]
+    cloud.deploy_project(project)
+    report = run_compiled(cloud, project["subworkflow-parent"])
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert [item["label"] for item in report["output"]["Label"]] == [
+        "order 1: 20", "order 2: 40", "order 3: 60"]
+    node = report["nodes"]["Double in child"]
+    assert node["status"] == "success" and node["items"] == 3
+    child = cloud.repository.get_execution(node["childExecutionId"])
+    assert child is not None and child.status == "SUCCEEDED"
+    assert child.workflow_id == "subworkflow-child" and child.mode == "subworkflow"
+    assert (child.parent_execution_id, child.parent_node) == (report["executionId"],
+                                                              "Double in child")
+    assert child.input["items"] == [{"id": i, "amount": 10 * i} for i in (1, 2, 3)]
+    assert child.execution_id.startswith(report["executionId"] + "-")
+    assert len(child.execution_id) <= 80
+
+
+def test_subworkflow_child_runs_on_its_own(cloud: LocalCloud) -> None:
+    report = run_example(cloud, "subworkflow-child.yaml", [{"amount": 2}])
+    assert report["output"]["Double"] == [{"amount": 4, "doubledBy": "subworkflow-child"}]
 
 
 @pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.yaml")))

@@ -50,6 +50,29 @@ def test_jsonata_undefined_result_is_a_query_evaluation_error(cloud: LocalCloud)
     assert described["error"] == "States.QueryEvaluationError"
 
 
+def test_jsonata_runtime_error_is_a_query_evaluation_error(cloud: LocalCloud) -> None:
+    described = run_asl(cloud, jsonata_machine({
+        "Use": {"Type": "Pass", "Assign": {"x": "{% 'a' + 1 %}"}, "End": True},
+    }, "Use"))
+    assert described["status"] == "FAILED"
+    assert described["error"] == "States.QueryEvaluationError"
+    assert "must evaluate to a number" in described["cause"]
+
+
+@pytest.mark.parametrize("scope", ["parallel", "map"])
+def test_states_errors_leave_branches_and_iterations_by_name(cloud: LocalCloud,
+                                                              scope: str) -> None:
+    inner = {"StartAt": "Bad", "States": {
+        "Bad": {"Type": "Pass", "Output": "{% $nothing %}", "End": True}}}
+    state: dict[str, Any] = (
+        {"Type": "Parallel", "Branches": [inner], "End": True} if scope == "parallel" else
+        {"Type": "Map", "Items": "{% [1] %}", "End": True,
+         "ItemProcessor": {**inner, "ProcessorConfig": {"Mode": "INLINE"}}})
+    described = run_asl(cloud, jsonata_machine({"Scope": state}, "Scope"))
+    assert described["status"] == "FAILED"
+    assert described["error"] == "States.QueryEvaluationError"
+
+
 def test_jsonata_null_is_kept_apart_from_undefined(cloud: LocalCloud) -> None:
     described = run_asl(cloud, jsonata_machine({
         "Use": {"Type": "Pass", "Output": {"x": "{% $states.input.nothing %}"}, "End": True},

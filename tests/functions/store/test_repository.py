@@ -31,6 +31,16 @@ def test_terminal_status_is_final(cloud: LocalCloud) -> None:
     assert stored.status == "FAILED" and stored.error == {"type": "X", "message": "m"}
 
 
+def test_output_keyed_like_a_dynamodb_type_tag(cloud: LocalCloud) -> None:
+    """The output of a workflow whose only sink is named "N" (or "S", "L", "M"...)."""
+    repo = cloud.repository
+    repo.create_execution(execution("e1", "2026-01-01T00:00:00.000Z"))
+    output = {"N": {"ports": [{"count": 1, "items": [{"a": 1}]}]}}
+    repo.record_execution_status("e1", "SUCCEEDED", output=output)
+    stored = repo.get_execution("e1")
+    assert stored is not None and stored.output == output
+
+
 def test_node_runs_round_trip_and_latest_output(cloud: LocalCloud) -> None:
     repo = cloud.repository
     run = NodeRun(execution_id="e1", node="A#1", node_type="set", status="success",
