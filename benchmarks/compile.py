@@ -20,7 +20,6 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 if __package__ in (None, ""):  # run as a script: python benchmarks/compile.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -30,6 +29,7 @@ from rich.table import Table
 
 from benchmarks.dags import FAMILIES, generate
 from compiler import compile_workflow
+from compiler.explain import count_states
 from compiler.pipeline import CompiledWorkflow
 
 SIZES = (10, 100, 1000, 10_000)
@@ -47,20 +47,6 @@ class Result:
     text_bytes: int = 0  # CompiledWorkflow.definition_json(): what sfnflow emits (indent=2)
     compact_bytes: int = 0  # the same JSON without whitespace
     error: str | None = None
-
-
-def count_states(definition: dict[str, Any]) -> int:
-    """States of the machine, Parallel branches included."""
-    total = 0
-    pending = [definition]
-    while pending:
-        scope = pending.pop()
-        for state in scope["States"].values():
-            total += 1
-            pending.extend(state.get("Branches", ()))
-            if "ItemProcessor" in state:
-                pending.append(state["ItemProcessor"])
-    return total
 
 
 def runs_for(size: int) -> int:

@@ -62,7 +62,8 @@ def _print_problems(path: Path, exc: WorkflowInvalid) -> None:
         err.print(f"  - {where}{field}: {problem.message}", highlight=False, markup=True)
 
 
-def _read_input(value: str | None) -> Any:
+def _read_json_option(option: str, value: str | None) -> Any:
+    """The JSON of an option given inline or as ``@file``; exit 2 with a message if bad."""
     if value is None:
         return None
     text = value
@@ -70,13 +71,17 @@ def _read_input(value: str | None) -> Any:
         try:
             text = Path(value[1:]).read_text(encoding="utf-8")
         except OSError as exc:
-            err.print(f"[red]--input {value}: {exc.strerror}[/]")
+            err.print(f"[red]{option} {value}: {exc.strerror}[/]")
             raise typer.Exit(EXIT_INVALID) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        err.print(f"[red]--input is not valid JSON: {exc}[/]")
+        err.print(f"[red]{option} is not valid JSON: {exc}[/]")
         raise typer.Exit(EXIT_INVALID) from None
+
+
+def _read_input(value: str | None) -> Any:
+    return _read_json_option("--input", value)
 
 
 class _Progress:
@@ -210,21 +215,8 @@ def schema() -> None:
 
 
 def _read_weights(value: str | None) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    text = value
-    if value.startswith("@"):
-        try:
-            text = Path(value[1:]).read_text(encoding="utf-8")
-        except OSError as exc:
-            err.print(f"[red]--weights {value}: {exc.strerror}[/]")
-            raise typer.Exit(EXIT_INVALID) from None
-    try:
-        weights = json.loads(text)
-    except json.JSONDecodeError as exc:
-        err.print(f"[red]--weights is not valid JSON: {exc}[/]")
-        raise typer.Exit(EXIT_INVALID) from None
-    if not isinstance(weights, dict):
+    weights = _read_json_option("--weights", value)
+    if weights is not None and not isinstance(weights, dict):
         err.print("[red]--weights must be a JSON object: {\"node name\": seconds, ...}[/]")
         raise typer.Exit(EXIT_INVALID)
     return weights
