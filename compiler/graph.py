@@ -23,7 +23,7 @@ class Edge:
 
 @dataclass(frozen=True)
 class Loop:
-    """A loop node (splitInBatches, forEach) and its body.
+    """A loop node (splitInBatches, forEach, while) and its body.
 
     The body is every node reachable from the loop's ``loop`` output without passing the
     loop node; ``back_edges`` return items from the body to the loop node. Back edges are

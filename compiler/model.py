@@ -80,6 +80,17 @@ class Connection(_Strict):
         return output
 
 
+class Region(_Strict):
+    """A try/catch/finally region: if any of ``nodes`` fails, ``catch`` runs with one error
+    item; ``finally`` runs after the region (and the catch), whether it failed or not."""
+
+    name: str = Field(min_length=1, max_length=60)
+    nodes: list[str] = Field(min_length=1)
+    catch: str = Field(min_length=1, description="Node that receives the error item.")
+    finally_: str | None = Field(None, alias="finally",
+                                 description="Node that always runs after the region.")
+
+
 class Workflow(_Strict):
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
     description: str | None = None
@@ -87,6 +98,8 @@ class Workflow(_Strict):
     nodes: list[Node] = Field(min_length=1)
     connections: list[Connection] = Field(default_factory=list)
     pinData: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
+    regions: list[Region] = Field(default_factory=list,
+                                  description="try/catch/finally regions (see README).")
 
     def node(self, name: str) -> Node:
         for node in self.nodes:

@@ -42,6 +42,12 @@ class SetParams(Params):
     keepOnlySet: bool = False
 
 
+class SetVariableParams(Params):
+    values: dict[str, Any] = Field(
+        min_length=1, description="Workflow variables to set (read as `$vars.name`); "
+        "expressions are evaluated against the first input item.")
+
+
 class ConditionParams(Params):
     condition: bool | Expr
 
@@ -124,6 +130,22 @@ class ForEachParams(Params):
     maxConcurrency: int = Field(10, ge=1, le=40)
 
 
+WHILE_MAX_ITERATIONS = 10_000
+"""The highest iteration cap a while loop may ask for (its default is 100)."""
+
+
+class WhileParams(Params):
+    condition: bool | Expr = Field(
+        description="Checked before every iteration over the items coming back from the "
+        "body (the input items at first): the loop goes on while it holds for at least one "
+        "item ($json, $index, $items).")
+    mode: Literal["while", "doWhile"] = Field(
+        "while", description="doWhile: the first iteration runs without checking (repeat).")
+    maxIterations: int = Field(
+        100, ge=1, le=WHILE_MAX_ITERATIONS, description="Iteration cap: one more iteration "
+        "fails the execution with Sfnflow.LoopLimitExceeded.")
+
+
 SUBWORKFLOW_MAX_DEPTH = 10
 """Default limit of sub-workflow nesting: the root execution is depth 0, its children 1."""
 
@@ -172,7 +194,9 @@ class RemoveDuplicatesParams(Params):
     fields: list[str] = Field(default_factory=list, description="Empty: compare whole items.")
 
 
-Lowering = Literal["task", "wait", "native", "loop", "subworkflow"]
+Lowering = Literal["task", "wait", "native", "loop", "subworkflow", "while", "jump",
+                   "variables"]
+LOOP_LOWERINGS = frozenset({"loop", "while"})  # node types whose `loop` output is a body
 
 
 @dataclass(frozen=True)
@@ -210,6 +234,8 @@ NODE_TYPES: dict[str, NodeType] = {
         NodeType("code", CodeParams, "Runs Python over `items`."),
         NodeType("httpRequest", HttpRequestParams, "Calls an HTTP endpoint once per item."),
         NodeType("noOp", NoParams, "Passes items through.", lowering="native"),
+        NodeType("setVariable", SetVariableParams, "Sets workflow variables ($vars) and "
+                 "passes its items through.", lowering="variables"),
         NodeType("stopAndError", StopAndErrorParams, "Fails the workflow with a typed error.",
                  lowering="native"),
         NodeType("wait", WaitParams, "Waits (a native Wait state), then passes items through.",
@@ -225,6 +251,17 @@ NODE_TYPES: dict[str, NodeType] = {
                  "Runs the nodes on `loop` once per item, concurrently (a Map state); "
                  "items connected back to it come out of `done`.", lowering="loop",
                  outputs=lambda _p: ["done", "loop"]),
+        NodeType("while", WhileParams,
+                 "Runs the nodes on `loop` again and again while its condition holds (at "
+                 "most maxIterations times); items connected back to it are the next "
+                 "iteration's, and the last iteration's come out of `done`.",
+                 lowering="while", outputs=lambda _p: ["done", "loop"]),
+        NodeType("break", NoParams, "Inside a while body: ends the loop now; its input "
+                 "items come out of the loop's `done`.", lowering="jump",
+                 outputs=lambda _p: []),
+        NodeType("continue", NoParams, "Inside a while body: skips the rest of the "
+                 "iteration; its input items go back to the loop's condition.",
+                 lowering="jump", outputs=lambda _p: []),
         NodeType("aggregate", AggregateParams, "Collects all items (or fields) into one item."),
         NodeType("splitOut", SplitOutParams, "Turns a list field into one item per element."),
         NodeType("sort", SortParams, "Sorts items by fields."),

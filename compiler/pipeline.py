@@ -14,6 +14,7 @@ from compiler.errors import WorkflowInvalid
 from compiler.graph import Graph
 from compiler.lowering.subworkflow import substitution_key
 from compiler.lowering.task import NODE_RUNNER
+from compiler.lowering.variables import variable_problems
 from compiler.nodetypes import ExecuteWorkflowParams
 from compiler.passes.emit import emit, variable_names
 from compiler.passes.structure import Step, race_problems, region_plans
@@ -98,7 +99,7 @@ def compile_workflow(document: Any, weights: list[float] | None = None) -> Compi
     with _gc_paused():
         graph = validate(document)
         plans = region_plans(graph, weights)
-        problems = race_problems(graph, plans)
+        problems = race_problems(graph, plans) + variable_problems(graph, plans[None])
         if problems:
             raise WorkflowInvalid(problems)
         definition = emit(graph, plans[None], plans).to_dict()

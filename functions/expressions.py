@@ -2,7 +2,8 @@
 
 Bindings follow n8n: ``$json`` (current item), ``$index``, ``$items`` (all input items),
 ``$node("Name")`` (that node's main output items, from the run data), ``$execution``,
-``$workflow`` and ``$now`` (ISO-8601 UTC).
+``$workflow``, ``$now`` (ISO-8601 UTC) and ``$vars`` (the workflow variables, set by
+setVariable nodes).
 """
 
 from __future__ import annotations
@@ -29,14 +30,17 @@ class Scope:
         execution: Mapping[str, Any],
         workflow: Mapping[str, Any],
         now: str,
+        variables: Mapping[str, Any] | None = None,
     ) -> None:
         self.items = list(items)
+        self.variables = dict(variables or {})
         self._base = {
             "items": self.items,
             "node": Jsonata.JLambda(lambda name: node_output(str(name))),
             "execution": dict(execution),
             "workflow": dict(workflow),
             "now": now,
+            "vars": self.variables,
         }
 
     def bindings(self, item: Item | None, index: int) -> dict[str, Any]:

@@ -72,6 +72,7 @@ class Invocation(_Event):
     outputRefs: bool = False  # every consumer resolves references: large outputs may be one
     pinned: bool = False
     trigger: Any = None
+    vars: dict[str, Any] | None = None  # the workflow variables, when it has any
 
 
 def _ports(outputs: Ports, ref: str | None = None) -> dict[str, Any]:
@@ -119,8 +120,9 @@ class NodeRunner:
             return _ports(outputs)
 
         started_at, started = utc_now(), self.clock()
+        assigned: dict[str, Any] = {}  # setVariable: the new workflow variables
         try:
-            outputs = self._execute(invocation, inputs)
+            outputs = self._execute(invocation, inputs, assigned)
         except NodeError as exc:
             self._record(invocation, "error", inputs, None, started_at, started, exc)
             raise
@@ -145,7 +147,7 @@ class NodeRunner:
             raise error
         ref = self._record(invocation, "success", inputs, outputs, started_at, started,
                            offload=offload)
-        return _ports(outputs, ref if offload else None)
+        return _ports(outputs, ref if offload else None) | assigned
 
     def _input_items(self, invocation: Invocation) -> Ports:
         """Items per input port, resolving outputs that travel as S3 references."""
@@ -168,7 +170,8 @@ class NodeRunner:
             ports.append(items)
         return ports
 
-    def _execute(self, invocation: Invocation, inputs: Ports) -> Ports:
+    def _execute(self, invocation: Invocation, inputs: Ports,
+                 assigned: dict[str, Any] | None = None) -> Ports:
         node = invocation.node
         execution_id = invocation.execution.id
 
@@ -182,6 +185,7 @@ class NodeRunner:
             execution={"id": execution_id, "startTime": invocation.execution.startTime},
             workflow={"name": invocation.workflow},
             now=utc_now(),
+            variables=invocation.vars,
         )
         ctx = NodeContext(
             node_name=node.name,
@@ -192,6 +196,8 @@ class NodeRunner:
             extras={"trigger": invocation.trigger, "attempt": invocation.attempt},
         )
         outputs = get_executor(node.type).run(inputs, ctx)
+        if assigned is not None and "setVars" in ctx.extras:
+            assigned["vars"] = ctx.extras["setVars"]
         expected = len(node.outputs) - (1 if node.onError == "continueErrorOutput" else 0)
         if len(outputs) != expected:
             raise NodeError(

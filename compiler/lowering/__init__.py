@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from compiler import asl
-from compiler.lowering import loop, native, subworkflow, task, wait
+from compiler.lowering import loop, native, subworkflow, task, variables, wait, while_loop
 from compiler.nodetypes import NODE_TYPES
 
 if TYPE_CHECKING:
@@ -27,6 +27,9 @@ LOWERINGS: dict[str, Lowering] = {
     "subworkflow": subworkflow.lower,
     "wait": wait.lower,
     "native": native.lower,
+    "variables": variables.lower,
+    "while": while_loop.lower,
+    "jump": while_loop.lower_jump,
 }
 
 
@@ -38,7 +41,7 @@ def runs_on_runner(graph: Graph, node: int) -> bool:
 
         falls_back = getattr(native, "falls_back_to_runner", None)
         return bool(falls_back(graph, node)) if falls_back else False
-    return lowering == "task"
+    return lowering in ("task", "variables")
 
 
 def lower_node(emitter: Emitter, node: int, states: dict[str, asl.State],

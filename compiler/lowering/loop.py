@@ -55,7 +55,7 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
         body_states[start] = asl.Pass(output=jsonata("[]"))
     else:
         outer_var, emitter.var[node] = emitter.var[node], batch_var
-        emitter.loop_batches.append(batch_var)
+        emitter.loop_batches.append(f"${batch_var}.index")
         try:
             body_out = LoopBodyOutput(
                 (), tuple(sorted({(e.source, e.output) for e in loop.back_edges})))

@@ -36,7 +36,11 @@ native states would change its semantics or lose a feature (``fallback_reason``)
   constructors flatten arrays); if/filter/switch: a condition that is a template rather than
   a whole expression (the runner rejects its text); merge: a mode other than append, or an
   expression in its parameters; stopAndError: a message that is a whole expression (the
-  runner requires text); any expression with a newline inside a backtick name or a regex.
+  runner requires text); any expression with a newline inside a backtick name or a regex;
+  a literal integer beyond 2^53 (JSONata numbers are doubles).
+
+A node's ``timeoutSeconds`` does not make it fall back: a native state does no work that a
+timeout could bound.
 
 Known difference, documented rather than avoided: a template renders a number with
 JSONata's ``$string`` (15 significant digits) where the runner writes Python's shortest
@@ -205,10 +209,8 @@ def portable(source: str, taken: frozenset[str] = frozenset()) -> bool:
     bound = {a or b for a, b in _BOUND.findall(source)}
     for parameters in _PARAMETERS.findall(source):
         bound.update(_REFERENCE.findall(parameters))
-    for name in set(_REFERENCE.findall(source)):
-        if name in taken:
-            return False
-        if name not in _ITEM_BINDINGS and name not in _PORTABLE_FUNCTIONS and name not in bound:
+    for name in set(_REFERENCE.findall(source)) - _ITEM_BINDINGS:
+        if name in taken or (name not in _PORTABLE_FUNCTIONS and name not in bound):
             return False
     return True
 
@@ -218,8 +220,10 @@ def _shape_problem(params: Any) -> str | None:
     if isinstance(params, SetParams):
         if any("." in key for key in params.values):
             return "set with a dot-path key"
-        if any(_expression_in_list(value) for value in params.values.values()):
-            return "set with an expression inside a list"
+        for value in params.values.values():
+            problem = _set_value_problem(value)
+            if problem is not None:
+                return problem
     conditions = [params.condition] if isinstance(params, ConditionParams) else [
         rule.condition for rule in params.rules] if isinstance(params, SwitchParams) else []
     if any(not isinstance(c, bool) and not is_expression(c) for c in conditions):
@@ -234,14 +238,18 @@ def _shape_problem(params: Any) -> str | None:
     return None
 
 
-def _expression_in_list(value: Any, in_list: bool = False) -> bool:
-    if isinstance(value, str):
-        return in_list and has_expression(value)
-    if isinstance(value, dict):
-        return any(_expression_in_list(v, in_list) for v in value.values())
-    if isinstance(value, list):
-        return any(_expression_in_list(v, True) for v in value)
-    return False
+def _set_value_problem(value: Any, in_list: bool = False) -> str | None:
+    if isinstance(value, str) and in_list and has_expression(value):
+        return "set with an expression inside a list"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+        return "set with an integer JSONata cannot hold exactly"
+    children = value.values() if isinstance(value, dict) else value \
+        if isinstance(value, list) else ()
+    for child in children:
+        problem = _set_value_problem(child, in_list or isinstance(value, list))
+        if problem is not None:
+            return problem
+    return None
 
 
 def fallback_reason(graph: Graph, node: int) -> str | None:
@@ -408,6 +416,9 @@ def _port_sources(emitter: Emitter, node: int) -> list[list[str]]:
     ports: list[list[str]] = [[] for _ in range(emitter.graph.inputs[node])]
     for edge in emitter.graph.in_edges[node]:
         ports[edge.input].append(f"${emitter.var[edge.source]}.ports[{edge.output}].items")
+    if node in emitter.region_inputs and ports:  # a try/catch region's catch or finally
+        _, var, port = emitter.region_inputs[node]
+        ports[0].append(f"${var}.ports[{port}].items")
     return ports
 
 

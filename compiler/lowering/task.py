@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from compiler import asl
 from compiler.jsonata_text import jsonata, literal
+from compiler.lowering import region
 
 if TYPE_CHECKING:
     from compiler.passes.emit import Emitter, ScopeOutput
@@ -45,7 +46,8 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
         output=emitter.end_output(next_name, out, {node: "$states.result"}),
         next=next_name,
         retry=retriers(emitter, node),
-        catch=catchers(emitter, node, states, next_name, out),
+        catch=catchers(emitter, node, states, next_name, out)
+        or region.failure_catch(emitter, node, states),
         timeout_seconds=spec.timeoutSeconds,
     )
     return name
@@ -90,6 +92,9 @@ def runner_arguments(emitter: Emitter, node: int) -> dict[str, object]:
     inputs: list[list[dict[str, object]]] = [[] for _ in range(graph.inputs[node])]
     for edge in graph.in_edges[node]:
         inputs[edge.input].append({"from": graph.name(edge.source), "output": edge.output})
+    region_input = emitter.region_inputs.get(node)  # a try/catch region's catch or finally
+    if region_input is not None and inputs:
+        inputs[0].append({"from": region_input[0], "output": region_input[2]})
     arguments: dict[str, object] = {
         "workflow": graph.workflow.name,
         "execution": {
@@ -110,7 +115,7 @@ def runner_arguments(emitter: Emitter, node: int) -> dict[str, object]:
         "data": {
             graph.name(source): jsonata("$" + emitter.var[source])
             for source in dict.fromkeys(edge.source for edge in graph.in_edges[node])
-        },
+        } | ({region_input[0]: jsonata("$" + region_input[1])} if region_input else {}),
         "attempt": jsonata("$states.context.State.RetryCount + 1"),
         "pinned": jsonata(f"{literal(spec.name)} in $states.context.Execution.Input.pinned"),
     }
@@ -119,6 +124,10 @@ def runner_arguments(emitter: Emitter, node: int) -> dict[str, object]:
         # reads inline: in a sub-workflow execution they never travel as references.
         arguments["outputRefs"] = True if graph.succs[node] else jsonata(
             "$not($states.context.Execution.Input.mode = 'subworkflow')")
+    from compiler.lowering.variables import VARS, uses_variables
+
+    if uses_variables(graph):  # runner-evaluated expressions read $vars
+        arguments[VARS] = jsonata("$" + VARS)
     run_index = emitter.run_index()
     if run_index is not None:
         arguments["runIndex"] = jsonata(run_index)

@@ -23,6 +23,7 @@ from compiler.graph import Graph
 from compiler.jsonata_text import jsonata, literal
 from compiler.model import NAME_MAX
 from compiler.passes.structure import Guard, NodeStep, Par, Seq, Step, nodes_of, race_target
+from compiler.regions import Region, resolve_regions
 
 BRANCH_FINISHED = "Sfnflow.BranchFinished"  # a waitFor-any branch won the race
 
@@ -36,7 +37,7 @@ _RESERVED_TEXT = """
     each error assert type sort shuffle distinct base64encode base64decode
     encodeUrlComponent encodeUrl decodeUrlComponent decodeUrl eval toMillis fromMillis
     clone now millis split join match contains replace partition range hash randomSeeded
-    uuid parse
+    uuid parse vars
 """
 RESERVED_NAMES = frozenset(_RESERVED_TEXT.split())
 
@@ -92,10 +93,25 @@ class Emitter:
         self.graph = graph
         self.region_plans = region_plans or {}
         self.back_sources = graph.back_edge_sources()
-        self.loop_batches: list[str] = []  # batch variables of the enclosing loops
+        self.loop_batches: list[str] = []  # JSONata iteration numbers of enclosing loops
+        self.while_exits: dict[int, tuple[str, str]] = {}  # while -> (exit, condition)
         self.var = variable_names(graph)
         self.helper_names: set[str] = set(node.name for node in graph.nodes)
         self.parallel_count = 0
+        self._init_regions()
+
+    def _init_regions(self) -> None:
+        """try/catch regions (``compiler.lowering.region``): the entry's variable carries
+        ``try: {"ports": [error items, finally item]}``, the input of catch and finally."""
+        self.regions = {r.entry: r for r in resolve_regions(self.graph)}
+        self.region_inputs: dict[int, tuple[str, str, int]] = {}  # node -> (key, var, port)
+        self.current_region: Region | None = None
+        for entry, region in self.regions.items():
+            name = f"{self.var[entry]}.try"
+            key = f"#region {region.name}"
+            self.region_inputs[region.catch] = (key, name, 0)
+            if region.finally_ is not None:
+                self.region_inputs[region.finally_] = (key, name, 1)
 
     # ----------------------------------------------------------------- names and values
 
@@ -118,18 +134,25 @@ class Emitter:
         if not self.loop_batches:
             return None
         index = "0"
-        for batch in self.loop_batches:
-            index = f"({index}) * 100000 + ${batch}.index"
+        for iteration in self.loop_batches:
+            index = f"({index}) * 100000 + {iteration}"
         return index
 
     def exported(self, members: set[int]) -> list[int]:
-        """Nodes of ``members`` whose outputs are read outside them (or are results)."""
+        """Nodes of ``members`` whose outputs are read outside them (or are results). A
+        region's entry stands for the whole region (its members are not plan steps)."""
+        handlers: dict[int, set[int]] = {}
+        for entry in members & self.regions.keys():
+            region = self.regions[entry]
+            members = members | region.members
+            handlers[entry] = {n for n in (region.catch, region.finally_) if n is not None}
         return [
             node
             for node in sorted(members)
             if not self.graph.succs[node]
             or node in self.back_sources
             or any(succ not in members for succ in self.graph.succs[node])
+            or not handlers.get(node, set()) <= members
         ]
 
     def input_items(self, node: int) -> str:
@@ -138,6 +161,9 @@ class Emitter:
             f"${self.var[edge.source]}.ports[{edge.output}].items"
             for edge in self.graph.in_edges[node]
         ]
+        if node in self.region_inputs:
+            _, var, port = self.region_inputs[node]
+            parts.append(f"${var}.ports[{port}].items")
         return "[" + ", ".join(parts) + "]"
 
     # ----------------------------------------------------------------- lowering
@@ -167,8 +193,10 @@ class Emitter:
     def emit_node(self, node: int, states: dict[str, asl.State], next_name: str | None,
                   out: ScopeOutput) -> str:
         """Lower one node by its type's lowering (``compiler.lowering``)."""
-        from compiler.lowering import lower_node
+        from compiler.lowering import lower_node, region
 
+        if node in self.regions and self.current_region is None:  # a region, by its entry
+            return region.lower(self, self.regions[node], states, next_name, out)
         return lower_node(self, node, states, next_name, out)
 
     def emit_parallel(self, step: Par, states: dict[str, asl.State], next_name: str | None,
@@ -258,7 +286,7 @@ def in_flow_order(start: str, states: dict[str, asl.State]) -> dict[str, asl.Sta
         targets = [state.next] if state.next else []
         if isinstance(state, asl.Choice):
             targets = [state.default, *(rule.next for rule in state.choices)]
-        if isinstance(state, asl.Task):
+        if isinstance(state, asl.Task | asl.Parallel):
             targets += [catcher.next for catcher in state.catch]
         pending.extend(reversed([t for t in targets if t]))
     return ordered
@@ -272,6 +300,10 @@ def emit(graph: Graph, plan: Step,
     out = ScopeOutput(tuple((graph.name(n), n) for n in sinks))
     states: dict[str, asl.State] = {}
     start = emitter.emit(plan, states, None, out)
+    from compiler.lowering import variables
+
+    if variables.uses_variables(graph):
+        start = variables.initialise(start, states)
     workflow = graph.workflow
     return asl.StateMachine(
         start_at=start,

@@ -31,6 +31,7 @@ from functools import cached_property
 
 from compiler.errors import Problem
 from compiler.graph import Graph
+from compiler.regions import contracted, resolve_regions
 
 
 @dataclass(frozen=True)
@@ -321,18 +322,46 @@ def region_plans(graph: Graph, weights: list[float] | None = None) -> dict[int |
     """Plans of every region: ``None`` for the top level, and one per loop node's body.
 
     A loop node is one step of the region that holds it; its body (minus nested bodies) is
-    a region of its own, lowered inside the loop's Map state.
+    a region of its own, lowered inside the loop's Map state (or, for while, after its
+    Choice state).
     """
     in_bodies = graph.in_loop_body()
-    plans: dict[int | None, Step] = {
-        None: structure(graph, weights, set(range(len(graph))) - in_bodies)
-    }
+    top = set(range(len(graph))) - in_bodies
+    regions = resolve_regions(graph)
+    if regions:  # a try/catch region is one step (its entry); its members are planned apart
+        top -= {n for r in regions for n in r.members if n != r.entry}
+        view = contracted(graph, regions, top)
+        decomposer = _Decomposer(view, weights or [1.0] * len(graph))
+        order = [n for n in decomposer.order if n in top]
+        plans: dict[int | None, Step] = {
+            None: add_guards(view, decomposer.structure(order), guardable=False)}
+        plans.update({r.entry: structure(graph, weights, set(r.members)) for r in regions})
+    else:
+        plans = {None: structure(graph, weights, top)}
     for node, loop in graph.loops.items():
         nested = {n for inner, other in graph.loops.items() if inner in loop.body
                   for n in other.body}
-        if loop.body:
-            plans[node] = structure(graph, weights, set(loop.body) - nested)
+        if not loop.body:
+            continue
+        region = set(loop.body) - nested
+        if any(graph.type_of(n) in JUMP_TYPES for n in region):
+            plans[node] = sequential(graph, region)
+        else:
+            plans[node] = structure(graph, weights, region)
     return plans
+
+
+JUMP_TYPES = frozenset({"break", "continue"})
+
+
+def sequential(graph: Graph, members: set[int]) -> Step:
+    """``members`` one node after another (topological order), each guarded on its own.
+
+    A while body with break/continue is planned this way: a jump leaves the body from the
+    body's own scope, which it could not do from inside a Parallel branch."""
+    region = graph.view(members)
+    order = [n for n in region.topological_order() if n in members]
+    return add_guards(region, _seq(NodeStep(n) for n in order), guardable=False)
 
 
 def _merge_node(graph: Graph, step: Step) -> int | None:

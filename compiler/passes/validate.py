@@ -2,9 +2,9 @@
 
 Guarantees on success: node names are unique; every node type exists and its parameters fit
 its model; every expression parses; every connection joins existing ports; the only cycles
-go through a loop node (splitInBatches, forEach) from its body, and those back edges are
-kept apart from the acyclic ``Graph.edges``; there is a trigger, and every node is reachable
-from a trigger.
+go through a loop node (splitInBatches, forEach, while) from its body, and those back edges
+are kept apart from the acyclic ``Graph.edges``; there is a trigger, and every node is reachable
+from a trigger; try/catch/finally regions are well formed (``compiler.regions``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from compiler.errors import Problem, WorkflowInvalid
 from compiler.expressions import syntax_errors
 from compiler.graph import Edge, Graph, Loop, strongly_connected_cycles
 from compiler.model import Workflow
-from compiler.nodetypes import NODE_TYPES, Params, output_names
+from compiler.nodetypes import LOOP_LOWERINGS, NODE_TYPES, Params, output_names
+from compiler.regions import region_problems
 
 _UNION_LABELS = frozenset({"int", "str", "float", "bool", "none", "list", "dict"})
 
@@ -156,12 +157,27 @@ def validate(document: Any) -> Graph:
                                 "a workflow cannot be its own error workflow", "loop"))
 
     loops, loop_problems = _find_loops(workflow, edges)
+    # A loop node with bad parameters has no edges yet: its body and cycle are not checked.
+    unchecked_loops = {i for i, node in enumerate(workflow.nodes) if params[i] is None
+                       and node.type in NODE_TYPES
+                       and NODE_TYPES[node.type].lowering in LOOP_LOWERINGS}
     problems += loop_problems
+    if not unchecked_loops:
+        problems += _while_problems(workflow, loops)
     back = {(e.source, e.target) for loop in loops.values() for e in loop.back_edges}
     succs = [[t for t in targets if (s, t) not in back] for s, targets in enumerate(succs)]
     edges = [e for e in edges if (e.source, e.target) not in back]
+    if workflow.regions:  # catch and finally are reached (and ordered) through their region
+        bodies = {n for loop in loops.values() for n in loop.body}
+        region_issues, links = region_problems(workflow, edges, bodies, set(loops))
+        problems += region_issues
+        for source, target in links:
+            if target not in succs[source]:
+                succs[source].append(target)
 
     for cycle in strongly_connected_cycles(len(workflow.nodes), succs):
+        if unchecked_loops.intersection(cycle):
+            continue
         names = ", ".join(workflow.nodes[i].name for i in cycle)
         for i in cycle:
             problems.append(Problem(workflow.nodes[i].name, "connections",
@@ -186,8 +202,14 @@ def validate(document: Any) -> Graph:
                                         "unreachable from any trigger node", "unreachable"))
     if problems:
         raise WorkflowInvalid(problems)
-    return Graph(workflow, list(workflow.nodes), [p for p in params if p is not None],
-                 outputs, inputs, edges, loops)
+    graph = Graph(workflow, list(workflow.nodes), [p for p in params if p is not None],
+                  outputs, inputs, edges, loops)
+    from compiler.lowering.while_loop import condition_problems
+
+    problems = condition_problems(graph)
+    if problems:
+        raise WorkflowInvalid(problems)
+    return graph
 
 
 LOOP_OUTPUT = 1  # the `loop` output of splitInBatches / forEach ("done" is 0)
@@ -205,7 +227,7 @@ def _find_loops(workflow: Workflow, edges: list[Edge]) -> tuple[dict[int, Loop],
     loops: dict[int, Loop] = {}
     problems: list[Problem] = []
     for i, node in enumerate(workflow.nodes):
-        if node.type not in NODE_TYPES or NODE_TYPES[node.type].lowering != "loop":
+        if node.type not in NODE_TYPES or NODE_TYPES[node.type].lowering not in LOOP_LOWERINGS:
             continue
         body: set[int] = set()
         frontier = [e.target for e in succ_edges.get(i, []) if e.output == LOOP_OUTPUT]
@@ -237,3 +259,26 @@ def _find_loops(workflow: Workflow, edges: list[Edge]) -> tuple[dict[int, Loop],
                     "loop"))
         loops[i] = Loop(i, frozenset(body), back_edges)
     return loops, problems
+
+
+def _while_problems(workflow: Workflow, loops: dict[int, Loop]) -> list[Problem]:
+    """A while loop needs a body; break/continue belong to the body of a while loop (the
+    innermost loop around them), where they can jump to its condition or its exit."""
+    problems: list[Problem] = []
+    for i, loop in loops.items():
+        if workflow.nodes[i].type == "while" and not loop.body:
+            problems.append(Problem(workflow.nodes[i].name, "connections",
+                                    "a while loop needs a body on its `loop` output", "loop"))
+    for i, node in enumerate(workflow.nodes):
+        if node.type not in ("break", "continue"):
+            continue
+        around = [loop for loop in loops.values() if i in loop.body]
+        innermost = min(around, key=lambda loop: len(loop.body), default=None)
+        if innermost is None or workflow.nodes[innermost.node].type != "while":
+            where = "outside any loop" if innermost is None else \
+                f"in the body of {workflow.nodes[innermost.node].type} " \
+                f"{workflow.nodes[innermost.node].name!r}"
+            problems.append(Problem(
+                node.name, "type", f"{node.type} must be in the body of a while loop (it is "
+                f"{where})", "loop"))
+    return problems

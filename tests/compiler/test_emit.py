@@ -144,8 +144,12 @@ def _check_task(compiled: CompiledWorkflow, index: int, state: Json) -> None:
     assert len(arguments["inputs"]) == graph.inputs[index]
     assert state["Assign"] == {variable: "{% $states.result %}"}, node.name
     _check_retry(node, state)
-    if node.onError == "stopWorkflow":
+    in_region = any(node.name in region.nodes for region in graph.workflow.regions)
+    if node.onError == "stopWorkflow" and not in_region:
         assert "Catch" not in state, node.name
+    elif node.onError == "stopWorkflow":  # re-raised naming the node (compiler.lowering.region)
+        (catcher,) = state["Catch"]
+        assert catcher["Next"].startswith("#failed"), node.name
     else:
         (catcher,) = state["Catch"]
         assert catcher["ErrorEquals"] == ["States.ALL"], node.name

@@ -243,6 +243,7 @@ def test_a_plain_native_node_does_not_fall_back() -> None:
     ({"parameters": {"values": {"a": "{% $uuid() %}"}}}, "not portable"),
     ({"parameters": {"values": {"a": "{% $random() %}"}}}, "not portable"),
     ({"parameters": {"values": {"a": "{% $$.x %}"}}}, "not portable"),
+    ({"parameters": {"values": {"big": 2**60}}}, "integer JSONata cannot hold"),
 ])
 def test_set_falls_back(change: dict[str, Any], expected: str) -> None:
     found = reason({**SET, **change})

@@ -41,7 +41,8 @@ def test_every_example_is_covered() -> None:
                "retry-then-succeed.yaml", "continue-error-output.yaml",
                "non-series-parallel.yaml", "loop-over-items.yaml", "for-each-nested.yaml",
                "first-answer-wins.yaml",
-               "subworkflow-parent.yaml", "subworkflow-child.yaml"}
+               "subworkflow-parent.yaml", "subworkflow-child.yaml",
+               "try-catch-finally.yaml", "while-retry-until-ready.yaml"}
     assert {path.name for path in EXAMPLES.glob("*.yaml")} == covered
 
 
@@ -207,3 +208,67 @@ def test_examples_compile_to_valid_asl(example: str) -> None:
     from tests.support.asl_validator import assert_valid_asl
 
     assert_valid_asl(compile_workflow(load_file(EXAMPLES / example)))
+
+
+def test_try_catch_finally_routes_a_failure_to_catch_then_finally(cloud: LocalCloud) -> None:
+    report = run_example(cloud, "try-catch-finally.yaml", {"amount": "twelve"})
+    assert report["status"] == "SUCCEEDED", report["error"]
+    nodes = report["nodes"]
+    assert nodes["Prepare"]["status"] == "success"
+    assert nodes["Charge"]["status"] == "error"
+    assert nodes["Book"]["status"] == "not run"
+    (refund,) = report["output"]["Refund"]
+    assert refund["refunded"] is True and "twelve" in refund["reason"]
+    assert refund["error"]["node"] == "Charge"
+    assert refund["error"]["type"] == "Sfnflow.CodeError"
+    (closed,) = report["output"]["Close order"]
+    assert closed["closed"] == "failed" and closed["region"] == "payment"
+    assert closed["error"]["node"] == "Charge"
+
+
+def test_try_catch_finally_success_skips_catch_and_runs_finally(cloud: LocalCloud) -> None:
+    report = run_example(cloud, "try-catch-finally.yaml", {"amount": "12.5"})
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert report["output"]["Book"] == [{"charged": 12.5}]
+    assert report["output"]["Refund"] == []
+    assert report["nodes"]["Refund"]["status"] == "not run"
+    assert report["output"]["Close order"] == [
+        {"region": "payment", "status": "succeeded", "closed": "succeeded"}]
+
+
+def test_while_repeats_until_ready(cloud: LocalCloud) -> None:
+    report = run_example(cloud, "while-retry-until-ready.yaml")
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert report["nodes"]["Poll"]["runs"] == 5  # one run per iteration, own run index
+    assert report["nodes"]["Give up"]["runs"] == 0
+    (job,) = report["output"]["Report"]
+    assert job["polls"] == 5 and job["ready"] is True and job["status"] == "ready"
+
+
+def test_while_break_ends_the_loop_early(cloud: LocalCloud) -> None:
+    report = run_example(cloud, "while-retry-until-ready.yaml", {"giveUpAfter": 2})
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert report["nodes"]["Poll"]["runs"] == 2
+    assert report["nodes"]["Give up"]["runs"] == 1
+    (job,) = report["output"]["Report"]
+    assert job["polls"] == 2 and job["status"] == "gave up"
+
+
+def test_endless_while_stops_at_its_cap(cloud: LocalCloud) -> None:
+    compiled = compile_workflow({
+        "name": "endless",
+        "nodes": [{"name": "Start", "type": "manualTrigger"},
+                  {"name": "Forever", "type": "while",
+                   "parameters": {"condition": True, "maxIterations": 3}},
+                  {"name": "Skip", "type": "continue"},
+                  {"name": "Spin", "type": "noOp"}],
+        "connections": [{"from": "Start", "to": "Forever"},
+                        {"from": "Forever", "output": "loop", "to": "Spin"},
+                        {"from": "Spin", "to": "Skip"},
+                        {"from": "Spin", "to": "Forever"}],
+    })
+    report = run_compiled(cloud, compiled)
+    assert report["status"] == "FAILED"
+    assert report["error"]["type"] == "Sfnflow.LoopLimitExceeded"
+    assert "maxIterations" in report["error"]["message"]
+    assert report["nodes"]["Spin"]["runs"] == 3

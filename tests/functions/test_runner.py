@@ -107,3 +107,10 @@ def test_large_outputs_are_offloaded_to_s3(cloud: LocalCloud) -> None:
 def test_malformed_event_is_a_parameter_error(runner: NodeRunner) -> None:
     with pytest.raises(ParameterError, match="malformed"):
         runner.run({"node": {}})
+
+
+def test_set_variable_returns_the_merged_variables(runner: NodeRunner) -> None:
+    result = runner.run(event("setVariable", params={"values": {"y": "{% $json.a + $vars.x %}"}},
+                              items=[{"a": 1}, {"a": 5}], vars={"x": 10, "z": 0}))
+    assert result["ports"] == [{"count": 2, "items": [{"a": 1}, {"a": 5}]}]
+    assert result["vars"] == {"x": 10, "z": 0, "y": 11}  # against the first item

@@ -8,7 +8,7 @@ from .support import context, run
 
 # Lowered to states of their own; the node runner never runs them.
 STRUCTURAL = {name for name, spec in NODE_TYPES.items()
-              if spec.lowering in ("loop", "subworkflow")}
+              if spec.lowering in ("loop", "subworkflow", "while", "jump")}
 
 
 def test_every_runnable_node_type_has_an_executor() -> None:
