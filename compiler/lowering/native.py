@@ -427,9 +427,16 @@ def input_items(emitter: Emitter, node: int) -> str:
     return "[" + ", ".join(s for port in _port_sources(emitter, node) for s in port) + "]"
 
 
+def _taken_names(variables: list[str]) -> frozenset[str]:
+    """Node variables and loop batch variables (computed once per workflow, not per node)."""
+    return frozenset(variables) | {f"{v}_batch" for v in variables}
+
+
 def run_variable(emitter: Emitter, node: int) -> str:
     """The variable holding a native node's run record: ``<var>_run``, never a node's."""
-    taken = set(emitter.var) | {f"{v}_batch" for v in emitter.var}
+    taken = emitter.cache.get("taken_names")
+    if taken is None:
+        taken = emitter.cache["taken_names"] = _taken_names(emitter.var)
     name, suffix = f"{emitter.var[node]}_run", 2
     while name in taken:
         name, suffix = f"{emitter.var[node]}_run_{suffix}", suffix + 1

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from typing import Any
 
 from compiler import asl
 from compiler.graph import Graph
@@ -94,6 +95,7 @@ class Emitter:
         self.region_plans = region_plans or {}
         self.back_sources = graph.back_edge_sources()
         self.loop_batches: list[str] = []  # JSONata iteration numbers of enclosing loops
+        self.cache: dict[str, Any] = {}  # per-workflow values lowerings compute once
         self.while_exits: dict[int, tuple[str, str]] = {}  # while -> (exit, condition)
         self.var = variable_names(graph)
         self.helper_names: set[str] = set(node.name for node in graph.nodes)
