@@ -12,6 +12,16 @@ from typing import Any
 JSON = Any
 
 
+def _with_data(out: dict[str, JSON], assign: dict[str, JSON] | None,
+               output: JSON) -> dict[str, JSON]:
+    """Add the JSONata data fields a state, Catcher or Choice rule may carry."""
+    if assign:
+        out["Assign"] = assign
+    if output is not None:
+        out["Output"] = output
+    return out
+
+
 @dataclass(frozen=True)
 class Retrier:
     errors: tuple[str, ...]
@@ -44,11 +54,7 @@ class Catcher:
 
     def to_dict(self) -> dict[str, JSON]:
         out: dict[str, JSON] = {"ErrorEquals": list(self.errors), "Next": self.next}
-        if self.assign:
-            out["Assign"] = self.assign
-        if self.output is not None:
-            out["Output"] = self.output
-        return out
+        return _with_data(out, self.assign, self.output)
 
 
 @dataclass(frozen=True)
@@ -70,10 +76,7 @@ class _State:
         if self.comment:
             out["Comment"] = self.comment
         out.update(self._body())
-        if self.assign:
-            out["Assign"] = self.assign
-        if self.output is not None:
-            out["Output"] = self.output
+        _with_data(out, self.assign, self.output)
         if self.type_name not in ("Choice", "Succeed", "Fail"):
             if self.next is None:
                 out["End"] = True
@@ -157,11 +160,7 @@ class ChoiceRule:
 
     def to_dict(self) -> dict[str, JSON]:
         out: dict[str, JSON] = {"Condition": self.condition, "Next": self.next}
-        if self.assign:
-            out["Assign"] = self.assign
-        if self.output is not None:
-            out["Output"] = self.output
-        return out
+        return _with_data(out, self.assign, self.output)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from compiler import asl
 from compiler.jsonata_text import jsonata, literal
-from compiler.lowering.task import catchers, policy_retrier
+from compiler.lowering.task import catchers, error_item_ports, policy_retrier
 from compiler.nodetypes import SUBWORKFLOW_MAX_DEPTH, ExecuteWorkflowParams
 
 if TYPE_CHECKING:
@@ -163,12 +163,9 @@ def _error_ports(emitter: Emitter, node: int, workflow: str) -> str:
     """JSONata: the node's outputs for ``onError: continue*`` — one error item on `main`
     or `error`, shaped like the node runner's, plus the child's execution and error."""
     spec = emitter.graph.nodes[node]
-    ports = [literal({"count": 0, "items": []}) for _ in emitter.graph.outputs[node]]
-    target = len(ports) - 1 if spec.onError == "continueErrorOutput" else 0
-    ports[target] = (
-        '{"count":1,"items":[{"error":{"message":$m,'
+    ports = error_item_ports(emitter, node, (
+        '{"message":$m,'
         f'"type":$k ? {literal(SUBWORKFLOW_FAILED)} : $e.Error,"node":{literal(spec.name)},'
         '"attempt":$states.context.State.RetryCount + 1,'
-        '"executionId":$x.Name,"cause":$k ? {"type":$x.Error,"message":$y}}}]}'
-    )
+        '"executionId":$x.Name,"cause":$k ? {"type":$x.Error,"message":$y}}'))
     return "(" + _failure(workflow) + '{"ports":[' + ",".join(ports) + "]})"

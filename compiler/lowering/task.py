@@ -71,15 +71,22 @@ def catchers(emitter: Emitter, node: int, states: dict[str, asl.State], next_nam
     return (asl.Catcher(("States.ALL",), caught, output=jsonata(errors)),)
 
 
-def error_ports(emitter: Emitter, node: int) -> str:
-    """JSONata building a node's outputs from ``$states.errorOutput`` (onError=continue*)."""
+def error_item_ports(emitter: Emitter, node: int, error: str) -> list[str]:
+    """JSONata of each output port for ``onError: continue*``: empty ports, except one
+    error item ``{"error": <error>}`` on `main` (continueRegularOutput) or `error`."""
     spec = emitter.graph.nodes[node]
     ports = [literal({"count": 0, "items": []}) for _ in emitter.graph.outputs[node]]
     target = len(ports) - 1 if spec.onError == "continueErrorOutput" else 0
-    ports[target] = (
-        '{"count":1,"items":[{"error":{"message":$m,"type":$e.Error,'
-        f'"node":{literal(spec.name)},"attempt":$states.context.State.RetryCount + 1}}}}]}}'
-    )
+    ports[target] = '{"count":1,"items":[{"error":' + error + "}]}"
+    return ports
+
+
+def error_ports(emitter: Emitter, node: int) -> str:
+    """JSONata building a node's outputs from ``$states.errorOutput`` (onError=continue*)."""
+    spec = emitter.graph.nodes[node]
+    ports = error_item_ports(emitter, node, (
+        '{"message":$m,"type":$e.Error,'
+        f'"node":{literal(spec.name)},"attempt":$states.context.State.RetryCount + 1}}'))
     return (
         "($e := $states.errorOutput; $c := $e.Cause; "
         '$m := ($exists($c) and $substring($c, 0, 1) = "{") ? $parse($c).errorMessage : $c; '
