@@ -194,6 +194,51 @@ class RemoveDuplicatesParams(Params):
     fields: list[str] = Field(default_factory=list, description="Empty: compare whole items.")
 
 
+WORKFLOW_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
+EXECUTION_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+class TriggerParams(Params):
+    """Trigger parameters configure the platform (routes, schedules, rules), not items:
+    none of them is ever evaluated as an expression."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.raw_fields = frozenset(cls.model_fields)
+
+
+class WebhookParams(TriggerParams):
+    path: str = Field(max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9/_.-]*$",
+                      description="Served at /webhook/<path>; unique per method.")
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    secret: str | None = Field(
+        None, min_length=8, description="HMAC-SHA256 key: requests must carry "
+        "`X-Sfnflow-Signature: sha256=<hex HMAC of the raw body>` or get 401.")
+    responseMode: Literal["onReceived", "lastNode"] = Field(
+        "onReceived", description="onReceived: 202 with the execution id at once; "
+        "lastNode: wait for the execution and answer with its output items.")
+
+
+class ScheduleTriggerParams(TriggerParams):
+    expression: str = Field(description="EventBridge Scheduler expression: "
+                            "`cron(0 9 ? * MON-FRI *)` or `rate(5 minutes)`.")
+    timezone: str = Field("UTC", description="IANA timezone the cron fields are read in.")
+
+
+class EventTriggerParams(TriggerParams):
+    eventBus: str = Field("default", min_length=1, max_length=256)
+    pattern: dict[str, Any] = Field(min_length=1, description="EventBridge event pattern; "
+                                    "a matching event becomes the trigger item.")
+
+
+class WorkflowTriggerParams(TriggerParams):
+    workflow: str = Field(max_length=64, pattern=WORKFLOW_NAME,
+                          description="Start when this workflow's execution finishes.")
+    statuses: list[Literal["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]] = Field(
+        default_factory=lambda: ["SUCCEEDED"], min_length=1)
+
+
 Lowering = Literal["task", "wait", "native", "loop", "subworkflow", "while", "jump",
                    "variables"]
 LOOP_LOWERINGS = frozenset({"loop", "while"})  # node types whose `loop` output is a body
@@ -221,6 +266,21 @@ NODE_TYPES: dict[str, NodeType] = {
     spec.name: spec
     for spec in [
         NodeType("manualTrigger", NoParams, "Starts the workflow with the execution input.",
+                 trigger=True, inputs=lambda _p: 0),
+        NodeType("webhook", WebhookParams, "Starts the workflow on an HTTP request to "
+                 "/webhook/<path>; the item is {body, headers, query, method, path}.",
+                 trigger=True, inputs=lambda _p: 0),
+        NodeType("scheduleTrigger", ScheduleTriggerParams, "Starts the workflow on a "
+                 "schedule (EventBridge Scheduler); the item is {scheduledAt, timezone}.",
+                 trigger=True, inputs=lambda _p: 0),
+        NodeType("eventTrigger", EventTriggerParams, "Starts the workflow when an event "
+                 "on an EventBridge bus matches the pattern; the event is the item.",
+                 trigger=True, inputs=lambda _p: 0),
+        NodeType("workflowTrigger", WorkflowTriggerParams, "Starts the workflow when "
+                 "another workflow finishes with one of the statuses; the item describes "
+                 "that execution.", trigger=True, inputs=lambda _p: 0),
+        NodeType("errorTrigger", NoParams, "Starts an error workflow; the item describes "
+                 "the failed execution (see README: error workflows).",
                  trigger=True, inputs=lambda _p: 0),
         NodeType("set", SetParams, "Sets fields on every item.", lowering="native"),
         NodeType("if", ConditionParams, "Routes each item to `true` or `false`.",

@@ -17,6 +17,30 @@ class Config:
     # well under Step Functions' 256 KiB payload limit (a state may carry several outputs).
     inline_state_limit: int = 32_768
     retention_days: int = 30
+    # The platform around the state machines (set by the CDK stack; the local cloud sets
+    # its own). Workflow ``w`` runs as state machine ``<state_machine_prefix>w``.
+    account_id: str = "123456789012"
+    state_machine_prefix: str = ""
+    state_machine_role_arn: str | None = None
+    node_runner_arn: str | None = None
+    code_runner_arn: str | None = None
+    scheduler_role_arn: str | None = None
+    schedule_group: str = "default"
+    events_role_arn: str | None = None
+    api_url: str = ""
+
+    def state_machine_name(self, workflow_id: str) -> str:
+        return f"{self.state_machine_prefix}{workflow_id}"
+
+    def state_machine_arn(self, workflow_id: str) -> str:
+        return (f"arn:aws:states:{self.region}:{self.account_id}:stateMachine:"
+                f"{self.state_machine_name(workflow_id)}")
+
+    def workflow_of(self, state_machine_arn: str) -> str | None:
+        """The workflow id a state machine runs, or None for a machine sfnflow did not name."""
+        name = state_machine_arn.rsplit(":", 1)[-1]
+        return name.removeprefix(self.state_machine_prefix) \
+            if name.startswith(self.state_machine_prefix) else None
 
     @classmethod
     def from_env(cls) -> Config:
@@ -29,4 +53,13 @@ class Config:
             inline_output_limit=int(env.get("SFNFLOW_INLINE_OUTPUT_LIMIT", "300000")),
             inline_state_limit=int(env.get("SFNFLOW_INLINE_STATE_LIMIT", "32768")),
             retention_days=int(env.get("SFNFLOW_RETENTION_DAYS", "30")),
+            account_id=env.get("SFNFLOW_ACCOUNT_ID", "123456789012"),
+            state_machine_prefix=env.get("SFNFLOW_STATE_MACHINE_PREFIX", ""),
+            state_machine_role_arn=env.get("SFNFLOW_STATE_MACHINE_ROLE_ARN") or None,
+            node_runner_arn=env.get("SFNFLOW_NODE_RUNNER_ARN") or None,
+            code_runner_arn=env.get("SFNFLOW_CODE_RUNNER_ARN") or None,
+            scheduler_role_arn=env.get("SFNFLOW_SCHEDULER_ROLE_ARN") or None,
+            schedule_group=env.get("SFNFLOW_SCHEDULE_GROUP", "default"),
+            events_role_arn=env.get("SFNFLOW_EVENTS_ROLE_ARN") or None,
+            api_url=env.get("SFNFLOW_API_URL", "").rstrip("/"),
         )

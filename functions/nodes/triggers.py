@@ -1,5 +1,12 @@
-"""The manual trigger: turns the execution input into the workflow's first items (and, in
-a sub-workflow execution, enforces the call-depth limit)."""
+"""Trigger nodes: turn the execution input into the workflow's first items (and, in a
+sub-workflow execution, enforce the call-depth limit).
+
+Every trigger type reads the same envelope; whoever starts the execution shapes it: the
+webhook handler (``{body, headers, query, ...}``), the schedule's input, the event rule's
+input transformer, the error router. A workflow may have several triggers: the envelope's
+``triggeredBy`` names the one that fired and the others emit no items (so nothing below
+them runs). Without ``triggeredBy`` (a manual run) every trigger emits the input items.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,7 @@ from functions.errors import SubworkflowDepthExceeded
 from functions.expressions import Item
 from functions.nodes.base import Executor, NodeContext, Ports, register
 
-ENVELOPE_KEYS = frozenset({"pinned", "mode"})
+ENVELOPE_KEYS = frozenset({"pinned", "mode", "triggeredBy", "reuse"})
 """Keys sfnflow adds to an execution input for itself; they are not workflow data."""
 
 
@@ -48,11 +55,22 @@ def check_subworkflow_depth(trigger: Any) -> None:
         )
 
 
-@register
-class ManualTrigger(Executor):
-    type_name = "manualTrigger"
+def fired(trigger: Any, node_name: str) -> bool:
+    """Whether this trigger node is the one that started the execution."""
+    named = trigger.get("triggeredBy") if isinstance(trigger, dict) else None
+    return named is None or named == node_name
 
+
+class Trigger(Executor):
     def run(self, inputs: Ports, ctx: NodeContext) -> Ports:
         trigger = ctx.extras.get("trigger")
+        if not fired(trigger, ctx.node_name):
+            return [[]]
         check_subworkflow_depth(trigger)
         return [trigger_items(trigger)]
+
+
+for _type_name in ("manualTrigger", "webhook", "scheduleTrigger", "eventTrigger",
+                   "workflowTrigger", "errorTrigger"):
+    register(type(f"{_type_name[0].upper()}{_type_name[1:]}", (Trigger,),
+                  {"type_name": _type_name}))
