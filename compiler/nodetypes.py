@@ -195,7 +195,7 @@ class RemoveDuplicatesParams(Params):
 
 
 WORKFLOW_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
-EXECUTION_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+ExecutionStatus = Literal["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]
 
 
 class TriggerParams(Params):
@@ -235,8 +235,7 @@ class EventTriggerParams(TriggerParams):
 class WorkflowTriggerParams(TriggerParams):
     workflow: str = Field(max_length=64, pattern=WORKFLOW_NAME,
                           description="Start when this workflow's execution finishes.")
-    statuses: list[Literal["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]] = Field(
-        default_factory=lambda: ["SUCCEEDED"], min_length=1)
+    statuses: list[ExecutionStatus] = Field(default=["SUCCEEDED"], min_length=1)
 
 
 Lowering = Literal["task", "wait", "native", "loop", "subworkflow", "while", "jump",
