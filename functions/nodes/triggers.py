@@ -4,8 +4,9 @@ sub-workflow execution, enforce the call-depth limit).
 Every trigger type reads the same envelope; whoever starts the execution shapes it: the
 webhook handler (``{body, headers, query, ...}``), the schedule's input, the event rule's
 input transformer, the error router. A workflow may have several triggers: the envelope's
-``triggeredBy`` names the one that fired and the others emit no items (so nothing below
-them runs). Without ``triggeredBy`` (a manual run) every trigger emits the input items.
+``triggeredBy`` names the node that fired, or ``triggerType`` its type (the error router
+knows only that it starts an ``errorTrigger``), and the others emit no items (so nothing
+below them runs). Without either (a manual run) every trigger emits the input items.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from functions.errors import SubworkflowDepthExceeded
 from functions.expressions import Item
 from functions.nodes.base import Executor, NodeContext, Ports, register
 
-ENVELOPE_KEYS = frozenset({"pinned", "mode", "triggeredBy", "reuse"})
+ENVELOPE_KEYS = frozenset({"pinned", "mode", "triggeredBy", "triggerType", "reuse"})
 """Keys sfnflow adds to an execution input for itself; they are not workflow data."""
 
 
@@ -55,16 +56,20 @@ def check_subworkflow_depth(trigger: Any) -> None:
         )
 
 
-def fired(trigger: Any, node_name: str) -> bool:
+def fired(trigger: Any, node_name: str, node_type: str) -> bool:
     """Whether this trigger node is the one that started the execution."""
-    named = trigger.get("triggeredBy") if isinstance(trigger, dict) else None
-    return named is None or named == node_name
+    if not isinstance(trigger, dict):
+        return True
+    named, typed = trigger.get("triggeredBy"), trigger.get("triggerType")
+    if named is not None:
+        return bool(named == node_name)
+    return typed is None or typed == node_type
 
 
 class Trigger(Executor):
     def run(self, inputs: Ports, ctx: NodeContext) -> Ports:
         trigger = ctx.extras.get("trigger")
-        if not fired(trigger, ctx.node_name):
+        if not fired(trigger, ctx.node_name, ctx.node_type):
             return [[]]
         check_subworkflow_depth(trigger)
         return [trigger_items(trigger)]

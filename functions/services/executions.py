@@ -39,6 +39,11 @@ def trigger_input(user_input: Any, pinned: list[str], mode: str) -> dict[str, An
     return envelope
 
 
+def execution_arn_of(state_machine_arn: str, name: str) -> str:
+    """The ARN Step Functions gives execution ``name`` of a state machine."""
+    return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
+
+
 def _iso(value: Any) -> str | None:
     if value is None:
         return None
@@ -77,11 +82,16 @@ class ExecutionService:
         mode: str = "manual",
         version: str | None = None,
         name: str | None = None,
+        envelope_extras: dict[str, Any] | None = None,
     ) -> Execution:
+        """Record and start one execution. With ``name`` the start is idempotent: a name
+        already recorded returns that execution and starts nothing (a duplicate delivery,
+        a repeated idempotency key). ``envelope_extras`` adds sfnflow keys to the input
+        (``triggeredBy``, ``triggerType``, ``reuse``)."""
         pins = pin_data or {}
         for node, items in pins.items():
             self.repository.put_pin(workflow_id, node, items)
-        envelope = trigger_input(user_input, sorted(pins), mode)
+        envelope = trigger_input(user_input, sorted(pins), mode) | (envelope_extras or {})
         execution = Execution(
             execution_id=name or uuid.uuid4().hex,
             workflow_id=workflow_id,
@@ -91,13 +101,26 @@ class ExecutionService:
             workflow_version=version,
             input=envelope,
             pinned=sorted(pins),
+            execution_arn=execution_arn_of(state_machine_arn, name or ""),
         )
-        self.repository.create_execution(execution)
-        response = self.sfn.start_execution(
-            stateMachineArn=state_machine_arn,
-            name=execution.execution_id,
-            input=json.dumps(envelope),
-        )
+        if name is None:
+            execution.execution_arn = None
+            self.repository.create_execution(execution)
+        elif not self.repository.create_execution_if_absent(execution):
+            existing = self.repository.get_execution(name)
+            assert existing is not None
+            return existing
+        try:
+            response = self.sfn.start_execution(
+                stateMachineArn=state_machine_arn,
+                name=execution.execution_id,
+                input=json.dumps(envelope),
+            )
+        except Exception as exc:
+            self.repository.record_execution_status(
+                execution.execution_id, "FAILED", stopped_at=utc_now(),
+                error={"type": "Sfnflow.StartFailed", "message": str(exc), "node": None})
+            raise
         execution.execution_arn = response["executionArn"]
         return execution
 
@@ -113,6 +136,8 @@ class ExecutionService:
                                                _error_message(detail.get("cause")))
             if run is not None:
                 self.repository.record_node_run(run)
+        elif status == "RUNNING" or self.repository.get_execution(execution_id) is None:
+            self._record_started_elsewhere(detail, envelope)
         if status == "RUNNING":
             return
         self._record_native_runs(execution_id, detail.get("executionArn"))
@@ -138,6 +163,24 @@ class ExecutionService:
             output=json.loads(output) if isinstance(output, str) else output,
             error=error,
         )
+
+    def _record_started_elsewhere(self, detail: dict[str, Any], envelope: Any) -> None:
+        """Schedules, event rules and the console start executions without ``start``: the
+        first status-change event records them."""
+        machine = detail.get("stateMachineArn")
+        workflow_id = self.repository.config.workflow_of(machine) if machine else None
+        if workflow_id is None:
+            return
+        envelope = envelope if isinstance(envelope, dict) else {}
+        self.repository.create_execution_if_absent(Execution(
+            execution_id=detail["name"],
+            workflow_id=workflow_id,
+            status="RUNNING",
+            started_at=_iso(detail.get("startDate")) or utc_now(),
+            mode=str(envelope.get("mode") or "trigger"),
+            execution_arn=detail.get("executionArn"),
+            input=envelope,
+        ))
 
     def _record_native_runs(self, execution_id: str, execution_arn: str | None) -> None:
         """Record the runs of nodes lowered to native states (no Lambda), from the history."""
