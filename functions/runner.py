@@ -71,6 +71,7 @@ class Invocation(_Event):
     runIndex: int = 0
     outputRefs: bool = False  # every consumer resolves references: large outputs may be one
     pinned: bool = False
+    reuseFrom: str | None = None  # a retry: the execution whose recorded output to reuse
     trigger: Any = None
     vars: dict[str, Any] | None = None  # the workflow variables, when it has any
 
@@ -121,8 +122,10 @@ class NodeRunner:
 
         started_at, started = utc_now(), self.clock()
         assigned: dict[str, Any] = {}  # setVariable: the new workflow variables
+        reused = self._reused_outputs(invocation)
         try:
-            outputs = self._execute(invocation, inputs, assigned)
+            outputs = reused if reused is not None else \
+                self._execute(invocation, inputs, assigned)
         except NodeError as exc:
             self._record(invocation, "error", inputs, None, started_at, started, exc)
             raise
@@ -130,7 +133,7 @@ class NodeRunner:
             error = NodeError(f"{type(exc).__name__}: {exc}")
             self._record(invocation, "error", inputs, None, started_at, started, error)
             raise error from exc
-        if node.onError == "continueErrorOutput":
+        if node.onError == "continueErrorOutput" and reused is None:
             outputs = outputs + [[]]
         size = len(json.dumps(outputs, separators=(",", ":")))
         offload = invocation.outputRefs and size > self.repository.config.inline_state_limit
@@ -145,9 +148,17 @@ class NodeRunner:
             self._record(invocation, "error", inputs, outputs, started_at, started, error,
                          offload=True)
             raise error
-        ref = self._record(invocation, "success", inputs, outputs, started_at, started,
-                           offload=offload)
+        ref = self._record(invocation, "success" if reused is None else "reused", inputs,
+                           outputs, started_at, started, offload=offload)
         return _ports(outputs, ref if offload else None) | assigned
+
+    def _reused_outputs(self, invocation: Invocation) -> Ports | None:
+        """A retry replays the outputs this node recorded in the failed execution instead
+        of running it again (its side effects happened already)."""
+        if not invocation.reuseFrom:
+            return None
+        return self.repository.node_output(invocation.reuseFrom, invocation.node.name,
+                                           run_index=invocation.runIndex)
 
     def _input_items(self, invocation: Invocation) -> Ports:
         """Items per input port, resolving outputs that travel as S3 references."""

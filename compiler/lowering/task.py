@@ -125,6 +125,9 @@ def runner_arguments(emitter: Emitter, node: int) -> dict[str, object]:
         } | ({region_input[0]: jsonata("$" + region_input[1])} if region_input else {}),
         "attempt": jsonata("$states.context.State.RetryCount + 1"),
         "pinned": jsonata(f"{literal(spec.name)} in $states.context.Execution.Input.pinned"),
+        # A retry of a failed execution names the nodes whose recorded outputs to replay.
+        "reuseFrom": jsonata(f"{literal(spec.name)} in $states.context.Execution.Input.reuse"
+                             ".nodes ? $states.context.Execution.Input.reuse.from : null"),
     }
     if outputs_may_travel_as_references(emitter, node):
         # A sink's outputs are the execution's output, which a parent's executeWorkflow

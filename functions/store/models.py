@@ -10,12 +10,16 @@ Access patterns (no Scan on any request path):
   filtered by status / time range             range: startedAt)
 - executions by status, newest first       -> ByStatusIndex (hash: status, range: startedAt)
 - node runs of an execution (in order)     -> NodeRunModel (hash: executionId, range: runKey)
+- all executions, newest first             -> ByStartedAtIndex (hash: kind, range: startedAt)
 - pinned items of a workflow node          -> PinModel (hash: workflowId, range: node)
+- workflow by id; its versions             -> WorkflowModel; WorkflowVersionModel (range: version)
+- the workflow behind a webhook route      -> WebhookModel (hash: route = "<METHOD> <path>")
 """
 
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     JSONAttribute,
     ListAttribute,
     NumberAttribute,
@@ -44,6 +48,18 @@ class ByStatusIndex(GlobalSecondaryIndex["ExecutionModel"]):
     startedAt = UnicodeAttribute(range_key=True)
 
 
+class ByStartedAtIndex(GlobalSecondaryIndex["ExecutionModel"]):
+    """Every execution under one partition key, newest first: ``GET /executions`` with no
+    filter. One key caps this index near 1,000 writes/s, far above sfnflow's start rate."""
+
+    class Meta:
+        index_name = "byStartedAt"
+        projection = AllProjection()
+
+    kind = UnicodeAttribute(hash_key=True)
+    startedAt = UnicodeAttribute(range_key=True)
+
+
 class ExecutionModel(Model):
     class Meta:
         table_name = "sfnflow-executions"
@@ -53,6 +69,7 @@ class ExecutionModel(Model):
     workflowId = UnicodeAttribute()
     workflowVersion = UnicodeAttribute(null=True)
     executionArn = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute(default="execution")  # the byStartedAt index's constant key
     status = UnicodeAttribute()  # RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED
     mode = UnicodeAttribute(default="manual")
     startedAt = UnicodeAttribute()
@@ -68,6 +85,7 @@ class ExecutionModel(Model):
 
     by_workflow = ByWorkflowIndex()
     by_status = ByStatusIndex()
+    by_started_at = ByStartedAtIndex()
 
 
 class NodeRunModel(Model):
@@ -106,16 +124,64 @@ class PinModel(Model):
     version = VersionAttribute()
 
 
-ALL_MODELS: tuple[type[Model], ...] = (ExecutionModel, NodeRunModel, PinModel)
+class WorkflowModel(Model):
+    """The current version of a workflow deployed through the API."""
+
+    class Meta:
+        table_name = "sfnflow-workflows"
+        region = "us-east-1"
+
+    workflowId = UnicodeAttribute(hash_key=True)
+    currentVersion = NumberAttribute()
+    active = BooleanAttribute(default=True)
+    document = JSONAttribute()
+    manifest = JSONAttribute()  # the compiled manifest: triggers, tags, children
+    stateMachineArn = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+    updatedAt = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+class WorkflowVersionModel(Model):
+    """Every document a workflow ever had (``GET /workflows/{id}/versions``)."""
+
+    class Meta:
+        table_name = "sfnflow-workflow-versions"
+        region = "us-east-1"
+
+    workflowId = UnicodeAttribute(hash_key=True)
+    workflowVersion = NumberAttribute(range_key=True)
+    document = JSONAttribute()
+    createdAt = UnicodeAttribute()
+
+
+class WebhookModel(Model):
+    """Route of an active webhook trigger -> the workflow and node it starts."""
+
+    class Meta:
+        table_name = "sfnflow-webhooks"
+        region = "us-east-1"
+
+    route = UnicodeAttribute(hash_key=True)  # "<METHOD> <path>"
+    workflowId = UnicodeAttribute()
+    node = UnicodeAttribute()
+
+
+ALL_MODELS: tuple[type[Model], ...] = (ExecutionModel, NodeRunModel, PinModel, WorkflowModel,
+                                       WorkflowVersionModel, WebhookModel)
+
+TABLE_SUFFIXES: dict[type[Model], str] = {
+    model: model.Meta.table_name.removeprefix("sfnflow-") for model in ALL_MODELS
+}
+"""Each table is named ``<prefix>-<suffix>``; the suffixes are the declared names' tails."""
 
 
 def bind_tables(
     *, prefix: str = "sfnflow", region: str = "us-east-1", host: str | None = None
 ) -> None:
     """Point every model at its table (``<prefix>-executions`` ...) and endpoint."""
-    suffixes = {ExecutionModel: "executions", NodeRunModel: "node-runs", PinModel: "pins"}
-    for model, suffix in suffixes.items():
-        model.Meta.table_name = f"{prefix}-{suffix}"
+    for model in ALL_MODELS:
+        model.Meta.table_name = f"{prefix}-{TABLE_SUFFIXES[model]}"
         model.Meta.region = region
         model.Meta.host = host
         model._connection = None  # pynamodb caches the connection with the old settings

@@ -16,6 +16,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 
 from functions.config import Config
 from functions.store.models import ALL_MODELS, ExecutionModel, NodeRunModel, PinModel, bind_tables
+from functions.store.pages import Page, decode_cursor, encode_cursor
 
 Item = dict[str, Any]
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
@@ -157,6 +158,44 @@ class RunRepository:
             actions.append(ExecutionModel.error.set(error))
         model.update(actions=actions)
 
+    def query_executions(
+        self,
+        *,
+        workflow_id: str | None = None,
+        status: str | None = None,
+        started_from: str | None = None,
+        started_to: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[Execution]:
+        """Executions newest first, one index query whichever filters are given: by
+        workflow (status filtered), by status, or all (``byStartedAt``)."""
+        started = ExecutionModel.startedAt
+        if started_from and started_to:
+            range_condition = started.between(started_from, started_to)
+        elif started_from:
+            range_condition = started >= started_from
+        elif started_to:
+            range_condition = started <= started_to
+        else:
+            range_condition = None
+        filter_condition = None
+        index: Any
+        if workflow_id is not None:
+            index, hash_key = ExecutionModel.by_workflow, workflow_id
+            if status is not None:
+                filter_condition = ExecutionModel.status == status
+        elif status is not None:
+            index, hash_key = ExecutionModel.by_status, status
+        else:
+            index, hash_key = ExecutionModel.by_started_at, "execution"
+        query = index.query(
+            hash_key, range_condition, filter_condition, scan_index_forward=False,
+            limit=limit, last_evaluated_key=decode_cursor(cursor))
+        items = [_execution(model) for model in query]
+        more = len(items) == limit and query.last_evaluated_key
+        return Page(items, encode_cursor(query.last_evaluated_key) if more else None)
+
     def executions_of(self, workflow_id: str, limit: int = 50) -> list[Execution]:
         query = ExecutionModel.by_workflow.query(
             workflow_id, scan_index_forward=False, limit=limit
@@ -242,11 +281,14 @@ class RunRepository:
             child_execution_id=model.childExecutionId,
         )
 
-    def node_output(self, execution_id: str, node: str) -> list[list[Item]] | None:
-        """Outputs of the latest successful run of ``node`` in the execution, if any."""
+    def node_output(self, execution_id: str, node: str,
+                    run_index: int | None = None) -> list[list[Item]] | None:
+        """Outputs of the latest successful run of ``node`` in the execution (of its run
+        ``run_index`` inside a loop, when given), if any."""
+        prefix = f"{node}#" if run_index is None else f"{node}#{run_index:04d}"
         runs = NodeRunModel.query(
             execution_id,
-            NodeRunModel.runKey.startswith(f"{node}#"),
+            NodeRunModel.runKey.startswith(prefix),
             scan_index_forward=False,
         )
         for model in runs:

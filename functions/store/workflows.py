@@ -1,0 +1,160 @@
+"""The workflow registry: workflows deployed through the API, their versions and webhooks.
+
+The only code that touches ``WorkflowModel``, ``WorkflowVersionModel`` and
+``WebhookModel``. Tables are bound by ``RunRepository`` (``bind_tables``) or here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from functions.store.models import WebhookModel, WorkflowModel, WorkflowVersionModel
+from functions.store.pages import Page, decode_cursor, encode_cursor
+
+
+class WorkflowExists(Exception):
+    """A workflow with this id is already registered."""
+
+
+@dataclass
+class WorkflowRecord:
+    workflow_id: str
+    version: int
+    active: bool
+    document: dict[str, Any]
+    manifest: dict[str, Any]
+    state_machine_arn: str
+    created_at: str
+    updated_at: str
+
+    def summary(self) -> dict[str, Any]:
+        triggers = self.manifest.get("triggers") or []
+        return {
+            "id": self.workflow_id,
+            "name": self.workflow_id,
+            "version": self.version,
+            "active": self.active,
+            "stateMachineArn": self.state_machine_arn,
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+            "triggers": [{"node": t.get("node"), "type": t.get("type")} for t in triggers],
+        }
+
+
+@dataclass
+class Webhook:
+    method: str
+    path: str
+    workflow_id: str
+    node: str
+
+
+def _record(model: WorkflowModel) -> WorkflowRecord:
+    return WorkflowRecord(
+        workflow_id=model.workflowId,
+        version=int(model.currentVersion),
+        active=bool(model.active),
+        document=model.document,
+        manifest=model.manifest,
+        state_machine_arn=model.stateMachineArn,
+        created_at=model.createdAt,
+        updated_at=model.updatedAt,
+    )
+
+
+def route_key(method: str, path: str) -> str:
+    return f"{method.upper()} {path.strip('/')}"
+
+
+class WorkflowRepository:
+    def get(self, workflow_id: str) -> WorkflowRecord | None:
+        try:
+            return _record(WorkflowModel.get(workflow_id))
+        except DoesNotExist:
+            return None
+
+    def create(self, record: WorkflowRecord) -> None:
+        """Store version 1; raises ``WorkflowExists`` when the id is taken."""
+        try:
+            WorkflowModel(
+                workflowId=record.workflow_id, currentVersion=record.version,
+                active=record.active, document=record.document, manifest=record.manifest,
+                stateMachineArn=record.state_machine_arn, createdAt=record.created_at,
+                updatedAt=record.updated_at,
+            ).save(condition=WorkflowModel.workflowId.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise WorkflowExists(record.workflow_id) from None
+            raise
+        self._put_version(record)
+
+    def update(self, record: WorkflowRecord) -> None:
+        model = WorkflowModel.get(record.workflow_id)
+        model.update(actions=[
+            WorkflowModel.currentVersion.set(record.version),
+            WorkflowModel.active.set(record.active),
+            WorkflowModel.document.set(record.document),
+            WorkflowModel.manifest.set(record.manifest),
+            WorkflowModel.stateMachineArn.set(record.state_machine_arn),
+            WorkflowModel.updatedAt.set(record.updated_at),
+        ])
+        self._put_version(record)
+
+    def set_active(self, workflow_id: str, active: bool, updated_at: str) -> None:
+        WorkflowModel.get(workflow_id).update(actions=[
+            WorkflowModel.active.set(active), WorkflowModel.updatedAt.set(updated_at)])
+
+    def _put_version(self, record: WorkflowRecord) -> None:
+        WorkflowVersionModel(workflowId=record.workflow_id, workflowVersion=record.version,
+                             document=record.document, createdAt=record.updated_at).save()
+
+    def delete(self, workflow_id: str) -> None:
+        with WorkflowVersionModel.batch_write() as batch:
+            for version in WorkflowVersionModel.query(workflow_id):
+                batch.delete(version)
+        try:
+            WorkflowModel.get(workflow_id).delete()
+        except DoesNotExist:
+            pass
+
+    def list(self, limit: int, cursor: str | None) -> Page[WorkflowRecord]:
+        """Workflows in key order. A scan: the registry holds one item per workflow, and
+        listing it is an operator's request, not a hot path."""
+        scan = WorkflowModel.scan(limit=limit, last_evaluated_key=decode_cursor(cursor))
+        items = [_record(model) for model in scan]
+        return Page(items, encode_cursor(scan.last_evaluated_key) if len(items) == limit
+                    else None)
+
+    def versions(self, workflow_id: str) -> list[dict[str, Any]]:
+        return [
+            {"version": int(model.workflowVersion), "createdAt": model.createdAt,
+             "document": model.document}
+            for model in WorkflowVersionModel.query(workflow_id, scan_index_forward=False)
+        ]
+
+    # ------------------------------------------------------------------ webhooks
+
+    def webhook(self, method: str, path: str) -> Webhook | None:
+        try:
+            model = WebhookModel.get(route_key(method, path))
+        except DoesNotExist:
+            return None
+        verb, _, route = model.route.partition(" ")
+        return Webhook(verb, route, model.workflowId, model.node)
+
+    def webhook_owner(self, method: str, path: str) -> str | None:
+        hook = self.webhook(method, path)
+        return hook.workflow_id if hook else None
+
+    def put_webhook(self, hook: Webhook) -> None:
+        WebhookModel(route=route_key(hook.method, hook.path), workflowId=hook.workflow_id,
+                     node=hook.node).save()
+
+    def delete_webhook(self, method: str, path: str) -> None:
+        try:
+            WebhookModel.get(route_key(method, path)).delete()
+        except DoesNotExist:
+            pass
