@@ -6,6 +6,7 @@ The only code that touches ``WorkflowModel``, ``WorkflowVersionModel`` and
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,10 +116,8 @@ class WorkflowRepository:
         with WorkflowVersionModel.batch_write() as batch:
             for version in WorkflowVersionModel.query(workflow_id):
                 batch.delete(version)
-        try:
+        with contextlib.suppress(DoesNotExist):
             WorkflowModel.get(workflow_id).delete()
-        except DoesNotExist:
-            pass
 
     def list(self, limit: int, cursor: str | None) -> Page[WorkflowRecord]:
         """Workflows in key order. A scan: the registry holds one item per workflow, and
@@ -154,7 +153,5 @@ class WorkflowRepository:
                      node=hook.node).save()
 
     def delete_webhook(self, method: str, path: str) -> None:
-        try:
+        with contextlib.suppress(DoesNotExist):
             WebhookModel.get(route_key(method, path)).delete()
-        except DoesNotExist:
-            pass
