@@ -72,6 +72,7 @@ class Invocation(_Event):
     outputRefs: bool = False  # every consumer resolves references: large outputs may be one
     pinned: bool = False
     reuseFrom: str | None = None  # a retry: the execution whose recorded output to reuse
+    skipped: bool = False  # outside a partial run: outputs nothing, records nothing
     trigger: Any = None
     vars: dict[str, Any] | None = None  # the workflow variables, when it has any
 
@@ -108,6 +109,8 @@ class NodeRunner:
         inputs = self._input_items(invocation)
         empty: Ports = [[] for _ in node.outputs]
 
+        if invocation.skipped:
+            return _ports(empty)
         if invocation.pinned:
             items = self.repository.get_pin(invocation.workflow, node.name) or []
             outputs = [items] + empty[1:]

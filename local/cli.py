@@ -22,6 +22,7 @@ from compiler import (
 )
 from compiler.limits import enforce_limits
 from compiler.schema import workflow_schema
+from local import cdk_commands
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="sfnflow: n8n-style workflows on AWS Step Functions, locally on moto.")
@@ -333,6 +334,50 @@ def graph(
     else:
         sys.stdout.write(mermaid(compiled.graph, direction.upper()))
 
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8000,
+    workflows: Annotated[Path | None, typer.Option(
+        "--workflows", help="Deploy every workflow in this folder at start.",
+        file_okay=False, exists=True)] = None,
+    api_key: Annotated[str | None, typer.Option(
+        "--api-key", envvar="SFNFLOW_API_KEY",
+        help="Key the management routes require (x-api-key); default: a new random one.")
+    ] = None,
+    time_scale: Annotated[float, typer.Option(
+        help="Multiply waits, retry intervals and the schedule clock.", min=0.0001)] = 1.0,
+) -> None:
+    """Serve the REST API and webhooks on 127.0.0.1 with the embedded cloud behind them."""
+    import time
+
+    from compiler.errors import WorkflowInvalid as Invalid
+    from local.serve import LocalPlatform
+
+    try:
+        platform = LocalPlatform(port=port, workflows=workflows, api_key=api_key,
+                                 time_scale=time_scale).__enter__()
+    except Invalid as exc:
+        _print_problems(workflows or Path("."), exc)
+        raise typer.Exit(EXIT_INVALID) from None
+    except OSError as exc:
+        err.print(f"[red]cannot listen on 127.0.0.1:{port}: {exc.strerror}[/]")
+        raise typer.Exit(1) from None
+    out.print(f"[bold green]sfnflow[/] serving {platform.url}  "
+              f"(OpenAPI: {platform.url}/openapi.json)")
+    out.print(f"API key (x-api-key): [bold]{platform.api_key}[/]")
+    for name in platform.deployed:
+        out.print(f"  deployed [bold]{name}[/]")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        out.print("stopping")
+    finally:
+        platform.__exit__(None, None, None)
+
+
+cdk_commands.register(app)  # sfnflow synth / sfnflow deploy
 
 if __name__ == "__main__":
     app()

@@ -21,6 +21,7 @@ from typing import Any
 from compiler import CompiledWorkflow, SfnflowError
 from compiler.limits import enforce_limits
 from local import moto_patches
+from local.server import ApiGateway
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -37,6 +38,10 @@ _LOCAL_ENV = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
     "SFNFLOW_PAYLOAD_BUCKET": PAYLOAD_BUCKET,
+    "SFNFLOW_NODE_RUNNER_ARN": NODE_RUNNER_ARN,
+    "SFNFLOW_STATE_MACHINE_ROLE_ARN": STATE_MACHINE_ROLE,
+    "SFNFLOW_SCHEDULER_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/sfnflow-scheduler",
+    "SFNFLOW_EVENTS_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/sfnflow-events",
     "POWERTOOLS_LOG_LEVEL": "ERROR",
     "POWERTOOLS_SERVICE_NAME": "sfnflow",
 }
@@ -91,6 +96,7 @@ class LocalCloud:
         self.repository = RunRepository(self.config, s3_client=self.s3)
         self.repository.create_tables()
         node_runner._runner.cache_clear()
+        _clear_api_caches()
         execution_events._service.cache_clear()
         moto_patches.register_lambda(NODE_RUNNER, node_runner.lambda_handler)
         self.executions = ExecutionService(self.sfn, self.repository)
@@ -110,7 +116,8 @@ class LocalCloud:
         """Create (or update) the workflow's state machine; returns its ARN. The ARNs of
         the workflows it runs are substituted whether or not they are deployed yet."""
         enforce_limits(compiled)
-        substitutions = {"NodeRunnerArn": NODE_RUNNER_ARN}
+        substitutions = {"NodeRunnerArn": NODE_RUNNER_ARN,
+                         "MergeQuorumTable": f"{self.config.table_prefix}-merge-quorums"}
         for child, link in compiled.manifest.get("children", {}).items():
             substitutions[link["substitution"]] = state_machine_arn(child)
         definition = compiled.definition_json(substitutions)
@@ -272,6 +279,22 @@ class LocalCloud:
             if not page.get("nextToken"):
                 return events
             kwargs["nextToken"] = page["nextToken"]
+
+
+def _clear_api_caches() -> None:
+    """Handlers build their clients once per container; a new cloud is a new container."""
+    from functions.api import dependencies
+    from functions.handlers import webhooks
+
+    dependencies.services.cache_clear()
+    webhooks._service.cache_clear()
+
+
+def api_gateway(api_key: str | None) -> ApiGateway:
+    """The local API Gateway in front of the API and webhook handlers."""
+    from functions.handlers import api, webhooks
+
+    return ApiGateway(api.lambda_handler, webhooks.lambda_handler, api_key)
 
 
 def state_machine_arn(workflow: str) -> str:

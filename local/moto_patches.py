@@ -81,6 +81,7 @@ def apply_all() -> None:
         _patch_start_execution_task()
         _patch_sync_task_retry()
         _patch_branch_error_names()
+        _patch_atomic_dynamodb_writes()
         _applied = True
 
 
@@ -205,7 +206,7 @@ def _patch_jsonata() -> None:
 # --------------------------------------------------------------------------- 2. Lambda
 
 
-class _InvokeContext:
+class InvokeContext:
     """The slice of the Lambda context object handlers (and powertools) read."""
 
     def __init__(self, function_name: str) -> None:
@@ -248,7 +249,7 @@ def _patch_lambda_dispatch() -> None:
         event = json.loads(body) if body else {}
         name = function_name.split(":function:")[-1].split(":")[0]
         try:
-            result = handler(event, _InvokeContext(name))
+            result = handler(event, InvokeContext(name))
         except Exception as exc:  # the Lambda runtime reports any escaping exception
             response_headers["x-amz-function-error"] = "Unhandled"
             error_type = getattr(exc, "error_type", None) or type(exc).__name__
@@ -480,3 +481,29 @@ def _patch_branch_error_names() -> None:
 
     branches_decl.CustomErrorName = error_name
     iteration_worker.CustomErrorName = error_name
+
+
+# --------------------------------------------------------------------------- 8. atomic writes
+
+
+_dynamodb_write_lock = threading.RLock()
+
+
+def _patch_atomic_dynamodb_writes() -> None:
+    """DynamoDB applies each write atomically; moto's backend reads, changes and stores an
+    item without a lock, so two concurrent UpdateItems (Parallel branches counting their
+    finishes for a ``waitFor: N`` Merge) can lose one of the updates. One lock around every
+    item write makes them atomic again."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    for method_name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        original = getattr(DynamoDBBackend, method_name)
+        if getattr(original, "_sfnflow_atomic", False):
+            continue
+
+        def atomic(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with _dynamodb_write_lock:
+                return _original(self, *args, **kwargs)
+
+        atomic._sfnflow_atomic = True  # type: ignore[attr-defined]
+        setattr(DynamoDBBackend, method_name, atomic)

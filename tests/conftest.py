@@ -53,6 +53,11 @@ class _Api(BaseHTTPRequestHandler):
                 self._json(503, {"error": "try again"})
             else:
                 self._json(200, {"ok": True, "attempt": self.hits[self.path]})
+        elif self.path == "/fails-once":
+            if self.hits[self.path] == 1:
+                self._json(500, {"error": "first call fails"})
+            else:
+                self._json(200, {"ok": True})
         elif self.path == "/down":
             self._json(500, {"error": "down"})
         else:

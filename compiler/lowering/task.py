@@ -128,6 +128,8 @@ def runner_arguments(emitter: Emitter, node: int) -> dict[str, object]:
         # A retry of a failed execution names the nodes whose recorded outputs to replay.
         "reuseFrom": jsonata(f"{literal(spec.name)} in $states.context.Execution.Input.reuse"
                              ".nodes ? $states.context.Execution.Input.reuse.from : null"),
+        # A partial run (compiler.partial) silences the nodes outside it.
+        "skipped": jsonata(f"{literal(spec.name)} in $states.context.Execution.Input.skip"),
     }
     if outputs_may_travel_as_references(emitter, node):
         # A sink's outputs are the execution's output, which a parent's executeWorkflow

@@ -19,7 +19,8 @@ from functions.errors import SubworkflowDepthExceeded
 from functions.expressions import Item
 from functions.nodes.base import Executor, NodeContext, Ports, register
 
-ENVELOPE_KEYS = frozenset({"pinned", "mode", "triggeredBy", "triggerType", "reuse"})
+ENVELOPE_KEYS = frozenset({"pinned", "mode", "triggeredBy", "triggerType", "reuse", "skip",
+                           "replayOf"})
 """Keys sfnflow adds to an execution input for itself; they are not workflow data."""
 
 

@@ -35,8 +35,8 @@ Path_ = tuple[str | int, ...]
 # Arguments fields whose value the compiler itself writes as JSONata; anything else in
 # Arguments is user data and must never reach Step Functions as a '{% ... %}' string.
 COMPILER_EXPRESSION_FIELDS = frozenset(
-    {"execution", "data", "attempt", "pinned", "reuseFrom", "trigger", "runIndex",
-     "outputRefs"})
+    {"execution", "data", "attempt", "pinned", "reuseFrom", "skipped", "trigger",
+     "runIndex", "outputRefs"})
 VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 FUNCTION_CALL = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 

@@ -1,0 +1,1 @@
+"""The management REST API (``functions.handlers.api``): routes, their models and errors."""

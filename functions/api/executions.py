@@ -1,0 +1,65 @@
+"""Routes under /executions: list (one index query), inspect, cancel, retry."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+
+from functions.api.dependencies import services
+from functions.api.models import Replay, Status
+from functions.api.workflows import json_response
+from functions.services.execution_control import execution_view
+
+router = Router()
+
+
+@router.get("/executions", summary="Executions, newest first")
+def list_executions(
+    workflowId: Annotated[str | None, Query()] = None,  # noqa: N803 - the query's name
+    status: Annotated[Status | None, Query()] = None,
+    started_from: Annotated[str | None, Query(alias="from",
+                                              description="ISO-8601 start, inclusive")] = None,
+    started_to: Annotated[str | None, Query(alias="to",
+                                            description="ISO-8601 end, inclusive")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query()] = None,
+) -> Response[str]:
+    page = services().runs.query_executions(
+        workflow_id=workflowId, status=status, started_from=started_from,
+        started_to=started_to, limit=limit, cursor=cursor)
+    return json_response(200, {"items": [execution_view(e) for e in page.items],
+                               "cursor": page.cursor})
+
+
+@router.get("/executions/<execution_id>", summary="Status, timings, error and node runs")
+def get_execution(execution_id: str) -> Response[str]:
+    return json_response(200, services().executions.describe(execution_id))
+
+
+@router.get("/executions/<execution_id>/nodes/<node>", summary="One node's runs with items")
+def get_node_runs(execution_id: str, node: str) -> Response[str]:
+    return json_response(200, {"items": services().executions.node(execution_id, node)})
+
+
+@router.post("/executions/<execution_id>/cancel", summary="Stop a running execution")
+def cancel(execution_id: str) -> Response[str]:
+    return json_response(200, execution_view(services().executions.cancel(execution_id)))
+
+
+@router.post("/executions/<execution_id>/retry",
+             summary="A new execution that reuses the successful node runs")
+def retry(execution_id: str) -> Response[str]:
+    execution = services().executions.retry(execution_id)
+    return json_response(202, {"executionId": execution.execution_id,
+                               "retryOf": execution_id, "status": execution.status})
+
+
+@router.post("/executions/<execution_id>/replay",
+             summary="Run the workflow again with the original (or a new) input")
+def replay(execution_id: str, request: Annotated[Replay, Body()]) -> Response[str]:
+    execution = services().executions.replay(execution_id, request.input)
+    return json_response(202, {"executionId": execution.execution_id,
+                               "replayOf": execution_id, "status": execution.status})

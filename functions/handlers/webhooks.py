@@ -1,0 +1,60 @@
+"""Lambda: public webhook routes ``ANY /webhook/{proxy+}`` (``functions.services.webhooks``)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+from functions.config import Config
+from functions.services.execution_control import ExecutionControl
+from functions.services.executions import ExecutionService
+from functions.services.webhooks import WebhookRequest, WebhookService
+from functions.store.repository import RunRepository
+from functions.store.workflows import WorkflowRepository
+
+logger = Logger(service="sfnflow-webhooks")
+PREFIX = "/webhook/"
+
+
+@cache
+def _service() -> WebhookService:
+    config = Config.from_env()
+    sfn = boto3.client("stepfunctions", region_name=config.region)
+    s3 = boto3.client("s3", region_name=config.region) if config.payload_bucket else None
+    runs = RunRepository(config, s3_client=s3)
+    registry = WorkflowRepository()
+    control = ExecutionControl(sfn, runs, registry, ExecutionService(sfn, runs), config)
+    return WebhookService(registry, control)
+
+
+def to_request(event: APIGatewayProxyEvent) -> WebhookRequest:
+    raw = event.body or ""
+    body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode()
+    path = event.path
+    path = path[path.index(PREFIX) + len(PREFIX):] if PREFIX in path else path
+    return WebhookRequest(
+        method=event.http_method,
+        path=path,
+        headers={key.lower(): value for key, value in (event.headers or {}).items()},
+        query=dict(event.query_string_parameters or {}),
+        body=body,
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        response = _service().handle(to_request(APIGatewayProxyEvent(event)))
+        status, body = response.status, response.body
+    except Exception:
+        logger.exception("webhook failed")
+        status, body = 500, {"error": {"type": "InternalError", "details": None,
+                                       "message": "the server failed to handle the request"}}
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"},
+            "body": json.dumps(body, default=str)}

@@ -1,0 +1,101 @@
+"""Webhook requests -> executions.
+
+A request to ``/webhook/<path>`` finds the active workflow whose ``webhook`` trigger has
+that method and path (one registry read), checks the HMAC-SHA256 signature when the
+trigger has a secret (constant-time comparison of ``X-Sfnflow-Signature: sha256=<hex>``
+against the raw body), parses the body, and starts the workflow with one item ``{body,
+headers, query, method, path}`` and ``triggeredBy`` = the webhook node. Nothing starts
+unless every check passes. ``Idempotency-Key`` makes a delivery retried by its sender
+start one execution. Response modes: ``onReceived`` answers 202 with the execution id;
+``lastNode`` waits (at most 25 s) and answers with the output items.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from functions.services.execution_control import ExecutionControl
+from functions.store.workflows import WorkflowRepository
+
+SIGNATURE_HEADER = "x-sfnflow-signature"
+IDEMPOTENCY_HEADER = "idempotency-key"
+
+
+@dataclass
+class WebhookRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    query: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+@dataclass
+class WebhookResponse:
+    status: int
+    body: dict[str, Any]
+
+
+def _error(status: int, error_type: str, message: str) -> WebhookResponse:
+    return WebhookResponse(status, {"error": {"type": error_type, "message": message,
+                                              "details": None}})
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The header value a sender computes: ``sha256=<hex HMAC-SHA256 of the raw body>``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _parse_body(request: WebhookRequest) -> Any:
+    if not request.body:
+        return None
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    text = request.body.decode("utf-8", errors="replace")
+    if content_type == "application/x-www-form-urlencoded":
+        return {key: values[0] if len(values) == 1 else values
+                for key, values in parse_qs(text, keep_blank_values=True).items()}
+    if content_type in ("", "application/json") or content_type.endswith("+json"):
+        return json.loads(text)  # ValueError: a malformed body
+    return text
+
+
+class WebhookService:
+    def __init__(self, workflows: WorkflowRepository, control: ExecutionControl) -> None:
+        self.workflows = workflows
+        self.control = control
+
+    def handle(self, request: WebhookRequest) -> WebhookResponse:
+        hook = self.workflows.webhook(request.method, request.path)
+        record = self.workflows.get(hook.workflow_id) if hook else None
+        trigger = next((t for t in (record.manifest.get("triggers") or []) if record and hook
+                        and t.get("node") == hook.node), None) if record else None
+        if hook is None or record is None or trigger is None or not record.active:
+            return _error(404, "NotFound", f"no active webhook at {request.method.upper()} "
+                                           f"/webhook/{request.path.strip('/')}")
+        parameters = trigger.get("parameters") or {}
+        secret = parameters.get("secret")
+        if secret:
+            given = request.headers.get(SIGNATURE_HEADER, "")
+            if not hmac.compare_digest(given.encode(), signature(secret, request.body).encode()):
+                return _error(401, "Unauthorized", "missing or wrong X-Sfnflow-Signature "
+                                                   "(sha256=<hex HMAC of the raw body>)")
+        try:
+            body = _parse_body(request)
+        except ValueError as exc:
+            return _error(400, "BadRequest", f"the body is not valid JSON: {exc}")
+        item = {"body": body, "headers": request.headers, "query": request.query,
+                "method": request.method.upper(), "path": request.path.strip("/")}
+        execution = self.control.start(
+            hook.workflow_id, {"items": [item]}, mode="webhook",
+            idempotency_key=request.headers.get(IDEMPOTENCY_HEADER) or None,
+            envelope_extras={"triggeredBy": hook.node})
+        if parameters.get("responseMode") != "lastNode":
+            return WebhookResponse(202, {"executionId": execution.execution_id})
+        result = self.control.wait(execution, 25.0)
+        status = {"SUCCEEDED": 200, "RUNNING": 202}.get(result["status"], 500)
+        return WebhookResponse(status, result)
