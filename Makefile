@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench synth clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ lint: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.compile
+
+synth: $(BIN)/.installed node_modules/.installed
+	$(BIN)/sfnflow synth --stage $(or $(STAGE),dev)
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

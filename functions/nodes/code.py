@@ -6,7 +6,11 @@ their content and every line number the user sees is the line they wrote.
 
 This is NOT a security sandbox: the restricted builtins and import allow-list only keep
 honest code away from the file system, processes and the network, and make mistakes show
-up early. Anyone who can edit a workflow can run arbitrary code in the runner Lambda.
+up early. That is why, when ``Config.code_runner_arn`` is set (the CDK stack sets it), the
+code runs in the separate code-runner Lambda (``functions.handlers.code_runner``), whose
+role can touch nothing but its own logs, instead of in the node runner, whose role can read
+and write the run data. Locally (no ARN) it runs in-process. Both paths raise the same
+typed errors.
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ import builtins
 import copy
 import json
 import sys
+from functools import cache
 from types import CodeType, TracebackType
 from typing import Any
 
-from functions.errors import CodeError
+from functions.config import Config
+from functions.errors import CodeError, ConnectionFailed, NodeError, RateLimited
 from functions.expressions import Item
 from functions.nodes.base import Executor, NodeContext, Ports, register
 from functions.nodes.items import main_input
@@ -57,8 +63,8 @@ SAFE_BUILTINS: dict[str, Any] = {
 }
 
 
-def _filename(ctx: NodeContext) -> str:
-    return f"<code node {ctx.node_name!r}>"
+def _filename(node_name: str) -> str:
+    return f"<code node {node_name!r}>"
 
 
 def compile_code(source: str, filename: str) -> CodeType:
@@ -81,13 +87,13 @@ def _user_line(traceback: TracebackType | None, filename: str) -> int | None:
     return line
 
 
-def _fail(ctx: NodeContext, exc: BaseException, line: int | None) -> CodeError:
+def _fail(node_name: str, exc: BaseException, line: int | None) -> CodeError:
     message = exc.msg if isinstance(exc, SyntaxError) else str(exc)  # msg: without location
     where = f" (line {line})" if line is not None else ""
-    return CodeError(f"code node {ctx.node_name!r}: {type(exc).__name__}: {message}{where}")
+    return CodeError(f"code node {node_name!r}: {type(exc).__name__}: {message}{where}")
 
 
-def _as_items(ctx: NodeContext, result: Any) -> list[Item]:
+def as_items(node_name: str, result: Any) -> list[Item]:
     """Check the return value and pass it through JSON, so only JSON ever leaves the node."""
     if isinstance(result, dict):
         result = [result]
@@ -101,15 +107,93 @@ def _as_items(ctx: NodeContext, result: Any) -> list[Item]:
         got = ""
     if got:
         raise CodeError(
-            f"code node {ctx.node_name!r} must return a list of dicts (or one dict), not {got}"
+            f"code node {node_name!r} must return a list of dicts (or one dict), not {got}"
         )
     try:
         items: list[Item] = json.loads(json.dumps(result, allow_nan=False))
     except (TypeError, ValueError) as exc:
         raise CodeError(
-            f"code node {ctx.node_name!r} returned items that are not JSON: {exc}"
+            f"code node {node_name!r} returned items that are not JSON: {exc}"
         ) from None
     return items
+
+
+def run_code(source: str, items: list[Item], node_name: str) -> list[Item]:
+    """Run ``source`` over ``items`` in this process; raises ``CodeError`` naming the node.
+    The in-process path of the code node, and what the code-runner Lambda runs."""
+    filename = _filename(node_name)
+    try:
+        code = compile_code(source, filename)
+    except SyntaxError as exc:
+        raise _fail(node_name, exc, exc.lineno) from None
+    namespace: dict[str, Any] = {"__builtins__": SAFE_BUILTINS, "__name__": "sfnflow_code"}
+    exec(code, namespace)
+    try:
+        result = namespace[FUNCTION_NAME](copy.deepcopy(items))
+    except Exception as exc:
+        raise _fail(node_name, exc, _user_line(sys.exc_info()[2], filename)) from exc
+    return as_items(node_name, result)
+
+
+# --------------------------------------------------------------------------- code runner
+
+
+@cache
+def _lambda_client(region: str) -> Any:
+    import boto3  # only the deployed path needs it
+
+    return boto3.client("lambda", region_name=region)
+
+
+def _node_error_types() -> dict[str, type[NodeError]]:
+    """``error_type`` -> the class of ``functions.errors`` that carries it."""
+    found: dict[str, type[NodeError]] = {}
+    pending: list[type[NodeError]] = [NodeError]
+    while pending:
+        cls = pending.pop(0)
+        if cls.__module__ == NodeError.__module__:
+            found.setdefault(cls.error_type, cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def error_from_runner(payload: Any) -> NodeError:
+    """The typed error for a failed code-runner invoke: ``Sfnflow.*`` error types map to
+    their class; anything else (a runtime crash, the runner's own timeout) is a CodeError,
+    since only the user's code runs there."""
+    payload = payload if isinstance(payload, dict) else {}
+    error_type = str(payload.get("errorType") or "Unknown")
+    message = str(payload.get("errorMessage") or "the code runner failed")
+    cls = _node_error_types().get(error_type)
+    if cls is not None:
+        return cls(message, error_type=error_type)
+    return CodeError(f"code runner failed: {error_type}: {message}")
+
+
+def invoke_code_runner(function_arn: str, source: str, items: list[Item], node_name: str,
+                       client: Any = None) -> Any:
+    """Run the code in the code-runner Lambda (synchronously); returns its items."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = client or _lambda_client(Config.from_env().region)
+    request = {"code": source, "items": items, "node": node_name}
+    try:
+        response = client.invoke(FunctionName=function_arn, InvocationType="RequestResponse",
+                                 Payload=json.dumps(request).encode())
+        body = response["Payload"].read()
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in ("TooManyRequestsException", "ThrottlingException"):
+            raise RateLimited(f"code runner throttled: {exc}") from exc
+        raise NodeError(f"could not invoke the code runner: {exc}") from exc
+    except BotoCoreError as exc:
+        raise ConnectionFailed(f"could not reach the code runner: {exc}") from exc
+    payload = json.loads(body) if body else None
+    if response.get("FunctionError"):
+        raise error_from_runner(payload)
+    if not isinstance(payload, dict) or "items" not in payload:
+        raise CodeError(f"code node {node_name!r}: the code runner answered without items")
+    return payload["items"]
 
 
 @register
@@ -117,16 +201,10 @@ class Code(Executor):
     type_name = "code"
 
     def run(self, inputs: Ports, ctx: NodeContext) -> Ports:
-        filename = _filename(ctx)
         source = ctx.node_params().code
-        try:
-            code = compile_code(source, filename)
-        except SyntaxError as exc:
-            raise _fail(ctx, exc, exc.lineno) from None
-        namespace: dict[str, Any] = {"__builtins__": SAFE_BUILTINS, "__name__": "sfnflow_code"}
-        exec(code, namespace)
-        try:
-            result = namespace[FUNCTION_NAME](copy.deepcopy(main_input(inputs)))
-        except Exception as exc:
-            raise _fail(ctx, exc, _user_line(sys.exc_info()[2], filename)) from exc
-        return [_as_items(ctx, result)]
+        items = main_input(inputs)
+        runner_arn = Config.from_env().code_runner_arn
+        if runner_arn:
+            result = invoke_code_runner(runner_arn, source, items, ctx.node_name)
+            return [as_items(ctx.node_name, result)]
+        return [run_code(source, items, ctx.node_name)]

@@ -1,0 +1,106 @@
+"""The Lambda functions and their roles.
+
+Each function gets its own role and log group; a role starts with nothing but writing that
+log group, and every other permission is granted where the resource it reaches is made
+(tables, bucket, state machines, events). The code runner keeps only its logs: the
+user's code in a ``code`` node runs there, away from the run data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from sfnflow_cdk.naming import Naming
+
+RUNTIME = lambda_.Runtime.PYTHON_3_12
+ARCHITECTURE = lambda_.Architecture.ARM_64
+METRICS_NAMESPACE = "sfnflow"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    role: str  # the function's name after the stage prefix, e.g. "node-runner"
+    handler: str
+    description: str
+    timeout_seconds: int = 60
+    memory_mb: int = 512
+    tracing: bool = True
+
+
+NODE_RUNNER = FunctionSpec("node-runner", "functions.handlers.node_runner.lambda_handler",
+                           "Runs one workflow node (the Task of every runner state)",
+                           timeout_seconds=900, memory_mb=1024)
+EXECUTION_EVENTS = FunctionSpec(
+    "execution-events", "functions.handlers.execution_events.lambda_handler",
+    "Records execution status changes (EventBridge) in the run data")
+ERROR_ROUTER = FunctionSpec("error-router", "functions.handlers.error_router.lambda_handler",
+                            "Starts a failed execution's error workflow (EventBridge)")
+API = FunctionSpec("api", "functions.handlers.api.lambda_handler",
+                   "The management REST API (workflows, executions)", timeout_seconds=29)
+WEBHOOKS = FunctionSpec("webhooks", "functions.handlers.webhooks.lambda_handler",
+                        "Starts workflows from public webhook calls (HMAC checked)",
+                        timeout_seconds=29)
+CODE_RUNNER = FunctionSpec("code-runner", "functions.handlers.code_runner.lambda_handler",
+                           "Runs code-node Python; its role can only write its logs",
+                           timeout_seconds=300, memory_mb=512, tracing=False)
+ALL_FUNCTIONS = (NODE_RUNNER, EXECUTION_EVENTS, ERROR_ROUTER, API, WEBHOOKS, CODE_RUNNER)
+
+
+class PlatformFunctions(Construct):
+    """``functions[spec.role]`` is the function of ``spec``; ``roles`` likewise."""
+
+    def __init__(self, scope: Construct, id: str, *, naming: Naming, code: lambda_.Code,
+                 log_level: str, log_retention: logs.RetentionDays,
+                 removal_policy: RemovalPolicy) -> None:
+        super().__init__(scope, id)
+        self.functions: dict[str, lambda_.Function] = {}
+        self.roles: dict[str, iam.Role] = {}
+        for spec in ALL_FUNCTIONS:
+            name = naming.function(spec.role)
+            log_group = logs.LogGroup(self, f"{_pascal(spec.role)}Logs",
+                                      log_group_name=f"/aws/lambda/{name}",
+                                      retention=log_retention, removal_policy=removal_policy)
+            role = iam.Role(self, f"{_pascal(spec.role)}Role",
+                            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                            description=f"{name}: {spec.description}")
+            log_group.grant_write(role)
+            function = lambda_.Function(
+                self, _pascal(spec.role),
+                function_name=name,
+                description=spec.description,
+                runtime=RUNTIME,
+                architecture=ARCHITECTURE,
+                code=code,
+                handler=spec.handler,
+                role=role,
+                log_group=log_group,
+                timeout=Duration.seconds(spec.timeout_seconds),
+                memory_size=spec.memory_mb,
+                tracing=lambda_.Tracing.ACTIVE if spec.tracing else lambda_.Tracing.DISABLED,
+                environment={
+                    "POWERTOOLS_SERVICE_NAME": f"sfnflow-{spec.role}",
+                    "POWERTOOLS_LOG_LEVEL": log_level,
+                    "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                },
+            )
+            self.functions[spec.role] = function
+            self.roles[spec.role] = role
+
+    def platform(self) -> list[lambda_.Function]:
+        """Every function but the code runner: those that see the platform's configuration."""
+        return [f for role, f in self.functions.items() if role != CODE_RUNNER.role]
+
+    def add_environment(self, variables: dict[str, str]) -> None:
+        for function in self.platform():
+            for key, value in variables.items():
+                function.add_environment(key, value)
+
+
+def _pascal(role: str) -> str:
+    return "".join(part.capitalize() for part in role.split("-"))

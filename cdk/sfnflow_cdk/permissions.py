@@ -1,0 +1,86 @@
+"""Who may do what: every grant between the stack's parts, with resources named exactly
+(tables and their indexes by name, this stage's state machines and rules by prefix)."""
+
+from __future__ import annotations
+
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+
+from sfnflow_cdk.naming import Naming
+from sfnflow_cdk.tables import Tables
+
+TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
+                 "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                 "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
+                 "dynamodb:DescribeTable")
+PAYLOAD_ACTIONS = ("s3:GetObject", "s3:PutObject")
+EXECUTION_READ_ACTIONS = ("states:DescribeExecution", "states:GetExecutionHistory",
+                          "states:DescribeStateMachineForExecution")
+STATE_MACHINE_ADMIN_ACTIONS = (
+    "states:CreateStateMachine", "states:UpdateStateMachine", "states:DeleteStateMachine",
+    "states:DescribeStateMachine", "states:TagResource", "states:UntagResource",
+    "states:ListTagsForResource", "states:StartExecution", "states:ListExecutions")
+EXECUTION_ADMIN_ACTIONS = (*EXECUTION_READ_ACTIONS, "states:StopExecution")
+SCHEDULE_ACTIONS = ("scheduler:CreateSchedule", "scheduler:UpdateSchedule",
+                    "scheduler:DeleteSchedule", "scheduler:GetSchedule")
+RULE_ACTIONS = ("events:PutRule", "events:PutTargets", "events:RemoveTargets",
+                "events:DeleteRule", "events:EnableRule", "events:DisableRule",
+                "events:DescribeRule")
+
+
+def grant_run_data(role: iam.IRole, tables: Tables, bucket: s3.IBucket) -> None:
+    """Read and write every run-data table (and its indexes) and the payload objects."""
+    resources = []
+    for suffix, table in tables.tables.items():
+        resources.append(table.table_arn)
+        resources += [f"{table.table_arn}/index/{name}" for name in tables.index_names(suffix)]
+    role.add_to_principal_policy(iam.PolicyStatement(actions=list(TABLE_ACTIONS),
+                                                     resources=resources))
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=list(PAYLOAD_ACTIONS), resources=[bucket.arn_for_objects("*")]))
+
+
+def grant_follow_executions(role: iam.IRole, naming: Naming, stack: Stack) -> None:
+    """What the status-change handlers need: read an execution and its machine's tags,
+    and start workflows (the error router starts error workflows)."""
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=list(EXECUTION_READ_ACTIONS), resources=[naming.executions_arn(stack)]))
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=["states:ListTagsForResource", "states:StartExecution",
+                 "states:DescribeStateMachine"],
+        resources=[naming.state_machines_arn(stack)]))
+
+
+def grant_start_workflows(role: iam.IRole, naming: Naming, stack: Stack) -> None:
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=["states:StartExecution", "states:DescribeStateMachine"],
+        resources=[naming.state_machines_arn(stack)]))
+
+
+def grant_manage_workflows(role: iam.IRole, naming: Naming, stack: Stack, *,
+                           passable_roles: list[iam.IRole], schedule_group: str,
+                           event_bus: str) -> None:
+    """The API: deploy workflows as state machines, run and stop them, and wire their
+    schedule and event triggers — passing only the three platform roles."""
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=list(STATE_MACHINE_ADMIN_ACTIONS), resources=[naming.state_machines_arn(stack)]))
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=list(EXECUTION_ADMIN_ACTIONS), resources=[naming.executions_arn(stack)]))
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=["iam:PassRole"], resources=[r.role_arn for r in passable_roles]))
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=list(SCHEDULE_ACTIONS),
+        resources=[stack.format_arn(service="scheduler", resource="schedule",
+                                    resource_name=f"{schedule_group}/*")]))
+    rule = naming.state_machine_prefix + "*"
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=list(RULE_ACTIONS),
+        resources=[stack.format_arn(service="events", resource="rule", resource_name=rule),
+                   stack.format_arn(service="events", resource="rule",
+                                    resource_name=f"{event_bus}/{rule}")]))
+
+
+def grant_invoke(role: iam.IRole, function_arn: str) -> None:
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=["lambda:InvokeFunction"], resources=[function_arn]))

@@ -1,0 +1,173 @@
+"""The whole platform as one stack, and the app around it.
+
+Context (``-c key=value``): ``stage`` (default ``dev``), ``logLevel`` (``INFO``),
+``retentionDays`` (30: run data TTL, payload expiry), ``workflowsDir`` (``workflows/``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App, CfnOutput, RemovalPolicy, Stack, Tags, Validations
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from sfnflow_cdk import functions as fns
+from sfnflow_cdk import permissions
+from sfnflow_cdk.api import PlatformApi
+from sfnflow_cdk.bundling import lambda_code
+from sfnflow_cdk.events import PlatformEvents
+from sfnflow_cdk.nag import acknowledge_findings, nag_checks
+from sfnflow_cdk.naming import Naming
+from sfnflow_cdk.state_machines import StateMachineRole, WorkflowStateMachines, compile_workflows
+from sfnflow_cdk.storage import PayloadStorage
+from sfnflow_cdk.tables import Tables, construct_id
+
+ROOT = Path(__file__).resolve().parents[2]
+API_RATE_LIMIT = 50  # requests per second, management API and webhooks each
+API_BURST_LIMIT = 100
+# Feature flags this app relies on (the CLI's context, if any, takes precedence).
+FEATURE_FLAGS = {
+    # Server access logs are delivered under a bucket policy, not ACLs.
+    "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str = "dev"
+    log_level: str = "INFO"
+    retention_days: int = 30
+    workflows_dir: Path = ROOT / "workflows"
+
+    @classmethod
+    def from_context(cls, scope: Construct) -> Settings:
+        def get(key: str, default: Any) -> Any:
+            value = scope.node.try_get_context(key)
+            return default if value is None else value
+
+        return cls(stage=str(get("stage", cls.stage)),
+                   log_level=str(get("logLevel", cls.log_level)).upper(),
+                   retention_days=int(get("retentionDays", cls.retention_days)),
+                   workflows_dir=ROOT / str(get("workflowsDir", "workflows")))
+
+    @property
+    def removal_policy(self) -> RemovalPolicy:
+        """Keep a production stage's data when the stack goes; others clean up after."""
+        return RemovalPolicy.RETAIN if self.stage.startswith("prod") else RemovalPolicy.DESTROY
+
+
+class SfnflowStack(Stack):
+    def __init__(self, scope: Construct, id: str, *, settings: Settings,
+                 code: lambda_.Code | None = None, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.settings = settings
+        naming = self.naming = Naming(settings.stage)
+        removal = settings.removal_policy
+        retention = _retention(settings.retention_days)
+        Tags.of(self).add("sfnflow:stage", settings.stage)
+
+        self.tables = Tables(self, "Tables", naming=naming, removal_policy=removal)
+        self.storage = PayloadStorage(self, "Storage", retention_days=settings.retention_days,
+                                      removal_policy=RemovalPolicy.RETAIN)
+        self.functions = fns.PlatformFunctions(
+            self, "Functions", naming=naming, code=code or lambda_code(ROOT),
+            log_level=settings.log_level, log_retention=retention, removal_policy=removal)
+        node_runner_arn = naming.function_arn(self, fns.NODE_RUNNER.role)
+        self.state_machine_role = StateMachineRole(self, "StateMachineRole", naming=naming,
+                                                   node_runner_arn=node_runner_arn).role
+        functions = self.functions.functions
+        self.events = PlatformEvents(
+            self, "Events", naming=naming,
+            status_change_targets=[functions[fns.EXECUTION_EVENTS.role],
+                                   functions[fns.ERROR_ROUTER.role]])
+        self.api = PlatformApi(
+            self, "Api", naming=naming, api_function=functions[fns.API.role],
+            webhooks_function=functions[fns.WEBHOOKS.role], rate_limit=API_RATE_LIMIT,
+            burst_limit=API_BURST_LIMIT, log_retention=retention, removal_policy=removal)
+        self.state_machines = WorkflowStateMachines(
+            self, "Workflows", naming=naming,
+            compiled=compile_workflows(settings.workflows_dir), role=self.state_machine_role,
+            node_runner_arn=node_runner_arn, log_retention=retention, removal_policy=removal)
+        for machine in self.state_machines.machines.values():
+            machine.node.add_dependency(functions[fns.NODE_RUNNER.role])
+
+        self._grant(naming)
+        self._configure(naming)
+        self._outputs()
+        acknowledge_findings(self)
+
+    def _grant(self, naming: Naming) -> None:
+        roles, bucket = self.functions.roles, self.storage.bucket
+        for spec in fns.ALL_FUNCTIONS:
+            if spec is not fns.CODE_RUNNER:
+                permissions.grant_run_data(roles[spec.role], self.tables, bucket)
+        permissions.grant_invoke(roles[fns.NODE_RUNNER.role],
+                                 self.functions.functions[fns.CODE_RUNNER.role].function_arn)
+        permissions.grant_start_workflows(roles[fns.NODE_RUNNER.role], naming, self)
+        permissions.grant_start_workflows(roles[fns.WEBHOOKS.role], naming, self)
+        for spec in (fns.EXECUTION_EVENTS, fns.ERROR_ROUTER):
+            permissions.grant_follow_executions(roles[spec.role], naming, self)
+        permissions.grant_manage_workflows(
+            roles[fns.API.role], naming, self,
+            passable_roles=[self.state_machine_role, self.events.scheduler_role,
+                            self.events.events_role],
+            schedule_group=naming.prefix, event_bus=naming.prefix)
+
+    def _configure(self, naming: Naming) -> None:
+        """The environment ``functions.config.Config.from_env`` reads."""
+        functions = self.functions.functions
+        self.functions.add_environment({
+            "SFNFLOW_TABLE_PREFIX": naming.prefix,
+            "SFNFLOW_PAYLOAD_BUCKET": self.storage.bucket.bucket_name,
+            "SFNFLOW_RETENTION_DAYS": str(self.settings.retention_days),
+            "SFNFLOW_ACCOUNT_ID": self.account,
+            "SFNFLOW_STATE_MACHINE_PREFIX": naming.state_machine_prefix,
+            "SFNFLOW_STATE_MACHINE_ROLE_ARN": self.state_machine_role.role_arn,
+            "SFNFLOW_NODE_RUNNER_ARN": naming.function_arn(self, fns.NODE_RUNNER.role),
+            "SFNFLOW_SCHEDULER_ROLE_ARN": self.events.scheduler_role.role_arn,
+            "SFNFLOW_SCHEDULE_GROUP": naming.prefix,
+            "SFNFLOW_EVENTS_ROLE_ARN": self.events.events_role.role_arn,
+        })
+        functions[fns.NODE_RUNNER.role].add_environment(
+            "SFNFLOW_CODE_RUNNER_ARN", naming.function_arn(self, fns.CODE_RUNNER.role))
+        for spec in (fns.API, fns.WEBHOOKS):
+            functions[spec.role].add_environment("SFNFLOW_API_URL", self.api.url)
+
+    def _outputs(self) -> None:
+        CfnOutput(self, "ApiUrl", value=self.api.url, description="REST API base URL")
+        CfnOutput(self, "ApiKeyId", value=self.api.api_key.key_id,
+                  description="aws apigateway get-api-key --include-value --api-key <id>")
+        CfnOutput(self, "PayloadBucketName", value=self.storage.bucket.bucket_name)
+        CfnOutput(self, "TablePrefix", value=self.naming.prefix)
+        CfnOutput(self, "StateMachinePrefix", value=self.naming.state_machine_prefix)
+        for suffix, table in self.tables.tables.items():
+            CfnOutput(self, f"{construct_id(suffix)}TableName", value=table.table_name)
+
+
+_RETENTIONS = ((1, logs.RetentionDays.ONE_DAY), (3, logs.RetentionDays.THREE_DAYS),
+               (7, logs.RetentionDays.ONE_WEEK), (14, logs.RetentionDays.TWO_WEEKS),
+               (30, logs.RetentionDays.ONE_MONTH), (60, logs.RetentionDays.TWO_MONTHS),
+               (90, logs.RetentionDays.THREE_MONTHS), (180, logs.RetentionDays.SIX_MONTHS),
+               (365, logs.RetentionDays.ONE_YEAR))
+
+
+def _retention(days: int) -> logs.RetentionDays:
+    """Logs are kept at least as long as the run data (the shortest period that covers it)."""
+    return next((r for limit, r in _RETENTIONS if limit >= days), _RETENTIONS[-1][1])
+
+
+def build_app(context: dict[str, Any] | None = None, *, code: lambda_.Code | None = None,
+              with_nag: bool = True) -> tuple[App, SfnflowStack]:
+    """The app with one ``sfnflow-<stage>`` stack; cdk-nag's AwsSolutions pack runs at
+    synth (``with_nag``) and fails it on any unacknowledged finding."""
+    app = App(context={**FEATURE_FLAGS, **(context or {})})
+    settings = Settings.from_context(app)
+    stack = SfnflowStack(app, f"sfnflow-{settings.stage}", settings=settings, code=code,
+                         description=f"sfnflow platform, stage {settings.stage}")
+    if with_nag:
+        Validations.of(app).add_plugins(nag_checks(app))
+    return app, stack

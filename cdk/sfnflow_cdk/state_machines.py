@@ -1,0 +1,113 @@
+"""State machines: one per workflow file in ``workflows/``, compiled at synth time, and the
+role every sfnflow machine runs with (these, and those the API creates at run time).
+
+The workflows are compiled together (``compiler.compile_project``) so sub-workflow calls
+are checked; the ASL keeps its ``${NodeRunnerArn}`` / ``${Workflow_<name>}`` placeholders
+and CloudFormation fills them in (DefinitionSubstitutions). ``TimeoutSeconds`` is in the
+ASL already. Logging (a log group per machine, every event but without execution data:
+items live in the run data) and X-Ray tracing are on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import RemovalPolicy, Stack, Tags
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from compiler import CompiledWorkflow, compile_project, load_file
+from compiler.limits import enforce_limits
+from compiler.project import WORKFLOW_SUFFIXES
+from sfnflow_cdk.naming import Naming
+
+NODE_RUNNER_SUBSTITUTION = "NodeRunnerArn"
+# startExecution.sync:2 follows the child through this managed rule (AWS creates it).
+SYNC_RULE = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
+MAX_NAME = 80  # Step Functions' limit on state machine names
+
+
+def compile_workflows(directory: Path) -> dict[str, CompiledWorkflow]:
+    """Every workflow file of ``directory``, compiled together and within Step Functions'
+    limits; raises ``WorkflowInvalid`` listing every problem."""
+    files = sorted(p for p in directory.iterdir()
+                   if p.is_file() and p.suffix in WORKFLOW_SUFFIXES) if directory.is_dir() else []
+    return {name: enforce_limits(compiled)
+            for name, compiled in compile_project([load_file(p) for p in files]).items()}
+
+
+class StateMachineRole(Construct):
+    """The role of every sfnflow state machine: invoke the node runner, run sibling
+    machines as sub-workflows, deliver logs and traces."""
+
+    def __init__(self, scope: Construct, id: str, *, naming: Naming,
+                 node_runner_arn: str) -> None:
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        self.role = iam.Role(self, "Role",
+                             assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+                             description=f"{naming.prefix} state machines")
+        self.role.add_to_policy(iam.PolicyStatement(
+            actions=["lambda:InvokeFunction"],
+            resources=[node_runner_arn, f"{node_runner_arn}:*"]))
+        self.role.add_to_policy(iam.PolicyStatement(
+            actions=["states:StartExecution"], resources=[naming.state_machines_arn(stack)]))
+        self.role.add_to_policy(iam.PolicyStatement(
+            actions=["states:DescribeExecution", "states:StopExecution"],
+            resources=[naming.executions_arn(stack)]))
+        self.role.add_to_policy(iam.PolicyStatement(
+            actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+            resources=[stack.format_arn(service="events", resource="rule",
+                                        resource_name=SYNC_RULE)]))
+        # Log delivery and X-Ray do not support resource-level permissions.
+        self.role.add_to_policy(iam.PolicyStatement(
+            actions=["logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
+                     "logs:DeleteLogDelivery", "logs:ListLogDeliveries",
+                     "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
+                     "logs:DescribeLogGroups"],
+            resources=["*"]))
+        self.role.add_to_policy(iam.PolicyStatement(
+            actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords",
+                     "xray:GetSamplingRules", "xray:GetSamplingTargets"],
+            resources=["*"]))
+
+
+class WorkflowStateMachines(Construct):
+    """``machines[workflow]`` is the state machine of each compiled workflow."""
+
+    def __init__(self, scope: Construct, id: str, *, naming: Naming,
+                 compiled: dict[str, CompiledWorkflow], role: iam.IRole, node_runner_arn: str,
+                 log_retention: logs.RetentionDays, removal_policy: RemovalPolicy) -> None:
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        self.machines: dict[str, sfn.StateMachine] = {}
+        for name, workflow in sorted(compiled.items()):
+            machine_name = naming.state_machine(name)
+            if len(machine_name) > MAX_NAME:
+                raise ValueError(f"state machine name {machine_name!r} is longer than "
+                                 f"{MAX_NAME} characters: shorten the workflow's name")
+            substitutions = {NODE_RUNNER_SUBSTITUTION: node_runner_arn}
+            for child, link in workflow.manifest.get("children", {}).items():
+                substitutions[link["substitution"]] = naming.state_machine_arn(stack, child)
+            # Construct ids from the name: adding a workflow never renames another's resources.
+            log_group = logs.LogGroup(self, f"{name}Logs",
+                                      log_group_name=f"/aws/vendedlogs/states/{machine_name}",
+                                      retention=log_retention, removal_policy=removal_policy)
+            machine = sfn.StateMachine(
+                self, name,
+                state_machine_name=machine_name,
+                state_machine_type=sfn.StateMachineType.STANDARD,
+                definition_body=sfn.DefinitionBody.from_string(workflow.definition_json()),
+                definition_substitutions=substitutions,
+                role=role,
+                logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL,
+                                    include_execution_data=False),
+                tracing_enabled=True,
+                removal_policy=removal_policy,
+            )
+            Tags.of(machine).add("sfnflow:workflow", name)
+            for key, value in (workflow.manifest.get("tags") or {}).items():
+                Tags.of(machine).add(str(key), str(value))
+            self.machines[name] = machine

@@ -1,0 +1,101 @@
+"""The Lambda functions: runtime, handlers, configuration, and least-privilege roles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sfnflow_cdk import functions as fns
+
+from .conftest import Built, actions_of, policy_statements
+
+HANDLERS = {
+    "sfnflow-dev-node-runner": "functions.handlers.node_runner.lambda_handler",
+    "sfnflow-dev-execution-events": "functions.handlers.execution_events.lambda_handler",
+    "sfnflow-dev-error-router": "functions.handlers.error_router.lambda_handler",
+    "sfnflow-dev-api": "functions.handlers.api.lambda_handler",
+    "sfnflow-dev-webhooks": "functions.handlers.webhooks.lambda_handler",
+    "sfnflow-dev-code-runner": "functions.handlers.code_runner.lambda_handler",
+}
+CONFIG_KEYS = {"SFNFLOW_TABLE_PREFIX", "SFNFLOW_PAYLOAD_BUCKET", "SFNFLOW_ACCOUNT_ID",
+               "SFNFLOW_STATE_MACHINE_PREFIX", "SFNFLOW_STATE_MACHINE_ROLE_ARN",
+               "SFNFLOW_NODE_RUNNER_ARN", "SFNFLOW_SCHEDULER_ROLE_ARN",
+               "SFNFLOW_SCHEDULE_GROUP", "SFNFLOW_EVENTS_ROLE_ARN"}
+POWERTOOLS_KEYS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL",
+                   "POWERTOOLS_METRICS_NAMESPACE"}
+
+
+def _functions(built: Built) -> dict[str, dict[str, Any]]:
+    return {r["Properties"]["FunctionName"]: r["Properties"]
+            for r in built.resources("AWS::Lambda::Function").values()}
+
+
+def test_every_handler_is_deployed_on_python_312_arm64(built: Built) -> None:
+    functions = _functions(built)
+    assert {name: f["Handler"] for name, f in functions.items()} == HANDLERS
+    for function in functions.values():
+        assert function["Runtime"] == "python3.12"
+        assert function["Architectures"] == ["arm64"]
+        assert "LoggingConfig" in function
+
+
+def test_platform_functions_get_the_configuration_and_powertools(built: Built) -> None:
+    functions = _functions(built)
+    for name, function in functions.items():
+        variables = function["Environment"]["Variables"]
+        assert set(variables) >= POWERTOOLS_KEYS
+        if name != "sfnflow-dev-code-runner":
+            assert set(variables) >= CONFIG_KEYS, name
+            assert variables["SFNFLOW_TABLE_PREFIX"] == "sfnflow-dev"
+            assert variables["SFNFLOW_STATE_MACHINE_PREFIX"] == "sfnflow-dev-"
+            assert variables["SFNFLOW_SCHEDULE_GROUP"] == "sfnflow-dev"
+    runner = functions["sfnflow-dev-node-runner"]["Environment"]["Variables"]
+    assert "SFNFLOW_CODE_RUNNER_ARN" in runner
+    assert "function:sfnflow-dev-code-runner" in str(runner["SFNFLOW_CODE_RUNNER_ARN"])
+    for name in ("sfnflow-dev-api", "sfnflow-dev-webhooks"):
+        url = str(functions[name]["Environment"]["Variables"]["SFNFLOW_API_URL"])
+        assert ".execute-api." in url and url.endswith("/dev']]}")
+
+
+def test_code_runner_sees_no_configuration_and_has_no_tracing(built: Built) -> None:
+    runner = _functions(built)["sfnflow-dev-code-runner"]
+    assert set(runner["Environment"]["Variables"]) == POWERTOOLS_KEYS
+    assert "TracingConfig" not in runner or runner["TracingConfig"]["Mode"] == "PassThrough"
+
+
+def test_code_runner_role_can_only_write_its_logs(built: Built) -> None:
+    statements = policy_statements(built, "Functions/CodeRunnerRole")
+    assert actions_of(statements) == {"logs:CreateLogStream", "logs:PutLogEvents"}
+    log_group = built.stack.get_logical_id(
+        built.stack.functions.node.find_child("CodeRunnerLogs").node.default_child)
+    for statement in statements:
+        assert statement["Resource"] == {"Fn::GetAtt": [log_group, "Arn"]}
+    role = built.template.to_json()["Resources"][built.stack.get_logical_id(
+        built.stack.functions.roles["code-runner"].node.default_child)]["Properties"]
+    assert "ManagedPolicyArns" not in role
+
+
+def test_node_runner_may_invoke_the_code_runner(built: Built) -> None:
+    statements = policy_statements(built, "Functions/NodeRunnerRole")
+    invoke = [s for s in statements if s["Action"] == "lambda:InvokeFunction"]
+    code_runner = built.stack.get_logical_id(
+        built.stack.functions.functions["code-runner"].node.default_child)
+    assert invoke == [{"Action": "lambda:InvokeFunction", "Effect": "Allow",
+                       "Resource": {"Fn::GetAtt": [code_runner, "Arn"]}}]
+
+
+def test_no_role_uses_managed_policies_but_api_gateways_logging_role(built: Built) -> None:
+    for logical_id, role in built.resources("AWS::IAM::Role").items():
+        if role["Properties"].get("ManagedPolicyArns"):
+            assert "CloudWatchRole" in logical_id
+
+
+def test_platform_roles_reach_tables_by_name_and_index(built: Built) -> None:
+    statements = policy_statements(built, "Functions/ApiRole")
+    [tables] = [s for s in statements if "dynamodb:Query" in s["Action"]]
+    assert "dynamodb:Scan" not in tables["Action"]
+    rendered = str(tables["Resource"])
+    assert "/index/byWorkflow" in rendered and "/index/*" not in rendered
+
+
+def test_function_specs_cover_every_function() -> None:
+    assert {spec.handler for spec in fns.ALL_FUNCTIONS} == set(HANDLERS.values())

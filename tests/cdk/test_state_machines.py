@@ -1,0 +1,83 @@
+"""One state machine per workflow in workflows/, holding the compiled definition."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sfnflow_cdk.state_machines import compile_workflows
+
+from .conftest import ROOT, Built
+
+
+@pytest.fixture(scope="module")
+def compiled() -> dict[str, Any]:
+    return compile_workflows(ROOT / "workflows")
+
+
+def _machines(built: Built) -> dict[str, dict[str, Any]]:
+    return {r["Properties"]["StateMachineName"]: r["Properties"]
+            for r in built.resources("AWS::StepFunctions::StateMachine").values()}
+
+
+def test_one_machine_per_workflow_file(built: Built, compiled: dict[str, Any]) -> None:
+    files = [p for p in (ROOT / "workflows").iterdir() if p.suffix in (".yaml", ".yml", ".json")]
+    assert len(compiled) == len(files) >= 2
+    assert set(_machines(built)) == {f"sfnflow-dev-{name}" for name in compiled}
+
+
+def test_definition_is_the_compiled_asl_with_substitutions(built: Built,
+                                                           compiled: dict[str, Any]) -> None:
+    machines = _machines(built)
+    for name, workflow in compiled.items():
+        machine = machines[f"sfnflow-dev-{name}"]
+        assert json.loads(machine["DefinitionString"]) == workflow.definition
+        substitutions = machine["DefinitionSubstitutions"]
+        assert set(substitutions) == {"NodeRunnerArn", *(
+            link["substitution"] for link in workflow.manifest["children"].values())}
+        assert str(substitutions["NodeRunnerArn"]).endswith(
+            ":function:sfnflow-dev-node-runner']]}")
+        for child, link in workflow.manifest["children"].items():
+            assert str(substitutions[link["substitution"]]).endswith(
+                f":stateMachine:sfnflow-dev-{child}']]}}")
+        assert "TimeoutSeconds" in workflow.definition
+
+
+def test_a_workflow_runs_a_child(compiled: dict[str, Any]) -> None:
+    assert any(w.manifest["children"] for w in compiled.values())
+
+
+def test_logging_tracing_role_and_tags(built: Built) -> None:
+    role = built.stack.get_logical_id(built.stack.state_machine_role.node.default_child)
+    for name, machine in _machines(built).items():
+        assert machine["LoggingConfiguration"]["Level"] == "ALL"
+        assert machine["LoggingConfiguration"]["Destinations"]
+        assert machine["TracingConfiguration"] == {"Enabled": True}
+        assert machine["RoleArn"] == {"Fn::GetAtt": [role, "Arn"]}
+        tags = {t["Key"]: t["Value"] for t in machine["Tags"]}
+        assert tags["sfnflow:workflow"] == name.removeprefix("sfnflow-dev-")
+
+
+def test_manifest_tags_become_machine_tags(tmp_path: Path) -> None:
+    """``manifest["tags"]`` (when the compiler provides it) is copied onto the machine."""
+    from aws_cdk import App, RemovalPolicy, Stack
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_logs as logs
+    from aws_cdk.assertions import Match, Template
+    from sfnflow_cdk.naming import Naming
+    from sfnflow_cdk.state_machines import WorkflowStateMachines
+
+    (tmp_path / "one.yaml").write_text(
+        "name: one\nnodes:\n  - {name: Start, type: manualTrigger}\nconnections: []\n")
+    compiled = compile_workflows(tmp_path)
+    compiled["one"].manifest["tags"] = {"team": "data"}
+    stack = Stack(App(), "Probe")
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("states.amazonaws.com"))
+    WorkflowStateMachines(stack, "Workflows", naming=Naming("dev"), compiled=compiled,
+                          role=role, node_runner_arn="arn:aws:lambda:us-east-1:1:function:f",
+                          log_retention=logs.RetentionDays.ONE_WEEK,
+                          removal_policy=RemovalPolicy.DESTROY)
+    Template.from_stack(stack).has_resource_properties("AWS::StepFunctions::StateMachine", {
+        "Tags": Match.array_with([{"Key": "team", "Value": "data"}])})
