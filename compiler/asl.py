@@ -134,20 +134,32 @@ class Parallel(_State):
 
 @dataclass(frozen=True)
 class Map(_State):
+    """An inline Map, or with ``distributed`` a Distributed Map whose iterations run as
+    STANDARD child executions and whose first failed item fails the Map (no tolerance)."""
+
     items: str = ""
     item_selector: JSON = None
     processor: Branch = field(default_factory=lambda: Branch(""))
     max_concurrency: int = 0
+    distributed: bool = False
+    label: str | None = None
     type_name = "Map"
 
     def _body(self) -> dict[str, JSON]:
-        processor = {"ProcessorConfig": {"Mode": "INLINE"}, **self.processor.to_dict()}
+        config: dict[str, JSON] = {"Mode": "INLINE"}
+        if self.distributed:
+            config = {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+        processor = {"ProcessorConfig": config, **self.processor.to_dict()}
         out: dict[str, JSON] = {"Items": self.items}
         if self.item_selector is not None:
             out["ItemSelector"] = self.item_selector
         out["ItemProcessor"] = processor
         if self.max_concurrency:
             out["MaxConcurrency"] = self.max_concurrency
+        if self.distributed:
+            out["ToleratedFailurePercentage"] = 0.0  # a float: moto's parser wants a NUMBER
+            if self.label:
+                out["Label"] = self.label
         return out
 
 
@@ -176,6 +188,13 @@ class Choice(_State):
 @dataclass(frozen=True)
 class Pass(_State):
     type_name = "Pass"
+
+
+@dataclass(frozen=True)
+class Succeed(_State):
+    """Ends the execution (or the enclosing branch) successfully; a terminal state."""
+
+    type_name = "Succeed"
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,9 @@ from typing import Any
 
 from compiler.errors import SfnflowError
 from compiler.graph import Graph
+from compiler.history import HISTORY_LIMIT, execution_events
 from compiler.lowering.task import NODE_RUNNER
+from compiler.model import HELPER_PREFIX
 from compiler.nodetypes import ForEachParams, SplitInBatchesParams
 from compiler.passes.structure import Guard, NodeStep, Seq, Step
 from compiler.pipeline import CompiledWorkflow
@@ -223,7 +225,7 @@ class _Walker:
         self.map_iterations = map_iterations
 
     def scope(self, scope: Mapping[str, Any]) -> RunEstimate:
-        """Cost from StartAt to the end of the scope (states form a DAG: no loops)."""
+        """Cost from StartAt to the end of the scope (a while loop counts one iteration)."""
         states: Mapping[str, Mapping[str, Any]] = scope["States"]
         rest: dict[str, RunEstimate] = {}  # cost from a state (included) to the scope's end
         for name in _reverse_topological(scope["StartAt"], states):
@@ -233,12 +235,12 @@ class _Walker:
             if not targets:
                 rest[name] = RunEstimate(own.live, own.skipped)
             elif state["Type"] == "Choice":
-                live = rest[state.get("Default", targets[0])].live
-                skipped = min((rest[t].skipped for t in targets),
+                live = _after(state.get("Default", targets[0]), states, rest).live
+                skipped = min((_after(t, states, rest).skipped for t in targets),
                               key=lambda c: (c.transitions, c.seconds))
                 rest[name] = RunEstimate(own.live + live, own.skipped + skipped)
             else:
-                after = rest[targets[0]]
+                after = _after(targets[0], states, rest)
                 rest[name] = RunEstimate(own.live + after.live, own.skipped + after.skipped)
         return rest[scope["StartAt"]]
 
@@ -261,7 +263,7 @@ class _Walker:
         seconds = 0.0
         if name in self.durations:
             seconds = self.durations[name]
-        elif kind == "Task":
+        elif kind == "Task" and not name.startswith(HELPER_PREFIX):  # helpers: no node's work
             seconds = self.default_seconds
         elif kind == "Wait":
             literal = state.get("Seconds")
@@ -269,6 +271,18 @@ class _Walker:
         calls = 1 if kind == "Task" and state.get("Resource") == self.runner else 0
         cost = PathCost(seconds, 1, calls)
         return RunEstimate(cost, cost)
+
+
+def _after(target: str, states: Mapping[str, Mapping[str, Any]],
+           rest: Mapping[str, RunEstimate]) -> RunEstimate:
+    """Cost from ``target`` on. A target without one yet is a while loop's condition,
+    reached again by its back edge: the loop ends there (one iteration), so its exit
+    (the first rule's target) follows."""
+    if target in rest:
+        return rest[target]
+    exits = [rest[rule["Next"]] for rule in states[target].get("Choices", ())
+             if rule["Next"] in rest]
+    return exits[0] if exits else RunEstimate(PathCost(), PathCost())
 
 
 def _parallel(branches: list[PathCost]) -> PathCost:
@@ -289,15 +303,19 @@ def _reverse_topological(start: str, states: Mapping[str, Mapping[str, Any]]) ->
     """States reachable from ``start``, every state after all the states it leads to."""
     order: list[str] = []
     done: set[str] = set()
+    visiting: set[str] = set()  # on the DFS path: a target among them is a back edge
     stack: list[tuple[str, int]] = [(start, 0)]
     while stack:
         name, child = stack.pop()
-        targets = _targets(states[name])
+        visiting.add(name)
+        # Choice rules before the Default: a while loop's exit is costed before its body
+        targets = _targets(states[name])[::-1]
         if child < len(targets):
             stack.append((name, child + 1))
-            if targets[child] not in done:
+            if targets[child] not in done and targets[child] not in visiting:
                 stack.append((targets[child], 0))
         elif name not in done:
+            visiting.discard(name)
             done.add(name)
             order.append(name)
     return order
@@ -431,6 +449,7 @@ class Explanation:
     critical_path_seconds: float
     run: RunEstimate
     weighted_nodes: int  # nodes whose seconds were given (the rest take the default)
+    history_events: int = 0  # estimated events in one execution's history (compiler.history)
 
     @property
     def makespan_ratio(self) -> float:
@@ -461,6 +480,7 @@ class Explanation:
             "levels": self.levels,
             "criticalPath": {"nodes": self.critical_path, "seconds": self.critical_path_seconds},
             "makespan": {"seconds": self.run.live.seconds, "ratio": self.makespan_ratio},
+            "historyEvents": {"estimate": self.history_events, "limit": HISTORY_LIMIT},
             "allLive": self.run.live.to_dict(),
             "guardsSkipped": self.run.skipped.to_dict(),
             "costPer1000Executions": {
@@ -505,4 +525,5 @@ def explain(compiled: CompiledWorkflow,
         critical_path_seconds=cp_seconds,
         run=evaluate_definition(compiled.definition, durations),
         weighted_nodes=len(seconds or {}),
+        history_events=execution_events(graph),
     )

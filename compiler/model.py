@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 NAME_MAX = 80  # Step Functions state names are at most 80 characters.
 HELPER_PREFIX = "#"  # helper states (guards, branch ends) start with this; nodes may not.
@@ -36,6 +36,14 @@ class RetryPolicy(_Strict):
     )
 
 
+class CachePolicy(_Strict):
+    """Opt-in result caching: the node does not run again when the same node version (type
+    and parameters) saw the same input items within ``ttlSeconds``."""
+
+    ttlSeconds: int = Field(ge=1, le=31_536_000, description="How long a result is reused "
+                            "(at most a year).")
+
+
 class Settings(_Strict):
     errorWorkflow: str | None = None
     timeoutSeconds: int | None = Field(None, ge=1, le=31_536_000)
@@ -52,6 +60,22 @@ class Node(_Strict):
         description="Fail the node with States.Timeout after this long (Task TimeoutSeconds).")
     disabled: bool = False
     notes: str | None = None
+    cache: CachePolicy | None = Field(
+        None, description="Reuse the node's outputs for the same input within ttlSeconds "
+        "(the node then runs on the node runner).")
+
+    @field_validator("cache")
+    @classmethod
+    def _cacheable(cls, cache: CachePolicy | None,
+                   info: ValidationInfo) -> CachePolicy | None:
+        from compiler.nodetypes import NODE_TYPES  # nodetypes is heavier; only when used
+
+        node_type = NODE_TYPES.get(str(info.data.get("type")))
+        if cache is not None and node_type is not None \
+                and node_type.lowering not in ("task", "native"):
+            raise ValueError(f"a {node_type.name} node cannot be cached: only nodes that run "
+                             "on the node runner can")
+        return cache
 
     @field_validator("name")
     @classmethod

@@ -7,14 +7,24 @@ under the same names and read their parameters through these models.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from compiler.expressions import has_expression
+from compiler.schedules import validate_expression, validate_timezone
 
 
 def _must_be_expression(value: str) -> str:
@@ -65,16 +75,38 @@ class SwitchParams(Params):
     allMatchingOutputs: bool = False
 
 
+MERGE_MAX_INPUTS = 10
+
+
 class MergeParams(Params):
     mode: Literal["append", "combineByKey", "combineByPosition", "chooseBranch"] = "append"
-    numberInputs: int = Field(2, ge=2, le=10)
+    numberInputs: int = Field(2, ge=2, le=MERGE_MAX_INPUTS)
     key: str | None = Field(None, description="combineByKey: field to match items on.")
     join: Literal["inner", "left", "outer"] = Field(
         "inner", description="combineByKey / combineByPosition: which unmatched items stay.")
     chooseBranch: int = Field(0, ge=0, description="chooseBranch: input whose items pass.")
-    waitFor: Literal["all", "any"] = Field(
+    waitFor: Literal["all", "any"] | int = Field(
         "all", description="all: wait for every input that can receive data; any: the "
-        "first input branch to finish wins and the other branches are cancelled.")
+        "first input branch to finish wins and the other branches are cancelled; N (from 2 "
+        "to one less than its input branches): the first N input branches to finish win, "
+        "their items are merged and the other branches are cancelled.",
+        json_schema_extra={"minimum": 2, "maximum": MERGE_MAX_INPUTS - 1})
+
+    @field_validator("waitFor")
+    @classmethod
+    def _quorum_between_any_and_all(cls, wait_for: str | int,
+                                    info: ValidationInfo) -> str | int:
+        if isinstance(wait_for, str):
+            return wait_for
+        if wait_for < 2:
+            raise ValueError(f"waitFor {wait_for}: a number of inputs to wait for is at least "
+                             "2 (the first input to finish is waitFor: any)")
+        inputs = info.data.get("numberInputs")
+        if isinstance(inputs, int) and wait_for >= inputs:
+            raise ValueError(
+                f"waitFor {wait_for} must be below numberInputs ({inputs}): waiting for "
+                "every input is waitFor: all")
+        return wait_for
 
 
 class CodeParams(Params):
@@ -118,16 +150,66 @@ class WaitParams(Params):
     until: Annotated[str, AfterValidator(_must_have_timezone)] | None = Field(
         None, description="Wait until this moment instead: an ISO-8601 timestamp with a "
         "timezone, or an expression giving one (evaluated with $json = the first item).")
+    resume: Literal["time", "webhook", "approval"] = Field(
+        "time", description="time: a Wait state (seconds / until); webhook: pause until "
+        "the signed resume URL is called; approval: pause until approved or rejected "
+        "through the API (a .waitForTaskToken task; limit it with the node's "
+        "timeoutSeconds).")
+    onTimeout: Literal["fail", "continue"] = Field(
+        "fail", description="When a paused wait reaches the node's timeoutSeconds: fail "
+        "with States.Timeout (handled by onError), or continue with the input items.")
+
+    @model_validator(mode="after")
+    def _resume_fields(self) -> WaitParams:
+        if self.resume != "time" and ({"seconds", "until"} & self.model_fields_set):
+            raise ValueError(f"seconds and until apply to resume: time; a resume: "
+                             f"{self.resume} wait is limited by the node's timeoutSeconds")
+        if self.resume == "time" and "onTimeout" in self.model_fields_set:
+            raise ValueError("onTimeout applies to resume: webhook or approval")
+        return self
+
+
+INLINE_MAX_CONCURRENCY = 40
+"""An inline Map runs at most 40 iterations at once; more makes the loop a Distributed Map."""
+DISTRIBUTED_MAX_CONCURRENCY = 10_000
+
+LoopMode = Literal["auto", "inline", "distributed"]
+_LOOP_MODE = (
+    "auto: a Distributed Map (iterations as child executions) when maxConcurrency is over "
+    f"{INLINE_MAX_CONCURRENCY} or the loop could fill the execution's event history, else "
+    "an inline Map; inline / distributed: always that.")
+
+
+def _inline_concurrency(mode: str, info: ValidationInfo) -> str:
+    concurrency = info.data.get("maxConcurrency")
+    if mode == "inline" and isinstance(concurrency, int) and \
+            concurrency > INLINE_MAX_CONCURRENCY:
+        raise ValueError(f"an inline Map runs at most {INLINE_MAX_CONCURRENCY} iterations at "
+                         f"once (maxConcurrency is {concurrency}): use mode auto or distributed")
+    return mode
 
 
 class SplitInBatchesParams(Params):
     batchSize: int = Field(1, ge=1, le=10_000, description="Items per loop iteration.")
-    maxConcurrency: int = Field(1, ge=1, le=40, description="Iterations running at once.")
+    maxConcurrency: int = Field(
+        1, ge=1, le=DISTRIBUTED_MAX_CONCURRENCY, description="Iterations running at once.")
+    mode: LoopMode = Field("auto", description=_LOOP_MODE)
+
+    @field_validator("mode")
+    @classmethod
+    def _inline_limit(cls, mode: str, info: ValidationInfo) -> str:
+        return _inline_concurrency(mode, info)
 
 
 class ForEachParams(Params):
     batchSize: int = Field(1, ge=1, le=10_000)
-    maxConcurrency: int = Field(10, ge=1, le=40)
+    maxConcurrency: int = Field(10, ge=1, le=DISTRIBUTED_MAX_CONCURRENCY)
+    mode: LoopMode = Field("auto", description=_LOOP_MODE)
+
+    @field_validator("mode")
+    @classmethod
+    def _inline_limit(cls, mode: str, info: ValidationInfo) -> str:
+        return _inline_concurrency(mode, info)
 
 
 WHILE_MAX_ITERATIONS = 10_000
@@ -221,15 +303,34 @@ class WebhookParams(TriggerParams):
 
 
 class ScheduleTriggerParams(TriggerParams):
-    expression: str = Field(description="EventBridge Scheduler expression: "
-                            "`cron(0 9 ? * MON-FRI *)` or `rate(5 minutes)`.")
-    timezone: str = Field("UTC", description="IANA timezone the cron fields are read in.")
+    expression: Annotated[str, AfterValidator(validate_expression)] = Field(
+        description="EventBridge Scheduler expression: `cron(0 9 ? * MON-FRI *)`, "
+        "`rate(5 minutes)` or `at(2026-12-01T09:00:00)`.")
+    timezone: Annotated[str, AfterValidator(validate_timezone)] = Field(
+        "UTC", description="IANA timezone the cron and at fields are read in.")
+
+
+def _event_pattern(pattern: dict[str, Any], path: str = "") -> dict[str, Any]:
+    """The shape of an EventBridge pattern: objects nest, every leaf is a non-empty array
+    (of values or matchers like ``{"prefix": "a"}``). The rest EventBridge checks."""
+    for key, value in pattern.items():
+        where = f"{path}.{key}" if path else key
+        if isinstance(value, dict):
+            if not value:
+                raise ValueError(f"{where}: an empty object matches nothing")
+            _event_pattern(value, where)
+        elif not isinstance(value, list) or not value:
+            raise ValueError(f"{where}: a pattern's leaves are non-empty arrays, e.g. "
+                             f'{{"{key}": [{json.dumps(value)}]}}')
+    return pattern
 
 
 class EventTriggerParams(TriggerParams):
-    eventBus: str = Field("default", min_length=1, max_length=256)
-    pattern: dict[str, Any] = Field(min_length=1, description="EventBridge event pattern; "
-                                    "a matching event becomes the trigger item.")
+    eventBus: str = Field("default", min_length=1, max_length=256,
+                          pattern=r"^[A-Za-z0-9._\-/]+$|^arn:")
+    pattern: Annotated[dict[str, Any], AfterValidator(_event_pattern)] = Field(
+        min_length=1, description="EventBridge event pattern; a matching event becomes the "
+        "trigger item.")
 
 
 class WorkflowTriggerParams(TriggerParams):
@@ -297,7 +398,8 @@ NODE_TYPES: dict[str, NodeType] = {
                  "passes its items through.", lowering="variables"),
         NodeType("stopAndError", StopAndErrorParams, "Fails the workflow with a typed error.",
                  lowering="native"),
-        NodeType("wait", WaitParams, "Waits (a native Wait state), then passes items through.",
+        NodeType("wait", WaitParams, "Waits (a native Wait state), or pauses until resumed "
+                 "by a signed URL or approved (see README: pause, resume and approvals).",
                  lowering="wait"),
         NodeType("executeWorkflow", ExecuteWorkflowParams,
                  "Runs another workflow with the input items (a Step Functions child "

@@ -12,6 +12,8 @@ from typing import Any
 
 from compiler.errors import WorkflowInvalid
 from compiler.graph import Graph
+from compiler.history import history_problems
+from compiler.lowering.quorum import QUORUM_TABLE_SUBSTITUTION, uses_quorums
 from compiler.lowering.subworkflow import substitution_key
 from compiler.lowering.task import NODE_RUNNER
 from compiler.lowering.variables import variable_problems
@@ -19,6 +21,7 @@ from compiler.nodetypes import ExecuteWorkflowParams
 from compiler.passes.emit import emit, variable_names
 from compiler.passes.structure import Step, race_problems, region_plans
 from compiler.passes.validate import validate
+from compiler.triggers import manifest_tags, manifest_triggers, trigger_problems
 
 
 @dataclass(frozen=True)
@@ -60,11 +63,13 @@ def _children(graph: Graph) -> dict[str, dict[str, Any]]:
 def _manifest(graph: Graph, definition: dict[str, Any]) -> dict[str, Any]:
     variables = variable_names(graph)
     children = _children(graph)
-    digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()
+    # Emission is deterministic (key order included), so the JSON needs no sorting.
+    digest = hashlib.sha256(json.dumps(definition).encode()).hexdigest()
     return {
         "workflow": graph.workflow.name,
         "version": digest[:16],
-        "substitutions": [NODE_RUNNER[2:-1], *(c["substitution"] for c in children.values())],
+        "substitutions": [NODE_RUNNER[2:-1], *(c["substitution"] for c in children.values()),
+                          *([QUORUM_TABLE_SUBSTITUTION] if uses_quorums(graph) else [])],
         "children": children,
         "nodes": {
             node.name: {
@@ -76,6 +81,8 @@ def _manifest(graph: Graph, definition: dict[str, Any]) -> dict[str, Any]:
             for i, node in enumerate(graph.nodes)
         },
         "errorWorkflow": graph.workflow.settings.errorWorkflow,
+        "tags": manifest_tags(graph),
+        "triggers": manifest_triggers(graph),
         "pinData": graph.workflow.pinData,
     }
 
@@ -99,7 +106,8 @@ def compile_workflow(document: Any, weights: list[float] | None = None) -> Compi
     with _gc_paused():
         graph = validate(document)
         plans = region_plans(graph, weights)
-        problems = race_problems(graph, plans) + variable_problems(graph, plans[None])
+        problems = (race_problems(graph, plans) + variable_problems(graph, plans[None])
+                    + trigger_problems(graph) + history_problems(graph))
         if problems:
             raise WorkflowInvalid(problems)
         definition = emit(graph, plans[None], plans).to_dict()

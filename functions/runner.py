@@ -26,6 +26,7 @@ from functions.errors import NodeError, ParameterError, PayloadTooLarge
 from functions.expressions import Item, Scope
 from functions.nodes import get_executor
 from functions.nodes.base import NodeContext, Ports
+from functions.services.cache import NodeResultCache
 from functions.store.repository import NodeRun, RunRepository, utc_now
 
 MAX_INLINE_OUTPUT = 200_000  # bytes: leaves room in a 256 KiB state for everything else
@@ -33,6 +34,10 @@ MAX_INLINE_OUTPUT = 200_000  # bytes: leaves room in a 256 KiB state for everyth
 
 class _Event(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class CacheSpec(_Event):
+    ttlSeconds: int
 
 
 class NodeSpec(_Event):
@@ -48,6 +53,7 @@ class NodeSpec(_Event):
     onError: str = "stopWorkflow"
     disabled: bool = False
     outputs: list[str] = Field(default_factory=lambda: ["main"])
+    cache: CacheSpec | None = None  # reuse outputs for the same input (functions.services.cache)
 
 
 class Source(_Event):
@@ -75,6 +81,8 @@ class Invocation(_Event):
     skipped: bool = False  # outside a partial run: outputs nothing, records nothing
     trigger: Any = None
     vars: dict[str, Any] | None = None  # the workflow variables, when it has any
+    taskToken: str | None = None  # a wait that pauses (compiler.lowering.resume)
+    wait: dict[str, Any] = Field(default_factory=dict)  # its mode and timeoutSeconds
 
 
 def _ports(outputs: Ports, ref: str | None = None) -> dict[str, Any]:
@@ -94,10 +102,13 @@ class NodeRunner:
         *,
         http: Any = None,
         clock: Callable[[], float] = time.monotonic,
+        waits: Any = None,
     ) -> None:
         self.repository = repository
         self.http = http
         self.clock = clock
+        self.waits = waits  # functions.services.waits.WaitService: pausing wait nodes
+        self.cache = NodeResultCache()
 
     def run(self, event: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -108,14 +119,14 @@ class NodeRunner:
         is_trigger = NODE_TYPES.get(node.type) is not None and NODE_TYPES[node.type].trigger
         inputs = self._input_items(invocation)
         empty: Ports = [[] for _ in node.outputs]
+        if invocation.taskToken is not None:
+            return self._pause(invocation, inputs, empty)
 
         if invocation.skipped:
             return _ports(empty)
         if invocation.pinned:
-            items = self.repository.get_pin(invocation.workflow, node.name) or []
-            outputs = [items] + empty[1:]
-            self._record(invocation, "pinned", inputs, outputs, utc_now(), self.clock())
-            return _ports(outputs)
+            outputs = [self._pinned_items(invocation)] + empty[1:]
+            return self._finish(invocation, "pinned", inputs, outputs, utc_now(), self.clock())
         if not is_trigger and not any(inputs):
             return _ports(empty)  # n8n: a node without input items does not run
         if node.disabled:
@@ -123,7 +134,16 @@ class NodeRunner:
             self._record(invocation, "disabled", inputs, outputs, utc_now(), self.clock())
             return _ports(outputs)
 
+        cache_key = self.cache.key(invocation, inputs) if node.cache else None
+        if cache_key is not None and not invocation.reuseFrom:
+            cached = self.cache.lookup(cache_key)
+            if cached is not None:  # the same node version saw the same input: skip it
+                return self._finish(invocation, "cached", inputs, cached, utc_now(),
+                                    self.clock())
         started_at, started = utc_now(), self.clock()
+        self.repository.append_progress(invocation.execution.id, "nodeStarted",
+                                        node=node.name, run_index=invocation.runIndex,
+                                        at=started_at)
         assigned: dict[str, Any] = {}  # setVariable: the new workflow variables
         reused = self._reused_outputs(invocation)
         try:
@@ -138,6 +158,17 @@ class NodeRunner:
             raise error from exc
         if node.onError == "continueErrorOutput" and reused is None:
             outputs = outputs + [[]]
+        result = self._finish(invocation, "success" if reused is None else "reused", inputs,
+                              outputs, started_at, started)
+        if cache_key is not None and reused is None and node.cache is not None:
+            self.cache.store_outputs(cache_key, invocation, outputs, node.cache.ttlSeconds)
+        return result | assigned
+
+    def _finish(self, invocation: Invocation, status: str, inputs: Ports, outputs: Ports,
+                started_at: str, started: float) -> dict[str, Any]:
+        """Record a run that produced ``outputs`` and return them: inline, or as an S3
+        reference when large and every reader resolves references."""
+        node = invocation.node
         size = len(json.dumps(outputs, separators=(",", ":")))
         offload = invocation.outputRefs and size > self.repository.config.inline_state_limit
         if not invocation.outputRefs and size > MAX_INLINE_OUTPUT:
@@ -151,9 +182,48 @@ class NodeRunner:
             self._record(invocation, "error", inputs, outputs, started_at, started, error,
                          offload=True)
             raise error
-        ref = self._record(invocation, "success" if reused is None else "reused", inputs,
-                           outputs, started_at, started, offload=offload)
-        return _ports(outputs, ref if offload else None) | assigned
+        ref = self._record(invocation, status, inputs, outputs, started_at, started,
+                           offload=offload)
+        return _ports(outputs, ref if offload else None)
+
+    def _pinned_items(self, invocation: Invocation) -> list[Item]:
+        """The pinned items, of the pin version the execution started with (recorded by
+        ``ExecutionService.start``): editing a pin never changes a running execution."""
+        execution = self.repository.get_execution(invocation.execution.id)
+        version = execution.pin_versions.get(invocation.node.name) if execution else None
+        return self.repository.get_pin(invocation.workflow, invocation.node.name,
+                                       version) or []
+
+    def _pause(self, invocation: Invocation, inputs: Ports, empty: Ports) -> dict[str, Any]:
+        """A wait that pauses (``.waitForTaskToken``): record it and return; the API sends
+        the token back. A wait that would not run, or whose output is known (pinned,
+        disabled, replayed by a retry), completes its task at once instead."""
+        node, token = invocation.node, invocation.taskToken
+        assert token is not None and self.waits is not None, "no wait service configured"
+        outputs: Ports | None = None
+        status = "success"
+        if invocation.skipped or (not invocation.pinned and not any(inputs)):
+            outputs, status = empty, ""
+        elif invocation.pinned:
+            outputs, status = [self._pinned_items(invocation)] + empty[1:], "pinned"
+        elif node.disabled:
+            outputs = [[item for port in inputs for item in port]] + empty[1:]
+            status = "disabled"
+        else:
+            outputs = self._reused_outputs(invocation)
+            status = "reused"
+        if outputs is None:
+            self.waits.pause(
+                execution_id=invocation.execution.id, workflow_id=invocation.workflow,
+                node=node.name, mode=str(invocation.wait.get("mode") or "webhook"),
+                token=token, inputs=inputs, outputs=len(node.outputs),
+                run_index=invocation.runIndex,
+                timeout_seconds=invocation.wait.get("timeoutSeconds"))
+            return {"paused": True}
+        if status:
+            self._record(invocation, status, inputs, outputs, utc_now(), self.clock())
+        self.waits.complete(token, outputs)
+        return {"paused": False}
 
     def _reused_outputs(self, invocation: Invocation) -> Ports | None:
         """A retry replays the outputs this node recorded in the failed execution instead

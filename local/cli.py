@@ -32,9 +32,16 @@ err = Console(stderr=True)
 EXIT_INVALID = 2
 
 
-def _compile(path: Path) -> CompiledWorkflow:
+def _compile(path: Path, pins: dict[str, Any] | None = None) -> CompiledWorkflow:
+    """Compile FILE; ``pins`` (``run --pin``) join its pinData, so those nodes are compiled
+    to run on the runner, which applies pins."""
     try:
-        return enforce_limits(compile_workflow(load_file(path)))
+        document = load_file(path)
+        if pins and isinstance(document, dict):
+            pin_data = document.get("pinData")
+            document = {**document, "pinData": {
+                **(pin_data if isinstance(pin_data, dict) else {}), **pins}}
+        return enforce_limits(compile_workflow(document))
     except WorkflowInvalid as exc:
         _print_problems(path, exc)
         raise typer.Exit(EXIT_INVALID) from None
@@ -85,6 +92,26 @@ def _read_input(value: str | None) -> Any:
     return _read_json_option("--input", value)
 
 
+def _read_pins(values: list[str] | None) -> dict[str, list[dict[str, Any]]]:
+    """``--pin NODE=@file.json`` / ``--pin NODE=<JSON>``: items (a list of objects, or one
+    object) per node. The value starts at the first ``=`` followed by ``@``, ``[`` or ``{``."""
+    pins: dict[str, list[dict[str, Any]]] = {}
+    for value in values or []:
+        split = next((i for i, char in enumerate(value)
+                      if char == "=" and value[i + 1:i + 2] in ("@", "[", "{")), -1)
+        if split <= 0:
+            err.print(f"[red]--pin {value!r}: expected NODE=@file.json or NODE=<JSON items>[/]")
+            raise typer.Exit(EXIT_INVALID)
+        node, items = value[:split], _read_json_option(f"--pin {value[:split]}",
+                                                       value[split + 1:])
+        items = [items] if isinstance(items, dict) else items
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            err.print(f"[red]--pin {node}: the items must be a JSON list of objects[/]")
+            raise typer.Exit(EXIT_INVALID)
+        pins[node] = items
+    return pins
+
+
 class _Progress:
     """Live per-node status from the execution history (state names are node names)."""
 
@@ -115,7 +142,8 @@ def _render_report(report: dict[str, Any]) -> None:
         table.add_column(column, justify="right" if column in ("items", "attempts", "ms") else
                          "left")
     for name, node in report["nodes"].items():
-        colour = {"success": "green", "error": "red", "pinned": "cyan"}.get(node["status"], "dim")
+        colour = {"success": "green", "error": "red", "pinned": "cyan",
+                  "cached": "blue"}.get(node["status"], "dim")
         table.add_row(name, f"[{colour}]{node['status']}[/]", str(node["items"] or 0),
                       str(node["attempts"]), str(node["durationMs"]))
     out.print(table)
@@ -137,20 +165,25 @@ def run(
                                               min=0.0001)] = 1.0,
     no_pins: Annotated[bool, typer.Option("--no-pins",
                                           help="Ignore the document's pinData.")] = False,
+    pin: Annotated[list[str] | None, typer.Option(
+        "--pin", help="Pin a node: NODE=@items.json or NODE='[{...}]' (repeatable; joins "
+        "and overrides the document's pinData).")] = None,
     workflows: Annotated[Path | None, typer.Option(
         "--workflows", help="Folder holding the workflows FILE runs (found by `name`); "
         "default: FILE's folder.", file_okay=False, exists=True)] = None,
 ) -> None:
     """Compile FILE (and the workflows it runs), run it on the embedded cloud (moto) and
     print the result."""
-    compiled = _compile(file)
-    project = _with_children(file, compiled, workflows)
+    extra_pins = _read_pins(pin)
+    compiled = _compile(file, extra_pins)
+    project = _with_children(file, compiled, workflows) | {compiled.name: compiled}
     user_input = _read_input(input)
     from local.cloud import LocalCloud
     from local.report import build_report
 
     with LocalCloud(time_scale=time_scale) as cloud:
-        pins = None if no_pins else compiled.graph.workflow.pinData
+        # pinData joined by --pin; --no-pins drops only the document's own
+        pins = extra_pins if no_pins else compiled.graph.workflow.pinData
         cloud.deploy_project(project)
         execution_id = cloud.start(compiled, user_input, pin_data=pins)
         progress = _Progress(compiled)
@@ -378,6 +411,83 @@ def serve(
 
 
 cdk_commands.register(app)  # sfnflow synth / sfnflow deploy
+
+@app.command()
+def watch(
+    execution_id: Annotated[str, typer.Argument(help="The execution to follow.")],
+    url: Annotated[str, typer.Option(help="Where `sfnflow serve` listens.")] =
+    "http://127.0.0.1:8000",
+    api_key: Annotated[str | None, typer.Option("--api-key", envvar="SFNFLOW_API_KEY")] = None,
+) -> None:
+    """Follow an execution's progress live (the server's Server-Sent Events stream)."""
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    from local.watch import sse_events
+
+    nodes: dict[str, str] = {}
+    status = "RUNNING"
+    bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                   TextColumn("{task.percentage:>5.1f}%  {task.fields[eta]}"), console=out)
+    try:
+        with bar:
+            task = bar.add_task(execution_id, total=100, eta="")
+            for event in sse_events(url, api_key, execution_id):
+                if event["type"] == "executionFinished":
+                    status = event["status"]
+                elif event.get("node"):
+                    nodes[event["node"]] = event.get("status") or "running"
+                eta = event.get("etaSeconds")
+                bar.update(task, completed=event.get("percent") or 0,
+                           eta=f"ETA {eta:.1f}s" if isinstance(eta, int | float) else "")
+    except (RuntimeError, requests_errors()) as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    table = Table("node", "status")
+    for name, node_status in nodes.items():
+        table.add_row(name, node_status)
+    out.print(table)
+    out.print(f"execution {execution_id}: [bold]{status}[/]")
+    raise typer.Exit(0 if status == "SUCCEEDED" else 1)
+
+
+@app.command()
+def prune(
+    older_than: Annotated[float | None, typer.Option(
+        "--older-than", min=0, help="Also delete executions that started more than DAYS "
+        "days ago (default: only run data whose retention expired).")] = None,
+    url: Annotated[str, typer.Option(help="Where `sfnflow serve` listens.")] =
+    "http://127.0.0.1:8000",
+    api_key: Annotated[str | None, typer.Option("--api-key", envvar="SFNFLOW_API_KEY")] = None,
+) -> None:
+    """Delete expired run data of a running `sfnflow serve` now (moto never expires DynamoDB
+    TTL items; in AWS, TTL does this by itself)."""
+    import requests
+
+    try:
+        response = requests.post(f"{url.rstrip('/')}/admin/prune",
+                                 json={"olderThanDays": older_than},
+                                 headers={"x-api-key": api_key or ""}, timeout=300)
+    except requests.RequestException as exc:
+        err.print(f"[red]cannot reach {url}: {exc}[/]")
+        raise typer.Exit(1) from None
+    if response.status_code != 200:
+        err.print(f"[red]prune failed: HTTP {response.status_code} {response.text}[/]",
+                  highlight=False)
+        raise typer.Exit(1)
+    result = response.json()
+    deleted = result.get("deleted") or {}
+    out.print(f"deleted before {result.get('before')}: " + (", ".join(
+        f"{count} {table}" for table, count in sorted(deleted.items())) or "nothing"),
+              soft_wrap=True)
+    for table in result.get("skipped") or []:
+        out.print(f"[yellow]skipped {table}: not allowed to scan it[/]")
+
+
+def requests_errors() -> type[Exception]:
+    import requests
+
+    return requests.RequestException
+
 
 if __name__ == "__main__":
     app()

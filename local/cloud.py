@@ -2,10 +2,13 @@
 in-process to the real handlers in ``functions/``, DynamoDB tables and the payload bucket
 created from the same definitions the CDK stack uses.
 
-moto never emits "Step Functions Execution Status Change" events, so ``wait`` emulates the
-EventBridge delivery: when an execution ends it hands the same event detail to the same
-handler logic (``ExecutionService.on_status_change``) that the rule targets in AWS — first
-for every sub-workflow execution it started (children before parents), then for itself.
+moto never emits "Step Functions Execution Status Change" events: ``self.emitter``
+(``local.eventbridge``) publishes them on the default bus, where the same rule the CDK
+stack creates delivers them to the run-data and error-router handlers. ``wait`` publishes
+an execution's final event when it ends — first for every sub-workflow execution it
+started (children before parents), then for itself; ``start_event_threads`` (``sfnflow
+serve``) also publishes them in the background for executions nobody waits for, and runs
+``self.scheduler`` (``local.scheduler``), which fires EventBridge Scheduler schedules.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ NODE_RUNNER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{NODE_RUNNER}"
 STATE_MACHINE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/sfnflow-state-machine"
 PAYLOAD_BUCKET = "sfnflow-payloads"
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+STATUS_CHANGE_RULE = "sfnflow-status-change"
+STATUS_CHANGE_FUNCTIONS = ("sfnflow-execution-events", "sfnflow-error-router")
 
 _LOCAL_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -78,7 +83,7 @@ class LocalCloud:
         from moto import mock_aws
 
         from functions.config import Config
-        from functions.handlers import execution_events, node_runner
+        from functions.handlers import error_router, execution_events, node_runner
         from functions.services.executions import ExecutionService
         from functions.store.repository import RunRepository
 
@@ -100,13 +105,51 @@ class LocalCloud:
         execution_events._service.cache_clear()
         moto_patches.register_lambda(NODE_RUNNER, node_runner.lambda_handler)
         self.executions = ExecutionService(self.sfn, self.repository)
+        error_router._router.cache_clear()
+        self._follow_status_changes(execution_events.lambda_handler, error_router.lambda_handler)
         self._state_machines: dict[str, str] = {}
         self._compiled: dict[str, CompiledWorkflow] = {}
         self._delivered: set[str] = set()  # executions whose final event was delivered
         return self
 
+    def _follow_status_changes(self, *handlers: moto_patches.LambdaHandler) -> None:
+        """The CDK stack's status-change rule (default bus) -> the run-data and error-router
+        Lambdas; the emitter publishes what moto never does, the scheduler fires schedules."""
+        import boto3
+
+        from functions.services.triggers import TriggerRules
+        from local.eventbridge import DETAIL_TYPE, SOURCE, StatusChangeEmitter
+        from local.scheduler import LocalScheduler
+
+        self.events = boto3.client("events", region_name=REGION)
+        self.scheduler_client = boto3.client("scheduler", region_name=REGION)
+        self.triggers = TriggerRules(events=self.events, scheduler=self.scheduler_client,
+                                     config=self.config)
+        self.events.put_rule(Name=STATUS_CHANGE_RULE, EventPattern=json.dumps(
+            {"source": [SOURCE], "detail-type": [DETAIL_TYPE]}))
+        targets = []
+        for function, handler in zip(STATUS_CHANGE_FUNCTIONS, handlers, strict=True):
+            moto_patches.register_lambda(function, handler)
+            targets.append({"Id": function,
+                            "Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}"})
+        self.events.put_targets(Rule=STATUS_CHANGE_RULE, Targets=targets)
+        self.emitter = StatusChangeEmitter(self.sfn, self.events)
+        self.scheduler = LocalScheduler(self.scheduler_client, self.sfn,
+                                        time_scale=self.time_scale)
+
+    def start_event_threads(self) -> None:
+        """What ``sfnflow serve`` runs: status-change events and schedules in the background."""
+        self.emitter.start()
+        self.scheduler.start()
+
+    def stop_event_threads(self) -> None:
+        for runner in (getattr(self, "scheduler", None), getattr(self, "emitter", None)):
+            if runner is not None:
+                runner.stop()
+
     def __exit__(self, *exc_info: object) -> None:
         if self._mock is not None:
+            self.stop_event_threads()
             self._mock.stop()
             self._mock = None
 
@@ -121,15 +164,23 @@ class LocalCloud:
         for child, link in compiled.manifest.get("children", {}).items():
             substitutions[link["substitution"]] = state_machine_arn(child)
         definition = compiled.definition_json(substitutions)
+        previous = self._compiled.get(compiled.name)
         self._compiled[compiled.name] = compiled
         arn = self._state_machines.get(compiled.name)
+        tags = [{"key": k, "value": v} for k, v in compiled.manifest["tags"].items()]
         if arn is None:
             arn = self.sfn.create_state_machine(
-                name=compiled.name, definition=definition, roleArn=STATE_MACHINE_ROLE
+                name=compiled.name, definition=definition, roleArn=STATE_MACHINE_ROLE,
+                tags=tags,
             )["stateMachineArn"]
             self._state_machines[compiled.name] = arn
         else:
             self.sfn.update_state_machine(stateMachineArn=arn, definition=definition)
+            self.sfn.tag_resource(resourceArn=arn, tags=tags)
+        if previous is None or previous.manifest != compiled.manifest:
+            if previous is not None:
+                self.triggers.deactivate(previous.manifest)
+            self.triggers.activate(compiled.manifest)  # schedules and event rules
         return arn
 
     def deploy_project(self, compiled_by_name: dict[str, CompiledWorkflow]) -> dict[str, str]:
@@ -184,7 +235,7 @@ class LocalCloud:
         timeout_seconds: float = 600,
     ) -> Finished:
         """Poll until the execution ends, emulate the status-change event, return the end."""
-        arn = self._arns[execution_id]
+        arn = getattr(self, "_arns", {}).get(execution_id) or self._recorded_arn(execution_id)
         seen = 0
         deadline = time.monotonic() + timeout_seconds
         while True:
@@ -201,7 +252,7 @@ class LocalCloud:
                                    f"{timeout_seconds}s")
             time.sleep(poll_seconds)
         self._deliver_descendants(described, poll_seconds, deadline)
-        self.executions.on_status_change(_status_change_detail(described))
+        self.emitter.emit(described)  # through EventBridge, once (the thread may have)
         self._delivered.add(described["executionArn"])
         output = described.get("output")
         return Finished(
@@ -213,6 +264,13 @@ class LocalCloud:
             output=json.loads(output) if output else None,
             history=self.history(arn),
         )
+
+    def _recorded_arn(self, execution_id: str) -> str:
+        """Executions started elsewhere (API, error router, rules) by their run data."""
+        execution = self.repository.get_execution(execution_id)
+        if execution is None or execution.execution_arn is None:
+            raise KeyError(f"unknown execution {execution_id!r}")
+        return execution.execution_arn
 
     def _deliver_descendants(self, root: dict[str, Any], poll_seconds: float,
                              deadline: float) -> None:
@@ -232,7 +290,7 @@ class LocalCloud:
             time.sleep(poll_seconds)
         tree.sort(key=lambda child: (-_depth(child), child["startDate"]))
         for child in tree:
-            self.executions.on_status_change(_status_change_detail(child))
+            self.emitter.emit(child)
             self._delivered.add(child["executionArn"])
 
     def _descendant_workflows(self, name: str) -> set[str]:
@@ -292,9 +350,13 @@ def _clear_api_caches() -> None:
 
 def api_gateway(api_key: str | None) -> ApiGateway:
     """The local API Gateway in front of the API and webhook handlers."""
+    from functions.api.dependencies import services
     from functions.handlers import api, webhooks
 
-    return ApiGateway(api.lambda_handler, webhooks.lambda_handler, api_key)
+    def progress(execution_id: str, after: str | None) -> dict[str, Any]:
+        return services().progress.events(execution_id, after)
+
+    return ApiGateway(api.lambda_handler, webhooks.lambda_handler, api_key, progress)
 
 
 def state_machine_arn(workflow: str) -> str:
@@ -319,23 +381,3 @@ def _depth(described: dict[str, Any]) -> int:
     parent = _envelope(described).get("parent")
     depth = parent.get("depth") if isinstance(parent, dict) else None
     return depth if isinstance(depth, int) else 0
-
-
-def _status_change_detail(described: dict[str, Any]) -> dict[str, Any]:
-    """The ``detail`` of the EventBridge event AWS would emit for this execution."""
-
-    def millis(value: Any) -> int | None:
-        return int(value.timestamp() * 1000) if value is not None else None
-
-    return {
-        "executionArn": described["executionArn"],
-        "stateMachineArn": described["stateMachineArn"],
-        "name": described["name"],
-        "status": described["status"],
-        "startDate": millis(described.get("startDate")),
-        "stopDate": millis(described.get("stopDate")),
-        "input": described.get("input"),
-        "output": described.get("output"),
-        "error": described.get("error"),
-        "cause": described.get("cause"),
-    }

@@ -29,6 +29,8 @@ upgrade that changes behaviour fails loudly.
    node's ``States.QueryEvaluationError``) propagates under its name. moto re-raises branch
    errors as custom error names, which may not start with ``States.``, so the execution
    failed with ``States.Runtime`` ("Custom Error Names MUST NOT begin with ...").
+
+Also: SendTaskFailure keeps its ``cause`` (moto's response layer dropped it).
 """
 
 from __future__ import annotations
@@ -82,6 +84,9 @@ def apply_all() -> None:
         _patch_sync_task_retry()
         _patch_branch_error_names()
         _patch_atomic_dynamodb_writes()
+        _patch_event_targets()
+        _patch_distributed_map_failures()
+        _patch_send_task_failure_cause()
         _applied = True
 
 
@@ -507,3 +512,263 @@ def _patch_atomic_dynamodb_writes() -> None:
 
         atomic._sfnflow_atomic = True  # type: ignore[attr-defined]
         setattr(DynamoDBBackend, method_name, atomic)
+
+
+# --------------------------------------------------------------------------- 9. EventBridge
+
+
+def invoke_registered(function: str, payload: Any) -> bool:
+    """Invoke a handler registered with ``register_lambda`` the way EventBridge and
+    Scheduler invoke Lambda targets (asynchronously): the result is dropped and an
+    exception is logged, never raised to the sender. Returns whether a handler was
+    registered for ``function`` (a name or ARN)."""
+    import logging
+
+    handler = _handler_for(function)
+    if handler is None:
+        return False
+    name = function.split(":function:")[-1].split(":")[0]
+    try:
+        handler(payload, InvokeContext(name))
+    except Exception:  # noqa: BLE001 - the Lambda service would log and retry it
+        logging.getLogger("sfnflow.local").exception("Lambda target %s failed", name)
+    return True
+
+
+_MISSING = object()
+_PLACEHOLDER = __import__("re").compile(r"<([A-Za-z0-9_.\-]+)>")
+
+
+def _event_path(event: Any, path: str) -> Any:
+    """EventBridge's JSONPath subset: ``$``, ``$.a.b``, ``$.a[0].b``."""
+    import re
+
+    if not path.startswith("$"):
+        return _MISSING
+    value = event
+    for key, index in re.findall(r"\.([^.\[\]]+)|\[(\d+)\]", path[1:]):
+        if key and isinstance(value, dict) and key in value:
+            value = value[key]
+        elif index and isinstance(value, list) and int(index) < len(value):
+            value = value[int(index)]
+        else:
+            return _MISSING
+    return value
+
+
+def _fill_template(template: str, values: dict[str, Any]) -> str:
+    """An InputTemplate with ``<name>`` replaced: inside a JSON string by the value's text
+    (escaped), elsewhere by its JSON; a missing variable is ``null`` / empty."""
+    out: list[str] = []
+    in_string = False
+    i = 0
+    while i < len(template):
+        char = template[i]
+        if char == "\\" and in_string:
+            out.append(template[i:i + 2])
+            i += 2
+            continue
+        if char == '"':
+            in_string = not in_string
+        elif char == "<":
+            match = _PLACEHOLDER.match(template, i)
+            if match is not None:
+                value = values.get(match.group(1), _MISSING)
+                if value is _MISSING and in_string:
+                    text = ""
+                elif value is _MISSING:
+                    text = "null"
+                elif in_string:
+                    raw = value if isinstance(value, str) else json.dumps(value)
+                    text = json.dumps(raw)[1:-1]
+                else:
+                    text = json.dumps(value)
+                out.append(text)
+                i = match.end()
+                continue
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+def event_target_input(target: dict[str, Any], event: dict[str, Any], rule_name: str,
+                       rule_arn: str, ingestion_time: str) -> str:
+    """The text EventBridge sends a target for ``event``: ``Input``, ``InputPath`` or
+    ``InputTransformer`` (with the predefined ``aws.events.*`` variables: ``event`` is the
+    event without ``detail``, ``event.json`` the whole event), else the event."""
+    if target.get("Input") is not None:
+        return str(target["Input"])
+    if target.get("InputPath"):
+        selected = _event_path(event, target["InputPath"])
+        return json.dumps(None if selected is _MISSING else selected)
+    transformer = target.get("InputTransformer")
+    if not transformer:
+        return json.dumps(event)
+    values: dict[str, Any] = {}
+    for name, path in (transformer.get("InputPathsMap") or {}).items():
+        selected = _event_path(event, path)
+        if selected is not _MISSING:
+            values[name] = selected
+    values.update({
+        "aws.events.rule-arn": rule_arn,
+        "aws.events.rule-name": rule_name,
+        "aws.events.event": {k: v for k, v in event.items() if k != "detail"},
+        "aws.events.event.json": event,
+        "aws.events.event.ingestion-time": ingestion_time,
+    })
+    return _fill_template(str(transformer["InputTemplate"]), values)
+
+
+_event_clients: dict[tuple[str, str], Any] = {}
+
+
+def _event_client(service: str, region: str) -> Any:
+    import boto3
+
+    key = (service, region)
+    if key not in _event_clients:
+        _event_clients[key] = boto3.client(service, region_name=region)
+    return _event_clients[key]
+
+
+def _deliver(rule: Any, target: dict[str, Any], event: dict[str, Any],
+             transform_input: bool) -> bool:
+    """Deliver to a Step Functions or in-process Lambda target; False for any other."""
+    import hashlib
+    import logging
+    from datetime import UTC, datetime
+
+    arn = str(target["Arn"])
+    is_machine = ":states:" in arn and ":stateMachine:" in arn
+    if not is_machine and not (":lambda:" in arn and _handler_for(arn) is not None):
+        return False
+    shaped = dict(event)
+    ingested = shaped.pop("ingestion-time", None) or datetime.now(UTC).timestamp()
+    if isinstance(shaped.get("time"), int | float):
+        shaped["time"] = datetime.fromtimestamp(float(shaped["time"]), UTC).strftime(
+            "%Y-%m-%dT%H:%M:%SZ")
+    ingestion_time = datetime.fromtimestamp(float(ingested), UTC).isoformat(
+        timespec="milliseconds").replace("+00:00", "Z")
+    text = (event_target_input(target, shaped, rule.name, rule.arn, ingestion_time)
+            if transform_input else json.dumps(shaped))
+    if not is_machine:
+        invoke_registered(arn, json.loads(text))
+        return True
+    # One execution per (event, rule, target): a redelivered event starts nothing new.
+    digest = hashlib.sha256(f"{rule.arn}|{target['Id']}".encode()).hexdigest()[:12]
+    name = f"{shaped.get('id', '')}"[:60] + "-" + digest
+    sfn = _event_client("stepfunctions", arn.split(":")[3])
+    try:
+        sfn.start_execution(stateMachineArn=arn, name=name, input=text)
+    except sfn.exceptions.ExecutionAlreadyExists:
+        pass
+    except Exception:  # noqa: BLE001 - EventBridge retries, then drops (or a DLQ)
+        logging.getLogger("sfnflow.local").exception(
+            "rule %s could not start %s", rule.name, arn)
+    return True
+
+
+def _patch_event_targets() -> None:
+    """moto delivers rule matches only to SQS, Logs, archives and buses (others raise
+    NotImplementedError) and ignores a rule's DISABLED state. Deliver to Step Functions
+    state machines (StartExecution with the target's Input / InputPath /
+    InputTransformer) and to Lambda handlers registered in-process, skip disabled rules,
+    and leave the other targets to moto."""
+    import copy
+
+    from moto.events.models import Rule
+
+    original = Rule.send_to_targets
+
+    def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+        if self.state == "DISABLED" or not self.event_pattern.matches_event(original_event):
+            return
+        others = [target for target in self.targets
+                  if not _deliver(self, target, dict(original_event), transform_input)]
+        if others:
+            rest = copy.copy(self)
+            rest.targets = others
+            original(rest, original_event, transform_input)
+
+    Rule.send_to_targets = send_to_targets
+
+
+# --------------------------------------------------------------------------- 9. Distributed Map
+
+
+def _patch_distributed_map_failures() -> None:
+    """In moto a failed Distributed Map iteration becomes ``null`` and the Map succeeds. In
+    Step Functions, once more iterations fail than tolerated (none by default), the Map
+    Run fails and the Map state fails with ``States.ExceedToleratedFailureThreshold``.
+    ToleratedFailure* are parsed but ignored by moto, so every failure fails the Map (the
+    default, and what sfnflow compiles: ``ToleratedFailurePercentage: 0``)."""
+    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (  # noqa: E501
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (  # noqa: E501
+        distributed_item_processor_worker as worker_module,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramError, ProgramStopped
+
+    worker_class = worker_module.DistributedItemProcessorWorker
+    original = worker_class._eval_job
+    if getattr(original, "_sfnflow_fails_map", False):
+        return
+
+    def eval_job(self: Any, env: Any, job: Any) -> None:
+        original(self, env, job)
+        state = env.program_state()
+        if isinstance(state, ProgramStopped):
+            return
+        if not isinstance(state, ProgramError) and job.job_output is not None:
+            return
+        detail = getattr(state, "error", None) or {}
+        error = StatesErrorNameType.StatesExceedToleratedFailureThreshold.to_name()
+        cause = (f"The Map Run failed: item {job.job_index} failed"
+                 + (f" with {detail.get('error')}: {detail.get('cause') or ''}"
+                    if detail.get("error") else ""))
+        job.job_output = FailureEventException(FailureEvent(
+            env=env,
+            error_name=StatesErrorName(
+                typ=StatesErrorNameType.StatesExceedToleratedFailureThreshold),
+            event_type=HistoryEventType.ExecutionFailed,
+            event_details=EventDetails(executionFailedEventDetails=ExecutionFailedEventDetails(
+                error=error, cause=cause)),
+        ))
+
+    eval_job._sfnflow_fails_map = True  # type: ignore[attr-defined]
+    worker_class._eval_job = eval_job
+
+
+# --------------------------------------------------------------------------- SendTaskFailure
+
+
+def _patch_send_task_failure_cause() -> None:
+    """SendTaskFailure keeps its ``cause``: moto's response layer passes only ``error`` on,
+    so a Catch saw ``Cause: null`` (a rejected wait's reason was lost, and JSONata reading
+    the cause as a string failed)."""
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    original = StepFunctionResponse.send_task_failure
+    if getattr(original, "_sfnflow_cause", False):
+        return
+
+    def send_task_failure(self: Any) -> Any:
+        from moto.core.responses import EmptyResult
+
+        self.stepfunction_backend.send_task_failure(
+            self._get_param("taskToken"), error=self._get_param("error"),
+            cause=self._get_param("cause"))
+        return EmptyResult()
+
+    send_task_failure._sfnflow_cause = True  # type: ignore[attr-defined]
+    StepFunctionResponse.send_task_failure = send_task_failure  # type: ignore[method-assign]

@@ -1,23 +1,27 @@
 """``sfnflow serve``: the API on 127.0.0.1, backed by the embedded cloud.
 
 An HTTP server does what API Gateway does in AWS, and nothing more: it checks the API key
-on management routes (401 without one, 403 with a wrong one; webhooks are public), turns
-the request into a REST API proxy event, and hands it to the same Lambda handlers the
-stack deploys (``functions.handlers.api`` / ``functions.handlers.webhooks``). Everything
-behind them — Step Functions, DynamoDB, S3, EventBridge, Scheduler — is the local cloud.
+on management routes (401 without one, 403 with a wrong one; webhooks and signed resume
+URLs are public), turns the request into a REST API proxy event, and hands it to the same
+Lambda handlers the stack deploys (``functions.handlers.api`` /
+``functions.handlers.webhooks``). Everything behind them — Step Functions, DynamoDB, S3,
+EventBridge, Scheduler — is the local cloud.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from functions.services.waits import PUBLIC_ROUTE
 from local.moto_patches import InvokeContext
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -56,14 +60,59 @@ def proxy_event(method: str, target: str, headers: dict[str, str], body: bytes,
     }
 
 
+ProgressReader = Callable[[str, str | None], dict[str, Any]]
+STREAM_PATH = re.compile(r"^/executions/([^/]+)/stream$")
+
+
 class ApiGateway:
     """Routes a request to its handler after API Gateway's checks; returns the
-    handler's proxy response (statusCode, headers, body)."""
+    handler's proxy response (statusCode, headers, body). ``stream`` serves the local
+    Server-Sent Events route (in AWS, a WebSocket API plays this part)."""
 
-    def __init__(self, api: Handler, webhooks: Handler, api_key: str | None) -> None:
+    def __init__(self, api: Handler, webhooks: Handler, api_key: str | None,
+                 progress: ProgressReader | None = None, poll_seconds: float = 0.1) -> None:
         self.api = api
         self.webhooks = webhooks
         self.api_key = api_key
+        self.progress = progress
+        self.poll_seconds = poll_seconds
+
+    def authorize(self, headers: dict[str, str]) -> dict[str, Any] | None:
+        """None when the key is right, else the 401/403 response API Gateway gives."""
+        if self.api_key is None:
+            return None
+        given = {k.lower(): v for k, v in headers.items()}.get("x-api-key")
+        if given is None:
+            return _error(401, "Unauthorized", "this route needs an API key (x-api-key)")
+        if given != self.api_key:
+            return _error(403, "Forbidden", "the API key is not valid")
+        return None
+
+    def stream(self, execution_id: str, last_seen: str | None) -> Iterator[bytes]:
+        """``GET /executions/{id}/stream``: progress events as SSE, until it finishes."""
+        assert self.progress is not None
+        cursor = last_seen
+        idle = 0.0
+        while True:
+            try:
+                page = self.progress(execution_id, cursor)
+            except LookupError as exc:
+                yield _sse("error", None, {"message": str(exc)})
+                return
+            for event in page["items"]:
+                event["etaSeconds"] = page["etaSeconds"]
+                yield _sse("progress", event["seq"], event)
+                if event["type"] == "executionFinished":
+                    return
+            cursor = page["cursor"]
+            if page["items"]:
+                idle = 0.0
+            else:
+                idle += self.poll_seconds
+                if idle >= 15:
+                    yield b": keep-alive\n\n"
+                    idle = 0.0
+                time.sleep(self.poll_seconds)
 
     def __call__(self, method: str, target: str, headers: dict[str, str],
                  body: bytes) -> dict[str, Any]:
@@ -71,14 +120,20 @@ class ApiGateway:
         if path.startswith(WEBHOOK_PREFIX):
             event = proxy_event(method, target, headers, body, "/webhook/{proxy+}")
             return self.webhooks(event, InvokeContext("sfnflow-webhooks"))
-        if self.api_key is not None:
-            given = {k.lower(): v for k, v in headers.items()}.get("x-api-key")
-            if given is None:
-                return _error(401, "Unauthorized", "this route needs an API key (x-api-key)")
-            if given != self.api_key:
-                return _error(403, "Forbidden", "the API key is not valid")
+        if method == "POST" and PUBLIC_ROUTE.match(path):  # a signed resume URL
+            event = proxy_event(method, target, headers, body,
+                                "/executions/{execution_id}/resume/{wait_id}")
+            return self.api(event, InvokeContext("sfnflow-api"))
+        denied = self.authorize(headers)
+        if denied is not None:
+            return denied
         event = proxy_event(method, target, headers, body, "/{proxy+}")
         return self.api(event, InvokeContext("sfnflow-api"))
+
+
+def _sse(event: str, event_id: str | None, data: Any) -> bytes:
+    head = f"id: {event_id}\n" if event_id else ""
+    return f"{head}event: {event}\ndata: {json.dumps(data, default=str)}\n\n".encode()
 
 
 def _error(status: int, error_type: str, message: str) -> dict[str, Any]:
@@ -94,11 +149,26 @@ def http_server(gateway: ApiGateway, host: str = "127.0.0.1",
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
+        def _stream(self, execution_id: str) -> None:
             headers = {key: value for key, value in self.headers.items()}
-            response = gateway(self.command, self.path, headers, body)
+            denied = gateway.authorize(headers)
+            if denied is not None or gateway.progress is None:
+                self._respond(denied or _error(404, "RouteNotFound", "no progress source"))
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-cache")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            try:
+                for chunk in gateway.stream(execution_id, self.headers.get("Last-Event-ID")):
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client went away
+
+        def _respond(self, response: dict[str, Any]) -> None:
             payload = response.get("body") or ""
             data = base64.b64decode(payload) if response.get("isBase64Encoded") \
                 else payload.encode()
@@ -109,6 +179,16 @@ def http_server(gateway: ApiGateway, host: str = "127.0.0.1",
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+
+        def _handle(self) -> None:
+            streamed = STREAM_PATH.match(urlsplit(self.path).path)
+            if streamed and self.command == "GET":
+                self._stream(unquote(streamed.group(1)))
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {key: value for key, value in self.headers.items()}
+            self._respond(gateway(self.command, self.path, headers, body))
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle  # noqa: N815
 

@@ -3,6 +3,9 @@
 Management routes (``/workflows``, ``/executions``, ``/openapi.json``) go to the API
 function and need an API key (a usage plan throttles them); ``/webhook/{proxy+}`` goes to
 the webhooks function and is public — the handler checks each webhook's HMAC signature.
+So is ``POST /executions/{execution_id}/resume/{wait_id}``, a static sibling of the
+execution's ``{proxy+}`` (API Gateway prefers it): the API function checks the signed
+resume URL of a paused wait (``functions.services.waits``).
 Access logs go to CloudWatch; API Gateway's own errors (missing key, throttling, bad
 request) answer with the API's JSON error shape ``{"error": {"type", "message", "details"}}``.
 """
@@ -80,6 +83,11 @@ class PlatformApi(Construct):
         for root in MANAGEMENT_ROOTS:
             resource = self.api.root.add_resource(root)
             self._add(resource, "ANY", management, api_key=True)
+            if root == "executions":  # one static route below an execution is public
+                resource = resource.add_resource("{execution_id}")
+                self._add(resource, "ANY", management, api_key=True)
+                resume = resource.add_resource("resume").add_resource("{wait_id}")
+                self._add(resume, "POST", management, api_key=False)
             self._add(resource.add_resource("{proxy+}"), "ANY", management, api_key=True)
         self._add(self.api.root.add_resource("openapi.json"), "GET", management, api_key=True)
         webhooks = apigw.LambdaIntegration(webhooks_function, allow_test_invoke=False)

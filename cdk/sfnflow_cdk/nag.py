@@ -45,7 +45,9 @@ def reviewed_wildcards(stack: SfnflowStack) -> dict[str, str]:
     node_runner = naming.function_arn(stack, fns.NODE_RUNNER.role)
     return {
         "*": "X-Ray (PutTraceSegments, PutTelemetryRecords, sampling) and CloudWatch Logs "
-             "delivery actions do not support resource-level permissions.",
+             "delivery actions do not support resource-level permissions; neither do "
+             "SendTaskSuccess/SendTaskFailure with the task token of a callback task "
+             "(resuming a paused wait).",
         stack.storage.bucket.arn_for_objects("*"):
             "Payload objects are created per execution and node at run time; the scope is "
             "the objects of the one payload bucket, read and written by exact actions.",

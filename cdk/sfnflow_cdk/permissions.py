@@ -84,3 +84,10 @@ def grant_manage_workflows(role: iam.IRole, naming: Naming, stack: Stack, *,
 def grant_invoke(role: iam.IRole, function_arn: str) -> None:
     role.add_to_principal_policy(iam.PolicyStatement(
         actions=["lambda:InvokeFunction"], resources=[function_arn]))
+
+
+def grant_send_task_results(role: iam.IRole) -> None:
+    """Resume paused waits: send a callback task's token back. IAM cannot scope the tokens
+    of service-integration tasks, so the resource is ``*`` (see ``nag.reviewed_wildcards``)."""
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=["states:SendTaskSuccess", "states:SendTaskFailure"], resources=["*"]))

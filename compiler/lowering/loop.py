@@ -9,6 +9,18 @@ in batch order, to the loop node's `done` output.
 
 ``maxConcurrency`` becomes the Map's MaxConcurrency (splitInBatches defaults to 1, the
 sequential n8n behaviour; forEach to 10). Inline Map's limit is 40 concurrent iterations.
+
+**Distributed Map** (``distributed``): above 40, with ``mode: distributed``, or when the
+loop could fill the execution's event history (``compiler.history``), the Map is a
+Distributed Map: every iteration is a STANDARD child execution with its own history, and
+the first failed iteration fails the Map (``ToleratedFailurePercentage: 0``,
+``States.ExceedToleratedFailureThreshold``). A child execution sees neither the parent's
+variables nor its context object, so the ItemSelector passes what the body reads — the
+execution's id, name, start time and the input fields the runner reads (``execution``),
+the enclosing loops' run index, and ``$vars`` — and ``#batch`` binds them in the child:
+``<var>_context``; ``emitter.execution`` points the body's lowerings at it. Native nodes
+in the body run on the node runner there (their runs are recorded by the runner, not read
+from the parent's history, which does not hold the children's events).
 """
 
 from __future__ import annotations
@@ -17,10 +29,16 @@ from typing import TYPE_CHECKING
 
 from compiler import asl
 from compiler.jsonata_text import jsonata
-from compiler.nodetypes import ForEachParams, SplitInBatchesParams
+from compiler.nodetypes import INLINE_MAX_CONCURRENCY, ForEachParams, SplitInBatchesParams
 
 if TYPE_CHECKING:
+    from compiler.graph import Graph
     from compiler.passes.emit import Emitter, ScopeOutput
+
+
+def _label(var: str) -> str:
+    """A Map Run label: at most 40 characters of letters, digits, ``-`` and ``_``."""
+    return var[:40]
 
 
 def batches(items: str, size: int) -> str:
@@ -36,6 +54,45 @@ def batches(items: str, size: int) -> str:
     )
 
 
+def is_distributed(graph: Graph, node: int) -> bool:
+    """Whether the loop node ``node`` compiles to a Distributed Map."""
+    params = graph.params[node]
+    if not isinstance(params, SplitInBatchesParams | ForEachParams) or params.mode == "inline":
+        return False
+    if params.mode == "distributed" or params.maxConcurrency > INLINE_MAX_CONCURRENCY:
+        return True
+    from compiler.history import needs_child_executions
+
+    return needs_child_executions(graph, node)
+
+
+def distributed_members(graph: Graph) -> frozenset[int]:
+    """Nodes that run inside a Distributed Map's child executions (nested bodies too)."""
+    members: set[int] = set()
+    for node, loop in graph.loops.items():
+        if loop.body and is_distributed(graph, node):
+            members |= loop.body
+    return frozenset(members)
+
+
+def _context(emitter: Emitter) -> str:
+    """JSONata, evaluated in the parent: what a child execution needs of it."""
+    from compiler.lowering.variables import VARS, uses_variables
+
+    execution = emitter.execution
+    fields = [
+        f'"execution":{{"Id":{execution}.Id,"Name":{execution}.Name,'
+        f'"StartTime":{execution}.StartTime,"Input":{{'
+        + ",".join(f'"{key}":{execution}.Input.{key}'
+                   for key in ("pinned", "reuse", "skip", "mode", "parent"))
+        + "}}",
+        f'"runIndex":{emitter.run_index() or "0"}',
+    ]
+    if uses_variables(emitter.graph):
+        fields.append(f'"{VARS}":{emitter.variables}')
+    return "{" + ",".join(fields) + "}"
+
+
 def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: str | None,
           out: ScopeOutput) -> str:
     from compiler.passes.emit import LoopBodyOutput, in_flow_order
@@ -49,36 +106,48 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
 
     body_states: dict[str, asl.State] = {}
     batch_var = f"{var}_batch"
+    context_var = f"{var}_context"
+    distributed = is_distributed(graph, node)
     start = emitter.helper("batch", name)
     plan = emitter.region_plans.get(node)
+    item_selector = {"batch": jsonata("[$states.context.Map.Item.Value.items]"),
+                     "index": jsonata("$states.context.Map.Item.Index")}
+    if distributed:
+        item_selector["context"] = jsonata(_context(emitter))
     if plan is None:  # a loop with nothing on its `loop` output returns nothing
         body_states[start] = asl.Pass(output=jsonata("[]"))
     else:
-        outer_var, emitter.var[node] = emitter.var[node], batch_var
-        emitter.loop_batches.append(f"${batch_var}.index")
+        outer = emitter.var[node], emitter.loop_batches, emitter.execution, emitter.variables
+        emitter.var[node] = batch_var
+        if distributed:  # a child execution: the parent's context comes in its input
+            emitter.loop_batches = [f"${context_var}.runIndex"]
+            emitter.execution = f"${context_var}.execution"
+            emitter.variables = f"${context_var}.vars"
+        emitter.loop_batches = [*emitter.loop_batches, f"${batch_var}.index"]
         try:
             body_out = LoopBodyOutput(
                 (), tuple(sorted({(e.source, e.output) for e in loop.back_edges})))
             first = emitter.emit(plan, body_states, None, body_out)
         finally:
-            emitter.var[node] = outer_var
-            emitter.loop_batches.pop()
-        body_states[start] = asl.Pass(
-            assign={batch_var: jsonata(
-                f'{{"ports":[{empty},{{"count":$count([$states.input.batch]),'
-                f'"items":[$states.input.batch]}}],"index":$states.input.index}}')},
-            next=first,
-        )
+            (emitter.var[node], emitter.loop_batches, emitter.execution,
+             emitter.variables) = outer
+        assign: dict[str, object] = {batch_var: jsonata(
+            f'{{"ports":[{empty},{{"count":$count([$states.input.batch]),'
+            f'"items":[$states.input.batch]}}],"index":$states.input.index}}')}
+        if distributed:
+            assign[context_var] = jsonata("$states.input.context")
+        body_states[start] = asl.Pass(assign=assign, next=first)
     done = (
         '($d := $reduce($states.result, function($a, $b) { $append($a, $b) }, []); '
         f'{{"ports":[{{"count":$count($d),"items":$d}},{empty}]}})'
     )
     states[name] = asl.Map(
         items=jsonata(batches(emitter.input_items(node), params.batchSize)),
-        item_selector={"batch": jsonata("[$states.context.Map.Item.Value.items]"),
-                       "index": jsonata("$states.context.Map.Item.Index")},
+        item_selector=item_selector,
         processor=asl.Branch(start, in_flow_order(start, body_states)),
         max_concurrency=params.maxConcurrency,
+        distributed=distributed,
+        label=_label(var) if distributed else None,
         assign={var: jsonata(done)},
         output=emitter.end_output(next_name, out, {node: done}),
         next=next_name,

@@ -23,7 +23,8 @@ native states would change its semantics or lose a feature (``fallback_reason``)
 
 * it has ``retry`` (even ``maxAttempts: 1``: the documented way to force the runner),
   ``onError`` other than stopWorkflow, or ``disabled``;
-* it is pinned (``pinData``): pins are looked up by the runner;
+* it is pinned (``pinData``): pins are looked up by the runner; it has ``cache`` (the
+  runner keeps the results);
 * some expression in the workflow reads it with ``$node("Name")`` (run data must exist
   before later nodes run), or calls ``$node`` with a computed name (then no node is native);
 * one of its expressions refers to a variable other than ``$json``, ``$index``, ``$items``
@@ -54,7 +55,8 @@ import json
 import re
 import weakref
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from compiler import asl
@@ -97,6 +99,7 @@ _NODE_USE = re.compile(r"\$node\b")
 _NODE_CALL = re.compile(r"""\$node\s*\(\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*\)""")
 
 
+@lru_cache(maxsize=65_536)
 def text(value: str) -> str:
     """A JSONata string literal on one line, with no ``{%``/``%}`` (which end a field)."""
     return json.dumps(value, ensure_ascii=False).replace("%", "\\u0025")
@@ -162,6 +165,8 @@ class _WorkflowFacts:
     read_by_node_call: frozenset[str] | None  # None: some $node() name is computed
     taken: frozenset[str]  # node variables and "states": never free in a native expression
     reasons: dict[int, str | None]  # fallback_reason per node, filled as asked
+    base_reasons: dict[int, str | None] = field(default_factory=dict)
+    distributed: frozenset[int] | None = None  # nodes inside Distributed Maps
 
 
 _FACTS: dict[int, tuple[weakref.ref[Graph], _WorkflowFacts]] = {}
@@ -256,8 +261,27 @@ def fallback_reason(graph: Graph, node: int) -> str | None:
     """Why ``node`` must run in the node runner instead (None: it is lowered natively)."""
     facts = _facts(graph)
     if node not in facts.reasons:
-        facts.reasons[node] = _reason(graph, node, facts)
+        reason = base_fallback_reason(graph, node)
+        if reason is None and node in _distributed_members(graph, facts):
+            reason = "inside a Distributed Map (its runs are recorded by the runner)"
+        facts.reasons[node] = reason
     return facts.reasons[node]
+
+
+def base_fallback_reason(graph: Graph, node: int) -> str | None:
+    """``fallback_reason`` without the place of the node (used to plan Distributed Maps)."""
+    facts = _facts(graph)
+    if node not in facts.base_reasons:
+        facts.base_reasons[node] = _reason(graph, node, facts)
+    return facts.base_reasons[node]
+
+
+def _distributed_members(graph: Graph, facts: _WorkflowFacts) -> frozenset[int]:
+    if facts.distributed is None:
+        from compiler.lowering.loop import distributed_members
+
+        facts.distributed = distributed_members(graph)
+    return facts.distributed
 
 
 def falls_back_to_runner(graph: Graph, node: int) -> bool:
@@ -276,6 +300,8 @@ def _reason(graph: Graph, node: int, facts: _WorkflowFacts) -> str | None:
         return "disabled"
     if spec.name in graph.workflow.pinData:
         return "pinned"
+    if spec.cache is not None:
+        return "cache"
     if facts.read_by_node_call is None:
         return "$node() with a computed name in the workflow"
     if spec.name in facts.read_by_node_call:
@@ -422,9 +448,11 @@ def _port_sources(emitter: Emitter, node: int) -> list[list[str]]:
     return ports
 
 
-def input_items(emitter: Emitter, node: int) -> str:
+def input_items(emitter: Emitter, node: int,
+                ports: list[list[str]] | None = None) -> str:
     """JSONata: every input item, port by port, in the runner's order (``$items``)."""
-    return "[" + ", ".join(s for port in _port_sources(emitter, node) for s in port) + "]"
+    ports = _port_sources(emitter, node) if ports is None else ports
+    return "[" + ", ".join(s for port in ports for s in port) + "]"
 
 
 def _taken_names(variables: list[str]) -> frozenset[str]:
@@ -443,11 +471,12 @@ def run_variable(emitter: Emitter, node: int) -> str:
     return name
 
 
-def run_record(emitter: Emitter, node: int, extra: str = "") -> str:
+def run_record(emitter: Emitter, node: int, extra: str = "",
+               ports: list[list[str]] | None = None) -> str:
     """JSONata of the run record a native state assigns (see the module docstring)."""
     spec = emitter.graph.nodes[node]
-    counts = ", ".join(
-        "$count([" + ", ".join(port) + "])" for port in _port_sources(emitter, node))
+    ports = _port_sources(emitter, node) if ports is None else ports
+    counts = ", ".join("$count([" + ", ".join(port) + "])" for port in ports)
     return (
         f'{{"{RUN_MARKER}": true, "node": {text(spec.name)}, "type": {text(spec.type)}, '
         f'"variable": {text(emitter.var[node])}, "inputs": [{counts}], '
@@ -476,11 +505,12 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
         assert isinstance(params, StopAndErrorParams)
         return _stop(emitter, node, params, states, next_name, out)
     bindings, ports = _BUILDERS[spec.type](params)
-    result = f"($items := {input_items(emitter, node)}; {bindings}{_ports(ports)})"
+    sources = _port_sources(emitter, node)
+    result = f"($items := {input_items(emitter, node, sources)}; {bindings}{_ports(ports)})"
     states[spec.name] = asl.Pass(
         comment=comment(spec.type),
         assign={emitter.var[node]: jsonata(result),
-                run_variable(emitter, node): jsonata(run_record(emitter, node))},
+                run_variable(emitter, node): jsonata(run_record(emitter, node, "", sources))},
         output=emitter.end_output(next_name, out, {node: result}),
         next=next_name,
     )

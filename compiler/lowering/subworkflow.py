@@ -103,9 +103,10 @@ def _ports(emitter: Emitter, node: int, items: str) -> str:
 
 def _execution_name(emitter: Emitter, node: int) -> str:
     run_index = emitter.run_index() or "0"
-    key = (f"$states.context.Execution.Id & '/' & {literal(emitter.graph.name(node))} & '/' & "
+    execution = emitter.execution
+    key = (f"{execution}.Id & '/' & {literal(emitter.graph.name(node))} & '/' & "
            f"$string({run_index})")
-    return ("$substring($states.context.Execution.Name, 0, 32) & '-' & "
+    return (f"$substring({execution}.Name, 0, 32) & '-' & "
             f"$substring($hash({key}, 'SHA-256'), 0, 32) & '-' & "
             "$string($states.context.State.RetryCount + 1)")
 
@@ -119,7 +120,7 @@ def _child_input(emitter: Emitter, node: int, params: ExecuteWorkflowParams,
     limit = inherited if params.maxDepth is None else \
         f"$min([{inherited}, $e - 1 + {params.maxDepth}])"
     parent = ",".join([
-        '"executionId":$c.Execution.Name',
+        '"executionId":$x.Name',
         f'"workflow":{literal(graph.workflow.name)}',
         f'"node":{literal(graph.name(node))}',
         '"depth":$e',
@@ -129,7 +130,8 @@ def _child_input(emitter: Emitter, node: int, params: ExecuteWorkflowParams,
         f'"waitForCompletion":{literal(params.waitForCompletion)}',
     ])
     return (
-        f"($i := {items}; $c := $states.context; $m := $c.Execution.Input.parent; "
+        f"($i := {items}; $c := $states.context; $x := {emitter.execution}; "
+        "$m := $x.Input.parent; "
         "$e := ($exists($m.depth) ? $m.depth : 0) + 1; "
         f'{{"items":$i,"mode":"subworkflow","workflow":{literal(params.workflow)},'
         f'"parent":{{{parent}}}}})'

@@ -102,12 +102,13 @@ def runner_arguments(emitter: Emitter, node: int) -> dict[str, object]:
     region_input = emitter.region_inputs.get(node)  # a try/catch region's catch or finally
     if region_input is not None and inputs:
         inputs[0].append({"from": region_input[0], "output": region_input[2]})
+    execution = emitter.execution  # the execution context (passed into Distributed Maps)
     arguments: dict[str, object] = {
         "workflow": graph.workflow.name,
         "execution": {
-            "id": jsonata("$states.context.Execution.Name"),
-            "arn": jsonata("$states.context.Execution.Id"),
-            "startTime": jsonata("$states.context.Execution.StartTime"),
+            "id": jsonata(f"{execution}.Name"),
+            "arn": jsonata(f"{execution}.Id"),
+            "startTime": jsonata(f"{execution}.StartTime"),
         },
         "node": {
             "name": spec.name,
@@ -117,29 +118,29 @@ def runner_arguments(emitter: Emitter, node: int) -> dict[str, object]:
             "onError": spec.onError,
             "disabled": spec.disabled,
             "outputs": graph.outputs[node],
-        },
+        } | ({"cache": spec.cache.model_dump()} if spec.cache is not None else {}),
         "inputs": inputs,
         "data": {
             graph.name(source): jsonata("$" + emitter.var[source])
             for source in dict.fromkeys(edge.source for edge in graph.in_edges[node])
         } | ({region_input[0]: jsonata("$" + region_input[1])} if region_input else {}),
         "attempt": jsonata("$states.context.State.RetryCount + 1"),
-        "pinned": jsonata(f"{literal(spec.name)} in $states.context.Execution.Input.pinned"),
+        "pinned": jsonata(f"{literal(spec.name)} in {execution}.Input.pinned"),
         # A retry of a failed execution names the nodes whose recorded outputs to replay.
-        "reuseFrom": jsonata(f"{literal(spec.name)} in $states.context.Execution.Input.reuse"
-                             ".nodes ? $states.context.Execution.Input.reuse.from : null"),
+        "reuseFrom": jsonata(f"{literal(spec.name)} in {execution}.Input.reuse"
+                             f".nodes ? {execution}.Input.reuse.from : null"),
         # A partial run (compiler.partial) silences the nodes outside it.
-        "skipped": jsonata(f"{literal(spec.name)} in $states.context.Execution.Input.skip"),
+        "skipped": jsonata(f"{literal(spec.name)} in {execution}.Input.skip"),
     }
     if outputs_may_travel_as_references(emitter, node):
         # A sink's outputs are the execution's output, which a parent's executeWorkflow
         # reads inline: in a sub-workflow execution they never travel as references.
         arguments["outputRefs"] = True if graph.succs[node] else jsonata(
-            "$not($states.context.Execution.Input.mode = 'subworkflow')")
+            f"$not({execution}.Input.mode = 'subworkflow')")
     from compiler.lowering.variables import VARS, uses_variables
 
     if uses_variables(graph):  # runner-evaluated expressions read $vars
-        arguments[VARS] = jsonata("$" + VARS)
+        arguments[VARS] = jsonata(emitter.variables)
     run_index = emitter.run_index()
     if run_index is not None:
         arguments["runIndex"] = jsonata(run_index)

@@ -1,4 +1,5 @@
 """The wait node: a native Wait state, no Lambda. Its output is its input items.
+With ``resume: webhook`` or ``approval`` it pauses instead (``compiler.lowering.resume``).
 
 Like the other native nodes it also assigns its run record (``compiler.lowering.native``),
 from which the node run is recorded when the execution ends.
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 from compiler import asl
 from compiler.expressions import is_expression
 from compiler.jsonata_text import jsonata, literal
+from compiler.lowering import resume
 from compiler.lowering.native import comment, run_record, run_variable
 from compiler.nodetypes import WaitParams
 
@@ -22,6 +24,8 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
           out: ScopeOutput) -> str:
     params = emitter.graph.params[node]
     assert isinstance(params, WaitParams)
+    if params.resume != "time":
+        return resume.lower(emitter, node, states, next_name, out)
     items = emitter.input_items(node)
     seconds: int | str | None = params.seconds
     timestamp = None

@@ -16,6 +16,7 @@ expressions per item.
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -38,13 +39,28 @@ _RESERVED_TEXT = """
     each error assert type sort shuffle distinct base64encode base64decode
     encodeUrlComponent encodeUrl decodeUrlComponent decodeUrl eval toMillis fromMillis
     clone now millis split join match contains replace partition range hash randomSeeded
-    uuid parse vars
+    uuid parse vars x a won
 """
 RESERVED_NAMES = frozenset(_RESERVED_TEXT.split())
 
 
+_VARIABLE_NAMES: dict[int, tuple[weakref.ref[Graph], list[str]]] = {}
+
+
 def variable_names(graph: Graph) -> list[str]:
-    """One readable, unique JSONata variable name per node (``Big?`` -> ``Big_``)."""
+    """One readable, unique JSONata variable name per node (``Big?`` -> ``Big_``); computed
+    once per graph (emit, native lowering and the manifest all ask)."""
+    cached = _VARIABLE_NAMES.get(id(graph))
+    if cached is not None and cached[0]() is graph:
+        return cached[1]
+    names = _variable_names(graph)
+    key = id(graph)
+    _VARIABLE_NAMES[key] = (weakref.ref(graph, lambda _ref: _VARIABLE_NAMES.pop(key, None)),
+                            names)
+    return names
+
+
+def _variable_names(graph: Graph) -> list[str]:
     names: list[str] = []
     taken: set[str] = set(RESERVED_NAMES)
     for node in graph.nodes:
@@ -95,9 +111,13 @@ class Emitter:
         self.region_plans = region_plans or {}
         self.back_sources = graph.back_edge_sources()
         self.loop_batches: list[str] = []  # JSONata iteration numbers of enclosing loops
+        # The execution's context object, as JSONata: a Distributed Map's child executions
+        # read the parent's, passed in (``compiler.lowering.loop``).
+        self.execution = "$states.context.Execution"
+        self.variables = "$vars"  # the workflow variables, as JSONata (likewise)
         self.cache: dict[str, Any] = {}  # per-workflow values lowerings compute once
         self.while_exits: dict[int, tuple[str, str]] = {}  # while -> (exit, condition)
-        self.var = variable_names(graph)
+        self.var = list(variable_names(graph))  # lowerings swap entries while in loops
         self.helper_names: set[str] = set(node.name for node in graph.nodes)
         self.parallel_count = 0
         self._init_regions()
@@ -179,7 +199,7 @@ class Emitter:
                 child = step.steps[index]
                 race = race_target(self.graph, step.steps, index)
                 if race is not None and isinstance(child, Par) and next_name is not None:
-                    next_name = self.emit_parallel(child, states, next_name, out, race=True)
+                    next_name = self.emit_parallel(child, states, next_name, out, race=race)
                 else:
                     next_name = self.emit(child, states, next_name, out)
             assert next_name is not None
@@ -202,10 +222,15 @@ class Emitter:
         return lower_node(self, node, states, next_name, out)
 
     def emit_parallel(self, step: Par, states: dict[str, asl.State], next_name: str | None,
-                      out: ScopeOutput, race: bool = False) -> str:
-        """A Parallel state. With ``race`` (its branches feed a waitFor-any Merge) every
+                      out: ScopeOutput, race: int | None = None) -> str:
+        """A Parallel state. With ``race`` (the waitFor-any Merge its branches feed) every
         branch that finishes with items ends in a ``#finished`` Fail state carrying its
-        outputs; the Parallel's Catch takes the first one, which cancels the others."""
+        outputs; the Parallel's Catch takes the first one, which cancels the others. A
+        waitFor-N Merge counts finishes instead (``compiler.lowering.quorum``)."""
+        from compiler.lowering import quorum
+
+        quorate = race is not None and quorum.quorum_of(self.graph, race) is not None
+        exported_by: dict[int, int] = {}  # exported node -> its branch index
         self.parallel_count += 1
         firsts = " | ".join(self.graph.name(nodes_of(b)[0]) for b in step.branches)
         name = self.helper(f"parallel {self.parallel_count}:", firsts)
@@ -217,15 +242,22 @@ class Emitter:
             branch_out = ScopeOutput(tuple((self.var[n], n) for n in exports))
             branch_states: dict[str, asl.State] = {}
             start = self.emit(branch, branch_states, None, branch_out)
-            if race:
+            if race is not None and quorate:
+                quorum.finish_branch(self, race, index, self.graph.name(nodes_of(branch)[0]),
+                                     branch_states)
+            elif race is not None:
                 self._finish_with_failure(branch, branch_states)
             branches.append(asl.Branch(start, in_flow_order(start, branch_states)))
             for n in exports:
                 source = f"$states.result[{index}].{self.var[n]}"
                 assign[self.var[n]] = jsonata(source)
                 overrides[n] = source
+                exported_by[n] = index
         catch: tuple[asl.Catcher, ...] = ()
-        if race:
+        if race is not None and quorate:
+            assert next_name is not None
+            catch = quorum.catchers(self, race, exported_by, next_name, states)
+        elif race is not None:
             assert next_name is not None
             won = {
                 self.var[n]: jsonata(

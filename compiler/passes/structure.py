@@ -377,16 +377,16 @@ def race_target(graph: Graph, steps: tuple[Step, ...], index: int) -> int | None
     if not isinstance(steps[index], Par) or index + 1 >= len(steps):
         return None
     merge = _merge_node(graph, steps[index + 1])
-    if merge is None or getattr(graph.params[merge], "waitFor", "all") != "any":
+    if merge is None or getattr(graph.params[merge], "waitFor", "all") == "all":
         return None
     return merge
 
 
 def race_problems(graph: Graph, plans: dict[int | None, Step]) -> list[Problem]:
-    """A waitFor-any Merge needs its inputs to be exactly the branches of the Parallel
-    right before it, each feeding only the Merge; otherwise cancelling the losing
-    branches would cancel work other nodes wait for."""
-    racing: set[int] = set()
+    """A waitFor-any or waitFor-N Merge needs its inputs to be exactly the branches of the
+    Parallel right before it, each feeding only the Merge; otherwise cancelling the losing
+    branches would cancel work other nodes wait for. waitFor N needs more than N branches."""
+    racing: dict[int, int] = {}  # merge -> branches racing into it
     for plan in plans.values():
         for seq in _sequences(plan):
             for index in range(len(seq.steps)):
@@ -404,16 +404,25 @@ def race_problems(graph: Graph, plans: dict[int | None, Step]) -> list[Problem]:
                     any(merge in graph.succs[n] for n in members) for members in branch_members
                 )
                 if feeds_only_merge and every_branch_feeds:
-                    racing.add(merge)
-    return [
-        Problem(graph.name(node), "parameters.waitFor",
-                "waitFor: any needs every input of the merge to come from its own parallel "
-                "branch that leads only to this merge (the losing branches are cancelled)",
-                "race")
-        for node in range(len(graph))
-        if graph.type_of(node) == "merge"
-        and getattr(graph.params[node], "waitFor", "all") == "any" and node not in racing
-    ]
+                    racing[merge] = len(branch_members)
+    problems: list[Problem] = []
+    for node in range(len(graph)):
+        wait_for = getattr(graph.params[node], "waitFor", "all")
+        if graph.type_of(node) != "merge" or wait_for == "all":
+            continue
+        if node not in racing:
+            problems.append(Problem(
+                graph.name(node), "parameters.waitFor",
+                f"waitFor: {wait_for} needs every input of the merge to come from its own "
+                "parallel branch that leads only to this merge (the losing branches are "
+                "cancelled)", "race"))
+        elif isinstance(wait_for, int) and wait_for >= racing[node]:
+            problems.append(Problem(
+                graph.name(node), "parameters.waitFor",
+                f"waitFor: {wait_for} needs more than {wait_for} input branches, but "
+                f"{racing[node]} branches lead to this merge (waitFor: all waits for every "
+                "branch)", "race"))
+    return problems
 
 
 def _sequences(step: Step) -> list[Seq]:

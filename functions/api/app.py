@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
-from functions.api import executions, workflows
+from functions.api import executions, pins, waits, workflows
 from functions.api.errors import register_error_handlers
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(workflows.router)
 app.include_router(executions.router)
+app.include_router(pins.router)
+app.include_router(waits.router)
 register_error_handlers(app)
 
 

@@ -10,6 +10,7 @@ import boto3
 from functions.config import Config
 from functions.services.execution_control import ExecutionControl
 from functions.services.executions import ExecutionService
+from functions.services.progress import ProgressService
 from functions.services.workflows import WorkflowService
 from functions.store.repository import RunRepository
 from functions.store.workflows import WorkflowRepository
@@ -21,6 +22,7 @@ class Services:
     runs: RunRepository
     workflows: WorkflowService
     executions: ExecutionControl
+    progress: ProgressService
 
 
 @cache
@@ -42,4 +44,5 @@ def services() -> Services:
         runs=runs,
         workflows=WorkflowService(sfn, registry, triggers, config),
         executions=ExecutionControl(sfn, runs, registry, ExecutionService(sfn, runs), config),
+        progress=ProgressService(runs, registry),
     )

@@ -28,8 +28,8 @@ def list_executions(
     cursor: Annotated[str | None, Query()] = None,
 ) -> Response[str]:
     page = services().runs.query_executions(
-        workflow_id=workflowId, status=status, started_from=started_from,
-        started_to=started_to, limit=limit, cursor=cursor)
+        workflow_id=workflowId, status=status.upper() if status else None,
+        started_from=started_from, started_to=started_to, limit=limit, cursor=cursor)
     return json_response(200, {"items": [execution_view(e) for e in page.items],
                                "cursor": page.cursor})
 
@@ -63,3 +63,14 @@ def replay(execution_id: str, request: Annotated[Replay, Body()]) -> Response[st
     execution = services().executions.replay(execution_id, request.input)
     return json_response(202, {"executionId": execution.execution_id,
                                "replayOf": execution_id, "status": execution.status})
+
+
+@router.get("/executions/<execution_id>/events",
+            summary="Progress events (node started/finished) with percent and ETA")
+def progress_events(
+    execution_id: str,
+    after: Annotated[str | None, Query(description="`cursor` of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Response[str]:
+    services().executions.get(execution_id)
+    return json_response(200, services().progress.events(execution_id, after, limit))

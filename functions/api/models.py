@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Status = Literal["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]
+Status = Literal["RUNNING", "WAITING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED",
+                 "waiting"]  # WAITING: paused at a wait node (either case)
 
 
 class StartExecution(BaseModel):
@@ -24,6 +25,15 @@ class StartExecution(BaseModel):
                                         "node (run only what it depends on).")
     fromExecution: str | None = Field(None, description="Partial run: the execution whose "
                                       "recorded outputs the skipped-over nodes replay.")
+    usePins: bool = Field(False, description="Use the workflow's pins "
+                          "(`/workflows/{id}/pins`), as a manual run does. Default false: an "
+                          "API start is a production start. Not with a partial run.")
+
+    @model_validator(mode="after")
+    def _pins_or_partial(self) -> StartExecution:
+        if self.usePins and self.partial:
+            raise ValueError("usePins cannot be combined with a partial run")
+        return self
 
     @property
     def partial(self) -> bool:
@@ -34,3 +44,24 @@ class Replay(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     input: Any = Field(None, description="A new input; default: the original one.")
+
+
+class PinItems(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[dict[str, Any]] = Field(description="The node's output items while pinned.")
+
+
+class PinRollback(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1, description="The pin version whose items become current "
+                         "again (as a new version).")
+
+
+class Prune(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    olderThanDays: float | None = Field(
+        None, ge=0, description="Also delete executions that started more than this many "
+        "days ago (default: only expired run data).")

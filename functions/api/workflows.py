@@ -94,6 +94,11 @@ def start_execution(
             workflow_id, request.input, start_nodes=request.startNodes,
             destination=request.destinationNode, from_execution=request.fromExecution,
             idempotency_key=request.idempotencyKey)
+    elif request.usePins:
+        from functions.api.pins import pin_service  # pins imports this module
+
+        execution = pin_service().start(workflow_id, request.input,
+                                        idempotency_key=request.idempotencyKey)
     else:
         execution = control.start(workflow_id, request.input,
                                   idempotency_key=request.idempotencyKey)

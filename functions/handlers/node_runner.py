@@ -11,7 +11,9 @@ from aws_lambda_powertools import Logger
 from functions.config import Config
 from functions.errors import NodeError
 from functions.runner import NodeRunner
+from functions.services.waits import WaitService
 from functions.store.repository import RunRepository
+from functions.store.waits import WaitRepository
 
 logger = Logger(service="sfnflow-node-runner")
 
@@ -20,7 +22,10 @@ logger = Logger(service="sfnflow-node-runner")
 def _runner() -> NodeRunner:
     config = Config.from_env()
     s3 = boto3.client("s3", region_name=config.region) if config.payload_bucket else None
-    return NodeRunner(RunRepository(config, s3_client=s3))
+    repository = RunRepository(config, s3_client=s3)
+    waits = WaitService(boto3.client("stepfunctions", region_name=config.region), repository,
+                        WaitRepository(config.retention_days), config)
+    return NodeRunner(repository, waits=waits)
 
 
 @cache

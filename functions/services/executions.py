@@ -79,6 +79,7 @@ class ExecutionService:
         user_input: Any = None,
         *,
         pin_data: dict[str, list[Item]] | None = None,
+        pins: dict[str, int] | None = None,
         mode: str = "manual",
         version: str | None = None,
         name: str | None = None,
@@ -87,11 +88,16 @@ class ExecutionService:
         """Record and start one execution. With ``name`` the start is idempotent: a name
         already recorded returns that execution and starts nothing (a duplicate delivery,
         a repeated idempotency key). ``envelope_extras`` adds sfnflow keys to the input
-        (``triggeredBy``, ``triggerType``, ``reuse``)."""
-        pins = pin_data or {}
-        for node, items in pins.items():
-            self.repository.put_pin(workflow_id, node, items)
-        envelope = trigger_input(user_input, sorted(pins), mode) | (envelope_extras or {})
+        (``triggeredBy``, ``triggerType``, ``reuse``).
+
+        Pins apply only when the caller passes them (manual runs, ``usePins``): ``pin_data``
+        stores items as the nodes' current pins (a new version when they changed), ``pins``
+        names stored pin versions (node -> version). The execution records the versions it
+        uses, so a pin edited during the run does not change it."""
+        versions = dict(pins or {})
+        for node, items in (pin_data or {}).items():
+            versions[node] = self.repository.put_pin(workflow_id, node, items)
+        envelope = trigger_input(user_input, sorted(versions), mode) | (envelope_extras or {})
         execution = Execution(
             execution_id=name or uuid.uuid4().hex,
             workflow_id=workflow_id,
@@ -100,7 +106,8 @@ class ExecutionService:
             mode=mode,
             workflow_version=version,
             input=envelope,
-            pinned=sorted(pins),
+            pinned=sorted(versions),
+            pin_versions=versions,
             execution_arn=execution_arn_of(state_machine_arn, name or ""),
         )
         if name is None:
@@ -140,7 +147,9 @@ class ExecutionService:
             self._record_started_elsewhere(detail, envelope)
         if status == "RUNNING":
             return
-        self._record_native_runs(execution_id, detail.get("executionArn"))
+        skipped = envelope.get("skip") if isinstance(envelope, dict) else None
+        self._record_native_runs(execution_id, detail.get("executionArn"),
+                                 set(skipped) if isinstance(skipped, list) else set())
         error = None
         if status != "SUCCEEDED":
             failed = [
@@ -182,8 +191,11 @@ class ExecutionService:
             input=envelope,
         ))
 
-    def _record_native_runs(self, execution_id: str, execution_arn: str | None) -> None:
-        """Record the runs of nodes lowered to native states (no Lambda), from the history."""
+    def _record_native_runs(self, execution_id: str, execution_arn: str | None,
+                            skipped: set[str]) -> None:
+        """Record the runs of nodes lowered to native states (no Lambda), from the history.
+        Outside a partial run (``skipped``) a pure native node may still compute — it is
+        free and has no effects — but it is not part of the run, so it is not recorded."""
         if not execution_arn:
             return
 
@@ -193,4 +205,5 @@ class ExecutionService:
 
         events = native_runs.history(self.sfn, execution_arn)
         for run in native_runs.native_node_runs(execution_id, events, definition):
-            self.repository.record_node_run(run)
+            if run.node not in skipped:
+                self.repository.record_node_run(run)

@@ -12,8 +12,13 @@ Access patterns (no Scan on any request path):
 - node runs of an execution (in order)     -> NodeRunModel (hash: executionId, range: runKey)
 - all executions, newest first             -> ByStartedAtIndex (hash: kind, range: startedAt)
 - pinned items of a workflow node          -> PinModel (hash: workflowId, range: node)
+- every version of a pin, newest first     -> PinVersionModel (hash: "<workflowId>#<node>",
+                                              range: pinVersion)
+- a cached node result                     -> NodeCacheModel (hash: cacheKey)
 - workflow by id; its versions             -> WorkflowModel; WorkflowVersionModel (range: version)
 - the workflow behind a webhook route      -> WebhookModel (hash: route = "<METHOD> <path>")
+- progress events of an execution, in order -> ProgressEventModel (hash: executionId, range: seq)
+- paused waits of an execution (tokens)   -> WaitModel (hash: executionId, range: waitId)
 """
 
 from __future__ import annotations
@@ -78,6 +83,7 @@ class ExecutionModel(Model):
     output = JSONAttribute(null=True)
     error = JSONAttribute(null=True)  # {"type", "message", "node"}
     pinned = ListAttribute(of=UnicodeAttribute, null=True)
+    pinVersions = JSONAttribute(null=True)  # {node: pin version} used by this run
     parentExecutionId = UnicodeAttribute(null=True)  # set on sub-workflow executions
     parentNode = UnicodeAttribute(null=True)  # the parent's executeWorkflow node
     expiresAt = NumberAttribute(null=True)  # DynamoDB TTL
@@ -113,14 +119,20 @@ class NodeRunModel(Model):
 
 
 class PinModel(Model):
+    """The current pin of a workflow node: a copy of its newest ``PinVersionModel``, so the
+    runner reads a pin in one GetItem (``functions.store.pins``)."""
+
     class Meta:
         table_name = "sfnflow-pins"
         region = "us-east-1"
 
     workflowId = UnicodeAttribute(hash_key=True)
     node = UnicodeAttribute(range_key=True)
-    items = JSONAttribute()
+    items = JSONAttribute(null=True)  # pins written before versioning; now in ``payload``
     updatedAt = UnicodeAttribute()
+    pinVersion = NumberAttribute(null=True)  # the PinVersionModel this is a copy of
+    encoding = UnicodeAttribute(null=True)  # functions.store.packing: json | zlib+base64
+    payload = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
 
@@ -167,8 +179,25 @@ class WebhookModel(Model):
     node = UnicodeAttribute()
 
 
+class ProgressEventModel(Model):
+    """Progress of an execution: node started / finished, execution finished, in order."""
+
+    class Meta:
+        table_name = "sfnflow-progress"
+        region = "us-east-1"
+
+    executionId = UnicodeAttribute(hash_key=True)
+    seq = UnicodeAttribute(range_key=True)  # "<ISO time>#<random>": sorts by time
+    type = UnicodeAttribute()  # nodeStarted | nodeFinished | executionFinished
+    node = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+    runIndex = NumberAttribute(default=0)
+    at = UnicodeAttribute()
+    expiresAt = NumberAttribute(null=True)
+
+
 ALL_MODELS: tuple[type[Model], ...] = (ExecutionModel, NodeRunModel, PinModel, WorkflowModel,
-                                       WorkflowVersionModel, WebhookModel)
+                                       WorkflowVersionModel, WebhookModel, ProgressEventModel)
 
 TABLE_SUFFIXES: dict[type[Model], str] = {
     model: model.Meta.table_name.removeprefix("sfnflow-") for model in ALL_MODELS
@@ -185,3 +214,94 @@ def bind_tables(
         model.Meta.region = region
         model.Meta.host = host
         model._connection = None  # pynamodb caches the connection with the old settings
+
+
+class MergeQuorumModel(Model):
+    """Finishes of the branches racing into a Merge with ``waitFor: N``: written by the state
+    machine itself (``dynamodb:updateItem``, see ``compiler.lowering.quorum``), one item per
+    merge run. Besides these attributes an item holds ``b<index>``, the outputs of each
+    finished branch as JSON text."""
+
+    class Meta:
+        table_name = "sfnflow-merge-quorums"
+        region = "us-east-1"
+
+    quorumKey = UnicodeAttribute(hash_key=True)  # "<execution ARN>#<merge node>#<run index>"
+    finishers = ListAttribute(of=UnicodeAttribute, null=True)  # branch indexes, in order
+    expiresAt = NumberAttribute(null=True)  # DynamoDB TTL
+
+
+ALL_MODELS = (*ALL_MODELS, MergeQuorumModel)
+TABLE_SUFFIXES[MergeQuorumModel] = MergeQuorumModel.Meta.table_name.removeprefix("sfnflow-")
+
+
+class WaitModel(Model):
+    """A paused wait node (``resume: webhook | approval``): the task token that resumes it,
+    kept with its execution (``functions.services.waits``). ``status`` moves once from
+    ``waiting`` to ``resumed``, ``approved``, ``rejected`` or ``timedOut``."""
+
+    class Meta:
+        table_name = "sfnflow-waits"
+        region = "us-east-1"
+
+    executionId = UnicodeAttribute(hash_key=True)
+    waitId = UnicodeAttribute(range_key=True)  # "<node slug>-<run index>-<hash of node>"
+    workflowId = UnicodeAttribute()
+    node = UnicodeAttribute()
+    runIndex = NumberAttribute(default=0)
+    mode = UnicodeAttribute()  # webhook | approval
+    status = UnicodeAttribute()
+    token = UnicodeAttribute()
+    outputs = NumberAttribute(default=1)  # output ports of the node
+    inputs = JSONAttribute(null=True)  # input items per port (passed through on no payload)
+    createdAt = UnicodeAttribute()
+    deadline = UnicodeAttribute(null=True)  # createdAt + the node's timeoutSeconds
+    decidedAt = UnicodeAttribute(null=True)
+    expiresAt = NumberAttribute(null=True)  # DynamoDB TTL
+
+
+ALL_MODELS = (*ALL_MODELS, WaitModel)
+TABLE_SUFFIXES[WaitModel] = WaitModel.Meta.table_name.removeprefix("sfnflow-")
+
+
+class PinVersionModel(Model):
+    """Every version a pin ever had (history and rollback); never expires: pins are
+    authored data, not run data."""
+
+    class Meta:
+        table_name = "sfnflow-pin-versions"
+        region = "us-east-1"
+
+    pinKey = UnicodeAttribute(hash_key=True)  # "<workflowId>#<node>" (ids hold no "#")
+    pinVersion = NumberAttribute(range_key=True)  # 1, 2, ...
+    workflowId = UnicodeAttribute()
+    node = UnicodeAttribute()
+    encoding = UnicodeAttribute()  # functions.store.packing: json | zlib+base64
+    payload = UnicodeAttribute()
+    sizeBytes = NumberAttribute()  # JSON size before compression
+    itemCount = NumberAttribute()
+    createdAt = UnicodeAttribute()
+    source = JSONAttribute(null=True)  # {"kind": api|run|execution|rollback, ...}
+
+
+class NodeCacheModel(Model):
+    """A node's outputs for one input (``cache: {ttlSeconds}``): the runner reuses them
+    until ``expiresAt``. DynamoDB TTL deletes the item later; readers check the time."""
+
+    class Meta:
+        table_name = "sfnflow-node-cache"
+        region = "us-east-1"
+
+    cacheKey = UnicodeAttribute(hash_key=True)  # see functions.services.cache.cache_key
+    workflowId = UnicodeAttribute()
+    node = UnicodeAttribute()
+    encoding = UnicodeAttribute()
+    payload = UnicodeAttribute()  # the outputs (items per port), packed
+    executionId = UnicodeAttribute()  # the run that computed them
+    createdAt = UnicodeAttribute()
+    expiresAt = NumberAttribute()  # DynamoDB TTL: createdAt + ttlSeconds
+
+
+ALL_MODELS = (*ALL_MODELS, PinVersionModel, NodeCacheModel)
+for _model in (PinVersionModel, NodeCacheModel):
+    TABLE_SUFFIXES[_model] = _model.Meta.table_name.removeprefix("sfnflow-")

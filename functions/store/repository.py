@@ -8,18 +8,30 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from functions.config import Config
-from functions.store.models import ALL_MODELS, ExecutionModel, NodeRunModel, PinModel, bind_tables
+from functions.store.models import (
+    ALL_MODELS,
+    ExecutionModel,
+    NodeRunModel,
+    ProgressEventModel,
+    bind_tables,
+)
 from functions.store.pages import Page, decode_cursor, encode_cursor
+from functions.store.pins import PinStore
 
 Item = dict[str, Any]
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+
+
+# Within one millisecond a node's start sorts before its finish, before the execution's end.
+_RANK = {"nodeStarted": 0, "nodeFinished": 1, "executionFinished": 2}
 
 
 def utc_now() -> str:
@@ -40,6 +52,7 @@ class Execution:
     output: Any = None
     error: dict[str, Any] | None = None
     pinned: list[str] = field(default_factory=list)
+    pin_versions: dict[str, int] = field(default_factory=dict)  # the pins this run uses
     parent_execution_id: str | None = None  # sub-workflow executions: who started them
     parent_node: str | None = None
 
@@ -76,6 +89,7 @@ def _execution(model: ExecutionModel) -> Execution:
         output=model.output,
         error=model.error,
         pinned=list(model.pinned or []),
+        pin_versions=dict(model.pinVersions or {}),
         parent_execution_id=model.parentExecutionId,
         parent_node=model.parentNode,
     )
@@ -85,6 +99,7 @@ class RunRepository:
     def __init__(self, config: Config, s3_client: Any = None) -> None:
         self.config = config
         self.s3 = s3_client
+        self.pins = PinStore()
         bind_tables(
             prefix=config.table_prefix, region=config.region, host=config.dynamodb_endpoint
         )
@@ -111,6 +126,7 @@ class RunRepository:
             startedAt=execution.started_at,
             input=execution.input,
             pinned=execution.pinned or None,
+            pinVersions=execution.pin_versions or None,
             parentExecutionId=execution.parent_execution_id,
             parentNode=execution.parent_node,
             expiresAt=self._expires_at(),
@@ -141,11 +157,12 @@ class RunRepository:
         stopped_at: str | None = None,
         output: Any = None,
         error: dict[str, Any] | None = None,
-    ) -> None:
-        """Record a status change; a terminal status is final (late events are ignored)."""
+    ) -> bool:
+        """Record a status change; a terminal status is final (late events are ignored).
+        Returns whether anything changed."""
         model = ExecutionModel.get(execution_id)
         if model.status in TERMINAL:
-            return
+            return False
         actions = [ExecutionModel.status.set(status)]
         if stopped_at:
             actions.append(ExecutionModel.stoppedAt.set(stopped_at))
@@ -156,7 +173,17 @@ class RunRepository:
             actions.append(ExecutionModel.output.set({"S": serialized}))
         if error is not None:
             actions.append(ExecutionModel.error.set(error))
-        model.update(actions=actions)
+        try:  # conditional: of two concurrent deliveries only one finishes the execution
+            model.update(actions=actions,
+                         condition=~ExecutionModel.status.is_in(*sorted(TERMINAL)))
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        if status in TERMINAL:
+            self.append_progress(execution_id, "executionFinished", status=status,
+                                 at=stopped_at)
+        return True
 
     def query_executions(
         self,
@@ -231,6 +258,8 @@ class RunRepository:
             childExecutionId=run.child_execution_id,
             expiresAt=self._expires_at(),
         ).save()
+        self.append_progress(run.execution_id, "nodeFinished", node=run.node,
+                             status=run.status, run_index=run.run_index, at=run.finished_at)
         return output_ref
 
     def load_payload(self, uri: str) -> list[list[Item]]:
@@ -296,19 +325,41 @@ class RunRepository:
                 return self._load_output(model)
         return None
 
+    # ---------------------------------------------------------------- progress
+
+    def append_progress(self, execution_id: str, event_type: str, *, node: str | None = None,
+                        status: str | None = None, run_index: int = 0,
+                        at: str | None = None) -> None:
+        at = at or utc_now()
+        ProgressEventModel(
+            executionId=execution_id, seq=f"{at}#{_RANK.get(event_type, 9)}"
+            f"{uuid.uuid4().hex[:8]}", type=event_type,
+            node=node, status=status, runIndex=run_index, at=at,
+            expiresAt=self._expires_at(),
+        ).save()
+
+    def progress_events(self, execution_id: str, after: str | None = None,
+                        limit: int = 100) -> list[dict[str, Any]]:
+        """Progress events after the ``seq`` ``after`` (all when None), oldest first."""
+        condition = ProgressEventModel.seq > after if after else None
+        return [
+            {"seq": model.seq, "type": model.type, "node": model.node, "status": model.status,
+             "runIndex": int(model.runIndex), "at": model.at}
+            for model in ProgressEventModel.query(execution_id, condition, limit=limit)
+        ]
+
     # ---------------------------------------------------------------- pins
 
-    def put_pin(self, workflow_id: str, node: str, items: list[Item]) -> None:
-        try:
-            pin = PinModel.get(workflow_id, node)
-            pin.items, pin.updatedAt = items, utc_now()
-        except DoesNotExist:
-            pin = PinModel(workflowId=workflow_id, node=node, items=items, updatedAt=utc_now())
-        pin.save()
+    # Versioned, size-limited and compressed in ``functions.store.pins``; these two are
+    # what executions need: store a run's pins, read one back.
 
-    def get_pin(self, workflow_id: str, node: str) -> list[Item] | None:
-        try:
-            items: list[Item] = PinModel.get(workflow_id, node).items
-            return items
-        except DoesNotExist:
-            return None
+    def put_pin(self, workflow_id: str, node: str, items: list[Item],
+                source: dict[str, Any] | None = None) -> int:
+        """Make ``items`` the node's current pin; returns its version (unchanged when the
+        items equal the current pin's). Raises ``PinTooLarge``."""
+        return self.pins.put(workflow_id, node, items, source or {"kind": "run"}).version
+
+    def get_pin(self, workflow_id: str, node: str,
+                version: int | None = None) -> list[Item] | None:
+        """The node's current pinned items (of pin ``version`` when given), or None."""
+        return self.pins.items(workflow_id, node, version)

@@ -10,8 +10,10 @@ from aws_cdk.assertions import Match
 from .conftest import Built
 
 MANAGEMENT = {("/workflows", "ANY"), ("/workflows/{proxy+}", "ANY"), ("/executions", "ANY"),
-              ("/executions/{proxy+}", "ANY"), ("/openapi.json", "GET")}
+              ("/executions/{execution_id}", "ANY"),
+              ("/executions/{execution_id}/{proxy+}", "ANY"), ("/openapi.json", "GET")}
 WEBHOOK = ("/webhook/{proxy+}", "ANY")
+RESUME = ("/executions/{execution_id}/resume/{wait_id}", "POST")
 
 
 def _methods(built: Built) -> dict[tuple[str, str], dict[str, Any]]:
@@ -25,7 +27,15 @@ def _target(built: Built, props: dict[str, Any]) -> str:
 
 
 def test_routes(built: Built) -> None:
-    assert set(_methods(built)) == MANAGEMENT | {WEBHOOK}
+    assert set(_methods(built)) == MANAGEMENT | {WEBHOOK, RESUME}
+
+
+def test_signed_resume_urls_are_public_and_reach_the_api_function(built: Built) -> None:
+    props = _methods(built)[RESUME]
+    assert props.get("ApiKeyRequired", False) is False
+    assert props["AuthorizationType"] == "NONE"
+    api_fn = built.stack.get_logical_id(built.stack.functions.functions["api"].node.default_child)
+    assert api_fn in _target(built, props)
 
 
 def test_management_routes_need_an_api_key_and_reach_the_api_function(built: Built) -> None:

@@ -211,7 +211,7 @@ def check_definition(compiled: CompiledWorkflow, tolerate: frozenset[str] = froz
     for index, node in enumerate(graph.nodes):
         assert compiled.manifest["nodes"][node.name]["state"] == node.name
         state = states[node.name]
-        if node.type == "wait":
+        if node.type == "wait" and state["Type"] == "Wait":  # else it pauses: a Task
             _check_wait(compiled, index, state)
         elif NODE_TYPES[node.type].lowering == "native" and state["Type"] != "Task":
             _check_native(compiled, index, state)

@@ -13,7 +13,6 @@ from compiler.errors import WorkflowInvalid
 from compiler.schedules import (
     fire_times,
     next_fire,
-    parse_expression,
     validate_expression,
     validate_timezone,
 )
@@ -246,8 +245,8 @@ def _random_field(rng: random.Random, low: int, high: int) -> str:
     if kind == "value":
         return str(rng.randint(low, high))
     if kind == "range":
-        first = rng.randint(low, high)
-        return f"{first}-{rng.randint(first, high)}"
+        first = rng.randint(low, high - 1)  # croniter misreads "6-6"
+        return f"{first}-{rng.randint(first + 1, high)}"
     if kind == "step":
         return f"{rng.randint(low, high)}/{rng.randint(1, max(1, (high - low) // 2))}"
     if kind == "list":

@@ -170,7 +170,9 @@ def test_cycle_not_through_a_loop_still_names_its_nodes() -> None:
 
 def test_nested_while_in_a_map_numbers_runs_with_both_iterations() -> None:
     document = while_workflow()
-    document["nodes"].insert(1, {"name": "Each", "type": "forEach"})
+    # mode inline: by default a while loop in a forEach body makes it a Distributed Map
+    document["nodes"].insert(1, {"name": "Each", "type": "forEach",
+                                 "parameters": {"mode": "inline"}})
     document["connections"][0] = {"from": "Start", "to": "Each"}
     document["connections"] += [{"from": "Each", "output": "loop", "to": "W"},
                                 {"from": "After", "to": "Each"}]

@@ -40,9 +40,11 @@ def test_every_example_is_covered() -> None:
     covered = {"orders.yaml", "http-pipeline.yaml", "fan-out-merge.yaml",
                "retry-then-succeed.yaml", "continue-error-output.yaml",
                "non-series-parallel.yaml", "loop-over-items.yaml", "for-each-nested.yaml",
-               "first-answer-wins.yaml",
+               "first-answer-wins.yaml", "two-of-three-quotes.yaml",
+               "distributed-for-each.yaml",
                "subworkflow-parent.yaml", "subworkflow-child.yaml",
-               "try-catch-finally.yaml", "while-retry-until-ready.yaml"}
+               "try-catch-finally.yaml", "while-retry-until-ready.yaml",
+               "approval-flow.yaml"}
     assert {path.name for path in EXAMPLES.glob("*.yaml")} == covered
 
 
@@ -159,6 +161,145 @@ def test_first_answer_wins_and_cancels_the_others(cloud: LocalCloud) -> None:
     assert report["nodes"]["Slow batch job"]["status"] == "not run"  # cancelled mid-wait
 
 
+def test_two_of_three_quotes_wins_with_the_first_two(cloud: LocalCloud) -> None:
+    report = run_example(cloud, "two-of-three-quotes.yaml")
+    assert report["status"] == "SUCCEEDED", report["error"]
+    nodes = report["nodes"]
+    assert sorted(item["carrier"] for item in nodes["First two quotes"]["output"][0]) == [
+        "A", "B"]
+    assert report["output"]["Pick"] == [{"carrier": "B", "price": 9}]
+    assert nodes["Ask carrier C"]["status"] == "not run"  # cancelled mid-wait
+    assert nodes["Quote C"]["runs"] == 0
+    (quorum,) = _quorum_items(cloud)
+    assert sorted(entry["S"] for entry in quorum["finishers"]["L"]) == ["0", "1"]
+
+
+def _quorum_items(cloud: LocalCloud) -> list[dict[str, Any]]:
+    import boto3
+
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    table = f"{cloud.config.table_prefix}-merge-quorums"
+    return list(dynamodb.scan(TableName=table)["Items"])
+
+
+def _quorum_workflow(branch: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """Three branches racing into a waitFor-2 merge; ``branch`` is the node of each (its
+    name gets the branch number), after a wait of 1, 2 and 60 s."""
+    nodes: list[dict[str, Any]] = [{"name": "Start", "type": "manualTrigger"}]
+    connections: list[dict[str, Any]] = []
+    for index, seconds in enumerate((1, 2, 60)):
+        nodes += [{"name": f"Wait {index}", "type": "wait", "parameters": {"seconds": seconds}},
+                  {**branch, "name": f"{branch['name']} {index}"}]
+        connections += [{"from": "Start", "to": f"Wait {index}"},
+                        {"from": f"Wait {index}", "to": f"{branch['name']} {index}"},
+                        {"from": f"{branch['name']} {index}", "to": "M", "input": index}]
+    nodes.append({"name": "M", "type": "merge",
+                  "parameters": {"numberInputs": 3, "waitFor": 2, **extra}})
+    return {"name": "quorum", "nodes": nodes, "connections": connections}
+
+
+def test_quorum_winners_too_big_for_the_cause_are_read_back(cloud: LocalCloud) -> None:
+    """Two winners of ~20 KB each exceed the 32,768-character error cause: the Catch goes
+    to a getItem of the quorum item instead."""
+    compiled = compile_workflow(_quorum_workflow(
+        {"name": "Big", "type": "code",
+         "parameters": {"code": "return [{'blob': 'x' * 20000, 'n': len(items)}]"}}))
+    report = run_compiled(cloud, compiled)
+    assert report["status"] == "SUCCEEDED", report["error"]
+    merged = report["output"]["M"]
+    assert len(merged) == 2 and all(len(item["blob"]) == 20000 for item in merged)
+    assert report["nodes"]["Big 2"]["runs"] == 0
+    entered = [e["stateEnteredEventDetails"]["name"] for e in report_history(cloud, report)
+               if "stateEnteredEventDetails" in e]
+    assert "#winners M" in entered
+
+
+def report_history(cloud: LocalCloud, report: dict[str, Any]) -> list[dict[str, Any]]:
+    arns = getattr(cloud, "_arns", {})
+    return cloud.history(arns[report["executionId"]])
+
+
+def test_quorum_in_a_loop_counts_each_iteration_apart(cloud: LocalCloud) -> None:
+    race = _quorum_workflow({"name": "Tag", "type": "set",
+                             "parameters": {"values": {"branch": "{% $json.id %}"}}})
+    body = [c for c in race["connections"] if c["from"] != "Start"]
+    entries = [{"from": "Each", "output": "loop", "to": c["to"]}
+               for c in race["connections"] if c["from"] == "Start"]
+    compiled = compile_workflow({
+        "name": "quorum-loop",
+        "nodes": [{"name": "Start", "type": "manualTrigger"},
+                  {"name": "Two", "type": "code",
+                   "parameters": {"code": "return [{'id': 1}, {'id': 2}]"}},
+                  {"name": "Each", "type": "forEach", "parameters": {"maxConcurrency": 2}},
+                  *race["nodes"][1:], {"name": "After", "type": "noOp"}],
+        "connections": [{"from": "Start", "to": "Two"}, {"from": "Two", "to": "Each"},
+                        *entries, *body, {"from": "M", "to": "Each"},
+                        {"from": "Each", "output": "done", "to": "After"}],
+    })
+    report = run_compiled(cloud, compiled)
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert sorted(item["branch"] for item in report["output"]["After"]) == [1, 1, 2, 2]
+    assert len(_quorum_items(cloud)) == 2  # one quorum per iteration
+
+
+def test_distributed_for_each_records_every_run(cloud: LocalCloud) -> None:
+    report = run_example(cloud, "distributed-for-each.yaml")
+    assert report["status"] == "SUCCEEDED", report["error"]
+    nodes = report["nodes"]
+    assert nodes["Score"]["runs"] == 120 and nodes["Grade"]["runs"] == 120
+    runs = cloud.repository.node_runs(report["executionId"])
+    assert sorted(r.run_index for r in runs if r.node == "Score") == list(range(120))
+    (count,) = report["output"]["Count"]
+    assert count["lead"] == [i for i in range(120) if i % 7 >= 5]
+
+
+def _distributed_workflow(code: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "name": "distributed",
+        "nodes": [{"name": "Start", "type": "manualTrigger"},
+                  {"name": "Vars", "type": "setVariable",
+                   "parameters": {"values": {"factor": 3}}},
+                  {"name": "Make", "type": "code",
+                   "parameters": {"code": "return [{'id': i} for i in range(8)]"}},
+                  {"name": "Outer", "type": "splitInBatches",
+                   "parameters": {"batchSize": 4, **extra}},
+                  {"name": "Each", "type": "forEach",
+                   "parameters": {"mode": "distributed", "maxConcurrency": 4}},
+                  {"name": "Times", "type": "set",
+                   "parameters": {"values": {"x": "{% $json.id * $vars.factor %}"}}},
+                  {"name": "Check", "type": "code", "parameters": {"code": code}},
+                  {"name": "After", "type": "noOp"}],
+        "connections": [{"from": "Start", "to": "Vars"}, {"from": "Vars", "to": "Make"},
+                        {"from": "Make", "to": "Outer"},
+                        {"from": "Outer", "output": "loop", "to": "Each"},
+                        {"from": "Each", "output": "loop", "to": "Times"},
+                        {"from": "Times", "to": "Check"}, {"from": "Check", "to": "Each"},
+                        {"from": "Each", "output": "done", "to": "Outer"},
+                        {"from": "Outer", "output": "done", "to": "After"}],
+    }
+
+
+def test_distributed_map_children_read_the_parents_context(cloud: LocalCloud) -> None:
+    """Nested in an inline loop, reading $vars: the child executions get the parent's
+    execution, run index and variables through the ItemSelector."""
+    report = run_compiled(cloud, compile_workflow(_distributed_workflow("return items")))
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert [item["x"] for item in report["output"]["After"]] == [3 * i for i in range(8)]
+    runs = cloud.repository.node_runs(report["executionId"])
+    indexes = sorted(r.run_index for r in runs if r.node == "Times")
+    assert indexes == sorted(outer * 100000 + inner for outer in (0, 1) for inner in range(4))
+
+
+def test_a_failed_distributed_iteration_fails_the_map(cloud: LocalCloud) -> None:
+    code = "if items[0]['id'] == 5:\n    raise ValueError('five')\nreturn items"
+    report = run_compiled(cloud, compile_workflow(_distributed_workflow(code)))
+    assert report["status"] == "FAILED"
+    assert report["error"]["type"] == "States.ExceedToleratedFailureThreshold"
+    assert report["nodes"]["After"]["status"] == "not run"
+    check = [r for r in cloud.repository.node_runs(report["executionId"]) if r.node == "Check"]
+    assert any(r.status == "error" for r in check)
+
+
 def test_loop_with_no_items_skips_the_body(cloud: LocalCloud) -> None:
     compiled = compile_workflow({
         "name": "empty-loop",
@@ -272,3 +413,47 @@ def test_endless_while_stops_at_its_cap(cloud: LocalCloud) -> None:
     assert report["error"]["type"] == "Sfnflow.LoopLimitExceeded"
     assert "maxIterations" in report["error"]["message"]
     assert report["nodes"]["Spin"]["runs"] == 3
+
+
+def _decide_approval(cloud: LocalCloud, decision: str, payload: Any = None) -> dict[str, Any]:
+    """Run approval-flow.yaml, deciding its paused wait as a person would (the API's
+    service, called directly), and report the execution."""
+    import time
+
+    from functions.services.waits import WaitService
+    from functions.store.waits import WaitRepository
+
+    compiled = compile_workflow(load_file(EXAMPLES / "approval-flow.yaml"))
+    execution_id = cloud.start(compiled, [{"id": 1, "amount": 40}, {"id": 2, "amount": 250}])
+    waits = WaitService(cloud.sfn, cloud.repository, WaitRepository(), cloud.config)
+    deadline = time.monotonic() + 20
+    while not (paused := [w for w in waits.views(execution_id) if w["status"] == "waiting"]):
+        assert time.monotonic() < deadline, "the expense never paused for approval"
+        time.sleep(0.01)
+    paused_execution = cloud.repository.get_execution(execution_id)
+    assert paused_execution is not None and paused_execution.status == "WAITING"
+    waits.decide(execution_id, paused[0]["waitId"], decision, payload)
+    finished = cloud.wait(execution_id)
+    execution = cloud.repository.get_execution(execution_id)
+    assert execution is not None
+    return build_report(compiled, execution, cloud.repository.node_runs(execution_id),
+                        finished.history, finished.output)
+
+
+def test_approval_flow_books_an_approved_expense(cloud: LocalCloud) -> None:
+    report = _decide_approval(cloud, "approve")
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert sorted(report["output"]["Book"], key=lambda item: item["id"]) == [
+        {"id": 1, "amount": 40, "status": "booked"},
+        {"id": 2, "amount": 250, "status": "booked"}]
+    assert report["nodes"]["Approve expense"]["status"] == "success"
+    assert report["nodes"]["Tell submitter"]["status"] == "not run"
+
+
+def test_approval_flow_reports_a_rejection_with_its_reason(cloud: LocalCloud) -> None:
+    report = _decide_approval(cloud, "reject", {"reason": "no receipt"})
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert report["output"]["Book"] == [{"id": 1, "amount": 40, "status": "booked"}]
+    (told,) = report["output"]["Tell submitter"]
+    assert told["status"] == "rejected" and told["reason"] == "no receipt"
+    assert told["error"]["type"] == "Sfnflow.Rejected"

@@ -236,3 +236,165 @@ def test_wait_timestamp_accepts_offsets_and_ignores_local_time(
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+def test_dynamodb_updates_from_parallel_branches_are_atomic(cloud: LocalCloud) -> None:
+    """Ten branches append to one item at once (a waitFor-N merge counts finishes this
+    way): every append survives."""
+    import boto3
+
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    dynamodb.create_table(TableName="atomic-probe", BillingMode="PAY_PER_REQUEST",
+                          KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}])
+    append = {
+        "Type": "Task", "Resource": "arn:aws:states:::dynamodb:updateItem", "End": True,
+        "Arguments": {
+            "TableName": "atomic-probe", "Key": {"k": {"S": "one"}},
+            "UpdateExpression": "SET seen = list_append(if_not_exists(seen, :none), :me)",
+            "ExpressionAttributeValues": {":none": {"L": []},
+                                          ":me": {"L": [{"S": "{% $string($random()) %}"}]}},
+        },
+    }
+    described = run_asl(cloud, jsonata_machine({
+        "Fan": {"Type": "Parallel", "End": True,
+                "Branches": [{"StartAt": "Append", "States": {"Append": append}}] * 10},
+    }, "Fan"))
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    item = dynamodb.get_item(TableName="atomic-probe", Key={"k": {"S": "one"}})["Item"]
+    assert len(item["seen"]["L"]) == 10
+
+
+def test_a_failed_distributed_map_iteration_fails_the_map(cloud: LocalCloud) -> None:
+    """moto turned a failed child into null and succeeded; Step Functions fails the Map
+    Run once more iterations fail than tolerated (none)."""
+    item = {"Type": "Choice", "Default": "Fine",
+            "Choices": [{"Condition": "{% $states.input = 3 %}", "Next": "Broken"}]}
+    processor = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                 "StartAt": "Check",
+                 "States": {"Check": item, "Fine": {"Type": "Pass", "End": True},
+                            "Broken": {"Type": "Fail", "Error": "Item.Broken"}}}
+    machine = jsonata_machine({
+        "Each": {"Type": "Map", "Items": "{% [1, 2, 3, 4] %}", "MaxConcurrency": 2,
+                 "ItemProcessor": processor, "End": True},
+    }, "Each")
+    described = run_asl(cloud, machine)
+    assert described["status"] == "FAILED"
+    assert described["error"] == "States.ExceedToleratedFailureThreshold"
+    assert "Item.Broken" in described["cause"]
+    processor["States"]["Check"] = {"Type": "Pass", "End": True}
+    described = run_asl(cloud, machine)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == [1, 2, 3, 4]
+
+
+def _wait_for_executions(cloud: LocalCloud, machine: str, count: int) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + 10
+    while True:
+        listed = cloud.sfn.list_executions(stateMachineArn=machine)["executions"]
+        ended = [e for e in listed if e["status"] != "RUNNING"]
+        if len(ended) >= count or time.monotonic() > deadline:
+            return [cloud.sfn.describe_execution(executionArn=e["executionArn"])
+                    for e in sorted(ended, key=lambda e: e["startDate"])]
+        time.sleep(0.01)
+
+
+def test_event_rules_start_state_machines_with_their_target_input(cloud: LocalCloud) -> None:
+    """moto raised NotImplementedError for Step Functions targets; each input form of a
+    target (InputTransformer with predefined variables, InputPath, Input, none) applies."""
+    machine = cloud.sfn.create_state_machine(
+        name=f"echo-{time.monotonic_ns()}", roleArn=ROLE, definition=json.dumps(
+            jsonata_machine({"Echo": {"Type": "Pass", "End": True}}, "Echo")))["stateMachineArn"]
+    cloud.events.put_rule(Name="orders", EventPattern=json.dumps(
+        {"source": ["shop"], "detail-type": ["order placed"]}))
+    template = ('{"items": [<aws.events.event.json>], "head": <aws.events.event>, '
+                '"id": <id>, "note": "order <id> by \\"<who>\\"", "rule": "<aws.events.rule-name>",'
+                ' "missing": <nope>}')
+    cloud.events.put_targets(Rule="orders", Targets=[
+        {"Id": "transformed", "Arn": machine, "InputTransformer": {
+            "InputPathsMap": {"id": "$.detail.order.id", "who": "$.detail.customer",
+                              "nope": "$.detail.absent"}, "InputTemplate": template}},
+        {"Id": "path", "Arn": machine, "InputPath": "$.detail.order"},
+        {"Id": "constant", "Arn": machine, "Input": '{"constant": true}'},
+        {"Id": "whole", "Arn": machine},
+    ])
+    detail = {"order": {"id": 7, "total": 12.5}, "customer": 'Ann "A" Lee'}
+    cloud.events.put_events(Entries=[{"Source": "shop", "DetailType": "order placed",
+                                      "Detail": json.dumps(detail)},
+                                     {"Source": "shop", "DetailType": "ignored",
+                                      "Detail": "{}"}])
+    outputs = [json.loads(d["output"]) for d in _wait_for_executions(cloud, machine, 4)]
+    assert len(outputs) == 4
+    transformed = next(o for o in outputs if "items" in o)
+    event = transformed["items"][0]
+    assert event["detail"] == detail and event["source"] == "shop"
+    assert event["time"].endswith("Z") and event["account"] == "123456789012"
+    assert "detail" not in transformed["head"] and transformed["head"]["id"] == event["id"]
+    assert transformed["id"] == 7 and transformed["rule"] == "orders"
+    assert transformed["note"] == 'order 7 by "Ann "A" Lee"'  # values in strings: escaped
+    assert transformed["missing"] is None
+    assert {"id": 7, "total": 12.5} in outputs and {"constant": True} in outputs
+    assert any(o.get("detail-type") == "order placed" for o in outputs)
+
+
+def test_event_rules_invoke_registered_lambdas_and_skip_disabled_rules(
+        cloud: LocalCloud) -> None:
+    received: list[Any] = []
+    moto_patches.register_lambda("probe-listener", lambda event, context: received.append(event))
+    cloud.events.create_event_bus(Name="probe-bus")
+    cloud.events.put_rule(Name="listen", EventBusName="probe-bus",
+                          EventPattern=json.dumps({"source": ["probe"]}))
+    cloud.events.put_targets(Rule="listen", EventBusName="probe-bus", Targets=[
+        {"Id": "fn", "Arn": "arn:aws:lambda:us-east-1:123456789012:function:probe-listener",
+         "InputPath": "$.detail"}])
+
+    def put(n: int) -> None:
+        cloud.events.put_events(Entries=[{"Source": "probe", "DetailType": "x",
+                                          "EventBusName": "probe-bus",
+                                          "Detail": json.dumps({"n": n})}])
+
+    put(1)
+    cloud.events.disable_rule(Name="listen", EventBusName="probe-bus")
+    put(2)
+    cloud.events.enable_rule(Name="listen", EventBusName="probe-bus")
+    put(3)
+    assert received == [{"n": 1}, {"n": 3}]
+
+
+def test_a_failing_lambda_target_does_not_fail_put_events(cloud: LocalCloud) -> None:
+    def broken(event: Any, context: Any) -> None:
+        raise RuntimeError("handler bug")
+
+    moto_patches.register_lambda("probe-broken", broken)
+    cloud.events.put_rule(Name="breaks", EventPattern=json.dumps({"source": ["probe2"]}))
+    cloud.events.put_targets(Rule="breaks", Targets=[
+        {"Id": "fn", "Arn": "arn:aws:lambda:us-east-1:123456789012:function:probe-broken"}])
+    response = cloud.events.put_events(Entries=[{"Source": "probe2", "DetailType": "x",
+                                                 "Detail": "{}"}])
+    assert response["FailedEntryCount"] == 0
+
+
+def test_send_task_failure_keeps_its_cause(cloud: LocalCloud) -> None:
+    tokens: list[str] = []
+    moto_patches.register_lambda("probe-callback",
+                                 lambda event, _context: tokens.append(event["token"]))
+    definition = jsonata_machine({
+        "Hold": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                 "Arguments": {"FunctionName": "probe-callback",
+                               "Payload": {"token": "{% $states.context.Task.Token %}"}},
+                 "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught",
+                            "Output": "{% $states.errorOutput %}"}], "End": True},
+        "Caught": {"Type": "Pass", "End": True},
+    }, "Hold")
+
+    def reject() -> None:
+        while not tokens:
+            time.sleep(0.005)
+        cloud.sfn.send_task_failure(taskToken=tokens[0], error="Probe.Rejected",
+                                    cause="no, thanks")
+
+    import threading
+
+    threading.Thread(target=reject, daemon=True).start()
+    failed = json.loads(run_asl(cloud, definition)["output"])
+    assert failed == {"Error": "Probe.Rejected", "Cause": "no, thanks"}

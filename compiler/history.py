@@ -1,0 +1,120 @@
+"""Execution history: estimate how many events one execution records, before it runs.
+
+Step Functions keeps at most 25,000 events in one execution's history; an execution that
+needs more fails. The estimate is per *execution scope* — the workflow itself, or the
+child executions of a Distributed Map, each of which has a history of its own:
+
+* a node's state records ``NODE_EVENTS`` by its lowering (a Lambda Task: entered,
+  scheduled, started, succeeded, exited; a Pass/Choice/Wait: entered, exited), plus
+  ``STRUCTURE_EVENTS`` for its share of the Parallel, Choice and helper states around it;
+* an inline Map (forEach, splitInBatches) records ``MAP_EVENTS`` plus, per iteration,
+  ``ITERATION_EVENTS`` and its body; the number of items is not known when compiling, so
+  a loop is assumed to run ``ASSUMED_ITERATIONS`` iterations;
+* a Distributed Map records ``MAP_EVENTS + MAP_RUN_EVENTS`` in its parent: its iterations
+  land in their own child executions;
+* a while loop records, per iteration up to ``maxIterations``, its Choice and ``#next``
+  Pass (``ITERATION_EVENTS``) and its body.
+
+Decisions: a forEach / splitInBatches in ``mode: auto`` whose assumed iterations would
+push its scope over ``HISTORY_BUDGET`` becomes a Distributed Map
+(``needs_child_executions``); a while loop that could do so on its own is rejected
+(``history_problems``), naming the iteration cap that fits. Retries are not counted.
+"""
+
+from __future__ import annotations
+
+from compiler.errors import Problem
+from compiler.graph import Graph
+from compiler.nodetypes import NODE_TYPES, ForEachParams, SplitInBatchesParams, WhileParams
+
+HISTORY_LIMIT = 25_000  # events in one execution's history
+HISTORY_BUDGET = 20_000  # what a plan may use: retries and catches need the rest
+ASSUMED_ITERATIONS = 100  # iterations of a forEach / splitInBatches, not known statically
+
+NODE_EVENTS = {"task": 5, "subworkflow": 6, "variables": 5, "native": 2, "wait": 2,
+               "jump": 2, "loop": 4, "while": 4}
+STRUCTURE_EVENTS = 1
+MAP_EVENTS = 4  # entered, started, succeeded, exited
+MAP_RUN_EVENTS = 2  # map run started, succeeded
+ITERATION_EVENTS = 4  # iteration started/succeeded + #batch (Map); Choice + #next (while)
+EXECUTION_EVENTS = 2  # execution started, succeeded
+
+
+def _node_events(graph: Graph, node: int) -> int:
+    lowering = NODE_TYPES[graph.type_of(node)].lowering
+    if lowering == "native":
+        from compiler.lowering.native import base_fallback_reason
+
+        if base_fallback_reason(graph, node) is not None:
+            lowering = "task"
+    return NODE_EVENTS[lowering] + STRUCTURE_EVENTS
+
+
+def _direct_body(graph: Graph, node: int) -> set[int]:
+    """The body of loop ``node`` without the bodies of loops nested in it."""
+    body = set(graph.loops[node].body)
+    nested = {n for inner in body & graph.loops.keys() for n in graph.loops[inner].body}
+    return body - nested
+
+
+def iteration_events(graph: Graph, node: int) -> int:
+    """Events one iteration of loop ``node`` records in the scope that runs it."""
+    return ITERATION_EVENTS + scope_events(graph, _direct_body(graph, node))
+
+
+def loop_events(graph: Graph, node: int) -> int:
+    """Events loop ``node`` records in the scope that holds it (its iterations included
+    unless they run as child executions)."""
+    params = graph.params[node]
+    if isinstance(params, WhileParams):
+        return MAP_EVENTS + params.maxIterations * iteration_events(graph, node)
+    from compiler.lowering.loop import is_distributed
+
+    if is_distributed(graph, node):
+        return MAP_EVENTS + MAP_RUN_EVENTS
+    return MAP_EVENTS + ASSUMED_ITERATIONS * iteration_events(graph, node)
+
+
+def scope_events(graph: Graph, members: set[int]) -> int:
+    """Events of ``members`` (the nodes of one scope, nested loop bodies excluded)."""
+    total = 0
+    for node in members:
+        total += loop_events(graph, node) if node in graph.loops else _node_events(graph, node)
+    return total
+
+
+def execution_events(graph: Graph) -> int:
+    """Estimated events of one execution of the workflow (see the module docstring)."""
+    return EXECUTION_EVENTS + scope_events(graph, set(range(len(graph))) - graph.in_loop_body())
+
+
+def needs_child_executions(graph: Graph, node: int) -> bool:
+    """Whether forEach / splitInBatches ``node`` (mode auto, at most 40 at once) must run
+    its iterations as child executions to keep its scope's history under budget."""
+    params = graph.params[node]
+    if not isinstance(params, ForEachParams | SplitInBatchesParams) or not graph.loops[node].body:
+        return False
+    return EXECUTION_EVENTS + ASSUMED_ITERATIONS * iteration_events(graph, node) > \
+        HISTORY_BUDGET
+
+
+def history_problems(graph: Graph) -> list[Problem]:
+    """While loops that could fill their execution's history on their own."""
+    problems: list[Problem] = []
+    for node, loop in graph.loops.items():
+        params = graph.params[node]
+        if not isinstance(params, WhileParams) or not loop.body:
+            continue
+        per_iteration = iteration_events(graph, node)
+        events = MAP_EVENTS + params.maxIterations * per_iteration
+        if EXECUTION_EVENTS + events <= HISTORY_BUDGET:
+            continue
+        fits = max((HISTORY_BUDGET - EXECUTION_EVENTS - MAP_EVENTS) // per_iteration, 0)
+        problems.append(Problem(
+            graph.name(node), "parameters.maxIterations",
+            f"up to {params.maxIterations:,} iterations of ~{per_iteration} history events "
+            f"each could record ~{events:,} events, over the {HISTORY_LIMIT:,}-event history "
+            f"of one execution (sfnflow plans for {HISTORY_BUDGET:,}). Lower maxIterations "
+            f"to at most {fits:,}, or move the loop (or its body) into a sub-workflow "
+            "(executeWorkflow), whose execution has a history of its own", "history"))
+    return problems

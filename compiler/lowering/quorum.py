@@ -1,0 +1,148 @@
+"""Merge ``waitFor: N``: the first N input branches to finish win, the others are cancelled.
+
+Parallel branches share no state, so the branches count their finishes in DynamoDB, with
+Step Functions' optimized integration (no Lambda):
+
+* A branch that finishes with items ends in ``#finished <branch>``, a
+  ``dynamodb:updateItem`` Task on the merge's quorum item (key: execution ARN, merge node,
+  loop iteration). In one atomic update it stores the branch's outputs (``b<index>``, the
+  branch's exported variables as JSON text) and appends its index to ``finishers``;
+  ``ReturnValues: ALL_NEW`` hands back the item as it is right after this finish.
+* ``#quorum? <branch>`` (Choice): if ``finishers`` now holds N entries, this branch is the
+  N-th to finish: ``#reached <branch>`` (Fail) fails the Parallel, which cancels the
+  others. Otherwise ``#counted <branch>`` (Succeed) ends the branch.
+* The error is ``Sfnflow.QuorumReached`` with the item as ``Cause`` when the item's JSON
+  fits the cause limit (32,768 characters; 32,000 used). The Parallel's Catch parses it
+  and assigns every winner's outputs (losers get empty ports) before going to the Merge:
+  no extra state. A larger item fails with ``Sfnflow.QuorumReachedStored`` instead, whose
+  Catch goes to ``#winners <merge>``, a consistent ``dynamodb:getItem`` of the same item.
+  Either way the winners are the first N entries of ``finishers``: a branch finishing
+  between the N-th update and the cancellation is ignored.
+
+Branches skipped by a guard (no items) never finish, as in a waitFor-any race. When fewer
+than N branches finish with items, the Parallel ends normally and the Merge gets every
+finished branch's items. Each finish costs three state transitions (update, Choice,
+Fail/Succeed) and one DynamoDB write. The item expires through DynamoDB TTL
+(``expiresAt``, a week after the first finish). The table's name is the deploy-time
+substitution ``${MergeQuorumTable}`` (listed in the manifest when used).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from compiler import asl
+from compiler.jsonata_text import jsonata, literal
+
+if TYPE_CHECKING:
+    from compiler.graph import Graph
+    from compiler.passes.emit import Emitter
+
+QUORUM_TABLE = "${MergeQuorumTable}"  # a DefinitionSubstitutions placeholder
+QUORUM_TABLE_SUBSTITUTION = QUORUM_TABLE[2:-1]
+QUORUM_REACHED = "Sfnflow.QuorumReached"
+QUORUM_REACHED_STORED = "Sfnflow.QuorumReachedStored"
+CAUSE_LIMIT = 32_000  # Step Functions keeps at most 32,768 characters of an error's cause
+EXPIRES_AFTER_SECONDS = 7 * 24 * 3600
+UPDATE_ITEM = "arn:aws:states:::dynamodb:updateItem"
+GET_ITEM = "arn:aws:states:::dynamodb:getItem"
+
+
+def quorum_of(graph: Graph, merge: int) -> int | None:
+    """N of a ``waitFor: N`` merge (None for all / any)."""
+    wait_for = getattr(graph.params[merge], "waitFor", "all")
+    return wait_for if isinstance(wait_for, int) and not isinstance(wait_for, bool) else None
+
+
+def uses_quorums(graph: Graph) -> bool:
+    return any(graph.type_of(n) == "merge" and quorum_of(graph, n) is not None
+               for n in range(len(graph)))
+
+
+def _key(emitter: Emitter, merge: int) -> dict[str, object]:
+    run_index = emitter.run_index() or "0"
+    name = literal(emitter.graph.name(merge))
+    return {"quorumKey": {"S": jsonata(
+        f'{emitter.execution}.Id & "#" & {name} & "#" & $string({run_index})')}}
+
+
+def finish_branch(emitter: Emitter, merge: int, index: int, first: str,
+                  states: dict[str, asl.State]) -> None:
+    """Send every end of a racing branch (except skipped ones) through the quorum count."""
+    quorum = quorum_of(emitter.graph, merge)
+    assert quorum is not None
+    item = f"{emitter.var[merge]}_quorum"
+    finished = emitter.helper("finished", first)
+    check = emitter.helper("quorum?", first)
+    reached = emitter.helper("reached", first)
+    counted = emitter.helper("counted", first)
+    for state_name, state in list(states.items()):
+        ends = state.next is None and not isinstance(state, asl.Choice | asl.Fail)
+        if ends and not state_name.startswith("#skipped"):  # skipped branches never count
+            states[state_name] = replace(state, next=finished)
+    states[finished] = asl.Task(
+        resource=UPDATE_ITEM,
+        arguments={
+            "TableName": QUORUM_TABLE,
+            "Key": _key(emitter, merge),
+            "UpdateExpression": "SET #b = :b, finishers = list_append("
+                                "if_not_exists(finishers, :none), :me), "
+                                "expiresAt = if_not_exists(expiresAt, :expires)",
+            "ExpressionAttributeNames": {"#b": f"b{index}"},
+            "ExpressionAttributeValues": {
+                ":b": {"S": jsonata("$string($states.input)")},
+                ":me": {"L": [{"S": str(index)}]},
+                ":none": {"L": []},
+                ":expires": {"N": jsonata(
+                    f"$string($floor($millis() / 1000) + {EXPIRES_AFTER_SECONDS})")},
+            },
+            "ReturnValues": "ALL_NEW",
+        },
+        assign={item: jsonata("$states.result.Attributes")},
+        output=jsonata("$states.input"),
+        next=check,
+    )
+    states[check] = asl.Choice(
+        choices=(asl.ChoiceRule(jsonata(f"$count(${item}.finishers.L) = {quorum}"), reached),),
+        default=counted,
+    )
+    fits = f"$length($string(${item})) <= {CAUSE_LIMIT}"
+    states[reached] = asl.Fail(
+        error=jsonata(f"{fits} ? {literal(QUORUM_REACHED)} : {literal(QUORUM_REACHED_STORED)}"),
+        cause=jsonata(f'{fits} ? $string(${item}) : "winners stored in the quorum table"'),
+    )
+    states[counted] = asl.Succeed()
+
+
+def winners(emitter: Emitter, merge: int, exported: dict[int, int], item: str) -> dict[str, str]:
+    """Assign of every exported node variable from the quorum ``item`` (JSONata of its
+    DynamoDB attributes): a winner's outputs, or empty ports for a branch that lost."""
+    quorum = quorum_of(emitter.graph, merge)
+    assert quorum is not None
+    assigned: dict[str, str] = {}
+    for node, index in exported.items():
+        var = emitter.var[node]
+        assigned[var] = jsonata(
+            f"($a := {item}; $won := $a.finishers.L[[0..{quorum - 1}]].S; "
+            f'("{index}" in $won and $exists($a.b{index})) ? $parse($a.b{index}.S).{var} : '
+            f"{literal(emitter.empty_ports(node))})")
+    return assigned
+
+
+def catchers(emitter: Emitter, merge: int, exported: dict[int, int], next_name: str,
+             states: dict[str, asl.State]) -> tuple[asl.Catcher, ...]:
+    """The racing Parallel's Catch: winners from the cause, or read back from the table."""
+    stored = emitter.helper("winners", emitter.graph.name(merge))
+    states[stored] = asl.Task(
+        resource=GET_ITEM,
+        arguments={"TableName": QUORUM_TABLE, "Key": _key(emitter, merge),
+                   "ConsistentRead": True},
+        assign=winners(emitter, merge, exported, "$states.result.Item"),
+        next=next_name,
+    )
+    return (
+        asl.Catcher((QUORUM_REACHED,), next_name, assign=winners(
+            emitter, merge, exported, "$parse($states.errorOutput.Cause)")),
+        asl.Catcher((QUORUM_REACHED_STORED,), stored),
+    )

@@ -1,0 +1,63 @@
+"""What a workflow's triggers ask of the platform, for the manifest, and their checks.
+
+The manifest carries it so the API, the CDK app and the local cloud can create schedules,
+event rules and webhook routes, and tag the state machine, without parsing the document
+again:
+
+- ``tags``: ``sfnflow:workflow`` (the workflow's name) and ``sfnflow:errorWorkflow`` — the
+  workflow to start when an execution fails, times out or is aborted: ``settings.
+  errorWorkflow``, or the workflow itself when it has an ``errorTrigger`` node and no
+  ``errorWorkflow`` (it handles its own failures). The error router reads the tag from the
+  failed execution's state machine, so it needs no registry lookup.
+- ``triggers``: ``[{"node", "type", "parameters"}]`` for every enabled trigger node, with
+  the parameters validated and defaults filled in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compiler.errors import Problem
+from compiler.graph import Graph
+from compiler.nodetypes import NODE_TYPES, WorkflowTriggerParams
+
+WORKFLOW_TAG = "sfnflow:workflow"
+ERROR_WORKFLOW_TAG = "sfnflow:errorWorkflow"
+
+
+def error_workflow(graph: Graph) -> str | None:
+    workflow = graph.workflow
+    if workflow.settings.errorWorkflow:
+        return workflow.settings.errorWorkflow
+    handles_own = any(node.type == "errorTrigger" and not node.disabled for node in graph.nodes)
+    return workflow.name if handles_own else None
+
+
+def manifest_tags(graph: Graph) -> dict[str, str]:
+    tags = {WORKFLOW_TAG: graph.workflow.name}
+    target = error_workflow(graph)
+    if target is not None:
+        tags[ERROR_WORKFLOW_TAG] = target
+    return tags
+
+
+def manifest_triggers(graph: Graph) -> list[dict[str, Any]]:
+    return [
+        {"node": node.name, "type": node.type, "parameters": params.model_dump(mode="json")}
+        for node, params in zip(graph.nodes, graph.params, strict=True)
+        if NODE_TYPES[node.type].trigger and not node.disabled
+    ]
+
+
+def trigger_problems(graph: Graph) -> list[Problem]:
+    """A workflowTrigger may not wait for its own workflow: on SUCCEEDED it would restart
+    itself forever, and reacting to its own failures is what an errorTrigger is for (the
+    error router never routes an error run again, so that cannot loop)."""
+    return [
+        Problem(node.name, "parameters.workflow",
+                "a workflow cannot trigger itself (it would run forever); to handle its "
+                "own failures, use an errorTrigger node", "loop")
+        for node, params in zip(graph.nodes, graph.params, strict=True)
+        if isinstance(params, WorkflowTriggerParams) and not node.disabled
+        and params.workflow == graph.workflow.name
+    ]

@@ -1,0 +1,118 @@
+"""Paused waits and the WAITING execution status: the only code touching ``WaitModel``.
+
+Every transition is one conditional write, so two callers racing to resume one wait (or a
+resume racing the end of its execution) cannot both win.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from functions.store.models import ExecutionModel, WaitModel
+from functions.store.repository import utc_now
+
+WAITING = "waiting"  # a wait's status until it is decided
+EXECUTION_WAITING = "WAITING"  # the execution's status while one of its waits is paused
+Item = dict[str, Any]
+
+
+@dataclass
+class Wait:
+    execution_id: str
+    wait_id: str
+    workflow_id: str
+    node: str
+    mode: str
+    token: str
+    status: str = WAITING
+    run_index: int = 0
+    outputs: int = 1
+    inputs: list[list[Item]] | None = None
+    created_at: str = field(default_factory=utc_now)
+    deadline: str | None = None
+    decided_at: str | None = None
+
+
+def _wait(model: WaitModel) -> Wait:
+    return Wait(
+        execution_id=model.executionId, wait_id=model.waitId, workflow_id=model.workflowId,
+        node=model.node, mode=model.mode, token=model.token, status=model.status,
+        run_index=int(model.runIndex), outputs=int(model.outputs), inputs=model.inputs,
+        created_at=model.createdAt, deadline=model.deadline, decided_at=model.decidedAt)
+
+
+def _condition_failed(exc: UpdateError) -> bool:
+    return exc.cause_response_code == "ConditionalCheckFailedException"
+
+
+class WaitRepository:
+    """Tables are bound by ``RunRepository`` (``bind_tables``); build one of those first."""
+
+    def __init__(self, retention_days: int = 30) -> None:
+        self.retention_days = retention_days
+
+    def save(self, wait: Wait) -> None:
+        """Record a pause; a state that pauses again (a retried task) replaces its token."""
+        WaitModel(
+            executionId=wait.execution_id, waitId=wait.wait_id, workflowId=wait.workflow_id,
+            node=wait.node, runIndex=wait.run_index, mode=wait.mode, status=wait.status,
+            token=wait.token, outputs=wait.outputs, inputs=wait.inputs,
+            createdAt=wait.created_at, deadline=wait.deadline,
+            expiresAt=int(time.time()) + self.retention_days * 86_400,
+        ).save()
+
+    def get(self, execution_id: str, wait_id: str) -> Wait | None:
+        try:
+            return _wait(WaitModel.get(execution_id, wait_id))
+        except DoesNotExist:
+            return None
+
+    def waits_of(self, execution_id: str) -> list[Wait]:
+        return [_wait(model) for model in WaitModel.query(execution_id)]
+
+    def decide(self, wait: Wait, status: str) -> bool:
+        """Move a paused wait to ``status`` unless someone else decided it first (or it
+        paused again with a new token since it was read). Returns whether this call won."""
+        try:
+            WaitModel(wait.execution_id, wait.wait_id).update(
+                actions=[WaitModel.status.set(status), WaitModel.decidedAt.set(utc_now())],
+                condition=(WaitModel.status == WAITING) & (WaitModel.token == wait.token))
+        except UpdateError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def undo(self, wait: Wait, status: str) -> None:
+        """Give a decided wait back (sending its token failed for a passing reason)."""
+        try:
+            WaitModel(wait.execution_id, wait.wait_id).update(
+                actions=[WaitModel.status.set(WAITING), WaitModel.decidedAt.remove()],
+                condition=(WaitModel.status == status) & (WaitModel.token == wait.token))
+        except UpdateError as exc:
+            if not _condition_failed(exc):
+                raise
+
+    def set_execution_status(self, execution_id: str, expected: str, status: str) -> bool:
+        """``expected`` -> ``status`` (RUNNING <-> WAITING); never touches an execution in
+        any other status (an ended one above all). Returns whether it changed."""
+        for _ in range(3):  # the version attribute may move under us: read again
+            try:
+                model = ExecutionModel.get(execution_id)
+            except DoesNotExist:
+                return False
+            if model.status != expected:
+                return False
+            try:
+                model.update(actions=[ExecutionModel.status.set(status)],
+                             condition=ExecutionModel.status == expected)
+            except UpdateError as exc:
+                if _condition_failed(exc):
+                    continue
+                raise
+            return True
+        return False

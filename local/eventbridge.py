@@ -1,0 +1,191 @@
+"""The "Step Functions Execution Status Change" events moto never emits.
+
+In AWS, Step Functions publishes an event on the account's default bus whenever an
+execution starts (RUNNING) and when it ends (SUCCEEDED, FAILED, TIMED_OUT, ABORTED);
+sfnflow's rules (run data, error router, workflow triggers) listen for them. Locally,
+``StatusChangeEmitter`` watches moto's executions and publishes the same events with
+``events.put_events``, so the same rules deliver them (``moto_patches`` makes rules deliver
+to Lambda handlers and state machines).
+
+Each (execution, status) is emitted exactly once: RUNNING when the execution is first
+seen (also when it is first seen already ended), then its final status. ``emit`` is safe
+to call from ``LocalCloud.wait`` and the background thread at the same time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+SOURCE = "aws.states"
+DETAIL_TYPE = "Step Functions Execution Status Change"
+TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+
+logger = logging.getLogger("sfnflow.local.events")
+
+
+def _millis(value: Any) -> int | None:
+    return int(value.timestamp() * 1000) if isinstance(value, datetime) else value
+
+
+def status_change_detail(described: dict[str, Any], status: str | None = None) -> dict[str,
+                                                                                     Any]:
+    """The ``detail`` AWS puts in the event, from a DescribeExecution result (as the
+    execution was when it had ``status``: a RUNNING event has no stop date or output)."""
+    status = status or described["status"]
+    ended = status in TERMINAL
+    return {
+        "executionArn": described["executionArn"],
+        "stateMachineArn": described["stateMachineArn"],
+        "name": described["name"],
+        "status": status,
+        "startDate": _millis(described.get("startDate")),
+        "stopDate": _millis(described.get("stopDate")) if ended else None,
+        "input": described.get("input"),
+        "output": described.get("output") if ended else None,
+        "inputDetails": {"included": True},
+        "outputDetails": {"included": True} if ended else None,
+        "error": described.get("error") if ended else None,
+        "cause": described.get("cause") if ended else None,
+    }
+
+
+def status_change_entry(described: dict[str, Any], status: str | None = None) -> dict[str, Any]:
+    """A ``put_events`` entry for the event Step Functions would publish."""
+    detail = status_change_detail(described, status)
+    moment = described.get("stopDate") if detail["status"] in TERMINAL else None
+    moment = moment or described.get("startDate") or datetime.now(UTC)
+    return {
+        "Source": SOURCE,
+        "DetailType": DETAIL_TYPE,
+        "Detail": json.dumps(detail),
+        "Resources": [described["executionArn"]],
+        "Time": moment,
+    }
+
+
+def _depth(described: dict[str, Any]) -> int:
+    try:
+        envelope = json.loads(described.get("input") or "{}")
+    except ValueError:
+        return 0
+    parent = envelope.get("parent") if isinstance(envelope, dict) else None
+    depth = parent.get("depth") if isinstance(parent, dict) else None
+    return depth if isinstance(depth, int) else 0
+
+
+class StatusChangeEmitter:
+    """Publishes status-change events for moto's executions, each exactly once.
+
+    ``machines`` lists the state machine ARNs to watch (default: every state machine)."""
+
+    def __init__(self, sfn: Any, events: Any, *, poll_seconds: float = 0.05,
+                 machines: Callable[[], list[str]] | None = None) -> None:
+        self.sfn = sfn
+        self.events = events
+        self.poll_seconds = poll_seconds
+        self._machines = machines
+        self._lock = threading.Lock()
+        self._emitted: set[tuple[str, str]] = set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ emitting
+
+    def _claim(self, arn: str, status: str) -> bool:
+        with self._lock:
+            if (arn, status) in self._emitted:
+                return False
+            self._emitted.add((arn, status))
+            return True
+
+    def emitted(self, execution_arn: str, status: str) -> bool:
+        with self._lock:
+            return (execution_arn, status) in self._emitted
+
+    def emit(self, described: dict[str, Any]) -> int:
+        """Publish what has not been published for this execution yet: RUNNING, then its
+        final status when it has ended. Returns how many events were published."""
+        arn = described["executionArn"]
+        statuses = ["RUNNING"] + ([described["status"]] if described["status"] in TERMINAL
+                                  else [])
+        published = 0
+        for status in statuses:
+            if not self._claim(arn, status):
+                continue
+            try:
+                response = self.events.put_events(
+                    Entries=[status_change_entry(described, status)])
+            except Exception:
+                with self._lock:
+                    self._emitted.discard((arn, status))
+                raise
+            if response.get("FailedEntryCount"):
+                logger.warning("status-change event for %s not accepted: %s", arn,
+                               response.get("Entries"))
+            published += 1
+        return published
+
+    # ------------------------------------------------------------------ polling
+
+    def _machine_arns(self) -> list[str]:
+        if self._machines is not None:
+            return self._machines()
+        arns: list[str] = []
+        for page in self.sfn.get_paginator("list_state_machines").paginate():
+            arns.extend(machine["stateMachineArn"] for machine in page["stateMachines"])
+        return arns
+
+    def poll_once(self) -> int:
+        """Publish the events of every execution that changed since the last poll; ended
+        executions deepest sub-workflow first (a parent's event after its children's).
+        Returns how many events were published."""
+        ended: list[dict[str, Any]] = []
+        published = 0
+        for machine in self._machine_arns():
+            try:
+                pages = list(self.sfn.get_paginator("list_executions").paginate(
+                    stateMachineArn=machine))
+            except self.sfn.exceptions.StateMachineDoesNotExist:
+                continue
+            for page in pages:
+                for listed in page["executions"]:
+                    arn, status = listed["executionArn"], listed["status"]
+                    if status in TERMINAL:
+                        if not self.emitted(arn, status):
+                            ended.append(self.sfn.describe_execution(executionArn=arn))
+                    elif not self.emitted(arn, "RUNNING"):
+                        published += self.emit(self.sfn.describe_execution(executionArn=arn))
+        ended.sort(key=lambda described: (-_depth(described), described["startDate"]))
+        for described in ended:
+            published += self.emit(described)
+        return published
+
+    # ------------------------------------------------------------------ thread
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="sfnflow-status-events",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once()
+            except Exception:  # noqa: BLE001 - keep following executions
+                logger.exception("status-change poll failed")
+            self._stop.wait(self.poll_seconds)
