@@ -168,11 +168,15 @@ class _Decomposer:
         samples = [self.weights]
         base = self.weights
         start: dict[int, float] = {}
+        preds = self.graph.preds
         for node in members:  # members are in topological order
-            start[node] = max(
-                (start[p] + base[p] for p in self.graph.preds[node] if p in inside),
-                default=0.0,
-            )
+            earliest = 0.0
+            for p in preds[node]:
+                if p in inside:
+                    candidate = start[p] + base[p]
+                    if candidate > earliest:
+                        earliest = candidate
+            start[node] = earliest
         tails = [self._tails(members, inside, weights) for weights in samples]
         length = max(start[n] + tails[0][n] for n in members)
         orders = [
@@ -206,10 +210,13 @@ class _Decomposer:
     def _tails(self, members: list[int], inside: set[int],
                weights: list[float]) -> dict[int, float]:
         tail: dict[int, float] = {}
+        succs = self.graph.succs
         for node in reversed(members):
-            tail[node] = weights[node] + max(
-                (tail[s] for s in self.graph.succs[node] if s in inside), default=0.0
-            )
+            longest = 0.0
+            for s in succs[node]:
+                if s in inside and tail[s] > longest:
+                    longest = tail[s]
+            tail[node] = weights[node] + longest
         return tail
 
     def _forced(self, ordered: list[int], inside: set[int], weights: list[float],
@@ -218,16 +225,22 @@ class _Decomposer:
         finish: dict[int, float] = {}
         prefix_cp = [0.0] * (len(ordered) + 1)
         best = 0.0
+        preds = self.graph.preds
         for k, node in enumerate(ordered, start=1):
-            finish[node] = weights[node] + max(
-                (finish[p] for p in self.graph.preds[node] if p in finish), default=0.0
-            )
-            best = max(best, finish[node])
+            latest = 0.0
+            for p in preds[node]:
+                done = finish.get(p)
+                if done is not None and done > latest:
+                    latest = done
+            finish[node] = weights[node] + latest
+            if finish[node] > best:
+                best = finish[node]
             prefix_cp[k] = best
         out = [0.0] * len(ordered)
         best = 0.0
         for k in range(len(ordered) - 1, 0, -1):
-            best = max(best, tail[ordered[k]])
+            if tail[ordered[k]] > best:
+                best = tail[ordered[k]]
             out[k] = prefix_cp[k] + best
         return out
 
