@@ -55,16 +55,23 @@ def _iso(value: Any) -> str | None:
     return str(value)
 
 
-def _error_message(cause: str | None) -> str | None:
-    if not cause:
-        return cause
+def _parsed_cause(cause: str | None) -> dict[str, Any]:
     try:
-        parsed = json.loads(cause)
+        parsed = json.loads(cause) if cause else None
     except ValueError:
-        return cause
-    if isinstance(parsed, dict) and "errorMessage" in parsed:
-        return str(parsed["errorMessage"])
-    return cause
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _error_message(cause: str | None) -> str | None:
+    parsed = _parsed_cause(cause)
+    return str(parsed["errorMessage"]) if "errorMessage" in parsed else cause
+
+
+def _error_node(cause: str | None) -> str | None:
+    """A failure raised outside the runner (a rejected wait) names its node in the cause."""
+    node = _parsed_cause(cause).get("node")
+    return node if isinstance(node, str) else None
 
 
 class ExecutionService:
@@ -162,7 +169,8 @@ class ExecutionService:
                 "type": detail.get("error") or (node_error or {}).get("type") or status,
                 "message": _error_message(detail.get("cause"))
                 or (node_error or {}).get("message") or status.lower().replace("_", " "),
-                "node": failed[-1].node if failed else None,
+                "node": _error_node(detail.get("cause"))
+                or (failed[-1].node if failed else None),
             }
         output = detail.get("output")
         self.repository.record_execution_status(

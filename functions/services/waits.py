@@ -198,7 +198,8 @@ class WaitService:
         try:
             if outputs is None:
                 self.sfn.send_task_failure(taskToken=wait.token, error=REJECTED,
-                                           cause=_encoded({"errorMessage": message}))
+                                           cause=_encoded({"errorMessage": message,
+                                                           "node": wait.node}))
             else:
                 self.complete(wait.token, outputs)
         except Exception as exc:
