@@ -19,10 +19,14 @@ Access patterns (no Scan on any request path):
 - the workflow behind a webhook route      -> WebhookModel (hash: route = "<METHOD> <path>")
 - progress events of an execution, in order -> ProgressEventModel (hash: executionId, range: seq)
 - paused waits of an execution (tokens)   -> WaitModel (hash: executionId, range: waitId)
+- branches finished into a quorum Merge    -> MergeQuorumModel (hash: quorumKey)
 """
 
 from __future__ import annotations
 
+import botocore.loaders
+import botocore.session
+import pynamodb.connection.base
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
@@ -196,26 +200,6 @@ class ProgressEventModel(Model):
     expiresAt = NumberAttribute(null=True)
 
 
-ALL_MODELS: tuple[type[Model], ...] = (ExecutionModel, NodeRunModel, PinModel, WorkflowModel,
-                                       WorkflowVersionModel, WebhookModel, ProgressEventModel)
-
-TABLE_SUFFIXES: dict[type[Model], str] = {
-    model: model.Meta.table_name.removeprefix("sfnflow-") for model in ALL_MODELS
-}
-"""Each table is named ``<prefix>-<suffix>``; the suffixes are the declared names' tails."""
-
-
-def bind_tables(
-    *, prefix: str = "sfnflow", region: str = "us-east-1", host: str | None = None
-) -> None:
-    """Point every model at its table (``<prefix>-executions`` ...) and endpoint."""
-    for model in ALL_MODELS:
-        model.Meta.table_name = f"{prefix}-{TABLE_SUFFIXES[model]}"
-        model.Meta.region = region
-        model.Meta.host = host
-        model._connection = None  # pynamodb caches the connection with the old settings
-
-
 class MergeQuorumModel(Model):
     """Finishes of the branches racing into a Merge with ``waitFor: N``: written by the state
     machine itself (``dynamodb:updateItem``, see ``compiler.lowering.quorum``), one item per
@@ -229,10 +213,6 @@ class MergeQuorumModel(Model):
     quorumKey = UnicodeAttribute(hash_key=True)  # "<execution ARN>#<merge node>#<run index>"
     finishers = ListAttribute(of=UnicodeAttribute, null=True)  # branch indexes, in order
     expiresAt = NumberAttribute(null=True)  # DynamoDB TTL
-
-
-ALL_MODELS = (*ALL_MODELS, MergeQuorumModel)
-TABLE_SUFFIXES[MergeQuorumModel] = MergeQuorumModel.Meta.table_name.removeprefix("sfnflow-")
 
 
 class WaitModel(Model):
@@ -258,10 +238,6 @@ class WaitModel(Model):
     deadline = UnicodeAttribute(null=True)  # createdAt + the node's timeoutSeconds
     decidedAt = UnicodeAttribute(null=True)
     expiresAt = NumberAttribute(null=True)  # DynamoDB TTL
-
-
-ALL_MODELS = (*ALL_MODELS, WaitModel)
-TABLE_SUFFIXES[WaitModel] = WaitModel.Meta.table_name.removeprefix("sfnflow-")
 
 
 class PinVersionModel(Model):
@@ -302,6 +278,36 @@ class NodeCacheModel(Model):
     expiresAt = NumberAttribute()  # DynamoDB TTL: createdAt + ttlSeconds
 
 
-ALL_MODELS = (*ALL_MODELS, PinVersionModel, NodeCacheModel)
-for _model in (PinVersionModel, NodeCacheModel):
-    TABLE_SUFFIXES[_model] = _model.Meta.table_name.removeprefix("sfnflow-")
+ALL_MODELS: tuple[type[Model], ...] = (
+    ExecutionModel, NodeRunModel, PinModel, PinVersionModel, NodeCacheModel, WorkflowModel,
+    WorkflowVersionModel, WebhookModel, ProgressEventModel, MergeQuorumModel, WaitModel,
+)
+
+TABLE_SUFFIXES: dict[type[Model], str] = {
+    model: model.Meta.table_name.removeprefix("sfnflow-") for model in ALL_MODELS
+}
+"""Each table is named ``<prefix>-<suffix>``; the suffixes are the declared names' tails."""
+
+
+def bind_tables(
+    *, prefix: str = "sfnflow", region: str = "us-east-1", host: str | None = None
+) -> None:
+    """Point every model at its table (``<prefix>-executions`` ...) and endpoint."""
+    pynamodb.connection.base.get_session = _session_with_shared_loader
+    for model in ALL_MODELS:
+        model.Meta.table_name = f"{prefix}-{TABLE_SUFFIXES[model]}"
+        model.Meta.region = region
+        model.Meta.host = host
+        model._connection = None  # pynamodb caches the connection with the old settings
+
+
+_LOADER = botocore.loaders.create_loader()
+
+
+def _session_with_shared_loader() -> botocore.session.Session:
+    """pynamodb opens a botocore session per model and thread, and each session parses
+    botocore's endpoint and service JSON again (~0.2 s apiece: seconds on a cold start).
+    Sessions sharing one loader parse them once per process."""
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _LOADER)
+    return session
