@@ -29,6 +29,11 @@ class Config:
     events_role_arn: str | None = None
     api_url: str = ""
 
+    @property
+    def merge_quorum_table(self) -> str:
+        """Written by the state machines themselves (``compiler.lowering.quorum``)."""
+        return f"{self.table_prefix}-merge-quorums"
+
     def state_machine_name(self, workflow_id: str) -> str:
         return f"{self.state_machine_prefix}{workflow_id}"
 

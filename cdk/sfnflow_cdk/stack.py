@@ -15,6 +15,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from functions.store.models import TABLE_SUFFIXES, MergeQuorumModel
 from sfnflow_cdk import functions as fns
 from sfnflow_cdk import permissions
 from sfnflow_cdk.api import PlatformApi
@@ -22,7 +23,13 @@ from sfnflow_cdk.bundling import lambda_code
 from sfnflow_cdk.events import PlatformEvents
 from sfnflow_cdk.nag import acknowledge_findings, nag_checks
 from sfnflow_cdk.naming import Naming
-from sfnflow_cdk.state_machines import StateMachineRole, WorkflowStateMachines, compile_workflows
+from sfnflow_cdk.state_machines import (
+    NODE_RUNNER_SUBSTITUTION,
+    QUORUM_TABLE_SUBSTITUTION,
+    StateMachineRole,
+    WorkflowStateMachines,
+    compile_workflows,
+)
 from sfnflow_cdk.storage import PayloadStorage
 from sfnflow_cdk.tables import Tables, construct_id
 
@@ -77,8 +84,10 @@ class SfnflowStack(Stack):
             self, "Functions", naming=naming, code=code or lambda_code(ROOT),
             log_level=settings.log_level, log_retention=retention, removal_policy=removal)
         node_runner_arn = naming.function_arn(self, fns.NODE_RUNNER.role)
-        self.state_machine_role = StateMachineRole(self, "StateMachineRole", naming=naming,
-                                                   node_runner_arn=node_runner_arn).role
+        quorum_table = self.tables.tables[TABLE_SUFFIXES[MergeQuorumModel]]
+        self.state_machine_role = StateMachineRole(
+            self, "StateMachineRole", naming=naming, node_runner_arn=node_runner_arn,
+            quorum_table=quorum_table).role
         functions = self.functions.functions
         self.events = PlatformEvents(
             self, "Events", naming=naming,
@@ -91,7 +100,9 @@ class SfnflowStack(Stack):
         self.state_machines = WorkflowStateMachines(
             self, "Workflows", naming=naming,
             compiled=compile_workflows(settings.workflows_dir), role=self.state_machine_role,
-            node_runner_arn=node_runner_arn, log_retention=retention, removal_policy=removal)
+            platform={NODE_RUNNER_SUBSTITUTION: node_runner_arn,
+                      QUORUM_TABLE_SUBSTITUTION: quorum_table.table_name},
+            log_retention=retention, removal_policy=removal)
         for machine in self.state_machines.machines.values():
             machine.node.add_dependency(functions[fns.NODE_RUNNER.role])
 

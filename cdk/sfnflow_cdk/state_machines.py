@@ -2,17 +2,20 @@
 role every sfnflow machine runs with (these, and those the API creates at run time).
 
 The workflows are compiled together (``compiler.compile_project``) so sub-workflow calls
-are checked; the ASL keeps its ``${NodeRunnerArn}`` / ``${Workflow_<name>}`` placeholders
-and CloudFormation fills them in (DefinitionSubstitutions). ``TimeoutSeconds`` is in the
+are checked; the ASL keeps its ``${NodeRunnerArn}`` / ``${MergeQuorumTable}`` /
+``${Workflow_<name>}`` placeholders and CloudFormation fills them in
+(DefinitionSubstitutions). ``TimeoutSeconds`` is in the
 ASL already. Logging (a log group per machine, every event but without execution data:
 items live in the run data) and X-Ray tracing are on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from aws_cdk import RemovalPolicy, Stack, Tags
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
@@ -24,6 +27,7 @@ from compiler.project import WORKFLOW_SUFFIXES
 from sfnflow_cdk.naming import Naming
 
 NODE_RUNNER_SUBSTITUTION = "NodeRunnerArn"
+QUORUM_TABLE_SUBSTITUTION = "MergeQuorumTable"
 # startExecution.sync:2 follows the child through this managed rule (AWS creates it).
 SYNC_RULE = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
 MAX_NAME = 80  # Step Functions' limit on state machine names
@@ -40,10 +44,11 @@ def compile_workflows(directory: Path) -> dict[str, CompiledWorkflow]:
 
 class StateMachineRole(Construct):
     """The role of every sfnflow state machine: invoke the node runner, run sibling
-    machines as sub-workflows, deliver logs and traces."""
+    machines as sub-workflows and its own as Distributed Map children, count the branches
+    of quorum Merges, deliver logs and traces."""
 
     def __init__(self, scope: Construct, id: str, *, naming: Naming,
-                 node_runner_arn: str) -> None:
+                 node_runner_arn: str, quorum_table: dynamodb.ITable) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
         self.role = iam.Role(self, "Role",
@@ -52,11 +57,14 @@ class StateMachineRole(Construct):
         self.role.add_to_policy(iam.PolicyStatement(
             actions=["lambda:InvokeFunction"],
             resources=[node_runner_arn, f"{node_runner_arn}:*"]))
+        # Sub-workflows and Distributed Map children (executions "<machine>/<map run>:<id>",
+        # which the executions pattern covers) are sibling or own executions.
         self.role.add_to_policy(iam.PolicyStatement(
             actions=["states:StartExecution"], resources=[naming.state_machines_arn(stack)]))
         self.role.add_to_policy(iam.PolicyStatement(
             actions=["states:DescribeExecution", "states:StopExecution"],
             resources=[naming.executions_arn(stack)]))
+        quorum_table.grant(self.role, "dynamodb:UpdateItem", "dynamodb:GetItem")
         self.role.add_to_policy(iam.PolicyStatement(
             actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
             resources=[stack.format_arn(service="events", resource="rule",
@@ -75,11 +83,13 @@ class StateMachineRole(Construct):
 
 
 class WorkflowStateMachines(Construct):
-    """``machines[workflow]`` is the state machine of each compiled workflow."""
+    """``machines[workflow]`` is the state machine of each compiled workflow. ``platform``
+    holds the values of the platform placeholders (node runner ARN, quorum table name)."""
 
     def __init__(self, scope: Construct, id: str, *, naming: Naming,
-                 compiled: dict[str, CompiledWorkflow], role: iam.IRole, node_runner_arn: str,
-                 log_retention: logs.RetentionDays, removal_policy: RemovalPolicy) -> None:
+                 compiled: dict[str, CompiledWorkflow], role: iam.IRole,
+                 platform: Mapping[str, str], log_retention: logs.RetentionDays,
+                 removal_policy: RemovalPolicy) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
         self.machines: dict[str, sfn.StateMachine] = {}
@@ -88,7 +98,9 @@ class WorkflowStateMachines(Construct):
             if len(machine_name) > MAX_NAME:
                 raise ValueError(f"state machine name {machine_name!r} is longer than "
                                  f"{MAX_NAME} characters: shorten the workflow's name")
-            substitutions = {NODE_RUNNER_SUBSTITUTION: node_runner_arn}
+            substitutions = {key: platform[key]
+                             for key in workflow.manifest.get("substitutions", [])
+                             if key in platform}
             for child, link in workflow.manifest.get("children", {}).items():
                 substitutions[link["substitution"]] = naming.state_machine_arn(stack, child)
             # Construct ids from the name: adding a workflow never renames another's resources.

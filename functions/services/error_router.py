@@ -40,7 +40,7 @@ ERROR_WORKFLOW_TAG = "sfnflow:errorWorkflow"  # compiler.triggers.ERROR_WORKFLOW
 ROUTED_STATUSES = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
 ERROR_MODE = "error"
 PAYLOAD_LIMIT = 32_768
-_SUCCEEDED_RUNS = frozenset({"success", "reused", "pinned"})
+_SUCCEEDED_RUNS = frozenset({"success", "reused", "pinned", "cached"})
 
 __all__ = ["ERROR_WORKFLOW_TAG", "PAYLOAD_LIMIT", "ErrorRouter", "error_execution_name"]
 

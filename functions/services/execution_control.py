@@ -35,7 +35,7 @@ from functions.store.repository import TERMINAL, Execution, NodeRun, RunReposito
 from functions.store.workflows import WorkflowRepository
 
 CANCELLED = "Sfnflow.Cancelled"
-REUSABLE = frozenset({"success", "reused", "pinned"})
+REUSABLE = frozenset({"success", "reused", "pinned", "cached"})
 WAIT_LIMIT_SECONDS = 25.0  # API Gateway answers within 29 s
 
 

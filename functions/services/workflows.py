@@ -21,7 +21,8 @@ from functions.config import Config
 from functions.store.repository import utc_now
 from functions.store.workflows import Webhook, WorkflowRecord, WorkflowRepository
 
-_PLATFORM_SUBSTITUTIONS = {"NodeRunnerArn": "node_runner_arn"}
+_PLATFORM_SUBSTITUTIONS = {"NodeRunnerArn": "node_runner_arn",
+                           "MergeQuorumTable": "merge_quorum_table"}
 
 
 class TriggerSync(Protocol):

@@ -79,6 +79,10 @@ def test_state_machine_role(built: Built) -> None:
         assert by_action[action] == ["arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>"
                                      ":rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"]
     assert {"xray:PutTraceSegments", "logs:CreateLogDelivery"} <= set(by_action)
+    for action in ("dynamodb:UpdateItem", "dynamodb:GetItem"):  # quorum merges, nothing else
+        assert by_action[action] and all("MergeQuorums" in a for a in by_action[action])
+    assert not {a for a in by_action if a.startswith("dynamodb:")} - {
+        "dynamodb:UpdateItem", "dynamodb:GetItem"}
 
 
 def test_status_change_handlers_read_executions_and_start_error_workflows(built: Built) -> None:

@@ -76,8 +76,35 @@ def test_manifest_tags_become_machine_tags(tmp_path: Path) -> None:
     stack = Stack(App(), "Probe")
     role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("states.amazonaws.com"))
     WorkflowStateMachines(stack, "Workflows", naming=Naming("dev"), compiled=compiled,
-                          role=role, node_runner_arn="arn:aws:lambda:us-east-1:1:function:f",
+                          role=role,
+                          platform={"NodeRunnerArn": "arn:aws:lambda:us-east-1:1:function:f"},
                           log_retention=logs.RetentionDays.ONE_WEEK,
                           removal_policy=RemovalPolicy.DESTROY)
     Template.from_stack(stack).has_resource_properties("AWS::StepFunctions::StateMachine", {
         "Tags": Match.array_with([{"Key": "team", "Value": "data"}])})
+
+
+def test_a_quorum_merge_gets_its_table_substitution(tmp_path: Path) -> None:
+    """Only the placeholders a definition uses are substituted: ``waitFor: N`` merges
+    count their branches in the quorum table."""
+    from aws_cdk import App, RemovalPolicy, Stack
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_logs as logs
+    from aws_cdk.assertions import Template
+    from sfnflow_cdk.naming import Naming
+    from sfnflow_cdk.state_machines import WorkflowStateMachines
+
+    (tmp_path / "quotes.yaml").write_text((ROOT / "examples/two-of-three-quotes.yaml").read_text())
+    compiled = compile_workflows(tmp_path)
+    stack = Stack(App(), "Probe")
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("states.amazonaws.com"))
+    WorkflowStateMachines(stack, "Workflows", naming=Naming("dev"), compiled=compiled,
+                          role=role, platform={"NodeRunnerArn": "arn:runner",
+                                               "MergeQuorumTable": "sfnflow-dev-merge-quorums",
+                                               "Unused": "x"},
+                          log_retention=logs.RetentionDays.ONE_WEEK,
+                          removal_policy=RemovalPolicy.DESTROY)
+    (machine,) = Template.from_stack(stack).find_resources(
+        "AWS::StepFunctions::StateMachine").values()
+    assert machine["Properties"]["DefinitionSubstitutions"] == {
+        "NodeRunnerArn": "arn:runner", "MergeQuorumTable": "sfnflow-dev-merge-quorums"}
