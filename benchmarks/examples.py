@@ -23,7 +23,9 @@ from local.cloud import LocalCloud
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 INPUTS = {"continue-error-output.yaml": {"amount": "12.5"},
-          "subworkflow-child.yaml": [{"amount": 2}]}
+          "subworkflow-child.yaml": [{"amount": 2}],
+          # under the limit: nothing pauses for a person (the pause itself costs no time)
+          "approval-flow.yaml": [{"amount": 40}, {"amount": 60}]}
 
 
 class _Api(BaseHTTPRequestHandler):

@@ -28,6 +28,9 @@ class Config:
     schedule_group: str = "default"
     events_role_arn: str | None = None
     api_url: str = ""
+    # The WebSocket API stage's management (callback) URL, ``https://<id>.execute-api.
+    # <region>.amazonaws.com/<stage>``: where live progress is posted to connections.
+    stream_endpoint: str | None = None
 
     @property
     def merge_quorum_table(self) -> str:
@@ -67,4 +70,5 @@ class Config:
             schedule_group=env.get("SFNFLOW_SCHEDULE_GROUP", "default"),
             events_role_arn=env.get("SFNFLOW_EVENTS_ROLE_ARN") or None,
             api_url=env.get("SFNFLOW_API_URL", "").rstrip("/"),
+            stream_endpoint=env.get("SFNFLOW_STREAM_ENDPOINT", "").rstrip("/") or None,
         )

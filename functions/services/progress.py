@@ -10,10 +10,11 @@ last successful executions minus the time elapsed (None without history).
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Any
 
-from functions.store.repository import RunRepository, utc_now
+from functions.store.repository import Execution, RunRepository, utc_now
 from functions.store.workflows import WorkflowRepository
 
 HISTORY = 20  # past executions the ETA averages over
@@ -32,25 +33,49 @@ class ProgressService:
 
     def events(self, execution_id: str, after: str | None = None,
                limit: int = 100) -> dict[str, Any]:
+        execution = self._execution(execution_id)
+        page: list[dict[str, Any]] = []
+        for event in self._with_percent(execution):
+            if (after is None or event["seq"] > after) and len(page) < limit:
+                page.append(event)
+        return {"items": page, "cursor": page[-1]["seq"] if page else after,
+                "status": execution.status, "etaSeconds": self._eta_of(execution)}
+
+    def live(self, execution_id: str, seqs: Collection[str]) -> list[dict[str, Any]]:
+        """Events ``seqs`` as a live stream sends them (SSE locally, the WebSocket API in
+        AWS): each as ``events`` pages it, plus the execution's ``etaSeconds``. Read
+        consistently: the caller has just learnt that they were written."""
+        execution = self._execution(execution_id)
+        wanted = set(seqs)
+        found = [event for event in self._with_percent(execution, consistent=True)
+                 if event["seq"] in wanted]
+        eta = self._eta_of(execution) if found else None
+        return [{**event, "etaSeconds": eta} for event in found]
+
+    def _execution(self, execution_id: str) -> Execution:
         execution = self.runs.get_execution(execution_id)
         if execution is None:
             raise LookupError(f"execution {execution_id!r} does not exist")
+        return execution
+
+    def _with_percent(self, execution: Execution,
+                      consistent: bool = False) -> Iterator[dict[str, Any]]:
+        """Every event of the execution, oldest first, with the percent complete it marks."""
         record = self.workflows.get(execution.workflow_id)
         total = len(record.manifest.get("nodes") or {}) if record else 0
         finished: set[str] = set()
-        page: list[dict[str, Any]] = []
-        for event in self.runs.progress_events(execution_id, limit=MAX_EVENTS):
+        for event in self.runs.progress_events(execution.execution_id, limit=MAX_EVENTS,
+                                               consistent=consistent):
             if event["type"] == "nodeFinished":
                 finished.add(event["node"])
             done = event["type"] == "executionFinished"
             event["percent"] = 100.0 if done else (
                 round(100.0 * min(len(finished), total) / total, 1) if total else None)
-            if (after is None or event["seq"] > after) and len(page) < limit:
-                page.append(event)
-        eta = None if execution.stopped_at else self._eta(execution.workflow_id,
-                                                         execution.started_at)
-        return {"items": page, "cursor": page[-1]["seq"] if page else after,
-                "status": execution.status, "etaSeconds": eta}
+            yield event
+
+    def _eta_of(self, execution: Execution) -> float | None:
+        return None if execution.stopped_at else self._eta(execution.workflow_id,
+                                                           execution.started_at)
 
     def _eta(self, workflow_id: str, started_at: str) -> float | None:
         past = self.runs.query_executions(workflow_id=workflow_id, status="SUCCEEDED",

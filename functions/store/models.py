@@ -19,6 +19,9 @@ Access patterns (no Scan on any request path):
 - the workflow behind a webhook route      -> WebhookModel (hash: route = "<METHOD> <path>")
 - progress events of an execution, in order -> ProgressEventModel (hash: executionId, range: seq)
 - paused waits of an execution (tokens)   -> WaitModel (hash: executionId, range: waitId)
+- live-progress sockets of an execution    -> StreamConnectionModel (hash: executionId,
+                                              range: connectionId)
+- the execution a socket watches           -> ByConnectionIndex (hash: connectionId)
 - branches finished into a quorum Merge    -> MergeQuorumModel (hash: quorumKey)
 """
 
@@ -35,7 +38,8 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.constants import STREAM_NEW_IMAGE
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 
@@ -184,11 +188,14 @@ class WebhookModel(Model):
 
 
 class ProgressEventModel(Model):
-    """Progress of an execution: node started / finished, execution finished, in order."""
+    """Progress of an execution: node started / finished, execution finished, in order.
+    Its table streams new items to the WebSocket publisher (``functions.services.streams``);
+    pynamodb's ``stream_view_type`` is what the CDK stack and the local cloud both read."""
 
     class Meta:
         table_name = "sfnflow-progress"
         region = "us-east-1"
+        stream_view_type = STREAM_NEW_IMAGE
 
     executionId = UnicodeAttribute(hash_key=True)
     seq = UnicodeAttribute(range_key=True)  # "<ISO time>#<random>": sorts by time
@@ -198,6 +205,32 @@ class ProgressEventModel(Model):
     runIndex = NumberAttribute(default=0)
     at = UnicodeAttribute()
     expiresAt = NumberAttribute(null=True)
+
+
+class ByConnectionIndex(GlobalSecondaryIndex["StreamConnectionModel"]):
+    """``$disconnect`` names only the connection: this finds the execution it watched."""
+
+    class Meta:
+        index_name = "byConnection"
+        projection = KeysOnlyProjection()
+
+    connectionId = UnicodeAttribute(hash_key=True)
+
+
+class StreamConnectionModel(Model):
+    """A WebSocket connection watching an execution's progress (``functions.store.streams``).
+    API Gateway closes a connection after two hours at most; TTL removes what was missed."""
+
+    class Meta:
+        table_name = "sfnflow-stream-connections"
+        region = "us-east-1"
+
+    executionId = UnicodeAttribute(hash_key=True)
+    connectionId = UnicodeAttribute(range_key=True)  # API Gateway's connection id
+    connectedAt = UnicodeAttribute()
+    expiresAt = NumberAttribute(null=True)  # DynamoDB TTL
+
+    by_connection = ByConnectionIndex()
 
 
 class MergeQuorumModel(Model):
@@ -281,6 +314,7 @@ class NodeCacheModel(Model):
 ALL_MODELS: tuple[type[Model], ...] = (
     ExecutionModel, NodeRunModel, PinModel, PinVersionModel, NodeCacheModel, WorkflowModel,
     WorkflowVersionModel, WebhookModel, ProgressEventModel, MergeQuorumModel, WaitModel,
+    StreamConnectionModel,
 )
 
 TABLE_SUFFIXES: dict[type[Model], str] = {

@@ -339,13 +339,14 @@ class RunRepository:
         ).save()
 
     def progress_events(self, execution_id: str, after: str | None = None,
-                        limit: int = 100) -> list[dict[str, Any]]:
+                        limit: int = 100, consistent: bool = False) -> list[dict[str, Any]]:
         """Progress events after the ``seq`` ``after`` (all when None), oldest first."""
         condition = ProgressEventModel.seq > after if after else None
         return [
             {"seq": model.seq, "type": model.type, "node": model.node, "status": model.status,
              "runIndex": int(model.runIndex), "at": model.at}
-            for model in ProgressEventModel.query(execution_id, condition, limit=limit)
+            for model in ProgressEventModel.query(execution_id, condition, limit=limit,
+                                                  consistent_read=consistent)
         ]
 
     # ---------------------------------------------------------------- pins
