@@ -187,7 +187,7 @@ class _Decomposer:
         best_order: list[int] = []
         best_cut = 1
         for ordered in orders:
-            valid = self._valid_cuts(ordered, inside)
+            valid = self._valid_cuts(ordered, inside, len(ordered) <= self.SMALL_SEGMENT)
             forced = [0.0] * len(ordered)
             for weights, tail in zip(samples, tails, strict=True):
                 for k, value in enumerate(self._forced(ordered, inside, weights, tail)):
@@ -244,27 +244,32 @@ class _Decomposer:
             out[k] = prefix_cp[k] + best
         return out
 
-    def _valid_cuts(self, ordered: list[int], inside: set[int]) -> dict[int, int]:
-        """Prefix lengths whose head holds all its predecessors -> false dependencies."""
+    def _valid_cuts(self, ordered: list[int], inside: set[int],
+                    count_false: bool = True) -> dict[int, int]:
+        """Prefix lengths whose head holds all its predecessors -> false dependencies
+        (0 for every cut without ``count_false``: the bitset counts are most of the cost)."""
         preds, succs = self.graph.preds, self.graph.succs
         mask = 0
-        for node in ordered:
-            mask |= 1 << node
+        if count_false:
+            for node in ordered:
+                mask |= 1 << node
         cuts: dict[int, int] = {}
         head_mask, ordered_pairs, missing_preds = 0, 0, 0
         rest_mask = mask
         for k in range(1, len(ordered)):
             node = ordered[k - 1]
-            # moving `node` from rest to head: lose the pairs (head, node), gain (node, rest)
-            ordered_pairs -= (self.anc[node] & head_mask).bit_count()
-            rest_mask &= ~(1 << node)
-            ordered_pairs += (self.desc[node] & rest_mask).bit_count()
+            if count_false:
+                # moving `node` from rest to head: lose the pairs (head, node), gain
+                # (node, rest)
+                ordered_pairs -= (self.anc[node] & head_mask).bit_count()
+                rest_mask &= ~(1 << node)
+                ordered_pairs += (self.desc[node] & rest_mask).bit_count()
             missing_preds += sum(1 for p in preds[node]
                                  if p in inside and not (head_mask >> p) & 1)
             missing_preds -= sum(1 for c in succs[node] if (head_mask >> c) & 1)
             head_mask |= 1 << node
             if missing_preds == 0:
-                cuts[k] = k * (len(ordered) - k) - ordered_pairs
+                cuts[k] = k * (len(ordered) - k) - ordered_pairs if count_false else 0
         return cuts
 
 
