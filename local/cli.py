@@ -172,8 +172,7 @@ def run(
         "--workflows", help="Folder holding the workflows FILE runs (found by `name`); "
         "default: FILE's folder.", file_okay=False, exists=True)] = None,
 ) -> None:
-    """Compile FILE (and the workflows it runs), run it on the embedded cloud (moto) and
-    print the result."""
+    """Run FILE (and the workflows it runs) on the embedded cloud (moto); print the result."""
     extra_pins = _read_pins(pin)
     compiled = _compile(file, extra_pins)
     project = _with_children(file, compiled, workflows) | {compiled.name: compiled}
@@ -459,8 +458,9 @@ def prune(
     "http://127.0.0.1:8000",
     api_key: Annotated[str | None, typer.Option("--api-key", envvar="SFNFLOW_API_KEY")] = None,
 ) -> None:
-    """Delete expired run data of a running `sfnflow serve` now (moto never expires DynamoDB
-    TTL items; in AWS, TTL does this by itself)."""
+    """Delete expired run data of a running `sfnflow serve` now.
+
+    moto never expires DynamoDB TTL items; in AWS, TTL does this by itself."""
     import requests
 
     try:

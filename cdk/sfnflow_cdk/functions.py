@@ -3,7 +3,8 @@
 Each function gets its own role and log group; a role starts with nothing but writing that
 log group, and every other permission is granted where the resource it reaches is made
 (tables, bucket, state machines, events). The code runner keeps only its logs: the
-user's code in a ``code`` node runs there, away from the run data.
+user's code in a ``code`` node runs there, away from the run data. The live-progress
+functions (``run_data=False``) get only the tables they read and write.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class FunctionSpec:
     timeout_seconds: int = 60
     memory_mb: int = 512
     tracing: bool = True
+    run_data: bool = True  # reads and writes every run-data table and the payload bucket
 
 
 NODE_RUNNER = FunctionSpec("node-runner", "functions.handlers.node_runner.lambda_handler",
@@ -48,8 +50,18 @@ WEBHOOKS = FunctionSpec("webhooks", "functions.handlers.webhooks.lambda_handler"
                         timeout_seconds=29)
 CODE_RUNNER = FunctionSpec("code-runner", "functions.handlers.code_runner.lambda_handler",
                            "Runs code-node Python; its role can only write its logs",
-                           timeout_seconds=300, memory_mb=512, tracing=False)
-ALL_FUNCTIONS = (NODE_RUNNER, EXECUTION_EVENTS, ERROR_ROUTER, API, WEBHOOKS, CODE_RUNNER)
+                           timeout_seconds=300, memory_mb=512, tracing=False,
+                           run_data=False)
+STREAM_CONNECTIONS = FunctionSpec(
+    "stream-connections", "functions.handlers.stream.connections_handler",
+    "Live progress: records WebSocket connections ($connect, $disconnect)",
+    timeout_seconds=10, memory_mb=256, run_data=False)
+STREAM_PUBLISHER = FunctionSpec(
+    "stream-publisher", "functions.handlers.stream.publisher_handler",
+    "Live progress: posts new progress events (table stream) to WebSocket connections",
+    timeout_seconds=60, memory_mb=512, run_data=False)
+ALL_FUNCTIONS = (NODE_RUNNER, EXECUTION_EVENTS, ERROR_ROUTER, API, WEBHOOKS, CODE_RUNNER,
+                 STREAM_CONNECTIONS, STREAM_PUBLISHER)
 
 
 class PlatformFunctions(Construct):

@@ -30,6 +30,13 @@ NO_WAF = ("No WAF web ACL by default: management routes need an API key and are 
           "handler. Attach a web ACL to the stage where a deployment needs one.")
 API_KEY_AUTH = ("Management routes are authorized by an API key with a usage plan, "
                 "sfnflow's access model for operators and CI; no Cognito user pool.")
+STREAM_CONNECT_AUTH = (
+    "Live progress: $connect requires the management API key (x-api-key, checked against "
+    "a usage plan of this stage), sfnflow's access model for operators and CI; no Cognito "
+    "user pool or Lambda authorizer.")
+STREAM_DISCONNECT_AUTH = (
+    "API Gateway allows an authorizer on $connect only; $disconnect runs for a connection "
+    "that already passed $connect's API key check, and only forgets its own record.")
 WEBHOOK_AUTH = ("Public by design: webhooks are called by third-party services; the handler "
                 "verifies each webhook's HMAC signature before starting anything.")
 
@@ -43,11 +50,17 @@ def reviewed_wildcards(stack: SfnflowStack) -> dict[str, str]:
     naming = stack.naming
     rule = naming.state_machine_prefix + "*"
     node_runner = naming.function_arn(stack, fns.NODE_RUNNER.role)
+    post, delete = stack.streams.connections_arns()
     return {
+        post: "Live progress: WebSocket connection ids are made at connect time; the scope is "
+              "posting to the connections of this stage of the one progress API.",
+        delete: "Live progress: closing a connection when its execution ends; the scope is "
+                "the connections of this stage of the one progress API.",
         "*": "X-Ray (PutTraceSegments, PutTelemetryRecords, sampling) and CloudWatch Logs "
              "delivery actions do not support resource-level permissions; neither do "
              "SendTaskSuccess/SendTaskFailure with the task token of a callback task "
-             "(resuming a paused wait).",
+             "(resuming a paused wait), nor DynamoDB ListStreams (the live-progress "
+             "publisher's event source mapping; it reads only the progress table's stream).",
         stack.storage.bucket.arn_for_objects("*"):
             "Payload objects are created per execution and node at run time; the scope is "
             "the objects of the one payload bucket, read and written by exact actions.",
@@ -86,6 +99,8 @@ def acknowledge_findings(stack: SfnflowStack) -> None:
         reason = WEBHOOK_AUTH if method.resource.path.startswith("/webhook") else API_KEY_AUTH
         _acknowledge(method, "AwsSolutions-APIG4", reason)
         _acknowledge(method, "AwsSolutions-COG4", reason)
+    _acknowledge(stack.streams.connect_route, "AwsSolutions-APIG4", STREAM_CONNECT_AUTH)
+    _acknowledge(stack.streams.disconnect_route, "AwsSolutions-APIG4", STREAM_DISCONNECT_AUTH)
     reviewed = {nag_text(stack, arn): reason for arn, reason in reviewed_wildcards(stack).items()}
     for role in _roles(stack):
         for resource in _wildcard_resources(stack, role):

@@ -15,6 +15,7 @@ TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
                  "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
                  "dynamodb:DescribeTable")
 PAYLOAD_ACTIONS = ("s3:GetObject", "s3:PutObject")
+TABLE_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query")
 EXECUTION_READ_ACTIONS = ("states:DescribeExecution", "states:GetExecutionHistory",
                           "states:DescribeStateMachineForExecution")
 STATE_MACHINE_ADMIN_ACTIONS = (
@@ -39,6 +40,24 @@ def grant_run_data(role: iam.IRole, tables: Tables, bucket: s3.IBucket) -> None:
                                                      resources=resources))
     role.add_to_principal_policy(iam.PolicyStatement(
         actions=list(PAYLOAD_ACTIONS), resources=[bucket.arn_for_objects("*")]))
+
+
+def grant_tables(role: iam.IRole, tables: Tables, actions: dict[str, tuple[str, ...]]) -> None:
+    """Exactly ``actions[suffix]`` on each named table and its indexes, and nothing else:
+    for the functions that need a few tables, not the whole run data."""
+    for suffix, table_actions in actions.items():
+        table = tables.tables[suffix]
+        indexes = tables.index_names(suffix) if "dynamodb:Query" in table_actions else []
+        resources = [table.table_arn, *(f"{table.table_arn}/index/{name}" for name in indexes)]
+        role.add_to_principal_policy(iam.PolicyStatement(actions=list(table_actions),
+                                                         resources=resources))
+
+
+def grant_manage_connections(role: iam.IRole, connections_arns: list[str]) -> None:
+    """Post to and close the WebSocket connections of one API stage (``connections_arns``:
+    ``.../<stage>/POST/@connections/*`` and ``DELETE``), not any other API's."""
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=["execute-api:ManageConnections"], resources=connections_arns))
 
 
 def grant_follow_executions(role: iam.IRole, naming: Naming, stack: Stack) -> None:

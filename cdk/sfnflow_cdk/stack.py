@@ -15,7 +15,14 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from functions.store.models import TABLE_SUFFIXES, MergeQuorumModel
+from functions.store.models import (
+    TABLE_SUFFIXES,
+    ExecutionModel,
+    MergeQuorumModel,
+    ProgressEventModel,
+    StreamConnectionModel,
+    WorkflowModel,
+)
 from sfnflow_cdk import functions as fns
 from sfnflow_cdk import permissions
 from sfnflow_cdk.api import PlatformApi
@@ -31,6 +38,7 @@ from sfnflow_cdk.state_machines import (
     compile_workflows,
 )
 from sfnflow_cdk.storage import PayloadStorage
+from sfnflow_cdk.streams import ProgressStreams
 from sfnflow_cdk.tables import Tables, construct_id
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,6 +105,17 @@ class SfnflowStack(Stack):
             self, "Api", naming=naming, api_function=functions[fns.API.role],
             webhooks_function=functions[fns.WEBHOOKS.role], rate_limit=API_RATE_LIMIT,
             burst_limit=API_BURST_LIMIT, log_retention=retention, removal_policy=removal)
+        self.streams = ProgressStreams(
+            self, "Streams", naming=naming,
+            connections_function=functions[fns.STREAM_CONNECTIONS.role],
+            publisher_function=functions[fns.STREAM_PUBLISHER.role],
+            progress_table=self.tables.tables[TABLE_SUFFIXES[ProgressEventModel]],
+            api_key=self.api.api_key, rate_limit=API_RATE_LIMIT, burst_limit=API_BURST_LIMIT,
+            log_retention=retention, removal_policy=removal)
+        # WebSocket access logs need the account's API Gateway logging role the REST API sets.
+        account = self.api.api.node.try_find_child("Account")
+        if account is not None:
+            self.streams.stage.node.add_dependency(account)
         self.state_machines = WorkflowStateMachines(
             self, "Workflows", naming=naming,
             compiled=compile_workflows(settings.workflows_dir), role=self.state_machine_role,
@@ -114,7 +133,7 @@ class SfnflowStack(Stack):
     def _grant(self, naming: Naming) -> None:
         roles, bucket = self.functions.roles, self.storage.bucket
         for spec in fns.ALL_FUNCTIONS:
-            if spec is not fns.CODE_RUNNER:
+            if spec.run_data:
                 permissions.grant_run_data(roles[spec.role], self.tables, bucket)
         permissions.grant_invoke(roles[fns.NODE_RUNNER.role],
                                  self.functions.functions[fns.CODE_RUNNER.role].function_arn)
@@ -129,6 +148,23 @@ class SfnflowStack(Stack):
             passable_roles=[self.state_machine_role, self.events.scheduler_role,
                             self.events.events_role],
             schedule_group=naming.prefix, event_bus=naming.prefix)
+        self._grant_streams()
+
+    def _grant_streams(self) -> None:
+        """Live progress reads a few tables; only the publisher posts to connections (it
+        reads the progress table's stream through its event source mapping)."""
+        roles, read = self.functions.roles, permissions.TABLE_READ_ACTIONS
+        executions, connections = (TABLE_SUFFIXES[ExecutionModel],
+                                   TABLE_SUFFIXES[StreamConnectionModel])
+        permissions.grant_tables(roles[fns.STREAM_CONNECTIONS.role], self.tables, {
+            executions: ("dynamodb:GetItem",),
+            connections: ("dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem")})
+        permissions.grant_tables(roles[fns.STREAM_PUBLISHER.role], self.tables, {
+            executions: read, TABLE_SUFFIXES[WorkflowModel]: ("dynamodb:GetItem",),
+            TABLE_SUFFIXES[ProgressEventModel]: ("dynamodb:Query",),
+            connections: ("dynamodb:Query", "dynamodb:DeleteItem")})
+        permissions.grant_manage_connections(roles[fns.STREAM_PUBLISHER.role],
+                                             self.streams.connections_arns())
 
     def _configure(self, naming: Naming) -> None:
         """The environment ``functions.config.Config.from_env`` reads."""
@@ -149,11 +185,16 @@ class SfnflowStack(Stack):
             "SFNFLOW_CODE_RUNNER_ARN", naming.function_arn(self, fns.CODE_RUNNER.role))
         for spec in (fns.API, fns.WEBHOOKS):
             functions[spec.role].add_environment("SFNFLOW_API_URL", self.api.url)
+        functions[fns.STREAM_PUBLISHER.role].add_environment(
+            "SFNFLOW_STREAM_ENDPOINT", self.streams.callback_url)
 
     def _outputs(self) -> None:
         CfnOutput(self, "ApiUrl", value=self.api.url, description="REST API base URL")
         CfnOutput(self, "ApiKeyId", value=self.api.api_key.key_id,
                   description="aws apigateway get-api-key --include-value --api-key <id>")
+        CfnOutput(self, "ProgressStreamUrl", value=self.streams.url,
+                  description="Live progress: connect to <url>?executionId=<id> with the "
+                              "API key in x-api-key")
         CfnOutput(self, "PayloadBucketName", value=self.storage.bucket.bucket_name)
         CfnOutput(self, "TablePrefix", value=self.naming.prefix)
         CfnOutput(self, "StateMachinePrefix", value=self.naming.state_machine_prefix)

@@ -3,8 +3,10 @@
 The models are the one definition of keys and indexes: ``table_specs`` introspects every
 model in ``ALL_MODELS`` (the schema pynamodb itself sends to CreateTable, so the local
 runtime and AWS get the same tables) and ``Tables`` declares one on-demand table per model,
-with point-in-time recovery, and TTL on ``expiresAt`` where the model has that attribute.
-A model added to ``ALL_MODELS`` gets its table without a change here.
+with point-in-time recovery, TTL on ``expiresAt`` where the model has that attribute, and a
+DynamoDB stream where the model's ``Meta.stream_view_type`` asks for one (pynamodb's own
+setting, which the local runtime's ``create_table`` reads too). A model added to
+``ALL_MODELS`` gets its table without a change here.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ TTL_ATTRIBUTE = "expiresAt"
 
 _TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER,
           "B": dynamodb.AttributeType.BINARY}
+_STREAMS = {"NEW_IMAGE": dynamodb.StreamViewType.NEW_IMAGE,
+            "OLD_IMAGE": dynamodb.StreamViewType.OLD_IMAGE,
+            "NEW_AND_OLD_IMAGES": dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+            "KEYS_ONLY": dynamodb.StreamViewType.KEYS_ONLY}
 _PROJECTIONS = {"ALL": dynamodb.ProjectionType.ALL,
                 "KEYS_ONLY": dynamodb.ProjectionType.KEYS_ONLY,
                 "INCLUDE": dynamodb.ProjectionType.INCLUDE}
@@ -53,6 +59,7 @@ class TableSpec:
     global_indexes: tuple[IndexSpec, ...]
     local_indexes: tuple[IndexSpec, ...]
     ttl_attribute: str | None
+    stream_view_type: str | None = None  # "NEW_IMAGE" ...: the table streams its changes
 
 
 def _keys(key_schema: Iterable[Mapping[str, str]],
@@ -93,6 +100,7 @@ def table_spec(model: type[Model], suffix: str) -> TableSpec:
         local_indexes=tuple(sorted((_index(i, types) for i in
                                     schema["local_secondary_indexes"]), key=lambda i: i.name)),
         ttl_attribute=_ttl_attribute(model),
+        stream_view_type=getattr(model.Meta, "stream_view_type", None),
     )
 
 
@@ -130,6 +138,7 @@ class Tables(Construct):
                     point_in_time_recovery_enabled=True),
                 encryption=dynamodb.TableEncryption.AWS_MANAGED,
                 time_to_live_attribute=spec.ttl_attribute,
+                stream=_STREAMS[spec.stream_view_type] if spec.stream_view_type else None,
                 removal_policy=removal_policy,
             )
             for index in spec.global_indexes:

@@ -15,6 +15,8 @@ HANDLERS = {
     "sfnflow-dev-api": "functions.handlers.api.lambda_handler",
     "sfnflow-dev-webhooks": "functions.handlers.webhooks.lambda_handler",
     "sfnflow-dev-code-runner": "functions.handlers.code_runner.lambda_handler",
+    "sfnflow-dev-stream-connections": "functions.handlers.stream.connections_handler",
+    "sfnflow-dev-stream-publisher": "functions.handlers.stream.publisher_handler",
 }
 CONFIG_KEYS = {"SFNFLOW_TABLE_PREFIX", "SFNFLOW_PAYLOAD_BUCKET", "SFNFLOW_ACCOUNT_ID",
                "SFNFLOW_STATE_MACHINE_PREFIX", "SFNFLOW_STATE_MACHINE_ROLE_ARN",
