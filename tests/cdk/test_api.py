@@ -70,7 +70,8 @@ def test_usage_plan_throttles_the_key(template: Any) -> None:
         "ApiStages": Match.any_value(),
     })
     template.resource_count_is("AWS::ApiGateway::ApiKey", 1)
-    template.resource_count_is("AWS::ApiGateway::UsagePlanKey", 1)
+    # the one key is in two usage plans: this API's and the live-progress WebSocket stage's
+    template.resource_count_is("AWS::ApiGateway::UsagePlanKey", 2)
 
 
 def test_stage_has_access_logs_tracing_and_throttling(template: Any) -> None:

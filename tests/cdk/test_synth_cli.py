@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sfnflow_cdk.functions import ALL_FUNCTIONS
+
 from local import cdk_commands
 
 from .conftest import ROOT
@@ -47,5 +49,5 @@ def test_synth_bundles_locally_and_passes_nag(tmp_path: Path) -> None:
     assert not (bundle / "moto").exists() and not (bundle / "typer").exists()
     functions = [r for r in template["Resources"].values()
                  if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 6
+    assert len(functions) == len(ALL_FUNCTIONS)
     assert {f["Properties"]["Code"]["S3Key"] for f in functions} == {f"{code[6:]}.zip"}

@@ -1,0 +1,124 @@
+"""Live progress in AWS: a WebSocket API and the progress table's stream behind it.
+
+Clients open ``wss://<api>.execute-api.<region>.amazonaws.com/<stage>?executionId=<id>``
+with the management API's key in ``x-api-key``: ``$connect`` requires it (the REST API's
+key, added to a usage plan of this stage that throttles it like the management routes) and
+the connections function records the connection; ``$disconnect`` forgets it. The progress
+table streams new items (``ProgressEventModel.Meta.stream_view_type``) to the publisher,
+which posts each event to the connections of its execution through the stage's callback URL.
+There is no ``$default`` route: clients only listen.
+"""
+
+from __future__ import annotations
+
+import json
+
+import jsii
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
+from aws_cdk.aws_apigatewayv2_integrations import WebSocketLambdaIntegration
+from constructs import Construct
+
+from sfnflow_cdk.naming import Naming
+
+# $context variables of WebSocket APIs: one JSON line per connect, disconnect or message.
+ACCESS_LOG_FORMAT = json.dumps({
+    "requestId": "$context.requestId", "connectionId": "$context.connectionId",
+    "eventType": "$context.eventType", "routeKey": "$context.routeKey",
+    "status": "$context.status", "requestTime": "$context.requestTime",
+    "ip": "$context.identity.sourceIp", "apiKeyId": "$context.identity.apiKeyId",
+})
+PUBLISH_BATCH_SIZE = 100
+PUBLISH_BATCHING_WINDOW = Duration.seconds(1)  # latency a watcher may notice, at most
+PUBLISH_RETRIES = 3
+# Progress older than this is not worth showing live (the events API still has it).
+PUBLISH_MAX_RECORD_AGE = Duration.minutes(5)
+
+
+class ProgressStreams(Construct):
+    """``api``/``stage`` the WebSocket API; ``url`` the wss URL, ``callback_url`` where the
+    publisher posts."""
+
+    def __init__(self, scope: Construct, id: str, *, naming: Naming,
+                 connections_function: lambda_.IFunction,
+                 publisher_function: lambda_.IFunction, progress_table: dynamodb.ITable,
+                 api_key: apigw.IApiKey, rate_limit: int, burst_limit: int,
+                 log_retention: logs.RetentionDays, removal_policy: RemovalPolicy) -> None:
+        super().__init__(scope, id)
+        self.api = apigwv2.WebSocketApi(
+            self, "Api", api_name=f"{naming.prefix}-progress",
+            description="sfnflow: live progress of executions",
+            api_key_selection_expression=apigwv2.WebSocketApiKeySelectionExpression
+            .HEADER_X_API_KEY)
+        connections = WebSocketLambdaIntegration("Connections", connections_function)
+        self.connect_route = apigwv2.WebSocketRoute(
+            self, "ConnectRoute", web_socket_api=self.api, route_key="$connect",
+            integration=connections, api_key_required=True)
+        # API Gateway checks no key on $disconnect (the connection was checked when made).
+        self.disconnect_route = apigwv2.WebSocketRoute(
+            self, "DisconnectRoute", web_socket_api=self.api, route_key="$disconnect",
+            integration=connections)
+
+        access_logs = logs.LogGroup(self, "AccessLogs", retention=log_retention,
+                                    removal_policy=removal_policy)
+        self.stage = apigwv2.WebSocketStage(
+            self, "Stage", web_socket_api=self.api, stage_name=naming.stage,
+            auto_deploy=True,
+            access_log_settings=_AccessLogs(access_logs),
+            throttle=apigwv2.ThrottleSettings(rate_limit=rate_limit,
+                                              burst_limit=burst_limit))
+
+        usage_plan = apigw.CfnUsagePlan(
+            self, "UsagePlan", usage_plan_name=f"{naming.prefix}-progress",
+            description="sfnflow live progress (WebSocket)",
+            api_stages=[apigw.CfnUsagePlan.ApiStageProperty(
+                api_id=self.api.api_id, stage=self.stage.stage_name)],
+            throttle=apigw.CfnUsagePlan.ThrottleSettingsProperty(
+                rate_limit=rate_limit, burst_limit=burst_limit))
+        usage_plan.node.add_dependency(self.stage)
+        apigw.CfnUsagePlanKey(self, "UsagePlanKey", key_id=api_key.key_id,
+                              key_type="API_KEY", usage_plan_id=usage_plan.ref)
+
+        publisher_function.add_event_source(sources.DynamoEventSource(
+            progress_table, starting_position=lambda_.StartingPosition.LATEST,
+            batch_size=PUBLISH_BATCH_SIZE, max_batching_window=PUBLISH_BATCHING_WINDOW,
+            report_batch_item_failures=True, retry_attempts=PUBLISH_RETRIES,
+            max_record_age=PUBLISH_MAX_RECORD_AGE,
+            filters=[lambda_.FilterCriteria.filter(
+                {"eventName": lambda_.FilterRule.is_equal("INSERT")})]))
+
+    @property
+    def url(self) -> str:
+        return self.stage.url
+
+    @property
+    def callback_url(self) -> str:
+        return self.stage.callback_url
+
+    def connections_arns(self) -> list[str]:
+        """The stage's connections, to post to (POST) and close (DELETE)."""
+        stack = Stack.of(self)
+        return [stack.format_arn(service="execute-api", resource=self.api.api_id,
+                                 resource_name=f"{self.stage.stage_name}/{method}/@connections/*")
+                for method in ("POST", "DELETE")]
+
+
+@jsii.implements(apigwv2.IAccessLogSettings)
+class _AccessLogs:
+    """The stage's access logs, one JSON line per request."""
+
+    def __init__(self, log_group: logs.ILogGroup) -> None:
+        self._destination = apigwv2.LogGroupLogDestination(log_group)
+
+    @property
+    def destination(self) -> apigwv2.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigw.AccessLogFormat:
+        return apigw.AccessLogFormat.custom(ACCESS_LOG_FORMAT)
