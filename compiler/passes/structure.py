@@ -306,18 +306,42 @@ def _guard_ports(graph: Graph, step: Step) -> frozenset[tuple[int, int]] | None:
     return None
 
 
+EMPTY_SAFE_TYPES = frozenset({"set", "if", "switch", "filter", "noOp", "limit", "merge"})
+MAX_UNGUARDED_BLOCK = 32
+
+
+def empty_safe(graph: Graph, node: int) -> bool:
+    """Whether ``node`` may simply run when its inputs carry no items: a natively lowered
+    pure-data node outputs nothing for nothing, and a native run without input items is
+    not recorded (``functions.services.native_runs``), exactly as if it had been skipped.
+    A guard is one Choice state: one transition to skip the block, one more to run it. A
+    block of at most ``MAX_UNGUARDED_BLOCK`` such nodes runs unguarded: k transitions
+    whether or not its ports carry items, against k + 1 guarded when they do (the common
+    case: IF and Switch split a list of items across their outputs) and 1 when they do
+    not. The cap bounds what an untaken branch can cost."""
+    from compiler.lowering.native import fallback_reason
+
+    return graph.type_of(node) in EMPTY_SAFE_TYPES and fallback_reason(graph, node) is None
+
+
 def add_guards(graph: Graph, step: Step, enclosing: frozenset[tuple[int, int]] = frozenset(),
-               guardable: bool = True) -> Step:
-    """Guard every sequence element and parallel branch fed only by branch ports.
+               guardable: bool = True, unguarded: frozenset[int] = frozenset()) -> Step:
+    """Guard every sequence element and parallel branch fed only by branch ports, unless
+    every node of it is in ``unguarded`` (empty-safe: see ``empty_safe``).
 
     A block whose ports equal the enclosing guard's is not guarded again.
     """
     ports = _guard_ports(graph, step) if guardable else None
+    if ports is not None and len(step.members) <= MAX_UNGUARDED_BLOCK \
+            and all(node in unguarded for node in step.members):
+        ports = None
     inner = ports if ports is not None else enclosing
     if isinstance(step, Seq):
-        body: Step = Seq(tuple(add_guards(graph, child, inner) for child in step.steps))
+        body: Step = Seq(tuple(add_guards(graph, child, inner, unguarded=unguarded)
+                               for child in step.steps))
     elif isinstance(step, Par):
-        body = Par(tuple(add_guards(graph, branch, inner) for branch in step.branches))
+        body = Par(tuple(add_guards(graph, branch, inner, unguarded=unguarded)
+                         for branch in step.branches))
     else:
         body = step
     if ports is None or ports == enclosing:
@@ -333,7 +357,9 @@ def structure(graph: Graph, weights: list[float] | None = None,
     decomposer = _Decomposer(region, weights or [1.0] * len(graph))
     order = decomposer.order if members is None else [
         n for n in decomposer.order if n in members]
-    return add_guards(region, decomposer.structure(order), guardable=False)
+    unguarded = frozenset(n for n in order if empty_safe(graph, n))
+    return add_guards(region, decomposer.structure(order), guardable=False,
+                      unguarded=unguarded)
 
 
 def region_plans(graph: Graph, weights: list[float] | None = None) -> dict[int | None, Step]:

@@ -335,8 +335,8 @@ CASES: dict[str, dict[str, Any]] = {
         "nodes": [
             TRIGGER,
             {"name": "Check", "type": "if", "parameters": {"condition": True}},
-            {"name": _long("a") + "", "type": "noOp"},
-            {"name": _long("a")[:-1] + "b", "type": "noOp"},
+            {"name": _long("a") + "", "type": "noOp", "retry": {"maxAttempts": 1}},
+            {"name": _long("a")[:-1] + "b", "type": "noOp", "retry": {"maxAttempts": 1}},
         ],
         "connections": [
             {"from": "Start", "to": "Check"},
@@ -455,8 +455,11 @@ def test_stop_workflow_has_no_catch() -> None:
 
 
 def test_if_outputs_become_guarded_parallel_branches() -> None:
-    compiled = compiled_case("if-both")
-    states = states_of(compiled)
+    document = json.loads(json.dumps(CASES["if-both"]))
+    for node in document["nodes"]:
+        if node["name"] in ("Yes", "No"):
+            node["retry"] = {"maxAttempts": 1}  # on the runner: a guard spares the call
+    states = states_of(compile_workflow(document))
     (parallel,) = [s for s in states.values() if s["Type"] == "Parallel"]
     starts = sorted(branch["StartAt"] for branch in parallel["Branches"])
     assert starts == ["#skip No", "#skip Yes"]
@@ -464,6 +467,14 @@ def test_if_outputs_become_guarded_parallel_branches() -> None:
     assert states["#skip No"]["Choices"][0]["Condition"] == "{% $Check.ports[1].count = 0 %}"
     assert parallel["Next"] == "Join"
     assert set(parallel["Assign"]) == {"Yes", "No"}
+
+
+def test_native_if_branches_run_unguarded() -> None:
+    """Native nodes output nothing for no items (and record no run): no guard needed."""
+    states = states_of(compiled_case("if-both"))
+    (parallel,) = [s for s in states.values() if s["Type"] == "Parallel"]
+    assert sorted(branch["StartAt"] for branch in parallel["Branches"]) == ["No", "Yes"]
+    assert not [name for name in states if name.startswith("#skip")]
 
 
 def test_long_names_make_short_unique_helper_states() -> None:

@@ -23,14 +23,17 @@ Shape = Any
 
 def workflow(edges: list[tuple[str, ...]],
              types: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A document of a manualTrigger ``T`` and noOp nodes, with ``(from, to[, output])``."""
+    """A document of a manualTrigger ``T`` and noOp nodes, with ``(from, to[, output])``.
+
+    The noOps run on the node runner (``retry``), so blocks fed by branch ports are guarded;
+    natively lowered nodes may run unguarded (``test_native_branches_run_unguarded``)."""
     types = types or {}
     names = ["T"]
     for edge in edges:
         names += [name for name in edge[:2] if name not in names]
     nodes = []
     for name in names:
-        default = {"type": "manualTrigger"} if name == "T" else {"type": "noOp"}
+        default = {"type": "manualTrigger"} if name == "T" else RUNNER_NOOP
         nodes.append({"name": name, **types.get(name, default)})
     connections = [
         {"from": e[0], "to": e[1], **({"output": e[2]} if len(e) == 3 else {})} for e in edges
@@ -59,6 +62,8 @@ def par(*branches: Shape) -> Shape:
 
 
 IF = {"type": "if", "parameters": {"condition": "{% $json.ok %}"}}
+RUNNER_NOOP = {"type": "noOp", "retry": {"maxAttempts": 1}}
+NATIVE_NOOP = {"type": "noOp"}
 
 
 def assert_well_formed(graph: Graph, plan: Step) -> None:
@@ -194,6 +199,34 @@ def test_merge_fed_by_both_if_outputs_is_not_guarded() -> None:
         par(("guard", (("I", "true"),), "a"), ("guard", (("I", "false"),), "b")),
         "m",
     )
+
+
+def test_native_branches_run_unguarded() -> None:
+    """A native pure-data node outputs nothing for no items and records no run: guarding it
+    would only add a Choice transition. A runner node (or a Wait) keeps its guard."""
+    document = workflow(
+        [("T", "I"), ("I", "a", "true"), ("a", "b"), ("I", "c", "false"), ("I", "w", "false")],
+        {"I": IF, "a": NATIVE_NOOP, "b": {"type": "set", "parameters": {"values": {"x": 1}}},
+         "w": {"type": "wait", "parameters": {"seconds": 5}}},
+    )
+    graph, plan = plan_of(document)
+    assert shape(graph, plan) == (
+        "seq", "T", "I",
+        par(("seq", "a", "b"), ("guard", (("I", "false"),), "c"),
+            ("guard", (("I", "false"),), "w")),
+    )
+
+
+def test_a_native_block_past_the_cap_keeps_its_guard() -> None:
+    from compiler.passes.structure import MAX_UNGUARDED_BLOCK
+
+    chain = [f"n{i}" for i in range(MAX_UNGUARDED_BLOCK + 1)]
+    edges = [("T", "I"), ("I", chain[0], "true"), ("I", "c", "false"),
+             *zip(chain, chain[1:], strict=False)]
+    types = {"I": IF, "c": NATIVE_NOOP} | {name: NATIVE_NOOP for name in chain}
+    graph, plan = plan_of(workflow(edges, types))
+    assert shape(graph, plan) == (
+        "seq", "T", "I", par(("guard", (("I", "true"),), ("seq", *chain)), "c"))
 
 
 def test_trigger_alone() -> None:

@@ -208,3 +208,27 @@ def test_wait_is_recorded_like_every_native_node(cloud: LocalCloud) -> None:
     (run,) = [run for run in cloud.repository.node_runs(execution_id) if run.node == "N"]
     assert (run.status, run.node_type, run.input_counts) == ("success", "wait", [4])
     assert run.output == [ITEM_SETS[2]] and run.duration_ms >= 5  # 1 s at the 100x clock
+
+
+def test_an_unguarded_native_branch_without_items_records_no_run(cloud: LocalCloud) -> None:
+    """IF branches of native nodes carry no guard (``structure.empty_safe``): the untaken
+    one runs on no items, outputs nothing and, as in n8n, never appears in the run data."""
+    document = {
+        "name": "unguarded",
+        "nodes": [{"name": "Start", "type": "manualTrigger"},
+                  {"name": "Big?", "type": "if", "parameters": {"condition": "{% $json.id > 0 %}"}},
+                  {"name": "Tag", "type": "set", "parameters": {"values": {"big": True}}},
+                  {"name": "Small", "type": "set", "parameters": {"values": {"big": False}}},
+                  {"name": "Both", "type": "merge"}],
+        "connections": [{"from": "Start", "to": "Big?"},
+                        {"from": "Big?", "output": "true", "to": "Tag"},
+                        {"from": "Big?", "output": "false", "to": "Small"},
+                        {"from": "Tag", "to": "Both"}, {"from": "Small", "to": "Both", "input": 1}],
+    }
+    compiled = compile_workflow(document)
+    assert not [name for name in json.dumps(compiled.definition).split('"') if "#skip" in name]
+    execution_id = cloud.start(compiled, [{"id": 1}, {"id": 2}])
+    assert cloud.wait(execution_id).status == "SUCCEEDED"
+    runs = {run.node: run for run in cloud.repository.node_runs(execution_id)}
+    assert set(runs) == {"Start", "Big?", "Tag", "Both"}
+    assert runs["Both"].output == [[{"id": 1, "big": True}, {"id": 2, "big": True}]]
