@@ -20,7 +20,7 @@ runner = CliRunner()
 def test_plan_prints_tree_levels_critical_path_and_costs() -> None:
     result = runner.invoke(app, ["plan", ORDERS])
     assert result.exit_code == 0, result.output
-    for text in ("parallel, 2 branches", "if Big?.true has items", "topological levels",
+    for text in ("parallel, 2 branches", "Priority set", "topological levels",
                  "critical path (6 nodes, 6 s)", "state transitions", "Lambda invocations",
                  "Standard $ / 1,000 runs", "Express $ / 1,000 runs", "us-east-1"):
         assert text in result.output, text
@@ -36,10 +36,11 @@ def test_plan_json_with_weights_from_a_file(tmp_path: Path) -> None:
         "nodes": ["Start", "Load orders", "Big?", "Standard", "Merge", "Sort"], "seconds": 18.0}
     assert data["makespan"] == {"seconds": 18.0, "ratio": 1.0}
     definition = compile_workflow(load_file(ORDERS)).definition
-    assert data["allLive"] == {"seconds": 18.0, "transitions": 10,
+    assert data["allLive"] == {"seconds": 18.0, "transitions": 8,
                                "lambdaInvocations": runner_tasks(definition)}
-    assert data["guardsSkipped"]["transitions"] == 10  # a skipped branch: Choice + Pass
-    assert data["costPer1000Executions"]["allLive"]["standard"] == 0.25
+    # the IF's branches are native set nodes: unguarded, they run (on no items) either way
+    assert data["guardsSkipped"]["transitions"] == 8
+    assert data["costPer1000Executions"]["allLive"]["standard"] == 0.2
 
 
 def test_plan_rejects_unknown_nodes_in_weights() -> None:

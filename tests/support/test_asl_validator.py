@@ -30,7 +30,7 @@ BRANCHING: dict[str, Any] = {
          "parameters": {"code": "return [{'n': i} for i in range(4)]"}},
         {"name": "Big?", "type": "if", "parameters": {"condition": "{% $json.n > 1 %}"}},
         {"name": "Big", "type": "noOp"},
-        {"name": "Small", "type": "noOp"},
+        {"name": "Small", "type": "noOp", "retry": {"maxAttempts": 1}},  # runner: guarded
         {"name": "Together", "type": "merge", "parameters": {"mode": "append"}},
     ],
     "connections": [
