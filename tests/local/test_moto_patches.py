@@ -232,7 +232,7 @@ def test_wait_timestamp_accepts_offsets_and_ignores_local_time(
                     "End": True},
         }, "Nap"))
         assert described["status"] == "SUCCEEDED"
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 60  # a misread offset would wait hours
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
