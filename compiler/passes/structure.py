@@ -15,6 +15,9 @@ its branches), so an arbitrary DAG must be cut into nested sequences and paralle
    is split at the prefix A (in earliest-start order) that minimises CP(A) + CP(rest),
    using unit node weights (or the caller's estimates). This adds a synchronisation point
    that the DAG does not need; it is the only place a plan can be slower than the DAG.
+   Segments of more than ``SMALL_SEGMENT`` nodes under unit weights are cut at their most
+   balanced level boundary instead (the same choice among equally fast cuts, in linear
+   time).
 
 On series-parallel DAGs only steps 1-2 apply, so the plan's makespan equals the critical
 path. Every node appears exactly once, after all of its predecessors.
@@ -87,6 +90,7 @@ class _Decomposer:
     def __init__(self, graph: Graph, weights: list[float]) -> None:
         self.graph = graph
         self.weights = weights
+        self.uniform = len(set(weights)) <= 1
         self.order = graph.topological_order()
         self.position = {node: k for k, node in enumerate(self.order)}
         self.desc = graph.descendants(self.order)
@@ -177,6 +181,8 @@ class _Decomposer:
                     if candidate > earliest:
                         earliest = candidate
             start[node] = earliest
+        if len(members) > self.SMALL_SEGMENT and self.uniform:
+            return self._split_at_middle_level(members, start)
         tails = [self._tails(members, inside, weights) for weights in samples]
         length = max(start[n] + tails[0][n] for n in members)
         orders = [
@@ -206,6 +212,27 @@ class _Decomposer:
         return _seq([self.structure(head), self.structure(rest)])
 
     SMALL_SEGMENT = 400
+
+    def _split_at_middle_level(self, members: list[int], start: dict[int, float]) -> Step:
+        """Large segments under equal weights: cut between two levels (earliest starts).
+
+        Every level cut forces exactly the critical path (the head ends at level k, and
+        nothing after it needs more than the rest of the path), which is the best any cut
+        can force, so the most balanced level cut is what the general search would pick
+        among its ties, found here in linear time."""
+        by_level: dict[float, list[int]] = {}
+        for node in members:
+            by_level.setdefault(start[node], []).append(node)
+        levels = sorted(by_level)
+        half, count, best_k, best_gap = len(members) / 2, 0, 1, float("inf")
+        for k, level in enumerate(levels[:-1], start=1):
+            count += len(by_level[level])
+            if abs(half - count) < best_gap:
+                best_k, best_gap = k, abs(half - count)
+        head_levels = set(levels[:best_k])
+        head = [n for n in members if start[n] in head_levels]  # topological order kept
+        rest = [n for n in members if start[n] not in head_levels]
+        return _seq([self.structure(head), self.structure(rest)])
 
     def _tails(self, members: list[int], inside: set[int],
                weights: list[float]) -> dict[int, float]:

@@ -266,6 +266,21 @@ def test_random_dag_plan_is_complete_and_ordered(seed: int) -> None:
     assert makespan(plan, weights) >= critical_path(graph.succs, weights) - 1e-9
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_large_segments_are_cut_between_levels(seed: int) -> None:
+    """Past ``SMALL_SEGMENT`` nodes a non-series-parallel segment is cut at its most
+    balanced level boundary: still complete and ordered, and exact under unit weights."""
+    rng = random.Random(seed)
+    graph = validate(random_dag(rng, 900))
+    plan = structure(graph)
+    assert_well_formed(graph, plan)
+    unit = [1.0] * len(graph)
+    assert_edges_respected(graph, plan, unit)
+    assert makespan(plan, unit) == critical_path(graph.succs, unit)
+    weights = _weights(rng, len(graph))
+    assert_edges_respected(graph, plan, weights)
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_series_parallel_plan_makespan_is_the_critical_path(seed: int) -> None:
     rng = random.Random(10_000 + seed)
