@@ -82,6 +82,7 @@ class Invocation(_Event):
     trigger: Any = None
     vars: dict[str, Any] | None = None  # the workflow variables, when it has any
     taskToken: str | None = None  # a wait that pauses (compiler.lowering.resume)
+    waitExpired: bool = False  # that wait timed out and the workflow goes on
     wait: dict[str, Any] = Field(default_factory=dict)  # its mode and timeoutSeconds
 
 
@@ -121,6 +122,10 @@ class NodeRunner:
         empty: Ports = [[] for _ in node.outputs]
         if invocation.taskToken is not None:
             return self._pause(invocation, inputs, empty)
+        if invocation.waitExpired:
+            assert self.waits is not None, "no wait service configured"
+            self.waits.expire(invocation.execution.id, node.name, invocation.runIndex)
+            return {}
 
         if invocation.skipped:
             return _ports(empty)

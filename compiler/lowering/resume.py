@@ -11,12 +11,15 @@ retry) is completed by the runner at once, without pausing.
 
 The node's ``timeoutSeconds`` becomes the Task's ``TimeoutSeconds``: ``States.Timeout``
 goes to ``onError`` like any error, or with ``onTimeout: continue`` a first Catch hands the
-input items on as the node's output. There is no ``HeartbeatSeconds``: nobody sends
-heartbeats for a person or a third party, so it would be a second timeout.
+input items on as the node's output. Either way, when the workflow goes on, a ``#expired``
+Task tells the runner first, so the run data stops showing the execution as waiting. There
+is no ``HeartbeatSeconds``: nobody sends heartbeats for a person or a third party, so it
+would be a second timeout.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from compiler import asl
@@ -45,6 +48,7 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
     catch = _timeout_catchers(emitter, node, params, states, next_name, out)
     catch += task.catchers(emitter, node, states, next_name, out) or \
         region.failure_catch(emitter, node, states)
+    catch = _expiring(emitter, node, payload, catch, states)
     states[name] = asl.Task(
         comment=f"sfnflow wait: resume by {params.resume}",
         resource=CALLBACK_RESOURCE,
@@ -57,6 +61,24 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
         timeout_seconds=spec.timeoutSeconds,
     )
     return name
+
+
+def _expiring(emitter: Emitter, node: int, payload: dict[str, object],
+              catch: tuple[asl.Catcher, ...],
+              states: dict[str, asl.State]) -> tuple[asl.Catcher, ...]:
+    """When the workflow goes on after a timeout, it first tells the runner
+    (``waitExpired``), which marks the wait timed out and the execution running again:
+    nothing else sees a Task time out. One Lambda call, on timeouts only."""
+    handler = next((c for c in catch if TIMEOUT in c.errors or "States.ALL" in c.errors), None)
+    if handler is None:  # the execution fails: its status says so
+        return catch
+    expire = emitter.helper("expired", emitter.graph.nodes[node].name)
+    arguments = {key: value for key, value in payload.items() if key != "taskToken"}
+    states[expire] = asl.Task(resource=task.NODE_RUNNER, arguments=arguments | {
+        "waitExpired": True}, output=jsonata("$states.input"), next=handler.next)
+    if handler.errors == (TIMEOUT,):
+        return tuple(replace(c, next=expire) if c is handler else c for c in catch)
+    return (replace(handler, errors=(TIMEOUT,), next=expire), *catch)
 
 
 def pass_through(emitter: Emitter, node: int) -> str:

@@ -121,6 +121,15 @@ class WaitService:
         self.waits.save(wait)
         return wait
 
+    def expire(self, execution_id: str, node: str, run_index: int = 0) -> None:
+        """The wait timed out and the workflow went on (``onTimeout: continue`` or an
+        ``onError`` route): it is no longer paused, and neither is its execution unless
+        another wait is."""
+        wait = self.waits.get(execution_id, wait_id_of(node, run_index))
+        if wait is not None and wait.status == WAITING:
+            self.waits.decide(wait, "timedOut")
+        self._running_unless_waiting(execution_id)
+
     def complete(self, token: str, outputs: list[list[Item]]) -> None:
         """Finish a callback task at once (a wait that does not pause)."""
         ports = [{"count": len(items), "items": items} for items in outputs]

@@ -64,25 +64,33 @@ def test_timeout_fails_into_on_error() -> None:
     state, _ = compiled_state(paused({"resume": "approval"}, timeoutSeconds=3600,
                                      onError="continueErrorOutput"))
     assert state["TimeoutSeconds"] == 3600
-    (catch,) = state["Catch"]
+    timeout, catch = state["Catch"]  # the timeout tells the runner first (#expired)
+    assert timeout["ErrorEquals"] == [TIMEOUT] and timeout["Next"] == "#expired Hold on"
+    assert timeout["Assign"] == catch["Assign"]  # the same error item either way
     assert catch["ErrorEquals"] == ["States.ALL"] and catch["Next"].endswith("After")
     assert state["Arguments"]["Payload"]["node"]["outputs"] == ["main", "error"]
 
 
 def test_on_timeout_continue_hands_the_input_items_on_before_on_error() -> None:
-    state, _ = compiled_state(paused({"resume": "webhook", "onTimeout": "continue"},
-                                     timeoutSeconds=60, onError="continueRegularOutput"))
+    state, states = compiled_state(paused({"resume": "webhook", "onTimeout": "continue"},
+                                          timeoutSeconds=60, onError="continueRegularOutput"))
     timeout, errors = state["Catch"]
-    assert timeout["ErrorEquals"] == [TIMEOUT] and timeout["Next"] == "After"
+    assert timeout["ErrorEquals"] == [TIMEOUT] and timeout["Next"] == "#expired Hold on"
     assert "$Start.ports[0].items" in timeout["Assign"]["Hold_on"]
     assert errors["ErrorEquals"] == ["States.ALL"]
+    expired = states["#expired Hold on"]  # tells the runner, then goes on unchanged
+    assert expired["Type"] == "Task" and expired["Next"] == "After"
+    assert expired["Arguments"]["waitExpired"] is True
+    assert "taskToken" not in expired["Arguments"]
+    assert expired["Output"] == "{% $states.input %}"
 
 
 def test_on_timeout_continue_at_the_end_of_the_workflow_goes_through_a_pass() -> None:
     state, states = compiled_state(paused({"resume": "webhook", "onTimeout": "continue"},
                                           last=True, timeoutSeconds=60))
     (timeout,) = state["Catch"]
-    assert timeout["Next"] == "#timed out Hold on"
+    assert timeout["Next"] == "#expired Hold on"
+    assert states["#expired Hold on"]["Next"] == "#timed out Hold on"
     assert states["#timed out Hold on"]["Type"] == "Pass"
     assert state["End"] is True
 

@@ -259,3 +259,28 @@ def test_on_timeout_continue_passes_the_input_items_on(api: Client) -> None:
     (wait,) = api("GET", f"/executions/{execution_id}/waits").json()["items"]
     assert wait["node"] == "Hold" and wait["mode"] == "webhook"
     assert api.output(execution_id, "After") == [{"order": 9, "after": True}]
+
+
+@pytest.mark.parametrize("handling", [{"on_timeout": "continue"},
+                                      {"on_error": "continueErrorOutput"}])
+def test_after_a_handled_timeout_the_execution_is_running_again(
+        api: Client, handling: dict[str, str]) -> None:
+    """The workflow goes on after the timeout: the wait is timed out and the execution is
+    running (not waiting) while its next node, a 5-minute Wait (3 s here), runs."""
+    document = paused_workflow("slow-reminder", "webhook", timeout=30, **handling)
+    document["nodes"].append({"name": "Nap", "type": "wait", "parameters": {"seconds": 300}})
+    document["connections"] = [{"from": "Start", "to": "Hold"}, {"from": "Hold", "to": "Nap"},
+                               {"from": "Hold", "to": "After", "output": "error"}
+                               if "on_error" in handling else
+                               {"from": "Nap", "to": "After"}]
+    deploy(api, document)
+    execution_id = api.start("slow-reminder", {"order": 7})
+    deadline = time.monotonic() + 20
+    while [w["status"] for w in api("GET", f"/executions/{execution_id}/waits").json()[
+            "items"]] != ["timedOut"]:
+        assert time.monotonic() < deadline, "the wait never timed out"
+        time.sleep(0.02)
+    assert api("GET", f"/executions/{execution_id}").json()["status"] == "RUNNING"
+    waiting = api("GET", "/executions", params={"status": "waiting"}).json()["items"]
+    assert execution_id not in [e["executionId"] for e in waiting]
+    assert api.finished(execution_id)["status"] == "SUCCEEDED"
