@@ -15,9 +15,9 @@ its branches), so an arbitrary DAG must be cut into nested sequences and paralle
    is split at the prefix A (in earliest-start order) that minimises CP(A) + CP(rest),
    using unit node weights (or the caller's estimates). This adds a synchronisation point
    that the DAG does not need; it is the only place a plan can be slower than the DAG.
-   Segments of more than ``SMALL_SEGMENT`` nodes under unit weights are cut at their most
-   balanced level boundary instead (the same choice among equally fast cuts, in linear
-   time).
+   Segments of more than ``LEVEL_CUT_SEGMENT`` nodes under unit weights are cut at their
+   most balanced level boundary instead (as fast a cut under unit weights, found in linear
+   time, and more robust to unknown durations).
 
 On series-parallel DAGs only steps 1-2 apply, so the plan's makespan equals the critical
 path. Every node appears exactly once, after all of its predecessors.
@@ -181,7 +181,7 @@ class _Decomposer:
                     if candidate > earliest:
                         earliest = candidate
             start[node] = earliest
-        if len(members) > self.SMALL_SEGMENT and self.uniform:
+        if len(members) > self.LEVEL_CUT_SEGMENT and self.uniform:
             return self._split_at_middle_level(members, start)
         tails = [self._tails(members, inside, weights) for weights in samples]
         length = max(start[n] + tails[0][n] for n in members)
@@ -212,6 +212,10 @@ class _Decomposer:
         return _seq([self.structure(head), self.structure(rest)])
 
     SMALL_SEGMENT = 400
+    # Past this size, under unit weights, the most balanced level cut beats the search's
+    # pick on random layered DAGs (makespan / critical path at 300 nodes: 1.48 against
+    # 1.87; at 100: 1.39 either way; below it the false-dependency tie-break wins).
+    LEVEL_CUT_SEGMENT = 60
 
     def _split_at_middle_level(self, members: list[int], start: dict[int, float]) -> Step:
         """Large segments under equal weights: cut between two levels (earliest starts).
