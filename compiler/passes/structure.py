@@ -221,9 +221,10 @@ class _Decomposer:
         """Large segments under equal weights: cut between two levels (earliest starts).
 
         Every level cut forces exactly the critical path (the head ends at level k, and
-        nothing after it needs more than the rest of the path), which is the best any cut
-        can force, so the most balanced level cut is what the general search would pick
-        among its ties, found here in linear time."""
+        nothing after it needs more than the rest of the path), the best any cut can force.
+        Among them the most balanced keeps the recursion shallow and, measured on random
+        layered DAGs, copes better with the unknown real durations than the general
+        search's false-dependency tie-break (``LEVEL_CUT_SEGMENT``). Linear time."""
         by_level: dict[float, list[int]] = {}
         for node in members:
             by_level.setdefault(start[node], []).append(node)
