@@ -111,12 +111,14 @@ def validate(document: Any) -> Graph:
     # Name-level links (even where ports do not resolve) drive the cycle and reachability
     # checks, so one bad node does not make everything after it "unreachable".
     succs: list[list[int]] = [[] for _ in workflow.nodes]
+    linked: set[tuple[int, int]] = set()
     for conn in workflow.connections:
         source, target = index.get(conn.source), index.get(conn.target)
         into_trigger = target is not None and workflow.nodes[target].type in NODE_TYPES and \
             NODE_TYPES[workflow.nodes[target].type].trigger
         if source is not None and target is not None and not into_trigger and \
-                target not in succs[source]:
+                (source, target) not in linked:
+            linked.add((source, target))
             succs[source].append(target)
     for number, conn in enumerate(workflow.connections):
         where = f"connections[{number}]"
