@@ -110,6 +110,7 @@ class Emitter:
         self.graph = graph
         self.region_plans = region_plans or {}
         self.back_sources = graph.back_edge_sources()
+        self.succ_sets = [frozenset(succs) for succs in graph.succs]
         self.loop_batches: list[str] = []  # JSONata iteration numbers of enclosing loops
         # The execution's context object, as JSONata: a Distributed Map's child executions
         # read the parent's, passed in (``compiler.lowering.loop``).
@@ -168,13 +169,14 @@ class Emitter:
             region = self.regions[entry]
             members = members | region.members
             handlers[entry] = {n for n in (region.catch, region.finally_) if n is not None}
+        succs = self.succ_sets
         return [
             node
             for node in sorted(members)
-            if not self.graph.succs[node]
+            if not succs[node]
             or node in self.back_sources
-            or any(succ not in members for succ in self.graph.succs[node])
-            or not handlers.get(node, set()) <= members
+            or not succs[node] <= members  # a set test: blocks nest, this runs n x depth
+            or (handlers and not handlers.get(node, set()) <= members)
         ]
 
     def input_items(self, node: int) -> str:
