@@ -118,9 +118,9 @@ class _Decomposer:
         rest = mask
         for node in members[:-1]:
             current.append(node)
-            rest &= ~(1 << node)
+            rest ^= 1 << node  # (no negative numbers: ~x makes big-int ops slower)
             reach_all &= self.desc[node]
-            if rest & ~reach_all == 0:
+            if rest & reach_all == rest:
                 segments.append(current)
                 current = []
         current.append(members[-1])
