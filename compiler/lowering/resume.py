@@ -74,8 +74,10 @@ def _expiring(emitter: Emitter, node: int, payload: dict[str, object],
         return catch
     expire = emitter.helper("expired", emitter.graph.nodes[node].name)
     arguments = {key: value for key, value in payload.items() if key != "taskToken"}
-    states[expire] = asl.Task(resource=task.NODE_RUNNER, arguments=arguments | {
-        "waitExpired": True}, output=jsonata("$states.input"), next=handler.next)
+    states[expire] = asl.Task(
+        resource=task.NODE_RUNNER, arguments=arguments | {"waitExpired": True},
+        output=jsonata("$states.input"), next=handler.next,
+        retry=(asl.Retrier(task.LAMBDA_SERVICE_ERRORS, 1, 2, 2.0),))
     if handler.errors == (TIMEOUT,):
         return tuple(replace(c, next=expire) if c is handler else c for c in catch)
     return (replace(handler, errors=(TIMEOUT,), next=expire), *catch)
