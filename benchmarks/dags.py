@@ -19,6 +19,10 @@ Families:
 ``if-heavy``
     Recursive IF diamonds: an ``if`` node whose ``true`` and ``false`` outputs feed blocks
     that meet again in a ``merge`` (true -> input 0, false -> input 1), composed in series.
+``loop-heavy``
+    Loops in series and nested up to three deep: a ``forEach`` (4 at a time) or a
+    ``splitInBatches`` (batches of 5) whose ``loop`` output feeds a body that returns to it,
+    and whose ``done`` output goes on; bodies are series-parallel blocks or loops again.
 
 ``with_waits(document, seed)`` turns a generated document into one whose every node but the
 trigger is a ``wait`` node of 1-5 seconds (for runs whose timing is known in advance).
@@ -31,7 +35,8 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-FAMILIES: tuple[str, ...] = ("series-parallel", "layered", "fork-join", "chain", "if-heavy")
+FAMILIES: tuple[str, ...] = ("series-parallel", "layered", "fork-join", "chain", "if-heavy",
+                             "loop-heavy")
 
 Document = dict[str, Any]
 
@@ -138,6 +143,30 @@ def _if_block(b: _Builder, count: int) -> tuple[str, str]:
     return test, join
 
 
+MAX_LOOP_DEPTH = 3
+
+
+def _loop_block(b: _Builder, count: int, depth: int = 0) -> tuple[str, str]:
+    if count <= 3 or depth >= MAX_LOOP_DEPTH:
+        return _series_parallel(b, count)
+    if b.rng.random() < 0.4:
+        parts = b.split(count, b.rng.randint(2, min(3, count)))
+        blocks = [_loop_block(b, part, depth) for part in parts]
+        for (_, exit_), (entry, _) in zip(blocks, blocks[1:], strict=False):
+            b.connect(exit_, entry)
+        return blocks[0][0], blocks[-1][1]
+    if b.rng.random() < 0.5:
+        loop = b.add("forEach", {"maxConcurrency": 4})
+    else:
+        loop = b.add("splitInBatches", {"batchSize": 5})
+    body = _loop_block(b, count - 2, depth + 1)
+    after = b.plain()
+    b.connect(loop, body[0], output="loop")
+    b.connect(body[1], loop)
+    b.connect(loop, after, output="done")
+    return loop, after
+
+
 def _rooted(block: Callable[[_Builder, int], tuple[str, str]]) -> Callable[[_Builder, int], None]:
     def build(b: _Builder, size: int) -> None:
         root = b.add("manualTrigger")
@@ -189,6 +218,7 @@ _GENERATORS: dict[str, Callable[[_Builder, int], None]] = {
     "fork-join": _fork_join,
     "chain": _chain,
     "if-heavy": _rooted(_if_block),
+    "loop-heavy": _rooted(_loop_block),
 }
 
 

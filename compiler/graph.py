@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from compiler.model import Node, Workflow
 from compiler.nodetypes import NODE_TYPES, Params
@@ -62,6 +63,11 @@ class Graph:
                 self.succs[edge.source].append(edge.target)
                 self.preds[edge.target].append(edge.source)
             self.in_edges[edge.target].append(edge)
+
+    @cached_property
+    def node_types(self) -> frozenset[str]:
+        """Every node type the workflow uses (asked once per lowered node: keep it O(1))."""
+        return frozenset(node.type for node in self.nodes)
 
     def view(self, members: set[int]) -> Graph:
         """The same nodes with only the edges inside ``members`` (for structuring a region)."""

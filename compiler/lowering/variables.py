@@ -35,7 +35,7 @@ START = "#variables"
 
 
 def uses_variables(graph: Graph) -> bool:
-    return any(node.type == SET_VARIABLE for node in graph.nodes)
+    return SET_VARIABLE in graph.node_types
 
 
 def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: str | None,
