@@ -268,7 +268,8 @@ class _Walker:
         elif kind == "Wait":
             literal = state.get("Seconds")
             seconds = float(literal if isinstance(literal, int | float) else self.default_seconds)
-        calls = 1 if kind == "Task" and state.get("Resource") == self.runner else 0
+        calls = 1 if kind == "Task" and self.runner in (  # direct, or lambda:invoke.*
+            state.get("Resource"), (state.get("Arguments") or {}).get("FunctionName")) else 0
         cost = PathCost(seconds, 1, calls)
         return RunEstimate(cost, cost)
 

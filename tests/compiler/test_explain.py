@@ -113,6 +113,13 @@ def test_wait_nodes_are_no_lambda_calls() -> None:
     assert e.weighted_nodes == 1
 
 
+def test_a_paused_wait_is_a_lambda_call() -> None:
+    """A ``resume`` wait invokes the runner through ``lambda:invoke.waitForTaskToken``."""
+    wait = {"type": "wait", "parameters": {"resume": "approval"}}
+    e = explain(compile_workflow(workflow([("T", "W")], {"W": wait})))
+    assert e.run.live.lambda_calls == 2 and e.run.live.transitions == 2
+
+
 def test_cost_per_1000_executions() -> None:
     cost = cost_per_1000(PathCost(seconds=2.01, transitions=10, lambda_calls=4))
     assert math.isclose(cost.standard, 1000 * 10 * STANDARD_PER_TRANSITION)
