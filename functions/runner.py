@@ -124,7 +124,10 @@ class NodeRunner:
             return self._pause(invocation, inputs, empty)
         if invocation.waitExpired:
             assert self.waits is not None, "no wait service configured"
-            self.waits.expire(invocation.execution.id, node.name, invocation.runIndex)
+            self.waits.expire(execution_id=invocation.execution.id,
+                              workflow_id=invocation.workflow, node=node.name,
+                              mode=str(invocation.wait.get("mode") or "webhook"),
+                              run_index=invocation.runIndex)
             return {}
 
         if invocation.skipped:

@@ -31,7 +31,7 @@ from typing import Any
 from functions.config import Config
 from functions.services.execution_control import ExecutionConflict, ExecutionNotFound
 from functions.store.repository import TERMINAL, NodeRun, RunRepository, utc_now
-from functions.store.waits import EXECUTION_WAITING, WAITING, Wait, WaitRepository
+from functions.store.waits import EXECUTION_WAITING, TIMED_OUT, WAITING, Wait, WaitRepository
 
 REJECTED = "Sfnflow.Rejected"
 MAX_OUTPUT_BYTES = 200_000  # SendTaskSuccess carries at most 256 KiB
@@ -118,16 +118,24 @@ class WaitService:
                     deadline=deadline)
         # WAITING first: whoever sees the wait also sees its execution paused.
         self.waits.set_execution_status(execution_id, "RUNNING", EXECUTION_WAITING)
-        self.waits.save(wait)
+        if not self.waits.save(wait):  # it timed out already (``expire``): nothing pauses
+            self._running_unless_waiting(execution_id)
         return wait
 
-    def expire(self, execution_id: str, node: str, run_index: int = 0) -> None:
+    def expire(self, *, execution_id: str, workflow_id: str, node: str, mode: str,
+               run_index: int = 0) -> None:
         """The wait timed out and the workflow went on (``onTimeout: continue`` or an
         ``onError`` route): it is no longer paused, and neither is its execution unless
-        another wait is."""
+        another wait is. A wait whose runner has not recorded the pause yet is recorded as
+        timed out, so the late pause leaves it so."""
         wait = self.waits.get(execution_id, wait_id_of(node, run_index))
-        if wait is not None and wait.status == WAITING:
-            self.waits.decide(wait, "timedOut")
+        if wait is None:
+            self.waits.expire_unpaused(Wait(
+                execution_id=execution_id, wait_id=wait_id_of(node, run_index),
+                workflow_id=workflow_id, node=node, mode=mode, token="",
+                run_index=run_index))
+        elif wait.status == WAITING:
+            self.waits.decide(wait, TIMED_OUT)
         self._running_unless_waiting(execution_id)
 
     def complete(self, token: str, outputs: list[list[Item]]) -> None:
@@ -215,7 +223,7 @@ class WaitService:
             code = getattr(exc, "response", {}).get("Error", {}).get("Code")
             self.waits.undo(wait, status)
             if code in GONE:
-                self.waits.decide(wait, "timedOut")
+                self.waits.decide(wait, TIMED_OUT)
                 self._running_unless_waiting(wait.execution_id)
                 raise ExecutionConflict(f"wait {wait.wait_id!r} is no longer paused: it "
                                         "timed out or its execution stopped") from exc

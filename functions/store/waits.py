@@ -10,12 +10,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from functions.store.models import ExecutionModel, WaitModel
 from functions.store.repository import utc_now
 
 WAITING = "waiting"  # a wait's status until it is decided
+TIMED_OUT = "timedOut"
+NEVER_PAUSED = "-"  # the token of a wait that timed out before it paused
 EXECUTION_WAITING = "WAITING"  # the execution's status while one of its waits is paused
 Item = dict[str, Any]
 
@@ -55,15 +57,38 @@ class WaitRepository:
     def __init__(self, retention_days: int = 30) -> None:
         self.retention_days = retention_days
 
-    def save(self, wait: Wait) -> None:
-        """Record a pause; a state that pauses again (a retried task) replaces its token."""
-        WaitModel(
+    def save(self, wait: Wait) -> bool:
+        """Record a pause; a state that pauses again (a retried task) replaces its token.
+        Returns False, recording nothing, when the wait expired before it could pause (see
+        ``expire_unpaused``)."""
+        try:
+            self._model(wait).save(condition=WaitModel.waitId.does_not_exist()
+                                   | (WaitModel.token != NEVER_PAUSED))
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def expire_unpaused(self, wait: Wait) -> None:
+        """The Task timed out before its runner recorded the pause (a slow start): leave a
+        timed-out record without a token, so the late pause cannot bring it back."""
+        expired = Wait(**{**wait.__dict__, "status": TIMED_OUT, "token": NEVER_PAUSED,
+                          "decided_at": utc_now()})
+        try:
+            self._model(expired).save(condition=WaitModel.waitId.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+    def _model(self, wait: Wait) -> WaitModel:
+        return WaitModel(
             executionId=wait.execution_id, waitId=wait.wait_id, workflowId=wait.workflow_id,
             node=wait.node, runIndex=wait.run_index, mode=wait.mode, status=wait.status,
             token=wait.token, outputs=wait.outputs, inputs=wait.inputs,
-            createdAt=wait.created_at, deadline=wait.deadline,
+            createdAt=wait.created_at, deadline=wait.deadline, decidedAt=wait.decided_at,
             expiresAt=int(time.time()) + self.retention_days * 86_400,
-        ).save()
+        )
 
     def get(self, execution_id: str, wait_id: str) -> Wait | None:
         try:
