@@ -94,8 +94,7 @@ class SfnflowStack(Stack):
         node_runner_arn = naming.function_arn(self, fns.NODE_RUNNER.role)
         quorum_table = self.tables.tables[TABLE_SUFFIXES[MergeQuorumModel]]
         self.state_machine_role = StateMachineRole(
-            self, "StateMachineRole", naming=naming, node_runner_arn=node_runner_arn,
-            quorum_table=quorum_table).role
+            self, "StateMachineRole", naming=naming, node_runner_arn=node_runner_arn).role
         functions = self.functions.functions
         self.events = PlatformEvents(
             self, "Events", naming=naming,
@@ -148,6 +147,9 @@ class SfnflowStack(Stack):
             passable_roles=[self.state_machine_role, self.events.scheduler_role,
                             self.events.events_role],
             schedule_group=naming.prefix, event_bus=naming.prefix)
+        # Quorum Merges count their branches in their table, from the state machine itself.
+        permissions.grant_tables(self.state_machine_role, self.tables, {
+            TABLE_SUFFIXES[MergeQuorumModel]: ("dynamodb:UpdateItem", "dynamodb:GetItem")})
         self._grant_streams()
 
     def _grant_streams(self) -> None:

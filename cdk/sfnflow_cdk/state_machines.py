@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from aws_cdk import RemovalPolicy, Stack, Tags
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
@@ -44,11 +43,12 @@ def compile_workflows(directory: Path) -> dict[str, CompiledWorkflow]:
 
 class StateMachineRole(Construct):
     """The role of every sfnflow state machine: invoke the node runner, run sibling
-    machines as sub-workflows and its own as Distributed Map children, count the branches
-    of quorum Merges, deliver logs and traces."""
+    machines as sub-workflows and its own as Distributed Map children, deliver logs and
+    traces. (The quorum table it writes is granted with the other tables, in
+    ``SfnflowStack._grant``.)"""
 
     def __init__(self, scope: Construct, id: str, *, naming: Naming,
-                 node_runner_arn: str, quorum_table: dynamodb.ITable) -> None:
+                 node_runner_arn: str) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
         self.role = iam.Role(self, "Role",
@@ -64,7 +64,6 @@ class StateMachineRole(Construct):
         self.role.add_to_policy(iam.PolicyStatement(
             actions=["states:DescribeExecution", "states:StopExecution"],
             resources=[naming.executions_arn(stack)]))
-        quorum_table.grant(self.role, "dynamodb:UpdateItem", "dynamodb:GetItem")
         self.role.add_to_policy(iam.PolicyStatement(
             actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
             resources=[stack.format_arn(service="events", resource="rule",

@@ -193,16 +193,15 @@ class _Decomposer:
         best_order: list[int] = []
         best_cut = 1
         for ordered in orders:
+            # Large segments prefer balance outright (no false-dependency counts, all 0): it
+            # keeps the recursion shallow (n log n instead of n^2 on 10,000-node DAGs).
             valid = self._valid_cuts(ordered, inside, len(ordered) <= self.SMALL_SEGMENT)
             forced = [0.0] * len(ordered)
             for weights, tail in zip(samples, tails, strict=True):
                 for k, value in enumerate(self._forced(ordered, inside, weights, tail)):
                     forced[k] += value
             for cut, false_deps in valid.items():
-                pairs = cut * (len(ordered) - cut)
-                # Large segments prefer balance outright: it keeps the recursion shallow
-                # (compile time n log n instead of n^2 on 10,000-node layered DAGs).
-                falseness = false_deps / pairs if len(ordered) <= self.SMALL_SEGMENT else 0.0
+                falseness = false_deps / (cut * (len(ordered) - cut))
                 key = (round(forced[cut] / len(samples), 9), falseness,
                        abs(len(ordered) - 2 * cut))
                 if best is None or key < best:

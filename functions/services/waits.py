@@ -31,7 +31,14 @@ from typing import Any
 from functions.config import Config
 from functions.services.execution_control import ExecutionConflict, ExecutionNotFound
 from functions.store.repository import TERMINAL, NodeRun, RunRepository, utc_now
-from functions.store.waits import EXECUTION_WAITING, TIMED_OUT, WAITING, Wait, WaitRepository
+from functions.store.waits import (
+    EXECUTION_WAITING,
+    NEVER_PAUSED,
+    TIMED_OUT,
+    WAITING,
+    Wait,
+    WaitRepository,
+)
 
 REJECTED = "Sfnflow.Rejected"
 MAX_OUTPUT_BYTES = 200_000  # SendTaskSuccess carries at most 256 KiB
@@ -132,7 +139,7 @@ class WaitService:
         if wait is None:
             self.waits.expire_unpaused(Wait(
                 execution_id=execution_id, wait_id=wait_id_of(node, run_index),
-                workflow_id=workflow_id, node=node, mode=mode, token="",
+                workflow_id=workflow_id, node=node, mode=mode, token=NEVER_PAUSED,
                 run_index=run_index))
         elif wait.status == WAITING:
             self.waits.decide(wait, TIMED_OUT)

@@ -7,7 +7,7 @@ resume racing the end of its execution) cannot both win.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
@@ -73,8 +73,7 @@ class WaitRepository:
     def expire_unpaused(self, wait: Wait) -> None:
         """The Task timed out before its runner recorded the pause (a slow start): leave a
         timed-out record without a token, so the late pause cannot bring it back."""
-        expired = Wait(**{**wait.__dict__, "status": TIMED_OUT, "token": NEVER_PAUSED,
-                          "decided_at": utc_now()})
+        expired = replace(wait, status=TIMED_OUT, token=NEVER_PAUSED, decided_at=utc_now())
         try:
             self._model(expired).save(condition=WaitModel.waitId.does_not_exist())
         except PutError as exc:
