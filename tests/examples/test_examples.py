@@ -184,10 +184,10 @@ def _quorum_items(cloud: LocalCloud) -> list[dict[str, Any]]:
 
 def _quorum_workflow(branch: dict[str, Any], **extra: Any) -> dict[str, Any]:
     """Three branches racing into a waitFor-2 merge; ``branch`` is the node of each (its
-    name gets the branch number), after a wait of 1, 2 and 60 s."""
+    name gets the branch number), after a wait of 1, 2 and 6,000 s (the last is cancelled)."""
     nodes: list[dict[str, Any]] = [{"name": "Start", "type": "manualTrigger"}]
     connections: list[dict[str, Any]] = []
-    for index, seconds in enumerate((1, 2, 60)):
+    for index, seconds in enumerate((1, 2, 6000)):
         nodes += [{"name": f"Wait {index}", "type": "wait", "parameters": {"seconds": seconds}},
                   {**branch, "name": f"{branch['name']} {index}"}]
         connections += [{"from": "Start", "to": f"Wait {index}"},
