@@ -26,10 +26,12 @@ from typing import Any
 from compiler.errors import SfnflowError
 from compiler.graph import Graph
 from compiler.history import HISTORY_LIMIT, execution_events
+from compiler.lowering import rendezvous
+from compiler.lowering.rendezvous import AWAIT, SIGNAL
 from compiler.lowering.task import NODE_RUNNER
 from compiler.model import HELPER_PREFIX
 from compiler.nodetypes import ForEachParams, SplitInBatchesParams
-from compiler.passes.structure import Guard, NodeStep, Seq, Step
+from compiler.passes.structure import Flow, Guard, NodeStep, Seq, Step
 from compiler.pipeline import CompiledWorkflow
 
 LoopPlans = Mapping[int | None, Step]  # CompiledWorkflow.loop_plans: body plan per loop node
@@ -169,8 +171,24 @@ def plan_makespan(step: Step, weights: Sequence[float],
         return plan_makespan(step.body, weights, loop_plans)
     if isinstance(step, Seq):
         return sum(plan_makespan(child, weights, loop_plans) for child in step.steps)
+    if isinstance(step, Flow):
+        return max(flow_finishes(step, weights).values(), default=0.0)
     return max((plan_makespan(branch, weights, loop_plans) for branch in step.branches),
                default=0.0)
+
+
+def flow_finishes(flow: Flow, weights: Sequence[float]) -> dict[int, float]:
+    """When each node of a Flow finishes: after the node before it in its chain and the
+    producers it waits for (rendezvous take no time here)."""
+    before = {node: chain[k - 1] for chain in flow.chains for k, node in enumerate(chain) if k}
+    waits = dict(flow.waits)
+    finish: dict[int, float] = {}
+    for node in flow.order:
+        ready = [finish[p] for p in waits.get(node, ())]
+        if node in before:
+            ready.append(finish[before[node]])
+        finish[node] = max(ready, default=0.0) + weights[node]
+    return finish
 
 
 # ---------------------------------------------------------------------------- the ASL
@@ -246,6 +264,9 @@ class _Walker:
 
     def own(self, name: str, state: Mapping[str, Any]) -> RunEstimate:
         kind = state["Type"]
+        if kind == "Parallel" and state.get("Comment") == rendezvous.FLOW_COMMENT:
+            flow = self.flow(state["Branches"])
+            return RunEstimate(flow, flow)
         if kind == "Parallel":
             branches = [self.scope(branch) for branch in state["Branches"]]
             return RunEstimate(_parallel([b.live for b in branches]),
@@ -272,6 +293,60 @@ class _Walker:
             state.get("Resource"), (state.get("Arguments") or {}).get("FunctionName")) else 0
         cost = PathCost(seconds, 1, calls)
         return RunEstimate(cost, cost)
+
+
+    def flow(self, branches: list[Mapping[str, Any]]) -> PathCost:
+        """A Flow's Parallel (``compiler.lowering.rendezvous``): its branches are straight
+        lines, and an ``#await`` state starts once every producer it names has passed its
+        ``#signal`` state, in whichever branch. Simulated in time order."""
+        lines = [_straight_line(branch) for branch in branches]
+        signalled: dict[str, float] = {}  # producer -> when its signal finished
+        clock = [0.0] * len(lines)
+        position = [0] * len(lines)
+        total = PathCost()
+        while any(position[k] < len(line) for k, line in enumerate(lines)):
+            moved = False
+            for k, line in enumerate(lines):
+                while position[k] < len(line):
+                    name, state = line[position[k]]
+                    meeting = _rendezvous(state)
+                    if AWAIT in meeting:
+                        after = meeting[AWAIT]["after"]
+                        if any(producer not in signalled for producer in after):
+                            break
+                        clock[k] = max([clock[k], *(signalled[p] for p in after)])
+                    cost = self.own(name, state).live
+                    clock[k] += cost.seconds
+                    total += PathCost(0.0, cost.transitions, cost.lambda_calls)
+                    if SIGNAL in meeting:
+                        signalled[meeting[SIGNAL]["node"]] = clock[k]
+                    position[k] += 1
+                    moved = True
+            if not moved:
+                raise ValueError("a flow's rendezvous wait for each other")
+        return PathCost(max(clock, default=0.0), 1 + total.transitions, total.lambda_calls)
+
+
+def _straight_line(scope: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """The states of a scope from StartAt, following ``Next`` (a Choice: its Default)."""
+    states: Mapping[str, Mapping[str, Any]] = scope["States"]
+    line: list[tuple[str, Mapping[str, Any]]] = []
+    name: str | None = scope["StartAt"]
+    while name is not None:
+        state = states[name]
+        line.append((name, state))
+        name = state.get("Next") or state.get("Default")
+    return line
+
+
+def _rendezvous(state: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The rendezvous part of a signal's or an await's arguments ({} for other states)."""
+    arguments = state.get("Arguments") or {}
+    if not isinstance(arguments, Mapping):
+        return {}
+    payload = arguments.get("Payload", arguments)
+    found = payload.get("rendezvous") if isinstance(payload, Mapping) else None
+    return found if isinstance(found, Mapping) else {}
 
 
 def _after(target: str, states: Mapping[str, Mapping[str, Any]],
@@ -417,6 +492,13 @@ def plan_blocks(graph: Graph, step: Step, weights: Sequence[float],
                          for child in step.steps)
         return PlanBlock("sequence", f"sequence of {len(children)}",
                          sum(c.seconds for c in children), children)
+    if isinstance(step, Flow):
+        finish = flow_finishes(step, weights)
+        chains = tuple(plan_blocks(graph, Seq(tuple(NodeStep(n) for n in chain)), weights,
+                                   loop_plans, states) for chain in step.chains)
+        meetings = sum(len(producers) for _, producers in step.waits)
+        return PlanBlock("flow", f"parallel, {len(chains)} chains meeting at {meetings} "
+                         "rendezvous", max(finish.values(), default=0.0), chains)
     children = tuple(plan_blocks(graph, branch, weights, loop_plans, states)
                      for branch in step.branches)
     return PlanBlock("parallel", f"parallel, {len(children)} branches",

@@ -47,6 +47,10 @@ class CachePolicy(_Strict):
 class Settings(_Strict):
     errorWorkflow: str | None = None
     timeoutSeconds: int | None = Field(None, ge=1, le=31_536_000)
+    rendezvous: bool = Field(
+        True, description="Run non-series-parallel parts as they are, with branches waiting "
+        "for each other's nodes (as fast as the DAG allows); false cuts them into "
+        "structured blocks instead (fewer state transitions, possibly slower).")
 
 
 class Node(_Strict):

@@ -24,7 +24,16 @@ from compiler import asl
 from compiler.graph import Graph
 from compiler.jsonata_text import jsonata, literal
 from compiler.model import NAME_MAX
-from compiler.passes.structure import Guard, NodeStep, Par, Seq, Step, nodes_of, race_target
+from compiler.passes.structure import (
+    Flow,
+    Guard,
+    NodeStep,
+    Par,
+    Seq,
+    Step,
+    nodes_of,
+    race_target,
+)
 from compiler.regions import Region, resolve_regions
 
 BRANCH_FINISHED = "Sfnflow.BranchFinished"  # a waitFor-any branch won the race
@@ -206,7 +215,7 @@ class Emitter:
                     next_name = self.emit(child, states, next_name, out)
             assert next_name is not None
             return next_name
-        if isinstance(step, Par):
+        if isinstance(step, Par | Flow):
             return self.emit_parallel(step, states, next_name, out)
         return self.emit_guard(step, states, next_name, out)
 
@@ -223,32 +232,41 @@ class Emitter:
             return region.lower(self, self.regions[node], states, next_name, out)
         return lower_node(self, node, states, next_name, out)
 
-    def emit_parallel(self, step: Par, states: dict[str, asl.State], next_name: str | None,
-                      out: ScopeOutput, race: int | None = None) -> str:
+    def emit_parallel(self, step: Par | Flow, states: dict[str, asl.State],
+                      next_name: str | None, out: ScopeOutput, race: int | None = None) -> str:
         """A Parallel state. With ``race`` (the waitFor-any Merge its branches feed) every
         branch that finishes with items ends in a ``#finished`` Fail state carrying its
         outputs; the Parallel's Catch takes the first one, which cancels the others. A
-        waitFor-N Merge counts finishes instead (``compiler.lowering.quorum``)."""
-        from compiler.lowering import quorum
+        waitFor-N Merge counts finishes instead (``compiler.lowering.quorum``). A Flow's
+        branches are its chains (``compiler.lowering.rendezvous``)."""
+        from compiler.lowering import quorum, rendezvous
 
         quorate = race is not None and quorum.quorum_of(self.graph, race) is not None
         exported_by: dict[int, int] = {}  # exported node -> its branch index
         self.parallel_count += 1
-        firsts = " | ".join(self.graph.name(nodes_of(b)[0]) for b in step.branches)
+        branch_nodes = step.chains if isinstance(step, Flow) else \
+            tuple(b.members for b in step.branches)
+        firsts = " | ".join(self.graph.name(nodes[0]) for nodes in branch_nodes)
         name = self.helper(f"parallel {self.parallel_count}:", firsts)
+        flow_exports = set(self.exported(set(step.members))) if isinstance(step, Flow) else None
         branches: list[asl.Branch] = []
         assign: dict[str, object] = {}
         overrides: dict[int, str] = {}
-        for index, branch in enumerate(step.branches):
-            exports = self.exported(set(nodes_of(branch)))
+        for index, nodes in enumerate(branch_nodes):
+            exports = self.exported(set(nodes)) if flow_exports is None else \
+                [n for n in sorted(nodes) if n in flow_exports]
             branch_out = ScopeOutput(tuple((self.var[n], n) for n in exports))
             branch_states: dict[str, asl.State] = {}
-            start = self.emit(branch, branch_states, None, branch_out)
+            if isinstance(step, Flow):
+                start = rendezvous.emit_chain(self, step, nodes, branch_states, branch_out)
+            else:
+                branch = step.branches[index]
+                start = self.emit(branch, branch_states, None, branch_out)
             if race is not None and quorate:
-                quorum.finish_branch(self, race, index, self.graph.name(nodes_of(branch)[0]),
+                quorum.finish_branch(self, race, index, self.graph.name(nodes[0]),
                                      branch_states)
             elif race is not None:
-                self._finish_with_failure(branch, branch_states)
+                self._finish_with_failure(nodes[0], branch_states)
             branches.append(asl.Branch(start, in_flow_order(start, branch_states)))
             for n in exports:
                 source = f"$states.result[{index}].{self.var[n]}"
@@ -269,6 +287,7 @@ class Emitter:
             }
             catch = (asl.Catcher((BRANCH_FINISHED,), next_name, assign=won),)
         states[name] = asl.Parallel(
+            comment=rendezvous.FLOW_COMMENT if isinstance(step, Flow) else None,
             branches=tuple(branches),
             assign=assign,
             output=self.end_output(next_name, out, overrides),
@@ -277,8 +296,8 @@ class Emitter:
         )
         return name
 
-    def _finish_with_failure(self, branch: Step, states: dict[str, asl.State]) -> None:
-        finished = self.helper("finished", self.graph.name(nodes_of(branch)[0]))
+    def _finish_with_failure(self, first: int, states: dict[str, asl.State]) -> None:
+        finished = self.helper("finished", self.graph.name(first))
         for state_name, state in list(states.items()):
             ends = state.next is None and not isinstance(state, asl.Choice | asl.Fail)
             if ends and not state_name.startswith("#skipped"):  # skipped branches never win

@@ -1,4 +1,5 @@
-"""Lambda: run one node (see ``functions.runner``). Thin: config, logger, one call."""
+"""Lambda: run one node (see ``functions.runner``), or do a rendezvous's bookkeeping
+(``functions.services.rendezvous``). Thin: config, logger, one call."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from aws_lambda_powertools import Logger
 from functions.config import Config
 from functions.errors import NodeError
 from functions.runner import NodeRunner
+from functions.services.rendezvous import RendezvousService
 from functions.services.waits import WaitService
 from functions.store.repository import RunRepository
 from functions.store.waits import WaitRepository
@@ -29,6 +31,13 @@ def _runner() -> NodeRunner:
 
 
 @cache
+def _rendezvous() -> RendezvousService:
+    config = Config.from_env()
+    _runner()  # binds the tables
+    return RendezvousService(boto3.client("stepfunctions", region_name=config.region))
+
+
+@cache
 def _lambda_error_class(error_type: str) -> type[NodeError]:
     """The Lambda runtime reports ``type(exc).__name__`` as errorType: name a class after it."""
     return type(error_type, (NodeError,), {"error_type": error_type})
@@ -39,6 +48,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.append_keys(node=event.get("node", {}).get("name"),
                        execution=event.get("execution", {}).get("id"))
     try:
+        if "rendezvous" in event:
+            return _rendezvous().handle(event["rendezvous"])
         return _runner().run(event)
     except NodeError as exc:
         logger.warning("node failed", extra={"errorType": exc.error_type, "error": str(exc)})

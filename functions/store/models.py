@@ -22,10 +22,13 @@ Access patterns (no Scan on any request path):
 - live-progress sockets of an execution    -> StreamConnectionModel (hash: executionId,
                                               range: connectionId)
 - the execution a socket watches           -> ByConnectionIndex (hash: connectionId)
-- branches finished into a quorum Merge    -> MergeQuorumModel (hash: quorumKey)
+- branches finished into a quorum Merge,   -> MergeQuorumModel (hash: quorumKey)
+  and rendezvous of chains in a Flow
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import botocore.loaders
 import botocore.session
@@ -34,6 +37,7 @@ from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
     ListAttribute,
+    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     VersionAttribute,
@@ -233,18 +237,30 @@ class StreamConnectionModel(Model):
     by_connection = ByConnectionIndex()
 
 
+class SignalAttribute(MapAttribute[str, Any]):
+    """One producer's outputs, as JSON text, in a rendezvous item."""
+
+    slot = UnicodeAttribute()
+    output = UnicodeAttribute()
+
+
 class MergeQuorumModel(Model):
-    """Finishes of the branches racing into a Merge with ``waitFor: N``: written by the state
-    machine itself (``dynamodb:updateItem``, see ``compiler.lowering.quorum``), one item per
-    merge run. Besides these attributes an item holds ``b<index>``, the outputs of each
-    finished branch as JSON text."""
+    """Where parallel branches meet, one item per meeting:
+
+    * finishes of the branches racing into a Merge with ``waitFor: N``, written by the state
+      machine itself (``dynamodb:updateItem``, see ``compiler.lowering.quorum``): besides
+      ``finishers`` an item holds ``b<index>``, each finished branch's outputs as JSON text;
+    * rendezvous of a node with its producers in other branches (``signals``, ``token``:
+      ``compiler.lowering.rendezvous``, ``functions.store.rendezvous``)."""
 
     class Meta:
         table_name = "sfnflow-merge-quorums"
         region = "us-east-1"
 
-    quorumKey = UnicodeAttribute(hash_key=True)  # "<execution ARN>#<merge node>#<run index>"
+    quorumKey = UnicodeAttribute(hash_key=True)  # "<execution ARN>#<node>#<run index>"
     finishers = ListAttribute(of=UnicodeAttribute, null=True)  # branch indexes, in order
+    signals = ListAttribute(of=SignalAttribute, null=True)  # producers, in arrival order
+    token = UnicodeAttribute(null=True)  # the waiting node's task token, once it is parked
     expiresAt = NumberAttribute(null=True)  # DynamoDB TTL
 
 

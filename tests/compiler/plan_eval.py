@@ -3,7 +3,8 @@
 A plan is the tree ``compiler.passes.structure`` builds. With a duration per node:
 ``Seq`` runs its steps one after another (durations add up), ``Par`` starts every branch at
 once and ends with the slowest one (the max), a ``Guard`` costs what its body costs (the
-worst case: the body runs). This is the time Step Functions needs for the plan if every
+worst case: the body runs), a ``Flow`` starts each node when the node before it in its
+chain and the nodes it waits for have finished (rendezvous are free). This is the time Step Functions needs for the plan if every
 Task takes its weight and transitions are free, so it can be compared with the DAG's
 critical path, the best any schedule could do.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from compiler.passes.structure import Guard, NodeStep, Par, Seq, Step
+from compiler.passes.structure import Flow, Guard, NodeStep, Par, Seq, Step
 
 Weights = Sequence[float] | Mapping[int, float]
 
@@ -49,7 +50,29 @@ def _schedule(step: Step, weights: Weights, start: float,
         return max(
             (_schedule(branch, weights, start, times) for branch in step.branches), default=start
         )
+    if isinstance(step, Flow):
+        return _schedule_flow(step, weights, start, times)
     raise TypeError(f"not a plan step: {step!r}")
+
+
+def _schedule_flow(flow: Flow, weights: Weights, start: float,
+                   times: dict[int, tuple[float, float]]) -> float:
+    chain_end = [start] * len(flow.chains)
+    chain_of = {node: k for k, chain in enumerate(flow.chains) for node in chain}
+    if sorted(chain_of) != sorted(flow.order) or len(chain_of) != len(flow.order):
+        raise ValueError(f"the chains of {flow!r} do not cover its nodes once")
+    waits = dict(flow.waits)
+    position = {node: k for k, node in enumerate(flow.order)}
+    for chain in flow.chains:  # chains run in topological order
+        if [position[n] for n in chain] != sorted(position[n] for n in chain):
+            raise ValueError(f"chain {chain} is out of order")
+    for node in flow.order:
+        if node in times:
+            raise ValueError(f"node {node} appears twice in the plan")
+        begin = max([chain_end[chain_of[node]], *(times[p][1] for p in waits.get(node, ()))])
+        times[node] = (begin, begin + weights[node])
+        chain_end[chain_of[node]] = begin + weights[node]
+    return max(chain_end, default=start)
 
 
 def critical_path(succs: Sequence[Sequence[int]], weights: Weights) -> float:

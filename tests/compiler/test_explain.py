@@ -172,7 +172,9 @@ def test_asl_walk_agrees_with_the_plan_evaluator(seed: int) -> None:
 def runner_tasks(scope: dict[str, Any]) -> int:
     total = 0
     for state in scope["States"].values():
-        total += state["Type"] == "Task" and state["Resource"] == "${NodeRunnerArn}"
+        runner = "${NodeRunnerArn}"  # invoked directly, or by lambda:invoke (a callback)
+        total += state["Type"] == "Task" and runner in (
+            state["Resource"], state.get("Arguments", {}).get("FunctionName"))
         total += sum(runner_tasks(branch) for branch in state.get("Branches", ()))
         if "ItemProcessor" in state:
             total += runner_tasks(state["ItemProcessor"])

@@ -1,0 +1,103 @@
+"""A ``Flow`` (``compiler.passes.structure``): chains of a non-series-parallel segment run
+as the branches of one Parallel, and meet where the DAG says, through rendezvous.
+
+Step Functions' Parallel only waits for all of its branches, so structured plans must add
+synchronisation a non-series-parallel DAG does not have. A Flow adds none: each chain is a
+path of the DAG, and a node whose predecessor runs in another chain waits for exactly that
+predecessor:
+
+* ``#signal <producer>`` (after a producer that nodes of other chains wait for): one call
+  of the node runner, which appends the producer's outputs to the rendezvous item of every
+  waiting node (the merge-quorum table; key: execution, waiting node, run index) and, if
+  that completes an item whose node is already parked, sends its task token back.
+* ``#await <node>`` (before the waiting node): a ``lambda:invoke.waitForTaskToken`` Task;
+  the runner stores the token on the node's item and, if every producer has already
+  signalled, sends it back at once. The result holds each producer's outputs, which the
+  Task assigns to the producers' variables: the node then reads them like any input.
+
+Exactly one party sends a token: the item changes atomically, and only the update that
+makes it complete (every producer signalled, and the token stored) finds it so. A failing
+node fails the Parallel, which cancels the parked awaits. Each rendezvous costs one state
+transition and one Lambda call per producer and per waiting node; a Lambda call is the
+cheaper of the two (an order of magnitude under a transition's price), so the runner does
+the bookkeeping rather than a chain of native DynamoDB, Choice and SDK states.
+``settings.rendezvous: false`` turns Flows off (structured cuts instead).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from compiler import asl
+from compiler.jsonata_text import jsonata, literal
+from compiler.lowering import task
+from compiler.lowering.resume import CALLBACK_RESOURCE
+
+if TYPE_CHECKING:
+    from compiler.passes.emit import Emitter, ScopeOutput
+    from compiler.passes.structure import Flow
+
+FLOW_COMMENT = "sfnflow flow: branches meet through rendezvous"
+SIGNAL, AWAIT = "signal", "await"
+
+
+def slot(index: int) -> str:
+    """Where the waiting node's item keeps its ``index``-th producer's outputs."""
+    return f"p{index}"
+
+
+def _key(emitter: Emitter, node: int) -> str:
+    run_index = emitter.run_index() or "0"
+    name = literal(emitter.graph.name(node))
+    return jsonata(f'{emitter.execution}.Id & "#" & {name} & "#" & $string({run_index})')
+
+
+def emit_chain(emitter: Emitter, flow: Flow, chain: tuple[int, ...],
+               states: dict[str, asl.State], out: ScopeOutput) -> str:
+    """The states of one chain (a Parallel branch); returns its first state."""
+    waits = dict(flow.waits)
+    next_name: str | None = None
+    for node in reversed(chain):
+        if node in flow.consumers:
+            next_name = _signal(emitter, flow, node, states, next_name, out)
+        next_name = emitter.emit_node(node, states, next_name, out)
+        if node in waits:
+            next_name = _await(emitter, node, waits[node], states, next_name)
+    assert next_name is not None
+    return next_name
+
+
+def _signal(emitter: Emitter, flow: Flow, node: int, states: dict[str, asl.State],
+            next_name: str | None, out: ScopeOutput) -> str:
+    waits = dict(flow.waits)
+    targets = [{"key": _key(emitter, consumer), "slot": slot(waits[consumer].index(node)),
+                "needs": len(waits[consumer])} for consumer in flow.consumers[node]]
+    name = emitter.helper(SIGNAL, emitter.graph.name(node))
+    states[name] = asl.Task(
+        resource=task.NODE_RUNNER,
+        arguments={"rendezvous": {SIGNAL: {
+            "node": emitter.graph.name(node), "targets": targets,
+            "output": jsonata(f"${emitter.var[node]}")}}},
+        output=emitter.end_output(next_name, out, {}) or jsonata("$states.input"),
+        next=next_name,
+        retry=(asl.Retrier(task.LAMBDA_SERVICE_ERRORS, 1, 2, 2.0),),
+    )
+    return name
+
+
+def _await(emitter: Emitter, node: int, producers: tuple[int, ...],
+           states: dict[str, asl.State], next_name: str) -> str:
+    name = emitter.helper(AWAIT, emitter.graph.name(node))
+    states[name] = asl.Task(
+        resource=CALLBACK_RESOURCE,
+        arguments={"FunctionName": task.NODE_RUNNER, "Payload": {"rendezvous": {AWAIT: {
+            "node": emitter.graph.name(node), "key": _key(emitter, node),
+            "after": [emitter.graph.name(p) for p in producers], "needs": len(producers),
+            "taskToken": jsonata("$states.context.Task.Token")}}}},
+        assign={emitter.var[p]: jsonata(f"$states.result.{slot(i)}")
+                for i, p in enumerate(producers)},
+        output=jsonata("$states.input"),
+        next=next_name,
+        retry=(asl.Retrier(task.LAMBDA_SERVICE_ERRORS, 1, 2, 2.0),),
+    )
+    return name
