@@ -47,10 +47,12 @@ class CachePolicy(_Strict):
 class Settings(_Strict):
     errorWorkflow: str | None = None
     timeoutSeconds: int | None = Field(None, ge=1, le=31_536_000)
-    rendezvous: bool = Field(
-        True, description="Run non-series-parallel parts as they are, with branches waiting "
-        "for each other's nodes (as fast as the DAG allows); false cuts them into "
-        "structured blocks instead (fewer state transitions, possibly slower).")
+    rendezvous: Literal["auto", "always", "never"] = Field(
+        "auto", description="How non-series-parallel parts run. always: as they are, "
+        "branches waiting for each other's nodes (as fast as the DAG allows, more state "
+        "transitions and Lambda calls); never: cut into structured blocks (fewer transitions, "
+        "may wait longer); auto: always where a node takes time (runs on the node runner, "
+        "waits or runs a sub-workflow), never where every node is instant pure data.")
 
 
 class Node(_Strict):

@@ -6,10 +6,13 @@ synchronisation a non-series-parallel DAG does not have. A Flow adds none: each 
 path of the DAG, and a node whose predecessor runs in another chain waits for exactly that
 predecessor:
 
-* ``#signal <producer>`` (after a producer that nodes of other chains wait for): one call
-  of the node runner, which appends the producer's outputs to the rendezvous item of every
-  waiting node (the merge-quorum table; key: execution, waiting node, run index) and, if
-  that completes an item whose node is already parked, sends its task token back.
+* a producer that nodes of other chains wait for signals: the node runner appends the
+  producer's outputs to the rendezvous item of every waiting node (the merge-quorum table;
+  key: execution, waiting node, run index) and, if that completes an item whose node is
+  already parked, sends its task token back. A producer run by the node runner signals in
+  the same call (``rendezvous.signal`` in its event: no extra state); any other producer
+  (a native state, a Wait, a node whose Catch builds its outputs) is followed by a
+  ``#signal <producer>`` Task, one runner call.
 * ``#await <node>`` (before the waiting node): a ``lambda:invoke.waitForTaskToken`` Task;
   the runner stores the token on the node's item and, if every producer has already
   signalled, sends it back at once. The result holds each producer's outputs, which the
@@ -18,7 +21,8 @@ predecessor:
 Exactly one party sends a token: the item changes atomically, and only the update that
 makes it complete (every producer signalled, and the token stored) finds it so. A failing
 node fails the Parallel, which cancels the parked awaits. Each rendezvous costs one state
-transition and one Lambda call per producer and per waiting node; a Lambda call is the
+transition and one Lambda call per waiting node and per producer that is not a runner
+node; a Lambda call is the
 cheaper of the two (an order of magnitude under a transition's price), so the runner does
 the bookkeeping rather than a chain of native DynamoDB, Choice and SDK states.
 ``settings.rendezvous: false`` turns Flows off (structured cuts instead).
@@ -34,6 +38,7 @@ from compiler.lowering import task
 from compiler.lowering.resume import CALLBACK_RESOURCE
 
 if TYPE_CHECKING:
+    from compiler.graph import Graph
     from compiler.passes.emit import Emitter, ScopeOutput
     from compiler.passes.structure import Flow
 
@@ -58,7 +63,9 @@ def emit_chain(emitter: Emitter, flow: Flow, chain: tuple[int, ...],
     waits = dict(flow.waits)
     next_name: str | None = None
     for node in reversed(chain):
-        if node in flow.consumers:
+        if node in flow.consumers and signals_itself(emitter.graph, node):
+            emitter.signals[node] = _signal_arguments(emitter, flow, node)
+        elif node in flow.consumers:
             next_name = _signal(emitter, flow, node, states, next_name, out)
         next_name = emitter.emit_node(node, states, next_name, out)
         if node in waits:
@@ -67,17 +74,33 @@ def emit_chain(emitter: Emitter, flow: Flow, chain: tuple[int, ...],
     return next_name
 
 
-def _signal(emitter: Emitter, flow: Flow, node: int, states: dict[str, asl.State],
-            next_name: str | None, out: ScopeOutput) -> str:
+def signals_itself(graph: Graph, node: int) -> bool:
+    """Whether the node-runner call that runs ``node`` also signals its outputs: a runner
+    node whose outputs are the runner's result (no Catch building them from an error)."""
+    from compiler.lowering import runs_on_runner
+    from compiler.nodetypes import NODE_TYPES
+
+    return NODE_TYPES[graph.type_of(node)].lowering in ("task", "native") \
+        and runs_on_runner(graph, node) and graph.nodes[node].onError == "stopWorkflow"
+
+
+def _signal_arguments(emitter: Emitter, flow: Flow, node: int,
+                      **output: str) -> dict[str, object]:
+    """``output``: the outputs to signal, when a runner call does not produce them."""
     waits = dict(flow.waits)
     targets = [{"key": _key(emitter, consumer), "slot": slot(waits[consumer].index(node)),
                 "needs": len(waits[consumer])} for consumer in flow.consumers[node]]
+    return {SIGNAL: {"node": emitter.graph.name(node), "targets": targets, **output}}
+
+
+def _signal(emitter: Emitter, flow: Flow, node: int, states: dict[str, asl.State],
+            next_name: str | None, out: ScopeOutput) -> str:
+    arguments = _signal_arguments(emitter, flow, node,
+                                  output=jsonata(f"${emitter.var[node]}"))
     name = emitter.helper(SIGNAL, emitter.graph.name(node))
     states[name] = asl.Task(
         resource=task.NODE_RUNNER,
-        arguments={"rendezvous": {SIGNAL: {
-            "node": emitter.graph.name(node), "targets": targets,
-            "output": jsonata(f"${emitter.var[node]}")}}},
+        arguments={"rendezvous": arguments},
         output=emitter.end_output(next_name, out, {}) or jsonata("$states.input"),
         next=next_name,
         retry=(asl.Retrier(task.LAMBDA_SERVICE_ERRORS, 1, 2, 2.0),),

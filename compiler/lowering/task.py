@@ -39,9 +39,13 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
           out: ScopeOutput) -> str:
     spec = emitter.graph.nodes[node]
     name, var = spec.name, emitter.var[node]
+    arguments = runner_arguments(emitter, node)
+    signal = emitter.signals.get(node)  # a Flow's producer (compiler.lowering.rendezvous)
+    if signal is not None:
+        arguments["rendezvous"] = signal
     states[name] = asl.Task(
         resource=NODE_RUNNER,
-        arguments=runner_arguments(emitter, node),
+        arguments=arguments,
         assign={var: jsonata("$states.result")},
         output=emitter.end_output(next_name, out, {node: "$states.result"}),
         next=next_name,

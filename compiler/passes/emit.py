@@ -127,6 +127,8 @@ class Emitter:
         self.variables = "$vars"  # the workflow variables, as JSONata (likewise)
         self.cache: dict[str, Any] = {}  # per-workflow values lowerings compute once
         self.while_exits: dict[int, tuple[str, str]] = {}  # while -> (exit, condition)
+        # Flow producers whose runner call also signals (compiler.lowering.rendezvous)
+        self.signals: dict[int, dict[str, object]] = {}
         self.var = list(variable_names(graph))  # lowerings swap entries while in loops
         self.helper_names: set[str] = set(node.name for node in graph.nodes)
         self.parallel_count = 0

@@ -113,7 +113,6 @@ def nodes_of(step: Step) -> list[int]:
 
 
 FLOW_LOWERINGS = frozenset({"task", "native", "wait", "subworkflow"})
-MIN_FLOW_NODES = 6  # smaller "N" shapes lose little to a cut and save the rendezvous
 
 
 def flow_eligible(graph: Graph, node: int) -> bool:
@@ -133,8 +132,18 @@ def flow_eligible(graph: Graph, node: int) -> bool:
                    for edge in graph.in_edges[node])
 
 
+def takes_time(graph: Graph, node: int) -> bool:
+    """Whether ``node`` does work that takes time (``settings.rendezvous: auto`` runs a
+    segment as a Flow only then: waiting for an instant Pass state costs nothing)."""
+    from compiler.lowering import runs_on_runner
+    from compiler.nodetypes import NODE_TYPES
+
+    lowering = NODE_TYPES[graph.type_of(node)].lowering
+    return lowering in ("wait", "subworkflow") or runs_on_runner(graph, node)
+
+
 class _Decomposer:
-    def __init__(self, graph: Graph, weights: list[float], flows: bool = False) -> None:
+    def __init__(self, graph: Graph, weights: list[float], flows: str = "never") -> None:
         self.graph = graph
         self.weights = weights
         self.flows = flows
@@ -229,8 +238,7 @@ class _Decomposer:
                     if candidate > earliest:
                         earliest = candidate
             start[node] = earliest
-        if self.flows and len(members) >= MIN_FLOW_NODES and all(
-                flow_eligible(self.graph, n) for n in members):
+        if self._runs_as_flow(members):
             return self._flow(members, inside, start)
         if len(members) > self.LEVEL_CUT_SEGMENT and self.uniform:
             return self._split_at_middle_level(members, start)
@@ -266,6 +274,11 @@ class _Decomposer:
     # pick on random layered DAGs (makespan / critical path at 300 nodes: 1.48 against
     # 1.87; at 100: 1.39 either way; below it the false-dependency tie-break wins).
     LEVEL_CUT_SEGMENT = 60
+
+    def _runs_as_flow(self, members: list[int]) -> bool:
+        if self.flows == "never" or not all(flow_eligible(self.graph, n) for n in members):
+            return False
+        return self.flows == "always" or any(takes_time(self.graph, n) for n in members)
 
     def _flow(self, members: list[int], inside: set[int], start: dict[int, float]) -> Flow:
         """Cover the segment with paths of the DAG, greedily: in topological order, a node
@@ -459,11 +472,11 @@ def add_guards(graph: Graph, step: Step, enclosing: frozenset[tuple[int, int]] =
 
 
 def structure(graph: Graph, weights: list[float] | None = None,
-              members: set[int] | None = None, flows: bool | None = None) -> Step:
+              members: set[int] | None = None, flows: str | None = None) -> Step:
     """The structured plan of the workflow, or of the region ``members`` (a loop body, or
-    everything outside loop bodies) using only the edges inside it. ``flows``: whether
-    non-series-parallel segments may become a ``Flow`` (default: the workflow's
-    ``settings.rendezvous``)."""
+    everything outside loop bodies) using only the edges inside it. ``flows``: when
+    non-series-parallel segments become a ``Flow`` (always, never, auto; default: the
+    workflow's ``settings.rendezvous``)."""
     if flows is None:
         flows = graph.workflow.settings.rendezvous
     region = graph if members is None else graph.view(members)
@@ -492,7 +505,7 @@ def region_plans(graph: Graph, weights: list[float] | None = None) -> dict[int |
         order = [n for n in decomposer.order if n in top]
         plans: dict[int | None, Step] = {
             None: add_guards(view, decomposer.structure(order), guardable=False)}
-        plans.update({r.entry: structure(graph, weights, set(r.members), flows=False)
+        plans.update({r.entry: structure(graph, weights, set(r.members), flows="never")
                       for r in regions})  # a chain cannot route to the region's catch
     else:
         plans = {None: structure(graph, weights, top)}

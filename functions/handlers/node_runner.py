@@ -48,9 +48,10 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.append_keys(node=event.get("node", {}).get("name"),
                        execution=event.get("execution", {}).get("id"))
     try:
-        if "rendezvous" in event:
-            return _rendezvous().handle(event["rendezvous"])
-        return _runner().run(event)
+        result = _runner().run(event) if "node" in event else {}
+        if "rendezvous" in event:  # a Flow's signal or await (after the node's run, if any)
+            _rendezvous().handle(event["rendezvous"], result if "node" in event else None)
+        return result
     except NodeError as exc:
         logger.warning("node failed", extra={"errorType": exc.error_type, "error": str(exc)})
         raise _lambda_error_class(exc.error_type)(str(exc)) from exc

@@ -28,7 +28,7 @@ class Target(_Event):
 class Signal(_Event):
     node: str
     targets: list[Target]
-    output: Any
+    output: Any = None  # absent when the node runs in the same call: its result
 
 
 class Await(_Event):
@@ -48,19 +48,20 @@ class RendezvousService:
         self.sfn = sfn
         self.meetings = meetings or RendezvousRepository()
 
-    def handle(self, event: Any) -> dict[str, Any]:
+    def handle(self, event: Any, result: Any = None) -> None:
+        """Do what ``event`` (a compiled ``rendezvous`` argument) asks; ``result`` is the
+        outputs of the node run in the same call, if any."""
         try:
             parsed = RendezvousEvent.model_validate(event)
         except ValidationError as exc:
             raise ParameterError(f"malformed rendezvous event: {exc}") from None
         if parsed.signal is not None:
-            self.signal(parsed.signal)
+            self.signal(parsed.signal, parsed.signal.output if result is None else result)
         if parsed.await_ is not None:
             self.park(parsed.await_)
-        return {}
 
-    def signal(self, signal: Signal) -> None:
-        output = json.dumps(signal.output, separators=(",", ":"), ensure_ascii=False)
+    def signal(self, signal: Signal, outputs: Any) -> None:
+        output = json.dumps(outputs, separators=(",", ":"), ensure_ascii=False)
         for target in signal.targets:
             meeting = self.meetings.signal(target.key, target.slot, output)
             if meeting.complete(target.needs):

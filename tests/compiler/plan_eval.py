@@ -4,9 +4,9 @@ A plan is the tree ``compiler.passes.structure`` builds. With a duration per nod
 ``Seq`` runs its steps one after another (durations add up), ``Par`` starts every branch at
 once and ends with the slowest one (the max), a ``Guard`` costs what its body costs (the
 worst case: the body runs), a ``Flow`` starts each node when the node before it in its
-chain and the nodes it waits for have finished (rendezvous are free). This is the time Step Functions needs for the plan if every
-Task takes its weight and transitions are free, so it can be compared with the DAG's
-critical path, the best any schedule could do.
+chain and the nodes it waits for have finished (rendezvous are free). This is the time
+Step Functions needs for the plan if every Task takes its weight and transitions are free,
+so it can be compared with the DAG's critical path, the best any schedule could do.
 """
 
 from __future__ import annotations

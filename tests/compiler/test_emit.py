@@ -36,7 +36,7 @@ Path_ = tuple[str | int, ...]
 # Arguments is user data and must never reach Step Functions as a '{% ... %}' string.
 COMPILER_EXPRESSION_FIELDS = frozenset(
     {"execution", "data", "attempt", "pinned", "reuseFrom", "skipped", "trigger",
-     "runIndex", "outputRefs"})
+     "runIndex", "outputRefs", "rendezvous"})
 VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 FUNCTION_CALL = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 

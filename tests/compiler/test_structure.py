@@ -13,7 +13,16 @@ from typing import Any
 import pytest
 
 from compiler.graph import Graph
-from compiler.passes.structure import Guard, NodeStep, Par, Seq, Step, nodes_of, structure
+from compiler.passes.structure import (
+    Flow,
+    Guard,
+    NodeStep,
+    Par,
+    Seq,
+    Step,
+    nodes_of,
+    structure,
+)
 from compiler.passes.validate import validate
 from tests.compiler.plan_eval import critical_path, makespan, node_times
 from tests.compiler.random_dags import random_dag, series_parallel_dag
@@ -53,6 +62,10 @@ def shape(graph: Graph, step: Step) -> Shape:
         return ("seq", *(shape(graph, child) for child in step.steps))
     if isinstance(step, Par):
         return ("par", frozenset(shape(graph, branch) for branch in step.branches))
+    if isinstance(step, Flow):
+        return ("flow", frozenset(tuple(graph.name(n) for n in chain) for chain in step.chains),
+                {graph.name(n): {graph.name(p) for p in producers}
+                 for n, producers in step.waits})
     ports = tuple((graph.name(n), graph.outputs[n][p]) for n, p in step.ports)
     return ("guard", ports, shape(graph, step.body))
 
@@ -159,10 +172,70 @@ def test_tiny_graph_plan(edges: list[tuple[str, ...]], types: dict[str, Any],
     assert_well_formed(graph, plan)
 
 
+N_EDGES = [("T", "a"), ("T", "b"), ("a", "c"), ("b", "c"), ("b", "d")]
+
+
+def test_n_graph_runs_as_a_flow() -> None:
+    """Runner nodes take time: the N runs as two chains, c waiting for b across them."""
+    graph, plan = plan_of(workflow(N_EDGES))
+    assert_well_formed(graph, plan)
+    assert shape(graph, plan) == ("seq", "T", ("flow", frozenset({("a", "c"), ("b", "d")}),
+                                               {"c": {"b"}}))
+    weights = [1.0] * len(graph)
+    weights[graph.index["a"]] = weights[graph.index["d"]] = 5.0
+    assert_edges_respected(graph, plan, weights)
+    assert makespan(plan, weights) == critical_path(graph.succs, weights) == 7.0
+
+
+def test_chains_follow_the_latest_predecessor() -> None:
+    """A node continues the chain of the predecessor it would wait for longest (no
+    rendezvous on the critical path), even if that costs a rendezvous elsewhere."""
+    graph = validate(workflow(N_EDGES))
+    weights = [1.0] * len(graph)
+    weights[graph.index["b"]] = 3.0  # c waits for b longer than for a
+    plan = structure(graph, weights)
+    assert shape(graph, plan) == ("seq", "T", ("flow", frozenset({("a",), ("b", "c"), ("d",)}),
+                                               {"c": {"a"}, "d": {"b"}}))
+
+
+def test_instant_nodes_are_cut_not_flowed() -> None:
+    """``rendezvous: auto``: pure-data Pass states take no time, so a cut costs nothing."""
+    graph, plan = plan_of(workflow(N_EDGES, {n: {"type": "noOp"} for n in "abcd"}))
+    assert shape(graph, plan) == ("seq", "T", par("a", "b"), par("c", "d"))
+
+
+@pytest.mark.parametrize(("mode", "flows"), [("never", False), ("always", True)])
+def test_rendezvous_setting(mode: str, flows: bool) -> None:
+    document = workflow(N_EDGES, {n: {"type": "noOp"} for n in "abcd"})
+    document["settings"] = {"rendezvous": mode}
+    graph, plan = plan_of(document)
+    assert isinstance(plan, Seq) and isinstance(plan.steps[1], Flow) == flows
+
+
+def test_a_branch_port_keeps_the_segment_structured() -> None:
+    """A chain has no guards: a node fed by an IF output cannot run in one."""
+    edges = [("T", "I"), ("I", "a", "true"), ("I", "b", "true"), ("a", "c"), ("b", "c"),
+             ("b", "d")]
+    graph, plan = plan_of(workflow(edges, {"I": IF}))
+    assert not any(isinstance(s, Flow) for s in _steps(plan))
+    assert_edges_respected(graph, plan, [1.0] * len(graph))
+
+
+def _steps(step: Step) -> list[Step]:
+    children: tuple[Step, ...] = ()
+    if isinstance(step, Seq):
+        children = step.steps
+    elif isinstance(step, Par):
+        children = step.branches
+    elif isinstance(step, Guard):
+        children = (step.body,)
+    return [step, *(s for child in children for s in _steps(child))]
+
+
 def test_n_graph_has_every_node_once_in_a_valid_order() -> None:
     # a -> c, b -> c, b -> d: no series cut and one connected piece, the fallback split.
-    graph, plan = plan_of(workflow([("T", "a"), ("T", "b"), ("a", "c"), ("b", "c"),
-                                    ("b", "d")]))
+    graph = validate(workflow(N_EDGES))
+    plan = structure(graph, flows="never")
     assert_well_formed(graph, plan)
     assert_edges_respected(graph, plan, [1.0] * len(graph))
     # Cut after the first layer: with unit weights the forced synchronisation costs nothing.
@@ -177,14 +250,14 @@ def test_n_graph_split_follows_the_weights() -> None:
     weights = [1.0] * len(graph)
     weights[graph.index["a"]] = 5.0
     weights[graph.index["d"]] = 5.0
-    plan = structure(graph, weights)
+    plan = structure(graph, weights, flows="never")
     assert_well_formed(graph, plan)
     assert_edges_respected(graph, plan, weights)
     # T, then a in parallel with b -> d, then c: 1 + 6 + 1. The unit-weight cut would
     # pair the heavy a with the heavy d's wait (1 + 5 + 5); the DAG itself needs 7.
     assert shape(graph, plan) == ("seq", "T", par("a", ("seq", "b", "d")), "c")
     assert makespan(plan, weights) == 8.0
-    assert makespan(structure(graph), weights) == 11.0
+    assert makespan(structure(graph, flows="never"), weights) == 11.0
     assert critical_path(graph.succs, weights) == 7.0
 
 
@@ -260,10 +333,22 @@ def test_random_dag_plan_is_complete_and_ordered(seed: int) -> None:
     rng = random.Random(seed)
     graph = validate(random_dag(rng, rng.randint(2, 40)))
     weights = _weights(rng, len(graph))
-    plan = structure(graph, weights if seed % 2 else None)
+    plan = structure(graph, weights if seed % 2 else None, flows="never")
     assert_well_formed(graph, plan)
     assert_edges_respected(graph, plan, weights)
     assert makespan(plan, weights) >= critical_path(graph.succs, weights) - 1e-9
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_random_dag_flows_take_the_critical_path(seed: int) -> None:
+    """With rendezvous a plan waits only where the DAG does: exactly the critical path."""
+    rng = random.Random(seed)
+    graph = validate(random_dag(rng, rng.randint(2, 40)))
+    weights = _weights(rng, len(graph))
+    plan = structure(graph, weights, flows="always")
+    assert_well_formed(graph, plan)
+    assert_edges_respected(graph, plan, weights)
+    assert makespan(plan, weights) == pytest.approx(critical_path(graph.succs, weights))
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -272,7 +357,7 @@ def test_large_segments_are_cut_between_levels(seed: int) -> None:
     balanced level boundary: still complete and ordered, and exact under unit weights."""
     rng = random.Random(seed)
     graph = validate(random_dag(rng, 900))
-    plan = structure(graph)
+    plan = structure(graph, flows="never")
     assert_well_formed(graph, plan)
     unit = [1.0] * len(graph)
     assert_edges_respected(graph, plan, unit)
