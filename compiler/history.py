@@ -7,6 +7,10 @@ child executions of a Distributed Map, each of which has a history of its own:
 * a node's state records ``NODE_EVENTS`` by its lowering (a Lambda Task: entered,
   scheduled, started, succeeded, exited; a Pass/Choice/Wait: entered, exited), plus
   ``STRUCTURE_EVENTS`` for its share of the Parallel, Choice and helper states around it;
+* a node that may meet other branches at a rendezvous (``compiler.lowering.rendezvous``:
+  a Flow-eligible node with several predecessors may wait, one with several successors may
+  signal) counts ``AWAIT_EVENTS`` / ``SIGNAL_EVENTS`` more: which nodes actually do is
+  known only once the plan is built, so the estimate takes the worst case;
 * an inline Map (forEach, splitInBatches) records ``MAP_EVENTS`` plus, per iteration,
   ``ITERATION_EVENTS`` and its body; the number of items is not known when compiling, so
   a loop is assumed to run ``ASSUMED_ITERATIONS`` iterations;
@@ -38,6 +42,8 @@ MAP_EVENTS = 4  # entered, started, succeeded, exited
 MAP_RUN_EVENTS = 2  # map run started, succeeded
 ITERATION_EVENTS = 4  # iteration started/succeeded + #batch (Map); Choice + #next (while)
 EXECUTION_EVENTS = 2  # execution started, succeeded
+AWAIT_EVENTS = 6  # a callback Task: entered, scheduled, started, submitted, succeeded, exited
+SIGNAL_EVENTS = 5  # a Lambda Task
 
 
 def _node_events(graph: Graph, node: int) -> int:
@@ -47,7 +53,18 @@ def _node_events(graph: Graph, node: int) -> int:
 
         if base_fallback_reason(graph, node) is not None:
             lowering = "task"
-    return NODE_EVENTS[lowering] + STRUCTURE_EVENTS
+    return NODE_EVENTS[lowering] + STRUCTURE_EVENTS + _rendezvous_events(graph, node)
+
+
+def _rendezvous_events(graph: Graph, node: int) -> int:
+    from compiler.lowering.rendezvous import signals_itself
+    from compiler.passes.structure import flow_eligible
+
+    if graph.workflow.settings.rendezvous == "never" or not flow_eligible(graph, node):
+        return 0
+    waits = AWAIT_EVENTS if len(graph.preds[node]) > 1 else 0
+    signals = len(graph.succs[node]) > 1 and not signals_itself(graph, node)
+    return waits + (SIGNAL_EVENTS if signals else 0)
 
 
 def _direct_body(graph: Graph, node: int) -> set[int]:

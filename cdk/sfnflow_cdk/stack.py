@@ -138,7 +138,8 @@ class SfnflowStack(Stack):
                                  self.functions.functions[fns.CODE_RUNNER.role].function_arn)
         permissions.grant_start_workflows(roles[fns.NODE_RUNNER.role], naming, self)
         permissions.grant_start_workflows(roles[fns.WEBHOOKS.role], naming, self)
-        for spec in (fns.API, fns.NODE_RUNNER):  # decide paused waits / finish them at once
+        # decide paused waits; finish them at once; release rendezvous (the runner)
+        for spec in (fns.API, fns.NODE_RUNNER):
             permissions.grant_send_task_results(roles[spec.role])
         for spec in (fns.EXECUTION_EVENTS, fns.ERROR_ROUTER):
             permissions.grant_follow_executions(roles[spec.role], naming, self)

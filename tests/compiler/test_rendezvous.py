@@ -1,0 +1,154 @@
+"""Flows: a non-series-parallel segment runs as chains that meet through rendezvous
+(``compiler.lowering.rendezvous``): the emitted shape, and real runs on moto."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from benchmarks.dags import generate
+from compiler import compile_workflow
+from compiler.explain import evaluate_definition, explain
+from compiler.lowering.rendezvous import FLOW_COMMENT
+from compiler.lowering.resume import CALLBACK_RESOURCE
+from compiler.lowering.task import NODE_RUNNER
+from local.cloud import LocalCloud
+from tests.compiler.test_emit import check_definition
+from tests.examples.test_examples import report_history, run_compiled
+from tests.support.asl_validator import assert_valid_asl
+
+Json = dict[str, Any]
+
+
+def code(name: str, source: str = "return items") -> Json:
+    return {"name": name, "type": "code", "parameters": {"code": source}}
+
+
+def document(nodes: list[Json], edges: list[tuple[str, str]], **settings: Any) -> Json:
+    return {"name": "flow", "nodes": [{"name": "T", "type": "manualTrigger"}, *nodes],
+            "connections": [{"from": a, "to": b} for a, b in edges],
+            **({"settings": settings} if settings else {})}
+
+
+# T -> a, b; a -> c; b -> c, d: an "N", no series cut
+N_EDGES = [("T", "a"), ("T", "b"), ("a", "c"), ("b", "c"), ("b", "d")]
+
+
+def flow_parallel(definition: Json) -> Json:
+    (parallel,) = [s for s in definition["States"].values()
+                   if s.get("Comment") == FLOW_COMMENT]
+    return parallel
+
+
+def test_an_n_of_runner_nodes_waits_once_and_signals_in_the_runner_call() -> None:
+    compiled = compile_workflow(document([code(n) for n in "abcd"], N_EDGES))
+    check_definition(compiled)
+    assert_valid_asl(compiled)
+    branches = flow_parallel(compiled.definition)["Branches"]
+    states = {name: state for b in branches for name, state in b["States"].items()}
+    assert set(states) == {"a", "#await c", "c", "b", "d"}  # no #signal state
+    awaiting = states["#await c"]
+    assert awaiting["Resource"] == CALLBACK_RESOURCE
+    assert awaiting["Arguments"]["FunctionName"] == NODE_RUNNER
+    assert awaiting["Arguments"]["Payload"]["rendezvous"]["await"]["after"] == ["b"]
+    assert awaiting["Assign"] == {"b": "{% $states.result.p0 %}"}
+    signal = states["b"]["Arguments"]["rendezvous"]["signal"]
+    assert [t["slot"] for t in signal["targets"]] == ["p0"] and "output" not in signal
+
+
+def test_native_producers_are_followed_by_a_signal_state() -> None:
+    nodes = [{"name": "a", "type": "wait", "parameters": {"seconds": 1}},
+             {"name": "b", "type": "set", "parameters": {"values": {"k": 1}}},
+             code("c"), code("d")]
+    compiled = compile_workflow(document(nodes, N_EDGES))
+    check_definition(compiled)
+    branches = flow_parallel(compiled.definition)["Branches"]
+    states = {name: state for b in branches for name, state in b["States"].items()}
+    assert states["b"]["Next"] == "#signal b"
+    assert states["#signal b"]["Arguments"]["rendezvous"]["signal"]["output"] == "{% $b %}"
+
+
+def test_explain_counts_the_rendezvous_and_takes_the_critical_path() -> None:
+    compiled = compile_workflow(document([code(n) for n in "abcd"], N_EDGES))
+    seconds = {"T": 1.0, "a": 5.0, "b": 1.0, "c": 1.0, "d": 5.0}
+    run = evaluate_definition(compiled.definition, seconds).live
+    assert run.seconds == 7.0  # T, a, c: no cut makes c wait for d or d for a
+    assert run.lambda_calls == 6  # five nodes and one await
+    structured = compile_workflow(document([code(n) for n in "abcd"], N_EDGES,
+                                           rendezvous="never"))
+    assert evaluate_definition(structured.definition, seconds).live.seconds == 11.0
+    plan = explain(compiled).to_dict()["plan"]
+    assert plan["children"][1]["kind"] == "flow"
+
+
+# --------------------------------------------------------------------------- on moto
+
+
+@pytest.mark.parametrize("size", [12, 40])
+def test_a_layered_dag_gives_the_same_outputs_either_way(cloud: LocalCloud, size: int) -> None:
+    doc = generate("layered", size, 3)
+    outputs = []
+    for mode in ("always", "never"):
+        compiled = compile_workflow({**doc, "settings": {"rendezvous": mode}})
+        report = run_compiled(cloud, compiled)
+        assert report["status"] == "SUCCEEDED", report["error"]
+        assert all(node["runs"] == 1 for node in report["nodes"].values())
+        outputs.append(json.dumps(report["output"], sort_keys=True))
+    assert outputs[0] == outputs[1]
+
+
+def test_runner_nodes_meet_across_chains(cloud: LocalCloud) -> None:
+    nodes = [code("a", "return [{'from': 'a'}]"), code("b", "return [{'from': 'b'}]"),
+             code("c", "return [{'c': sorted(i['from'] for i in items)}]"),
+             code("d", "return [{'d': len(items)}]")]
+    compiled = compile_workflow(document(nodes, N_EDGES))
+    report = run_compiled(cloud, compiled)
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert report["output"] == {"c": [{"c": ["a", "b"]}], "d": [{"d": 1}]}
+    entered = [e["stateEnteredEventDetails"]["name"] for e in report_history(cloud, report)
+               if "stateEnteredEventDetails" in e]
+    assert entered.count("#await c") == 1
+
+
+def test_a_failing_producer_cancels_the_parked_node(cloud: LocalCloud) -> None:
+    """c parks waiting for y (a 60 s wait at the test time scale); f fails meanwhile: the
+    Parallel fails at once, and the runs already recorded stay."""
+    nodes = [code("p"), {"name": "y", "type": "wait", "parameters": {"seconds": 6000}},
+             {"name": "w", "type": "wait", "parameters": {"seconds": 50}},
+             code("f", "raise ValueError('boom')"), code("c"), code("d")]
+    edges = [("T", "p"), ("T", "y"), ("T", "w"), ("w", "f"), ("p", "c"), ("y", "c"),
+             ("y", "d"), ("f", "d")]
+    compiled = compile_workflow(document(nodes, edges))
+    started = time.monotonic()
+    report = run_compiled(cloud, compiled)
+    assert time.monotonic() - started < 30  # the parked await did not wait for y
+    assert report["status"] == "FAILED"
+    assert report["error"]["node"] == "f"
+    assert report["nodes"]["p"]["runs"] == 1 and report["nodes"]["p"]["status"] == "success"
+    assert report["nodes"]["c"]["runs"] == 0
+
+
+def test_each_loop_iteration_meets_apart(cloud: LocalCloud) -> None:
+    nodes = [code("Items", "return [{'n': 1}, {'n': 2}, {'n': 3}]"),
+             {"name": "Each", "type": "forEach", "parameters": {"maxConcurrency": 3}},
+             code("a", "return [{'a': i['n']} for i in items]"),
+             code("b", "return [{'b': i['n'] * 10} for i in items]"),
+             code("c", "return [{'sum': sum(i.get('a', 0) + i.get('b', 0) for i in items)}]"),
+             code("d", "return items"),
+             {"name": "Join", "type": "merge", "parameters": {"mode": "append"}},
+             {"name": "Sums", "type": "aggregate",
+              "parameters": {"mode": "individualFields", "fields": ["sum"]}}]
+    doc = document(nodes, [("T", "Items"), ("Items", "Each"), ("a", "c"), ("b", "c"),
+                           ("b", "d"), ("c", "Join"), ("d", "Join")])
+    doc["connections"] += [{"from": "Each", "output": "loop", "to": "a"},
+                           {"from": "Each", "output": "loop", "to": "b"},
+                           {"from": "Join", "to": "Each"},
+                           {"from": "Each", "output": "done", "to": "Sums"}]
+    compiled = compile_workflow(doc)
+    assert FLOW_COMMENT in json.dumps(compiled.definition)
+    report = run_compiled(cloud, compiled)
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert sorted(report["output"]["Sums"][0]["sum"]) == [11, 22, 33]
