@@ -10,13 +10,17 @@ seeded lognormal duration. The plan's makespan is measured on the *emitted ASL*
 (``compiler.explain.evaluate_definition``: sequence = sum, Parallel = max, guards run) and
 divided by the DAG's critical path under the same durations. Columns:
 
-- ``plan``: the plan ``compile_workflow(document)`` emits (unit weights: durations unknown
-  at compile time, as for a deploy);
-- ``weighted``: the plan compiled with the true durations as weights;
+- ``plan``: the plan ``compile_workflow(document)`` emits for nodes that take time
+  (``settings.rendezvous`` auto = always: non-series-parallel segments run as Flows, chains
+  meeting through rendezvous; unit weights, durations unknown at compile time);
+- ``structured``: the same with ``rendezvous: never`` (every segment cut into Parallel
+  blocks), ``weighted``: that plan compiled with the true durations as weights, ``best
+  structured``: the fastest plan of Parallel blocks there is (exhaustive, tiny sizes);
 - ``levels``: the naive baseline, one Parallel per topological level.
 
 **Real runs.** Small workflows whose every node is a ``wait`` of 1-5 s
-(``dags.with_waits``) run on the embedded cloud with ``time_scale`` 0.02 (1 s = 20 ms).
+(``dags.with_waits``) run on the embedded cloud with ``time_scale`` 0.02 (1 s = 20 ms),
+once as compiled (rendezvous) and once with ``rendezvous: never``.
 Wall time is ExecutionStarted -> ExecutionSucceeded from the history, divided by the
 critical path (scaled). Transitions are ``*StateEntered`` events, Lambda calls
 ``LambdaFunctionScheduled`` events, both per node.
@@ -50,7 +54,7 @@ from compiler.explain import (
     plan_makespan,
 )
 from compiler.graph import Graph
-from compiler.passes.structure import Guard, NodeStep, Par, Seq, Step
+from compiler.passes.structure import Flow, Guard, NodeStep, Par, Seq, Step
 
 SIZES = (10, 30, 100, 300, 1000)
 SEEDS = 5
@@ -73,12 +77,14 @@ class Structural:
     seed: int
     critical: float
     plan: float
-    weighted: float
+    structured: float
+    weighted: float  # the structured plan, compiled with the durations as weights
     levels: float
-    unit_ratio: float  # the emitted plan / critical path, both under unit durations
     optimal: float | None  # the fastest structured plan (exhaustive, small sizes only)
     transitions: int  # states entered per execution, every guard live
     lambda_calls: int
+    structured_transitions: int
+    structured_lambda_calls: int
 
 
 def lognormal_seconds(graph: Graph, key: str) -> dict[str, float]:
@@ -91,32 +97,38 @@ def unit_seconds(graph: Graph) -> dict[str, float]:
     return {node.name: 1.0 for node in graph.nodes}
 
 
+def with_rendezvous(document: dict[str, Any], mode: str) -> dict[str, Any]:
+    return {**document, "settings": {**document.get("settings", {}), "rendezvous": mode}}
+
+
 def measure(family: str, size: int, seed: int) -> Structural:
     document = generate(family, size, seed)
-    compiled = compile_workflow(document)
+    compiled = compile_workflow(with_rendezvous(document, "always"))
+    structured = compile_workflow(with_rendezvous(document, "never"))
     durations = lognormal_seconds(compiled.graph, f"{family}:{size}:{seed}")
     weights = node_weights(compiled.graph, durations)
-    weighted = compile_workflow(document, weights)
-    unit_cp = critical_path(compiled.graph, [1.0] * size)[0]
+    weighted = compile_workflow(with_rendezvous(document, "never"), weights)
     optimal = None
     if size <= OPTIMAL_MAX_NODES and not compiled.graph.loops:  # the search knows no Map
         optimal = optimal_plan(compiled.graph, weights, {i: "" for i in range(size)})[0]
     run = evaluate_definition(compiled.definition, durations).live
-    plan = run.seconds
-    tree = plan_makespan(compiled.plan, weights, compiled.loop_plans)
-    if not math.isclose(plan, tree):  # the ASL walk and the plan tree must agree
-        raise AssertionError(f"{family} {size} {seed}: ASL {plan} != plan tree {tree}")
+    structured_run = evaluate_definition(structured.definition, durations).live
+    for plan, seconds in ((compiled, run.seconds), (structured, structured_run.seconds)):
+        tree = plan_makespan(plan.plan, weights, plan.loop_plans)
+        if not math.isclose(seconds, tree):  # the ASL walk and the plan tree must agree
+            raise AssertionError(f"{family} {size} {seed}: ASL {seconds} != plan tree {tree}")
     return Structural(
         family, size, seed,
         critical=critical_path(compiled.graph, weights)[0],
-        plan=plan,
+        plan=run.seconds,
+        structured=structured_run.seconds,
         weighted=evaluate_definition(weighted.definition, durations).live.seconds,
         levels=level_batching_makespan(compiled.graph, weights),
-        unit_ratio=evaluate_definition(compiled.definition, unit_seconds(compiled.graph)
-                                       ).live.seconds / unit_cp,
         optimal=optimal,
         transitions=run.transitions,
         lambda_calls=run.lambda_calls,
+        structured_transitions=structured_run.transitions,
+        structured_lambda_calls=structured_run.lambda_calls,
     )
 
 
@@ -127,9 +139,9 @@ def _stats(values: list[float]) -> str:
 def structural_table(results: list[Structural]) -> Table:
     table = Table(title="makespan / critical path, structural evaluation of the emitted ASL "
                         f"(lognormal(0, {SIGMA}) node seconds; mean / max over seeds)")
-    for column in ("family", "nodes", "seeds", "plan", "weighted plan", "best possible",
-                   "levels baseline", "plan, unit s", "target", "met", "transitions / node",
-                   "Lambda / node"):
+    for column in ("family", "nodes", "seeds", "plan", "target", "met", "structured",
+                   "weighted structured", "best structured", "levels baseline",
+                   "transitions / node", "Lambda / node"):
         table.add_column(column, justify="left" if column == "family" else "right")
     groups: dict[tuple[str, int], list[Structural]] = {}
     for r in results:
@@ -140,14 +152,22 @@ def structural_table(results: list[Structural]) -> Table:
         checked = max(plan) if family == "series-parallel" else statistics.fmean(plan)
         met = "" if not target else ("[green]yes[/]" if checked <= bound else "[red]no[/]")
         optimal = [r.optimal / r.critical for r in rows if r.optimal is not None]
-        table.add_row(family, str(size), str(len(rows)), _stats(plan),
+        table.add_row(family, str(size), str(len(rows)), _stats(plan), target, met,
+                      _stats([r.structured / r.critical for r in rows]),
                       _stats([r.weighted / r.critical for r in rows]),
                       _stats(optimal) if optimal else "",
                       _stats([r.levels / r.critical for r in rows]),
-                      _stats([r.unit_ratio for r in rows]), target, met,
-                      f"{statistics.fmean(r.transitions / r.size for r in rows):.2f}",
-                      f"{statistics.fmean(r.lambda_calls / r.size for r in rows):.2f}")
+                      _pair(rows, lambda r: r.transitions, lambda r: r.structured_transitions),
+                      _pair(rows, lambda r: r.lambda_calls,
+                            lambda r: r.structured_lambda_calls))
     return table
+
+
+def _pair(rows: list[Structural], plan: Any, structured: Any) -> str:
+    """Per node, the plan's and (after the bar) the structured plan's mean."""
+    ours = statistics.fmean(plan(r) / r.size for r in rows)
+    theirs = statistics.fmean(structured(r) / r.size for r in rows)
+    return f"{ours:.2f} | {theirs:.2f}"
 
 
 # ---------------------------------------------------------------------------- counter-examples
@@ -160,6 +180,8 @@ def plan_text(graph: Graph, step: Step, short: dict[int, str]) -> str:
         return "seq(" + ", ".join(plan_text(graph, s, short) for s in step.steps) + ")"
     if isinstance(step, Par):
         return "par(" + ", ".join(plan_text(graph, b, short) for b in step.branches) + ")"
+    if isinstance(step, Flow):
+        return "flow(" + ", ".join("-".join(short[n] for n in c) for c in step.chains) + ")"
     assert isinstance(step, Guard)
     return "guard(" + plan_text(graph, step.body, short) + ")"
 
@@ -235,7 +257,8 @@ class CounterExample:
 
 
 def _example(size: int, seed: int) -> CounterExample:
-    document = generate("layered", size, seed)
+    """(Structured plans: with rendezvous every plan takes the critical path.)"""
+    document = with_rendezvous(generate("layered", size, seed), "never")
     compiled = compile_workflow(document)
     graph = compiled.graph
     short = {i: node.name.split()[-1] for i, node in enumerate(graph.nodes)}
@@ -312,6 +335,7 @@ class RealRun:
     family: str
     size: int
     seed: int
+    mode: str  # settings.rendezvous
     critical: float  # seconds (unscaled)
     structural: float  # the plan's makespan on the ASL, seconds (unscaled)
     wall: float  # seconds, from the history timestamps
@@ -339,14 +363,16 @@ def real_runs(families: Sequence[str], sizes: Sequence[int], seeds: int,
         _warm_up(cloud)
         for family in families:
             for size in sizes:
-                for seed in range(1, seeds + 1):
-                    with console.status(f"running {family} / {size} nodes / seed {seed}"):
-                        runs.append(_real_run(cloud, family, size, seed))
+                for mode in ("auto", "never"):
+                    for seed in range(1, seeds + 1):
+                        with console.status(f"running {family} / {size} nodes / seed {seed}"):
+                            runs.append(_real_run(cloud, family, size, seed, mode))
     return runs
 
 
-def _real_run(cloud: Any, family: str, size: int, seed: int) -> RealRun:
-    compiled = compile_workflow(with_waits(generate(family, size, seed), seed))
+def _real_run(cloud: Any, family: str, size: int, seed: int, mode: str) -> RealRun:
+    compiled = compile_workflow(with_rendezvous(with_waits(generate(family, size, seed), seed),
+                                                mode))
     graph = compiled.graph
     durations = {
         node.name: float(node.parameters["seconds"]) if node.type == "wait" else 0.0
@@ -360,7 +386,7 @@ def _real_run(cloud: Any, family: str, size: int, seed: int) -> RealRun:
     stamps = {e["type"]: e["timestamp"] for e in finished.history
               if e["type"] in ("ExecutionStarted", "ExecutionSucceeded")}
     return RealRun(
-        family, size, seed,
+        family, size, seed, mode,
         critical=critical_path(graph, node_weights(graph, durations))[0],
         structural=estimate.seconds,
         wall=(stamps["ExecutionSucceeded"] - stamps["ExecutionStarted"]).total_seconds(),
@@ -375,18 +401,19 @@ def _real_run(cloud: Any, family: str, size: int, seed: int) -> RealRun:
 def real_table(runs: list[RealRun], time_scale: float) -> Table:
     table = Table(title=f"real runs on moto, wait nodes of 1-5 s, time scale {time_scale} "
                         "(mean / max over seeds)")
-    for column in ("family", "nodes", "seeds", "critical ms", "wall ms", "wall / critical",
+    for column in ("family", "nodes", "rendezvous", "seeds", "critical ms", "wall ms",
+                   "wall / critical",
                    "ASL plan / critical", "overhead ms / state", "transitions / node",
                    "Lambda / node", "estimate = history"):
         table.add_column(column, justify="left" if column == "family" else "right")
-    groups: dict[tuple[str, int], list[RealRun]] = {}
+    groups: dict[tuple[str, int, str], list[RealRun]] = {}
     for r in runs:
-        groups.setdefault((r.family, r.size), []).append(r)
-    for (family, size), rows in groups.items():
+        groups.setdefault((r.family, r.size, r.mode), []).append(r)
+    for (family, size, mode), rows in groups.items():
         exact = all(r.entered == r.estimated_transitions and r.lambda_calls == r.estimated_lambda
                     for r in rows)
         table.add_row(
-            family, str(size), str(len(rows)),
+            family, str(size), mode, str(len(rows)),
             f"{statistics.fmean(r.critical for r in rows) * time_scale * 1000:.0f}",
             f"{statistics.fmean(r.wall for r in rows) * 1000:.0f}",
             _stats([r.wall / (r.critical * time_scale) for r in rows]),

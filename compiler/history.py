@@ -53,17 +53,19 @@ def _node_events(graph: Graph, node: int) -> int:
 
         if base_fallback_reason(graph, node) is not None:
             lowering = "task"
-    return NODE_EVENTS[lowering] + STRUCTURE_EVENTS + _rendezvous_events(graph, node)
+    return NODE_EVENTS[lowering] + STRUCTURE_EVENTS + _rendezvous_events(graph, node, lowering)
 
 
-def _rendezvous_events(graph: Graph, node: int) -> int:
-    from compiler.lowering.rendezvous import signals_itself
+def _rendezvous_events(graph: Graph, node: int, lowering: str) -> int:
+    """(A runner node signals in its own call: ``rendezvous.signals_itself``, which this
+    cannot ask: whether a native node falls back depends on these estimates.)"""
     from compiler.passes.structure import flow_eligible
 
     if graph.workflow.settings.rendezvous == "never" or not flow_eligible(graph, node):
         return 0
     waits = AWAIT_EVENTS if len(graph.preds[node]) > 1 else 0
-    signals = len(graph.succs[node]) > 1 and not signals_itself(graph, node)
+    signals = len(graph.succs[node]) > 1 and not (
+        lowering == "task" and graph.nodes[node].onError == "stopWorkflow")
     return waits + (SIGNAL_EVENTS if signals else 0)
 
 
