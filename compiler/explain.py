@@ -437,7 +437,7 @@ PRICING_ASSUMPTIONS = {
 class PlanBlock:
     """One block of the plan tree, with the seconds it takes (all branches live)."""
 
-    kind: str  # "node" | "sequence" | "parallel" | "guard" | "map"
+    kind: str  # "node" | "sequence" | "parallel" | "guard" | "map" | "flow" | "chain"
     label: str
     seconds: float
     children: tuple[PlanBlock, ...] = ()
@@ -493,16 +493,31 @@ def plan_blocks(graph: Graph, step: Step, weights: Sequence[float],
         return PlanBlock("sequence", f"sequence of {len(children)}",
                          sum(c.seconds for c in children), children)
     if isinstance(step, Flow):
-        finish = flow_finishes(step, weights)
-        chains = tuple(plan_blocks(graph, Seq(tuple(NodeStep(n) for n in chain)), weights,
-                                   loop_plans, states) for chain in step.chains)
-        meetings = sum(len(producers) for _, producers in step.waits)
-        return PlanBlock("flow", f"parallel, {len(chains)} chains meeting at {meetings} "
-                         "rendezvous", max(finish.values(), default=0.0), chains)
+        return _flow_block(graph, step, weights, states)
     children = tuple(plan_blocks(graph, branch, weights, loop_plans, states)
                      for branch in step.branches)
     return PlanBlock("parallel", f"parallel, {len(children)} branches",
                      max((c.seconds for c in children), default=0.0), children)
+
+
+def _flow_block(graph: Graph, flow: Flow, weights: Sequence[float],
+                states: Mapping[str, str]) -> PlanBlock:
+    """A Flow: one chain block per branch (``seconds``: when its last node finishes), each
+    node saying which nodes of other chains it waits for."""
+    finish = flow_finishes(flow, weights)
+    waits = dict(flow.waits)
+    chains = []
+    for chain in flow.chains:
+        nodes = tuple(PlanBlock(
+            "node", graph.name(n) + (
+                " (waits for " + ", ".join(graph.name(p) for p in waits[n]) + ")"
+                if n in waits else ""),
+            weights[n], node_type=graph.type_of(n), state=states.get(graph.name(n)))
+            for n in chain)
+        chains.append(PlanBlock("chain", f"chain of {len(chain)}", finish[chain[-1]], nodes))
+    meetings = sum(len(producers) for producers in waits.values())
+    return PlanBlock("flow", f"parallel, {len(chains)} chains meeting at {meetings} "
+                     "rendezvous", max(finish.values(), default=0.0), tuple(chains))
 
 
 def _map_block(graph: Graph, node: int, weights: Sequence[float], loop_plans: LoopPlans,

@@ -267,7 +267,8 @@ def _block_label(block: Any) -> str:
         return (f"{escape(block.label)} [dim]{block.node_type}{state} · "
                 f"{_seconds(block.seconds)}[/]")
     colour = {"sequence": "bold", "parallel": "bold cyan", "guard": "yellow",
-              "map": "bold magenta"}.get(block.kind, "bold")
+              "map": "bold magenta", "flow": "bold green", "chain": "green"}.get(block.kind,
+                                                                               "bold")
     return f"[{colour}]{escape(block.label)}[/] [dim]· {_seconds(block.seconds)}[/]"
 
 

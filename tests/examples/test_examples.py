@@ -118,6 +118,9 @@ def test_non_series_parallel_dag_runs_every_node_once(cloud: LocalCloud) -> None
     combined = report["output"]["Combine"]
     assert {"customer": "ada", "tier": "gold", "total": 120} in combined
     assert {"total": [120, 30]} in combined
+    entered = [e["stateEnteredEventDetails"]["name"] for e in report_history(cloud, report)
+               if "stateEnteredEventDetails" in e]
+    assert entered.count("#await Enrich") == 1  # Enrich met Orders at a rendezvous
 
 
 def test_http_failure_fails_the_execution_and_keeps_run_data(
