@@ -19,7 +19,7 @@ from compiler.lowering.task import NODE_RUNNER
 from compiler.lowering.variables import variable_problems
 from compiler.nodetypes import ExecuteWorkflowParams
 from compiler.passes.emit import emit, variable_names
-from compiler.passes.structure import Step, race_problems, region_plans
+from compiler.passes.structure import Step, has_flows, race_problems, region_plans
 from compiler.passes.validate import validate
 from compiler.triggers import manifest_tags, manifest_triggers, trigger_problems
 
@@ -111,5 +111,18 @@ def compile_workflow(document: Any, weights: list[float] | None = None) -> Compi
         if problems:
             raise WorkflowInvalid(problems)
         definition = emit(graph, plans[None], plans).to_dict()
+        if graph.workflow.settings.rendezvous == "auto" and has_flows(plans) \
+                and _too_large(definition):
+            plans = region_plans(graph, weights, flows="never")
+            definition = emit(graph, plans[None], plans).to_dict()
         return CompiledWorkflow(graph, plans[None], definition, _manifest(graph, definition),
                                 plans)
+
+
+def _too_large(definition: dict[str, Any]) -> bool:
+    """``rendezvous: auto`` gives up its Flows (~1.5 KB more per node) when they would push
+    the definition past Step Functions' limit (``compiler.limits``) and plain cuts fit."""
+    from compiler.limits import MAX_DEFINITION_BYTES
+
+    text = json.dumps(definition, separators=(",", ":"), ensure_ascii=False)
+    return len(text.encode()) > MAX_DEFINITION_BYTES

@@ -8,7 +8,7 @@ predecessor:
 
 * a producer that nodes of other chains wait for signals: the node runner appends the
   producer's outputs to the rendezvous item of every waiting node (the merge-quorum table;
-  key: execution, waiting node, run index) and, if that completes an item whose node is
+  key: execution ARN, waiting node, run index) and, if that completes an item whose node is
   already parked, sends its task token back. A producer run by the node runner signals in
   the same call (``rendezvous.signal`` in its event: no extra state); any other producer
   (a native state, a Wait, a node whose Catch builds its outputs) is followed by a
@@ -33,7 +33,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from compiler import asl
-from compiler.jsonata_text import jsonata, literal
+from compiler.jsonata_text import jsonata
 from compiler.lowering import task
 from compiler.lowering.resume import CALLBACK_RESOURCE
 
@@ -51,10 +51,14 @@ def slot(index: int) -> str:
     return f"p{index}"
 
 
-def _key(emitter: Emitter, node: int) -> str:
-    run_index = emitter.run_index() or "0"
-    name = literal(emitter.graph.name(node))
-    return jsonata(f'{emitter.execution}.Id & "#" & {name} & "#" & $string({run_index})')
+def _meeting(emitter: Emitter, **parts: object) -> dict[str, object]:
+    """A ``rendezvous`` argument: the meeting's scope (execution ARN and, in loops, the run
+    index: the runner keys items by them and the waiting node's name) and its ``parts``."""
+    run_index = emitter.run_index()
+    scope: dict[str, object] = {"execution": jsonata(f"{emitter.execution}.Id")}
+    if run_index is not None:
+        scope["runIndex"] = jsonata(run_index)
+    return scope | parts
 
 
 def emit_chain(emitter: Emitter, flow: Flow, chain: tuple[int, ...],
@@ -88,9 +92,10 @@ def _signal_arguments(emitter: Emitter, flow: Flow, node: int,
                       **output: str) -> dict[str, object]:
     """``output``: the outputs to signal, when a runner call does not produce them."""
     waits = dict(flow.waits)
-    targets = [{"key": _key(emitter, consumer), "slot": slot(waits[consumer].index(node)),
+    targets = [{"node": emitter.graph.name(consumer), "slot": slot(waits[consumer].index(node)),
                 "needs": len(waits[consumer])} for consumer in flow.consumers[node]]
-    return {SIGNAL: {"node": emitter.graph.name(node), "targets": targets, **output}}
+    return _meeting(emitter, **{SIGNAL: {"node": emitter.graph.name(node), "targets": targets,
+                                         **output}})
 
 
 def _signal(emitter: Emitter, flow: Flow, node: int, states: dict[str, asl.State],
@@ -113,10 +118,11 @@ def _await(emitter: Emitter, node: int, producers: tuple[int, ...],
     name = emitter.helper(AWAIT, emitter.graph.name(node))
     states[name] = asl.Task(
         resource=CALLBACK_RESOURCE,
-        arguments={"FunctionName": task.NODE_RUNNER, "Payload": {"rendezvous": {AWAIT: {
-            "node": emitter.graph.name(node), "key": _key(emitter, node),
-            "after": [emitter.graph.name(p) for p in producers], "needs": len(producers),
-            "taskToken": jsonata("$states.context.Task.Token")}}}},
+        arguments={"FunctionName": task.NODE_RUNNER, "Payload": {"rendezvous": _meeting(
+            emitter, **{AWAIT: {
+                "node": emitter.graph.name(node),
+                "after": [emitter.graph.name(p) for p in producers], "needs": len(producers),
+                "taskToken": jsonata("$states.context.Task.Token")}})}},
         assign={emitter.var[p]: jsonata(f"$states.result.{slot(i)}")
                 for i, p in enumerate(producers)},
         output=jsonata("$states.input"),

@@ -488,8 +488,10 @@ def structure(graph: Graph, weights: list[float] | None = None,
                       unguarded=unguarded)
 
 
-def region_plans(graph: Graph, weights: list[float] | None = None) -> dict[int | None, Step]:
-    """Plans of every region: ``None`` for the top level, and one per loop node's body.
+def region_plans(graph: Graph, weights: list[float] | None = None,
+                 flows: str | None = None) -> dict[int | None, Step]:
+    """Plans of every region: ``None`` for the top level, and one per loop node's body
+    (``flows``: as for ``structure``).
 
     A loop node is one step of the region that holds it; its body (minus nested bodies) is
     a region of its own, lowered inside the loop's Map state (or, for while, after its
@@ -508,7 +510,7 @@ def region_plans(graph: Graph, weights: list[float] | None = None) -> dict[int |
         plans.update({r.entry: structure(graph, weights, set(r.members), flows="never")
                       for r in regions})  # a chain cannot route to the region's catch
     else:
-        plans = {None: structure(graph, weights, top)}
+        plans = {None: structure(graph, weights, top, flows)}
     for node, loop in graph.loops.items():
         nested = {n for inner, other in graph.loops.items() if inner in loop.body
                   for n in other.body}
@@ -518,7 +520,7 @@ def region_plans(graph: Graph, weights: list[float] | None = None) -> dict[int |
         if any(graph.type_of(n) in JUMP_TYPES for n in region):
             plans[node] = sequential(graph, region)
         else:
-            plans[node] = structure(graph, weights, region)
+            plans[node] = structure(graph, weights, region, flows)
     return plans
 
 
@@ -594,6 +596,25 @@ def race_problems(graph: Graph, plans: dict[int | None, Step]) -> list[Problem]:
                 f"{racing[node]} branches lead to this merge (waitFor: all waits for every "
                 "branch)", "race"))
     return problems
+
+
+def has_flows(plans: dict[int | None, Step]) -> bool:
+    return any(isinstance(step, Flow) for plan in plans.values() for step in _steps(plan))
+
+
+def _steps(root: Step) -> list[Step]:
+    found: list[Step] = []
+    pending = [root]
+    while pending:
+        step = pending.pop()
+        found.append(step)
+        if isinstance(step, Seq):
+            pending.extend(step.steps)
+        elif isinstance(step, Par):
+            pending.extend(step.branches)
+        elif isinstance(step, Guard):
+            pending.append(step.body)
+    return found
 
 
 def _sequences(step: Step) -> list[Seq]:

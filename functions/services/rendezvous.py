@@ -20,9 +20,9 @@ class _Event(BaseModel):
 
 
 class Target(_Event):
-    key: str
-    slot: str
-    needs: int = Field(ge=1)
+    node: str  # the waiting node
+    slot: str  # where its item keeps this producer's outputs
+    needs: int = Field(ge=1)  # how many producers it waits for
 
 
 class Signal(_Event):
@@ -33,14 +33,18 @@ class Signal(_Event):
 
 class Await(_Event):
     node: str
-    key: str
     needs: int = Field(ge=1)
     taskToken: str
 
 
 class RendezvousEvent(_Event):
+    execution: str  # the execution ARN
+    runIndex: int = 0  # inside loops: the iteration (compiler.passes.emit.run_index)
     signal: Signal | None = None
     await_: Await | None = Field(None, alias="await")
+
+    def key(self, node: str) -> str:
+        return f"{self.execution}#{node}#{self.runIndex}"
 
 
 class RendezvousService:
@@ -56,21 +60,17 @@ class RendezvousService:
         except ValidationError as exc:
             raise ParameterError(f"malformed rendezvous event: {exc}") from None
         if parsed.signal is not None:
-            self.signal(parsed.signal, parsed.signal.output if result is None else result)
+            outputs = parsed.signal.output if result is None else result
+            output = json.dumps(outputs, separators=(",", ":"), ensure_ascii=False)
+            for target in parsed.signal.targets:
+                meeting = self.meetings.signal(parsed.key(target.node), target.slot, output)
+                if meeting.complete(target.needs):
+                    self._release(meeting)
         if parsed.await_ is not None:
-            self.park(parsed.await_)
-
-    def signal(self, signal: Signal, outputs: Any) -> None:
-        output = json.dumps(outputs, separators=(",", ":"), ensure_ascii=False)
-        for target in signal.targets:
-            meeting = self.meetings.signal(target.key, target.slot, output)
-            if meeting.complete(target.needs):
+            waiting = parsed.await_
+            meeting = self.meetings.park(parsed.key(waiting.node), waiting.taskToken)
+            if meeting.complete(waiting.needs):
                 self._release(meeting)
-
-    def park(self, waiting: Await) -> None:
-        meeting = self.meetings.park(waiting.key, waiting.taskToken)
-        if meeting.complete(waiting.needs):
-            self._release(meeting)
 
     def _release(self, meeting: Meeting) -> None:
         assert meeting.token is not None

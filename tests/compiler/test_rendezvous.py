@@ -152,3 +152,17 @@ def test_each_loop_iteration_meets_apart(cloud: LocalCloud) -> None:
     report = run_compiled(cloud, compiled)
     assert report["status"] == "SUCCEEDED", report["error"]
     assert sorted(report["output"]["Sums"][0]["sum"]) == [11, 22, 33]
+
+
+def test_auto_gives_up_flows_that_would_not_fit_the_definition_limit() -> None:
+    """~800 wait nodes: with Flows the definition passes 1 MiB, cut into blocks it fits."""
+    from benchmarks.dags import with_waits
+    from compiler.limits import limit_problems
+
+    doc = with_waits(generate("layered", 800, 1), 1)
+    compiled = compile_workflow(doc)
+    assert FLOW_COMMENT not in json.dumps(compiled.definition)
+    assert limit_problems(compiled) == []
+    always = compile_workflow({**doc, "settings": {"rendezvous": "always"}})
+    assert FLOW_COMMENT in json.dumps(always.definition)
+    assert limit_problems(always) != []

@@ -31,13 +31,15 @@ class RecordingSfn:
         self.sent.append((taskToken, json.loads(output)))
 
 
-def _signal(key: str, slot: str, output: Any, needs: int = 2) -> dict[str, Any]:
-    return {"signal": {"node": f"producer {slot}", "output": output,
-                       "targets": [{"key": key, "slot": slot, "needs": needs}]}}
+def _signal(execution: str, slot: str, output: Any, needs: int = 2) -> dict[str, Any]:
+    return {"execution": execution, "signal": {
+        "node": f"producer {slot}", "output": output,
+        "targets": [{"node": "consumer", "slot": slot, "needs": needs}]}}
 
 
-def _await(key: str, token: str, needs: int = 2) -> dict[str, Any]:
-    return {"await": {"node": "consumer", "key": key, "needs": needs, "taskToken": token}}
+def _await(execution: str, token: str, needs: int = 2) -> dict[str, Any]:
+    return {"execution": execution, "await": {"node": "consumer", "needs": needs,
+                                              "taskToken": token}}
 
 
 @pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
