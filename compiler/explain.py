@@ -181,7 +181,7 @@ def flow_finishes(flow: Flow, weights: Sequence[float]) -> dict[int, float]:
     """When each node of a Flow finishes: after the node before it in its chain and the
     producers it waits for (rendezvous take no time here)."""
     before = {node: chain[k - 1] for chain in flow.chains for k, node in enumerate(chain) if k}
-    waits = dict(flow.waits)
+    waits = flow.producers
     finish: dict[int, float] = {}
     for node in flow.order:
         ready = [finish[p] for p in waits.get(node, ())]
@@ -505,7 +505,7 @@ def _flow_block(graph: Graph, flow: Flow, weights: Sequence[float],
     """A Flow: one chain block per branch (``seconds``: when its last node finishes), each
     node saying which nodes of other chains it waits for."""
     finish = flow_finishes(flow, weights)
-    waits = dict(flow.waits)
+    waits = flow.producers
     chains = []
     for chain in flow.chains:
         nodes = tuple(PlanBlock(

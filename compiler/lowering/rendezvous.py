@@ -64,7 +64,7 @@ def _meeting(emitter: Emitter, **parts: object) -> dict[str, object]:
 def emit_chain(emitter: Emitter, flow: Flow, chain: tuple[int, ...],
                states: dict[str, asl.State], out: ScopeOutput) -> str:
     """The states of one chain (a Parallel branch); returns its first state."""
-    waits = dict(flow.waits)
+    waits = flow.producers
     next_name: str | None = None
     for node in reversed(chain):
         if node in flow.consumers and signals_itself(emitter.graph, node):
@@ -91,7 +91,7 @@ def signals_itself(graph: Graph, node: int) -> bool:
 def _signal_arguments(emitter: Emitter, flow: Flow, node: int,
                       **output: str) -> dict[str, object]:
     """``output``: the outputs to signal, when a runner call does not produce them."""
-    waits = dict(flow.waits)
+    waits = flow.producers
     targets = [{"node": emitter.graph.name(consumer), "slot": slot(waits[consumer].index(node)),
                 "needs": len(waits[consumer])} for consumer in flow.consumers[node]]
     return _meeting(emitter, **{SIGNAL: {"node": emitter.graph.name(node), "targets": targets,

@@ -95,6 +95,11 @@ class Flow:
         return self.order
 
     @cached_property
+    def producers(self) -> dict[int, tuple[int, ...]]:
+        """node -> the nodes of other chains it waits for (``waits`` as a dict)."""
+        return dict(self.waits)
+
+    @cached_property
     def consumers(self) -> dict[int, tuple[int, ...]]:
         """node -> the nodes of other chains that wait for it."""
         found: dict[int, list[int]] = {}
