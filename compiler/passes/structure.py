@@ -150,10 +150,15 @@ def takes_time(graph: Graph, node: int) -> bool:
 
 
 class _Decomposer:
-    def __init__(self, graph: Graph, weights: list[float], flows: str = "never") -> None:
+    def __init__(self, graph: Graph, weights: list[float], flows: str = "never",
+                 whole: Graph | None = None) -> None:
+        """``graph``: the region to plan (a view); ``whole``: the workflow's graph, whose
+        node facts the lowerings compute too (and cache per graph object)."""
         self.graph = graph
+        self.whole = whole or graph
         self.weights = weights
         self.flows = flows
+        self._facts: dict[int, tuple[bool, bool]] = {}
         self.order = graph.topological_order()
         self.position = {node: k for k, node in enumerate(self.order)}
         self.desc = graph.descendants(self.order)
@@ -282,9 +287,18 @@ class _Decomposer:
     LEVEL_CUT_SEGMENT = 60
 
     def _runs_as_flow(self, members: list[int]) -> bool:
-        if self.flows == "never" or not all(flow_eligible(self.graph, n) for n in members):
+        if self.flows == "never" or not all(self._node_fact(n, 0) for n in members):
             return False
-        return self.flows == "always" or any(takes_time(self.graph, n) for n in members)
+        return self.flows == "always" or any(self._node_fact(n, 1) for n in members)
+
+    def _node_fact(self, node: int, which: int) -> bool:
+        """(flow_eligible, takes_time) of ``node``, worked out once: a segment is asked
+        again at every level of the recursion."""
+        facts = self._facts.get(node)
+        if facts is None:
+            facts = self._facts[node] = (flow_eligible(self.whole, node),
+                                         takes_time(self.whole, node))
+        return facts[which]
 
     def _flow(self, members: list[int], inside: set[int], start: dict[int, float]) -> Flow:
         """Cover the segment with paths of the DAG, greedily: in topological order, a node
@@ -491,7 +505,7 @@ def structure(graph: Graph, weights: list[float] | None = None,
     if flows is None:
         flows = graph.workflow.settings.rendezvous
     region = graph if members is None else graph.view(members)
-    decomposer = _Decomposer(region, weights or [1.0] * len(graph), flows)
+    decomposer = _Decomposer(region, weights or [1.0] * len(graph), flows, graph)
     order = decomposer.order if members is None else [
         n for n in decomposer.order if n in members]
     unguarded = frozenset(n for n in order if empty_safe(graph, n))
