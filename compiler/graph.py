@@ -6,9 +6,13 @@ structural passes fast on workflows of thousands of nodes.
 
 from __future__ import annotations
 
+import functools
+import weakref
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TypeVar
 
 from compiler.model import Node, Workflow
 from compiler.nodetypes import NODE_TYPES, Params
@@ -163,3 +167,24 @@ def strongly_connected_cycles(size: int, succs: list[list[int]]) -> list[list[in
                 parent = work[-1][0]
                 low[parent] = min(low[parent], low[v])
     return cycles
+
+
+_T = TypeVar("_T")
+
+
+def per_graph(build: Callable[[Graph], _T]) -> Callable[[Graph], _T]:
+    """``build(graph)``, computed once per Graph object (a validated graph never changes;
+    the entry goes with the graph). For facts several passes ask of every node."""
+    cache: dict[int, tuple[weakref.ref[Graph], _T]] = {}
+
+    @functools.wraps(build)
+    def cached(graph: Graph) -> _T:
+        key = id(graph)
+        hit = cache.get(key)
+        if hit is not None and hit[0]() is graph:
+            return hit[1]
+        value = build(graph)
+        cache[key] = (weakref.ref(graph, lambda _ref: cache.pop(key, None)), value)
+        return value
+
+    return cached

@@ -28,7 +28,7 @@ push its scope over ``HISTORY_BUDGET`` becomes a Distributed Map
 from __future__ import annotations
 
 from compiler.errors import Problem
-from compiler.graph import Graph
+from compiler.graph import Graph, per_graph
 from compiler.nodetypes import NODE_TYPES, ForEachParams, SplitInBatchesParams, WhileParams
 
 HISTORY_LIMIT = 25_000  # events in one execution's history
@@ -46,7 +46,21 @@ AWAIT_EVENTS = 6  # a callback Task: entered, scheduled, started, submitted, suc
 SIGNAL_EVENTS = 5  # a Lambda Task
 
 
+@per_graph
+def _event_counts(graph: Graph) -> dict[int, int]:
+    """node -> ``_node_events``, filled as asked: nested loops ask for their bodies again
+    at every level."""
+    return {}
+
+
 def _node_events(graph: Graph, node: int) -> int:
+    counts = _event_counts(graph)
+    if node not in counts:
+        counts[node] = _count_node_events(graph, node)
+    return counts[node]
+
+
+def _count_node_events(graph: Graph, node: int) -> int:
     lowering = NODE_TYPES[graph.type_of(node)].lowering
     if lowering == "native":
         from compiler.lowering.native import base_fallback_reason

@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import json
 import re
-import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -61,6 +60,7 @@ from typing import TYPE_CHECKING, Any
 
 from compiler import asl
 from compiler.expressions import has_expression, is_expression, parse, segments
+from compiler.graph import Graph, per_graph
 from compiler.jsonata_text import jsonata
 from compiler.lowering import task
 from compiler.nodetypes import (
@@ -73,7 +73,6 @@ from compiler.nodetypes import (
 )
 
 if TYPE_CHECKING:
-    from compiler.graph import Graph
     from compiler.passes.emit import Emitter, ScopeOutput
 
 COMMENT_PREFIX = "sfnflow native node: "
@@ -169,13 +168,8 @@ class _WorkflowFacts:
     distributed: frozenset[int] | None = None  # nodes inside Distributed Maps
 
 
-_FACTS: dict[int, tuple[weakref.ref[Graph], _WorkflowFacts]] = {}
-
-
+@per_graph
 def _facts(graph: Graph) -> _WorkflowFacts:
-    cached = _FACTS.get(id(graph))
-    if cached is not None and cached[0]() is graph:
-        return cached[1]
     from compiler.passes.emit import variable_names  # emit imports the lowerings
 
     names: set[str] | None = set()
@@ -193,8 +187,6 @@ def _facts(graph: Graph) -> _WorkflowFacts:
         frozenset(variables) | {f"{v}_batch" for v in variables} | {"states"},
         {},
     )
-    key = id(graph)
-    _FACTS[key] = (weakref.ref(graph, lambda _ref: _FACTS.pop(key, None)), facts)
     return facts
 
 

@@ -16,12 +16,11 @@ expressions per item.
 from __future__ import annotations
 
 import re
-import weakref
 from dataclasses import dataclass, replace
 from typing import Any
 
 from compiler import asl
-from compiler.graph import Graph
+from compiler.graph import Graph, per_graph
 from compiler.jsonata_text import jsonata, literal
 from compiler.model import NAME_MAX
 from compiler.passes.structure import (
@@ -53,20 +52,11 @@ _RESERVED_TEXT = """
 RESERVED_NAMES = frozenset(_RESERVED_TEXT.split())
 
 
-_VARIABLE_NAMES: dict[int, tuple[weakref.ref[Graph], list[str]]] = {}
-
-
+@per_graph
 def variable_names(graph: Graph) -> list[str]:
     """One readable, unique JSONata variable name per node (``Big?`` -> ``Big_``); computed
     once per graph (emit, native lowering and the manifest all ask)."""
-    cached = _VARIABLE_NAMES.get(id(graph))
-    if cached is not None and cached[0]() is graph:
-        return cached[1]
-    names = _variable_names(graph)
-    key = id(graph)
-    _VARIABLE_NAMES[key] = (weakref.ref(graph, lambda _ref: _VARIABLE_NAMES.pop(key, None)),
-                            names)
-    return names
+    return _variable_names(graph)
 
 
 def _variable_names(graph: Graph) -> list[str]:
