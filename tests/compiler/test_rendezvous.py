@@ -131,9 +131,13 @@ def test_a_failing_producer_cancels_the_parked_node(cloud: LocalCloud) -> None:
     assert report["nodes"]["c"]["runs"] == 0
 
 
-def test_each_loop_iteration_meets_apart(cloud: LocalCloud) -> None:
+@pytest.mark.parametrize("mode", ["inline", "distributed"])
+def test_each_loop_iteration_meets_apart(cloud: LocalCloud, mode: str) -> None:
+    """Items are keyed by execution and run index: iterations (in a Distributed Map,
+    child executions keyed by the parent's ARN) never meet each other's producers."""
     nodes = [code("Items", "return [{'n': 1}, {'n': 2}, {'n': 3}]"),
-             {"name": "Each", "type": "forEach", "parameters": {"maxConcurrency": 3}},
+             {"name": "Each", "type": "forEach",
+              "parameters": {"maxConcurrency": 3, "mode": mode}},
              code("a", "return [{'a': i['n']} for i in items]"),
              code("b", "return [{'b': i['n'] * 10} for i in items]"),
              code("c", "return [{'sum': sum(i.get('a', 0) + i.get('b', 0) for i in items)}]"),
@@ -166,3 +170,13 @@ def test_auto_gives_up_flows_that_would_not_fit_the_definition_limit() -> None:
     always = compile_workflow({**doc, "settings": {"rendezvous": "always"}})
     assert FLOW_COMMENT in json.dumps(always.definition)
     assert limit_problems(always) != []
+
+
+def test_a_pinned_producer_signals_its_pinned_items(cloud: LocalCloud) -> None:
+    nodes = [code("a", "return [{'a': 1}]"), code("b", "return [{'b': 2}]"), code("c"),
+             code("d")]
+    compiled = compile_workflow(document(nodes, N_EDGES))
+    report = run_compiled(cloud, compiled, pin_data={"b": [{"b": "pinned"}]})
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert report["nodes"]["b"]["status"] == "pinned"
+    assert report["output"] == {"c": [{"a": 1}, {"b": "pinned"}], "d": [{"b": "pinned"}]}
