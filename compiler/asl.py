@@ -143,6 +143,7 @@ class Map(_State):
     max_concurrency: int = 0
     distributed: bool = False
     label: str | None = None
+    item_reader: JSON = None  # instead of ``items``: a Distributed Map reading from S3
     type_name = "Map"
 
     def _body(self) -> dict[str, JSON]:
@@ -150,7 +151,8 @@ class Map(_State):
         if self.distributed:
             config = {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
         processor = {"ProcessorConfig": config, **self.processor.to_dict()}
-        out: dict[str, JSON] = {"Items": self.items}
+        out: dict[str, JSON] = {"ItemReader": self.item_reader} if self.item_reader \
+            else {"Items": self.items}
         if self.item_selector is not None:
             out["ItemSelector"] = self.item_selector
         out["ItemProcessor"] = processor

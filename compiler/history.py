@@ -44,6 +44,7 @@ ITERATION_EVENTS = 4  # iteration started/succeeded + #batch (Map); Choice + #ne
 EXECUTION_EVENTS = 2  # execution started, succeeded
 AWAIT_EVENTS = 6  # a callback Task: entered, scheduled, started, submitted, succeeded, exited
 SIGNAL_EVENTS = 5  # a Lambda Task
+STAGE_EVENTS = 5  # a Lambda Task (``compiler.lowering.loop.staged``)
 
 
 @per_graph
@@ -103,8 +104,8 @@ def loop_events(graph: Graph, node: int) -> int:
         return MAP_EVENTS + params.maxIterations * iteration_events(graph, node)
     from compiler.lowering.loop import is_distributed
 
-    if is_distributed(graph, node):
-        return MAP_EVENTS + MAP_RUN_EVENTS
+    if is_distributed(graph, node):  # (+ the #stage Task of one reading from S3: counted
+        return MAP_EVENTS + MAP_RUN_EVENTS + STAGE_EVENTS  # always, to stay an estimate)
     return MAP_EVENTS + ASSUMED_ITERATIONS * iteration_events(graph, node)
 
 

@@ -94,6 +94,29 @@ def _ports(outputs: Ports, ref: str | None = None) -> dict[str, Any]:
     return {"ports": [{"count": len(items), "items": items} for items in outputs]}
 
 
+def input_items(repository: RunRepository, inputs: list[list[Source]],
+                data: dict[str, Any]) -> Ports:
+    """Items per input port (``inputs``: where each port's items come from; ``data``: the
+    predecessors' outputs), resolving outputs that travel as S3 references."""
+    loaded: dict[str, list[list[Item]]] = {}
+    ports: Ports = []
+    for sources in inputs:
+        items: list[Item] = []
+        for source in sources:
+            port_list = (data.get(source.from_) or {}).get("ports") or []
+            if source.output >= len(port_list):
+                continue
+            port = port_list[source.output]
+            if "ref" in port:
+                if port["ref"] not in loaded:
+                    loaded[port["ref"]] = repository.load_payload(port["ref"])
+                items.extend(loaded[port["ref"]][source.output])
+            else:
+                items.extend(port.get("items") or [])
+        ports.append(items)
+    return ports
+
+
 class NodeRunner:
     """Runs nodes against one repository; ``now``/``clock`` are injectable for tests."""
 
@@ -184,8 +207,9 @@ class NodeRunner:
                 f"node {node.name!r} produced {size:,} bytes of items; a Step Functions state "
                 f"carries at most 256 KiB, and this output cannot travel as an S3 reference "
                 f"because a following state computes with the items inline (a native "
-                f"pure-data node, a Wait or a loop). Put a runner node such as code or "
-                f"aggregate after {node.name!r}, or send fewer items."
+                f"pure-data node, a Wait or an inline loop). Put a runner node such as code "
+                f"or aggregate after {node.name!r}, give a loop after it mode: distributed "
+                f"(it then reads its items from S3), or send fewer items."
             )
             self._record(invocation, "error", inputs, outputs, started_at, started, error,
                          offload=True)
@@ -242,25 +266,7 @@ class NodeRunner:
                                            run_index=invocation.runIndex)
 
     def _input_items(self, invocation: Invocation) -> Ports:
-        """Items per input port, resolving outputs that travel as S3 references."""
-        loaded: dict[str, list[list[Item]]] = {}
-        ports: Ports = []
-        for sources in invocation.inputs:
-            items: list[Item] = []
-            for source in sources:
-                data = invocation.data.get(source.from_) or {}
-                port_list = data.get("ports") or []
-                if source.output >= len(port_list):
-                    continue
-                port = port_list[source.output]
-                if "ref" in port:
-                    if port["ref"] not in loaded:
-                        loaded[port["ref"]] = self.repository.load_payload(port["ref"])
-                    items.extend(loaded[port["ref"]][source.output])
-                else:
-                    items.extend(port.get("items") or [])
-            ports.append(items)
-        return ports
+        return input_items(self.repository, invocation.inputs, invocation.data)
 
     def _execute(self, invocation: Invocation, inputs: Ports,
                  assigned: dict[str, Any] | None = None) -> Ports:

@@ -64,6 +64,9 @@ def reviewed_wildcards(stack: SfnflowStack) -> dict[str, str]:
         stack.storage.bucket.arn_for_objects("*"):
             "Payload objects are created per execution and node at run time; the scope is "
             "the objects of the one payload bucket, read and written by exact actions.",
+        stack.storage.bucket.arn_for_objects("loops/*"):
+            "A loop's batches are staged per execution, loop and iteration at run time; "
+            "state machines only read them (s3:GetObject), under the loops/ prefix.",
         naming.state_machines_arn(stack):
             "Workflows deployed through the API become state machines at run time; every "
             "sfnflow machine of this stage (and only those) carries the stage prefix.",

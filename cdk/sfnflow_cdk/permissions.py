@@ -42,6 +42,13 @@ def grant_run_data(role: iam.IRole, tables: Tables, bucket: s3.IBucket) -> None:
         actions=list(PAYLOAD_ACTIONS), resources=[bucket.arn_for_objects("*")]))
 
 
+def grant_read_staged_items(role: iam.IRole, bucket: s3.IBucket) -> None:
+    """A loop's batches, written by the runner under ``loops/`` for a Distributed Map's
+    ItemReader (``functions.services.loop_items``): read only, that prefix only."""
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=["s3:GetObject"], resources=[bucket.arn_for_objects("loops/*")]))
+
+
 def grant_tables(role: iam.IRole, tables: Tables, actions: dict[str, tuple[str, ...]]) -> None:
     """Exactly ``actions[suffix]`` on each named table and its indexes, and nothing else:
     for the functions that need a few tables, not the whole run data."""

@@ -151,6 +151,8 @@ class SfnflowStack(Stack):
         # Quorum Merges count their branches in their table, from the state machine itself.
         permissions.grant_tables(self.state_machine_role, self.tables, {
             TABLE_SUFFIXES[MergeQuorumModel]: ("dynamodb:UpdateItem", "dynamodb:GetItem")})
+        # Distributed Maps read the items the runner staged for them (ItemReader).
+        permissions.grant_read_staged_items(self.state_machine_role, bucket)
         self._grant_streams()
 
     def _grant_streams(self) -> None:

@@ -66,6 +66,16 @@ def is_distributed(graph: Graph, node: int) -> bool:
     return needs_child_executions(graph, node)
 
 
+def staged(graph: Graph, node: int) -> bool:
+    """Whether loop ``node`` reads its items from S3 (``#stage``, ItemReader): a Distributed
+    Map fed by a runner node, whose output may be too large for a state and travel as an
+    S3 reference (``functions.services.loop_items``)."""
+    from compiler.lowering import runs_on_runner
+
+    return is_distributed(graph, node) and any(
+        runs_on_runner(graph, edge.source) for edge in graph.in_edges[node] if edge.input == 0)
+
+
 def distributed_members(graph: Graph) -> frozenset[int]:
     """Nodes that run inside a Distributed Map's child executions (nested bodies too)."""
     members: set[int] = set()
@@ -141,8 +151,14 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
         '($d := $reduce($states.result, function($a, $b) { $append($a, $b) }, []); '
         f'{{"ports":[{{"count":$count($d),"items":$d}},{empty}]}})'
     )
+    items, reader, first_state = jsonata(batches(emitter.input_items(node), params.batchSize)), \
+        None, name
+    if staged(graph, node):
+        reader, first_state = _stage(emitter, node, params.batchSize, name, states)
+        items = ""
     states[name] = asl.Map(
-        items=jsonata(batches(emitter.input_items(node), params.batchSize)),
+        items=items,
+        item_reader=reader,
         item_selector=item_selector,
         processor=asl.Branch(start, in_flow_order(start, body_states)),
         max_concurrency=params.maxConcurrency,
@@ -152,4 +168,34 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
         output=emitter.end_output(next_name, out, {node: done}),
         next=next_name,
     )
-    return name
+    return first_state
+
+
+def _stage(emitter: Emitter, node: int, batch_size: int, map_name: str,
+           states: dict[str, asl.State]) -> tuple[dict[str, object], str]:
+    """``#stage <loop>``: the runner writes the batches to S3 (resolving references);
+    returns the Map's ItemReader, reading them back, and the stage's name."""
+    from compiler.lowering import task
+
+    graph = emitter.graph
+    name, var = graph.nodes[node].name, f"{emitter.var[node]}_staged"
+    sources = [edge for edge in graph.in_edges[node] if edge.input == 0]
+    stage = emitter.helper("stage", name)
+    states[stage] = asl.Task(
+        resource=task.NODE_RUNNER,
+        arguments={"stage": {
+            "execution": {"id": jsonata(f"{emitter.execution}.Name")}, "node": name,
+            "runIndex": jsonata(emitter.run_index() or "0"), "batchSize": batch_size,
+            "inputs": [[{"from": graph.name(e.source), "output": e.output} for e in sources]],
+            "data": {graph.name(e.source): jsonata("$" + emitter.var[e.source])
+                     for e in sources}}},
+        assign={var: jsonata("$states.result")},
+        output=jsonata("$states.input"),
+        next=map_name,
+        retry=(asl.Retrier(task.LAMBDA_SERVICE_ERRORS, 1, 2, 2.0),),
+    )
+    reader: dict[str, object] = {"Resource": "arn:aws:states:::s3:getObject",
+              "ReaderConfig": {"InputType": "JSON"},
+              "Arguments": {"Bucket": jsonata(f"${var}.bucket"),
+                            "Key": jsonata(f"${var}.key")}}
+    return reader, stage

@@ -158,11 +158,12 @@ def outputs_may_travel_as_references(emitter: Emitter, node: int) -> bool:
     runner Tasks do, states that compute with the items in JSONata (native nodes, Wait,
     loop Maps) do not. Sinks' outputs are read from the run data."""
     from compiler.lowering import runs_on_runner
+    from compiler.lowering.loop import staged
 
     graph = emitter.graph
     if node in emitter.back_sources:
         return False
-    return all(runs_on_runner(graph, succ) for succ in graph.succs[node])
+    return all(runs_on_runner(graph, succ) or staged(graph, succ) for succ in graph.succs[node])
 
 
 def retriers(emitter: Emitter, node: int) -> tuple[asl.Retrier, ...]:

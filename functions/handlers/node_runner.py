@@ -1,5 +1,6 @@
-"""Lambda: run one node (see ``functions.runner``), or do a rendezvous's bookkeeping
-(``functions.services.rendezvous``). Thin: config, logger, one call."""
+"""Lambda: run one node (see ``functions.runner``), do a rendezvous's bookkeeping
+(``functions.services.rendezvous``) or stage a loop's items in S3
+(``functions.services.loop_items``). Thin: config, logger, one call."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from aws_lambda_powertools import Logger
 from functions.config import Config
 from functions.errors import NodeError
 from functions.runner import NodeRunner
+from functions.services.loop_items import LoopItemStager
 from functions.services.rendezvous import RendezvousService
 from functions.services.waits import WaitService
 from functions.store.repository import RunRepository
@@ -28,6 +30,11 @@ def _runner() -> NodeRunner:
     waits = WaitService(boto3.client("stepfunctions", region_name=config.region), repository,
                         WaitRepository(config.retention_days), config)
     return NodeRunner(repository, waits=waits)
+
+
+@cache
+def _stager() -> LoopItemStager:
+    return LoopItemStager(_runner().repository)
 
 
 @cache
@@ -48,6 +55,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.append_keys(node=event.get("node", {}).get("name"),
                        execution=event.get("execution", {}).get("id"))
     try:
+        if "stage" in event:
+            return _stager().stage(event["stage"])
         result = _runner().run(event) if "node" in event else {}
         if "rendezvous" in event:  # a Flow's signal or await (after the node's run, if any)
             _rendezvous().handle(event["rendezvous"], result if "node" in event else None)

@@ -272,14 +272,18 @@ class RunRepository:
         return loaded
 
     def _offload(self, run: NodeRun, encoded: str) -> str:
+        key = f"runs/{run.execution_id}/{run.node}/{run.run_index:06d}-{run.attempts}.json"
+        bucket = self.put_payload(key, encoded, "node output exceeds the inline limit")
+        return f"s3://{bucket}/{key}"
+
+    def put_payload(self, key: str, encoded: str, why: str) -> str:
+        """Store ``encoded`` (JSON text) in the payload bucket under ``key``; returns the
+        bucket's name. ``why``: what needed it, for the error when there is no bucket."""
         if self.s3 is None or not self.config.payload_bucket:
             raise RuntimeError(
-                "node output exceeds the inline limit and no payload bucket is configured "
-                "(set SFNFLOW_PAYLOAD_BUCKET)"
-            )
-        key = f"runs/{run.execution_id}/{run.node}/{run.run_index:06d}-{run.attempts}.json"
+                f"{why} and no payload bucket is configured (set SFNFLOW_PAYLOAD_BUCKET)")
         self.s3.put_object(Bucket=self.config.payload_bucket, Key=key, Body=encoded.encode())
-        return f"s3://{self.config.payload_bucket}/{key}"
+        return self.config.payload_bucket
 
     def _load_output(self, model: NodeRunModel) -> list[list[Item]] | None:
         if model.outputRef and self.s3 is not None:

@@ -83,6 +83,10 @@ def test_state_machine_role(built: Built) -> None:
         assert by_action[action] and all("MergeQuorums" in a for a in by_action[action])
     assert not {a for a in by_action if a.startswith("dynamodb:")} - {
         "dynamodb:UpdateItem", "dynamodb:GetItem"}
+    # Distributed Maps read staged batches: that prefix of the payload bucket, read only
+    assert {a for a in by_action if a.startswith("s3:")} == {"s3:GetObject"}
+    assert by_action["s3:GetObject"] and all(a.endswith("/loops/*")
+                                             for a in by_action["s3:GetObject"])
 
 
 def test_status_change_handlers_read_executions_and_start_error_workflows(built: Built) -> None:

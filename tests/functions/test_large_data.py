@@ -49,3 +49,51 @@ def test_too_large_for_an_inline_consumer_fails_clearly(cloud: LocalCloud) -> No
     assert report["error"]["type"] == "Sfnflow.PayloadTooLarge"
     assert report["error"]["node"] == "Sort"
     assert "Put a runner node" in report["error"]["message"]
+
+
+def loop_workflow(mode: str, items: int = 2_000) -> dict[str, Any]:
+    """``items`` items of ~1 KB into a forEach over batches of 200, each iteration
+    summarising its batch."""
+    return {
+        "name": f"big-loop-{mode}",
+        "nodes": [
+            {"name": "Start", "type": "manualTrigger"},
+            {"name": "Generate", "type": "code", "parameters": {"code": (
+                f"return [{{'i': i, 'blob': 'x' * {BLOB}}} for i in range({items})]")}},
+            {"name": "Each", "type": "forEach",
+             "parameters": {"batchSize": 200, "maxConcurrency": 5, "mode": mode}},
+            {"name": "Measure", "type": "code", "parameters": {"code": (
+                "return [{'n': len(items), 'first': items[0]['i'], "
+                "'bytes': sum(len(item['blob']) for item in items)}]")}},
+            {"name": "Total", "type": "code", "parameters": {"code": (
+                "return [{'batches': len(items), 'items': sum(i['n'] for i in items), "
+                "'bytes': sum(i['bytes'] for i in items)}]")}},
+        ],
+        "connections": [
+            {"from": "Start", "to": "Generate"}, {"from": "Generate", "to": "Each"},
+            {"from": "Each", "output": "loop", "to": "Measure"},
+            {"from": "Measure", "to": "Each"},
+            {"from": "Each", "output": "done", "to": "Total"},
+        ],
+    }
+
+
+def test_a_distributed_loop_reads_a_large_item_list_from_s3(cloud: LocalCloud) -> None:
+    """2 MB of items (eight times a state's limit) reach the loop as an S3 reference; the
+    runner stages the batches in S3 and the Distributed Map reads them (ItemReader)."""
+    compiled = compile_workflow(loop_workflow("distributed"))
+    states = compiled.definition["States"]
+    assert states["Generate"]["Arguments"]["outputRefs"] is True
+    assert states["Generate"]["Next"] == "#stage Each"
+    assert states["Each"]["ItemReader"]["ReaderConfig"] == {"InputType": "JSON"}
+    report = run_compiled(cloud, compiled)
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert report["output"]["Total"] == [{"batches": 10, "items": 2_000, "bytes": 2_000_000}]
+    assert report["nodes"]["Measure"]["runs"] == 10
+
+
+def test_an_inline_loop_over_too_many_items_says_what_to_do(cloud: LocalCloud) -> None:
+    report = run_compiled(cloud, compile_workflow(loop_workflow("inline")))
+    assert report["status"] == "FAILED"
+    assert report["error"]["type"] == "Sfnflow.PayloadTooLarge"
+    assert "mode: distributed" in report["error"]["message"]
