@@ -180,3 +180,17 @@ def test_a_pinned_producer_signals_its_pinned_items(cloud: LocalCloud) -> None:
     assert report["status"] == "SUCCEEDED", report["error"]
     assert report["nodes"]["b"]["status"] == "pinned"
     assert report["output"] == {"c": [{"a": 1}, {"b": "pinned"}], "d": [{"b": "pinned"}]}
+
+
+def test_a_producer_that_continues_on_error_signals_its_error_item(cloud: LocalCloud) -> None:
+    """The Catch builds b's outputs (an error item), so a #signal state follows b."""
+    nodes = [code("a", "return [{'a': 1}]"),
+             {**code("b", "raise ValueError('no quote')"), "onError": "continueRegularOutput"},
+             code("c"), code("d")]
+    compiled = compile_workflow(document(nodes, N_EDGES))
+    assert "#signal b" in json.dumps(compiled.definition)
+    report = run_compiled(cloud, compiled)
+    assert report["status"] == "SUCCEEDED", report["error"]
+    (error_item,) = report["output"]["d"]
+    assert error_item["error"]["node"] == "b" and "no quote" in error_item["error"]["message"]
+    assert {"a": 1} in report["output"]["c"] and len(report["output"]["c"]) == 2
