@@ -104,8 +104,8 @@ def loop_events(graph: Graph, node: int) -> int:
         return MAP_EVENTS + params.maxIterations * iteration_events(graph, node)
     from compiler.lowering.loop import is_distributed
 
-    if is_distributed(graph, node):  # (+ the #stage Task of one reading from S3: counted
-        return MAP_EVENTS + MAP_RUN_EVENTS + STAGE_EVENTS  # always, to stay an estimate)
+    if is_distributed(graph, node):  # (+ the #stage and #collect Tasks of one through S3:
+        return MAP_EVENTS + MAP_RUN_EVENTS + 2 * STAGE_EVENTS  # counted always, an estimate)
     return MAP_EVENTS + ASSUMED_ITERATIONS * iteration_events(graph, node)
 
 

@@ -111,7 +111,6 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
     params = graph.params[node]
     assert isinstance(params, SplitInBatchesParams | ForEachParams)
     name, var = graph.nodes[node].name, emitter.var[node]
-    loop = graph.loops[node]
     empty = '{"count":0,"items":[]}'
 
     body_states: dict[str, asl.State] = {}
@@ -135,8 +134,7 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
             emitter.variables = f"${context_var}.vars"
         emitter.loop_batches = [*emitter.loop_batches, f"${batch_var}.index"]
         try:
-            body_out = LoopBodyOutput(
-                (), tuple(sorted({(e.source, e.output) for e in loop.back_edges})))
+            body_out = LoopBodyOutput((), back_edges(graph, node), as_ports=staged(graph, node))
             first = emitter.emit(plan, body_states, None, body_out)
         finally:
             (emitter.var[node], emitter.loop_batches, emitter.execution,
@@ -151,16 +149,18 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
         '($d := $reduce($states.result, function($a, $b) { $append($a, $b) }, []); '
         f'{{"ports":[{{"count":$count($d),"items":$d}},{empty}]}})'
     )
-    items, reader, first_state = jsonata(batches(emitter.input_items(node), params.batchSize)), \
-        None, name
+    processor = asl.Branch(start, in_flow_order(start, body_states))
     if staged(graph, node):
-        reader, first_state = _stage(emitter, node, params.batchSize, name, states)
-        items = ""
+        reader, stage = _stage(emitter, node, params.batchSize, name, states)
+        states[name] = asl.Map(
+            item_reader=reader, item_selector=item_selector, processor=processor,
+            max_concurrency=params.maxConcurrency, distributed=True, label=_label(var),
+            next=_collect(emitter, node, states, next_name, out))
+        return stage
     states[name] = asl.Map(
-        items=items,
-        item_reader=reader,
+        items=jsonata(batches(emitter.input_items(node), params.batchSize)),
         item_selector=item_selector,
-        processor=asl.Branch(start, in_flow_order(start, body_states)),
+        processor=processor,
         max_concurrency=params.maxConcurrency,
         distributed=distributed,
         label=_label(var) if distributed else None,
@@ -168,7 +168,37 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
         output=emitter.end_output(next_name, out, {node: done}),
         next=next_name,
     )
-    return first_state
+    return name
+
+
+def back_edges(graph: Graph, node: int) -> tuple[tuple[int, int], ...]:
+    """(source, output port) of the connections back into loop ``node``, in order."""
+    return tuple(sorted({(e.source, e.output) for e in graph.loops[node].back_edges}))
+
+
+def _collect(emitter: Emitter, node: int, states: dict[str, asl.State],
+             next_name: str | None, out: ScopeOutput) -> str:
+    """``#collect <loop>``: the runner joins what the iterations returned (port objects,
+    perhaps S3 references) into the loop's ``done`` output, inline or as a reference."""
+    from compiler.lowering import task
+
+    graph = emitter.graph
+    name, var = graph.nodes[node].name, emitter.var[node]
+    collect = emitter.helper("collect", name)
+    states[collect] = asl.Task(
+        resource=task.NODE_RUNNER,
+        arguments={"collect": {
+            "execution": {"id": jsonata(f"{emitter.execution}.Name")}, "node": name,
+            "runIndex": jsonata(emitter.run_index() or "0"),
+            "ports": [port for _, port in back_edges(graph, node)],
+            "iterations": jsonata("$states.input"),
+            "outputRefs": task.outputs_may_travel_as_references(emitter, node, port=0)}},
+        assign={var: jsonata("$states.result")},
+        output=emitter.end_output(next_name, out, {node: "$states.result"}),
+        next=next_name,
+        retry=(asl.Retrier(task.LAMBDA_SERVICE_ERRORS, 1, 2, 2.0),),
+    )
+    return collect
 
 
 def _stage(emitter: Emitter, node: int, batch_size: int, map_name: str,

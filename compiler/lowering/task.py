@@ -153,17 +153,23 @@ def runner_arguments(emitter: Emitter, node: int) -> dict[str, object]:
     return arguments
 
 
-def outputs_may_travel_as_references(emitter: Emitter, node: int) -> bool:
+def outputs_may_travel_as_references(emitter: Emitter, node: int,
+                                     port: int | None = None) -> bool:
     """Large outputs may travel as S3 references only when every reader resolves them:
-    runner Tasks do, states that compute with the items in JSONata (native nodes, Wait,
-    loop Maps) do not. Sinks' outputs are read from the run data."""
+    runner Tasks do, and loops that read their items from S3; states that compute with
+    the items in JSONata (native nodes, Wait, inline loops) do not. Sinks' outputs are
+    read from the run data. ``port``: only the readers of that output port count."""
     from compiler.lowering import runs_on_runner
     from compiler.lowering.loop import staged
 
     graph = emitter.graph
-    if node in emitter.back_sources:
+    readers = graph.succs[node] if port is None else \
+        [e.target for e in graph.edges if e.source == node and e.output == port]
+    if node in emitter.back_sources and not all(  # a staged loop's #collect resolves them
+            staged(graph, loop) for loop, spec in graph.loops.items()
+            if any(edge.source == node for edge in spec.back_edges)):
         return False
-    return all(runs_on_runner(graph, succ) or staged(graph, succ) for succ in graph.succs[node])
+    return all(runs_on_runner(graph, succ) or staged(graph, succ) for succ in readers)
 
 
 def retriers(emitter: Emitter, node: int) -> tuple[asl.Retrier, ...]:

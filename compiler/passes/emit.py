@@ -92,13 +92,17 @@ class ScopeOutput:
 
 @dataclass(frozen=True)
 class LoopBodyOutput(ScopeOutput):
-    """A loop iteration outputs the items its back edges return to the loop node."""
+    """A loop iteration outputs the items its back edges return to the loop node (with
+    ``as_ports``, the port objects instead, which may hold S3 references for the runner to
+    resolve: ``compiler.lowering.loop``'s ``#collect``)."""
 
     back_edges: tuple[tuple[int, int], ...] = ()  # (source node, output port)
+    as_ports: bool = False
 
     def expression(self, emitter: Emitter, overrides: dict[int, str]) -> str:
+        field = "" if self.as_ports else ".items"
         parts = [
-            f"({overrides.get(node, '$' + emitter.var[node])}).ports[{port}].items"
+            f"({overrides.get(node, '$' + emitter.var[node])}).ports[{port}]{field}"
             for node, port in self.back_edges
         ]
         return jsonata("[" + ", ".join(parts) + "]")

@@ -1,5 +1,5 @@
 """Lambda: run one node (see ``functions.runner``), do a rendezvous's bookkeeping
-(``functions.services.rendezvous``) or stage a loop's items in S3
+(``functions.services.rendezvous``) or move a loop's items through S3
 (``functions.services.loop_items``). Thin: config, logger, one call."""
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         if "stage" in event:
             return _stager().stage(event["stage"])
+        if "collect" in event:
+            return _stager().collect(event["collect"])
         result = _runner().run(event) if "node" in event else {}
         if "rendezvous" in event:  # a Flow's signal or await (after the node's run, if any)
             _rendezvous().handle(event["rendezvous"], result if "node" in event else None)

@@ -1,5 +1,5 @@
-"""A loop's items, staged in S3 for a Distributed Map's ItemReader
-(``compiler.lowering.loop``: ``#stage`` Tasks).
+"""A loop's items through S3, both ways (``compiler.lowering.loop``: ``#stage`` and
+``#collect`` Tasks around a Distributed Map fed by a runner node).
 
 A loop whose items may arrive as S3 references (a runner node's large output) cannot cut
 them into batches in JSONata: the state holds only the reference. The runner resolves the
@@ -7,23 +7,33 @@ loop's input items, cuts them into batches of ``batchSize`` and writes the batch
 JSON array (``[{"items": [...]}, ...]``) to the payload bucket; the Map reads it with
 ``ItemReader`` (``s3:getObject``, JSON), so no state ever carries the whole list. Each
 batch becomes one child execution's input, which Step Functions caps at 256 KiB.
+
+On the way out, each iteration returns the port objects its back edges carry (items, or
+an S3 reference when a runner node's output was large); ``collect`` joins them in
+iteration order into the loop's ``done`` output, offloaded to S3 in turn when it is large
+and every reader resolves references.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from functions.errors import ParameterError
-from functions.runner import ExecutionRef, Source, input_items
+from functions.errors import ParameterError, PayloadTooLarge
+from functions.runner import MAX_INLINE_OUTPUT, ExecutionRef, Source, input_items
 from functions.store.repository import RunRepository
 
+Item = dict[str, Any]
+_E = TypeVar("_E", bound=BaseModel)
 
-class Stage(BaseModel):
+
+class _Event(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
+
+class Stage(_Event):
     execution: ExecutionRef
     node: str
     runIndex: int = 0
@@ -32,16 +42,22 @@ class Stage(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
+class Collect(_Event):
+    execution: ExecutionRef
+    node: str
+    runIndex: int = 0
+    ports: list[int]  # the output port of each back edge, in the order iterations list them
+    iterations: list[list[dict[str, Any]]]  # per iteration, one port object per back edge
+    outputRefs: bool = False
+
+
 class LoopItemStager:
     def __init__(self, repository: RunRepository) -> None:
         self.repository = repository
 
     def stage(self, event: Any) -> dict[str, Any]:
         """Write the batches; returns where (``bucket``, ``key``) and how many items."""
-        try:
-            stage = Stage.model_validate(event)
-        except ValidationError as exc:
-            raise ParameterError(f"malformed loop-stage event: {exc}") from None
+        stage = _parse(Stage, event)
         items = [item for port in input_items(self.repository, stage.inputs, stage.data)
                  for item in port]
         size = stage.batchSize
@@ -51,3 +67,42 @@ class LoopItemStager:
             key, json.dumps(batches, separators=(",", ":"), ensure_ascii=False),
             f"loop {stage.node!r} reads its items from S3")
         return {"bucket": bucket, "key": key, "count": len(items), "batches": len(batches)}
+
+    def collect(self, event: Any) -> dict[str, Any]:
+        """The loop's outputs (``done``, and an empty ``loop``) from what its iterations
+        returned, resolving references."""
+        collect = _parse(Collect, event)
+        loaded: dict[str, list[list[Item]]] = {}
+        done: list[Item] = []
+        for returned in collect.iterations:
+            for port, part in zip(collect.ports, returned, strict=True):
+                if "ref" in part:
+                    if part["ref"] not in loaded:
+                        loaded[part["ref"]] = self.repository.load_payload(part["ref"])
+                    done.extend(loaded[part["ref"]][port])
+                else:
+                    done.extend(part.get("items") or [])
+        outputs: list[list[Item]] = [done, []]
+        encoded = json.dumps(outputs, separators=(",", ":"), ensure_ascii=False)
+        if len(encoded) <= self.repository.config.inline_state_limit:
+            return {"ports": [{"count": len(items), "items": items} for items in outputs]}
+        if not collect.outputRefs:
+            if len(encoded) <= MAX_INLINE_OUTPUT:
+                return {"ports": [{"count": len(items), "items": items} for items in outputs]}
+            raise PayloadTooLarge(
+                f"loop {collect.node!r} returned {len(encoded):,} bytes of items for its done "
+                "output, more than a state carries, and a node after it computes with them "
+                "inline: put a runner node such as code or aggregate after the loop, or "
+                "return less from each iteration.")
+        key = f"loops/{collect.execution.id}/{collect.node}/{collect.runIndex:06d}-done.json"
+        bucket = self.repository.put_payload(key, encoded,
+                                             f"loop {collect.node!r} returned many items")
+        return {"ports": [{"count": len(items), "ref": f"s3://{bucket}/{key}"}
+                          for items in outputs]}
+
+
+def _parse(model: type[_E], event: Any) -> _E:
+    try:
+        return model.model_validate(event)
+    except ValidationError as exc:
+        raise ParameterError(f"malformed {model.__name__.lower()} event: {exc}") from None

@@ -51,9 +51,13 @@ def test_too_large_for_an_inline_consumer_fails_clearly(cloud: LocalCloud) -> No
     assert "Put a runner node" in report["error"]["message"]
 
 
-def loop_workflow(mode: str, items: int = 2_000) -> dict[str, Any]:
+MEASURE = ("return [{'n': len(items), 'first': items[0]['i'], "
+           "'bytes': sum(len(item['blob']) for item in items)}]")
+
+
+def loop_workflow(mode: str, items: int = 2_000, body: str = MEASURE) -> dict[str, Any]:
     """``items`` items of ~1 KB into a forEach over batches of 200, each iteration
-    summarising its batch."""
+    running ``body`` (by default: summarising its batch)."""
     return {
         "name": f"big-loop-{mode}",
         "nodes": [
@@ -62,12 +66,10 @@ def loop_workflow(mode: str, items: int = 2_000) -> dict[str, Any]:
                 f"return [{{'i': i, 'blob': 'x' * {BLOB}}} for i in range({items})]")}},
             {"name": "Each", "type": "forEach",
              "parameters": {"batchSize": 200, "maxConcurrency": 5, "mode": mode}},
-            {"name": "Measure", "type": "code", "parameters": {"code": (
-                "return [{'n': len(items), 'first': items[0]['i'], "
-                "'bytes': sum(len(item['blob']) for item in items)}]")}},
+            {"name": "Measure", "type": "code", "parameters": {"code": body}},
             {"name": "Total", "type": "code", "parameters": {"code": (
-                "return [{'batches': len(items), 'items': sum(i['n'] for i in items), "
-                "'bytes': sum(i['bytes'] for i in items)}]")}},
+                "return [{'batches': len(items), 'items': sum(i.get('n', 1) for i in items), "
+                "'bytes': sum(i.get('bytes', len(i.get('blob', ''))) for i in items)}]")}},
         ],
         "connections": [
             {"from": "Start", "to": "Generate"}, {"from": "Generate", "to": "Each"},
@@ -90,6 +92,20 @@ def test_a_distributed_loop_reads_a_large_item_list_from_s3(cloud: LocalCloud) -
     assert report["status"] == "SUCCEEDED", report["error"]
     assert report["output"]["Total"] == [{"batches": 10, "items": 2_000, "bytes": 2_000_000}]
     assert report["nodes"]["Measure"]["runs"] == 10
+
+
+def test_iterations_may_return_more_than_a_state_holds(cloud: LocalCloud) -> None:
+    """Each iteration hands its 200 KB batch on (an S3 reference, a runner node's large
+    output); #collect joins the ten into the loop's 2 MB done output, a reference again."""
+    compiled = compile_workflow(loop_workflow("distributed", body="return items"))
+    states = compiled.definition["States"]
+    assert states["Each"]["Next"] == "#collect Each"
+    assert states["#collect Each"]["Arguments"]["collect"]["outputRefs"] is True
+    report = run_compiled(cloud, compiled)
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert report["output"]["Total"] == [
+        {"batches": 2_000, "items": 2_000, "bytes": 2_000_000}]
+    assert report["nodes"]["Total"]["items"] == 1
 
 
 def test_an_inline_loop_over_too_many_items_says_what_to_do(cloud: LocalCloud) -> None:
