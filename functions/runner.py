@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -32,15 +32,28 @@ from functions.store.repository import NodeRun, RunRepository, utc_now
 MAX_INLINE_OUTPUT = 200_000  # bytes: leaves room in a 256 KiB state for everything else
 
 
-class _Event(BaseModel):
+class RunnerEvent(BaseModel):
+    """What the compiled state machines send the node runner (extra fields ignored)."""
+
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class CacheSpec(_Event):
+_E = TypeVar("_E", bound=RunnerEvent)
+
+
+def parse_event(model: type[_E], event: Any, what: str) -> _E:
+    """``event`` as ``model``; a malformed one is a ParameterError naming ``what``."""
+    try:
+        return model.model_validate(event)
+    except ValidationError as exc:
+        raise ParameterError(f"malformed {what} event: {exc}") from None
+
+
+class CacheSpec(RunnerEvent):
     ttlSeconds: int
 
 
-class NodeSpec(_Event):
+class NodeSpec(RunnerEvent):
     name: str
     type: str
     parameters: dict[str, Any] = Field(default_factory=dict)
@@ -56,18 +69,18 @@ class NodeSpec(_Event):
     cache: CacheSpec | None = None  # reuse outputs for the same input (functions.services.cache)
 
 
-class Source(_Event):
+class Source(RunnerEvent):
     from_: str = Field(alias="from")
     output: int = 0
 
 
-class ExecutionRef(_Event):
+class ExecutionRef(RunnerEvent):
     id: str
     arn: str | None = None
     startTime: str | None = None
 
 
-class Invocation(_Event):
+class Invocation(RunnerEvent):
     workflow: str
     execution: ExecutionRef
     node: NodeSpec
@@ -135,10 +148,7 @@ class NodeRunner:
         self.cache = NodeResultCache()
 
     def run(self, event: dict[str, Any]) -> dict[str, Any]:
-        try:
-            invocation = Invocation.model_validate(event)
-        except ValidationError as exc:
-            raise ParameterError(f"malformed node-runner event: {exc}") from None
+        invocation = parse_event(Invocation, event, "node-runner")
         node = invocation.node
         is_trigger = NODE_TYPES.get(node.type) is not None and NODE_TYPES[node.type].trigger
         inputs = self._input_items(invocation)

@@ -17,23 +17,25 @@ and every reader resolves references.
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
-from functions.errors import ParameterError, PayloadTooLarge
-from functions.runner import MAX_INLINE_OUTPUT, ExecutionRef, Source, input_items
+from functions.errors import PayloadTooLarge
+from functions.runner import (
+    MAX_INLINE_OUTPUT,
+    ExecutionRef,
+    RunnerEvent,
+    Source,
+    input_items,
+    parse_event,
+)
 from functions.store.repository import RunRepository
 
 Item = dict[str, Any]
-_E = TypeVar("_E", bound=BaseModel)
 
 
-class _Event(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class Stage(_Event):
+class Stage(RunnerEvent):
     execution: ExecutionRef
     node: str
     runIndex: int = 0
@@ -42,7 +44,7 @@ class Stage(_Event):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-class Collect(_Event):
+class Collect(RunnerEvent):
     execution: ExecutionRef
     node: str
     runIndex: int = 0
@@ -57,7 +59,7 @@ class LoopItemStager:
 
     def stage(self, event: Any) -> dict[str, Any]:
         """Write the batches; returns where (``bucket``, ``key``) and how many items."""
-        stage = _parse(Stage, event)
+        stage = parse_event(Stage, event, "loop-stage")
         items = [item for port in input_items(self.repository, stage.inputs, stage.data)
                  for item in port]
         size = stage.batchSize
@@ -71,7 +73,7 @@ class LoopItemStager:
     def collect(self, event: Any) -> dict[str, Any]:
         """The loop's outputs (``done``, and an empty ``loop``) from what its iterations
         returned, resolving references."""
-        collect = _parse(Collect, event)
+        collect = parse_event(Collect, event, "loop-collect")
         loaded: dict[str, list[list[Item]]] = {}
         done: list[Item] = []
         for returned in collect.iterations:
@@ -100,9 +102,3 @@ class LoopItemStager:
         return {"ports": [{"count": len(items), "ref": f"s3://{bucket}/{key}"}
                           for items in outputs]}
 
-
-def _parse(model: type[_E], event: Any) -> _E:
-    try:
-        return model.model_validate(event)
-    except ValidationError as exc:
-        raise ParameterError(f"malformed {model.__name__.lower()} event: {exc}") from None

@@ -8,43 +8,40 @@ import json
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
-from functions.errors import ParameterError
+from functions.runner import RunnerEvent, parse_event
 from functions.services.waits import GONE
 from functions.store.rendezvous import Meeting, RendezvousRepository
 
 
-class _Event(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class Target(_Event):
+class Target(RunnerEvent):
     node: str  # the waiting node
     slot: str  # where its item keeps this producer's outputs
     needs: int = Field(ge=1)  # how many producers it waits for
 
 
-class Signal(_Event):
+class Signal(RunnerEvent):
     node: str
     targets: list[Target]
     output: Any = None  # absent when the node runs in the same call: its result
 
 
-class Await(_Event):
+class Await(RunnerEvent):
     node: str
     needs: int = Field(ge=1)
     taskToken: str
 
 
-class RendezvousEvent(_Event):
+class RendezvousEvent(RunnerEvent):
     execution: str  # the execution ARN
     runIndex: int = 0  # inside loops: the iteration (compiler.passes.emit.run_index)
     signal: Signal | None = None
     await_: Await | None = Field(None, alias="await")
 
     def key(self, node: str) -> str:
-        return f"{self.execution}#{node}#{self.runIndex}"
+        """The waiting node's item (apart from quorum items, which share the table)."""
+        return f"{self.execution}#{node}#{self.runIndex}#rendezvous"
 
 
 class RendezvousService:
@@ -55,10 +52,7 @@ class RendezvousService:
     def handle(self, event: Any, result: Any = None) -> None:
         """Do what ``event`` (a compiled ``rendezvous`` argument) asks; ``result`` is the
         outputs of the node run in the same call, if any."""
-        try:
-            parsed = RendezvousEvent.model_validate(event)
-        except ValidationError as exc:
-            raise ParameterError(f"malformed rendezvous event: {exc}") from None
+        parsed = parse_event(RendezvousEvent, event, "rendezvous")
         if parsed.signal is not None:
             outputs = parsed.signal.output if result is None else result
             output = json.dumps(outputs, separators=(",", ":"), ensure_ascii=False)
