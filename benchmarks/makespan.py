@@ -1,7 +1,7 @@
 """Makespan benchmark: how close compiled plans come to the critical path, and what a run
 costs in state transitions and Lambda calls.
 
-    .venv/bin/python -m benchmarks.makespan            # everything (about a minute)
+    .venv/bin/python -m benchmarks.makespan            # everything (about 4 minutes)
     .venv/bin/python -m benchmarks.makespan --quick    # sizes 10-100, 2 seeds, 1 moto run each
     .venv/bin/python -m benchmarks.makespan --no-runs  # structural tables only
 
