@@ -20,6 +20,7 @@ from compiler.passes.structure import (
     Par,
     Seq,
     Step,
+    has_flows,
     nodes_of,
     structure,
 )
@@ -217,19 +218,9 @@ def test_a_branch_port_keeps_the_segment_structured() -> None:
     edges = [("T", "I"), ("I", "a", "true"), ("I", "b", "true"), ("a", "c"), ("b", "c"),
              ("b", "d")]
     graph, plan = plan_of(workflow(edges, {"I": IF}))
-    assert not any(isinstance(s, Flow) for s in _steps(plan))
+    assert not has_flows({None: plan})
+    assert has_flows({None: plan_of(workflow(N_EDGES))[1]})
     assert_edges_respected(graph, plan, [1.0] * len(graph))
-
-
-def _steps(step: Step) -> list[Step]:
-    children: tuple[Step, ...] = ()
-    if isinstance(step, Seq):
-        children = step.steps
-    elif isinstance(step, Par):
-        children = step.branches
-    elif isinstance(step, Guard):
-        children = (step.body,)
-    return [step, *(s for child in children for s in _steps(child))]
 
 
 def test_n_graph_has_every_node_once_in_a_valid_order() -> None:
