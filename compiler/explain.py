@@ -443,6 +443,7 @@ class PlanBlock:
     children: tuple[PlanBlock, ...] = ()
     node_type: str | None = None
     state: str | None = None  # how a node runs: "Lambda", or its state's Type ("Pass", ...)
+    waits_for: tuple[str, ...] = ()  # in a Flow: nodes of other chains it meets
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "label": self.label, "seconds": self.seconds}
@@ -450,6 +451,8 @@ class PlanBlock:
             out["type"] = self.node_type
         if self.state is not None:
             out["state"] = self.state
+        if self.waits_for:
+            out["waitsFor"] = list(self.waits_for)
         if self.children:
             out["children"] = [child.to_dict() for child in self.children]
         return out
@@ -509,10 +512,9 @@ def _flow_block(graph: Graph, flow: Flow, weights: Sequence[float],
     chains = []
     for chain in flow.chains:
         nodes = tuple(PlanBlock(
-            "node", graph.name(n) + (
-                " (waits for " + ", ".join(graph.name(p) for p in waits[n]) + ")"
-                if n in waits else ""),
-            weights[n], node_type=graph.type_of(n), state=states.get(graph.name(n)))
+            "node", graph.name(n), weights[n], node_type=graph.type_of(n),
+            state=states.get(graph.name(n)),
+            waits_for=tuple(graph.name(p) for p in waits.get(n, ())))
             for n in chain)
         chains.append(PlanBlock("chain", f"chain of {len(chain)}", finish[chain[-1]], nodes))
     meetings = sum(len(producers) for producers in waits.values())

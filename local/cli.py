@@ -264,7 +264,9 @@ def _block_label(block: Any) -> str:
 
     if block.kind == "node":
         state = f" · {block.state}" if block.state else ""
-        return (f"{escape(block.label)} [dim]{block.node_type}{state} · "
+        waits = f" [green](waits for {escape(', '.join(block.waits_for))})[/]" \
+            if block.waits_for else ""
+        return (f"{escape(block.label)}{waits} [dim]{block.node_type}{state} · "
                 f"{_seconds(block.seconds)}[/]")
     colour = {"sequence": "bold", "parallel": "bold cyan", "guard": "yellow",
               "map": "bold magenta", "flow": "bold green", "chain": "green"}.get(block.kind,

@@ -80,8 +80,11 @@ def test_explain_counts_the_rendezvous_and_takes_the_critical_path() -> None:
     structured = compile_workflow(document([code(n) for n in "abcd"], N_EDGES,
                                            rendezvous="never"))
     assert evaluate_definition(structured.definition, seconds).live.seconds == 11.0
-    plan = explain(compiled).to_dict()["plan"]
-    assert plan["children"][1]["kind"] == "flow"
+    flow = explain(compiled).to_dict()["plan"]["children"][1]
+    assert flow["kind"] == "flow"
+    chains = {tuple(n["label"] for n in chain["children"]): chain for chain in flow["children"]}
+    assert set(chains) == {("a", "c"), ("b", "d")}
+    assert chains["a", "c"]["children"][1]["waitsFor"] == ["b"]
 
 
 # --------------------------------------------------------------------------- on moto
