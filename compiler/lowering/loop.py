@@ -21,6 +21,13 @@ the enclosing loops' run index, and ``$vars`` — and ``#batch`` binds them in t
 ``<var>_context``; ``emitter.execution`` points the body's lowerings at it. Native nodes
 in the body run on the node runner there (their runs are recorded by the runner, not read
 from the parent's history, which does not hold the children's events).
+
+**Through S3** (``staged``): a Distributed Map fed by a runner node, whose output may be
+too large for a state and travel as an S3 reference, gets its items from ``#stage <loop>``
+(the runner writes the batches to the payload bucket; the Map reads them with
+``ItemReader``), its iterations return their back edges' port objects (references
+included), and ``#collect <loop>`` (the runner again) joins them into ``done``
+(``functions.services.loop_items``).
 """
 
 from __future__ import annotations
@@ -105,51 +112,16 @@ def _context(emitter: Emitter) -> str:
 
 def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: str | None,
           out: ScopeOutput) -> str:
-    from compiler.passes.emit import LoopBodyOutput, in_flow_order
-
     graph = emitter.graph
     params = graph.params[node]
     assert isinstance(params, SplitInBatchesParams | ForEachParams)
     name, var = graph.nodes[node].name, emitter.var[node]
-    empty = '{"count":0,"items":[]}'
-
-    body_states: dict[str, asl.State] = {}
-    batch_var = f"{var}_batch"
-    context_var = f"{var}_context"
     distributed = is_distributed(graph, node)
-    start = emitter.helper("batch", name)
-    plan = emitter.region_plans.get(node)
     item_selector = {"batch": jsonata("[$states.context.Map.Item.Value.items]"),
                      "index": jsonata("$states.context.Map.Item.Index")}
     if distributed:
         item_selector["context"] = jsonata(_context(emitter))
-    if plan is None:  # a loop with nothing on its `loop` output returns nothing
-        body_states[start] = asl.Pass(output=jsonata("[]"))
-    else:
-        outer = emitter.var[node], emitter.loop_batches, emitter.execution, emitter.variables
-        emitter.var[node] = batch_var
-        if distributed:  # a child execution: the parent's context comes in its input
-            emitter.loop_batches = [f"${context_var}.runIndex"]
-            emitter.execution = f"${context_var}.execution"
-            emitter.variables = f"${context_var}.vars"
-        emitter.loop_batches = [*emitter.loop_batches, f"${batch_var}.index"]
-        try:
-            body_out = LoopBodyOutput((), back_edges(graph, node), as_ports=staged(graph, node))
-            first = emitter.emit(plan, body_states, None, body_out)
-        finally:
-            (emitter.var[node], emitter.loop_batches, emitter.execution,
-             emitter.variables) = outer
-        assign: dict[str, object] = {batch_var: jsonata(
-            f'{{"ports":[{empty},{{"count":$count([$states.input.batch]),'
-            f'"items":[$states.input.batch]}}],"index":$states.input.index}}')}
-        if distributed:
-            assign[context_var] = jsonata("$states.input.context")
-        body_states[start] = asl.Pass(assign=assign, next=first)
-    done = (
-        '($d := $reduce($states.result, function($a, $b) { $append($a, $b) }, []); '
-        f'{{"ports":[{{"count":$count($d),"items":$d}},{empty}]}})'
-    )
-    processor = asl.Branch(start, in_flow_order(start, body_states))
+    processor = _processor(emitter, node, distributed)
     if staged(graph, node):
         reader, stage = _stage(emitter, node, params.batchSize, name, states)
         states[name] = asl.Map(
@@ -157,6 +129,10 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
             max_concurrency=params.maxConcurrency, distributed=True, label=_label(var),
             next=_collect(emitter, node, states, next_name, out))
         return stage
+    done = (
+        '($d := $reduce($states.result, function($a, $b) { $append($a, $b) }, []); '
+        f'{{"ports":[{{"count":$count($d),"items":$d}},{EMPTY_PORT}]}})'
+    )
     states[name] = asl.Map(
         items=jsonata(batches(emitter.input_items(node), params.batchSize)),
         item_selector=item_selector,
@@ -169,6 +145,45 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
         next=next_name,
     )
     return name
+
+
+EMPTY_PORT = '{"count":0,"items":[]}'
+
+
+def _processor(emitter: Emitter, node: int, distributed: bool) -> asl.Branch:
+    """The Map's ItemProcessor: ``#batch`` (binding the batch, and in a child execution the
+    parent's context), then the body's plan, whose end returns the back edges' items."""
+    from compiler.passes.emit import LoopBodyOutput, in_flow_order
+
+    graph = emitter.graph
+    name, var = graph.nodes[node].name, emitter.var[node]
+    batch_var, context_var = f"{var}_batch", f"{var}_context"
+    start = emitter.helper("batch", name)
+    plan = emitter.region_plans.get(node)
+    body_states: dict[str, asl.State] = {}
+    if plan is None:  # a loop with nothing on its `loop` output returns nothing
+        body_states[start] = asl.Pass(output=jsonata("[]"))
+        return asl.Branch(start, body_states)
+    outer = emitter.var[node], emitter.loop_batches, emitter.execution, emitter.variables
+    emitter.var[node] = batch_var
+    if distributed:  # a child execution: the parent's context comes in its input
+        emitter.loop_batches = [f"${context_var}.runIndex"]
+        emitter.execution = f"${context_var}.execution"
+        emitter.variables = f"${context_var}.vars"
+    emitter.loop_batches = [*emitter.loop_batches, f"${batch_var}.index"]
+    try:
+        body_out = LoopBodyOutput((), back_edges(graph, node), as_ports=staged(graph, node))
+        first = emitter.emit(plan, body_states, None, body_out)
+    finally:
+        (emitter.var[node], emitter.loop_batches, emitter.execution,
+         emitter.variables) = outer
+    assign: dict[str, object] = {batch_var: jsonata(
+        f'{{"ports":[{EMPTY_PORT},{{"count":$count([$states.input.batch]),'
+        f'"items":[$states.input.batch]}}],"index":$states.input.index}}')}
+    if distributed:
+        assign[context_var] = jsonata("$states.input.context")
+    body_states[start] = asl.Pass(assign=assign, next=first)
+    return asl.Branch(start, in_flow_order(start, body_states))
 
 
 def back_edges(graph: Graph, node: int) -> tuple[tuple[int, int], ...]:
