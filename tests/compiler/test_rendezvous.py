@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import random
 import time
 from typing import Any
 
@@ -16,6 +17,7 @@ from compiler.lowering.rendezvous import FLOW_COMMENT
 from compiler.lowering.resume import CALLBACK_RESOURCE
 from compiler.lowering.task import NODE_RUNNER
 from local.cloud import LocalCloud
+from tests.compiler.random_dags import random_dag
 from tests.compiler.test_emit import check_definition
 from tests.examples.test_examples import report_history, run_compiled
 from tests.support.asl_validator import assert_valid_asl
@@ -197,3 +199,35 @@ def test_a_producer_that_continues_on_error_signals_its_error_item(cloud: LocalC
     (error_item,) = report["output"]["d"]
     assert error_item["error"]["node"] == "b" and "no quote" in error_item["error"]["message"]
     assert {"a": 1} in report["output"]["c"] and len(report["output"]["c"]) == 2
+
+
+def _mixed_types(document: Json, rng: random.Random) -> Json:
+    """Random node types that take time (code, wait) or not (set, noOp)."""
+    for node in document["nodes"]:
+        if node["type"] == "manualTrigger":
+            continue
+        node.pop("retry", None)
+        kind = rng.choice(["code", "code", "set", "noOp", "wait"])
+        name = node["name"]
+        node.update(type=kind, parameters={
+            "code": {"code": f"return [dict(i, via={name!r}) for i in items] "
+                             f"or [{{'from': {name!r}}}]"},
+            "set": {"values": {"last": name}},
+            "wait": {"seconds": rng.randint(1, 3)},
+            "noOp": {}}[kind])
+    return document
+
+
+@pytest.mark.parametrize("seed", [0, 3, 4, 8, 9, 11])
+def test_random_mixed_dags_give_the_same_outputs_either_way(cloud: LocalCloud,
+                                                            seed: int) -> None:
+    rng = random.Random(seed)
+    doc = _mixed_types(random_dag(rng, rng.randint(6, 14)), rng)
+    outputs = []
+    for mode in ("auto", "never"):
+        compiled = compile_workflow({**doc, "settings": {"rendezvous": mode}})
+        assert (FLOW_COMMENT in json.dumps(compiled.definition)) == (mode == "auto")
+        report = run_compiled(cloud, compiled)
+        assert report["status"] == "SUCCEEDED", report["error"]
+        outputs.append(json.dumps(report["output"], sort_keys=True))
+    assert outputs[0] == outputs[1]
