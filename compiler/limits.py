@@ -7,14 +7,23 @@ plans that are too big to deploy; every deploy path and ``sfnflow validate`` cal
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from compiler.errors import Problem, WorkflowInvalid
 from compiler.pipeline import CompiledWorkflow
 
 MAX_DEFINITION_BYTES = 1_048_576  # a state machine definition is at most 1 MiB
 
 
+def definition_bytes(definition: dict[str, Any]) -> int:
+    """The definition's size as Step Functions counts it (compact JSON, UTF-8)."""
+    text = json.dumps(definition, separators=(",", ":"), ensure_ascii=False)
+    return len(text.encode())
+
+
 def limit_problems(compiled: CompiledWorkflow) -> list[Problem]:
-    size = len(compiled.definition_json().encode())
+    size = definition_bytes(compiled.definition)
     if size <= MAX_DEFINITION_BYTES:
         return []
     nodes = len(compiled.graph)

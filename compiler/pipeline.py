@@ -122,7 +122,6 @@ def compile_workflow(document: Any, weights: list[float] | None = None) -> Compi
 def _too_large(definition: dict[str, Any]) -> bool:
     """``rendezvous: auto`` gives up its Flows (~1.5 KB more per node) when they would push
     the definition past Step Functions' limit (``compiler.limits``) and plain cuts fit."""
-    from compiler.limits import MAX_DEFINITION_BYTES
+    from compiler.limits import MAX_DEFINITION_BYTES, definition_bytes
 
-    text = json.dumps(definition, separators=(",", ":"), ensure_ascii=False)
-    return len(text.encode()) > MAX_DEFINITION_BYTES
+    return definition_bytes(definition) > MAX_DEFINITION_BYTES

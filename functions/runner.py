@@ -117,17 +117,22 @@ def input_items(repository: RunRepository, inputs: list[list[Source]],
         items: list[Item] = []
         for source in sources:
             port_list = (data.get(source.from_) or {}).get("ports") or []
-            if source.output >= len(port_list):
-                continue
-            port = port_list[source.output]
-            if "ref" in port:
-                if port["ref"] not in loaded:
-                    loaded[port["ref"]] = repository.load_payload(port["ref"])
-                items.extend(loaded[port["ref"]][source.output])
-            else:
-                items.extend(port.get("items") or [])
+            if source.output < len(port_list):
+                items.extend(port_items(repository, port_list[source.output], source.output,
+                                        loaded))
         ports.append(items)
     return ports
+
+
+def port_items(repository: RunRepository, port: dict[str, Any], output: int,
+               loaded: dict[str, list[list[Item]]]) -> list[Item]:
+    """The items of one output port object (``output``: its index among the producer's
+    ports): inline, or read from its S3 reference (``loaded`` caches what was read)."""
+    if "ref" not in port:
+        return list(port.get("items") or [])
+    if port["ref"] not in loaded:
+        loaded[port["ref"]] = repository.load_payload(port["ref"])
+    return loaded[port["ref"]][output]
 
 
 class NodeRunner:

@@ -16,7 +16,9 @@ expressions per item.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from compiler import asl
@@ -72,6 +74,9 @@ def _variable_names(graph: Graph) -> list[str]:
         taken.add(name)
         names.append(name)
     return names
+
+
+BranchEmitter = Callable[..., str]  # (states, out=ScopeOutput) -> the branch's first state
 
 
 @dataclass(frozen=True)
@@ -240,24 +245,16 @@ class Emitter:
         quorate = race is not None and quorum.quorum_of(self.graph, race) is not None
         exported_by: dict[int, int] = {}  # exported node -> its branch index
         self.parallel_count += 1
-        branch_nodes = step.chains if isinstance(step, Flow) else \
-            tuple(b.members for b in step.branches)
-        firsts = " | ".join(self.graph.name(nodes[0]) for nodes in branch_nodes)
+        plans = self._branch_plans(step)
+        firsts = " | ".join(self.graph.name(nodes[0]) for nodes, _, _ in plans)
         name = self.helper(f"parallel {self.parallel_count}:", firsts)
-        flow_exports = set(self.exported(set(step.members))) if isinstance(step, Flow) else None
         branches: list[asl.Branch] = []
         assign: dict[str, object] = {}
         overrides: dict[int, str] = {}
-        for index, nodes in enumerate(branch_nodes):
-            exports = self.exported(set(nodes)) if flow_exports is None else \
-                [n for n in sorted(nodes) if n in flow_exports]
+        for index, (nodes, exports, emit_branch) in enumerate(plans):
             branch_out = ScopeOutput(tuple((self.var[n], n) for n in exports))
             branch_states: dict[str, asl.State] = {}
-            if isinstance(step, Flow):
-                start = rendezvous.emit_chain(self, step, nodes, branch_states, branch_out)
-            else:
-                branch = step.branches[index]
-                start = self.emit(branch, branch_states, None, branch_out)
+            start = emit_branch(branch_states, out=branch_out)
             if race is not None and quorate:
                 quorum.finish_branch(self, race, index, self.graph.name(nodes[0]),
                                      branch_states)
@@ -291,6 +288,21 @@ class Emitter:
             catch=catch,
         )
         return name
+
+    def _branch_plans(self, step: Par | Flow
+                      ) -> list[tuple[tuple[int, ...], list[int], BranchEmitter]]:
+        """Per branch of a Parallel: its nodes, the nodes it exports, and how to emit it
+        (a Par's branch is a plan step; a Flow's is a chain, whose nodes export what
+        leaves the Flow, not what leaves the chain: the rest meets at rendezvous)."""
+        from compiler.lowering import rendezvous
+
+        if isinstance(step, Flow):
+            leaving = set(self.exported(set(step.members)))
+            return [(chain, [n for n in sorted(chain) if n in leaving],
+                     partial(rendezvous.emit_chain, self, step, chain))
+                    for chain in step.chains]
+        return [(branch.members, self.exported(set(branch.members)),
+                 partial(self.emit, branch, next_name=None)) for branch in step.branches]
 
     def _finish_with_failure(self, first: int, states: dict[str, asl.State]) -> None:
         finished = self.helper("finished", self.graph.name(first))

@@ -628,6 +628,7 @@ def has_flows(plans: dict[int | None, Step]) -> bool:
 
 
 def _steps(root: Step) -> list[Step]:
+    """Every step of the plan tree under ``root`` (itself included)."""
     found: list[Step] = []
     pending = [root]
     while pending:
@@ -643,15 +644,4 @@ def _steps(root: Step) -> list[Step]:
 
 
 def _sequences(step: Step) -> list[Seq]:
-    found: list[Seq] = []
-    pending = [step]
-    while pending:
-        current = pending.pop()
-        if isinstance(current, Seq):
-            found.append(current)
-            pending.extend(current.steps)
-        elif isinstance(current, Par):
-            pending.extend(current.branches)
-        elif isinstance(current, Guard):
-            pending.append(current.body)
-    return found
+    return [s for s in _steps(step) if isinstance(s, Seq)]

@@ -29,6 +29,7 @@ from functions.runner import (
     Source,
     input_items,
     parse_event,
+    port_items,
 )
 from functions.store.repository import RunRepository
 
@@ -78,12 +79,7 @@ class LoopItemStager:
         done: list[Item] = []
         for returned in collect.iterations:
             for port, part in zip(collect.ports, returned, strict=True):
-                if "ref" in part:
-                    if part["ref"] not in loaded:
-                        loaded[part["ref"]] = self.repository.load_payload(part["ref"])
-                    done.extend(loaded[part["ref"]][port])
-                else:
-                    done.extend(part.get("items") or [])
+                done.extend(port_items(self.repository, part, port, loaded))
         outputs: list[list[Item]] = [done, []]
         encoded = json.dumps(outputs, separators=(",", ":"), ensure_ascii=False)
         if len(encoded) <= self.repository.config.inline_state_limit:
