@@ -191,6 +191,13 @@ def back_edges(graph: Graph, node: int) -> tuple[tuple[int, int], ...]:
     return tuple(sorted({(e.source, e.output) for e in graph.loops[node].back_edges}))
 
 
+def _loop_run(emitter: Emitter, node: int) -> dict[str, object]:
+    """Which run of loop ``node`` a ``#stage`` or ``#collect`` call is for (its S3 keys)."""
+    return {"execution": {"id": jsonata(f"{emitter.execution}.Name")},
+            "node": emitter.graph.nodes[node].name,
+            "runIndex": jsonata(emitter.run_index() or "0")}
+
+
 def _collect(emitter: Emitter, node: int, states: dict[str, asl.State],
              next_name: str | None, out: ScopeOutput) -> str:
     """``#collect <loop>``: the runner joins what the iterations returned (port objects,
@@ -202,16 +209,14 @@ def _collect(emitter: Emitter, node: int, states: dict[str, asl.State],
     collect = emitter.helper("collect", name)
     states[collect] = asl.Task(
         resource=task.NODE_RUNNER,
-        arguments={"collect": {
-            "execution": {"id": jsonata(f"{emitter.execution}.Name")}, "node": name,
-            "runIndex": jsonata(emitter.run_index() or "0"),
+        arguments={"collect": _loop_run(emitter, node) | {
             "ports": [port for _, port in back_edges(graph, node)],
             "iterations": jsonata("$states.input"),
             "outputRefs": task.outputs_may_travel_as_references(emitter, node, port=0)}},
         assign={var: jsonata("$states.result")},
         output=emitter.end_output(next_name, out, {node: "$states.result"}),
         next=next_name,
-        retry=(asl.Retrier(task.LAMBDA_SERVICE_ERRORS, 1, 2, 2.0),),
+        retry=(task.SERVICE_RETRY,),
     )
     return collect
 
@@ -228,16 +233,15 @@ def _stage(emitter: Emitter, node: int, batch_size: int, map_name: str,
     stage = emitter.helper("stage", name)
     states[stage] = asl.Task(
         resource=task.NODE_RUNNER,
-        arguments={"stage": {
-            "execution": {"id": jsonata(f"{emitter.execution}.Name")}, "node": name,
-            "runIndex": jsonata(emitter.run_index() or "0"), "batchSize": batch_size,
+        arguments={"stage": _loop_run(emitter, node) | {
+            "batchSize": batch_size,
             "inputs": [[{"from": graph.name(e.source), "output": e.output} for e in sources]],
             "data": {graph.name(e.source): jsonata("$" + emitter.var[e.source])
                      for e in sources}}},
         assign={var: jsonata("$states.result")},
         output=jsonata("$states.input"),
         next=map_name,
-        retry=(asl.Retrier(task.LAMBDA_SERVICE_ERRORS, 1, 2, 2.0),),
+        retry=(task.SERVICE_RETRY,),
     )
     reader: dict[str, object] = {"Resource": "arn:aws:states:::s3:getObject",
               "ReaderConfig": {"InputType": "JSON"},

@@ -108,7 +108,7 @@ def _signal(emitter: Emitter, flow: Flow, node: int, states: dict[str, asl.State
         arguments={"rendezvous": arguments},
         output=emitter.end_output(next_name, out, {}) or jsonata("$states.input"),
         next=next_name,
-        retry=(asl.Retrier(task.LAMBDA_SERVICE_ERRORS, 1, 2, 2.0),),
+        retry=(task.SERVICE_RETRY,),
     )
     return name
 
@@ -127,6 +127,6 @@ def _await(emitter: Emitter, node: int, producers: tuple[int, ...],
                 for i, p in enumerate(producers)},
         output=jsonata("$states.input"),
         next=next_name,
-        retry=(asl.Retrier(task.LAMBDA_SERVICE_ERRORS, 1, 2, 2.0),),
+        retry=(task.SERVICE_RETRY,),
     )
     return name

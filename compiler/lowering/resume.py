@@ -77,7 +77,7 @@ def _expiring(emitter: Emitter, node: int, payload: dict[str, object],
     states[expire] = asl.Task(
         resource=task.NODE_RUNNER, arguments=arguments | {"waitExpired": True},
         output=jsonata("$states.input"), next=handler.next,
-        retry=(asl.Retrier(task.LAMBDA_SERVICE_ERRORS, 1, 2, 2.0),))
+        retry=(task.SERVICE_RETRY,))
     if handler.errors == (TIMEOUT,):
         return tuple(replace(c, next=expire) if c is handler else c for c in catch)
     return (replace(handler, errors=(TIMEOUT,), next=expire), *catch)

@@ -33,6 +33,8 @@ LAMBDA_SERVICE_ERRORS = (
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 )
+# Every Task calling the runner retries the Lambda service's own transient errors.
+SERVICE_RETRY = asl.Retrier(LAMBDA_SERVICE_ERRORS, 1, 2, 2.0)
 
 
 def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: str | None,
@@ -173,7 +175,7 @@ def outputs_may_travel_as_references(emitter: Emitter, node: int,
 
 
 def retriers(emitter: Emitter, node: int) -> tuple[asl.Retrier, ...]:
-    service = asl.Retrier(LAMBDA_SERVICE_ERRORS, 1, 2, 2.0)
+    service = SERVICE_RETRY
     user = policy_retrier(emitter, node, RETRYABLE_ERRORS)
     return (service,) if user is None else (service, user)
 
