@@ -175,9 +175,8 @@ def outputs_may_travel_as_references(emitter: Emitter, node: int,
 
 
 def retriers(emitter: Emitter, node: int) -> tuple[asl.Retrier, ...]:
-    service = SERVICE_RETRY
     user = policy_retrier(emitter, node, RETRYABLE_ERRORS)
-    return (service,) if user is None else (service, user)
+    return (SERVICE_RETRY,) if user is None else (SERVICE_RETRY, user)
 
 
 def policy_retrier(emitter: Emitter, node: int, default_errors: tuple[str, ...],
