@@ -4,6 +4,11 @@ Tables are ``<prefix>-<suffix>`` (``functions.store.models.bind_tables`` with
 ``SFNFLOW_TABLE_PREFIX=<prefix>``); workflow ``w`` runs as state machine
 ``<prefix>-w`` (``SFNFLOW_STATE_MACHINE_PREFIX=<prefix>-``), and the roles the platform
 hands to AWS services may act on exactly those machines.
+
+A stage is letters and digits only: every name and wildcard of stage ``s`` starts with
+``sfnflow-s-``, and since no stage contains ``-``, no other stage's names start with it
+(with ``-`` allowed, ``sfnflow-dev-*`` would also match stage ``dev-alice``'s machines,
+rules and executions).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from dataclasses import dataclass
 
 from aws_cdk import ArnFormat, Stack
 
-_STAGE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+_STAGE = re.compile(r"^[a-z][a-z0-9]{0,19}$")
 
 
 @dataclass(frozen=True)
@@ -22,8 +27,9 @@ class Naming:
 
     def __post_init__(self) -> None:
         if not _STAGE.match(self.stage):
-            raise ValueError(f"stage {self.stage!r}: use 1-20 lowercase letters, digits or "
-                             "'-', starting with a letter")
+            raise ValueError(f"stage {self.stage!r}: use 1-20 lowercase letters or digits, "
+                             "starting with a letter (no '-': the stage ends every name "
+                             "prefix, so 'dev' must not be a prefix of another stage's names)")
 
     @property
     def prefix(self) -> str:
