@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cache
 
 
 @dataclass(frozen=True)
 class Config:
     table_prefix: str = "sfnflow"
     region: str = "us-east-1"
+    # aws, aws-cn, aws-us-gov...: every ARN the functions build carries it (the stack sets
+    # it from its own partition; without it, the region's partition).
+    partition: str = "aws"
     dynamodb_endpoint: str | None = None
     payload_bucket: str | None = None
     inline_output_limit: int = 300_000  # bytes of run output kept in DynamoDB (item max 400 KB)
@@ -31,6 +35,17 @@ class Config:
     # The WebSocket API stage's management (callback) URL, ``https://<id>.execute-api.
     # <region>.amazonaws.com/<stage>``: where live progress is posted to connections.
     stream_endpoint: str | None = None
+    # Where state machines the API creates log (the ARN of a log group, as the stack's
+    # machines log to theirs), and whether they are traced with X-Ray.
+    state_machine_log_group_arn: str | None = None
+    state_machine_tracing: bool = True
+    # The stage's own event bus: event triggers may listen there or on ``default`` only
+    # (the roles are granted on those two).
+    event_bus: str | None = None
+    # Access-Control-Allow-Origin of the API's responses and preflights.
+    cors_origin: str = "*"
+    # The Secrets Manager secret whose value signs WebSocket stream tokens.
+    stream_token_secret_arn: str | None = None
 
     @property
     def merge_quorum_table(self) -> str:
@@ -41,8 +56,17 @@ class Config:
         return f"{self.state_machine_prefix}{workflow_id}"
 
     def state_machine_arn(self, workflow_id: str) -> str:
-        return (f"arn:aws:states:{self.region}:{self.account_id}:stateMachine:"
-                f"{self.state_machine_name(workflow_id)}")
+        return self.arn("states", f"stateMachine:{self.state_machine_name(workflow_id)}")
+
+    def arn(self, service: str, resource: str, *, region: str | None = None) -> str:
+        """An ARN in this account, region (``region=""`` for global services like IAM) and
+        partition."""
+        region = self.region if region is None else region
+        return f"arn:{self.partition}:{service}:{region}:{self.account_id}:{resource}"
+
+    @property
+    def allowed_event_buses(self) -> frozenset[str]:
+        return frozenset({"default", *([self.event_bus] if self.event_bus else [])})
 
     def workflow_of(self, state_machine_arn: str) -> str | None:
         """The workflow id a state machine runs, or None for a machine sfnflow did not name."""
@@ -53,9 +77,11 @@ class Config:
     @classmethod
     def from_env(cls) -> Config:
         env = os.environ
+        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
         return cls(
             table_prefix=env.get("SFNFLOW_TABLE_PREFIX", "sfnflow"),
-            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            region=region,
+            partition=env.get("SFNFLOW_PARTITION") or partition_of(region),
             dynamodb_endpoint=env.get("SFNFLOW_DYNAMODB_ENDPOINT") or None,
             payload_bucket=env.get("SFNFLOW_PAYLOAD_BUCKET") or None,
             inline_output_limit=int(env.get("SFNFLOW_INLINE_OUTPUT_LIMIT", "300000")),
@@ -71,4 +97,22 @@ class Config:
             events_role_arn=env.get("SFNFLOW_EVENTS_ROLE_ARN") or None,
             api_url=env.get("SFNFLOW_API_URL", "").rstrip("/"),
             stream_endpoint=env.get("SFNFLOW_STREAM_ENDPOINT", "").rstrip("/") or None,
+            state_machine_log_group_arn=env.get("SFNFLOW_STATE_MACHINE_LOG_GROUP_ARN") or None,
+            state_machine_tracing=env.get("SFNFLOW_STATE_MACHINE_TRACING", "true").lower()
+            != "false",
+            event_bus=env.get("SFNFLOW_EVENT_BUS") or None,
+            cors_origin=env.get("SFNFLOW_CORS_ORIGIN") or "*",
+            stream_token_secret_arn=env.get("SFNFLOW_STREAM_TOKEN_SECRET_ARN") or None,
         )
+
+
+@cache
+def partition_of(region: str) -> str:
+    """The partition a region belongs to (botocore's endpoint data knows them all)."""
+    import boto3
+    from botocore.exceptions import UnknownRegionError
+
+    try:
+        return str(boto3.session.Session().get_partition_for_region(region))
+    except UnknownRegionError:  # a region botocore does not know yet
+        return "aws"

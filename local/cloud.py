@@ -23,14 +23,23 @@ from typing import Any
 
 from compiler import CompiledWorkflow, SfnflowError
 from compiler.limits import enforce_limits
+from functions.config import partition_of
 from local import moto_patches
 from local.server import ApiGateway
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
+PARTITION = partition_of(REGION)
+
+
+def local_arn(service: str, resource: str, *, region: str = REGION) -> str:
+    """An ARN of the local account, in the region's partition (IAM: ``region=""``)."""
+    return f"arn:{PARTITION}:{service}:{region}:{ACCOUNT}:{resource}"
+
+
 NODE_RUNNER = "sfnflow-node-runner"
-NODE_RUNNER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{NODE_RUNNER}"
-STATE_MACHINE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/sfnflow-state-machine"
+NODE_RUNNER_ARN = local_arn("lambda", f"function:{NODE_RUNNER}")
+STATE_MACHINE_ROLE = local_arn("iam", "role/sfnflow-state-machine", region="")
 PAYLOAD_BUCKET = "sfnflow-payloads"
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 STATUS_CHANGE_RULE = "sfnflow-status-change"
@@ -45,8 +54,8 @@ _LOCAL_ENV = {
     "SFNFLOW_PAYLOAD_BUCKET": PAYLOAD_BUCKET,
     "SFNFLOW_NODE_RUNNER_ARN": NODE_RUNNER_ARN,
     "SFNFLOW_STATE_MACHINE_ROLE_ARN": STATE_MACHINE_ROLE,
-    "SFNFLOW_SCHEDULER_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/sfnflow-scheduler",
-    "SFNFLOW_EVENTS_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/sfnflow-events",
+    "SFNFLOW_SCHEDULER_ROLE_ARN": local_arn("iam", "role/sfnflow-scheduler", region=""),
+    "SFNFLOW_EVENTS_ROLE_ARN": local_arn("iam", "role/sfnflow-events", region=""),
     "POWERTOOLS_LOG_LEVEL": "ERROR",
     "POWERTOOLS_SERVICE_NAME": "sfnflow",
 }
@@ -131,7 +140,7 @@ class LocalCloud:
         for function, handler in zip(STATUS_CHANGE_FUNCTIONS, handlers, strict=True):
             moto_patches.register_lambda(function, handler)
             targets.append({"Id": function,
-                            "Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}"})
+                            "Arn": local_arn("lambda", f"function:{function}")})
         self.events.put_targets(Rule=STATUS_CHANGE_RULE, Targets=targets)
         self.emitter = StatusChangeEmitter(self.sfn, self.events)
         self.scheduler = LocalScheduler(self.scheduler_client, self.sfn,
@@ -360,7 +369,7 @@ def api_gateway(api_key: str | None) -> ApiGateway:
 
 
 def state_machine_arn(workflow: str) -> str:
-    return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{workflow}"
+    return local_arn("states", f"stateMachine:{workflow}")
 
 
 def _envelope(described: dict[str, Any]) -> dict[str, Any]:

@@ -42,6 +42,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from local import call_recorder
+
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
 
 _lock = threading.Lock()
@@ -217,9 +219,9 @@ class InvokeContext:
     def __init__(self, function_name: str) -> None:
         self.function_name = function_name
         self.function_version = "$LATEST"
-        self.invoked_function_arn = (
-            f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
-        )
+        from functions.config import Config
+
+        self.invoked_function_arn = Config.from_env().arn("lambda", f"function:{function_name}")
         self.memory_limit_in_mb = 1024
         self.aws_request_id = "local"
         self.log_group_name = f"/aws/lambda/{function_name}"
@@ -254,7 +256,8 @@ def _patch_lambda_dispatch() -> None:
         event = json.loads(body) if body else {}
         name = function_name.split(":function:")[-1].split(":")[0]
         try:
-            result = handler(event, InvokeContext(name))
+            with call_recorder.running(name):
+                result = handler(event, InvokeContext(name))
         except Exception as exc:  # the Lambda runtime reports any escaping exception
             response_headers["x-amz-function-error"] = "Unhandled"
             error_type = getattr(exc, "error_type", None) or type(exc).__name__
@@ -286,8 +289,9 @@ def _patch_client_cache() -> None:
 
         key = (region, service, botocore_stubber.enabled)
         with cache_lock:
-            if key not in cache:
-                cache[key] = original(region, service, state_credentials)
+            if key not in cache:  # the interpreter's Task calls: the state machine's role
+                cache[key] = call_recorder.mark_client(
+                    original(region, service, state_credentials), call_recorder.STATE_MACHINE)
             return cache[key]
 
     for module_name, module in list(sys.modules.items()):
@@ -529,7 +533,8 @@ def invoke_registered(function: str, payload: Any) -> bool:
         return False
     name = function.split(":function:")[-1].split(":")[0]
     try:
-        handler(payload, InvokeContext(name))
+        with call_recorder.running(name):
+            handler(payload, InvokeContext(name))
     except Exception:  # noqa: BLE001 - the Lambda service would log and retry it
         logging.getLogger("sfnflow.local").exception("Lambda target %s failed", name)
     return True
@@ -658,8 +663,9 @@ def _deliver(rule: Any, target: dict[str, Any], event: dict[str, Any],
     digest = hashlib.sha256(f"{rule.arn}|{target['Id']}".encode()).hexdigest()[:12]
     name = f"{shaped.get('id', '')}"[:60] + "-" + digest
     sfn = _event_client("stepfunctions", arn.split(":")[3])
-    try:
-        sfn.start_execution(stateMachineArn=arn, name=name, input=text)
+    try:  # EventBridge starts it with the target's role
+        with call_recorder.acting_as_role(str(target.get("RoleArn") or "events.amazonaws.com")):
+            sfn.start_execution(stateMachineArn=arn, name=name, input=text)
     except sfn.exceptions.ExecutionAlreadyExists:
         pass
     except Exception:  # noqa: BLE001 - EventBridge retries, then drops (or a DLQ)
