@@ -8,12 +8,21 @@ plans that are too big to deploy; every deploy path and ``sfnflow validate`` cal
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compiler.errors import Problem, WorkflowInvalid
-from compiler.pipeline import CompiledWorkflow
+
+if TYPE_CHECKING:  # (the pipeline's passes read the limits below: no import cycle)
+    from compiler.pipeline import CompiledWorkflow
 
 MAX_DEFINITION_BYTES = 1_048_576  # a state machine definition is at most 1 MiB
+# An error's (or a Fail state's) cause keeps at most 32,768 characters; what sfnflow puts
+# in one stays under this, leaving room for JSON escaping and the runner's wrapping.
+ERROR_CAUSE_LIMIT = 32_768
+CAUSE_BUDGET = 32_000
+# A Lambda function runs at most 900 s (15 minutes): the node runner's timeout, so a
+# runner node's ``timeoutSeconds`` above it never takes effect.
+LAMBDA_MAX_SECONDS = 900
 
 
 def definition_bytes(definition: dict[str, Any]) -> int:

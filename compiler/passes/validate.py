@@ -16,11 +16,15 @@ from pydantic import ValidationError
 from compiler.errors import Problem, WorkflowInvalid
 from compiler.expressions import syntax_errors
 from compiler.graph import Edge, Graph, Loop, strongly_connected_cycles
+from compiler.limits import LAMBDA_MAX_SECONDS
 from compiler.model import Workflow
 from compiler.nodetypes import LOOP_LOWERINGS, NODE_TYPES, Params, output_names
 from compiler.regions import region_problems
 
 _UNION_LABELS = frozenset({"int", "str", "float", "bool", "none", "list", "dict"})
+# Lowerings whose node may run on the node-runner Lambda (a native node falls back to it),
+# which Lambda stops after ``LAMBDA_MAX_SECONDS``: a longer Task timeout never fires.
+_RUNNER_LOWERINGS = frozenset({"task", "variables", "native"})
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -71,6 +75,13 @@ def _node_problems(workflow: Workflow) -> tuple[list[Problem], list[Params | Non
             )
             params.append(None)
             continue
+        if spec.lowering in _RUNNER_LOWERINGS and (node.timeoutSeconds or 0) > LAMBDA_MAX_SECONDS:
+            problems.append(Problem(
+                node.name, "timeoutSeconds",
+                f"timeoutSeconds {node.timeoutSeconds:,} is longer than a {node.type} node can "
+                f"run: it runs on the node-runner Lambda, which stops after "
+                f"{LAMBDA_MAX_SECONDS} s (Lambda's maximum). Use at most {LAMBDA_MAX_SECONDS}, "
+                "or split the work (a loop, or a sub-workflow)", "timeout"))
         evaluated = {k: v for k, v in node.parameters.items() if k not in spec.params.raw_fields}
         for path, message in syntax_errors(evaluated):
             problems.append(Problem(node.name, f"parameters.{path}", message, "expression"))
