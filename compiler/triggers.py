@@ -15,6 +15,7 @@ again:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from compiler.errors import Problem
@@ -60,4 +61,20 @@ def trigger_problems(graph: Graph) -> list[Problem]:
         for node, params in zip(graph.nodes, graph.params, strict=True)
         if isinstance(params, WorkflowTriggerParams) and not node.disabled
         and params.workflow == graph.workflow.name
+    ]
+
+
+def event_bus_problems(triggers: list[dict[str, Any]], allowed: Collection[str]) -> list[Problem]:
+    """An ``eventTrigger`` may listen only on a bus the platform may put rules on: the
+    deployment knows which (``default`` and the stage's own bus), the document does not,
+    so the caller passes them. Any other bus would pass here and fail with AccessDenied
+    when the workflow is activated. A bus given by ARN is judged by its name."""
+    names = sorted(allowed)
+    return [
+        Problem(trigger["node"], "parameters.eventBus",
+                f"event bus {bus!r} is not one this platform may listen on; use one of "
+                f"{', '.join(map(repr, names))}", "event_bus")
+        for trigger in triggers if trigger.get("type") == "eventTrigger"
+        for bus in [str((trigger.get("parameters") or {}).get("eventBus") or "default")]
+        if bus.rsplit("event-bus/", 1)[-1] not in allowed
     ]

@@ -41,6 +41,8 @@ NODE_RUNNER = "sfnflow-node-runner"
 NODE_RUNNER_ARN = local_arn("lambda", f"function:{NODE_RUNNER}")
 STATE_MACHINE_ROLE = local_arn("iam", "role/sfnflow-state-machine", region="")
 PAYLOAD_BUCKET = "sfnflow-payloads"
+LOCAL_EVENT_BUS = "sfnflow"
+LOCAL_MACHINE_LOG_GROUP = "/aws/vendedlogs/states/sfnflow/api-created"
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 STATUS_CHANGE_RULE = "sfnflow-status-change"
 STATUS_CHANGE_FUNCTIONS = ("sfnflow-execution-events", "sfnflow-error-router")
@@ -56,6 +58,10 @@ _LOCAL_ENV = {
     "SFNFLOW_STATE_MACHINE_ROLE_ARN": STATE_MACHINE_ROLE,
     "SFNFLOW_SCHEDULER_ROLE_ARN": local_arn("iam", "role/sfnflow-scheduler", region=""),
     "SFNFLOW_EVENTS_ROLE_ARN": local_arn("iam", "role/sfnflow-events", region=""),
+    # As the stack does: where API-created machines log, the stage's own event bus.
+    "SFNFLOW_STATE_MACHINE_LOG_GROUP_ARN": local_arn(
+        "logs", f"log-group:{LOCAL_MACHINE_LOG_GROUP}:*"),
+    "SFNFLOW_EVENT_BUS": LOCAL_EVENT_BUS,
     "POWERTOOLS_LOG_LEVEL": "ERROR",
     "POWERTOOLS_SERVICE_NAME": "sfnflow",
 }
@@ -106,6 +112,9 @@ class LocalCloud:
         self.sfn = boto3.client("stepfunctions", region_name=REGION)
         self.s3 = boto3.client("s3", region_name=REGION)
         self.s3.create_bucket(Bucket=PAYLOAD_BUCKET)
+        boto3.client("logs", region_name=REGION).create_log_group(
+            logGroupName=LOCAL_MACHINE_LOG_GROUP)
+        boto3.client("events", region_name=REGION).create_event_bus(Name=LOCAL_EVENT_BUS)
         self.config = Config.from_env()
         self.repository = RunRepository(self.config, s3_client=self.s3)
         self.repository.create_tables()

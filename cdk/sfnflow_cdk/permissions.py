@@ -107,6 +107,20 @@ def grant_manage_workflows(role: iam.IRole, naming: Naming, stack: Stack, *,
                                     resource_name=f"{event_bus}/{rule}")]))
 
 
+LOG_DELIVERY_ACTIONS = ("logs:CreateLogDelivery", "logs:GetLogDelivery",
+                        "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+                        "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+                        "logs:DescribeResourcePolicies", "logs:DescribeLogGroups")
+
+
+def grant_state_machine_logging(role: iam.IRole) -> None:
+    """Create/Update/DeleteStateMachine with a ``loggingConfiguration``: Step Functions
+    sets up CloudWatch Logs delivery (vended logs) as the caller, who needs the log
+    delivery actions; they support no resource-level permissions, hence ``*``."""
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=list(LOG_DELIVERY_ACTIONS), resources=["*"]))
+
+
 def grant_invoke(role: iam.IRole, function_arn: str) -> None:
     role.add_to_principal_policy(iam.PolicyStatement(
         actions=["lambda:InvokeFunction"], resources=[function_arn]))

@@ -36,6 +36,7 @@ from sfnflow_cdk.state_machines import (
     StateMachineRole,
     WorkflowStateMachines,
     compile_workflows,
+    runtime_log_group,
 )
 from sfnflow_cdk.storage import PayloadStorage
 from sfnflow_cdk.streams import ProgressStreams
@@ -117,12 +118,16 @@ class SfnflowStack(Stack):
             self.streams.stage.node.add_dependency(account)
         self.state_machines = WorkflowStateMachines(
             self, "Workflows", naming=naming,
-            compiled=compile_workflows(settings.workflows_dir), role=self.state_machine_role,
+            compiled=compile_workflows(settings.workflows_dir,
+                                       event_buses=("default", naming.prefix)),
+            role=self.state_machine_role,
             platform={NODE_RUNNER_SUBSTITUTION: node_runner_arn,
                       QUORUM_TABLE_SUBSTITUTION: quorum_table.table_name},
             log_retention=retention, removal_policy=removal)
         for machine in self.state_machines.machines.values():
             machine.node.add_dependency(functions[fns.NODE_RUNNER.role])
+        self.runtime_logs = runtime_log_group(self, "ApiCreatedMachineLogs", naming=naming,
+                                              log_retention=retention, removal_policy=removal)
 
         self._grant(naming)
         self._configure(naming)
@@ -148,6 +153,7 @@ class SfnflowStack(Stack):
             passable_roles=[self.state_machine_role, self.events.scheduler_role,
                             self.events.events_role],
             schedule_group=naming.prefix, event_bus=naming.prefix)
+        permissions.grant_state_machine_logging(roles[fns.API.role])
         # Quorum Merges count their branches in their table, from the state machine itself.
         permissions.grant_tables(self.state_machine_role, self.tables, {
             TABLE_SUFFIXES[MergeQuorumModel]: ("dynamodb:UpdateItem", "dynamodb:GetItem")})
@@ -185,7 +191,11 @@ class SfnflowStack(Stack):
             "SFNFLOW_SCHEDULER_ROLE_ARN": self.events.scheduler_role.role_arn,
             "SFNFLOW_SCHEDULE_GROUP": naming.prefix,
             "SFNFLOW_EVENTS_ROLE_ARN": self.events.events_role.role_arn,
+            "SFNFLOW_PARTITION": self.partition,
+            "SFNFLOW_EVENT_BUS": naming.prefix,  # the stage's bus (PlatformEvents)
         })
+        functions[fns.API.role].add_environment(
+            "SFNFLOW_STATE_MACHINE_LOG_GROUP_ARN", self.runtime_logs.log_group_arn)
         functions[fns.NODE_RUNNER.role].add_environment(
             "SFNFLOW_CODE_RUNNER_ARN", naming.function_arn(self, fns.CODE_RUNNER.role))
         for spec in (fns.API, fns.WEBHOOKS):

@@ -11,7 +11,8 @@ items live in the run data) and X-Ray tracing are on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from aws_cdk import RemovalPolicy, Stack, Tags
@@ -21,8 +22,10 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from compiler import CompiledWorkflow, compile_project, load_file
+from compiler.errors import WorkflowInvalid
 from compiler.limits import enforce_limits
 from compiler.project import WORKFLOW_SUFFIXES
+from compiler.triggers import event_bus_problems
 from sfnflow_cdk.naming import Naming
 
 NODE_RUNNER_SUBSTITUTION = "NodeRunnerArn"
@@ -32,13 +35,21 @@ SYNC_RULE = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
 MAX_NAME = 80  # Step Functions' limit on state machine names
 
 
-def compile_workflows(directory: Path) -> dict[str, CompiledWorkflow]:
+def compile_workflows(directory: Path, *, event_buses: Collection[str] = ("default",)
+                      ) -> dict[str, CompiledWorkflow]:
     """Every workflow file of ``directory``, compiled together and within Step Functions'
-    limits; raises ``WorkflowInvalid`` listing every problem."""
+    limits, its event triggers on ``event_buses`` only (those the stack may put rules on);
+    raises ``WorkflowInvalid`` listing every problem."""
     files = sorted(p for p in directory.iterdir()
                    if p.is_file() and p.suffix in WORKFLOW_SUFFIXES) if directory.is_dir() else []
-    return {name: enforce_limits(compiled)
-            for name, compiled in compile_project([load_file(p) for p in files]).items()}
+    compiled = {name: enforce_limits(workflow)
+                for name, workflow in compile_project([load_file(p) for p in files]).items()}
+    problems = [replace(problem, workflow=name) for name, workflow in compiled.items()
+                for problem in event_bus_problems(workflow.manifest.get("triggers") or [],
+                                                  event_buses)]
+    if problems:
+        raise WorkflowInvalid(problems)
+    return compiled
 
 
 class StateMachineRole(Construct):
@@ -79,6 +90,19 @@ class StateMachineRole(Construct):
             actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords",
                      "xray:GetSamplingRules", "xray:GetSamplingTargets"],
             resources=["*"]))
+
+
+def runtime_log_group(scope: Construct, id: str, *, naming: Naming,
+                      log_retention: logs.RetentionDays,
+                      removal_policy: RemovalPolicy) -> logs.LogGroup:
+    """Where the state machines the API creates log, as the stack's machines log to theirs
+    (``/aws/vendedlogs/``: Step Functions' log delivery keeps CloudWatch's resource policy
+    small there). Its ARN (``...:log-group:<name>:*``, the form Step Functions wants)
+    reaches the API as ``SFNFLOW_STATE_MACHINE_LOG_GROUP_ARN``; ``/`` cannot occur in a
+    machine name, so no workflow's own log group can take this name."""
+    return logs.LogGroup(scope, id,
+                         log_group_name=f"/aws/vendedlogs/states/{naming.prefix}/api-created",
+                         retention=log_retention, removal_policy=removal_policy)
 
 
 class WorkflowStateMachines(Construct):

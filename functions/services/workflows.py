@@ -17,10 +17,12 @@ from typing import Any, Protocol
 from compiler import CompiledWorkflow, compile_workflow
 from compiler.errors import Problem, WorkflowInvalid
 from compiler.limits import enforce_limits
+from compiler.triggers import event_bus_problems
 from functions.config import Config
 from functions.store.repository import utc_now
 from functions.store.workflows import Webhook, WorkflowRecord, WorkflowRepository
 
+STATE_MACHINE_NAME_MAX = 80  # CreateStateMachine's limit
 _PLATFORM_SUBSTITUTIONS = {"NodeRunnerArn": "node_runner_arn",
                            "MergeQuorumTable": "merge_quorum_table"}
 
@@ -56,6 +58,22 @@ def definition_substitutions(manifest: dict[str, Any], config: Config) -> dict[s
     return values
 
 
+def observability(config: Config) -> dict[str, Any]:
+    """What the stack's own machines have (``cdk/sfnflow_cdk/state_machines.py``): every
+    event logged without execution data (items live in the run data) to the stage's log
+    group for API-created machines, and X-Ray tracing. Sent on create and on update, so a
+    machine created before the setting existed gets it with its next version."""
+    settings: dict[str, Any] = {"tracingConfiguration": {"enabled": config.state_machine_tracing}}
+    if config.state_machine_log_group_arn:
+        arn = config.state_machine_log_group_arn
+        settings["loggingConfiguration"] = {
+            "level": "ALL", "includeExecutionData": False,
+            # Step Functions wants the log group's ARN in its ``:*`` form.
+            "destinations": [{"cloudWatchLogsLogGroup": {
+                "logGroupArn": arn if arn.endswith(":*") else f"{arn}:*"}}]}
+    return settings
+
+
 def tag_list(manifest: dict[str, Any]) -> list[dict[str, str]]:
     return [{"key": key, "value": value} for key, value in manifest.get("tags", {}).items()]
 
@@ -85,10 +103,24 @@ class WorkflowService:
     def compile(self, document: Any, *, replacing: str | None = None) -> CompiledWorkflow:
         """Compile and check against the registry; raises ``WorkflowInvalid``."""
         compiled = enforce_limits(compile_workflow(document))
-        problems = self._call_problems(compiled, replacing)
+        problems = [*self._call_problems(compiled, replacing), *self._name_problems(compiled),
+                    *event_bus_problems(compiled.manifest.get("triggers") or [],
+                                        self.config.allowed_event_buses)]
         if problems:
             raise WorkflowInvalid(problems)
         return compiled
+
+    def _name_problems(self, compiled: CompiledWorkflow) -> list[Problem]:
+        """The workflow runs as ``<stage prefix><name>``, which Step Functions caps at 80
+        characters (its rules and schedules, ``trigger_name``, fit EventBridge's 64)."""
+        machine = self.config.state_machine_name(compiled.name)
+        if len(machine) <= STATE_MACHINE_NAME_MAX:
+            return []
+        room = STATE_MACHINE_NAME_MAX - len(self.config.state_machine_prefix)
+        return [Problem(None, "name", f"workflow {compiled.name!r} would run as state machine "
+                        f"{machine!r} ({len(machine)} characters; Step Functions allows "
+                        f"{STATE_MACHINE_NAME_MAX}): use a name of at most {room} characters",
+                        "name_too_long")]
 
     def _call_problems(self, compiled: CompiledWorkflow, replacing: str | None) -> list[Problem]:
         """Children must be deployed, and no call chain may lead back to this workflow."""
@@ -133,6 +165,7 @@ class WorkflowService:
                 definition_substitutions(compiled.manifest, self.config)),
             roleArn=self.config.state_machine_role_arn,
             tags=tag_list(compiled.manifest),
+            **observability(self.config),
         )["stateMachineArn"]
         now = utc_now()
         record = WorkflowRecord(compiled.name, 1, active, document, compiled.manifest, arn,
@@ -155,7 +188,8 @@ class WorkflowService:
         self.sfn.update_state_machine(
             stateMachineArn=current.state_machine_arn,
             definition=compiled.definition_json(
-                definition_substitutions(compiled.manifest, self.config)))
+                definition_substitutions(compiled.manifest, self.config)),
+            **observability(self.config))
         if current.active:
             self._deactivate(current)
         record = WorkflowRecord(workflow_id, current.version + 1, current.active, document,

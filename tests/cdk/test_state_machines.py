@@ -108,3 +108,52 @@ def test_a_quorum_merge_gets_its_table_substitution(tmp_path: Path) -> None:
         "AWS::StepFunctions::StateMachine").values()
     assert machine["Properties"]["DefinitionSubstitutions"] == {
         "NodeRunnerArn": "arn:runner", "MergeQuorumTable": "sfnflow-dev-merge-quorums"}
+
+
+def _on_bus(bus: str) -> dict[str, Any]:
+    return {"name": "on-order", "nodes": [
+        {"name": "Order placed", "type": "eventTrigger",
+         "parameters": {"eventBus": bus, "pattern": {"source": ["shop.orders"]}}}],
+        "connections": []}
+
+
+def test_a_workflow_file_listening_on_a_foreign_bus_fails_the_synth(tmp_path: Path) -> None:
+    """Only ``default`` and the stage's bus: the API's role may put rules on no other
+    (it would fail with AccessDenied when the workflow is activated)."""
+    from compiler.errors import WorkflowInvalid
+
+    (tmp_path / "on-order.json").write_text(json.dumps(_on_bus("shop")))
+    with pytest.raises(WorkflowInvalid) as raised:
+        compile_workflows(tmp_path, event_buses=("default", "sfnflow-dev"))
+    (problem,) = raised.value.problems
+    assert (problem.workflow, problem.node, problem.field) == \
+        ("on-order", "Order placed", "parameters.eventBus")
+    for bus in ("sfnflow-dev", "default",
+                "arn:aws:events:us-east-1:123456789012:event-bus/sfnflow-dev"):
+        (tmp_path / "on-order.json").write_text(json.dumps(_on_bus(bus)))
+        assert set(compile_workflows(tmp_path, event_buses=("default", "sfnflow-dev"))) == \
+            {"on-order"}
+
+
+def test_api_created_machines_get_a_log_group_and_the_api_may_deliver_to_it(
+        built: Built) -> None:
+    """``functions.services.workflows.observability`` reads the log group's ARN; creating
+    a machine with logging needs the caller to hold the log delivery actions."""
+    from .conftest import actions_of, policy_statements
+
+    stack = built.stack
+    group_id = stack.get_logical_id(stack.runtime_logs.node.default_child)
+    group = built.template.to_json()["Resources"][group_id]["Properties"]
+    assert group["LogGroupName"] == "/aws/vendedlogs/states/sfnflow-dev/api-created"
+    api = built.resources("AWS::Lambda::Function")[stack.get_logical_id(
+        stack.functions.functions["api"].node.default_child)]["Properties"]
+    env = api["Environment"]["Variables"]
+    assert env["SFNFLOW_STATE_MACHINE_LOG_GROUP_ARN"] == {"Fn::GetAtt": [group_id, "Arn"]}
+    assert env["SFNFLOW_PARTITION"] == {"Ref": "AWS::Partition"}
+    assert env["SFNFLOW_EVENT_BUS"] == "sfnflow-dev"
+    statements = policy_statements(built, "Functions/ApiRole")
+    delivery = [s for s in statements if "logs:CreateLogDelivery" in actions_of([s])]
+    assert delivery and delivery[0]["Resource"] == "*"
+    assert {"logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
+            "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+            "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"} <= actions_of(delivery)

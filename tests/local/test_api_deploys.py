@@ -1,0 +1,103 @@
+"""What the API deploys is what AWS accepts, and looks like what the stack deploys (issue
+10): API-created machines log and trace like the stack's (item 2), their names fit Step
+Functions' 80 characters (item 19), and event triggers listen only on buses the platform
+may put rules on (item 9). Over HTTP on loopback, against ``sfnflow serve``'s platform."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from local.cloud import LOCAL_EVENT_BUS, LOCAL_MACHINE_LOG_GROUP
+from local.serve import LocalPlatform
+from tests.conftest import TIME_SCALE
+
+KEY = "test-key"
+LONG_PREFIX = "sfnflow-abcdefghijklmnopqrst-"  # a 20-character stage: 29 characters
+
+
+@pytest.fixture
+def platform(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalPlatform]:
+    monkeypatch.setenv("SFNFLOW_STATE_MACHINE_PREFIX", LONG_PREFIX)
+    with LocalPlatform(api_key=KEY, time_scale=TIME_SCALE) as local_platform:
+        yield local_platform
+
+
+def call(platform: LocalPlatform, method: str, path: str, **kwargs: Any) -> requests.Response:
+    return requests.request(method, platform.url + path, headers={"x-api-key": KEY},
+                            timeout=30, **kwargs)
+
+
+def workflow(name: str = "logged", **extra_nodes: Any) -> dict[str, Any]:
+    return {"name": name, "nodes": [
+        {"name": "Start", "type": "manualTrigger"},
+        {"name": "Same", "type": "noOp"}, *extra_nodes.get("nodes", [])],
+        "connections": [{"from": "Start", "to": "Same"}]}
+
+
+def on_bus(bus: str, name: str = "on-order") -> dict[str, Any]:
+    return {"name": name, "nodes": [
+        {"name": "Order placed", "type": "eventTrigger",
+         "parameters": {"eventBus": bus, "pattern": {"source": ["shop.orders"]}}},
+        {"name": "Same", "type": "noOp"}],
+        "connections": [{"from": "Order placed", "to": "Same"}]}
+
+
+def test_api_created_machines_log_and_trace_like_the_stacks(platform: LocalPlatform) -> None:
+    created = call(platform, "POST", "/workflows", json=workflow())
+    assert created.status_code == 201, created.text
+    sfn = platform.cloud.sfn
+    arn = platform.cloud.config.state_machine_arn("logged")
+    expected_logging = {"level": "ALL", "includeExecutionData": False, "destinations": [
+        {"cloudWatchLogsLogGroup": {"logGroupArn": platform.cloud.config.arn(
+            "logs", f"log-group:{LOCAL_MACHINE_LOG_GROUP}:*")}}]}
+    described = sfn.describe_state_machine(stateMachineArn=arn)
+    assert described["loggingConfiguration"] == expected_logging
+    assert described["tracingConfiguration"] == {"enabled": True}
+    # The same as the stack's machines (cdk/sfnflow_cdk/state_machines.py): ALL, no data.
+    updated = call(platform, "PUT", "/workflows/logged", json=workflow())
+    assert updated.status_code == 200, updated.text
+    described = sfn.describe_state_machine(stateMachineArn=arn)
+    assert described["loggingConfiguration"] == expected_logging
+    assert described["tracingConfiguration"] == {"enabled": True}
+
+
+def test_a_name_too_long_for_step_functions_is_a_400_naming_the_workflow(
+        platform: LocalPlatform) -> None:
+    fits = "w" * (80 - len(LONG_PREFIX))
+    too_long = "w" * (81 - len(LONG_PREFIX))
+    refused = call(platform, "POST", "/workflows", json=workflow(too_long))
+    assert refused.status_code == 400, refused.text
+    (problem,) = refused.json()["error"]["details"]
+    assert problem["field"] == "name" and problem["code"] == "name_too_long"
+    assert too_long in problem["message"] and "80" in problem["message"]
+    assert platform.cloud.sfn.list_state_machines()["stateMachines"] == []
+    accepted = call(platform, "POST", "/workflows", json=workflow(fits))
+    assert accepted.status_code == 201, accepted.text
+    (machine,) = platform.cloud.sfn.list_state_machines()["stateMachines"]
+    assert len(machine["name"]) == 80
+
+
+def test_an_event_trigger_on_a_foreign_bus_is_a_400_naming_node_and_field(
+        platform: LocalPlatform) -> None:
+    platform.cloud.events.create_event_bus(Name="shop")  # exists, but no role may use it
+    refused = call(platform, "POST", "/workflows", json=on_bus("shop"))
+    assert refused.status_code == 400, refused.text
+    (problem,) = refused.json()["error"]["details"]
+    assert (problem["node"], problem["field"], problem["code"]) == \
+        ("Order placed", "parameters.eventBus", "event_bus")
+    assert "'shop'" in problem["message"] and f"'{LOCAL_EVENT_BUS}'" in problem["message"]
+    by_arn = on_bus("arn:aws:events:us-east-1:123456789012:event-bus/shop", "by-arn")
+    assert call(platform, "POST", "/workflows", json=by_arn).status_code == 400
+    assert platform.cloud.sfn.list_state_machines()["stateMachines"] == []
+    # The stage's own bus and the default bus are fine, and their rules are created.
+    for bus, name in ((LOCAL_EVENT_BUS, "on-stage-bus"), ("default", "on-default")):
+        created = call(platform, "POST", "/workflows", json=on_bus(bus, name))
+        assert created.status_code == 201, created.text
+        rules = platform.cloud.events.list_rules(EventBusName=bus,
+                                                 NamePrefix=LONG_PREFIX + name)["Rules"]
+        assert len(rules) == 1
+
