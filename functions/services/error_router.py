@@ -15,6 +15,7 @@ failure (n8n's Error Trigger item plus the context the run data holds)::
 - **No loops**: an execution started by the router runs in mode ``"error"`` and is never
   routed again, so an error workflow never triggers itself, whether it fails or is a
   workflow handling its own failures (``errorTrigger``, tagged with its own name).
+- **Distributed Map children** are not routed: their Map fails their parent, which is.
 - **Sub-workflows** a parent waits for are not routed: the parent receives the error and
   either handles it (``onError``) or fails, and then its own error workflow runs.
 - **Bounds**: ``input`` and ``partialResults`` each carry at most ``PAYLOAD_LIMIT`` bytes of
@@ -33,7 +34,7 @@ from typing import Any
 
 from functions.config import Config
 from functions.services import subworkflows
-from functions.services.executions import ExecutionService
+from functions.services.executions import ExecutionService, is_map_run_child
 from functions.store.repository import Execution, NodeRun, RunRepository
 
 ERROR_WORKFLOW_TAG = "sfnflow:errorWorkflow"  # compiler.triggers.ERROR_WORKFLOW_TAG
@@ -91,8 +92,8 @@ class ErrorRouter:
     def on_status_change(self, detail: dict[str, Any]) -> Execution | None:
         """Route one status-change event; returns the error execution (new or the one a
         previous delivery started), or None when there is nothing to route."""
-        if detail.get("status") not in ROUTED_STATUSES:
-            return None
+        if detail.get("status") not in ROUTED_STATUSES or is_map_run_child(detail):
+            return None  # a Distributed Map child's failure reaches its parent
         self.executions.on_status_change(detail)
         failed = self.repository.get_execution(detail["name"])
         envelope = subworkflows.envelope_of(detail)

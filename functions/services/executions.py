@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from functions.services import native_runs, subworkflows
-from functions.store.repository import Execution, RunRepository, utc_now
+from functions.services.staging import stage_large_input
+from functions.store.repository import Execution, NodeRun, RunRepository, utc_now
 
 Item = dict[str, Any]
 
@@ -37,6 +38,15 @@ def trigger_input(user_input: Any, pinned: list[str], mode: str) -> dict[str, An
     if pinned:
         envelope["pinned"] = pinned
     return envelope
+
+
+def is_map_run_child(detail: dict[str, Any]) -> bool:
+    """A child execution of a Distributed Map: Step Functions labels its state machine ARN
+    ``...:stateMachine:<machine>/<map run label>`` and its execution ARN
+    ``...:execution:<machine>/<map run label>:<id>``; names of machines and executions may
+    not contain ``/``, so the slash tells them apart."""
+    arn = detail.get("stateMachineArn") or detail.get("executionArn") or ""
+    return "/" in str(arn)
 
 
 def execution_arn_of(state_machine_arn: str, name: str) -> str:
@@ -104,9 +114,12 @@ class ExecutionService:
         versions = dict(pins or {})
         for node, items in (pin_data or {}).items():
             versions[node] = self.repository.put_pin(workflow_id, node, items)
-        envelope = trigger_input(user_input, sorted(versions), mode) | (envelope_extras or {})
+        execution_id = name or uuid.uuid4().hex
+        envelope = stage_large_input(  # a large input travels as an S3 reference
+            self.repository, execution_id,
+            trigger_input(user_input, sorted(versions), mode) | (envelope_extras or {}))
         execution = Execution(
-            execution_id=name or uuid.uuid4().hex,
+            execution_id=execution_id,
             workflow_id=workflow_id,
             status="RUNNING",
             started_at=utc_now(),
@@ -139,6 +152,15 @@ class ExecutionService:
         return execution
 
     def on_status_change(self, detail: dict[str, Any]) -> None:
+        """Record one status change (idempotent: EventBridge may deliver it twice, and the
+        reconciler replays what never arrived). The final status is recorded first, from
+        the run data alone; only then is the history read (slow on long executions) for
+        the runs of native nodes, so a handler that times out there leaves the execution
+        finished, not RUNNING. Events of Distributed Map child executions are ignored:
+        their runs are recorded by the runner, and their parent's events carry the status.
+        """
+        if is_map_run_child(detail):
+            return
         execution_id = detail["name"]
         status = detail["status"]
         envelope = subworkflows.envelope_of(detail)
@@ -154,24 +176,7 @@ class ExecutionService:
             self._record_started_elsewhere(detail, envelope)
         if status == "RUNNING":
             return
-        skipped = envelope.get("skip") if isinstance(envelope, dict) else None
-        self._record_native_runs(execution_id, detail.get("executionArn"),
-                                 set(skipped) if isinstance(skipped, list) else set())
-        error = None
-        if status != "SUCCEEDED":
-            failed = [
-                run for run in self.repository.node_runs(execution_id, with_output=False)
-                if run.status == "error"
-            ]
-            failed.sort(key=lambda run: run.finished_at)
-            node_error = failed[-1].error if failed else None
-            error = {
-                "type": detail.get("error") or (node_error or {}).get("type") or status,
-                "message": _error_message(detail.get("cause"))
-                or (node_error or {}).get("message") or status.lower().replace("_", " "),
-                "node": _error_node(detail.get("cause"))
-                or (failed[-1].node if failed else None),
-            }
+        error = self._error(execution_id, detail) if status != "SUCCEEDED" else None
         output = detail.get("output")
         self.repository.record_execution_status(
             execution_id,
@@ -180,6 +185,29 @@ class ExecutionService:
             output=json.loads(output) if isinstance(output, str) else output,
             error=error,
         )
+        skipped = envelope.get("skip") if isinstance(envelope, dict) else None
+        native = self._record_native_runs(execution_id, detail.get("executionArn"),
+                                          set(skipped) if isinstance(skipped, list) else set())
+        if error is not None and error["node"] is None:
+            failed = [run for run in native if run.status == "error"]
+            if failed:  # a native state failed: only the history names it
+                self.repository.name_failed_node(execution_id, failed[-1].node)
+
+    def _error(self, execution_id: str, detail: dict[str, Any]) -> dict[str, Any]:
+        """The error of a failed execution, naming the node from its cause or the run data."""
+        status = detail["status"]
+        failed = [
+            run for run in self.repository.node_runs(execution_id, with_output=False)
+            if run.status == "error"
+        ]
+        failed.sort(key=lambda run: run.finished_at)
+        node_error = failed[-1].error if failed else None
+        return {
+            "type": detail.get("error") or (node_error or {}).get("type") or status,
+            "message": _error_message(detail.get("cause"))
+            or (node_error or {}).get("message") or status.lower().replace("_", " "),
+            "node": _error_node(detail.get("cause")) or (failed[-1].node if failed else None),
+        }
 
     def _record_started_elsewhere(self, detail: dict[str, Any], envelope: Any) -> None:
         """Schedules, event rules and the console start executions without ``start``: the
@@ -200,18 +228,22 @@ class ExecutionService:
         ))
 
     def _record_native_runs(self, execution_id: str, execution_arn: str | None,
-                            skipped: set[str]) -> None:
-        """Record the runs of nodes lowered to native states (no Lambda), from the history.
-        Outside a partial run (``skipped``) a pure native node may still compute — it is
-        free and has no effects — but it is not part of the run, so it is not recorded."""
+                            skipped: set[str]) -> list[NodeRun]:
+        """Record the runs of nodes lowered to native states (no Lambda), from the history;
+        returns them. Outside a partial run (``skipped``) a pure native node may still
+        compute — it is free and has no effects — but it is not part of the run, so it is
+        not recorded."""
         if not execution_arn:
-            return
+            return []
 
         def definition() -> dict[str, Any] | None:
             described = self.sfn.describe_state_machine_for_execution(executionArn=execution_arn)
             return json.loads(described["definition"])  # type: ignore[no-any-return]
 
         events = native_runs.history(self.sfn, execution_arn)
+        recorded = []
         for run in native_runs.native_node_runs(execution_id, events, definition):
             if run.node not in skipped:
                 self.repository.record_node_run(run)
+                recorded.append(run)
+        return recorded

@@ -73,6 +73,7 @@ class NodeRun:
     output: list[list[Item]] | None = None
     error: dict[str, Any] | None = None
     child_execution_id: str | None = None  # executeWorkflow: the execution it started
+    output_ref: str | None = None  # where the output is stored when not in the record
 
 
 def _execution(model: ExecutionModel) -> Execution:
@@ -185,6 +186,20 @@ class RunRepository:
                                  at=stopped_at)
         return True
 
+    def name_failed_node(self, execution_id: str, node: str) -> bool:
+        """Name the node of a recorded failure that named none yet (a native state's
+        failure is known only from the history, read after the status is recorded)."""
+        model = ExecutionModel.get(execution_id)
+        if not isinstance(model.error, dict) or model.error.get("node") is not None:
+            return False
+        try:  # optimistic (VersionAttribute): a concurrent change wins
+            model.update(actions=[ExecutionModel.error.set({**model.error, "node": node})])
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def query_executions(
         self,
         *,
@@ -271,6 +286,18 @@ class RunRepository:
                                                                  Key=key)["Body"].read())
         return loaded
 
+    def payload_bytes(self, uri: str) -> int:
+        """The size of a stored payload, without reading it."""
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        return int(self.s3.head_object(Bucket=bucket, Key=key)["ContentLength"])
+
+    def payload_url(self, uri: str, seconds: int) -> str:
+        """A pre-signed GET URL of a stored payload, valid ``seconds``."""
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        url: str = self.s3.generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=seconds)
+        return url
+
     def _offload(self, run: NodeRun, encoded: str) -> str:
         key = f"runs/{run.execution_id}/{run.node}/{run.run_index:06d}-{run.attempts}.json"
         bucket = self.put_payload(key, encoded, "node output exceeds the inline limit")
@@ -290,13 +317,17 @@ class RunRepository:
             return self.load_payload(model.outputRef)
         return model.output
 
-    def node_runs(self, execution_id: str, *, with_output: bool = True) -> list[NodeRun]:
+    def node_runs(self, execution_id: str, *, with_output: bool = True,
+                  stored_outputs: bool = True) -> list[NodeRun]:
+        """``stored_outputs=False``: outputs kept in S3 are not read (``output_ref`` says
+        where they are)."""
         return [
-            self._node_run(model, with_output)
+            self._node_run(model, with_output, stored_outputs)
             for model in NodeRunModel.query(execution_id)
         ]
 
-    def _node_run(self, model: NodeRunModel, with_output: bool) -> NodeRun:
+    def _node_run(self, model: NodeRunModel, with_output: bool,
+                  stored_outputs: bool = True) -> NodeRun:
         return NodeRun(
             execution_id=model.executionId,
             node=model.node,
@@ -309,9 +340,11 @@ class RunRepository:
             run_index=int(model.runIndex),
             input_counts=[int(n) for n in model.inputCounts],
             output_counts=[int(n) for n in model.outputCounts],
-            output=self._load_output(model) if with_output else None,
+            output=(self._load_output(model) if stored_outputs else model.output)
+            if with_output else None,
             error=model.error,
             child_execution_id=model.childExecutionId,
+            output_ref=model.outputRef,
         )
 
     def node_output(self, execution_id: str, node: str,
