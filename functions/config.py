@@ -31,6 +31,11 @@ class Config:
     scheduler_role_arn: str | None = None
     schedule_group: str = "default"
     events_role_arn: str | None = None
+    # Where EventBridge and Scheduler put trigger deliveries that failed every retry (SQS).
+    trigger_dlq_arn: str | None = None
+    # The reconciler completes RUNNING records whose execution ended this long ago or more
+    # without a status-change event reaching the run data.
+    reconcile_after_seconds: int = 300
     api_url: str = ""
     # The WebSocket API stage's management (callback) URL, ``https://<id>.execute-api.
     # <region>.amazonaws.com/<stage>``: where live progress is posted to connections.
@@ -95,6 +100,8 @@ class Config:
             scheduler_role_arn=env.get("SFNFLOW_SCHEDULER_ROLE_ARN") or None,
             schedule_group=env.get("SFNFLOW_SCHEDULE_GROUP", "default"),
             events_role_arn=env.get("SFNFLOW_EVENTS_ROLE_ARN") or None,
+            trigger_dlq_arn=env.get("SFNFLOW_TRIGGER_DLQ_ARN") or None,
+            reconcile_after_seconds=int(env.get("SFNFLOW_RECONCILE_AFTER_SECONDS", "300")),
             api_url=env.get("SFNFLOW_API_URL", "").rstrip("/"),
             stream_endpoint=env.get("SFNFLOW_STREAM_ENDPOINT", "").rstrip("/") or None,
             state_machine_log_group_arn=env.get("SFNFLOW_STATE_MACHINE_LOG_GROUP_ARN") or None,

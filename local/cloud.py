@@ -19,6 +19,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from compiler import CompiledWorkflow, SfnflowError
@@ -45,6 +46,8 @@ LOCAL_EVENT_BUS = "sfnflow"
 LOCAL_MACHINE_LOG_GROUP = "/aws/vendedlogs/states/sfnflow/api-created"
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 STATUS_CHANGE_RULE = "sfnflow-status-change"
+RECONCILER = "sfnflow-reconciler"
+RECONCILE_EVERY_SECONDS = 300  # the stack's schedule: rate(5 minutes)
 STATUS_CHANGE_FUNCTIONS = ("sfnflow-execution-events", "sfnflow-error-router")
 
 _LOCAL_ENV = {
@@ -136,7 +139,7 @@ class LocalCloud:
         import boto3
 
         from functions.services.triggers import TriggerRules
-        from local.eventbridge import DETAIL_TYPE, SOURCE, StatusChangeEmitter
+        from local.eventbridge import DETAIL_TYPE, SOURCE, Periodic, StatusChangeEmitter
         from local.scheduler import LocalScheduler
 
         self.events = boto3.client("events", region_name=REGION)
@@ -154,14 +157,23 @@ class LocalCloud:
         self.emitter = StatusChangeEmitter(self.sfn, self.events)
         self.scheduler = LocalScheduler(self.scheduler_client, self.sfn,
                                         time_scale=self.time_scale)
+        # The stack's reconciler schedule (rate 5 minutes), on the same clock.
+        from functions.handlers import reconciler
+
+        reconciler._reconciler.cache_clear()
+        moto_patches.register_lambda(RECONCILER, reconciler.lambda_handler)
+        self.reconciler = Periodic(self.reconcile, RECONCILE_EVERY_SECONDS * self.time_scale,
+                                   "sfnflow-reconciler")
 
     def start_event_threads(self) -> None:
         """What ``sfnflow serve`` runs: status-change events and schedules in the background."""
         self.emitter.start()
         self.scheduler.start()
+        self.reconciler.start()
 
     def stop_event_threads(self) -> None:
-        for runner in (getattr(self, "scheduler", None), getattr(self, "emitter", None)):
+        for runner in (getattr(self, "reconciler", None), getattr(self, "scheduler", None),
+                       getattr(self, "emitter", None)):
             if runner is not None:
                 runner.stop()
 
@@ -170,6 +182,21 @@ class LocalCloud:
             self.stop_event_threads()
             self._mock.stop()
             self._mock = None
+
+    def reconcile(self, now: datetime | None = None) -> dict[str, Any]:
+        """Invoke the reconciler as its schedule does (``now``: the scheduled time,
+        default the scheduler's clock); returns what it reports."""
+        import boto3
+
+        moment = (now or self.scheduler.now()).astimezone(UTC)
+        event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {},
+                 "time": moment.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        response = boto3.client("lambda", region_name=REGION).invoke(
+            FunctionName=RECONCILER, Payload=json.dumps(event).encode())
+        result: dict[str, Any] = json.loads(response["Payload"].read())
+        if response.get("FunctionError"):
+            raise SfnflowError(f"the reconciler failed: {result.get('errorMessage')}")
+        return result
 
     # ------------------------------------------------------------------ deploy and run
 

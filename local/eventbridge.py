@@ -21,37 +21,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from functions.services.reconciler import status_change_detail
+
 SOURCE = "aws.states"
 DETAIL_TYPE = "Step Functions Execution Status Change"
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+__all__ = ["Periodic", "StatusChangeEmitter", "status_change_detail", "status_change_entry"]
 
 logger = logging.getLogger("sfnflow.local.events")
-
-
-def _millis(value: Any) -> int | None:
-    return int(value.timestamp() * 1000) if isinstance(value, datetime) else value
-
-
-def status_change_detail(described: dict[str, Any], status: str | None = None) -> dict[str,
-                                                                                     Any]:
-    """The ``detail`` AWS puts in the event, from a DescribeExecution result (as the
-    execution was when it had ``status``: a RUNNING event has no stop date or output)."""
-    status = status or described["status"]
-    ended = status in TERMINAL
-    return {
-        "executionArn": described["executionArn"],
-        "stateMachineArn": described["stateMachineArn"],
-        "name": described["name"],
-        "status": status,
-        "startDate": _millis(described.get("startDate")),
-        "stopDate": _millis(described.get("stopDate")) if ended else None,
-        "input": described.get("input"),
-        "output": described.get("output") if ended else None,
-        "inputDetails": {"included": True},
-        "outputDetails": {"included": True} if ended else None,
-        "error": described.get("error") if ended else None,
-        "cause": described.get("cause") if ended else None,
-    }
 
 
 def status_change_entry(described: dict[str, Any], status: str | None = None) -> dict[str, Any]:
@@ -189,3 +166,36 @@ class StatusChangeEmitter:
             except Exception:  # noqa: BLE001 - keep following executions
                 logger.exception("status-change poll failed")
             self._stop.wait(self.poll_seconds)
+
+
+class Periodic:
+    """Calls ``task`` every ``interval_seconds`` (real seconds) on a daemon thread: what an
+    EventBridge schedule does for a Lambda, e.g. the reconciler under ``sfnflow serve``."""
+
+    def __init__(self, task: Callable[[], Any], interval_seconds: float, name: str) -> None:
+        self.task = task
+        self.interval_seconds = interval_seconds
+        self.name = name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_seconds):
+            try:
+                self.task()
+            except Exception:  # noqa: BLE001 - the next tick tries again
+                logger.exception("%s failed", self.name)
