@@ -198,6 +198,9 @@ class SfnflowStack(Stack):
             "SFNFLOW_STATE_MACHINE_LOG_GROUP_ARN", self.runtime_logs.log_group_arn)
         functions[fns.NODE_RUNNER.role].add_environment(
             "SFNFLOW_CODE_RUNNER_ARN", naming.function_arn(self, fns.CODE_RUNNER.role))
+        # The node runner's invoke waits past this (functions.nodes.code.client_config).
+        functions[fns.NODE_RUNNER.role].add_environment(
+            "SFNFLOW_CODE_RUNNER_TIMEOUT", str(fns.CODE_RUNNER.timeout_seconds))
         for spec in (fns.API, fns.WEBHOOKS):
             functions[spec.role].add_environment("SFNFLOW_API_URL", self.api.url)
         functions[fns.STREAM_PUBLISHER.role].add_environment(

@@ -25,7 +25,13 @@ from types import CodeType, TracebackType
 from typing import Any
 
 from functions.config import Config
-from functions.errors import CodeError, ConnectionFailed, NodeError, RateLimited
+from functions.errors import (
+    CodeError,
+    ConnectionFailed,
+    NodeError,
+    NodeTimeout,
+    RateLimited,
+)
 from functions.expressions import Item
 from functions.nodes.base import Executor, NodeContext, Ports, register
 from functions.nodes.items import main_input
@@ -138,11 +144,32 @@ def run_code(source: str, items: list[Item], node_name: str) -> list[Item]:
 # --------------------------------------------------------------------------- code runner
 
 
+# Lambda's longest timeout: the wait when the code runner's own is not configured.
+LAMBDA_MAX_TIMEOUT_SECONDS = 900
+# How much longer than the code runner may run the node runner waits for its answer.
+READ_TIMEOUT_MARGIN_SECONDS = 10
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+def client_config(runner_timeout_seconds: float | None) -> Any:
+    """botocore settings for the synchronous invoke: botocore's defaults (60 s read
+    timeout, legacy mode's five attempts that retry read timeouts) would give up on a code
+    node running over a minute and run it again, five times. Wait past the code runner's
+    own timeout, and never retry: the state machine's Retry owns that decision."""
+    from botocore.config import Config as BotoConfig
+
+    runner_timeout = runner_timeout_seconds or LAMBDA_MAX_TIMEOUT_SECONDS
+    return BotoConfig(read_timeout=runner_timeout + READ_TIMEOUT_MARGIN_SECONDS,
+                      connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                      retries={"mode": "standard", "total_max_attempts": 1})
+
+
 @cache
-def _lambda_client(region: str) -> Any:
+def _lambda_client(region: str, runner_timeout_seconds: float | None = None) -> Any:
     import boto3  # only the deployed path needs it
 
-    return boto3.client("lambda", region_name=region)
+    return boto3.client("lambda", region_name=region,
+                        config=client_config(runner_timeout_seconds))
 
 
 def _node_error_types() -> dict[str, type[NodeError]]:
@@ -173,9 +200,11 @@ def error_from_runner(payload: Any) -> NodeError:
 def invoke_code_runner(function_arn: str, source: str, items: list[Item], node_name: str,
                        client: Any = None) -> Any:
     """Run the code in the code-runner Lambda (synchronously); returns its items."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
 
-    client = client or _lambda_client(Config.from_env().region)
+    if client is None:
+        config = Config.from_env()
+        client = _lambda_client(config.region, config.code_runner_timeout_seconds)
     request = {"code": source, "items": items, "node": node_name}
     try:
         response = client.invoke(FunctionName=function_arn, InvocationType="RequestResponse",
@@ -186,6 +215,8 @@ def invoke_code_runner(function_arn: str, source: str, items: list[Item], node_n
         if code in ("TooManyRequestsException", "ThrottlingException"):
             raise RateLimited(f"code runner throttled: {exc}") from exc
         raise NodeError(f"could not invoke the code runner: {exc}") from exc
+    except ReadTimeoutError as exc:
+        raise NodeTimeout(f"the code runner did not answer in time: {exc}") from exc
     except BotoCoreError as exc:
         raise ConnectionFailed(f"could not reach the code runner: {exc}") from exc
     payload = json.loads(body) if body else None

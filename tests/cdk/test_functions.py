@@ -53,6 +53,9 @@ def test_platform_functions_get_the_configuration_and_powertools(built: Built) -
     runner = functions["sfnflow-dev-node-runner"]["Environment"]["Variables"]
     assert "SFNFLOW_CODE_RUNNER_ARN" in runner
     assert "function:sfnflow-dev-code-runner" in str(runner["SFNFLOW_CODE_RUNNER_ARN"])
+    # the invoke's read timeout is set past the code runner's own (issue 10 item 4)
+    code_runner = functions["sfnflow-dev-code-runner"]
+    assert runner["SFNFLOW_CODE_RUNNER_TIMEOUT"] == str(code_runner["Timeout"])
     for name in ("sfnflow-dev-api", "sfnflow-dev-webhooks"):
         url = str(functions[name]["Environment"]["Variables"]["SFNFLOW_API_URL"])
         assert ".execute-api." in url and url.endswith("/dev']]}")

@@ -6,10 +6,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
-from functions.errors import CodeError, NodeError, RateLimited
+from functions.config import Config
+from functions.errors import CodeError, NodeError, NodeTimeout, RateLimited
 from functions.handlers import code_runner
 from functions.nodes import code as code_node
 from local import moto_patches
@@ -84,3 +86,113 @@ def test_code_node_invokes_the_code_runner(deployed_runner: None,
 def test_code_runner_errors_keep_their_type(deployed_runner: None) -> None:
     with pytest.raises(CodeError, match=r"code node 'Node': KeyError: 'missing' \(line 1\)"):
         run("code", {"code": "return [{'x': items[0]['missing']}]"}, [{"n": 1}])
+
+
+# ------------------------------------------------- the invoke's timeout and retries (item 4)
+
+
+class FakeLambda:
+    """A loopback HTTP server standing in for Lambda's Invoke endpoint: counts requests and
+    answers each with ``answer`` (``"throttle"``, ``"error"``) or stalls (``"stall"``) until
+    released."""
+
+    def __init__(self, answer: str) -> None:
+        import http.server
+        import threading
+
+        self.answer, self.requests, self.release = answer, 0, threading.Event()
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                fake.requests += 1
+                if fake.answer == "stall":
+                    fake.release.wait(5)
+                    return
+                status, error = ((429, "TooManyRequestsException") if fake.answer == "throttle"
+                                 else (500, "ServiceException"))
+                body = b'{"Type": "Service", "message": "no"}'
+                self.send_response(status)
+                self.send_header("x-amzn-ErrorType", error)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True).start()
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_lambda(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    servers: list[FakeLambda] = []
+
+    def start(answer: str) -> FakeLambda:
+        server = FakeLambda(answer)
+        servers.append(server)
+        for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                           "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_LAMBDA": server.url,
+                           "SFNFLOW_CODE_RUNNER_ARN": RUNNER_ARN,
+                           "SFNFLOW_CODE_RUNNER_TIMEOUT": "300"}.items():
+            monkeypatch.setenv(key, value)
+        code_node._lambda_client.cache_clear()
+        return server
+
+    yield start
+    code_node._lambda_client.cache_clear()
+    for server in servers:
+        server.close()
+
+
+def test_the_invoke_waits_past_the_code_runners_timeout_and_never_retries(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SFNFLOW_CODE_RUNNER_TIMEOUT", "300")
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+    code_node._lambda_client.cache_clear()
+    try:
+        config = Config.from_env()
+        client = code_node._lambda_client(config.region, config.code_runner_timeout_seconds)
+    finally:
+        code_node._lambda_client.cache_clear()
+    assert config.code_runner_timeout_seconds == 300
+    assert client.meta.config.read_timeout > 300
+    assert client.meta.config.connect_timeout <= 10
+    assert client.meta.config.retries["total_max_attempts"] == 1
+    # without a configured timeout it waits past Lambda's longest (900 s)
+    assert code_node.client_config(None).read_timeout > 900
+
+
+@pytest.mark.parametrize(("answer", "error"), [("throttle", RateLimited),
+                                               ("error", NodeError)])
+def test_a_failed_invoke_is_sent_once_and_raised_typed(fake_lambda: Any, answer: str,
+                                                       error: type[NodeError]) -> None:
+    server = fake_lambda(answer)
+    with pytest.raises(error):
+        run("code", {"code": "return items"}, [{"n": 1}])
+    assert server.requests == 1  # botocore's default client sends it again
+
+
+def test_an_invoke_that_times_out_is_sent_once_and_is_a_node_timeout(fake_lambda: Any) -> None:
+    import boto3
+    from botocore.config import Config as BotoConfig
+
+    server = fake_lambda("stall")
+    # the stack's settings, with a read timeout short enough for a test
+    config = code_node.client_config(300).merge(BotoConfig(read_timeout=0.2))
+    client = boto3.client("lambda", region_name="us-east-1", config=config)
+    with pytest.raises(NodeTimeout, match="did not answer in time"):
+        code_node.invoke_code_runner(RUNNER_ARN, "return items", [{"n": 1}], "Slow",
+                                     client=client)
+    assert server.requests == 1
