@@ -51,12 +51,13 @@ def test_an_n_of_runner_nodes_waits_once_and_signals_in_the_runner_call() -> Non
     assert_valid_asl(compiled)
     branches = flow_parallel(compiled.definition)["Branches"]
     states = {name: state for b in branches for name, state in b["States"].items()}
-    assert set(states) == {"a", "#await c", "c", "b", "d"}  # no #signal state
+    assert set(states) == {"a", "#await c", "#unmet c", "c", "b", "d"}  # no #signal state
     awaiting = states["#await c"]
     assert awaiting["Resource"] == CALLBACK_RESOURCE
     assert awaiting["Arguments"]["FunctionName"] == NODE_RUNNER
     assert awaiting["Arguments"]["Payload"]["rendezvous"]["await"]["after"] == ["b"]
-    assert awaiting["Assign"] == {"b": "{% $states.result.p0 %}"}
+    # b runs in the other chain: this chain assigns its own name for b's outputs
+    assert awaiting["Assign"] == {"b_b1": "{% $states.result.p0 %}"}
     signal = states["b"]["Arguments"]["rendezvous"]["signal"]
     assert [t["slot"] for t in signal["targets"]] == ["p0"] and "output" not in signal
 
@@ -231,3 +232,69 @@ def test_random_mixed_dags_give_the_same_outputs_either_way(cloud: LocalCloud,
         assert report["status"] == "SUCCEEDED", report["error"]
         outputs.append(json.dumps(report["output"], sort_keys=True))
     assert outputs[0] == outputs[1]
+
+
+# --------------------------------------------------------------------------- lost signals
+
+
+def test_await_times_out_after_the_longest_its_producers_can_take() -> None:
+    from compiler.lowering.rendezvous import AWAIT_MARGIN_SECONDS, RENDEZVOUS_TIMEOUT
+
+    nodes = [code("a"), {**code("b"), "timeoutSeconds": 5}, code("c"), code("d")]
+    compiled = compile_workflow(document(nodes, N_EDGES))
+    check_definition(compiled)
+    branches = flow_parallel(compiled.definition)["Branches"]
+    states = {name: state for b in branches for name, state in b["States"].items()}
+    awaiting = states["#await c"]
+    # b at its 5 s timeout plus the Lambda service's retry delays, and the margin
+    assert 5 + AWAIT_MARGIN_SECONDS < awaiting["TimeoutSeconds"] < 900
+    assert awaiting["Catch"] == [{"ErrorEquals": ["States.Timeout"], "Next": "#unmet c"}]
+    assert states["#unmet c"]["Type"] == "Fail"
+    assert states["#unmet c"]["Error"] == RENDEZVOUS_TIMEOUT
+    assert "'b'" in states["#unmet c"]["Cause"]
+    # a runner producer without its own timeout may run Lambda's 900 s; the workflow's
+    # timeout bounds every await when sooner
+    unbounded = compile_workflow(document([code(n) for n in "abcd"], N_EDGES))
+    timeout = {name: state for b in flow_parallel(unbounded.definition)["Branches"]
+               for name, state in b["States"].items()}["#await c"]["TimeoutSeconds"]
+    assert timeout > 900
+    capped = compile_workflow(document([code(n) for n in "abcd"], N_EDGES,
+                                       timeoutSeconds=600))
+    assert {name: state for b in flow_parallel(capped.definition)["Branches"]
+            for name, state in b["States"].items()}["#await c"]["TimeoutSeconds"] == 600
+
+
+def test_an_approval_without_a_timeout_leaves_the_await_unbounded() -> None:
+    nodes = [code("a"), {"name": "b", "type": "wait", "parameters": {"resume": "approval"}},
+             code("c"), code("d")]
+    compiled = compile_workflow(document(nodes, N_EDGES))
+    states = {name: state for b in flow_parallel(compiled.definition)["Branches"]
+              for name, state in b["States"].items()}
+    assert "TimeoutSeconds" not in states["#await c"]
+
+
+def test_a_lost_signal_fails_the_execution_naming_the_node(monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """b's signal never reaches the table: c's #await times out (at a 1/1000 clock) and the
+    execution fails with Sfnflow.RendezvousTimeout instead of parking for a year."""
+    from compiler.lowering.rendezvous import RENDEZVOUS_TIMEOUT
+    from functions.services.rendezvous import RendezvousService
+
+    original = RendezvousService.handle
+
+    def lose_b(self: RendezvousService, event: Any, result: Any = None) -> None:
+        if (event.get("signal") or {}).get("node") == "b":
+            event = {k: v for k, v in event.items() if k != "signal"}
+        original(self, event, result)
+
+    monkeypatch.setattr(RendezvousService, "handle", lose_b)
+    nodes = [code("a"), {**code("b"), "timeoutSeconds": 200}, code("c"), code("d")]
+    compiled = compile_workflow(document(nodes, N_EDGES))
+    with LocalCloud(time_scale=0.001) as cloud:
+        started = time.monotonic()
+        execution_id = cloud.start(compiled)
+        finished = cloud.wait(execution_id, timeout_seconds=20)
+    assert time.monotonic() - started < 10
+    assert finished.status == "FAILED"
+    assert finished.error == RENDEZVOUS_TIMEOUT
+    assert "'c'" in (finished.cause or "") and "'b'" in (finished.cause or "")
