@@ -216,7 +216,7 @@ def _collect(emitter: Emitter, node: int, states: dict[str, asl.State],
         assign={var: jsonata("$states.result")},
         output=emitter.end_output(next_name, out, {node: "$states.result"}),
         next=next_name,
-        retry=(task.SERVICE_RETRY,),
+        retry=task.SERVICE_RETRIERS,
     )
     return collect
 
@@ -241,7 +241,7 @@ def _stage(emitter: Emitter, node: int, batch_size: int, map_name: str,
         assign={var: jsonata("$states.result")},
         output=jsonata("$states.input"),
         next=map_name,
-        retry=(task.SERVICE_RETRY,),
+        retry=task.SERVICE_RETRIERS,
     )
     reader: dict[str, object] = {"Resource": "arn:aws:states:::s3:getObject",
               "ReaderConfig": {"InputType": "JSON"},

@@ -77,7 +77,7 @@ def _expiring(emitter: Emitter, node: int, payload: dict[str, object],
     states[expire] = asl.Task(
         resource=task.NODE_RUNNER, arguments=arguments | {"waitExpired": True},
         output=jsonata("$states.input"), next=handler.next,
-        retry=(task.SERVICE_RETRY,))
+        retry=task.SERVICE_RETRIERS)
     if handler.errors == (TIMEOUT,):
         return tuple(replace(c, next=expire) if c is handler else c for c in catch)
     return (replace(handler, errors=(TIMEOUT,), next=expire), *catch)

@@ -27,14 +27,27 @@ RETRYABLE_ERRORS = (
     "Sfnflow.RateLimited",
     "States.Timeout",
 )
+# The Lambda service's transient 500s, as a Task invoking a function sees them, with the
+# retrier AWS recommends for them (Step Functions best practices, "Handle Lambda service
+# exceptions"): 2 s, doubling, 6 retries.
 LAMBDA_SERVICE_ERRORS = (
+    "Lambda.ClientExecutionTimeoutException",
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
 )
-# Every Task calling the runner retries the Lambda service's own transient errors.
-SERVICE_RETRY = asl.Retrier(LAMBDA_SERVICE_ERRORS, 1, 2, 2.0)
+SERVICE_RETRY = asl.Retrier(LAMBDA_SERVICE_ERRORS, 2, 6, 2.0)
+# Lambda answers 429 TooManyRequestsException when the function's (reserved) or the
+# account's concurrency is exhausted: a wide Map outruns it for as long as its other
+# iterations run, so throttles get their own, longer retrier, with full jitter so that the
+# throttled iterations do not come back in lockstep. Delays are drawn from [0, min(2 * 2^n,
+# 60)] s: up to ~6 min over 10 retries (~3 min expected) before the node fails.
+THROTTLE_ERRORS = ("Lambda.TooManyRequestsException",)
+THROTTLE_RETRY = asl.Retrier(THROTTLE_ERRORS, 2, 10, 2.0, max_delay_seconds=60, jitter=True)
+# Every Task calling a runner Lambda starts its Retry with these, before the node's own
+# retrier: the first retrier whose ErrorEquals names the error applies, and a node policy
+# naming States.ALL must come last.
+SERVICE_RETRIERS = (THROTTLE_RETRY, SERVICE_RETRY)
 
 
 def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: str | None,
@@ -176,7 +189,7 @@ def outputs_may_travel_as_references(emitter: Emitter, node: int,
 
 def retriers(emitter: Emitter, node: int) -> tuple[asl.Retrier, ...]:
     user = policy_retrier(emitter, node, RETRYABLE_ERRORS)
-    return (SERVICE_RETRY,) if user is None else (SERVICE_RETRY, user)
+    return SERVICE_RETRIERS if user is None else (*SERVICE_RETRIERS, user)
 
 
 def policy_retrier(emitter: Emitter, node: int, default_errors: tuple[str, ...],

@@ -21,7 +21,7 @@ import pytest
 from compiler import CompiledWorkflow, WorkflowInvalid, compile_workflow, load_file
 from compiler.expressions import parse
 from compiler.lowering import native
-from compiler.lowering.task import LAMBDA_SERVICE_ERRORS, NODE_RUNNER, RETRYABLE_ERRORS
+from compiler.lowering.task import NODE_RUNNER, RETRYABLE_ERRORS, SERVICE_RETRIERS
 from compiler.model import HELPER_PREFIX, NAME_MAX
 from compiler.nodetypes import NODE_TYPES
 from tests.compiler.random_dags import random_branching_workflow
@@ -102,11 +102,10 @@ def _check_scope(scope: Json) -> None:
 
 
 def _check_retry(node: Json, state: Json) -> None:
-    service = {"ErrorEquals": list(LAMBDA_SERVICE_ERRORS), "IntervalSeconds": 1,
-               "MaxAttempts": 2, "BackoffRate": 2.0}
+    service = [retrier.to_dict() for retrier in SERVICE_RETRIERS]  # tests/compiler/test_retry.py
     policy = node.retry
     if policy is None or policy.maxAttempts == 1:
-        assert state["Retry"] == [service], node.name
+        assert state["Retry"] == service, node.name
         return
     expected = {
         "ErrorEquals": list(policy.errors or RETRYABLE_ERRORS),
@@ -118,7 +117,7 @@ def _check_retry(node: Json, state: Json) -> None:
         expected["MaxDelaySeconds"] = policy.maxDelaySeconds
     if policy.jitter:
         expected["JitterStrategy"] = "FULL"
-    assert state["Retry"] == [service, expected], node.name
+    assert state["Retry"] == [*service, expected], node.name
 
 
 def _check_task(compiled: CompiledWorkflow, index: int, state: Json) -> None:
@@ -417,12 +416,12 @@ def test_multiline_code_stays_one_line() -> None:
 
 def test_retry_policy_maps_to_a_retrier() -> None:
     states = states_of(compiled_case("retries"))
-    assert states["Once"]["Retry"][1:] == []
-    assert states["Defaults"]["Retry"][1] == {
+    assert states["Once"]["Retry"][2:] == []  # the two service retriers only
+    assert states["Defaults"]["Retry"][2] == {
         "ErrorEquals": list(RETRYABLE_ERRORS), "IntervalSeconds": 1, "MaxAttempts": 2,
         "BackoffRate": 2.0,
     }
-    assert states["Custom"]["Retry"][1] == {
+    assert states["Custom"]["Retry"][2] == {
         "ErrorEquals": ["Custom.Flaky"], "IntervalSeconds": 3, "MaxAttempts": 4,
         "BackoffRate": 1.5, "MaxDelaySeconds": 60, "JitterStrategy": "FULL",
     }
