@@ -31,6 +31,9 @@ upgrade that changes behaviour fails loudly.
    failed with ``States.Runtime`` ("Custom Error Names MUST NOT begin with ...").
 
 Also: SendTaskFailure keeps its ``cause`` (moto's response layer dropped it).
+
+Last, ``apply_all`` installs the strict layer (``local/strict.py``): the AWS limits and rules
+moto does not enforce, so the embedded cloud fails where AWS fails.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from local import call_recorder
+from local import call_recorder, strict
 
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
 
@@ -50,6 +53,9 @@ _lock = threading.Lock()
 _applied = False
 _handlers: dict[str, LambdaHandler] = {}
 _time_scale = 1.0
+# function name -> (invokes still to answer with a 429, which invokes)
+_throttled: dict[str, tuple[int, Callable[[dict[str, Any]], bool]]] = {}
+_throttle_lock = threading.Lock()
 
 
 # --------------------------------------------------------------------------- public knobs
@@ -73,6 +79,17 @@ def time_scale() -> float:
     return _time_scale
 
 
+def throttle(function_name: str, times: int,
+             when: Callable[[dict[str, Any]], bool] | None = None) -> None:
+    """Answer the next ``times`` invokes of ``function_name`` (a name) whose event passes
+    ``when`` (default: all) the way Lambda answers when the function's concurrency is
+    exhausted: HTTP 429 ``TooManyRequestsException``, which a Task sees as
+    ``Lambda.TooManyRequestsException``. In-process dispatch has no concurrency limit, so
+    this is how a local run rehearses throttling. ``times=0`` clears it."""
+    with _throttle_lock:
+        _throttled[function_name] = (times, when or (lambda _event: True))
+
+
 def apply_all() -> None:
     global _applied
     with _lock:
@@ -80,6 +97,7 @@ def apply_all() -> None:
             return
         _patch_jsonata()
         _patch_lambda_dispatch()
+        _patch_lambda_service_errors()
         _patch_client_cache()
         _patch_clock()
         _patch_start_execution_task()
@@ -89,6 +107,7 @@ def apply_all() -> None:
         _patch_event_targets()
         _patch_distributed_map_failures()
         _patch_send_task_failure_cause()
+        strict.install()  # last: it wraps some of the patches above
         _applied = True
 
 
@@ -255,6 +274,7 @@ def _patch_lambda_dispatch() -> None:
             return original(self, function_name, qualifier, body, headers, response_headers)
         event = json.loads(body) if body else {}
         name = function_name.split(":function:")[-1].split(":")[0]
+        _take_throttle(name, event)
         try:
             with call_recorder.running(name):
                 result = handler(event, InvokeContext(name))
@@ -270,6 +290,52 @@ def _patch_lambda_dispatch() -> None:
         return json.dumps(result).encode()
 
     LambdaSimpleBackend.invoke = invoke
+
+
+def _take_throttle(name: str, event: Any) -> None:
+    from moto.core.exceptions import JsonRESTError
+
+    with _throttle_lock:
+        left, when = _throttled.get(name, (0, None))
+        if left <= 0 or when is None or not when(event):
+            return
+        _throttled[name] = (left - 1, when)
+    error = JsonRESTError("TooManyRequestsException", "Rate Exceeded.")
+    error.code = 429
+    raise error
+
+
+def _patch_lambda_service_errors() -> None:
+    """A Task with a Lambda function ARN as its Resource names an Invoke that the Lambda
+    service refuses (throttle, 5xx) ``Lambda.<error code>`` on AWS, so a Retry can match
+    ``Lambda.TooManyRequestsException``; moto names every such error ``Exception``."""
+    from botocore.exceptions import ClientError
+    from moto.stepfunctions.parser.api import HistoryEventType, LambdaFunctionFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
+        CustomErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import (
+        StateTaskLambda,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    original = StateTaskLambda._from_error
+
+    def from_error(self: Any, env: Any, ex: Exception) -> Any:
+        if not isinstance(ex, ClientError):
+            return original(self, env, ex)
+        error = f"Lambda.{ex.response['Error']['Code']}"
+        return FailureEvent(
+            env=env, error_name=CustomErrorName(error),
+            event_type=HistoryEventType.LambdaFunctionFailed,
+            event_details=EventDetails(lambdaFunctionFailedEventDetails=(
+                LambdaFunctionFailedEventDetails(
+                    error=error, cause=ex.response["Error"].get("Message", "")))))
+
+    StateTaskLambda._from_error = from_error
 
 
 # --------------------------------------------------------------------------- 3. clients
