@@ -60,6 +60,9 @@ STREAM_PUBLISHER = FunctionSpec(
     "stream-publisher", "functions.handlers.stream.publisher_handler",
     "Live progress: posts new progress events (table stream) to WebSocket connections",
     timeout_seconds=60, memory_mb=512, run_data=False)
+# Reserved concurrency (stack context ``runnerReservedConcurrency``) applies to both: every
+# code-runner call is made by a node-runner invocation, so the same number never throttles it.
+RUNNERS = (NODE_RUNNER, CODE_RUNNER)
 ALL_FUNCTIONS = (NODE_RUNNER, EXECUTION_EVENTS, ERROR_ROUTER, API, WEBHOOKS, CODE_RUNNER,
                  STREAM_CONNECTIONS, STREAM_PUBLISHER)
 
@@ -69,7 +72,8 @@ class PlatformFunctions(Construct):
 
     def __init__(self, scope: Construct, id: str, *, naming: Naming, code: lambda_.Code,
                  log_level: str, log_retention: logs.RetentionDays,
-                 removal_policy: RemovalPolicy) -> None:
+                 removal_policy: RemovalPolicy,
+                 runner_reserved_concurrency: int | None = None) -> None:
         super().__init__(scope, id)
         self.functions: dict[str, lambda_.Function] = {}
         self.roles: dict[str, iam.Role] = {}
@@ -94,6 +98,8 @@ class PlatformFunctions(Construct):
                 log_group=log_group,
                 timeout=Duration.seconds(spec.timeout_seconds),
                 memory_size=spec.memory_mb,
+                reserved_concurrent_executions=(runner_reserved_concurrency
+                                                if spec in RUNNERS else None),
                 tracing=lambda_.Tracing.ACTIVE if spec.tracing else lambda_.Tracing.DISABLED,
                 environment={
                     "POWERTOOLS_SERVICE_NAME": f"sfnflow-{spec.role}",

@@ -1,7 +1,10 @@
 """The whole platform as one stack, and the app around it.
 
 Context (``-c key=value``): ``stage`` (default ``dev``), ``logLevel`` (``INFO``),
-``retentionDays`` (30: run data TTL, payload expiry), ``workflowsDir`` (``workflows/``).
+``retentionDays`` (30: run data TTL, payload expiry), ``workflowsDir`` (``workflows/``),
+``runnerReservedConcurrency`` (unset: the node and code runners' reserved concurrency;
+Lambda keeps 100 of the account's concurrency unreserved, so set it only on an account
+whose quota allows it, and keep Distributed Maps' maxConcurrency below it).
 """
 
 from __future__ import annotations
@@ -58,6 +61,8 @@ class Settings:
     log_level: str = "INFO"
     retention_days: int = 30
     workflows_dir: Path = ROOT / "workflows"
+    # Reserved concurrency of the node and code runners (None: share the account's pool).
+    runner_reserved_concurrency: int | None = None
 
     @classmethod
     def from_context(cls, scope: Construct) -> Settings:
@@ -68,12 +73,25 @@ class Settings:
         return cls(stage=str(get("stage", cls.stage)),
                    log_level=str(get("logLevel", cls.log_level)).upper(),
                    retention_days=int(get("retentionDays", cls.retention_days)),
-                   workflows_dir=ROOT / str(get("workflowsDir", "workflows")))
+                   workflows_dir=ROOT / str(get("workflowsDir", "workflows")),
+                   runner_reserved_concurrency=_reserved_concurrency(
+                       get("runnerReservedConcurrency", None)))
 
     @property
     def removal_policy(self) -> RemovalPolicy:
         """Keep a production stage's data when the stack goes; others clean up after."""
         return RemovalPolicy.RETAIN if self.stage.startswith("prod") else RemovalPolicy.DESTROY
+
+
+def _reserved_concurrency(value: Any) -> int | None:
+    """Lambda reserves 0..(account concurrency - 100) executions per function; 0 would
+    throttle every node, so a setting must be a positive integer."""
+    if value is None or value == "":
+        return None
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or int(text) < 1:
+        raise ValueError(f"runnerReservedConcurrency must be a positive integer, got {value!r}")
+    return int(text)
 
 
 class SfnflowStack(Stack):
@@ -91,7 +109,8 @@ class SfnflowStack(Stack):
                                       removal_policy=RemovalPolicy.RETAIN)
         self.functions = fns.PlatformFunctions(
             self, "Functions", naming=naming, code=code or lambda_code(ROOT),
-            log_level=settings.log_level, log_retention=retention, removal_policy=removal)
+            log_level=settings.log_level, log_retention=retention, removal_policy=removal,
+            runner_reserved_concurrency=settings.runner_reserved_concurrency)
         node_runner_arn = naming.function_arn(self, fns.NODE_RUNNER.role)
         quorum_table = self.tables.tables[TABLE_SUFFIXES[MergeQuorumModel]]
         self.state_machine_role = StateMachineRole(
