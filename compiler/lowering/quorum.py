@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from compiler import asl
 from compiler.jsonata_text import jsonata, literal
+from compiler.limits import CAUSE_BUDGET
 
 if TYPE_CHECKING:
     from compiler.graph import Graph
@@ -43,7 +44,7 @@ QUORUM_TABLE = "${MergeQuorumTable}"  # a DefinitionSubstitutions placeholder
 QUORUM_TABLE_SUBSTITUTION = QUORUM_TABLE[2:-1]
 QUORUM_REACHED = "Sfnflow.QuorumReached"
 QUORUM_REACHED_STORED = "Sfnflow.QuorumReachedStored"
-CAUSE_LIMIT = 32_000  # Step Functions keeps at most 32,768 characters of an error's cause
+CAUSE_LIMIT = CAUSE_BUDGET  # what a cause carries (compiler.limits: AWS keeps 32,768)
 EXPIRES_AFTER_SECONDS = 7 * 24 * 3600
 UPDATE_ITEM = "arn:aws:states:::dynamodb:updateItem"
 GET_ITEM = "arn:aws:states:::dynamodb:getItem"
@@ -56,8 +57,11 @@ def quorum_of(graph: Graph, merge: int) -> int | None:
 
 
 def uses_quorums(graph: Graph) -> bool:
-    return any(graph.type_of(n) == "merge" and quorum_of(graph, n) is not None
-               for n in range(len(graph)))
+    """Whether the quorum table is used: by waitFor-N merges, and by waitFor-any races
+    (whose winner may be too big for an error's cause)."""
+    return any(graph.type_of(n) == "merge" and (
+        quorum_of(graph, n) is not None or getattr(graph.params[n], "waitFor", "all") == "any")
+        for n in range(len(graph)))
 
 
 def _key(emitter: Emitter, merge: int) -> dict[str, object]:
@@ -67,20 +71,51 @@ def _key(emitter: Emitter, merge: int) -> dict[str, object]:
         f'{emitter.execution}.Id & "#" & {name} & "#" & $string({run_index})')}}
 
 
+def _end_at(states: dict[str, asl.State], target: str) -> None:
+    """Send every end of a racing branch (except skipped ones: they never count) to
+    ``target``."""
+    for state_name, state in list(states.items()):
+        ends = state.next is None and not isinstance(state, asl.Choice | asl.Fail)
+        if ends and not state_name.startswith("#skipped"):
+            states[state_name] = replace(state, next=target)
+
+
 def finish_branch(emitter: Emitter, merge: int, index: int, first: str,
                   states: dict[str, asl.State]) -> None:
     """Send every end of a racing branch (except skipped ones) through the quorum count."""
     quorum = quorum_of(emitter.graph, merge)
     assert quorum is not None
-    item = f"{emitter.var[merge]}_quorum"
+    _end_at(states, _count(emitter, merge, index, first, states, quorum,
+                           emitter.helper("finished", first)))
+
+
+def finish_race_branch(emitter: Emitter, merge: int, index: int, first: str,
+                       states: dict[str, asl.State]) -> None:
+    """A waitFor-any branch's end: ``#fits? <branch>`` (Choice) fails the Parallel from
+    ``#finished <branch>`` with the outputs as the cause when they fit it, and otherwise
+    stores them as the quorum of one does (``#store <branch>``; ``race_catchers`` reads
+    them back)."""
+    from compiler.passes.emit import BRANCH_FINISHED
+
+    fits = emitter.helper("fits?", first)
     finished = emitter.helper("finished", first)
+    store = _count(emitter, merge, index, first, states, 1, emitter.helper("store", first))
+    _end_at(states, fits)
+    states[fits] = asl.Choice(
+        choices=(asl.ChoiceRule(jsonata(f"$length($string($states.input)) > {CAUSE_LIMIT}"),
+                                store),),
+        default=finished)
+    states[finished] = asl.Fail(error=BRANCH_FINISHED, cause=jsonata("$string($states.input)"))
+
+
+def _count(emitter: Emitter, merge: int, index: int, first: str,
+           states: dict[str, asl.State], quorum: int, finished: str) -> str:
+    """The finish's atomic update (``finished``), its ``#quorum?`` check and its end;
+    returns ``finished``."""
+    item = f"{emitter.var[merge]}_quorum_{index}"  # one name per branch: one scope each
     check = emitter.helper("quorum?", first)
     reached = emitter.helper("reached", first)
     counted = emitter.helper("counted", first)
-    for state_name, state in list(states.items()):
-        ends = state.next is None and not isinstance(state, asl.Choice | asl.Fail)
-        if ends and not state_name.startswith("#skipped"):  # skipped branches never count
-            states[state_name] = replace(state, next=finished)
     states[finished] = asl.Task(
         resource=UPDATE_ITEM,
         arguments={
@@ -113,34 +148,52 @@ def finish_branch(emitter: Emitter, merge: int, index: int, first: str,
         cause=jsonata(f'{fits} ? $string(${item}) : "winners stored in the quorum table"'),
     )
     states[counted] = asl.Succeed()
+    return finished
 
 
-def winners(emitter: Emitter, merge: int, exported: dict[int, int], item: str) -> dict[str, str]:
+def winners(emitter: Emitter, merge: int, exported: dict[int, int], item: str,
+            quorum: int | None = None) -> dict[str, str]:
     """Assign of every exported node variable from the quorum ``item`` (JSONata of its
-    DynamoDB attributes): a winner's outputs, or empty ports for a branch that lost."""
-    quorum = quorum_of(emitter.graph, merge)
+    DynamoDB attributes): a winner's outputs, or empty ports for a branch that lost.
+    ``quorum``: how many win (default: the merge's N; a waitFor-any race: 1)."""
+    quorum = quorum or quorum_of(emitter.graph, merge)
     assert quorum is not None
     assigned: dict[str, str] = {}
     for node, index in exported.items():
-        var = emitter.var[node]
-        assigned[var] = jsonata(
+        key = emitter.key[node]  # the node's entry in its branch's output
+        assigned[emitter.var[node]] = jsonata(
             f"($a := {item}; $won := $a.finishers.L[[0..{quorum - 1}]].S; "
-            f'("{index}" in $won and $exists($a.b{index})) ? $parse($a.b{index}.S).{var} : '
+            f'("{index}" in $won and $exists($a.b{index})) ? $parse($a.b{index}.S).{key} : '
             f"{literal(emitter.empty_ports(node))})")
     return assigned
 
 
-def catchers(emitter: Emitter, merge: int, exported: dict[int, int], next_name: str,
-             states: dict[str, asl.State]) -> tuple[asl.Catcher, ...]:
-    """The racing Parallel's Catch: winners from the cause, or read back from the table."""
+def _read_back(emitter: Emitter, merge: int, exported: dict[int, int], next_name: str,
+               states: dict[str, asl.State], quorum: int | None = None) -> str:
+    """``#winners <merge>``: a consistent ``getItem`` of the quorum item, assigning the
+    winners' outputs."""
     stored = emitter.helper("winners", emitter.graph.name(merge))
     states[stored] = asl.Task(
         resource=GET_ITEM,
         arguments={"TableName": QUORUM_TABLE, "Key": _key(emitter, merge),
                    "ConsistentRead": True},
-        assign=winners(emitter, merge, exported, "$states.result.Item"),
+        assign=winners(emitter, merge, exported, "$states.result.Item", quorum),
         next=next_name,
     )
+    return stored
+
+
+def race_catchers(emitter: Emitter, merge: int, exported: dict[int, int], next_name: str,
+                  states: dict[str, asl.State]) -> tuple[asl.Catcher, ...]:
+    """A waitFor-any race's Catch for a winner too big for the cause (the quorum of one)."""
+    return (asl.Catcher((QUORUM_REACHED_STORED,),
+                        _read_back(emitter, merge, exported, next_name, states, 1)),)
+
+
+def catchers(emitter: Emitter, merge: int, exported: dict[int, int], next_name: str,
+             states: dict[str, asl.State]) -> tuple[asl.Catcher, ...]:
+    """The racing Parallel's Catch: winners from the cause, or read back from the table."""
+    stored = _read_back(emitter, merge, exported, next_name, states)
     return (
         asl.Catcher((QUORUM_REACHED,), next_name, assign=winners(
             emitter, merge, exported, "$parse($states.errorOutput.Cause)")),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -259,7 +259,8 @@ class Emitter:
                 quorum.finish_branch(self, race, index, self.graph.name(nodes[0]),
                                      branch_states)
             elif race is not None:
-                self._finish_with_failure(nodes[0], branch_states)
+                quorum.finish_race_branch(self, race, index, self.graph.name(nodes[0]),
+                                          branch_states)
             branches.append(asl.Branch(start, in_flow_order(start, branch_states)))
             for n in exports:
                 source = f"$states.result[{index}].{self.var[n]}"
@@ -278,7 +279,8 @@ class Emitter:
                     f"$w.{self.var[n]} : {literal(self.empty_ports(n))})")
                 for n in overrides
             }
-            catch = (asl.Catcher((BRANCH_FINISHED,), next_name, assign=won),)
+            catch = (asl.Catcher((BRANCH_FINISHED,), next_name, assign=won),
+                     *quorum.race_catchers(self, race, exported_by, next_name, states))
         states[name] = asl.Parallel(
             comment=rendezvous.FLOW_COMMENT if isinstance(step, Flow) else None,
             branches=tuple(branches),
@@ -303,15 +305,6 @@ class Emitter:
                     for chain in step.chains]
         return [(branch.members, self.exported(set(branch.members)),
                  partial(self.emit, branch, next_name=None)) for branch in step.branches]
-
-    def _finish_with_failure(self, first: int, states: dict[str, asl.State]) -> None:
-        finished = self.helper("finished", self.graph.name(first))
-        for state_name, state in list(states.items()):
-            ends = state.next is None and not isinstance(state, asl.Choice | asl.Fail)
-            if ends and not state_name.startswith("#skipped"):  # skipped branches never win
-                states[state_name] = replace(state, next=finished)
-        states[finished] = asl.Fail(error=BRANCH_FINISHED,
-                                    cause=jsonata("$string($states.input)"))
 
     def emit_guard(self, step: Guard, states: dict[str, asl.State], next_name: str | None,
                    out: ScopeOutput) -> str:

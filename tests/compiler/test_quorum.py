@@ -76,8 +76,76 @@ def test_branches_count_their_finishes_and_the_nth_fails_the_parallel() -> None:
 
 
 def test_other_merges_need_no_quorum_table() -> None:
-    compiled = compile_workflow(quorum_workflow("any"))
+    compiled = compile_workflow(quorum_workflow("all"))
     assert compiled.manifest["substitutions"] == ["NodeRunnerArn"]
+
+
+# --------------------------------------------------------------------------- waitFor: any
+
+
+def test_a_race_winner_too_big_for_the_cause_is_stored_as_a_quorum_of_one() -> None:
+    """Each branch's end checks its outputs' size: within the cause budget it fails the
+    Parallel from ``#finished`` carrying them; beyond it, it stores them (a quorum of one)
+    and the Parallel's Catch reads the winner back."""
+    from compiler.limits import CAUSE_BUDGET, ERROR_CAUSE_LIMIT
+    from compiler.passes.emit import BRANCH_FINISHED
+
+    assert CAUSE_BUDGET < ERROR_CAUSE_LIMIT == 32_768
+    compiled = compile_workflow(quorum_workflow("any"))
+    check_definition(compiled)
+    assert_valid_asl(compiled)
+    states = compiled.definition["States"]
+    parallel = next(s for n, s in states.items() if n.startswith("#parallel"))
+    finished, stored = parallel["Catch"]
+    assert finished["ErrorEquals"] == [BRANCH_FINISHED] and finished["Next"] == "M"
+    assert stored["ErrorEquals"] == [QUORUM_REACHED_STORED]
+    winners = states[stored["Next"]]
+    assert winners["Resource"] == GET_ITEM and winners["Next"] == "M"
+    assert "[[0..0]]" in winners["Assign"]["B0"]  # one winner
+    for index, branch in enumerate(parallel["Branches"]):
+        types = {name.split(" ")[0]: s for name, s in branch["States"].items()}
+        fits = types["#fits?"]
+        assert f"> {CAUSE_BUDGET}" in fits["Choices"][0]["Condition"]
+        assert fits["Default"] == f"#finished B{index}"
+        assert types["#finished"]["Type"] == "Fail"
+        assert types["#finished"]["Error"] == BRANCH_FINISHED
+        store = branch["States"][fits["Choices"][0]["Next"]]
+        assert store["Resource"] == UPDATE_ITEM
+        assert store["Arguments"]["ExpressionAttributeNames"] == {"#b": f"b{index}"}
+        assert "= 1" in types["#quorum?"]["Choices"][0]["Condition"]
+    assert "MergeQuorumTable" in compiled.manifest["substitutions"]
+    run = explain(compiled).run.live  # a small winner: node, #fits?, #finished per branch
+    assert run.transitions == 2 + 3 * 3 + 2
+
+
+def test_a_race_winner_of_40_kb_completes_with_its_outputs(cloud: Any) -> None:
+    """AWS keeps 32,768 characters of a cause (the strict layer cuts it there): a 40 KB
+    winner goes through the quorum table and reaches the merge whole."""
+    from tests.examples.test_examples import report_history, run_compiled
+
+    blob = "return [{'blob': 'x' * 40000, 'n': 1}]"
+    document = {
+        "name": "big-race",
+        "nodes": [{"name": "Start", "type": "manualTrigger"},
+                  {"name": "Big", "type": "code", "parameters": {"code": blob}},
+                  {"name": "Late", "type": "wait", "parameters": {"seconds": 6000}},
+                  {"name": "Small", "type": "set", "parameters": {"values": {"n": 2}}},
+                  {"name": "M", "type": "merge",
+                   "parameters": {"numberInputs": 2, "waitFor": "any"}},
+                  {"name": "After", "type": "noOp"}],
+        "connections": [{"from": "Start", "to": "Big"}, {"from": "Start", "to": "Late"},
+                        {"from": "Late", "to": "Small"},
+                        {"from": "Big", "to": "M"}, {"from": "Small", "to": "M", "input": 1},
+                        {"from": "M", "to": "After"}],
+    }
+    report = run_compiled(cloud, compile_workflow(document))
+    assert report["status"] == "SUCCEEDED", report["error"]
+    (item,) = report["output"]["After"]
+    assert item["blob"] == "x" * 40000 and item["n"] == 1
+    assert report["nodes"]["Small"]["runs"] == 0
+    entered = [e["stateEnteredEventDetails"]["name"] for e in report_history(cloud, report)
+               if "stateEnteredEventDetails" in e]
+    assert "#winners M" in entered and "#store Big" in entered
 
 
 @pytest.mark.parametrize(("wait_for", "inputs", "message"), [
