@@ -18,6 +18,16 @@ predecessor:
   signalled, sends it back at once. The result holds each producer's outputs, which the
   Task assigns to the producers' variables: the node then reads them like any input.
 
+**A lost signal** (a producer's call that never reached the table) would park the waiting
+node for the execution's whole life (a year). ``#await`` has a ``TimeoutSeconds``: the
+longest its producers can take (``await_timeout``: each node of the Flow upstream of them at
+its own limit — a runner node its ``timeoutSeconds`` or Lambda's 900 s, times its attempts,
+plus retry delays — and a margin), or the workflow's ``timeoutSeconds`` when that is sooner.
+When it expires, the Task's Catch goes to ``#unmet <node>``, a Fail state whose error
+``Sfnflow.RendezvousTimeout`` names the node and the producers it waited for. A Flow with
+a producer that may wait without a bound (an approval without ``timeoutSeconds``, a
+sub-workflow, a Wait until a time) and no workflow timeout waits as long as that may.
+
 Exactly one party sends a token: the item changes atomically, and only the update that
 makes it complete (every producer signalled, and the token stored) finds it so. A failing
 node fails the Parallel, which cancels the parked awaits. Each rendezvous costs one state
@@ -44,6 +54,8 @@ if TYPE_CHECKING:
 
 FLOW_COMMENT = "sfnflow flow: branches meet through rendezvous"
 SIGNAL, AWAIT = "signal", "await"
+RENDEZVOUS_TIMEOUT = "Sfnflow.RendezvousTimeout"
+AWAIT_MARGIN_SECONDS = 60  # Lambda cold starts, Step Functions' own scheduling
 
 
 def slot(index: int) -> str:
@@ -73,7 +85,7 @@ def emit_chain(emitter: Emitter, flow: Flow, chain: tuple[int, ...],
             next_name = _signal(emitter, flow, node, states, next_name, out)
         next_name = emitter.emit_node(node, states, next_name, out)
         if node in waits:
-            next_name = _await(emitter, node, waits[node], states, next_name)
+            next_name = _await(emitter, flow, node, waits[node], states, next_name)
     assert next_name is not None
     return next_name
 
@@ -113,9 +125,69 @@ def _signal(emitter: Emitter, flow: Flow, node: int, states: dict[str, asl.State
     return name
 
 
-def _await(emitter: Emitter, node: int, producers: tuple[int, ...],
+def _delays(interval: float, retries: int, backoff: float, most: float | None) -> float:
+    """The longest a retrier waits between attempts, over all its ``retries``."""
+    return sum(min(interval * backoff ** n, most or interval * backoff ** n)
+               for n in range(retries))
+
+
+def _node_seconds(graph: Graph, node: int) -> float | None:
+    """The longest ``node`` can run, retries included (None: no bound)."""
+    from compiler.limits import LAMBDA_MAX_SECONDS
+    from compiler.nodetypes import NODE_TYPES, WaitParams
+
+    spec, lowering = graph.nodes[node], NODE_TYPES[graph.type_of(node)].lowering
+    params = graph.params[node]
+    if lowering == "wait" and isinstance(params, WaitParams):
+        if params.resume != "time":
+            return spec.timeoutSeconds
+        return params.seconds if params.until is None and isinstance(params.seconds, int) \
+            else None
+    if lowering not in ("task", "variables", "native", "jump"):
+        return spec.timeoutSeconds  # a sub-workflow; loops never run in Flows
+    attempt = min(spec.timeoutSeconds or LAMBDA_MAX_SECONDS, LAMBDA_MAX_SECONDS)
+    service = sum(_delays(r.interval_seconds, r.max_attempts, r.backoff_rate,
+                          r.max_delay_seconds) for r in task.SERVICE_RETRIERS)
+    policy = spec.retry
+    if policy is None or policy.maxAttempts <= 1:
+        return attempt + service
+    return policy.maxAttempts * attempt + service + _delays(
+        policy.intervalSeconds, policy.maxAttempts - 1, policy.backoffRate,
+        policy.maxDelaySeconds)
+
+
+def await_timeout(graph: Graph, members: tuple[int, ...], producers: tuple[int, ...]
+                  ) -> int | None:
+    """``#await``'s TimeoutSeconds: how long the ``producers`` can take from the Flow's
+    start (every member upstream of them at its limit, one after another), or the
+    workflow's timeout when sooner; None when neither bounds it."""
+    inside, upstream, pending = set(members), set(producers), list(producers)
+    while pending:
+        for pred in graph.preds[pending.pop()]:
+            if pred in inside and pred not in upstream:
+                upstream.add(pred)
+                pending.append(pred)
+    seconds = [_node_seconds(graph, n) for n in upstream]
+    bound = None if None in seconds else \
+        int(sum(s for s in seconds if s is not None)) + AWAIT_MARGIN_SECONDS
+    limits = [t for t in (bound, graph.workflow.settings.timeoutSeconds) if t is not None]
+    return min(limits) if limits else None
+
+
+def _await(emitter: Emitter, flow: Flow, node: int, producers: tuple[int, ...],
            states: dict[str, asl.State], next_name: str) -> str:
+    graph = emitter.graph
     name = emitter.helper(AWAIT, emitter.graph.name(node))
+    timeout = await_timeout(graph, flow.members, producers)
+    catch: tuple[asl.Catcher, ...] = ()
+    if timeout is not None:
+        unmet = emitter.helper("unmet", graph.name(node))
+        after = ", ".join(repr(graph.name(p)) for p in producers)
+        states[unmet] = asl.Fail(error=RENDEZVOUS_TIMEOUT, cause=(
+            f"node {graph.name(node)!r} waited {timeout:,} s for the outputs of {after}, "
+            "longer than they can take: a signal was lost (see the node runner's logs of "
+            "those nodes)"))
+        catch = (asl.Catcher(("States.Timeout",), unmet),)
     states[name] = asl.Task(
         resource=CALLBACK_RESOURCE,
         arguments={"FunctionName": task.NODE_RUNNER, "Payload": {"rendezvous": _meeting(
@@ -128,5 +200,7 @@ def _await(emitter: Emitter, node: int, producers: tuple[int, ...],
         output=jsonata("$states.input"),
         next=next_name,
         retry=task.SERVICE_RETRIERS,
+        catch=catch,
+        timeout_seconds=timeout,
     )
     return name
