@@ -434,9 +434,9 @@ def _port_sources(emitter: Emitter, node: int) -> list[list[str]]:
     ports: list[list[str]] = [[] for _ in range(emitter.graph.inputs[node])]
     for edge in emitter.graph.in_edges[node]:
         ports[edge.input].append(f"${emitter.var[edge.source]}.ports[{edge.output}].items")
-    if node in emitter.region_inputs and ports:  # a try/catch region's catch or finally
-        _, var, port = emitter.region_inputs[node]
-        ports[0].append(f"${var}.ports[{port}].items")
+    region_input = emitter.region_input(node)  # a try/catch region's catch or finally
+    if region_input is not None and ports:
+        ports[0].append(f"{region_input[1]}.ports[{region_input[2]}].items")
     return ports
 
 

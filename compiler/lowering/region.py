@@ -36,13 +36,15 @@ def lower(emitter: Emitter, region: Region, states: dict[str, asl.State],
           next_name: str | None, out: ScopeOutput) -> str:
     from compiler.passes.emit import ScopeOutput, in_flow_order
 
-    var = emitter.var
+    var, key = emitter.var, emitter.key
     exports = emitter.exported(set(region.members))
-    body_out = ScopeOutput(tuple((var[n], n) for n in exports))
+    body_out = ScopeOutput(tuple((key[n], n) for n in exports))
     body_states: dict[str, asl.State] = {}
     outer, emitter.current_region = emitter.current_region, region
     try:
-        start = emitter.emit(emitter.region_plans[region.entry], body_states, None, body_out)
+        with emitter.inner_scope(emitter.assigned_in(region.members)):
+            start = emitter.emit(emitter.region_plans[region.entry], body_states, None,
+                                 body_out)
     finally:
         emitter.current_region = outer
     name = emitter.helper("try", region.name)
@@ -50,7 +52,7 @@ def lower(emitter: Emitter, region: Region, states: dict[str, asl.State],
     empty = {"count": 0, "items": []}
     succeeded = {"ports": [empty, {"count": 1, "items": [
         {"region": region.name, "status": "succeeded"}]}]}
-    overrides = {n: f"$states.result[0].{var[n]}" for n in exports}
+    overrides = {n: f"$states.result[0].{key[n]}" for n in exports}
     overrides[entry] = f'$merge([{overrides[entry]}, {{"try": {literal(succeeded)}}}])'
     assign: dict[str, object] = {var[n]: jsonata(overrides[n]) for n in exports}
     failed: dict[str, object] = {var[n]: emitter.empty_ports(n) for n in exports}

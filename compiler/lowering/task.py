@@ -118,7 +118,7 @@ def runner_arguments(emitter: Emitter, node: int) -> dict[str, object]:
     inputs: list[list[dict[str, object]]] = [[] for _ in range(graph.inputs[node])]
     for edge in graph.in_edges[node]:
         inputs[edge.input].append({"from": graph.name(edge.source), "output": edge.output})
-    region_input = emitter.region_inputs.get(node)  # a try/catch region's catch or finally
+    region_input = emitter.region_input(node)  # a try/catch region's catch or finally
     if region_input is not None and inputs:
         inputs[0].append({"from": region_input[0], "output": region_input[2]})
     execution = emitter.execution  # the execution context (passed into Distributed Maps)
@@ -142,7 +142,7 @@ def runner_arguments(emitter: Emitter, node: int) -> dict[str, object]:
         "data": {
             graph.name(source): jsonata("$" + emitter.var[source])
             for source in dict.fromkeys(edge.source for edge in graph.in_edges[node])
-        } | ({region_input[0]: jsonata("$" + region_input[1])} if region_input else {}),
+        } | ({region_input[0]: jsonata(region_input[1])} if region_input else {}),
         "attempt": jsonata("$states.context.State.RetryCount + 1"),
         "pinned": jsonata(f"{literal(spec.name)} in {execution}.Input.pinned"),
         # A retry of a failed execution names the nodes whose recorded outputs to replay.

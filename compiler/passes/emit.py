@@ -3,9 +3,16 @@
 Data flow: every node's outputs live in one workflow *variable* (``$Fetch``), shaped
 ``{"ports": [{"count": n, "items": [...]}, ...]}`` — one entry per output port. A node's
 Task reads its predecessors' variables; a Parallel branch ends with an ``Output`` holding the
-variables that later states need, and the Parallel state re-``Assign``s them (branch
-variables are invisible outside the branch). The last state's ``Output`` is the workflow's
-result: the outputs of every sink node, keyed by node name.
+variables that later states need, keyed by the nodes' variable names, and the Parallel
+state ``Assign``s them (branch variables are invisible outside the branch). The last
+state's ``Output`` is the workflow's result: the outputs of every sink node, keyed by node
+name.
+
+Scopes: Step Functions lets a Parallel branch read the variables around it but not assign a
+name that another scope assigns (``local.aws_rules``). So a node keeps its plain name
+(``$Fetch``) in the machine's own scope only; inside a branch, every variable the branch
+assigns gets a name of that branch's own (``$Fetch_b3``, ``Emitter.inner_scope``), and the
+Parallel assigns the plain (or its enclosing branch's) name from the branch's output.
 
 Node parameters travel in ``Arguments`` as one JSON-encoded string: Step Functions never
 evaluates a user's ``{% ... %}`` expression inside it (only strings that *are* an expression
@@ -16,7 +23,8 @@ expressions per item.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -54,6 +62,12 @@ _RESERVED_TEXT = """
 RESERVED_NAMES = frozenset(_RESERVED_TEXT.split())
 
 
+# Step Functions allows variable names of up to 80 characters; a node's name leaves room for
+# the suffixes of the variables derived from it (``_b12`` in a branch, ``_run``, ``_batch``,
+# ``_quorum_3``, uniqueness counters).
+VARIABLE_BASE_MAX = 56
+
+
 @per_graph
 def variable_names(graph: Graph) -> list[str]:
     """One readable, unique JSONata variable name per node (``Big?`` -> ``Big_``); computed
@@ -65,7 +79,7 @@ def _variable_names(graph: Graph) -> list[str]:
     names: list[str] = []
     taken: set[str] = set(RESERVED_NAMES)
     for node in graph.nodes:
-        base = re.sub(r"[^A-Za-z0-9_]", "_", node.name)
+        base = re.sub(r"[^A-Za-z0-9_]", "_", node.name)[:VARIABLE_BASE_MAX]
         if not base or base[0].isdigit():
             base = "n_" + base
         name, suffix = base, 2
@@ -128,7 +142,14 @@ class Emitter:
         self.while_exits: dict[int, tuple[str, str]] = {}  # while -> (exit, condition)
         # Flow producers whose runner call also signals (compiler.lowering.rendezvous)
         self.signals: dict[int, dict[str, object]] = {}
-        self.var = list(variable_names(graph))  # lowerings swap entries while in loops
+        # ``key[n]``: node n's variable name, and its key in a branch's output object;
+        # ``var[n]``: the name the state being emitted reads and assigns, which differs from
+        # ``key[n]`` inside a Parallel branch (``inner_scope``) and in loops (lowerings swap
+        # entries there).
+        self.key = variable_names(graph)
+        self.var = list(self.key)
+        self.taken_vars = set(self.key) | RESERVED_NAMES
+        self.scope_count = 0
         self.helper_names: set[str] = set(node.name for node in graph.nodes)
         self.parallel_count = 0
         self._init_regions()
@@ -137,14 +158,54 @@ class Emitter:
         """try/catch regions (``compiler.lowering.region``): the entry's variable carries
         ``try: {"ports": [error items, finally item]}``, the input of catch and finally."""
         self.regions = {r.entry: r for r in resolve_regions(self.graph)}
-        self.region_inputs: dict[int, tuple[str, str, int]] = {}  # node -> (key, var, port)
+        self.region_inputs: dict[int, tuple[str, int, int]] = {}  # node -> (key, entry, port)
         self.current_region: Region | None = None
         for entry, region in self.regions.items():
-            name = f"{self.var[entry]}.try"
             key = f"#region {region.name}"
-            self.region_inputs[region.catch] = (key, name, 0)
+            self.region_inputs[region.catch] = (key, entry, 0)
             if region.finally_ is not None:
-                self.region_inputs[region.finally_] = (key, name, 1)
+                self.region_inputs[region.finally_] = (key, entry, 1)
+
+    def region_input(self, node: int) -> tuple[str, str, int] | None:
+        """For a region's catch or finally node: its input's key in the runner's ``data``,
+        the JSONata of the region outcome (``$Entry.try``, read where the node runs) and
+        the outcome's port."""
+        if node not in self.region_inputs:
+            return None
+        key, entry, port = self.region_inputs[node]
+        return key, f"${self.var[entry]}.try", port
+
+    # ----------------------------------------------------------------- scopes
+
+    def assigned_in(self, members: Iterable[int]) -> set[int]:
+        """The nodes whose variables a scope holding ``members`` assigns: the members and,
+        for a region's entry, the whole region (its members are not plan steps)."""
+        nodes = set(members)
+        pending = [n for n in nodes if n in self.regions]
+        while pending:
+            region = self.regions[pending.pop()]
+            new = region.members - nodes
+            nodes |= new
+            pending += [n for n in new if n in self.regions]
+        return nodes
+
+    @contextmanager
+    def inner_scope(self, nodes: Iterable[int]) -> Iterator[None]:
+        """Emit a Parallel branch in which ``nodes``' variables are assigned: each gets a
+        name no other scope assigns (see the module docstring); restored afterwards."""
+        self.scope_count += 1
+        saved = {n: self.var[n] for n in nodes}
+        for n in saved:
+            name, suffix = f"{self.key[n]}_b{self.scope_count}", 2
+            while name in self.taken_vars:
+                name, suffix = f"{self.key[n]}_b{self.scope_count}_{suffix}", suffix + 1
+            self.taken_vars.add(name)
+            self.var[n] = name
+        try:
+            yield
+        finally:
+            for n, name in saved.items():
+                self.var[n] = name
 
     # ----------------------------------------------------------------- names and values
 
@@ -195,9 +256,9 @@ class Emitter:
             f"${self.var[edge.source]}.ports[{edge.output}].items"
             for edge in self.graph.in_edges[node]
         ]
-        if node in self.region_inputs:
-            _, var, port = self.region_inputs[node]
-            parts.append(f"${var}.ports[{port}].items")
+        region_input = self.region_input(node)
+        if region_input is not None:
+            parts.append(f"{region_input[1]}.ports[{region_input[2]}].items")
         return "[" + ", ".join(parts) + "]"
 
     # ----------------------------------------------------------------- lowering
@@ -246,24 +307,25 @@ class Emitter:
         exported_by: dict[int, int] = {}  # exported node -> its branch index
         self.parallel_count += 1
         plans = self._branch_plans(step)
-        firsts = " | ".join(self.graph.name(nodes[0]) for nodes, _, _ in plans)
+        firsts = " | ".join(self.graph.name(plan[0][0]) for plan in plans)
         name = self.helper(f"parallel {self.parallel_count}:", firsts)
         branches: list[asl.Branch] = []
         assign: dict[str, object] = {}
         overrides: dict[int, str] = {}
-        for index, (nodes, exports, emit_branch) in enumerate(plans):
-            branch_out = ScopeOutput(tuple((self.var[n], n) for n in exports))
+        for index, (nodes, assigned, exports, emit_branch) in enumerate(plans):
+            branch_out = ScopeOutput(tuple((self.key[n], n) for n in exports))
             branch_states: dict[str, asl.State] = {}
-            start = emit_branch(branch_states, out=branch_out)
-            if race is not None and quorate:
-                quorum.finish_branch(self, race, index, self.graph.name(nodes[0]),
-                                     branch_states)
-            elif race is not None:
-                quorum.finish_race_branch(self, race, index, self.graph.name(nodes[0]),
-                                          branch_states)
+            with self.inner_scope(assigned):
+                start = emit_branch(branch_states, out=branch_out)
+                if race is not None and quorate:
+                    quorum.finish_branch(self, race, index, self.graph.name(nodes[0]),
+                                         branch_states)
+                elif race is not None:
+                    quorum.finish_race_branch(self, race, index, self.graph.name(nodes[0]),
+                                              branch_states)
             branches.append(asl.Branch(start, in_flow_order(start, branch_states)))
             for n in exports:
-                source = f"$states.result[{index}].{self.var[n]}"
+                source = f"$states.result[{index}].{self.key[n]}"
                 assign[self.var[n]] = jsonata(source)
                 overrides[n] = source
                 exported_by[n] = index
@@ -275,8 +337,8 @@ class Emitter:
             assert next_name is not None
             won = {
                 self.var[n]: jsonata(
-                    f"($w := $parse($states.errorOutput.Cause); $exists($w.{self.var[n]}) ? "
-                    f"$w.{self.var[n]} : {literal(self.empty_ports(n))})")
+                    f"($w := $parse($states.errorOutput.Cause); $exists($w.{self.key[n]}) ? "
+                    f"$w.{self.key[n]} : {literal(self.empty_ports(n))})")
                 for n in overrides
             }
             catch = (asl.Catcher((BRANCH_FINISHED,), next_name, assign=won),
@@ -291,19 +353,24 @@ class Emitter:
         )
         return name
 
-    def _branch_plans(self, step: Par | Flow
-                      ) -> list[tuple[tuple[int, ...], list[int], BranchEmitter]]:
-        """Per branch of a Parallel: its nodes, the nodes it exports, and how to emit it
-        (a Par's branch is a plan step; a Flow's is a chain, whose nodes export what
-        leaves the Flow, not what leaves the chain: the rest meets at rendezvous)."""
+    def _branch_plans(self, step: Par | Flow) -> list[
+            tuple[tuple[int, ...], set[int], list[int], BranchEmitter]]:
+        """Per branch of a Parallel: its nodes, the nodes whose variables it assigns, the
+        nodes it exports, and how to emit it (a Par's branch is a plan step; a Flow's is a
+        chain, whose nodes export what leaves the Flow, not what leaves the chain: the rest
+        meets at rendezvous, where an ``#await`` assigns its producers' variables)."""
         from compiler.lowering import rendezvous
 
         if isinstance(step, Flow):
             leaving = set(self.exported(set(step.members)))
-            return [(chain, [n for n in sorted(chain) if n in leaving],
+            return [(chain,
+                     self.assigned_in(
+                         {*chain, *(p for n in chain for p in step.producers.get(n, ()))}),
+                     [n for n in sorted(chain) if n in leaving],
                      partial(rendezvous.emit_chain, self, step, chain))
                     for chain in step.chains]
-        return [(branch.members, self.exported(set(branch.members)),
+        return [(branch.members, self.assigned_in(branch.members),
+                 self.exported(set(branch.members)),
                  partial(self.emit, branch, next_name=None)) for branch in step.branches]
 
     def emit_guard(self, step: Guard, states: dict[str, asl.State], next_name: str | None,

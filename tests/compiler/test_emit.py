@@ -24,6 +24,7 @@ from compiler.lowering import native
 from compiler.lowering.task import NODE_RUNNER, RETRYABLE_ERRORS, SERVICE_RETRIERS
 from compiler.model import HELPER_PREFIX, NAME_MAX
 from compiler.nodetypes import NODE_TYPES
+from local import aws_rules
 from tests.compiler.random_dags import random_branching_workflow
 
 GOLDEN = Path(__file__).with_name("golden")
@@ -123,7 +124,7 @@ def _check_retry(node: Json, state: Json) -> None:
 def _check_task(compiled: CompiledWorkflow, index: int, state: Json) -> None:
     graph = compiled.graph
     node = graph.nodes[index]
-    variable = compiled.manifest["nodes"][node.name]["variable"]
+    variable = _variable_in(compiled, node.name, state)
     assert state["Type"] == "Task" and state["Resource"] == NODE_RUNNER, node.name
     arguments = state["Arguments"]
     assert arguments["workflow"] == graph.workflow.name
@@ -160,9 +161,19 @@ def _check_wait(compiled: CompiledWorkflow, index: int, state: Json) -> None:
     assert state["Type"] == "Wait", node.name
     seconds = state["Seconds"]
     assert (isinstance(seconds, int) and seconds >= 0) or _is_jsonata(seconds), node.name
-    variable = compiled.manifest["nodes"][node.name]["variable"]
+    variable = _variable_in(compiled, node.name, state)
     (run,) = set(state["Assign"]) - {variable}  # the run record (compiler.lowering.native)
     assert run.startswith(f"{variable}_run"), node.name
+
+
+def _variable_in(compiled: CompiledWorkflow, node: str, state: Json) -> str:
+    """The variable a node's state assigns: the manifest's name in the machine's own scope,
+    that name with its branch's suffix in a Parallel branch (compiler.passes.emit)."""
+    variable = compiled.manifest["nodes"][node]["variable"]
+    scoped = re.compile(re.escape(variable) + r"_b\d+(_\d+)?")
+    (assigned,) = [name for name in state.get("Assign") or {variable: None}
+                   if name == variable or scoped.fullmatch(name)]
+    return assigned
 
 
 def _check_native(compiled: CompiledWorkflow, index: int, state: Json) -> None:
@@ -176,7 +187,7 @@ def _check_native(compiled: CompiledWorkflow, index: int, state: Json) -> None:
             "errorType", "Sfnflow.StoppedByNode"), node.name
         return
     assert state["Type"] == "Pass", node.name
-    variable = compiled.manifest["nodes"][node.name]["variable"]
+    variable = _variable_in(compiled, node.name, state)
     (run,) = set(state["Assign"]) - {variable}
     assert run.startswith(f"{variable}_run"), node.name
     assert all(_is_jsonata(value) for value in state["Assign"].values()), node.name
@@ -234,6 +245,7 @@ def check_definition(compiled: CompiledWorkflow, tolerate: frozenset[str] = froz
     }
     shadowed = called & assigned
     assert not shadowed, f"variables shadow the JSONata functions they call: {shadowed}"
+    assert not aws_rules.definition_problems(definition)  # variable scopes, name lengths
 
 
 def _assignments(value: Json, path: Path_ = ()) -> Iterator[tuple[Path_, dict[str, Json]]]:
@@ -434,7 +446,7 @@ def test_continue_error_output_adds_a_catch_that_fills_the_error_port() -> None:
     assert catcher["ErrorEquals"] == ["States.ALL"]
     assert catcher["Next"] == fetch["Next"]  # both outcomes go on to the same block
     ((variable, expression),) = catcher["Assign"].items()
-    assert variable == compiled.manifest["nodes"]["Fetch"]["variable"]
+    assert variable == _variable_in(compiled, "Fetch", fetch)
     assert "$states.errorOutput" in expression
     # Ports are [main, error]: the error item goes to the last one, main stays empty.
     assert '{"ports":[{"count":0,"items":[]},{"count":1,' in expression

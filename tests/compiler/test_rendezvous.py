@@ -71,7 +71,10 @@ def test_native_producers_are_followed_by_a_signal_state() -> None:
     branches = flow_parallel(compiled.definition)["Branches"]
     states = {name: state for b in branches for name, state in b["States"].items()}
     assert states["b"]["Next"] == "#signal b"
-    assert states["#signal b"]["Arguments"]["rendezvous"]["signal"]["output"] == "{% $b %}"
+    # b's own chain's name for its outputs (compiler.passes.emit: one name per scope)
+    assert states["#signal b"]["Arguments"]["rendezvous"]["signal"]["output"] == \
+        "{% $" + next(iter(states["b"]["Assign"])) + " %}"
+    assert next(iter(states["b"]["Assign"])).startswith("b_b")
 
 
 def test_explain_counts_the_rendezvous_and_takes_the_critical_path() -> None:

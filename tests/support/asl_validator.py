@@ -9,7 +9,9 @@
   runs), and checks every transition target in moto's parsed program. moto itself does not
   reject a ``Next`` that names no state at create time (it fails only when an execution gets
   there), so that check is done here, on moto's parsed ``Program``.
-* ``assert_valid_asl`` does both and fails with every problem listed.
+* ``validate_asl`` also runs ``local.aws_rules``: what AWS's CreateStateMachine checks and
+  neither asl-validator nor moto's parser does (JSONata variable scopes, name lengths).
+* ``assert_valid_asl`` does all of it and fails with every problem listed.
 
 Compiled definitions carry the ``${NodeRunnerArn}`` placeholder; it is replaced with a
 well-formed Lambda ARN (``NODE_RUNNER_ARN``) before validating.
@@ -108,7 +110,17 @@ def validate_asl(definitions: Mapping[str, Definition],
             f"{SCRIPT.name} exited with {completed.returncode}:\n{completed.stderr.strip()}"
         )
     results: dict[str, list[str]] = json.loads(completed.stdout)
-    return {name: results[name] for name in definitions}
+    return {name: results[name] + aws_rule_problems(definition, substitutions)
+            for name, definition in definitions.items()}
+
+
+def aws_rule_problems(definition: Definition,
+                      substitutions: Mapping[str, str] = SUBSTITUTIONS) -> list[str]:
+    """What AWS refuses at CreateStateMachine that moto accepts (``local.aws_rules``)."""
+    from local.aws_rules import definition_problems
+
+    text = definition_text(definition, substitutions)
+    return [f"aws-rules: {problem}" for problem in definition_problems(json.loads(text))]
 
 
 # --------------------------------------------------------------------------- moto
@@ -222,7 +234,8 @@ def moto_problems(definition: Definition,
 
 
 def asl_problems(definition: Definition) -> dict[str, list[str]]:
-    """``{"asl-validator": [...], "moto": [...]}`` for one definition."""
+    """``{"asl-validator": [...], "moto": [...]}`` for one definition (the first includes
+    ``local.aws_rules``' problems)."""
     return {
         "asl-validator": validate_asl({"definition": definition})["definition"],
         "moto": moto_problems(definition),
@@ -230,7 +243,8 @@ def asl_problems(definition: Definition) -> dict[str, list[str]]:
 
 
 def assert_valid_asl(definition: Definition) -> None:
-    """Fail (AssertionError) unless asl-validator and moto's parser both accept it."""
+    """Fail (AssertionError) unless asl-validator, ``local.aws_rules`` and moto's parser all
+    accept it."""
     problems = asl_problems(definition)
     if any(problems.values()):
         name = definition.name if isinstance(definition, CompiledWorkflow) else "definition"

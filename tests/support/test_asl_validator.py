@@ -154,3 +154,14 @@ def test_missing_node_modules_fails_loudly(monkeypatch: pytest.MonkeyPatch, tmp_
     monkeypatch.setattr(asl_validator, "NODE_MODULES", tmp_path / "node_modules")
     with pytest.raises(AslValidatorUnavailable, match=r"make test.*npm ci"):
         validate_asl({"waiting": compiled["waiting"]})
+
+
+def test_aws_rules_reject_an_inner_scope_assigning_an_outer_variable() -> None:
+    """AWS refuses this at CreateStateMachine; asl-validator and moto's parser accept it."""
+    branch = {"StartAt": "Inner", "States": {"Inner": {
+        "Type": "Pass", "Assign": {"x": 2}, "End": True}}}
+    definition = {"QueryLanguage": "JSONata", "StartAt": "Outer", "States": {
+        "Outer": {"Type": "Parallel", "Branches": [branch], "Assign": {"x": 1}, "End": True}}}
+    assert moto_problems(definition) == []
+    (problem,) = validate_asl({"bad": definition})["bad"]
+    assert problem.startswith("aws-rules: ") and "$x" in problem and "'Inner'" in problem
