@@ -20,6 +20,9 @@ class Config:
     # Outputs larger than this travel between states as S3 references, keeping every state
     # well under Step Functions' 256 KiB payload limit (a state may carry several outputs).
     inline_state_limit: int = 32_768
+    # Bytes of items an API response carries inline; larger outputs are answered with
+    # pre-signed S3 URLs or a page (a Lambda response holds at most 6 MB).
+    response_inline_limit: int = 5_000_000
     retention_days: int = 30
     # The platform around the state machines (set by the CDK stack; the local cloud sets
     # its own). Workflow ``w`` runs as state machine ``<state_machine_prefix>w``.
@@ -91,6 +94,7 @@ class Config:
             payload_bucket=env.get("SFNFLOW_PAYLOAD_BUCKET") or None,
             inline_output_limit=int(env.get("SFNFLOW_INLINE_OUTPUT_LIMIT", "300000")),
             inline_state_limit=int(env.get("SFNFLOW_INLINE_STATE_LIMIT", "32768")),
+            response_inline_limit=int(env.get("SFNFLOW_RESPONSE_INLINE_LIMIT", "5000000")),
             retention_days=int(env.get("SFNFLOW_RETENTION_DAYS", "30")),
             account_id=env.get("SFNFLOW_ACCOUNT_ID", "123456789012"),
             state_machine_prefix=env.get("SFNFLOW_STATE_MACHINE_PREFIX", ""),

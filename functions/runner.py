@@ -135,6 +135,15 @@ def port_items(repository: RunRepository, port: dict[str, Any], output: int,
     return loaded[port["ref"]][output]
 
 
+def resolved_trigger(repository: RunRepository, trigger: Any) -> Any:
+    """The execution input with its items read back when the start staged them in S3
+    (``functions.services.staging``): they travel as a port object, resolved as any."""
+    items = trigger.get("items") if isinstance(trigger, dict) else None
+    if isinstance(items, dict) and "ref" in items:
+        return trigger | {"items": port_items(repository, items, 0, {})}
+    return trigger
+
+
 class NodeRunner:
     """Runs nodes against one repository; ``now``/``clock`` are injectable for tests."""
 
@@ -306,7 +315,8 @@ class NodeRunner:
             raw_params=node.parameters,
             scope=scope,
             http=self.http,
-            extras={"trigger": invocation.trigger, "attempt": invocation.attempt},
+            extras={"trigger": resolved_trigger(self.repository, invocation.trigger),
+                    "attempt": invocation.attempt},
         )
         outputs = get_executor(node.type).run(inputs, ctx)
         if assigned is not None and "setVars" in ctx.extras:

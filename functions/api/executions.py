@@ -39,9 +39,15 @@ def get_execution(execution_id: str) -> Response[str]:
     return json_response(200, services().executions.describe(execution_id))
 
 
-@router.get("/executions/<execution_id>/nodes/<node>", summary="One node's runs with items")
-def get_node_runs(execution_id: str, node: str) -> Response[str]:
-    return json_response(200, {"items": services().executions.node(execution_id, node)})
+@router.get("/executions/<execution_id>/nodes/<node>",
+            summary="One node's runs with items (large stored outputs as pre-signed URLs)")
+def get_node_runs(
+    execution_id: str,
+    node: str,
+    offset: Annotated[int, Query(ge=0, description="Runs to skip (`nextOffset`)")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Response[str]:
+    return json_response(200, services().executions.node(execution_id, node, offset, limit))
 
 
 @router.post("/executions/<execution_id>/cancel", summary="Stop a running execution")

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from functions.api.dependencies import services
 from functions.api.models import StartExecution
+from functions.services.waiting import request_epoch_ms
 from functions.store.workflows import WorkflowRecord
 
 router = Router()
@@ -105,5 +106,10 @@ def start_execution(
     if not wait:
         return json_response(202, {"executionId": execution.execution_id,
                                    "status": execution.status})
-    result = control.wait(execution, timeout)
-    return json_response(200 if result["status"] != "RUNNING" else 202, result)
+    result = control.wait(execution, timeout, context=router.lambda_context,
+                          request_epoch_ms=request_epoch_ms(router.current_event.raw_event))
+    if result["status"] != "RUNNING":
+        return json_response(200, result)
+    response = json_response(202, result)
+    response.headers["Location"] = result["statusUrl"]
+    return response

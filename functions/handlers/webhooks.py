@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from functions.config import Config
 from functions.services.execution_control import ExecutionControl
 from functions.services.executions import ExecutionService
+from functions.services.waiting import request_epoch_ms
 from functions.services.webhooks import WebhookRequest, WebhookService
 from functions.store.repository import RunRepository
 from functions.store.workflows import WorkflowRepository
@@ -44,17 +45,20 @@ def to_request(event: APIGatewayProxyEvent) -> WebhookRequest:
         headers={key.lower(): value for key, value in (event.headers or {}).items()},
         query=dict(event.query_string_parameters or {}),
         body=body,
+        received_epoch_ms=request_epoch_ms(event.raw_event),
     )
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
-        response = _service().handle(to_request(APIGatewayProxyEvent(event)))
+        response = _service().handle(to_request(APIGatewayProxyEvent(event)), context)
         status, body = response.status, response.body
     except Exception:
         logger.exception("webhook failed")
         status, body = 500, {"error": {"type": "InternalError", "details": None,
                                        "message": "the server failed to handle the request"}}
-    return {"statusCode": status, "headers": {"Content-Type": "application/json"},
-            "body": json.dumps(body, default=str)}
+    headers = {"Content-Type": "application/json"}
+    if status == 202 and body.get("statusUrl"):  # a lastNode wait that ran out of time
+        headers["Location"] = body["statusUrl"]
+    return {"statusCode": status, "headers": headers, "body": json.dumps(body, default=str)}

@@ -30,13 +30,13 @@ from compiler.partial import partial_plan
 from functions.config import Config
 from functions.nodes.triggers import ENVELOPE_KEYS
 from functions.services.executions import ExecutionService, execution_arn_of
-from functions.services.subworkflows import child_output_items
+from functions.services.output_pages import node_runs_page, result_items
+from functions.services.waiting import ExecutionWaiter, wait_seconds
 from functions.store.repository import TERMINAL, Execution, NodeRun, RunRepository, utc_now
 from functions.store.workflows import WorkflowRepository
 
 CANCELLED = "Sfnflow.Cancelled"
 REUSABLE = frozenset({"success", "reused", "pinned", "cached"})
-WAIT_LIMIT_SECONDS = 25.0  # API Gateway answers within 29 s
 
 
 class ExecutionNotFound(LookupError):
@@ -54,6 +54,7 @@ def idempotent_name(workflow_id: str, key: str) -> str:
 def run_summary(run: NodeRun, *, with_items: bool = False) -> dict[str, Any]:
     summary = asdict(run)
     summary.pop("execution_id")
+    summary.pop("output_ref")
     output = summary.pop("output")
     if with_items:
         summary["output"] = output
@@ -68,13 +69,14 @@ def _camel(name: str) -> str:
 class ExecutionControl:
     def __init__(self, sfn: Any, runs: RunRepository, workflows: WorkflowRepository,
                  executions: ExecutionService, config: Config,
-                 sleep: Any = time.sleep) -> None:
+                 sleep: Any = time.sleep, clock: Any = time.monotonic) -> None:
         self.sfn = sfn
         self.runs = runs
         self.workflows = workflows
         self.executions = executions
         self.config = config
         self.sleep = sleep
+        self.clock = clock
 
     # ------------------------------------------------------------------ start
 
@@ -132,35 +134,34 @@ class ExecutionControl:
         return self.start(original.workflow_id, user_input, mode="replay",
                           envelope_extras=extras)
 
-    def wait(self, execution: Execution, timeout_seconds: float) -> dict[str, Any]:
-        """Poll Step Functions until the execution ends or the bound passes; the result."""
+    def wait(self, execution: Execution, timeout_seconds: float | None = None, *,
+             context: Any = None, request_epoch_ms: float | None = None) -> dict[str, Any]:
+        """Wait for the execution to end within the request's budget
+        (``functions.services.waiting``: the Lambda ``context``'s remaining time and API
+        Gateway's 29 s, with backoff); the result, or ``RUNNING`` with a status URL."""
         arn = execution.execution_arn or self._arn(execution)
-        deadline = time.monotonic() + min(timeout_seconds, WAIT_LIMIT_SECONDS)
-        while True:
-            described = self.sfn.describe_execution(executionArn=arn)
-            if described["status"] in TERMINAL or time.monotonic() >= deadline:
-                return self._result(execution.execution_id, described)
-            self.sleep(0.05)
+        seconds = wait_seconds(context, requested=timeout_seconds,
+                               request_epoch_ms=request_epoch_ms)
+        waited = ExecutionWaiter(self.sfn, sleep=self.sleep, clock=self.clock).wait(
+            arn, seconds)
+        if not waited.ended or waited.described is None:
+            return {"executionId": execution.execution_id, "status": "RUNNING",
+                    "statusUrl": self.status_url(execution.execution_id)}
+        return self._result(execution.execution_id, waited.described)
+
+    def status_url(self, execution_id: str) -> str:
+        """Where the caller follows an execution it stopped waiting for."""
+        return f"{self.config.api_url}/executions/{execution_id}"
 
     def _result(self, execution_id: str, described: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = {"executionId": execution_id, "status": described["status"]}
         if described["status"] == "SUCCEEDED":
             output = json.loads(described.get("output") or "null")
-            result["items"] = self.output_items(output)
+            result |= result_items(self.runs, output, self.config.response_inline_limit)
         elif described["status"] in TERMINAL:
             result["error"] = {"type": described.get("error"),
                                "message": described.get("cause")}
         return result
-
-    def output_items(self, output: Any) -> list[dict[str, Any]]:
-        """The items of every sink, resolving outputs that were stored in S3."""
-        if isinstance(output, dict):
-            for sink in output.values():
-                for port in (sink or {}).get("ports") or [] if isinstance(sink, dict) else []:
-                    if isinstance(port, dict) and "ref" in port and "items" not in port:
-                        loaded = self.runs.load_payload(port["ref"])
-                        port["items"] = [item for items in loaded for item in items]
-        return child_output_items(output)
 
     # ------------------------------------------------------------------ read
 
@@ -176,12 +177,17 @@ class ExecutionControl:
         runs.sort(key=lambda run: (run.started_at, run.node, run.run_index))
         return execution_view(execution) | {"nodeRuns": [run_summary(run) for run in runs]}
 
-    def node(self, execution_id: str, node: str) -> list[dict[str, Any]]:
+    def node(self, execution_id: str, node: str, offset: int = 0,
+             limit: int = 100) -> dict[str, Any]:
+        """A page of the node's runs with their outputs, within the response's budget
+        (``functions.services.output_pages``)."""
         self.get(execution_id)
-        runs = [run for run in self.runs.node_runs(execution_id) if run.node == node]
+        runs = [run for run in self.runs.node_runs(execution_id, stored_outputs=False)
+                if run.node == node]
         if not runs:
             raise ExecutionNotFound(f"node {node!r} has no runs in execution {execution_id!r}")
-        return [run_summary(run, with_items=True) for run in runs]
+        return node_runs_page(self.runs, runs, offset, limit,
+                              self.config.response_inline_limit, run_summary)
 
     # ------------------------------------------------------------------ control
 

@@ -7,7 +7,8 @@ against the raw body), parses the body, and starts the workflow with one item ``
 headers, query, method, path}`` and ``triggeredBy`` = the webhook node. Nothing starts
 unless every check passes. ``Idempotency-Key`` makes a delivery retried by its sender
 start one execution. Response modes: ``onReceived`` answers 202 with the execution id;
-``lastNode`` waits (at most 25 s) and answers with the output items.
+``lastNode`` waits while the request's budget lasts (``functions.services.waiting``) and
+answers with the output items, or 202 with a status URL.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class WebhookRequest:
     headers: dict[str, str]
     query: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    received_epoch_ms: float | None = None  # when API Gateway received it
 
 
 @dataclass
@@ -69,7 +71,8 @@ class WebhookService:
         self.workflows = workflows
         self.control = control
 
-    def handle(self, request: WebhookRequest) -> WebhookResponse:
+    def handle(self, request: WebhookRequest, context: Any = None) -> WebhookResponse:
+        """``context``: the Lambda context, whose remaining time bounds a ``lastNode`` wait."""
         hook = self.workflows.webhook(request.method, request.path)
         record = self.workflows.get(hook.workflow_id) if hook else None
         trigger = next((t for t in (record.manifest.get("triggers") or []) if record and hook
@@ -96,6 +99,7 @@ class WebhookService:
             envelope_extras={"triggeredBy": hook.node})
         if parameters.get("responseMode") != "lastNode":
             return WebhookResponse(202, {"executionId": execution.execution_id})
-        result = self.control.wait(execution, 25.0)
+        result = self.control.wait(execution, context=context,
+                                   request_epoch_ms=request.received_epoch_ms)
         status = {"SUCCEEDED": 200, "RUNNING": 202}.get(result["status"], 500)
         return WebhookResponse(status, result)
