@@ -23,10 +23,7 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-from compiler import compile_workflow
 from compiler.errors import Problem, WorkflowInvalid
-from compiler.lowering import runs_on_runner
-from compiler.partial import partial_plan
 from functions.config import Config
 from functions.nodes.triggers import ENVELOPE_KEYS
 from functions.services.executions import ExecutionService, execution_arn_of
@@ -99,6 +96,12 @@ class ExecutionControl:
         record = self.workflows.get(workflow_id)
         if record is None:
             raise ExecutionNotFound(f"workflow {workflow_id!r} does not exist")
+        # The compiler loads here, not at import: the node runner imports this module
+        # (waits, rendezvous) and must not compile-in the compiler at every cold start.
+        from compiler import compile_workflow
+        from compiler.lowering import runs_on_runner
+        from compiler.partial import partial_plan
+
         graph = compile_workflow(record.document).graph
         plan = partial_plan(graph, start_nodes, destination)
         needed = [name for name in plan.reuse if runs_on_runner(graph, graph.index[name])]
