@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from compiler.lowering.native import RUN_MARKER, node_type_of
 from compiler.model import HELPER_PREFIX
 from functions.store.repository import NodeRun
 
@@ -51,6 +50,10 @@ def _millis(start: Any, end: Any) -> int:
 
 
 def _run_record(assigned: dict[str, str]) -> dict[str, Any] | None:
+    # Imported here: compiler.lowering loads the compiler's lowerings, and the node runner,
+    # which imports this module on the way to its services, must not at cold start.
+    from compiler.lowering.native import RUN_MARKER
+
     for value in assigned.values():
         if len(value) <= RECORD_MAX_CHARS and f'"{RUN_MARKER}"' in value:
             record = json.loads(value)
@@ -152,6 +155,8 @@ def _failed_runs(execution_id: str, failed: list[tuple[Event, Event]],
 
 def _native_types(definition: dict[str, Any] | None) -> dict[str, str]:
     """State name -> node type of every native state in a definition (branches included)."""
+    from compiler.lowering.native import node_type_of
+
     types: dict[str, str] = {}
     pending = [definition] if definition else []
     while pending:
