@@ -31,10 +31,15 @@ class Config:
     state_machine_role_arn: str | None = None
     node_runner_arn: str | None = None
     code_runner_arn: str | None = None
+    # The code runner's Lambda timeout (the stack sets it from its function spec): the node
+    # runner waits a little longer than this for the synchronous invoke to answer.
+    code_runner_timeout_seconds: int | None = None
     scheduler_role_arn: str | None = None
     schedule_group: str = "default"
     events_role_arn: str | None = None
     # Where EventBridge and Scheduler put trigger deliveries that failed every retry (SQS).
+    # The trigger starter every schedule and rule targets (it names executions per delivery).
+    trigger_function_arn: str | None = None
     trigger_dlq_arn: str | None = None
     # The reconciler completes RUNNING records whose execution ended this long ago or more
     # without a status-change event reaching the run data.
@@ -52,8 +57,10 @@ class Config:
     event_bus: str | None = None
     # Access-Control-Allow-Origin of the API's responses and preflights.
     cors_origin: str = "*"
-    # The Secrets Manager secret whose value signs WebSocket stream tokens.
-    stream_token_secret_arn: str | None = None
+    # The KMS HMAC key that signs and verifies stream tokens (the API signs, the WebSocket
+    # $connect handler verifies; neither ever sees the key), and the wss URL to connect to.
+    stream_token_key_arn: str | None = None
+    stream_url: str | None = None
 
     @property
     def merge_quorum_table(self) -> str:
@@ -101,9 +108,12 @@ class Config:
             state_machine_role_arn=env.get("SFNFLOW_STATE_MACHINE_ROLE_ARN") or None,
             node_runner_arn=env.get("SFNFLOW_NODE_RUNNER_ARN") or None,
             code_runner_arn=env.get("SFNFLOW_CODE_RUNNER_ARN") or None,
+            code_runner_timeout_seconds=int(env["SFNFLOW_CODE_RUNNER_TIMEOUT"])
+            if env.get("SFNFLOW_CODE_RUNNER_TIMEOUT") else None,
             scheduler_role_arn=env.get("SFNFLOW_SCHEDULER_ROLE_ARN") or None,
             schedule_group=env.get("SFNFLOW_SCHEDULE_GROUP", "default"),
             events_role_arn=env.get("SFNFLOW_EVENTS_ROLE_ARN") or None,
+            trigger_function_arn=env.get("SFNFLOW_TRIGGER_FUNCTION_ARN") or None,
             trigger_dlq_arn=env.get("SFNFLOW_TRIGGER_DLQ_ARN") or None,
             reconcile_after_seconds=int(env.get("SFNFLOW_RECONCILE_AFTER_SECONDS", "300")),
             api_url=env.get("SFNFLOW_API_URL", "").rstrip("/"),
@@ -113,7 +123,8 @@ class Config:
             != "false",
             event_bus=env.get("SFNFLOW_EVENT_BUS") or None,
             cors_origin=env.get("SFNFLOW_CORS_ORIGIN") or "*",
-            stream_token_secret_arn=env.get("SFNFLOW_STREAM_TOKEN_SECRET_ARN") or None,
+            stream_token_key_arn=env.get("SFNFLOW_STREAM_TOKEN_KEY_ARN") or None,
+            stream_url=env.get("SFNFLOW_STREAM_URL", "").rstrip("/") or None,
         )
 
 

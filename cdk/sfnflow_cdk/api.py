@@ -8,6 +8,11 @@ execution's ``{proxy+}`` (API Gateway prefers it): the API function checks the s
 resume URL of a paused wait (``functions.services.waits``).
 Access logs go to CloudWatch; API Gateway's own errors (missing key, throttling, bad
 request) answer with the API's JSON error shape ``{"error": {"type", "message", "details"}}``.
+
+Every route the API function serves has a resource here (``tests/cdk/test_api.py`` derives
+them from the function's router). Request bodies reach the functions byte for byte
+(binary media types ``*/*``), and every resource answers a CORS preflight without an API
+key, through the function behind it (``functions.api.gateway``).
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from functions.api.gateway import BINARY_MEDIA_TYPES
 from sfnflow_cdk.naming import Naming
 
-MANAGEMENT_ROOTS = ("workflows", "executions")
+MANAGEMENT_ROOTS = ("workflows", "executions", "admin", "stream-tokens")
 WEBHOOK_ROOT = "webhook"
 
 # API Gateway's own responses -> the error type the API's handler would use.
@@ -44,9 +50,10 @@ class PlatformApi(Construct):
     def __init__(self, scope: Construct, id: str, *, naming: Naming,
                  api_function: lambda_.IFunction, webhooks_function: lambda_.IFunction,
                  rate_limit: int, burst_limit: int, log_retention: logs.RetentionDays,
-                 removal_policy: RemovalPolicy) -> None:
+                 removal_policy: RemovalPolicy, cors_origin: str = "*") -> None:
         super().__init__(scope, id)
         self.stage_name = naming.stage
+        self._preflights: set[str] = set()
         access_logs = logs.LogGroup(self, "AccessLogs", retention=log_retention,
                                     removal_policy=removal_policy)
         self.api = apigw.RestApi(
@@ -55,6 +62,7 @@ class PlatformApi(Construct):
             description="sfnflow: workflows, executions and webhooks",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             api_key_source_type=apigw.ApiKeySourceType.HEADER,
+            binary_media_types=list(BINARY_MEDIA_TYPES),
             cloud_watch_role=True,  # access logging needs the account's CloudWatch role
             cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
             deploy_options=apigw.StageOptions(
@@ -73,10 +81,14 @@ class PlatformApi(Construct):
         )
         self.validator = self.api.add_request_validator(
             "Validator", validate_request_parameters=True, validate_request_body=True)
+        # A browser reads API Gateway's own errors too (a wrong key, throttling) only with
+        # the origin header; one static value: the first configured origin.
+        origin = cors_origin.split(",")[0].strip() or "*"
         for response_type, error_type in GATEWAY_ERRORS.items():
             self.api.add_gateway_response(
                 f"{error_type}{response_type.response_type}",
                 type=response_type,
+                response_headers={"Access-Control-Allow-Origin": f"'{origin}'"},
                 templates={"application/json": _ERROR_TEMPLATE % error_type})
 
         management = apigw.LambdaIntegration(api_function, allow_test_invoke=False)
@@ -108,6 +120,12 @@ class PlatformApi(Construct):
              integration: apigw.Integration, *, api_key: bool) -> apigw.Method:
         parameters = {"method.request.path.proxy": True} if resource.path.endswith(
             "{proxy+}") else None
+        if resource.path not in self._preflights:
+            # CORS preflights carry no x-api-key: the function behind answers them.
+            self._preflights.add(resource.path)
+            resource.add_method("OPTIONS", integration, api_key_required=False,
+                                request_validator=self.validator,
+                                request_parameters=parameters)
         return resource.add_method(method, integration, api_key_required=api_key,
                                    request_validator=self.validator,
                                    request_parameters=parameters)

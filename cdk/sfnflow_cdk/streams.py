@@ -1,9 +1,11 @@
 """Live progress in AWS: a WebSocket API and the progress table's stream behind it.
 
-Clients open ``wss://<api>.execute-api.<region>.amazonaws.com/<stage>?executionId=<id>``
-with the management API's key in ``x-api-key``: ``$connect`` requires it (the REST API's
-key, added to a usage plan of this stage that throttles it like the management routes) and
-the connections function records the connection; ``$disconnect`` forgets it. The progress
+Clients open ``wss://<api>.execute-api.<region>.amazonaws.com/<stage>?token=<token>``, the
+token from ``POST /stream-tokens`` (management API, API key): browsers cannot send an
+``x-api-key`` header on a WebSocket, so ``$connect`` needs no API key and the connections
+function verifies the token (a KMS HMAC key's MAC over the execution id and an expiry a few
+minutes ahead: the API may only GenerateMac, the connections function only VerifyMac) and
+records the connection; ``$disconnect`` forgets it. The stage throttles. The progress
 table streams new items (``ProgressEventModel.Meta.stream_view_type``) to the publisher,
 which posts each event to the connections of its execution through the stage's callback URL.
 There is no ``$default`` route: clients only listen.
@@ -18,6 +20,8 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
@@ -47,19 +51,21 @@ class ProgressStreams(Construct):
     def __init__(self, scope: Construct, id: str, *, naming: Naming,
                  connections_function: lambda_.IFunction,
                  publisher_function: lambda_.IFunction, progress_table: dynamodb.ITable,
-                 api_key: apigw.IApiKey, rate_limit: int, burst_limit: int,
+                 rate_limit: int, burst_limit: int,
                  log_retention: logs.RetentionDays, removal_policy: RemovalPolicy) -> None:
         super().__init__(scope, id)
         self.api = apigwv2.WebSocketApi(
             self, "Api", api_name=f"{naming.prefix}-progress",
-            description="sfnflow: live progress of executions",
-            api_key_selection_expression=apigwv2.WebSocketApiKeySelectionExpression
-            .HEADER_X_API_KEY)
+            description="sfnflow: live progress of executions")
+        self.token_key = kms.Key(
+            self, "TokenKey", key_spec=kms.KeySpec.HMAC_256,
+            key_usage=kms.KeyUsage.GENERATE_VERIFY_MAC, removal_policy=removal_policy,
+            description=f"{naming.prefix}: signs live-progress stream tokens")
+        self.token_key.grant(connections_function, "kms:VerifyMac")
         connections = WebSocketLambdaIntegration("Connections", connections_function)
         self.connect_route = apigwv2.WebSocketRoute(
             self, "ConnectRoute", web_socket_api=self.api, route_key="$connect",
-            integration=connections, api_key_required=True)
-        # API Gateway checks no key on $disconnect (the connection was checked when made).
+            integration=connections)
         self.disconnect_route = apigwv2.WebSocketRoute(
             self, "DisconnectRoute", web_socket_api=self.api, route_key="$disconnect",
             integration=connections)
@@ -73,17 +79,6 @@ class ProgressStreams(Construct):
             throttle=apigwv2.ThrottleSettings(rate_limit=rate_limit,
                                               burst_limit=burst_limit))
 
-        usage_plan = apigw.CfnUsagePlan(
-            self, "UsagePlan", usage_plan_name=f"{naming.prefix}-progress",
-            description="sfnflow live progress (WebSocket)",
-            api_stages=[apigw.CfnUsagePlan.ApiStageProperty(
-                api_id=self.api.api_id, stage=self.stage.stage_name)],
-            throttle=apigw.CfnUsagePlan.ThrottleSettingsProperty(
-                rate_limit=rate_limit, burst_limit=burst_limit))
-        usage_plan.node.add_dependency(self.stage)
-        apigw.CfnUsagePlanKey(self, "UsagePlanKey", key_id=api_key.key_id,
-                              key_type="API_KEY", usage_plan_id=usage_plan.ref)
-
         publisher_function.add_event_source(sources.DynamoEventSource(
             progress_table, starting_position=lambda_.StartingPosition.LATEST,
             batch_size=PUBLISH_BATCH_SIZE, max_batching_window=PUBLISH_BATCHING_WINDOW,
@@ -91,6 +86,10 @@ class ProgressStreams(Construct):
             max_record_age=PUBLISH_MAX_RECORD_AGE,
             filters=[lambda_.FilterCriteria.filter(
                 {"eventName": lambda_.FilterRule.is_equal("INSERT")})]))
+
+    def grant_issue_tokens(self, grantee: iam.IGrantable) -> None:
+        """``POST /stream-tokens``: sign tokens (never verify, never read the key)."""
+        self.token_key.grant(grantee, "kms:GenerateMac")
 
     @property
     def url(self) -> str:

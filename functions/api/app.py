@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
-from functions.api import executions, pins, waits, workflows
+from functions.api import executions, pins, streams, waits, workflows
 from functions.api.errors import register_error_handlers
+from functions.api.gateway import cors_config
+from functions.config import Config
 
-app = APIGatewayRestResolver(enable_validation=True)
+# CORS: preflights answered, every response names the allowed origin (``gateway``).
+app = APIGatewayRestResolver(enable_validation=True, cors=cors_config(Config.from_env()))
 app.include_router(workflows.router)
 app.include_router(executions.router)
 app.include_router(pins.router)
 app.include_router(waits.router)
+app.include_router(streams.router)
 register_error_handlers(app)
 
 

@@ -1,8 +1,11 @@
 """Lambdas: live progress over the WebSocket API (``functions.services.streams``).
 
-``connections_handler`` serves the routes ``$connect`` (``?executionId=`` names the
-execution to watch: 400 without it, 404 for one that does not exist; API Gateway has
-checked the API key before) and ``$disconnect``. ``publisher_handler`` reads the progress
+``connections_handler`` serves the routes ``$connect`` and ``$disconnect``. ``$connect``
+needs ``?token=``, a short-lived token ``POST /stream-tokens`` issued for one execution
+(``StreamTokens``: browsers cannot send an ``x-api-key`` header on a WebSocket, so the
+route needs no API key and this handler is the check): 401 without one, 403 for a forged,
+expired or other execution's token (``?executionId=``, if given, must be the token's),
+404 for an execution that does not exist. ``publisher_handler`` reads the progress
 table's DynamoDB stream and posts each new event to the execution's connections; a record
 that fails is reported alone (partial batch response) and delivered again.
 """
@@ -30,7 +33,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from functions.config import Config
 from functions.services.execution_control import ExecutionNotFound
 from functions.services.progress import ProgressService
-from functions.services.streams import StreamService
+from functions.services.streams import StreamService, StreamTokens, TokenInvalid
 from functions.store.repository import RunRepository
 from functions.store.streams import StreamConnectionRepository
 from functions.store.workflows import WorkflowRepository
@@ -50,7 +53,17 @@ def _service() -> StreamService:
                          StreamConnectionRepository(), management)
 
 
-def on_route(event: APIGatewayWebSocketEvent, service: StreamService) -> dict[str, Any]:
+@cache
+def _tokens() -> StreamTokens | None:
+    config = Config.from_env()
+    if not config.stream_token_key_arn:
+        return None
+    return StreamTokens(boto3.client("kms", region_name=config.region),
+                        config.stream_token_key_arn)
+
+
+def on_route(event: APIGatewayWebSocketEvent, service: StreamService,
+             tokens: StreamTokens | None) -> dict[str, Any]:
     """One WebSocket route event -> the proxy response API Gateway expects; on
     ``$connect`` anything but a 2xx refuses the connection."""
     context = event.request_context
@@ -59,9 +72,19 @@ def on_route(event: APIGatewayWebSocketEvent, service: StreamService) -> dict[st
         return _response(200, None)
     if context.route_key != "$connect":
         return _response(404, "RouteNotFound", f"no route {context.route_key}")
-    execution_id = event.query_string_parameters.get("executionId")
-    if not execution_id:
-        return _response(400, "BadRequest", "connect with ?executionId=<execution to watch>")
+    query = event.query_string_parameters or {}
+    token = query.get("token")
+    if not token:
+        return _response(401, "Unauthorized", "connect with ?token=<a token from "
+                                              "POST /stream-tokens>")
+    if tokens is None:
+        return _response(503, "Unavailable", "stream tokens are not configured")
+    try:
+        execution_id = tokens.verify(token)
+    except TokenInvalid as exc:
+        return _response(403, "Forbidden", str(exc))
+    if query.get("executionId") not in (None, execution_id):
+        return _response(403, "Forbidden", "the token is for another execution")
     try:
         service.connect(execution_id, context.connection_id)
     except ExecutionNotFound as exc:
@@ -86,7 +109,7 @@ def connections_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.append_keys(connection=ws_event.request_context.connection_id,
                        route=ws_event.request_context.route_key)
     try:
-        return on_route(ws_event, _service())
+        return on_route(ws_event, _service(), _tokens())
     except Exception:
         logger.exception("stream route failed")
         return _response(500, "InternalError", "the server failed to handle the request")

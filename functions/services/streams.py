@@ -11,7 +11,10 @@ execution's connections, as the SSE stream ends there.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,6 +30,72 @@ from functions.store.streams import StreamConnection, StreamConnectionRepository
 
 GONE = "GoneException"
 FINISHED = "executionFinished"
+TOKEN_TTL_SECONDS = 300  # long enough to open a socket; a reconnect asks for a new token
+MAC_ALGORITHM = "HMAC_SHA_256"
+
+
+class TokenInvalid(SfnflowError):
+    """A stream token that is malformed, forged, expired or for another execution."""
+
+
+@dataclass(frozen=True)
+class StreamToken:
+    token: str
+    execution_id: str
+    expires_at: int  # epoch seconds
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class StreamTokens:
+    """Short-lived tokens that let a browser open the WebSocket (it cannot send the
+    ``x-api-key`` header): ``POST /stream-tokens`` (API key required) issues one for one
+    execution, ``$connect?token=`` verifies it. A token is ``<claims>.<mac>``, claims
+    ``{"e": executionId, "x": expiry}`` (base64url JSON) and the MAC from a KMS HMAC key:
+    the key never leaves KMS; the API may only GenerateMac, the connect handler only
+    VerifyMac. Safe in a URL (base64url, no padding)."""
+
+    def __init__(self, kms: Any, key_id: str, ttl_seconds: int = TOKEN_TTL_SECONDS) -> None:
+        self.kms = kms
+        self.key_id = key_id
+        self.ttl_seconds = ttl_seconds
+
+    def issue(self, execution_id: str, now: float | None = None) -> StreamToken:
+        expires = int(now if now is not None else time.time()) + self.ttl_seconds
+        claims = _b64(json.dumps({"e": execution_id, "x": expires},
+                                 separators=(",", ":")).encode())
+        mac = self.kms.generate_mac(KeyId=self.key_id, Message=claims.encode(),
+                                    MacAlgorithm=MAC_ALGORITHM)["Mac"]
+        return StreamToken(f"{claims}.{_b64(mac)}", execution_id, expires)
+
+    def verify(self, token: str, now: float | None = None) -> str:
+        """The execution the token lets its holder watch; raises ``TokenInvalid``."""
+        try:
+            claims_text, mac_text = token.split(".")
+            claims = json.loads(_unb64(claims_text))
+            execution_id, expires = str(claims["e"]), int(claims["x"])
+            mac = _unb64(mac_text)
+        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+            raise TokenInvalid("the stream token is malformed") from exc
+        if expires < (now if now is not None else time.time()):
+            raise TokenInvalid("the stream token has expired: ask POST /stream-tokens "
+                               "for a new one")
+        try:
+            valid = self.kms.verify_mac(KeyId=self.key_id, Message=claims_text.encode(),
+                                        MacAlgorithm=MAC_ALGORITHM, Mac=mac)["MacValid"]
+        except ClientError as exc:
+            if _error_code(exc) != "KMSInvalidMacException":
+                raise
+            valid = False
+        if not valid:
+            raise TokenInvalid("the stream token's signature is not valid")
+        return execution_id
 
 
 class PublishFailed(SfnflowError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from aws_cdk.assertions import Match
@@ -11,7 +12,9 @@ from .conftest import Built
 
 MANAGEMENT = {("/workflows", "ANY"), ("/workflows/{proxy+}", "ANY"), ("/executions", "ANY"),
               ("/executions/{execution_id}", "ANY"),
-              ("/executions/{execution_id}/{proxy+}", "ANY"), ("/openapi.json", "GET")}
+              ("/executions/{execution_id}/{proxy+}", "ANY"), ("/openapi.json", "GET"),
+              ("/admin", "ANY"), ("/admin/{proxy+}", "ANY"), ("/stream-tokens", "ANY"),
+              ("/stream-tokens/{proxy+}", "ANY")}
 WEBHOOK = ("/webhook/{proxy+}", "ANY")
 RESUME = ("/executions/{execution_id}/resume/{wait_id}", "POST")
 
@@ -27,7 +30,88 @@ def _target(built: Built, props: dict[str, Any]) -> str:
 
 
 def test_routes(built: Built) -> None:
-    assert set(_methods(built)) == MANAGEMENT | {WEBHOOK, RESUME}
+    routes = MANAGEMENT | {WEBHOOK, RESUME}
+    preflights = {(path, "OPTIONS") for path, _ in routes}
+    assert set(_methods(built)) == routes | preflights
+
+
+def _served_routes() -> list[tuple[str, str]]:
+    """(method, path with sample ids) of every route the API function's router serves."""
+    from functions.api.app import app
+
+    routes = [*app._static_routes, *app._dynamic_routes]
+    assert routes, "the resolver's route table moved: update this helper"
+    return [(route.method, re.sub(r"<[^>]+>", "x1", route.path)) for route in routes]
+
+
+def _gateway_resource(paths: set[str], path: str) -> str | None:
+    """The resource API Gateway picks for ``path``: every segment matched, a literal
+    preferred over ``{param}``, which is preferred over a greedy ``{proxy+}``."""
+    def rank(resource: str) -> tuple[int, ...] | None:
+        parts, wanted = resource.strip("/").split("/"), path.strip("/").split("/")
+        score: list[int] = []
+        for index, part in enumerate(parts):
+            if part.endswith("+}"):
+                return (*score, 0) if len(wanted) > index else None
+            if index >= len(wanted):
+                return None
+            if part.startswith("{"):
+                score.append(1)
+            elif part == wanted[index]:
+                score.append(2)
+            else:
+                return None
+        return tuple(score) if len(parts) == len(wanted) else None
+
+    ranked = [(score, resource) for resource in paths if (score := rank(resource)) is not None]
+    return max(ranked)[1] if ranked else None
+
+
+def test_every_route_the_api_function_serves_has_a_gateway_route(built: Built) -> None:
+    """Derived from the handler's router, not a hand list: a route added to the function
+    and not to the stack (``/admin/prune`` once) answers 403 Missing Authentication Token."""
+    methods = _methods(built)
+    paths = {path for path, _ in methods}
+    api_fn = built.stack.get_logical_id(built.stack.functions.functions["api"].node.default_child)
+    served = _served_routes()
+    assert ("POST", "/admin/prune") in served and ("POST", "/stream-tokens") in served
+    for method, path in served:
+        resource = _gateway_resource(paths, path)
+        assert resource is not None, (method, path)
+        props = methods.get((resource, method)) or methods.get((resource, "ANY"))
+        assert props is not None, (method, path, resource)
+        assert api_fn in _target(built, props), (method, path)
+        public = (resource, method) == RESUME
+        assert props.get("ApiKeyRequired", False) is not public, (method, path)
+        # and a browser may ask first (CORS preflight, no key)
+        preflight = methods[(resource, "OPTIONS")]
+        assert preflight.get("ApiKeyRequired", False) is False
+        assert api_fn in _target(built, preflight)
+
+
+def test_request_bodies_reach_the_functions_byte_for_byte(built: Built) -> None:
+    """Binary media types ``*/*``: every body arrives base64-encoded, so a webhook's HMAC
+    is computed over the bytes the sender signed."""
+    (api,) = built.resources("AWS::ApiGateway::RestApi").values()
+    assert api["Properties"]["BinaryMediaTypes"] == ["*/*"]
+
+
+def test_preflights_need_no_key_and_reach_the_function_behind_the_resource(
+        built: Built) -> None:
+    webhooks = built.stack.get_logical_id(
+        built.stack.functions.functions["webhooks"].node.default_child)
+    methods = _methods(built)
+    assert webhooks in _target(built, methods[(WEBHOOK[0], "OPTIONS")])
+    for (path, method), props in methods.items():
+        if method == "OPTIONS":
+            assert props.get("ApiKeyRequired", False) is False, path
+            assert props["AuthorizationType"] == "NONE", path
+
+
+def test_gateway_errors_carry_the_cors_origin(built: Built) -> None:
+    for response in built.resources("AWS::ApiGateway::GatewayResponse").values():
+        headers = response["Properties"]["ResponseParameters"]
+        assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'"
 
 
 def test_signed_resume_urls_are_public_and_reach_the_api_function(built: Built) -> None:
@@ -70,8 +154,8 @@ def test_usage_plan_throttles_the_key(template: Any) -> None:
         "ApiStages": Match.any_value(),
     })
     template.resource_count_is("AWS::ApiGateway::ApiKey", 1)
-    # the one key is in two usage plans: this API's and the live-progress WebSocket stage's
-    template.resource_count_is("AWS::ApiGateway::UsagePlanKey", 2)
+    # the one key is in this API's usage plan only (live progress takes stream tokens)
+    template.resource_count_is("AWS::ApiGateway::UsagePlanKey", 1)
 
 
 def test_stage_has_access_logs_tracing_and_throttling(template: Any) -> None:

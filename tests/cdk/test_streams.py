@@ -29,19 +29,24 @@ def _routes(built: Built) -> dict[str, dict[str, Any]]:
             for r in built.resources("AWS::ApiGatewayV2::Route").values()}
 
 
-def test_a_websocket_api_that_takes_the_api_key_from_the_header(built: Built) -> None:
+def test_a_websocket_api_without_api_keys(built: Built) -> None:
+    """Browsers cannot send x-api-key on a WebSocket: no key selection, no usage plan."""
     api_id, api = _one(built, "AWS::ApiGatewayV2::Api")
     assert api["ProtocolType"] == "WEBSOCKET"
     assert api["Name"] == "sfnflow-dev-progress"
-    assert api["ApiKeySelectionExpression"] == "$request.header.x-api-key"
+    assert "ApiKeySelectionExpression" not in api
     assert api_id == _logical_id(built, built.stack.streams.api)
+    assert not [p for p in built.resources("AWS::ApiGateway::UsagePlan").values()
+                if p["Properties"]["ApiStages"][0]["ApiId"] == {"Ref": api_id}]
 
 
-def test_connect_needs_the_key_and_both_routes_reach_the_connections_function(
+def test_connect_takes_a_token_and_both_routes_reach_the_connections_function(
         built: Built) -> None:
     routes = _routes(built)
     assert set(routes) == {"$connect", "$disconnect"}  # clients only listen: no $default
-    assert routes["$connect"]["ApiKeyRequired"] is True
+    # No key and no authorizer: the connections function verifies ?token= itself.
+    assert routes["$connect"].get("ApiKeyRequired", False) is False
+    assert routes["$connect"].get("AuthorizationType", "NONE") == "NONE"
     function_id = _function_id(built, "stream-connections")
     integrations = built.resources("AWS::ApiGatewayV2::Integration")
     for route in routes.values():
@@ -51,17 +56,22 @@ def test_connect_needs_the_key_and_both_routes_reach_the_connections_function(
         assert function_id in json.dumps(props["IntegrationUri"])
 
 
-def test_the_rest_api_key_is_in_a_usage_plan_of_the_websocket_stage(built: Built) -> None:
-    api_id = _logical_id(built, built.stack.streams.api)
-    plans = {k: p["Properties"] for k, p in built.resources("AWS::ApiGateway::UsagePlan").items()
-             if p["Properties"]["ApiStages"][0]["ApiId"] == {"Ref": api_id}}
-    [(plan_id, plan)] = plans.items()
-    assert plan["ApiStages"] == [{"ApiId": {"Ref": api_id}, "Stage": "dev"}]
-    assert plan["Throttle"] == {"BurstLimit": 100, "RateLimit": 50}
-    key_id = _logical_id(built, built.stack.api.api_key)
-    assert any(k["Properties"] == {"KeyId": {"Ref": key_id}, "KeyType": "API_KEY",
-                                   "UsagePlanId": {"Ref": plan_id}}
-               for k in built.resources("AWS::ApiGateway::UsagePlanKey").values())
+def test_tokens_are_signed_by_a_kms_hmac_key_the_api_signs_with_and_connect_verifies_with(
+        built: Built) -> None:
+    key_id, key = _one(built, "AWS::KMS::Key")
+    assert (key["KeySpec"], key["KeyUsage"]) == ("HMAC_256", "GENERATE_VERIFY_MAC")
+    for role, action, other in (("Api", "kms:GenerateMac", "kms:VerifyMac"),
+                                ("StreamConnections", "kms:VerifyMac", "kms:GenerateMac")):
+        statements = [s for s in policy_statements(built, f"Functions/{role}Role")
+                      if key_id in json.dumps(s["Resource"])]
+        assert actions_of(statements) == {action}, role
+        assert other not in actions_of(policy_statements(built, f"Functions/{role}Role"))
+    functions = built.resources("AWS::Lambda::Function")
+    for role in ("api", "stream-connections"):
+        env = functions[_function_id(built, role)]["Properties"]["Environment"]["Variables"]
+        assert env["SFNFLOW_STREAM_TOKEN_KEY_ARN"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    api_env = functions[_function_id(built, "api")]["Properties"]["Environment"]["Variables"]
+    assert "SFNFLOW_STREAM_URL" in api_env
 
 
 def test_stage_logs_access_and_throttles(built: Built) -> None:

@@ -4,6 +4,8 @@ progress table."""
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +13,7 @@ import boto3
 import pytest
 
 from functions.handlers import stream
+from functions.services.streams import TOKEN_TTL_SECONDS
 from functions.store.models import ProgressEventModel
 from functions.store.repository import Execution
 from local.cloud import REGION, LocalCloud
@@ -23,6 +26,7 @@ from ..services.test_streams import ENDPOINT, FailingFor, posted
 def handlers(cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalCloud]:
     monkeypatch.setenv("SFNFLOW_STREAM_ENDPOINT", ENDPOINT)
     stream._service.cache_clear()
+    stream._tokens.cache_clear()
     cloud.repository.create_execution(
         Execution("e1", "wf", "RUNNING", "2026-01-01T00:00:00.000Z"))
     yield cloud
@@ -70,18 +74,50 @@ def stream_records() -> list[dict[str, Any]]:
     return records
 
 
-def test_connect_without_an_execution_id_is_a_400(handlers: LocalCloud) -> None:
-    response = connect("c1", None)
-    assert response["statusCode"] == 400
-    assert "executionId" in response["body"]
+def token(execution_id: str, **kwargs: Any) -> str:
+    """What ``POST /stream-tokens`` hands a client (signed with the cloud's KMS HMAC key)."""
+    tokens = stream._tokens()
+    assert tokens is not None
+    return tokens.issue(execution_id, **kwargs).token
+
+
+def test_connect_without_a_token_is_a_401(handlers: LocalCloud) -> None:
+    """Browsers cannot send x-api-key on a WebSocket: the route needs no key, the token
+    is the credential (the old ``?executionId=`` alone no longer opens a stream)."""
+    for query in (None, {"executionId": "e1"}):
+        response = connect("c1", query)
+        assert response["statusCode"] == 401
+        assert "token" in response["body"]
+    assert stream._service().connections.connections_of("e1") == []
+
+
+def test_a_forged_expired_or_other_executions_token_is_a_403(handlers: LocalCloud) -> None:
+    handlers.repository.create_execution(
+        Execution("e2", "wf", "RUNNING", "2026-01-01T00:00:00.000Z"))
+    good = token("e1")
+    claims, mac = good.split(".")
+    other_claims = token("e2").split(".")[0]
+    refused = {
+        "forged": {"token": f"{other_claims}.{mac}"},  # e2's claims under e1's MAC
+        "tampered": {"token": f"{claims}.{mac[:-2]}AA"},
+        "garbage": {"token": "not-a-token"},
+        "expired": {"token": token("e1", now=time.time() - TOKEN_TTL_SECONDS - 1)},
+        "other execution": {"token": good, "executionId": "e2"},
+    }
+    for case, query in refused.items():
+        response = connect("c1", query)
+        assert response["statusCode"] == 403, case
+        assert json.loads(response["body"])["error"]["type"] == "Forbidden", case
+    assert stream._service().connections.connections_of("e1") == []
+    assert connect("c1", {"token": good, "executionId": "e1"})["statusCode"] == 200
 
 
 def test_connect_to_an_unknown_execution_is_a_404(handlers: LocalCloud) -> None:
-    assert connect("c1", {"executionId": "nope"})["statusCode"] == 404
+    assert connect("c1", {"token": token("nope")})["statusCode"] == 404
 
 
 def test_connect_then_disconnect(handlers: LocalCloud) -> None:
-    assert connect("c1", {"executionId": "e1"})["statusCode"] == 200
+    assert connect("c1", {"token": token("e1")})["statusCode"] == 200
     service = stream._service()
     assert [c.connection_id for c in service.connections.connections_of("e1")] == ["c1"]
     response = stream.connections_handler(route("$disconnect", "c1"),
@@ -91,7 +127,7 @@ def test_connect_then_disconnect(handlers: LocalCloud) -> None:
 
 
 def test_publisher_posts_what_the_progress_stream_carries(handlers: LocalCloud) -> None:
-    connect("c1", {"executionId": "e1"})
+    connect("c1", {"token": token("e1")})
     handlers.repository.append_progress("e1", "nodeStarted", node="A")
     handlers.repository.append_progress("e1", "nodeFinished", node="A", status="success")
     records = stream_records()
@@ -105,11 +141,11 @@ def test_publisher_posts_what_the_progress_stream_carries(handlers: LocalCloud) 
 
 def test_publisher_reports_the_failed_records_only(handlers: LocalCloud,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    connect("c1", {"executionId": "e1"})
-    connect("c2", {"executionId": "e2-missing"})  # refused: nothing recorded
+    connect("c1", {"token": token("e1")})
+    connect("c2", {"token": token("e2-missing")})  # refused: nothing recorded
     handlers.repository.create_execution(
         Execution("e2", "wf", "RUNNING", "2026-01-01T00:00:00.000Z"))
-    connect("c2", {"executionId": "e2"})
+    connect("c2", {"token": token("e2")})
     handlers.repository.append_progress("e1", "nodeStarted", node="A")
     handlers.repository.append_progress("e2", "nodeStarted", node="B")
     service = stream._service()

@@ -1,0 +1,56 @@
+"""What API Gateway is set up with, in one place for the stack (``cdk/sfnflow_cdk/api.py``),
+the local server (``local/server.py``) and the handlers: binary media types and CORS.
+
+- **Binary media types** ``*/*``: API Gateway hands every request body to the Lambda
+  base64-encoded (``isBase64Encoded: true``), byte for byte. Without it a body that is not
+  UTF-8 text is mangled, and a webhook's HMAC signature over the raw body can never match.
+  The handlers decode (powertools' ``decoded_body``; ``functions.handlers.webhooks``).
+  Responses are sent as text unless the handler marks them base64.
+- **CORS**: browsers send a preflight ``OPTIONS`` without the ``x-api-key`` header, so
+  every resource has an ``OPTIONS`` method without an API key that reaches the function
+  that serves the resource, which answers it (powertools' ``CORSConfig``); every response
+  carries ``Access-Control-Allow-Origin`` for the origins ``SFNFLOW_CORS_ORIGIN`` lists
+  (comma-separated; ``*`` by default: the API authenticates with a key, not cookies).
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+from aws_lambda_powertools.event_handler import CORSConfig
+
+from functions.config import Config
+
+BINARY_MEDIA_TYPES = ("*/*",)
+# Request headers a browser client sends besides the CORS-safe ones.
+ALLOWED_HEADERS = ["Idempotency-Key", "X-Sfnflow-Signature", "Last-Event-ID"]
+PREFLIGHT_MAX_AGE = 600  # seconds a browser may cache a preflight answer
+
+
+def is_binary(content_type: str | None, binary_media_types: tuple[str, ...] =
+              BINARY_MEDIA_TYPES) -> bool:
+    """Whether API Gateway passes a body of this Content-Type base64-encoded."""
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    return bool(media_type) and any(fnmatchcase(media_type, pattern)
+                                    for pattern in binary_media_types)
+
+
+def cors_config(config: Config) -> CORSConfig:
+    first, *more = [origin.strip() for origin in config.cors_origin.split(",")
+                    if origin.strip()] or ["*"]
+    return CORSConfig(allow_origin=first, extra_origins=more or None,
+                      allow_headers=ALLOWED_HEADERS, max_age=PREFLIGHT_MAX_AGE)
+
+
+def cors_headers(config: Config, origin: str | None, *, preflight: bool) -> dict[str, str]:
+    """The CORS headers of a response to a request from ``origin`` (none for a request
+    without one, or from an origin not allowed) — for handlers without the resolver."""
+    cors = cors_config(config)
+    allowed = cors.allowed_origin(origin) if origin else None
+    if allowed is None:
+        return {}
+    headers = cors.to_dict(allowed)
+    if preflight:
+        headers["Access-Control-Allow-Methods"] = CORSConfig.build_allow_methods(
+            {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+    return headers
