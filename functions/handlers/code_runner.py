@@ -5,6 +5,11 @@ is set. Its role can write its own logs and nothing else, so the user's code can
 the run data, the payload bucket or Step Functions. Event ``{"code", "items", "node"?}``;
 result ``{"items": [...]}``; a failure is raised as an error whose Lambda ``errorType`` is
 the node error's (``Sfnflow.CodeError``), which the caller maps back to the typed error.
+
+Each call runs in a fresh process (``functions.sandbox``) that ends before this invocation
+answers: a warm container serves many workflows, and none may see another's items. The
+process gets the time this invocation has left, less a margin to answer in, and the memory
+the function has, less what this interpreter needs.
 """
 
 from __future__ import annotations
@@ -16,8 +21,13 @@ from aws_lambda_powertools import Logger
 
 from functions.errors import CodeError, NodeError
 from functions.nodes.code import run_code
+from functions.sandbox import Limits
 
 logger = Logger(service="sfnflow-code-runner")
+
+ANSWER_MARGIN_SECONDS = 2.0  # kept back from the invocation's time to answer a timeout
+RUNNER_MEMORY_MB = 128  # kept back from the function's memory for this interpreter
+MIN_CHILD_MEMORY_MB = 128
 
 
 @cache
@@ -26,7 +36,19 @@ def _lambda_error_class(error_type: str) -> type[NodeError]:
     return type(error_type, (NodeError,), {"error_type": error_type})
 
 
-def run(event: dict[str, Any]) -> dict[str, Any]:
+def limits_for(context: Any) -> Limits:
+    """The code process's limits within this invocation (a plain default without one)."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    memory = getattr(context, "memory_limit_in_mb", None)
+    limits = Limits()
+    return Limits(
+        timeout_seconds=max(0.1, remaining() / 1000 - ANSWER_MARGIN_SECONDS)
+        if callable(remaining) else limits.timeout_seconds,
+        memory_mb=max(MIN_CHILD_MEMORY_MB, int(memory) - RUNNER_MEMORY_MB)
+        if memory else limits.memory_mb)
+
+
+def run(event: dict[str, Any], limits: Limits | None = None) -> dict[str, Any]:
     """Validate the request and run the code; raises ``NodeError`` subclasses."""
     code, items = event.get("code"), event.get("items", [])
     node = str(event.get("node") or "code")
@@ -34,14 +56,14 @@ def run(event: dict[str, Any]) -> dict[str, Any]:
         raise CodeError(f"code node {node!r}: the request has no code")
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise CodeError(f"code node {node!r}: items must be a list of objects")
-    return {"items": run_code(code, items, node)}
+    return {"items": run_code(code, items, node, limits)}
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.append_keys(node=event.get("node"))
     try:
-        return run(event)
+        return run(event, limits_for(context))
     except NodeError as exc:
         logger.warning("code failed", extra={"errorType": exc.error_type, "error": str(exc)})
         raise _lambda_error_class(exc.error_type)(str(exc)) from exc

@@ -1,27 +1,21 @@
 """The code node: runs the user's Python over all input items at once.
 
-The code is the body of a function ``(items) -> list of items``. It is turned into that
-function through the AST rather than by indenting its text, so multi-line strings keep
-their content and every line number the user sees is the line they wrote.
+The code is the body of a function ``(items) -> list of items``. Every call runs in a fresh
+process of its own (``functions.sandbox``) holding only that call's items, with no
+credentials or configuration in its environment, limited and killed at its timeout: the
+restricted builtins (``functions.sandbox.child``) are a convenience, not the boundary.
 
-This is NOT a security sandbox: the restricted builtins and import allow-list only keep
-honest code away from the file system, processes and the network, and make mistakes show
-up early. That is why, when ``Config.code_runner_arn`` is set (the CDK stack sets it), the
-code runs in the separate code-runner Lambda (``functions.handlers.code_runner``), whose
-role can touch nothing but its own logs, instead of in the node runner, whose role can read
-and write the run data. Locally (no ARN) it runs in-process. Both paths raise the same
+When ``Config.code_runner_arn`` is set (the CDK stack sets it), the call goes to the
+separate code-runner Lambda (``functions.handlers.code_runner``), whose role can touch
+nothing but its own logs and which, by default, has no network egress; that Lambda starts
+the process. Locally (no ARN) the node runner starts it itself. Both paths raise the same
 typed errors.
 """
 
 from __future__ import annotations
 
-import ast
-import builtins
-import copy
 import json
-import sys
 from functools import cache
-from types import CodeType, TracebackType
 from typing import Any
 
 from functions.config import Config
@@ -35,110 +29,25 @@ from functions.errors import (
 from functions.expressions import Item
 from functions.nodes.base import Executor, NodeContext, Ports, register
 from functions.nodes.items import main_input
+from functions.sandbox import Limits, run_isolated
+from functions.sandbox.child import ALLOWED_MODULES, items_problem
 
-FUNCTION_NAME = "__sfnflow_code__"
-
-ALLOWED_MODULES = frozenset({
-    "base64", "bisect", "collections", "copy", "datetime", "decimal", "fractions",
-    "functools", "hashlib", "heapq", "itertools", "json", "math", "operator", "random",
-    "re", "statistics", "string", "textwrap", "time", "unicodedata", "uuid", "zoneinfo",
-})  # fmt: skip
-
-_SAFE_BUILTIN_NAMES = (
-    "abs", "all", "any", "ascii", "bin", "bool", "bytes", "callable", "chr", "dict",
-    "divmod", "enumerate", "filter", "float", "format", "frozenset", "getattr", "hasattr",
-    "hash", "hex", "id", "int", "isinstance", "issubclass", "iter", "len", "list", "map",
-    "max", "min", "next", "object", "oct", "ord", "pow", "print", "range", "repr",
-    "reversed", "round", "set", "setattr", "slice", "sorted", "str", "sum", "super", "tuple",
-    "type", "zip", "__build_class__",
-    "ArithmeticError", "AssertionError", "AttributeError", "Exception", "IndexError",
-    "KeyError", "LookupError", "NotImplementedError", "OverflowError", "RuntimeError",
-    "StopIteration", "TypeError", "ValueError", "ZeroDivisionError",
-)  # fmt: skip
-
-
-def _import(name: str, *args: Any, **kwargs: Any) -> Any:
-    if name.split(".")[0] not in ALLOWED_MODULES:
-        raise ImportError(f"module {name!r} is not available in code nodes")
-    return builtins.__import__(name, *args, **kwargs)
-
-
-SAFE_BUILTINS: dict[str, Any] = {
-    **{name: getattr(builtins, name) for name in _SAFE_BUILTIN_NAMES},
-    "__import__": _import,
-}
-
-
-def _filename(node_name: str) -> str:
-    return f"<code node {node_name!r}>"
-
-
-def compile_code(source: str, filename: str) -> CodeType:
-    """Compile ``source`` as the body of ``def __sfnflow_code__(items): ...``."""
-    body = ast.parse(source, filename=filename).body
-    # Parse the wrapper too rather than build it, so no AST field differs between versions.
-    wrapper = ast.parse(f"def {FUNCTION_NAME}(items): pass")
-    function = wrapper.body[0]
-    assert isinstance(function, ast.FunctionDef)
-    function.body = body or [ast.Pass()]
-    return compile(ast.fix_missing_locations(wrapper), filename, "exec")
-
-
-def _user_line(traceback: TracebackType | None, filename: str) -> int | None:
-    line = None
-    while traceback is not None:
-        if traceback.tb_frame.f_code.co_filename == filename:
-            line = traceback.tb_lineno
-        traceback = traceback.tb_next
-    return line
-
-
-def _fail(node_name: str, exc: BaseException, line: int | None) -> CodeError:
-    message = exc.msg if isinstance(exc, SyntaxError) else str(exc)  # msg: without location
-    where = f" (line {line})" if line is not None else ""
-    return CodeError(f"code node {node_name!r}: {type(exc).__name__}: {message}{where}")
+__all__ = ["ALLOWED_MODULES", "Code", "as_items", "invoke_code_runner", "run_code"]
 
 
 def as_items(node_name: str, result: Any) -> list[Item]:
     """Check the return value and pass it through JSON, so only JSON ever leaves the node."""
-    if isinstance(result, dict):
-        result = [result]
-    if result is None:
-        got = "None (is `return` missing?)"
-    elif not isinstance(result, list):
-        got = type(result).__name__
-    elif not all(isinstance(item, dict) for item in result):
-        got = "a list holding " + ", ".join(sorted({type(i).__name__ for i in result}))
-    else:
-        got = ""
-    if got:
-        raise CodeError(
-            f"code node {node_name!r} must return a list of dicts (or one dict), not {got}"
-        )
-    try:
-        items: list[Item] = json.loads(json.dumps(result, allow_nan=False))
-    except (TypeError, ValueError) as exc:
-        raise CodeError(
-            f"code node {node_name!r} returned items that are not JSON: {exc}"
-        ) from None
+    items, problem = items_problem(node_name, result)
+    if problem is not None or items is None:
+        raise CodeError(problem or f"code node {node_name!r} returned no items")
     return items
 
 
-def run_code(source: str, items: list[Item], node_name: str) -> list[Item]:
-    """Run ``source`` over ``items`` in this process; raises ``CodeError`` naming the node.
-    The in-process path of the code node, and what the code-runner Lambda runs."""
-    filename = _filename(node_name)
-    try:
-        code = compile_code(source, filename)
-    except SyntaxError as exc:
-        raise _fail(node_name, exc, exc.lineno) from None
-    namespace: dict[str, Any] = {"__builtins__": SAFE_BUILTINS, "__name__": "sfnflow_code"}
-    exec(code, namespace)
-    try:
-        result = namespace[FUNCTION_NAME](copy.deepcopy(items))
-    except Exception as exc:
-        raise _fail(node_name, exc, _user_line(sys.exc_info()[2], filename)) from exc
-    return as_items(node_name, result)
+def run_code(source: str, items: list[Item], node_name: str,
+             limits: Limits | None = None) -> list[Item]:
+    """Run ``source`` over ``items`` in a fresh process; raises ``CodeError`` naming the
+    node. The local path of the code node, and what the code-runner Lambda runs."""
+    return as_items(node_name, run_isolated(source, items, node_name, limits))
 
 
 # --------------------------------------------------------------------------- code runner

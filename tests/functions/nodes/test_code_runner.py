@@ -75,7 +75,8 @@ def test_code_node_invokes_the_code_runner(deployed_runner: None,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
     original = code_runner.run
-    monkeypatch.setattr(code_runner, "run", lambda event: calls.append(event) or original(event))
+    monkeypatch.setattr(code_runner, "run",
+                        lambda event, *rest: calls.append(event) or original(event, *rest))
     [out] = run("code", {"code": "return [{'double': i['n'] * 2} for i in items]"},
                 [{"n": 2}, {"n": 5}])
     assert out == [{"double": 4}, {"double": 10}]

@@ -1,0 +1,137 @@
+"""Run one code-node call in a fresh, locked-down process (``functions.sandbox.child``).
+
+Why a process per call: the restricted builtins of a code node can be escaped (any object's
+``__subclasses__`` leads back to ``os``), and a warm Lambda container or a long-lived local
+runner serves many workflows one after another. In one interpreter, one workflow's code
+could stash or read another's items in module globals, ``sys.modules`` or files, and read
+the runner's credentials from ``os.environ``. So each call gets:
+
+- a new interpreter (``python -I -S``: exec, not fork, so nothing of this process's memory;
+  no site-packages, no user paths, ``PYTHON*`` variables ignored) that receives only its
+  own request on stdin and answers on stdout;
+- an environment with nothing of ours: no ``AWS_*`` credentials, no ``SFNFLOW_*``
+  configuration, only a path, a locale and its own scratch directory;
+- limits on memory, CPU time, file size, open files and process count (no forks), and a
+  wall-clock timeout after which its whole process group is killed;
+- a private working directory, removed afterwards;
+- when this process is root, a user id of its own (files it leaves are unreadable to the
+  next call, ``/proc`` of other processes is closed to it); otherwise this process becomes
+  non-dumpable (``prctl(PR_SET_DUMPABLE, 0)``), so a child running as the same user cannot
+  read its ``/proc/<pid>/environ`` or memory.
+
+Network egress cannot be closed from inside a Lambda function: the stack puts the code
+runner in a VPC without internet access by default (``codeRunnerNetwork``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import math
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from functions.errors import CodeError
+
+CHILD = Path(__file__).with_name("child.py")
+# Started as root, each call runs as a user id from this range that no account owns.
+_UID_BASE, _UID_SPAN = 0x40000000, 0x10000000
+_PR_SET_DUMPABLE = 4
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout_seconds: float = 300.0  # wall clock; then the process group is killed
+    memory_mb: int = 384  # address space of the child
+    file_size_mb: int = 64  # largest file it may write
+    open_files: int = 64
+
+    def for_child(self, uid: int | None) -> dict[str, int]:
+        return {"memory_mb": self.memory_mb, "file_size_mb": self.file_size_mb,
+                "open_files": self.open_files,
+                "cpu_seconds": math.ceil(self.timeout_seconds) + 1, "uid": uid or 0}
+
+
+def child_environment(scratch: str) -> dict[str, str]:
+    """Everything the child's environment holds: nothing from ours."""
+    return {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+            "HOME": scratch, "TMPDIR": scratch}
+
+
+@cache
+def hide_this_process() -> bool:
+    """Make this process non-dumpable, so same-user processes (the children) cannot read
+    its ``/proc`` environment or memory. True when it took effect."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) == 0)
+    except (OSError, AttributeError):  # not Linux
+        return False
+
+
+def run_isolated(source: str, items: list[Any], node_name: str,
+                 limits: Limits | None = None) -> list[Any]:
+    """Run ``source`` over ``items`` in a fresh process; raises ``CodeError`` naming the
+    node for anything the code did wrong, including running out of time or memory."""
+    limits = limits or Limits()
+    as_root = os.getuid() == 0
+    uid = _UID_BASE + secrets.randbelow(_UID_SPAN) if as_root else None
+    if not as_root:
+        hide_this_process()
+    scratch = tempfile.mkdtemp(prefix="sfnflow-code-")
+    try:
+        if uid is not None:
+            os.chown(scratch, uid, uid)
+        request = json.dumps({"code": source, "items": items, "node": node_name,
+                              "limits": limits.for_child(uid)})
+        out = _communicate(request.encode(), scratch, limits.timeout_seconds, node_name)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    answer = _answer(out, node_name)
+    if "error" in answer:
+        raise CodeError(str(answer["error"]))
+    return list(answer["items"])
+
+
+def _communicate(request: bytes, scratch: str, timeout: float, node_name: str) -> bytes:
+    process = subprocess.Popen(
+        [sys.executable, "-I", "-S", "-B", str(CHILD)], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=None, cwd=scratch, env=child_environment(scratch),
+        start_new_session=True)  # its own process group: killed whole, whatever it started
+    try:
+        out, _ = process.communicate(request, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise CodeError(f"code node {node_name!r}: timed out after {timeout:g} s") from None
+    finally:
+        _kill_group(process)
+    if process.returncode < 0:
+        name = signal.Signals(-process.returncode).name
+        raise CodeError(f"code node {node_name!r}: the code process was killed ({name}); "
+                        f"it may have run out of memory or CPU time")
+    return out
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _answer(out: bytes, node_name: str) -> dict[str, Any]:
+    try:
+        answer = json.loads(out)
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict) or not ("items" in answer or "error" in answer):
+        raise CodeError(f"code node {node_name!r}: the code process ended without an answer")
+    return answer

@@ -1,0 +1,200 @@
+"""The process one code-node call runs in: ``python -I -S child.py``, a fresh interpreter.
+
+It reads one request from stdin (``{"code", "items", "node", "limits"}``), locks itself
+down (resource limits, another user when started as root, no new processes), runs the code
+over the items and writes one answer to its original stdout: ``{"items": [...]}`` or
+``{"error": "<message naming the node>"}``. The user's ``print`` goes to stderr.
+
+The restricted builtins and the import allow-list below are NOT the boundary: they keep
+honest code away from files, processes and the network and make mistakes show early. The
+boundary is the process (``functions.sandbox``): it holds only this call's items, its
+environment holds no credentials or configuration, and it ends with the call.
+
+This file imports the standard library only: the interpreter runs without site-packages
+and without the project on its path.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import json
+import os
+import resource
+import sys
+from types import CodeType, TracebackType
+from typing import Any
+
+FUNCTION_NAME = "__sfnflow_code__"
+
+ALLOWED_MODULES = frozenset({
+    "base64", "bisect", "collections", "copy", "datetime", "decimal", "fractions",
+    "functools", "hashlib", "heapq", "itertools", "json", "math", "operator", "random",
+    "re", "statistics", "string", "textwrap", "time", "unicodedata", "uuid", "zoneinfo",
+})  # fmt: skip
+
+_SAFE_BUILTIN_NAMES = (
+    "abs", "all", "any", "ascii", "bin", "bool", "bytes", "callable", "chr", "dict",
+    "divmod", "enumerate", "filter", "float", "format", "frozenset", "getattr", "hasattr",
+    "hash", "hex", "id", "int", "isinstance", "issubclass", "iter", "len", "list", "map",
+    "max", "min", "next", "object", "oct", "ord", "pow", "print", "range", "repr",
+    "reversed", "round", "set", "setattr", "slice", "sorted", "str", "sum", "super", "tuple",
+    "type", "zip", "__build_class__",
+    "ArithmeticError", "AssertionError", "AttributeError", "Exception", "IndexError",
+    "KeyError", "LookupError", "NotImplementedError", "OverflowError", "RuntimeError",
+    "StopIteration", "TypeError", "ValueError", "ZeroDivisionError",
+)  # fmt: skip
+
+
+def _import(name: str, *args: Any, **kwargs: Any) -> Any:
+    if name.split(".")[0] not in ALLOWED_MODULES:
+        raise ImportError(f"module {name!r} is not available in code nodes")
+    return builtins.__import__(name, *args, **kwargs)
+
+
+SAFE_BUILTINS: dict[str, Any] = {
+    **{name: getattr(builtins, name) for name in _SAFE_BUILTIN_NAMES},
+    "__import__": _import,
+}
+
+
+def filename(node_name: str) -> str:
+    return f"<code node {node_name!r}>"
+
+
+def compile_code(source: str, file: str) -> CodeType:
+    """Compile ``source`` as the body of ``def __sfnflow_code__(items): ...``: through the
+    AST rather than by indenting its text, so multi-line strings keep their content and
+    every line number the user sees is the line they wrote."""
+    body = ast.parse(source, filename=file).body
+    # Parse the wrapper too rather than build it, so no AST field differs between versions.
+    wrapper = ast.parse(f"def {FUNCTION_NAME}(items): pass")
+    function = wrapper.body[0]
+    assert isinstance(function, ast.FunctionDef)
+    function.body = body or [ast.Pass()]
+    return compile(ast.fix_missing_locations(wrapper), file, "exec")
+
+
+def user_line(traceback: TracebackType | None, file: str) -> int | None:
+    line = None
+    while traceback is not None:
+        if traceback.tb_frame.f_code.co_filename == file:
+            line = traceback.tb_lineno
+        traceback = traceback.tb_next
+    return line
+
+
+def failure(node_name: str, exc: BaseException, line: int | None) -> str:
+    message = exc.msg if isinstance(exc, SyntaxError) else str(exc)  # msg: without location
+    where = f" (line {line})" if line is not None else ""
+    return f"code node {node_name!r}: {type(exc).__name__}: {message}{where}"
+
+
+def items_problem(node_name: str, result: Any) -> tuple[list[Any] | None, str | None]:
+    """``(items, None)`` when ``result`` is a list of dicts (or one dict) of JSON values,
+    passed through JSON so only JSON leaves the node; else ``(None, message)``."""
+    if isinstance(result, dict):
+        result = [result]
+    if result is None:
+        got = "None (is `return` missing?)"
+    elif not isinstance(result, list):
+        got = type(result).__name__
+    elif not all(isinstance(item, dict) for item in result):
+        got = "a list holding " + ", ".join(sorted({type(i).__name__ for i in result}))
+    else:
+        got = ""
+    if got:
+        return None, f"code node {node_name!r} must return a list of dicts (or one dict), " \
+                     f"not {got}"
+    try:
+        return json.loads(json.dumps(result, allow_nan=False)), None
+    except (TypeError, ValueError) as exc:
+        return None, f"code node {node_name!r} returned items that are not JSON: {exc}"
+
+
+def run(source: str, items: list[Any], node_name: str) -> dict[str, Any]:
+    """Run ``source`` over ``items``: the answer this process writes."""
+    file = filename(node_name)
+    try:
+        code = compile_code(source, file)
+    except SyntaxError as exc:
+        return {"error": failure(node_name, exc, exc.lineno)}
+    namespace: dict[str, Any] = {"__builtins__": SAFE_BUILTINS, "__name__": "sfnflow_code"}
+    try:
+        exec(code, namespace)
+        result = namespace[FUNCTION_NAME](items)
+    except Exception as exc:  # noqa: BLE001 (every failure of the user's code is its answer)
+        return {"error": failure(node_name, exc, user_line(sys.exc_info()[2], file))}
+    checked, problem = items_problem(node_name, result)
+    return {"error": problem} if problem else {"items": checked}
+
+
+# Modules the allowed ones import lazily, inside functions (``datetime.strptime``).
+_LAZY_IMPORTS = {"datetime": ("_strptime",), "time": ("_strptime",)}
+
+
+def preload(source: str) -> None:
+    """Import the allowed modules the code imports, while this process can still read every
+    file of the standard library (a user id of its own may not: an interpreter installed
+    under root's home is closed to others). A module imported by a computed name later may
+    not load then; its ImportError is the code's answer."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    for name in sorted(names):
+        top = name.split(".")[0]
+        if top in ALLOWED_MODULES:
+            for module in (name, *_LAZY_IMPORTS.get(top, ())):
+                with contextlib.suppress(ImportError):  # the code's own import reports it
+                    __import__(module)
+
+
+def lock_down(limits: dict[str, int]) -> None:
+    """Limit this process before any user code runs. Started as root (a container, a
+    laptop's CI), it becomes ``limits["uid"]`` — a user no other call runs as — so it can
+    read no other process's ``/proc`` files nor another call's files; otherwise it keeps the
+    runner's user, whose memory and environment the runner hides (``PR_SET_DUMPABLE``)."""
+    mb = 1024 * 1024
+    for name, value in (("RLIMIT_AS", limits["memory_mb"] * mb),
+                        ("RLIMIT_CPU", limits["cpu_seconds"]),
+                        ("RLIMIT_FSIZE", limits["file_size_mb"] * mb),
+                        ("RLIMIT_NOFILE", limits["open_files"]),
+                        ("RLIMIT_CORE", 0)):
+        resource.setrlimit(getattr(resource, name), (value, value))
+    os.umask(0o077)
+    if os.getuid() == 0 and limits.get("uid"):
+        os.setgroups([])
+        os.setgid(limits["uid"])
+        os.setuid(limits["uid"])
+    # No new processes or threads: counted per user, so checked after becoming one.
+    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
+
+
+def main() -> None:
+    request = json.loads(sys.stdin.buffer.read())
+    sys.stdin.close()
+    answer_to = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # the user's prints (and anything else on fd 1) go to stderr
+    sys.stdout = sys.stderr
+    preload(request["code"])
+    lock_down(request["limits"])
+    answer = run(request["code"], request["items"], str(request["node"]))
+    del request
+    try:
+        text = json.dumps(answer, allow_nan=False)
+    except (TypeError, ValueError) as exc:  # cannot happen: run answers JSON only
+        text = json.dumps({"error": f"the code process could not answer: {exc}"})
+    answer_to.write(text)
+    answer_to.flush()
+
+
+if __name__ == "__main__":
+    main()
