@@ -28,7 +28,8 @@ from typing import Any
 
 NAME_MAX = 80  # state, state machine, execution and variable names
 _VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-_EXPRESSION = re.compile(r"\{%(.*?)%\}", re.DOTALL)
+# Step Functions evaluates a string only when the whole string is one ``{% ... %}``.
+_EXPRESSION = re.compile(r"\s*\{%(.*)%\}\s*", re.DOTALL)
 
 
 @dataclass
@@ -80,7 +81,9 @@ def _scopes(definition: Mapping[str, Any]) -> list[_Scope]:
 
 def _expressions(value: Any) -> Iterator[str]:
     if isinstance(value, str):
-        yield from _EXPRESSION.findall(value)
+        match = _EXPRESSION.fullmatch(value)
+        if match:
+            yield match.group(1)
     elif isinstance(value, Mapping):
         for item in value.values():
             yield from _expressions(item)
