@@ -5,7 +5,10 @@ on management routes (401 without one, 403 with a wrong one; webhooks and signed
 URLs are public), turns the request into a REST API proxy event, and hands it to the same
 Lambda handlers the stack deploys (``functions.handlers.api`` /
 ``functions.handlers.webhooks``). Everything behind them — Step Functions, DynamoDB, S3,
-EventBridge, Scheduler — is the local cloud.
+EventBridge, Scheduler — is the local cloud. AWS's limits hold here too: a body over API
+Gateway's 10 MB or an event over Lambda's 6 MB is a 413, a response over 6 MB a 502, an
+answer after the 29 s integration timeout a 504, and the handler's context counts those
+29 s down (``GatewayContext``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from functions.services.waiting import API_GATEWAY_TIMEOUT_SECONDS
 from functions.services.waits import PUBLIC_ROUTE
 from local.moto_patches import InvokeContext
 
@@ -53,6 +57,7 @@ def proxy_event(method: str, target: str, headers: dict[str, str], body: bytes,
         "requestContext": {
             "resourcePath": resource, "httpMethod": method, "path": parts.path,
             "stage": "local", "requestId": uuid.uuid4().hex,
+            "requestTimeEpoch": int(time.time() * 1000),
             "identity": {"sourceIp": "127.0.0.1"},
         },
         "body": text,
@@ -61,6 +66,20 @@ def proxy_event(method: str, target: str, headers: dict[str, str], body: bytes,
 
 
 ProgressReader = Callable[[str, str | None], dict[str, Any]]
+API_GATEWAY_MAX_BODY = 10 * 1024 * 1024  # REST API payload quota: 10 MB, else 413
+LAMBDA_MAX_PAYLOAD = 6_291_556  # bytes of a synchronous invoke's request or response
+
+
+class GatewayContext(InvokeContext):
+    """The Lambda context of a request behind API Gateway: the time it has left is what
+    is left of the integration timeout (29 s), as a 29 s Lambda behind it sees it."""
+
+    def __init__(self, function_name: str, deadline: float) -> None:
+        super().__init__(function_name)
+        self.deadline = deadline  # time.monotonic() when API Gateway gives up
+
+    def get_remaining_time_in_millis(self) -> int:  # type: ignore[override]
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
 STREAM_PATH = re.compile(r"^/executions/([^/]+)/stream$")
 
 
@@ -70,7 +89,9 @@ class ApiGateway:
     Server-Sent Events route (in AWS, a WebSocket API plays this part)."""
 
     def __init__(self, api: Handler, webhooks: Handler, api_key: str | None,
-                 progress: ProgressReader | None = None, poll_seconds: float = 0.1) -> None:
+                 progress: ProgressReader | None = None, poll_seconds: float = 0.1,
+                 integration_timeout: float = API_GATEWAY_TIMEOUT_SECONDS) -> None:
+        self.integration_timeout = integration_timeout
         self.api = api
         self.webhooks = webhooks
         self.api_key = api_key
@@ -116,19 +137,42 @@ class ApiGateway:
 
     def __call__(self, method: str, target: str, headers: dict[str, str],
                  body: bytes) -> dict[str, Any]:
+        received = time.monotonic()
+        if len(body) > API_GATEWAY_MAX_BODY:
+            return _error(413, "RequestTooLarge", f"the body has {len(body):,} bytes; API "
+                          f"Gateway takes at most {API_GATEWAY_MAX_BODY:,}")
         path = urlsplit(target).path
         if path.startswith(WEBHOOK_PREFIX):
             event = proxy_event(method, target, headers, body, "/webhook/{proxy+}")
-            return self.webhooks(event, InvokeContext("sfnflow-webhooks"))
+            return self._integrate(self.webhooks, event, "sfnflow-webhooks", received)
         if method == "POST" and PUBLIC_ROUTE.match(path):  # a signed resume URL
             event = proxy_event(method, target, headers, body,
                                 "/executions/{execution_id}/resume/{wait_id}")
-            return self.api(event, InvokeContext("sfnflow-api"))
+            return self._integrate(self.api, event, "sfnflow-api", received)
         denied = self.authorize(headers)
         if denied is not None:
             return denied
         event = proxy_event(method, target, headers, body, "/{proxy+}")
-        return self.api(event, InvokeContext("sfnflow-api"))
+        return self._integrate(self.api, event, "sfnflow-api", received)
+
+    def _integrate(self, handler: Handler, event: dict[str, Any], function_name: str,
+                   received: float) -> dict[str, Any]:
+        """The Lambda proxy integration with AWS's limits: an event over Lambda's 6 MB is
+        refused (413), a response over it is a 502, an answer after the integration
+        timeout a 504; the handler's context counts down that timeout."""
+        size = len(json.dumps(event))
+        if size > LAMBDA_MAX_PAYLOAD:
+            return _error(413, "RequestTooLarge", f"the request event has {size:,} bytes; a "
+                          f"Lambda invocation takes at most {LAMBDA_MAX_PAYLOAD:,}")
+        deadline = received + self.integration_timeout
+        response = handler(event, GatewayContext(function_name, deadline))
+        if time.monotonic() > deadline:
+            return _error(504, "IntegrationTimeout", "Endpoint request timed out")
+        size = len(json.dumps(response))
+        if size > LAMBDA_MAX_PAYLOAD:
+            return _error(502, "ResponseTooLarge", f"the handler answered {size:,} bytes; a "
+                          f"Lambda response has at most {LAMBDA_MAX_PAYLOAD:,}")
+        return response
 
 
 def _sse(event: str, event_id: str | None, data: Any) -> bytes:
