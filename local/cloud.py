@@ -47,6 +47,8 @@ LOCAL_MACHINE_LOG_GROUP = "/aws/vendedlogs/states/sfnflow/api-created"
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 STATUS_CHANGE_RULE = "sfnflow-status-change"
 RECONCILER = "sfnflow-reconciler"
+TRIGGERS = "sfnflow-triggers"  # the trigger starter every schedule and rule targets
+UNDELIVERED = "sfnflow-undelivered"  # the dead-letter queue of triggers and status changes
 RECONCILE_EVERY_SECONDS = 300  # the stack's schedule: rate(5 minutes)
 STATUS_CHANGE_FUNCTIONS = ("sfnflow-execution-events", "sfnflow-error-router")
 
@@ -61,6 +63,8 @@ _LOCAL_ENV = {
     "SFNFLOW_STATE_MACHINE_ROLE_ARN": STATE_MACHINE_ROLE,
     "SFNFLOW_SCHEDULER_ROLE_ARN": local_arn("iam", "role/sfnflow-scheduler", region=""),
     "SFNFLOW_EVENTS_ROLE_ARN": local_arn("iam", "role/sfnflow-events", region=""),
+    "SFNFLOW_TRIGGER_FUNCTION_ARN": local_arn("lambda", f"function:{TRIGGERS}"),
+    "SFNFLOW_TRIGGER_DLQ_ARN": local_arn("sqs", UNDELIVERED),
     # As the stack does: where API-created machines log, the stage's own event bus.
     "SFNFLOW_STATE_MACHINE_LOG_GROUP_ARN": local_arn(
         "logs", f"log-group:{LOCAL_MACHINE_LOG_GROUP}:*"),
@@ -146,6 +150,16 @@ class LocalCloud:
         self.scheduler_client = boto3.client("scheduler", region_name=REGION)
         self.triggers = TriggerRules(events=self.events, scheduler=self.scheduler_client,
                                      config=self.config)
+        from functions.services.workflows import WorkflowService
+        from functions.store.workflows import WorkflowRepository
+
+        self.workflows = WorkflowService(self.sfn, WorkflowRepository(), self.triggers,
+                                         self.config)
+        from functions.handlers import triggers
+
+        triggers._starter.cache_clear()
+        moto_patches.register_lambda(TRIGGERS, triggers.lambda_handler)
+        boto3.client("sqs", region_name=REGION).create_queue(QueueName=UNDELIVERED)
         self.events.put_rule(Name=STATUS_CHANGE_RULE, EventPattern=json.dumps(
             {"source": [SOURCE], "detail-type": [DETAIL_TYPE]}))
         targets = []
@@ -222,10 +236,16 @@ class LocalCloud:
         else:
             self.sfn.update_state_machine(stateMachineArn=arn, definition=definition)
             self.sfn.tag_resource(resourceArn=arn, tags=tags)
-        if previous is None or previous.manifest != compiled.manifest:
-            if previous is not None:
-                self.triggers.deactivate(previous.manifest)
-            self.triggers.activate(compiled.manifest)  # schedules and event rules
+        if previous is None or previous.manifest != compiled.manifest or \
+                previous.graph.workflow != compiled.graph.workflow:
+            # What the stack's registration custom resource does: the workflow in the
+            # registry, its webhooks, schedules and rules active.
+            from functions.services import registration
+
+            registration.on_event(
+                {"RequestType": "Update" if previous else "Create",
+                 "ResourceProperties": registration.registration_properties(compiled, arn)},
+                self.workflows)
         return arn
 
     def deploy_project(self, compiled_by_name: dict[str, CompiledWorkflow]) -> dict[str, str]:

@@ -10,6 +10,9 @@ and EndDate, and ActionAfterCompletion DELETE for one-time schedules.
 
 A fire is never doubled: the execution name is derived from the schedule and the fire
 time, so a repeated StartExecution is refused (``ExecutionAlreadyExists``) and ignored.
+The schedules sfnflow creates target the trigger starter (``functions.services.triggers``),
+which derives the same name (``scheduled_execution_name``) from the schedule's ARN and
+``<aws.scheduler.scheduled-time>``: deployed and local fires are named alike.
 
 Time: ``tick`` takes the time explicitly (tests drive it). The background thread
 (``start``/``stop``, for ``sfnflow serve``) ticks on a virtual clock that runs
@@ -21,7 +24,6 @@ Scheduler fires it on creation), so nothing created before is "caught up".
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import threading
@@ -32,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from compiler.schedules import At, next_fire, parse_expression
+from functions.services.triggers import scheduled_execution_name as execution_name
 from local import moto_patches
 
 logger = logging.getLogger("sfnflow.local.scheduler")
@@ -45,14 +48,6 @@ class _Seen:
     timezone: str
     first_seen: datetime
     last_tick: datetime
-
-
-def execution_name(schedule_arn: str, fired_at: datetime) -> str:
-    """``<schedule name>-<hash of its ARN>-<fire time>``: at most 67 characters, and the
-    same for the same schedule and fire time."""
-    name = schedule_arn.rsplit("/", 1)[-1]
-    digest = hashlib.sha256(schedule_arn.encode()).hexdigest()[:8]
-    return f"{name[:40]}-{digest}-{fired_at.astimezone(UTC):%Y%m%dT%H%M%SZ}"
 
 
 def _aware(value: Any) -> datetime | None:

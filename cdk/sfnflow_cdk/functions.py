@@ -63,8 +63,20 @@ STREAM_PUBLISHER = FunctionSpec(
 # Reserved concurrency (stack context ``runnerReservedConcurrency``) applies to both: every
 # code-runner call is made by a node-runner invocation, so the same number never throttles it.
 RUNNERS = (NODE_RUNNER, CODE_RUNNER)
+RECONCILER = FunctionSpec(
+    "reconciler", "functions.handlers.reconciler.lambda_handler",
+    "Completes executions whose status-change event was lost (every 5 minutes)",
+    timeout_seconds=300)
+TRIGGERS = FunctionSpec(
+    "triggers", "functions.handlers.triggers.lambda_handler",
+    "Starts workflows for schedules and event rules, named per delivery (idempotent)",
+    timeout_seconds=30, run_data=False)
+REGISTRATION = FunctionSpec(
+    "registration", "functions.handlers.registration.lambda_handler",
+    "Registers the stack's workflows in the workflow registry (CloudFormation)",
+    timeout_seconds=300, run_data=False)
 ALL_FUNCTIONS = (NODE_RUNNER, EXECUTION_EVENTS, ERROR_ROUTER, API, WEBHOOKS, CODE_RUNNER,
-                 STREAM_CONNECTIONS, STREAM_PUBLISHER)
+                 STREAM_CONNECTIONS, STREAM_PUBLISHER, RECONCILER, TRIGGERS, REGISTRATION)
 
 
 class PlatformFunctions(Construct):

@@ -33,6 +33,7 @@ from sfnflow_cdk.bundling import lambda_code
 from sfnflow_cdk.events import PlatformEvents
 from sfnflow_cdk.nag import acknowledge_findings, nag_checks
 from sfnflow_cdk.naming import Naming
+from sfnflow_cdk.registration import WorkflowRegistration
 from sfnflow_cdk.state_machines import (
     NODE_RUNNER_SUBSTITUTION,
     QUORUM_TABLE_SUBSTITUTION,
@@ -119,7 +120,9 @@ class SfnflowStack(Stack):
         self.events = PlatformEvents(
             self, "Events", naming=naming,
             status_change_targets=[functions[fns.EXECUTION_EVENTS.role],
-                                   functions[fns.ERROR_ROUTER.role]])
+                                   functions[fns.ERROR_ROUTER.role]],
+            reconciler=functions[fns.RECONCILER.role],
+            trigger_starter=functions[fns.TRIGGERS.role])
         self.api = PlatformApi(
             self, "Api", naming=naming, api_function=functions[fns.API.role],
             webhooks_function=functions[fns.WEBHOOKS.role], rate_limit=API_RATE_LIMIT,
@@ -135,16 +138,22 @@ class SfnflowStack(Stack):
         account = self.api.api.node.try_find_child("Account")
         if account is not None:
             self.streams.stage.node.add_dependency(account)
+        compiled = compile_workflows(settings.workflows_dir,
+                                     event_buses=("default", naming.prefix))
         self.state_machines = WorkflowStateMachines(
-            self, "Workflows", naming=naming,
-            compiled=compile_workflows(settings.workflows_dir,
-                                       event_buses=("default", naming.prefix)),
+            self, "Workflows", naming=naming, compiled=compiled,
             role=self.state_machine_role,
             platform={NODE_RUNNER_SUBSTITUTION: node_runner_arn,
                       QUORUM_TABLE_SUBSTITUTION: quorum_table.table_name},
             log_retention=retention, removal_policy=removal)
         for machine in self.state_machines.machines.values():
             machine.node.add_dependency(functions[fns.NODE_RUNNER.role])
+        self.registration = WorkflowRegistration(
+            self, "Registration", naming=naming, function=functions[fns.REGISTRATION.role],
+            role=self.functions.roles[fns.REGISTRATION.role],
+            machines=self.state_machines.machines, compiled=compiled, tables=self.tables,
+            scheduler_role=self.events.scheduler_role, after=[self.tables, self.events],
+            log_retention=retention, removal_policy=removal)
         self.runtime_logs = runtime_log_group(self, "ApiCreatedMachineLogs", naming=naming,
                                               log_retention=retention, removal_policy=removal)
 
@@ -165,8 +174,9 @@ class SfnflowStack(Stack):
         # decide paused waits; finish them at once; release rendezvous (the runner)
         for spec in (fns.API, fns.NODE_RUNNER):
             permissions.grant_send_task_results(roles[spec.role])
-        for spec in (fns.EXECUTION_EVENTS, fns.ERROR_ROUTER):
+        for spec in (fns.EXECUTION_EVENTS, fns.ERROR_ROUTER, fns.RECONCILER):
             permissions.grant_follow_executions(roles[spec.role], naming, self)
+        permissions.grant_start_workflows(roles[fns.TRIGGERS.role], naming, self)
         permissions.grant_manage_workflows(
             roles[fns.API.role], naming, self,
             passable_roles=[self.state_machine_role, self.events.scheduler_role,
@@ -210,6 +220,8 @@ class SfnflowStack(Stack):
             "SFNFLOW_SCHEDULER_ROLE_ARN": self.events.scheduler_role.role_arn,
             "SFNFLOW_SCHEDULE_GROUP": naming.prefix,
             "SFNFLOW_EVENTS_ROLE_ARN": self.events.events_role.role_arn,
+            "SFNFLOW_TRIGGER_DLQ_ARN": self.events.dead_letters.queue_arn,
+            "SFNFLOW_TRIGGER_FUNCTION_ARN": naming.function_arn(self, fns.TRIGGERS.role),
             "SFNFLOW_PARTITION": self.partition,
             "SFNFLOW_EVENT_BUS": naming.prefix,  # the stage's bus (PlatformEvents)
         })

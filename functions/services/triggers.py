@@ -1,23 +1,30 @@
-"""Schedules and event rules for a workflow's trigger nodes, from its compiled manifest.
+"""Schedules and event rules for a workflow's trigger nodes, from its compiled manifest,
+and the trigger starter they all target.
 
 ``TriggerRules(events, scheduler, config)`` — boto3 ``events`` and ``scheduler`` clients
 passed in — has three calls, each taking the manifest (``manifest["workflow"]`` and
 ``manifest["triggers"]``, see ``compiler.triggers``) and each idempotent:
 
 - ``activate(manifest)`` creates or updates, per trigger node:
-  - ``scheduleTrigger``: an EventBridge Scheduler schedule in ``Config.schedule_group``
-    targeting the state machine (role ``Config.scheduler_role_arn``), input
-    ``{"items": [{"scheduledAt": "<aws.scheduler.scheduled-time>", "timezone"}],
-    "triggeredBy": <node>, "mode": "trigger"}``;
-  - ``eventTrigger``: a rule with the node's pattern on its bus, targeting the state
-    machine (role ``Config.events_role_arn``) with an input transformer giving
-    ``{"items": [<the whole event>], "triggeredBy": <node>, "mode": "trigger"}``;
+  - ``scheduleTrigger``: an EventBridge Scheduler schedule in ``Config.schedule_group``;
+  - ``eventTrigger``: a rule with the node's pattern on its bus;
   - ``workflowTrigger``: a rule on the default bus matching the named workflow's
     "Step Functions Execution Status Change" events with the node's statuses; the item
     is that event's ``detail`` (executionArn, name, status, input, output, error, ...).
 - ``deactivate(manifest)`` deletes them (a missing one is fine): nothing fires while a
   workflow is inactive, and a later ``activate`` with a newer manifest leaves no orphans.
 - ``remove(manifest)`` is ``deactivate`` (for a deleted workflow).
+
+Every schedule and rule targets the trigger starter (``Config.trigger_function_arn``), not
+the state machine: neither Scheduler nor EventBridge can name the execution they start,
+and both deliver at least once. ``TriggerStarter.start`` names it after the delivery —
+``scheduled_execution_name(schedule, scheduled time)`` (``<aws.scheduler.execution-id>``
+changes with every attempt, and the scheduled time's ":" is not allowed in a name) or
+``event_execution_name(rule, event id)`` — so a duplicate delivery meets
+``ExecutionAlreadyExists`` (names are unique per machine for 90 days) and starts nothing.
+The local scheduler (``local.scheduler``) names its fires the same way. Each target has a
+retry policy (``RETRY_POLICY``) and, with ``Config.trigger_dlq_arn``, a dead-letter queue:
+Scheduler sends to it with its role, EventBridge under the queue's resource policy.
 
 Names: ``<Config.state_machine_prefix><workflow>-<8 hex of SHA-256(workflow, node)>``,
 at most 64 characters, so the stack's IAM policies (by prefix) cover them. The event
@@ -30,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -39,8 +47,12 @@ from functions.config import Config
 STATUS_CHANGE = "Step Functions Execution Status Change"
 TARGET_ID = "workflow"
 _MISSING = ("ResourceNotFoundException",)
+# Both services' maxima: retry for a day (EventBridge: 185 attempts, Scheduler the same),
+# then the dead-letter queue.
+RETRY_POLICY = {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86_400}
 
-__all__ = ["TriggerRules", "trigger_name"]
+__all__ = ["RETRY_POLICY", "TriggerRules", "TriggerStarter", "event_execution_name",
+           "scheduled_execution_name", "trigger_name"]
 
 
 def trigger_name(config: Config, workflow: str, node: str) -> str:
@@ -48,10 +60,28 @@ def trigger_name(config: Config, workflow: str, node: str) -> str:
     return f"{config.state_machine_prefix}{workflow}"[:55] + "-" + digest
 
 
-def _envelope(node: str, items_json: str) -> str:
-    """The execution input template: items (JSON text, may hold placeholders) + envelope."""
-    return ('{"items": [' + items_json + '], "triggeredBy": ' + json.dumps(node)
-            + ', "mode": "trigger"}')
+def scheduled_execution_name(schedule_arn: str, fired_at: datetime) -> str:
+    """``<schedule name>-<hash of its ARN>-<fire time>``: at most 67 characters, and the
+    same for the same schedule and fire time."""
+    name = schedule_arn.rsplit("/", 1)[-1]
+    digest = hashlib.sha256(schedule_arn.encode()).hexdigest()[:8]
+    return f"{name[:40]}-{digest}-{fired_at.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+
+
+def event_execution_name(rule_arn: str, event_id: str) -> str:
+    """``<rule name>-<hash of rule ARN and event id>``: at most 73 characters, the same
+    for every delivery of one event by one rule (EventBridge keeps the event's ``id``)."""
+    name = rule_arn.rsplit("/", 1)[-1]
+    digest = hashlib.sha256(f"{rule_arn}\x00{event_id}".encode()).hexdigest()[:32]
+    return f"{name[:40]}-{digest}"
+
+
+def _delivery(kind: str, workflow: str, node: str, **fields: str) -> dict[str, Any]:
+    return {"trigger": kind, "workflow": workflow, "node": node, **fields}
+
+
+def _envelope(node: str, item: Any) -> dict[str, Any]:
+    return {"items": [item], "triggeredBy": node, "mode": "trigger"}
 
 
 class TriggerRules:
@@ -70,8 +100,8 @@ class TriggerRules:
             if kind == "scheduleTrigger":
                 self._put_schedule(name, workflow, node, params)
             elif kind == "eventTrigger":
-                self._put_rule(name, workflow, params.get("eventBus") or "default",
-                               params["pattern"], _envelope(node, "<aws.events.event.json>"))
+                self._put_rule(name, workflow, node, params.get("eventBus") or "default",
+                               params["pattern"], "event")
             elif kind == "workflowTrigger":
                 pattern = {
                     "source": ["aws.states"],
@@ -80,8 +110,7 @@ class TriggerRules:
                         self.config.state_machine_arn(params["workflow"])],
                         "status": list(params.get("statuses") or ["SUCCEEDED"])},
                 }
-                self._put_rule(name, workflow, "default", pattern, _envelope(node, "<detail>"),
-                               {"detail": "$.detail"})
+                self._put_rule(name, workflow, node, "default", pattern, "detail")
 
     def deactivate(self, manifest: dict[str, Any]) -> None:
         workflow = manifest["workflow"]
@@ -103,10 +132,10 @@ class TriggerRules:
     def _put_schedule(self, name: str, workflow: str, node: str,
                       params: dict[str, Any]) -> None:
         timezone = params.get("timezone") or "UTC"
-        item = json.dumps({"scheduledAt": "<aws.scheduler.scheduled-time>",
-                           "timezone": timezone})
-        target: dict[str, Any] = {"Arn": self.config.state_machine_arn(workflow),
-                                  "Input": _envelope(node, item)}
+        delivery = _delivery("schedule", workflow, node, timezone=timezone,
+                             schedule="<aws.scheduler.schedule-arn>",
+                             scheduledTime="<aws.scheduler.scheduled-time>")
+        target = self._target({"Input": json.dumps(delivery)})
         if self.config.scheduler_role_arn:
             target["RoleArn"] = self.config.scheduler_role_arn
         request = {
@@ -128,17 +157,29 @@ class TriggerRules:
 
     # ------------------------------------------------------------------ rules
 
-    def _put_rule(self, name: str, workflow: str, bus: str, pattern: dict[str, Any],
-                  template: str, paths: dict[str, str] | None = None) -> None:
+    def _target(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """The trigger starter, retried for a day, then dead-lettered."""
+        if not self.config.trigger_function_arn:
+            raise ValueError("SFNFLOW_TRIGGER_FUNCTION_ARN is not set: schedules and rules "
+                             "start workflows through the trigger starter")
+        target = {"Arn": self.config.trigger_function_arn, **fields,
+                  "RetryPolicy": dict(RETRY_POLICY)}
+        if self.config.trigger_dlq_arn:
+            target["DeadLetterConfig"] = {"Arn": self.config.trigger_dlq_arn}
+        return target
+
+    def _put_rule(self, name: str, workflow: str, node: str, bus: str,
+                  pattern: dict[str, Any], item: str) -> None:
+        """A rule whose target gets the delivery: workflow, node, the rule's ARN and the
+        whole event (its ``id`` names the execution); ``item`` says which part of the
+        event is the workflow's item (``event`` or its ``detail``)."""
         self.events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern),
                              State="ENABLED", Description=f"sfnflow: starts {workflow}")
-        target: dict[str, Any] = {
-            "Id": TARGET_ID,
-            "Arn": self.config.state_machine_arn(workflow),
-            "InputTransformer": {"InputPathsMap": paths or {}, "InputTemplate": template},
-        }
-        if self.config.events_role_arn:
-            target["RoleArn"] = self.config.events_role_arn
+        head = json.dumps(_delivery("event", workflow, node, item=item,
+                                    rule="<aws.events.rule-arn>"))
+        template = head[:-1] + ', "event": <aws.events.event.json>}'
+        target = self._target({"Id": TARGET_ID, "InputTransformer": {
+            "InputPathsMap": {}, "InputTemplate": template}})
         self.events.put_targets(Rule=name, EventBusName=bus, Targets=[target])
 
     def _delete_rule(self, name: str, bus: str) -> None:
@@ -153,3 +194,33 @@ class TriggerRules:
         except ClientError as exc:
             if exc.response["Error"]["Code"] not in _MISSING:
                 raise
+
+
+class TriggerStarter:
+    """What the trigger starter Lambda does with one delivery of a schedule or a rule."""
+
+    def __init__(self, sfn: Any, config: Config) -> None:
+        self.sfn = sfn
+        self.config = config
+
+    def start(self, delivery: dict[str, Any]) -> str | None:
+        """Start the delivery's workflow under the delivery's name; returns the name, or
+        None when a previous delivery already started it."""
+        workflow, node = str(delivery["workflow"]), str(delivery["node"])
+        if delivery["trigger"] == "schedule":
+            scheduled = str(delivery["scheduledTime"])
+            moment = datetime.fromisoformat(scheduled.replace("Z", "+00:00"))
+            name = scheduled_execution_name(str(delivery["schedule"]), moment)
+            item: Any = {"scheduledAt": scheduled, "timezone": delivery.get("timezone") or "UTC"}
+        else:
+            event = delivery["event"]
+            name = event_execution_name(str(delivery["rule"]), str(event["id"]))
+            item = event.get("detail") if delivery.get("item") == "detail" else event
+        try:
+            self.sfn.start_execution(stateMachineArn=self.config.state_machine_arn(workflow),
+                                     name=name, input=json.dumps(_envelope(node, item)))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ExecutionAlreadyExists":
+                raise
+            return None
+        return name

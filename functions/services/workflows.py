@@ -207,6 +207,46 @@ class WorkflowService:
         self.sfn.delete_state_machine(stateMachineArn=record.state_machine_arn)
         self.workflows.delete(workflow_id)
 
+    def register(self, document: Any, manifest: dict[str, Any],
+                 state_machine_arn: str) -> WorkflowRecord:
+        """Record a workflow whose state machine was deployed elsewhere (the CDK stack's
+        registration custom resource; ``LocalCloud.deploy``) and activate it: webhooks,
+        schedules and rules, as ``create`` does. Idempotent: registering it again keeps its
+        version (and re-puts its triggers when active); a changed document or manifest is
+        the next version; an operator's deactivation survives."""
+        workflow_id = str(manifest["workflow"])
+        current = self.workflows.get(workflow_id)
+        if current is None:
+            self._check_webhooks(workflow_id, manifest)
+            now = utc_now()
+            record = WorkflowRecord(workflow_id, 1, True, document, manifest,
+                                    state_machine_arn, now, now)
+            self.workflows.create(record)
+        elif (current.document, current.manifest, current.state_machine_arn) == (
+                document, manifest, state_machine_arn):
+            record = current
+        else:
+            if current.active:
+                self._check_webhooks(workflow_id, manifest)
+                self._deactivate(current)
+            record = WorkflowRecord(workflow_id, current.version + 1, current.active,
+                                    document, manifest, state_machine_arn,
+                                    current.created_at, utc_now())
+            self.workflows.update(record)
+        if record.active:
+            self._activate(record)
+        return record
+
+    def unregister(self, workflow_id: str) -> None:
+        """Forget a workflow whose state machine is deleted elsewhere: its webhooks,
+        schedules, rules and registry entry go; its executions' run data stays."""
+        record = self.workflows.get(workflow_id)
+        if record is None:
+            return
+        self._deactivate(record)
+        self.triggers.remove(record.manifest)
+        self.workflows.delete(workflow_id)
+
     def set_active(self, workflow_id: str, active: bool) -> WorkflowRecord:
         record = self.get(workflow_id)
         if record.active != active:

@@ -33,7 +33,8 @@ def test_deploy_creates_the_schedule_and_ticks_fire_it(cloud: LocalCloud) -> Non
     (listed,) = cloud.scheduler_client.list_schedules()["Schedules"]
     schedule = cloud.scheduler_client.get_schedule(Name=listed["Name"])
     assert schedule["ScheduleExpression"] == "rate(1 minute)"
-    assert schedule["Target"]["Arn"].endswith(":stateMachine:every-minute")
+    # The trigger starter names each fire's execution (tests/functions/services/test_triggers)
+    assert schedule["Target"]["Arn"].endswith(":function:sfnflow-triggers")
 
     clock = LocalScheduler(cloud.scheduler_client, cloud.sfn)
     assert len(clock.tick(T0)) == 1  # a rate fires when the schedule is first seen
