@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from compiler import load_file
 from sfnflow_cdk.stack import ROOT
+
+from compiler import load_file
 
 from .conftest import Built, actions_of, policy_statements
 
