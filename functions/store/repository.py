@@ -100,6 +100,7 @@ class RunRepository:
     def __init__(self, config: Config, s3_client: Any = None) -> None:
         self.config = config
         self.s3 = s3_client
+        self._presigner: Any = None  # an S3 client that signs URLs with SigV4
         self.pins = PinStore()
         bind_tables(
             prefix=config.table_prefix, region=config.region, host=config.dynamodb_endpoint
@@ -292,9 +293,18 @@ class RunRepository:
         return int(self.s3.head_object(Bucket=bucket, Key=key)["ContentLength"])
 
     def payload_url(self, uri: str, seconds: int) -> str:
-        """A pre-signed GET URL of a stored payload, valid ``seconds``."""
+        """A pre-signed GET URL of a stored payload, valid ``seconds``. Signed with SigV4:
+        botocore presigns S3 URLs with the deprecated SigV2 unless told otherwise."""
+        import boto3
+        from botocore.config import Config as ClientConfig
+
+        if self._presigner is None:
+            meta = self.s3.meta
+            self._presigner = boto3.client(
+                "s3", region_name=meta.region_name, endpoint_url=meta.endpoint_url,
+                config=meta.config.merge(ClientConfig(signature_version="s3v4")))
         bucket, _, key = uri.removeprefix("s3://").partition("/")
-        url: str = self.s3.generate_presigned_url(
+        url: str = self._presigner.generate_presigned_url(
             "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=seconds)
         return url
 
