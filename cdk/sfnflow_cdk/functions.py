@@ -10,6 +10,7 @@ functions (``run_data=False``) get only the tables they read and write.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
@@ -85,7 +86,10 @@ class PlatformFunctions(Construct):
     def __init__(self, scope: Construct, id: str, *, naming: Naming, code: lambda_.Code,
                  log_level: str, log_retention: logs.RetentionDays,
                  removal_policy: RemovalPolicy,
-                 runner_reserved_concurrency: int | None = None) -> None:
+                 runner_reserved_concurrency: int | None = None,
+                 networks: dict[str, dict[str, Any]] | None = None) -> None:
+        """``networks``: function role -> the ``lambda_.Function`` keyword arguments that
+        place it in a VPC (``code_network.IsolatedNetwork.function_props``)."""
         super().__init__(scope, id)
         self.functions: dict[str, lambda_.Function] = {}
         self.roles: dict[str, iam.Role] = {}
@@ -113,6 +117,7 @@ class PlatformFunctions(Construct):
                 reserved_concurrent_executions=(runner_reserved_concurrency
                                                 if spec in RUNNERS else None),
                 tracing=lambda_.Tracing.ACTIVE if spec.tracing else lambda_.Tracing.DISABLED,
+                **(networks or {}).get(spec.role, {}),
                 environment={
                     "POWERTOOLS_SERVICE_NAME": f"sfnflow-{spec.role}",
                     "POWERTOOLS_LOG_LEVEL": log_level,

@@ -60,7 +60,13 @@ def reviewed_wildcards(stack: SfnflowStack) -> dict[str, str]:
              "delivery actions do not support resource-level permissions; neither do "
              "SendTaskSuccess/SendTaskFailure with the task token of a callback task "
              "(resuming a paused wait), nor DynamoDB ListStreams (the live-progress "
-             "publisher's event source mapping; it reads only the progress table's stream).",
+             "publisher's event source mapping; it reads only the progress table's stream), "
+             "nor EC2 DescribeNetworkInterfaces/DescribeSubnets (Lambda managing the "
+             "isolated code runner's network interfaces).",
+        stack.format_arn(service="ec2", resource="network-interface", resource_name="*"):
+            "Lambda creates the isolated code runner's network interfaces with its role; "
+            "their ids exist only at run time. Creating one is also scoped to the code "
+            "runner's subnets and security group (code_network).",
         stack.storage.bucket.arn_for_objects("*"):
             "Payload objects are created per execution and node at run time; the scope is "
             "the objects of the one payload bucket, read and written by exact actions.",

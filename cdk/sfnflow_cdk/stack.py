@@ -4,7 +4,9 @@ Context (``-c key=value``): ``stage`` (default ``dev``), ``logLevel`` (``INFO``)
 ``retentionDays`` (30: run data TTL, payload expiry), ``workflowsDir`` (``workflows/``),
 ``runnerReservedConcurrency`` (unset: the node and code runners' reserved concurrency;
 Lambda keeps 100 of the account's concurrency unreserved, so set it only on an account
-whose quota allows it, and keep Distributed Maps' maxConcurrency below it).
+whose quota allows it, and keep Distributed Maps' maxConcurrency below it),
+``codeRunnerNetwork`` (``isolated``: the code runner in a VPC without any egress;
+``internet``: outside any VPC, so code nodes can call out; see ``code_network``).
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from functions.store.models import (
     StreamConnectionModel,
     WorkflowModel,
 )
+from sfnflow_cdk import code_network, permissions
 from sfnflow_cdk import functions as fns
-from sfnflow_cdk import permissions
 from sfnflow_cdk.api import PlatformApi
 from sfnflow_cdk.bundling import lambda_code
 from sfnflow_cdk.events import PlatformEvents
@@ -64,6 +66,7 @@ class Settings:
     workflows_dir: Path = ROOT / "workflows"
     # Reserved concurrency of the node and code runners (None: share the account's pool).
     runner_reserved_concurrency: int | None = None
+    code_runner_network: str = code_network.ISOLATED  # or code_network.INTERNET
 
     @classmethod
     def from_context(cls, scope: Construct) -> Settings:
@@ -76,7 +79,9 @@ class Settings:
                    retention_days=int(get("retentionDays", cls.retention_days)),
                    workflows_dir=ROOT / str(get("workflowsDir", "workflows")),
                    runner_reserved_concurrency=_reserved_concurrency(
-                       get("runnerReservedConcurrency", None)))
+                       get("runnerReservedConcurrency", None)),
+                   code_runner_network=code_network.network_setting(
+                       get("codeRunnerNetwork", None)))
 
     @property
     def removal_policy(self) -> RemovalPolicy:
@@ -108,10 +113,18 @@ class SfnflowStack(Stack):
         self.tables = Tables(self, "Tables", naming=naming, removal_policy=removal)
         self.storage = PayloadStorage(self, "Storage", retention_days=settings.retention_days,
                                       removal_policy=RemovalPolicy.RETAIN)
+        self.code_network = code_network.IsolatedNetwork(
+            self, "CodeRunnerNetwork", log_retention=retention, removal_policy=removal) \
+            if settings.code_runner_network == code_network.ISOLATED else None
         self.functions = fns.PlatformFunctions(
             self, "Functions", naming=naming, code=code or lambda_code(ROOT),
             log_level=settings.log_level, log_retention=retention, removal_policy=removal,
-            runner_reserved_concurrency=settings.runner_reserved_concurrency)
+            runner_reserved_concurrency=settings.runner_reserved_concurrency,
+            networks={fns.CODE_RUNNER.role: self.code_network.function_props()}
+            if self.code_network else None)
+        if self.code_network:
+            self.code_network.grant_network_interfaces(
+                self.functions.roles[fns.CODE_RUNNER.role])
         node_runner_arn = naming.function_arn(self, fns.NODE_RUNNER.role)
         quorum_table = self.tables.tables[TABLE_SUFFIXES[MergeQuorumModel]]
         self.state_machine_role = StateMachineRole(

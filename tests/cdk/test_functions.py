@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pytest
 from sfnflow_cdk import functions as fns
 
 from .conftest import Built, actions_of, policy_statements
@@ -72,13 +74,24 @@ def test_code_runner_sees_no_configuration_and_has_no_tracing(built: Built) -> N
     assert "TracingConfig" not in runner or runner["TracingConfig"]["Mode"] == "PassThrough"
 
 
+ENI_ACTIONS = {"ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
+               "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+               "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}
+
+
 def test_code_runner_role_can_only_write_its_logs(built: Built) -> None:
+    """...and let Lambda manage its network interfaces in the isolated VPC."""
     statements = policy_statements(built, "Functions/CodeRunnerRole")
-    assert actions_of(statements) == {"logs:CreateLogStream", "logs:PutLogEvents"}
+    logs = [s for s in statements if not str(s["Action"]).count("ec2:")]
+    assert actions_of(logs) == {"logs:CreateLogStream", "logs:PutLogEvents"}
+    assert actions_of(statements) - actions_of(logs) == ENI_ACTIONS
     log_group = built.stack.get_logical_id(
         built.stack.functions.node.find_child("CodeRunnerLogs").node.default_child)
-    for statement in statements:
+    for statement in logs:
         assert statement["Resource"] == {"Fn::GetAtt": [log_group, "Arn"]}
+    [create] = [s for s in statements if s["Action"] == "ec2:CreateNetworkInterface"]
+    rendered = json.dumps(create["Resource"])
+    assert rendered.count(":subnet/") == 2 and rendered.count(":security-group/") == 1
     role = built.template.to_json()["Resources"][built.stack.get_logical_id(
         built.stack.functions.roles["code-runner"].node.default_child)]["Properties"]
     assert "ManagedPolicyArns" not in role
@@ -111,3 +124,48 @@ def test_platform_roles_reach_tables_by_name_and_index(built: Built) -> None:
 
 def test_function_specs_cover_every_function() -> None:
     assert {spec.handler for spec in fns.ALL_FUNCTIONS} == set(HANDLERS.values())
+
+
+# ------------------------------------------------ the code runner's network (item 13)
+
+
+def _code_runner_vpc(built: Built) -> tuple[dict[str, Any], list[str], list[str]]:
+    config = _functions(built)["sfnflow-dev-code-runner"]["VpcConfig"]
+    subnets = [ref["Ref"] for ref in config["SubnetIds"]]
+    groups = [ref["Fn::GetAtt"][0] for ref in config["SecurityGroupIds"]]
+    return config, subnets, groups
+
+
+def test_code_runner_runs_in_a_vpc_without_egress_by_default(built: Built) -> None:
+    """Lambda cannot block egress from code; a VPC with isolated subnets (no internet or
+    NAT gateway, no route out) and a security group without egress rules can."""
+    _, subnets, [group] = _code_runner_vpc(built)
+    resources = built.template.to_json()["Resources"]
+    assert len(subnets) == 2
+    for subnet in subnets:
+        assert resources[subnet]["Properties"]["MapPublicIpOnLaunch"] is False
+    for kind in ("AWS::EC2::InternetGateway", "AWS::EC2::NatGateway", "AWS::EC2::Route",
+                 "AWS::EC2::VPCEndpoint", "AWS::EC2::EgressOnlyInternetGateway"):
+        assert not built.resources(kind), kind
+    properties = resources[group]["Properties"]
+    assert "SecurityGroupIngress" not in properties
+    # CDK's placeholder for "no outbound": one rule to 255.255.255.255/32 that matches nothing
+    [egress] = properties["SecurityGroupEgress"]
+    assert egress["CidrIp"] == "255.255.255.255/32"
+    assert built.resources("AWS::EC2::FlowLog")
+    # only the code runner is in the VPC
+    in_vpc = [name for name, f in _functions(built).items() if "VpcConfig" in f]
+    assert in_vpc == ["sfnflow-dev-code-runner"]
+
+
+def test_code_runner_network_is_a_documented_stack_setting() -> None:
+    from aws_cdk import App
+    from sfnflow_cdk import code_network
+    from sfnflow_cdk.stack import Settings
+
+    assert Settings.from_context(App()).code_runner_network == "isolated"
+    app = App(context={"codeRunnerNetwork": "Internet"})
+    assert Settings.from_context(app).code_runner_network == "internet"
+    assert code_network.network_setting(None) == "isolated"
+    with pytest.raises(ValueError, match="codeRunnerNetwork must be one of isolated, internet"):
+        code_network.network_setting("open")
