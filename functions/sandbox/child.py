@@ -11,20 +11,23 @@ boundary is the process (``functions.sandbox``): it holds only this call's items
 environment holds no credentials or configuration, and it ends with the call.
 
 This file imports the standard library only: the interpreter runs without site-packages
-and without the project on its path.
+and without the project on its path. It imports as little as it can (``_ast``, not ``ast``;
+no ``typing`` at run time): every call pays this process's start.
 """
 
 from __future__ import annotations
 
-import ast
+import _ast
 import builtins
-import contextlib
 import json
 import os
 import resource
 import sys
-from types import CodeType, TracebackType
-from typing import Any
+
+TYPE_CHECKING = False  # typing's own costs ~10 ms of import per call
+if TYPE_CHECKING:
+    from types import CodeType, TracebackType
+    from typing import Any
 
 FUNCTION_NAME = "__sfnflow_code__"
 
@@ -67,13 +70,18 @@ def compile_code(source: str, file: str) -> CodeType:
     """Compile ``source`` as the body of ``def __sfnflow_code__(items): ...``: through the
     AST rather than by indenting its text, so multi-line strings keep their content and
     every line number the user sees is the line they wrote."""
-    body = ast.parse(source, filename=file).body
-    # Parse the wrapper too rather than build it, so no AST field differs between versions.
-    wrapper = ast.parse(f"def {FUNCTION_NAME}(items): pass")
+    body = _parse(source, file).body
+    # Parse the wrapper too rather than build it, so every node has its fields and location.
+    wrapper = _parse(f"def {FUNCTION_NAME}(items): pass", file)
     function = wrapper.body[0]
-    assert isinstance(function, ast.FunctionDef)
-    function.body = body or [ast.Pass()]
-    return compile(ast.fix_missing_locations(wrapper), file, "exec")
+    assert isinstance(function, _ast.FunctionDef)
+    if body:
+        function.body = body
+    return compile(wrapper, file, "exec")
+
+
+def _parse(source: str, file: str) -> Any:
+    return compile(source, file, "exec", _ast.PyCF_ONLY_AST)
 
 
 def user_line(traceback: TracebackType | None, file: str) -> int | None:
@@ -140,21 +148,29 @@ def preload(source: str) -> None:
     under root's home is closed to others). A module imported by a computed name later may
     not load then; its ImportError is the code's answer."""
     try:
-        tree = ast.parse(source)
+        pending = [_parse(source, "<preload>")]
     except SyntaxError:
         return
     names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
+    while pending:
+        node = pending.pop()
+        if isinstance(node, _ast.Import):
             names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+        elif isinstance(node, _ast.ImportFrom) and node.module and not node.level:
             names.add(node.module)
+        for field in node._fields:
+            value = getattr(node, field, None)
+            for child in value if isinstance(value, list) else [value]:
+                if isinstance(child, _ast.AST):
+                    pending.append(child)
     for name in sorted(names):
         top = name.split(".")[0]
         if top in ALLOWED_MODULES:
             for module in (name, *_LAZY_IMPORTS.get(top, ())):
-                with contextlib.suppress(ImportError):  # the code's own import reports it
+                try:
                     __import__(module)
+                except ImportError:  # noqa: PERF203 (the code's own import reports it)
+                    continue
 
 
 def lock_down(limits: dict[str, int]) -> None:
