@@ -11,6 +11,7 @@ from functions.config import Config
 from functions.services.execution_control import ExecutionControl
 from functions.services.executions import ExecutionService
 from functions.services.progress import ProgressService
+from functions.services.waiting import poll_client
 from functions.services.workflows import WorkflowService
 from functions.store.repository import RunRepository
 from functions.store.workflows import WorkflowRepository
@@ -43,6 +44,7 @@ def services() -> Services:
         config=config,
         runs=runs,
         workflows=WorkflowService(sfn, registry, triggers, config),
-        executions=ExecutionControl(sfn, runs, registry, ExecutionService(sfn, runs), config),
+        executions=ExecutionControl(sfn, runs, registry, ExecutionService(sfn, runs), config,
+                                    poll_sfn=poll_client(config.region)),
         progress=ProgressService(runs, registry),
     )

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from functions.config import Config
 from functions.services.execution_control import ExecutionControl
 from functions.services.executions import ExecutionService
-from functions.services.waiting import request_epoch_ms
+from functions.services.waiting import poll_client, request_epoch_ms
 from functions.services.webhooks import WebhookRequest, WebhookService
 from functions.store.repository import RunRepository
 from functions.store.workflows import WorkflowRepository
@@ -30,7 +30,8 @@ def _service() -> WebhookService:
     s3 = boto3.client("s3", region_name=config.region) if config.payload_bucket else None
     runs = RunRepository(config, s3_client=s3)
     registry = WorkflowRepository()
-    control = ExecutionControl(sfn, runs, registry, ExecutionService(sfn, runs), config)
+    control = ExecutionControl(sfn, runs, registry, ExecutionService(sfn, runs), config,
+                               poll_sfn=poll_client(config.region))
     return WebhookService(registry, control)
 
 

@@ -66,7 +66,8 @@ def _camel(name: str) -> str:
 class ExecutionControl:
     def __init__(self, sfn: Any, runs: RunRepository, workflows: WorkflowRepository,
                  executions: ExecutionService, config: Config,
-                 sleep: Any = time.sleep, clock: Any = time.monotonic) -> None:
+                 sleep: Any = time.sleep, clock: Any = time.monotonic,
+                 poll_sfn: Any = None) -> None:
         self.sfn = sfn
         self.runs = runs
         self.workflows = workflows
@@ -74,6 +75,7 @@ class ExecutionControl:
         self.config = config
         self.sleep = sleep
         self.clock = clock
+        self.poll_sfn = poll_sfn or sfn  # waits poll with it (``waiting.poll_client``)
 
     # ------------------------------------------------------------------ start
 
@@ -145,7 +147,7 @@ class ExecutionControl:
         arn = execution.execution_arn or self._arn(execution)
         seconds = wait_seconds(context, requested=timeout_seconds,
                                request_epoch_ms=request_epoch_ms)
-        waited = ExecutionWaiter(self.sfn, sleep=self.sleep, clock=self.clock).wait(
+        waited = ExecutionWaiter(self.poll_sfn, sleep=self.sleep, clock=self.clock).wait(
             arn, seconds)
         if not waited.ended or waited.described is None:
             return {"executionId": execution.execution_id, "status": "RUNNING",

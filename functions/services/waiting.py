@@ -13,7 +13,8 @@ and inside a Lambda whose context says how long the invocation may still run. So
   "equal jitter" (half the delay fixed, half random) so waiting requests do not poll in
   step. A 26 s wait makes at most 57 calls instead of 521.
 * **Throttling is "still running"**: a throttled DescribeExecution says nothing about the
-  execution; the waiter backs off and asks again while the budget lasts.
+  execution; the waiter backs off and asks again while the budget lasts. Its client makes
+  no retries of its own (``poll_client``): SDK retry sleeps would not stop at the deadline.
 
 When the budget runs out the caller answers 202 with the execution id and a status URL.
 """
@@ -33,6 +34,16 @@ SAFETY_MARGIN_SECONDS = 3.0  # left for loading outputs and sending the answer
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 THROTTLED = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException",
                        "RequestLimitExceeded"})
+
+
+def poll_client(region: str) -> Any:
+    """A Step Functions client for the waiter: no SDK retries (the waiter backs off on
+    throttling itself; the SDK's own retry sleeps would not stop at the deadline)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("stepfunctions", region_name=region,
+                        config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
 
 
 def request_epoch_ms(event: Any) -> float | None:

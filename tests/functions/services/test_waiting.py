@@ -23,6 +23,7 @@ from functions.services.waiting import (
     SAFETY_MARGIN_SECONDS,
     Backoff,
     ExecutionWaiter,
+    poll_client,
     wait_seconds,
 )
 from functions.store.repository import Execution
@@ -177,3 +178,20 @@ def test_when_the_budget_passes_the_answer_is_running_with_a_status_url() -> Non
         result = control.wait(execution, context=Context(4_000))  # 1 s budget
     assert result == {"executionId": "e1", "status": "RUNNING",
                       "statusUrl": "https://api.example/prod/executions/e1"}
+
+
+def test_the_poll_client_leaves_retries_to_the_waiter() -> None:
+    """botocore's default retries sleep on a throttle without regard to the deadline."""
+    client = poll_client("us-east-1")
+    assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 1}
+    with Stubber(client) as stub:
+        stub.add_client_error("describe_execution", service_error_code="ThrottlingException",
+                              http_status_code=400)
+        stub.add_response("describe_execution", _described("SUCCEEDED"), {"executionArn": ARN})
+        main = _client()  # start, stop and the rest keep their SDK retries
+        control = ExecutionControl(main, None, None, None, Config(),  # type: ignore[arg-type]
+                                   sleep=FakeClock().sleep, poll_sfn=client)
+        execution = Execution(execution_id="e1", workflow_id="hello", status="RUNNING",
+                              started_at="2026-01-01T00:00:00.000Z", execution_arn=ARN)
+        with Stubber(main):  # any call on it would fail: unstubbed
+            assert control.wait(execution, 5.0)["status"] == "SUCCEEDED"
