@@ -106,7 +106,6 @@ def apply_all() -> None:
         _patch_atomic_dynamodb_writes()
         _patch_event_targets()
         _patch_distributed_map_failures()
-        _patch_result_writer()
         _patch_send_task_failure_cause()
         strict.install()  # last: it wraps some of the patches above
         _applied = True
@@ -820,67 +819,6 @@ def _patch_distributed_map_failures() -> None:
 
     eval_job._sfnflow_fails_map = True  # type: ignore[attr-defined]
     worker_class._eval_job = eval_job
-
-
-def _patch_result_writer() -> None:
-    """A Distributed Map's ``ResultWriter`` (``s3:putObject``) writes what Step Functions
-    writes — result files and manifest (``local.result_writer``) — where moto wrote an empty
-    manifest and dropped the children's results."""
-    from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval import (  # noqa: E501
-        resource_eval_s3,
-    )
-    from moto.stepfunctions.parser.asl.parse import asl_parser
-
-    from local import result_writer
-
-    evaluator = resource_eval_s3.ResourceEvalS3
-    if getattr(evaluator._handle_put_object, "_sfnflow_results", False):
-        return
-    parse = asl_parser.AmazonStateLanguageParser.parse
-
-    def parse_jsonata_writer(definition: str) -> Any:
-        return parse(result_writer.for_moto(definition))
-
-    asl_parser.AmazonStateLanguageParser.parse = staticmethod(parse_jsonata_writer)
-    asl_parser.Preprocessor.visitResult_writer_decl = _writer_parameters_anywhere(
-        asl_parser.Preprocessor.visitResult_writer_decl)
-
-    def handle_put_object(env: Any, resource_runtime_part: Any, state_credentials: Any
-                          ) -> None:
-        parameters = {  # the Arguments (as Parameters: for_moto), JSONata evaluated here
-            key: value if result_writer.jsonata_expression(value) is None
-            else _evaluate(str(result_writer.jsonata_expression(value)),
-                           _variable_bindings(env))
-            for key, value in env.stack.pop().items()}
-        outputs = env.stack.pop()  # the child executions' outputs, in item order
-        s3 = evaluator._get_s3_client(resource_runtime_part=resource_runtime_part,
-                                      state_credentials=state_credentials)
-        map_run = env.map_run_record_pool_manager.get_all().pop()
-        machine = env.states.context_object.context_object_data.get("StateMachine", {})
-        env.stack.append(result_writer.write_results(
-            s3, parameters["Bucket"], parameters.get("Prefix", ""), map_run.map_run_arn,
-            list(outputs or []), state_machine_arn=machine.get("Id", "")))
-
-    handle_put_object._sfnflow_results = True  # type: ignore[attr-defined]
-    evaluator._handle_put_object = staticmethod(handle_put_object)
-
-
-def _writer_parameters_anywhere(visit: Callable[..., Any]) -> Callable[..., Any]:
-    """moto's preprocessor refuses ``Parameters`` in a JSONata state; a ResultWriter's (the
-    renamed ``Arguments``: ``result_writer.for_moto``) is read as in a JSONPath scope."""
-    from moto.stepfunctions.parser.asl.component.common.query_language import (
-        QueryLanguage,
-        QueryLanguageMode,
-    )
-
-    def visit_writer(self: Any, ctx: Any) -> Any:
-        self._query_language_per_scope.append(QueryLanguage(QueryLanguageMode.JSONPath))
-        try:
-            return visit(self, ctx)
-        finally:
-            self._query_language_per_scope.pop()
-
-    return visit_writer
 
 
 # --------------------------------------------------------------------------- SendTaskFailure

@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from functions.services.waiting import API_GATEWAY_TIMEOUT_SECONDS
 from functions.services.waits import PUBLIC_ROUTE
+from local import call_recorder
 from local.moto_patches import InvokeContext
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -165,7 +166,8 @@ class ApiGateway:
             return _error(413, "RequestTooLarge", f"the request event has {size:,} bytes; a "
                           f"Lambda invocation takes at most {LAMBDA_MAX_PAYLOAD:,}")
         deadline = received + self.integration_timeout
-        response = handler(event, GatewayContext(function_name, deadline))
+        response = _invoke(handler, event, function_name,
+                           GatewayContext(function_name, deadline))
         if time.monotonic() > deadline:
             return _error(504, "IntegrationTimeout", "Endpoint request timed out")
         size = len(json.dumps(response))
@@ -173,6 +175,13 @@ class ApiGateway:
             return _error(502, "ResponseTooLarge", f"the handler answered {size:,} bytes; a "
                           f"Lambda response has at most {LAMBDA_MAX_PAYLOAD:,}")
         return response
+
+
+def _invoke(handler: Handler, event: dict[str, Any], function_name: str,
+            context: InvokeContext | None = None) -> dict[str, Any]:
+    """API Gateway's Lambda proxy integration: the handler runs as that function."""
+    with call_recorder.running(function_name):
+        return handler(event, context or InvokeContext(function_name))
 
 
 def _sse(event: str, event_id: str | None, data: Any) -> bytes:

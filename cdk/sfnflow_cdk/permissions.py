@@ -3,25 +3,44 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from pynamodb.models import Model
 
+from functions.store.models import (
+    TABLE_SUFFIXES,
+    ByKindIndex,
+    ByStartedAtIndex,
+    ByStatusIndex,
+    ByWorkflowIndex,
+    ExecutionModel,
+    MergeQuorumModel,
+    NodeCacheModel,
+    NodeRunModel,
+    PinModel,
+    PinVersionModel,
+    ProgressEventModel,
+    WaitModel,
+    WebhookModel,
+    WorkflowModel,
+    WorkflowVersionModel,
+)
 from sfnflow_cdk.naming import Naming
 from sfnflow_cdk.tables import Tables
 
-TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
-                 "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                 "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
-                 "dynamodb:DescribeTable")
-PAYLOAD_ACTIONS = ("s3:GetObject", "s3:PutObject")
 TABLE_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query")
 EXECUTION_READ_ACTIONS = ("states:DescribeExecution", "states:GetExecutionHistory",
                           "states:DescribeStateMachineForExecution")
 STATE_MACHINE_ADMIN_ACTIONS = (
     "states:CreateStateMachine", "states:UpdateStateMachine", "states:DeleteStateMachine",
     "states:DescribeStateMachine", "states:TagResource", "states:UntagResource",
-    "states:ListTagsForResource", "states:StartExecution", "states:ListExecutions")
+    "states:ListTagsForResource", "states:StartExecution", "states:ListExecutions",
+    # create/update with publish=True, and forget old versions (functions.services.workflows)
+    "states:PublishStateMachineVersion", "states:DeleteStateMachineVersion")
 EXECUTION_ADMIN_ACTIONS = (*EXECUTION_READ_ACTIONS, "states:StopExecution")
 SCHEDULE_ACTIONS = ("scheduler:CreateSchedule", "scheduler:UpdateSchedule",
                     "scheduler:DeleteSchedule", "scheduler:GetSchedule")
@@ -30,16 +49,100 @@ RULE_ACTIONS = ("events:PutRule", "events:PutTargets", "events:RemoveTargets",
                 "events:DescribeRule")
 
 
-def grant_run_data(role: iam.IRole, tables: Tables, bucket: s3.IBucket) -> None:
-    """Read and write every run-data table (and its indexes) and the payload objects."""
-    resources = []
-    for suffix, table in tables.tables.items():
-        resources.append(table.table_arn)
-        resources += [f"{table.table_arn}/index/{name}" for name in tables.index_names(suffix)]
-    role.add_to_principal_policy(iam.PolicyStatement(actions=list(TABLE_ACTIONS),
-                                                     resources=resources))
-    role.add_to_principal_policy(iam.PolicyStatement(
-        actions=list(PAYLOAD_ACTIONS), resources=[bucket.arn_for_objects("*")]))
+GET, QUERY = "dynamodb:GetItem", "dynamodb:Query"
+PUT, UPDATE, DELETE = "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
+BATCH_WRITE = "dynamodb:BatchWriteItem"
+
+
+@dataclass(frozen=True)
+class TableAccess:
+    """``actions`` on one model's table, and Query on the named ``indexes`` of it."""
+
+    model: type[Model]
+    actions: tuple[str, ...]
+    indexes: tuple[str, ...] = ()
+
+
+def _index(index: Any) -> str:
+    return str(index.Meta.index_name)
+
+
+# What each function reads and writes, table by table: the calls the local cloud records
+# for it (tests/cdk/test_iam_calls.py) and the code paths of the stores it is built with.
+# No function may Scan: requests query a key or an index (``/admin/prune`` skips the
+# expired-item sweep it may not run; DynamoDB's TTL deletes those items anyway).
+_FOLLOW_EXECUTIONS = (  # the status-change handlers record runs and start error workflows
+    TableAccess(ExecutionModel, (GET, PUT, UPDATE)),
+    TableAccess(NodeRunModel, (PUT, QUERY)),
+    TableAccess(ProgressEventModel, (PUT,)),
+)
+_REGISTRY = (  # deploy, update and delete workflows
+    TableAccess(WorkflowModel, (GET, PUT, UPDATE, DELETE), (_index(ByKindIndex),)),
+    TableAccess(WorkflowVersionModel, (PUT, QUERY, BATCH_WRITE)),
+    TableAccess(WebhookModel, (GET, PUT, DELETE)),
+)
+DATA_ACCESS: dict[str, tuple[TableAccess, ...]] = {
+    "node-runner": (
+        TableAccess(ExecutionModel, (GET, UPDATE)),
+        TableAccess(NodeRunModel, (PUT, QUERY)),
+        TableAccess(ProgressEventModel, (PUT,)),
+        TableAccess(PinModel, (GET, QUERY)),
+        TableAccess(PinVersionModel, (GET, QUERY)),
+        TableAccess(NodeCacheModel, (GET, PUT)),
+        TableAccess(WaitModel, (GET, QUERY, PUT, UPDATE)),
+        TableAccess(MergeQuorumModel, (GET, UPDATE)),
+    ),
+    "execution-events": _FOLLOW_EXECUTIONS,
+    "error-router": _FOLLOW_EXECUTIONS,
+    "reconciler": (
+        TableAccess(ExecutionModel, (GET, PUT, UPDATE), (_index(ByStatusIndex),)),
+        *_FOLLOW_EXECUTIONS[1:],
+    ),
+    "api": (
+        TableAccess(ExecutionModel, (GET, PUT, UPDATE, DELETE),
+                    (_index(ByWorkflowIndex), _index(ByStatusIndex), _index(ByStartedAtIndex))),
+        TableAccess(NodeRunModel, (PUT, QUERY, BATCH_WRITE)),
+        TableAccess(ProgressEventModel, (PUT, QUERY, BATCH_WRITE)),
+        TableAccess(PinModel, (GET, QUERY, PUT, DELETE)),
+        TableAccess(PinVersionModel, (GET, QUERY, PUT)),
+        TableAccess(WaitModel, (GET, QUERY, PUT, UPDATE)),
+        *_REGISTRY,
+    ),
+    "webhooks": (
+        TableAccess(WebhookModel, (GET,)),
+        TableAccess(WorkflowModel, (GET,)),
+        TableAccess(ExecutionModel, (GET, PUT, UPDATE)),
+        TableAccess(NodeRunModel, (QUERY,)),
+    ),
+}
+"""Function role (``FunctionSpec.role``) -> its tables; a function not named has none here
+(the stream functions and the stack's workflow registration are granted beside their
+constructs: ``ProgressStreams``, ``WorkflowRegistration``)."""
+
+PAYLOAD_ACCESS: dict[str, tuple[str, ...]] = {
+    "node-runner": ("s3:GetObject", "s3:PutObject"),
+    "api": ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"),  # prune deletes payloads
+    "webhooks": ("s3:GetObject", "s3:PutObject"),  # large bodies staged, outputs read
+}
+"""Function role -> what it may do with the payload bucket's objects."""
+
+
+def grant_data_access(role: iam.IRole, tables: Tables, bucket: s3.IBucket,
+                      function_role: str) -> None:
+    """The tables (``DATA_ACCESS``) and payload objects (``PAYLOAD_ACCESS``) of one
+    function, and nothing else."""
+    for access in DATA_ACCESS.get(function_role, ()):
+        table = tables.tables[TABLE_SUFFIXES[access.model]]
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=list(access.actions), resources=[table.table_arn]))
+        if access.indexes:
+            role.add_to_principal_policy(iam.PolicyStatement(
+                actions=[QUERY],
+                resources=[f"{table.table_arn}/index/{name}" for name in access.indexes]))
+    if function_role in PAYLOAD_ACCESS:
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=list(PAYLOAD_ACCESS[function_role]),
+            resources=[bucket.arn_for_objects("*")]))
 
 
 def grant_read_staged_items(role: iam.IRole, bucket: s3.IBucket) -> None:
@@ -47,6 +150,14 @@ def grant_read_staged_items(role: iam.IRole, bucket: s3.IBucket) -> None:
     ItemReader (``functions.services.loop_items``): read only, that prefix only."""
     role.add_to_principal_policy(iam.PolicyStatement(
         actions=["s3:GetObject"], resources=[bucket.arn_for_objects("loops/*")]))
+
+
+def grant_write_map_results(role: iam.IRole, bucket: s3.IBucket) -> None:
+    """A Distributed Map's ResultWriter exports its children's results under the loop's
+    prefix; Step Functions documents these actions for the export (multipart uploads)."""
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=["s3:PutObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"],
+        resources=[bucket.arn_for_objects("loops/*")]))
 
 
 def grant_tables(role: iam.IRole, tables: Tables, actions: dict[str, tuple[str, ...]]) -> None:
@@ -84,17 +195,32 @@ def grant_start_workflows(role: iam.IRole, naming: Naming, stack: Stack) -> None
         resources=[naming.state_machines_arn(stack)]))
 
 
+def grant_read_executions(role: iam.IRole, naming: Naming, stack: Stack) -> None:
+    """Follow an execution it started (webhooks answering ``responseMode: lastNode``)."""
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=["states:DescribeExecution"], resources=[naming.executions_arn(stack)]))
+
+
+def grant_pass_roles(role: iam.IRole, passed: dict[str, iam.IRole]) -> None:
+    """``iam:PassRole`` on each role of ``passed`` (service principal -> role), to that
+    service only (``iam:PassedToService``): the role a state machine runs with cannot be
+    handed to Scheduler, nor the scheduler's to Step Functions."""
+    for service, passed_role in passed.items():
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["iam:PassRole"], resources=[passed_role.role_arn],
+            conditions={"StringEquals": {"iam:PassedToService": service}}))
+
+
 def grant_manage_workflows(role: iam.IRole, naming: Naming, stack: Stack, *,
-                           passable_roles: list[iam.IRole], schedule_group: str,
+                           passed_roles: dict[str, iam.IRole], schedule_group: str,
                            event_bus: str) -> None:
     """The API: deploy workflows as state machines, run and stop them, and wire their
-    schedule and event triggers — passing only the three platform roles."""
+    schedule and event triggers — passing only the platform's roles, each to its service."""
     role.add_to_principal_policy(iam.PolicyStatement(
         actions=list(STATE_MACHINE_ADMIN_ACTIONS), resources=[naming.state_machines_arn(stack)]))
     role.add_to_principal_policy(iam.PolicyStatement(
         actions=list(EXECUTION_ADMIN_ACTIONS), resources=[naming.executions_arn(stack)]))
-    role.add_to_principal_policy(iam.PolicyStatement(
-        actions=["iam:PassRole"], resources=[r.role_arn for r in passable_roles]))
+    grant_pass_roles(role, passed_roles)
     role.add_to_principal_policy(iam.PolicyStatement(
         actions=list(SCHEDULE_ACTIONS),
         resources=[stack.format_arn(service="scheduler", resource="schedule",

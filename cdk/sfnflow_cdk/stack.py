@@ -177,13 +177,13 @@ class SfnflowStack(Stack):
 
     def _grant(self, naming: Naming) -> None:
         roles, bucket = self.functions.roles, self.storage.bucket
-        for spec in fns.ALL_FUNCTIONS:
-            if spec.run_data:
-                permissions.grant_run_data(roles[spec.role], self.tables, bucket)
+        for spec in fns.ALL_FUNCTIONS:  # each its own tables (permissions.DATA_ACCESS)
+            permissions.grant_data_access(roles[spec.role], self.tables, bucket, spec.role)
         permissions.grant_invoke(roles[fns.NODE_RUNNER.role],
                                  self.functions.functions[fns.CODE_RUNNER.role].function_arn)
         permissions.grant_start_workflows(roles[fns.NODE_RUNNER.role], naming, self)
         permissions.grant_start_workflows(roles[fns.WEBHOOKS.role], naming, self)
+        permissions.grant_read_executions(roles[fns.WEBHOOKS.role], naming, self)  # lastNode
         # decide paused waits; finish them at once; release rendezvous (the runner)
         for spec in (fns.API, fns.NODE_RUNNER):
             permissions.grant_send_task_results(roles[spec.role])
@@ -192,8 +192,8 @@ class SfnflowStack(Stack):
         permissions.grant_start_workflows(roles[fns.TRIGGERS.role], naming, self)
         permissions.grant_manage_workflows(
             roles[fns.API.role], naming, self,
-            passable_roles=[self.state_machine_role, self.events.scheduler_role,
-                            self.events.events_role],
+            passed_roles={"states.amazonaws.com": self.state_machine_role,
+                          "scheduler.amazonaws.com": self.events.scheduler_role},
             schedule_group=naming.prefix, event_bus=naming.prefix)
         permissions.grant_state_machine_logging(roles[fns.API.role])
         # Quorum Merges count their branches in their table, from the state machine itself.
@@ -201,6 +201,7 @@ class SfnflowStack(Stack):
             TABLE_SUFFIXES[MergeQuorumModel]: ("dynamodb:UpdateItem", "dynamodb:GetItem")})
         # Distributed Maps read the items the runner staged for them (ItemReader).
         permissions.grant_read_staged_items(self.state_machine_role, bucket)
+        permissions.grant_write_map_results(self.state_machine_role, bucket)  # ResultWriter
         self._grant_streams()
 
     def _grant_streams(self) -> None:

@@ -22,17 +22,12 @@ the enclosing loops' run index, and ``$vars`` — and ``#batch`` binds them in t
 in the body run on the node runner there (their runs are recorded by the runner, not read
 from the parent's history, which does not hold the children's events).
 
-**Through S3** (``staged``): a Distributed Map's items and results both pass through the
-payload bucket, so neither the list it reads nor what its iterations return is bounded by
-a state's 256 KiB. ``#stage <loop>`` (the runner resolves the input, inline or an S3
-reference, and writes the batches) feeds the Map's ``ItemReader``; each iteration returns
-its index and its back edges' port objects (references included); the Map's
-``ResultWriter`` (``s3:putObject``) writes the child executions' results under the
-prefix ``#stage`` named, and the Map's own output is only where: ``{"MapRunArn",
-"ResultWriterDetails": {"Bucket", "Key"}}`` (the key of ``manifest.json``). ``#collect
-<loop>`` (the runner again) reads the manifest and the result files it lists and joins the
-iterations, in index order, into ``done`` (``functions.services.loop_items``). moto writes
-no result files: the local runtime does (``local.result_writer``).
+**Through S3** (``staged``): a Distributed Map fed by a runner node, whose output may be
+too large for a state and travel as an S3 reference, gets its items from ``#stage <loop>``
+(the runner writes the batches to the payload bucket; the Map reads them with
+``ItemReader``), its iterations return their back edges' port objects (references
+included), and ``#collect <loop>`` (the runner again) joins them into ``done``
+(``functions.services.loop_items``).
 """
 
 from __future__ import annotations
@@ -79,14 +74,13 @@ def is_distributed(graph: Graph, node: int) -> bool:
 
 
 def staged(graph: Graph, node: int) -> bool:
-    """Whether loop ``node`` reads its items from S3 (``#stage``, ItemReader) and writes its
-    results there (ResultWriter, ``#collect``): every Distributed Map does — its input may
-    be an S3 reference, and its iterations' results may pass a state's 256 KiB together
-    (``functions.services.loop_items``)."""
-    return is_distributed(graph, node)
+    """Whether loop ``node`` reads its items from S3 (``#stage``, ItemReader): a Distributed
+    Map fed by a runner node, whose output may be too large for a state and travel as an
+    S3 reference (``functions.services.loop_items``)."""
+    from compiler.lowering import runs_on_runner
 
-
-RESULT_WRITER_RESOURCE = "arn:aws:states:::s3:putObject"
+    return is_distributed(graph, node) and any(
+        runs_on_runner(graph, edge.source) for edge in graph.in_edges[node] if edge.input == 0)
 
 
 def distributed_members(graph: Graph) -> frozenset[int]:
@@ -129,21 +123,23 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
         item_selector["context"] = jsonata(_context(emitter))
     processor = _processor(emitter, node, distributed)
     if staged(graph, node):
-        reader, writer, stage = _stage(emitter, node, params.batchSize, name, states)
+        reader, stage = _stage(emitter, node, params.batchSize, name, states)
         states[name] = asl.Map(
-            item_reader=reader, result_writer=writer, item_selector=item_selector,
-            processor=processor, max_concurrency=params.maxConcurrency, distributed=True,
-            label=_label(var), next=_collect(emitter, node, states, next_name, out))
+            item_reader=reader, item_selector=item_selector, processor=processor,
+            max_concurrency=params.maxConcurrency, distributed=True, label=_label(var),
+            next=_collect(emitter, node, states, next_name, out))
         return stage
     done = (
         '($d := $reduce($states.result, function($a, $b) { $append($a, $b) }, []); '
         f'{{"ports":[{{"count":$count($d),"items":$d}},{EMPTY_PORT}]}})'
     )
-    states[name] = asl.Map(  # an inline Map: its results are the state's result
+    states[name] = asl.Map(
         items=jsonata(batches(emitter.input_items(node), params.batchSize)),
         item_selector=item_selector,
         processor=processor,
         max_concurrency=params.maxConcurrency,
+        distributed=distributed,
+        label=_label(var) if distributed else None,
         assign={var: jsonata(done)},
         output=emitter.end_output(next_name, out, {node: done}),
         next=next_name,
@@ -166,8 +162,7 @@ def _processor(emitter: Emitter, node: int, distributed: bool) -> asl.Branch:
     plan = emitter.region_plans.get(node)
     body_states: dict[str, asl.State] = {}
     if plan is None:  # a loop with nothing on its `loop` output returns nothing
-        body_states[start] = asl.Pass(output=jsonata(
-            '{"index":$states.input.index,"ports":[]}' if distributed else "[]"))
+        body_states[start] = asl.Pass(output=jsonata("[]"))
         return asl.Branch(start, body_states)
     outer = emitter.var[node], emitter.loop_batches, emitter.execution, emitter.variables
     emitter.var[node] = batch_var
@@ -177,8 +172,7 @@ def _processor(emitter: Emitter, node: int, distributed: bool) -> asl.Branch:
         emitter.variables = f"${context_var}.vars"
     emitter.loop_batches = [*emitter.loop_batches, f"${batch_var}.index"]
     try:
-        body_out = LoopBodyOutput((), back_edges(graph, node), as_ports=staged(graph, node),
-                                  index=f"${batch_var}.index" if distributed else None)
+        body_out = LoopBodyOutput((), back_edges(graph, node), as_ports=staged(graph, node))
         first = emitter.emit(plan, body_states, None, body_out)
     finally:
         (emitter.var[node], emitter.loop_batches, emitter.execution,
@@ -217,7 +211,7 @@ def _collect(emitter: Emitter, node: int, states: dict[str, asl.State],
         resource=task.NODE_RUNNER,
         arguments={"collect": _loop_run(emitter, node) | {
             "ports": [port for _, port in back_edges(graph, node)],
-            "results": jsonata("$states.input.ResultWriterDetails"),
+            "iterations": jsonata("$states.input"),
             "outputRefs": task.outputs_may_travel_as_references(emitter, node, port=0)}},
         assign={var: jsonata("$states.result")},
         output=emitter.end_output(next_name, out, {node: "$states.result"}),
@@ -228,10 +222,9 @@ def _collect(emitter: Emitter, node: int, states: dict[str, asl.State],
 
 
 def _stage(emitter: Emitter, node: int, batch_size: int, map_name: str,
-           states: dict[str, asl.State]) -> tuple[dict[str, object], dict[str, object], str]:
+           states: dict[str, asl.State]) -> tuple[dict[str, object], str]:
     """``#stage <loop>``: the runner writes the batches to S3 (resolving references);
-    returns the Map's ItemReader, reading them back, its ResultWriter, writing the
-    iterations' results under the prefix the stage names, and the stage's name."""
+    returns the Map's ItemReader, reading them back, and the stage's name."""
     from compiler.lowering import task
 
     graph = emitter.graph
@@ -254,7 +247,4 @@ def _stage(emitter: Emitter, node: int, batch_size: int, map_name: str,
               "ReaderConfig": {"InputType": "JSON"},
               "Arguments": {"Bucket": jsonata(f"${var}.bucket"),
                             "Key": jsonata(f"${var}.key")}}
-    writer: dict[str, object] = {"Resource": RESULT_WRITER_RESOURCE,
-              "Arguments": {"Bucket": jsonata(f"${var}.bucket"),
-                            "Prefix": jsonata(f"${var}.results")}}
-    return reader, writer, stage
+    return reader, stage

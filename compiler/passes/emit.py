@@ -117,9 +117,6 @@ class LoopBodyOutput(ScopeOutput):
 
     back_edges: tuple[tuple[int, int], ...] = ()  # (source node, output port)
     as_ports: bool = False
-    # A Distributed Map's iteration outputs ``{"index": <index>, "ports": [...]}``: its
-    # results are read back from ResultWriter's files, whose order is not the items'.
-    index: str | None = None
 
     def expression(self, emitter: Emitter, overrides: dict[int, str]) -> str:
         field = "" if self.as_ports else ".items"
@@ -127,10 +124,7 @@ class LoopBodyOutput(ScopeOutput):
             f"({overrides.get(node, '$' + emitter.var[node])}).ports[{port}]{field}"
             for node, port in self.back_edges
         ]
-        returned = "[" + ", ".join(parts) + "]"
-        if self.index is not None:
-            returned = f'{{"index":{self.index},"ports":{returned}}}'
-        return jsonata(returned)
+        return jsonata("[" + ", ".join(parts) + "]")
 
 
 class Emitter:

@@ -16,6 +16,7 @@ Access patterns (no Scan on any request path):
                                               range: pinVersion)
 - a cached node result                     -> NodeCacheModel (hash: cacheKey)
 - workflow by id; its versions             -> WorkflowModel; WorkflowVersionModel (range: version)
+- all workflows, in id order               -> ByKindIndex (hash: kind, range: workflowId)
 - the workflow behind a webhook route      -> WebhookModel (hash: route = "<METHOD> <path>")
 - progress events of an execution, in order -> ProgressEventModel (hash: executionId, range: seq)
 - paused waits of an execution (tokens)   -> WaitModel (hash: executionId, range: waitId)
@@ -43,7 +44,12 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.constants import STREAM_NEW_IMAGE
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import (
+    AllProjection,
+    GlobalSecondaryIndex,
+    IncludeProjection,
+    KeysOnlyProjection,
+)
 from pynamodb.models import Model
 
 
@@ -148,6 +154,20 @@ class PinModel(Model):
     version = VersionAttribute()
 
 
+class ByKindIndex(GlobalSecondaryIndex["WorkflowModel"]):
+    """Every workflow under one partition key, in id order: ``GET /workflows`` pages
+    through it with Query (a request path never scans). It projects what a listing
+    shows, not the documents."""
+
+    class Meta:
+        index_name = "byKind"
+        projection = IncludeProjection(["currentVersion", "active", "stateMachineArn",
+                                        "createdAt", "updatedAt", "manifest"])
+
+    kind = UnicodeAttribute(hash_key=True)
+    workflowId = UnicodeAttribute(range_key=True)
+
+
 class WorkflowModel(Model):
     """The current version of a workflow deployed through the API."""
 
@@ -156,6 +176,7 @@ class WorkflowModel(Model):
         region = "us-east-1"
 
     workflowId = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute(default="workflow")  # the byKind index's constant key
     currentVersion = NumberAttribute()
     active = BooleanAttribute(default=True)
     document = JSONAttribute()
@@ -164,6 +185,8 @@ class WorkflowModel(Model):
     createdAt = UnicodeAttribute()
     updatedAt = UnicodeAttribute()
     version = VersionAttribute()
+
+    by_kind = ByKindIndex()
 
 
 class WorkflowVersionModel(Model):

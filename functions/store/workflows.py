@@ -15,6 +15,8 @@ from pynamodb.exceptions import DoesNotExist, PutError
 from functions.store.models import WebhookModel, WorkflowModel, WorkflowVersionModel
 from functions.store.pages import Page, decode_cursor, encode_cursor
 
+WORKFLOW_KIND = "workflow"  # every WorkflowModel's ``kind``: the byKind index's one key
+
 
 class WorkflowExists(Exception):
     """A workflow with this id is already registered."""
@@ -53,12 +55,12 @@ class Webhook:
     node: str
 
 
-def _record(model: WorkflowModel) -> WorkflowRecord:
+def _record(model: WorkflowModel, *, with_document: bool = True) -> WorkflowRecord:
     return WorkflowRecord(
         workflow_id=model.workflowId,
         version=int(model.currentVersion),
         active=bool(model.active),
-        document=model.document,
+        document=model.document if with_document else {},
         manifest=model.manifest,
         state_machine_arn=model.stateMachineArn,
         created_at=model.createdAt,
@@ -81,7 +83,7 @@ class WorkflowRepository:
         """Store version 1; raises ``WorkflowExists`` when the id is taken."""
         try:
             WorkflowModel(
-                workflowId=record.workflow_id, currentVersion=record.version,
+                workflowId=record.workflow_id, kind=WORKFLOW_KIND, currentVersion=record.version,
                 active=record.active, document=record.document, manifest=record.manifest,
                 stateMachineArn=record.state_machine_arn, createdAt=record.created_at,
                 updatedAt=record.updated_at,
@@ -95,6 +97,7 @@ class WorkflowRepository:
     def update(self, record: WorkflowRecord) -> None:
         model = WorkflowModel.get(record.workflow_id)
         model.update(actions=[
+            WorkflowModel.kind.set(WORKFLOW_KIND),  # items older than the index get listed
             WorkflowModel.currentVersion.set(record.version),
             WorkflowModel.active.set(record.active),
             WorkflowModel.document.set(record.document),
@@ -106,7 +109,8 @@ class WorkflowRepository:
 
     def set_active(self, workflow_id: str, active: bool, updated_at: str) -> None:
         WorkflowModel.get(workflow_id).update(actions=[
-            WorkflowModel.active.set(active), WorkflowModel.updatedAt.set(updated_at)])
+            WorkflowModel.kind.set(WORKFLOW_KIND), WorkflowModel.active.set(active),
+            WorkflowModel.updatedAt.set(updated_at)])
 
     def _put_version(self, record: WorkflowRecord) -> None:
         WorkflowVersionModel(workflowId=record.workflow_id, workflowVersion=record.version,
@@ -120,11 +124,13 @@ class WorkflowRepository:
             WorkflowModel.get(workflow_id).delete()
 
     def list(self, limit: int, cursor: str | None) -> Page[WorkflowRecord]:
-        """Workflows in key order. A scan: the registry holds one item per workflow, and
-        listing it is an operator's request, not a hot path."""
-        scan = WorkflowModel.scan(limit=limit, last_evaluated_key=decode_cursor(cursor))
-        items = [_record(model) for model in scan]
-        return Page(items, encode_cursor(scan.last_evaluated_key) if len(items) == limit
+        """Workflows in id order, queried from the ``byKind`` index (a Scan reads the
+        whole table per page and no role may run one). The index projects what a summary
+        shows: the records' ``document`` is empty."""
+        query = WorkflowModel.by_kind.query(
+            WORKFLOW_KIND, limit=limit, last_evaluated_key=decode_cursor(cursor))
+        items = [_record(model, with_document=False) for model in query]
+        return Page(items, encode_cursor(query.last_evaluated_key) if len(items) == limit
                     else None)
 
     def versions(self, workflow_id: str) -> list[dict[str, Any]]:

@@ -1,10 +1,19 @@
-"""The roles the platform hands to AWS services, and what the API may do with them."""
+"""The roles of the stack: what each function may touch (its own tables, never a Scan),
+the roles the platform hands to AWS services, and what the API may do with them.
+``test_iam_calls.py`` checks the same policies against the calls the handlers make."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from .conftest import Built, actions_of, policy_statements
+
+ROLE_PATHS = {  # function role -> construct path of its IAM role
+    "node-runner": "Functions/NodeRunnerRole", "execution-events": "Functions/ExecutionEventsRole",
+    "error-router": "Functions/ErrorRouterRole", "api": "Functions/ApiRole",
+    "webhooks": "Functions/WebhooksRole", "code-runner": "Functions/CodeRunnerRole",
+    "reconciler": "Functions/ReconcilerRole", "triggers": "Functions/TriggersRole",
+}
 
 
 def _arns(built: Built, statement: dict[str, Any]) -> list[str]:
@@ -18,30 +27,52 @@ def _text(built: Built, value: Any) -> str:
     return _render(value)
 
 
-def test_scheduler_role_may_only_start_this_stages_workflows(built: Built) -> None:
-    [statement] = policy_statements(built, "Events/SchedulerRole")
-    assert statement["Action"] == "states:StartExecution"
-    assert _arns(built, statement) == [
-        "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:sfnflow-dev-*"]
+def _by_action(built: Built, role_path: str) -> dict[str, list[str]]:
+    by_action: dict[str, list[str]] = {}
+    for statement in policy_statements(built, role_path):
+        actions = statement["Action"]
+        for action in actions if isinstance(actions, list) else [actions]:
+            by_action.setdefault(action, []).extend(_arns(built, statement))
+    return by_action
+
+
+def _tables(built: Built, arns: list[str]) -> set[str]:
+    """The table suffixes (``executions`` ...) these rendered ARNs name, indexes included."""
+    by_logical_id = {built.stack.get_logical_id(table.node.default_child): suffix
+                     for suffix, table in built.stack.tables.tables.items()}
+    found = set()
+    for arn in arns:
+        logical_id = arn.removeprefix("<").split(".Arn>")[0]
+        if logical_id in by_logical_id:
+            found.add(by_logical_id[logical_id])
+    return found
+
+
+def test_scheduler_role_may_only_invoke_the_trigger_starter(built: Built) -> None:
+    by_action = _by_action(built, "Events/SchedulerRole")
+    assert by_action["lambda:InvokeFunction"] and all(
+        a.startswith("<FunctionsTriggers") for a in by_action["lambda:InvokeFunction"])
+    assert not any(action.startswith(("states:", "dynamodb:", "iam:")) for action in by_action)
     role = built.stack.get_logical_id(built.stack.events.scheduler_role.node.default_child)
     trust = built.template.to_json()["Resources"][role]["Properties"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Principal"] == {"Service": "scheduler.amazonaws.com"}
 
 
-def test_events_role_may_only_start_this_stages_workflows(built: Built) -> None:
-    [statement] = policy_statements(built, "Events/EventsRole")
-    assert statement["Action"] == "states:StartExecution"
-    assert _arns(built, statement)[0].endswith(":stateMachine:sfnflow-dev-*")
-
-
-def test_api_may_pass_only_the_three_platform_roles(built: Built) -> None:
+def test_api_passes_each_platform_role_only_to_its_service(built: Built) -> None:
     statements = policy_statements(built, "Functions/ApiRole")
-    [passrole] = [s for s in statements if s["Action"] == "iam:PassRole"]
+    passes = [s for s in statements if s["Action"] == "iam:PassRole"]
     stack = built.stack
-    expected = [{"Fn::GetAtt": [stack.get_logical_id(role.node.default_child), "Arn"]}
-                for role in (stack.state_machine_role, stack.events.scheduler_role,
-                             stack.events.events_role)]
-    assert passrole["Resource"] == expected
+
+    def logical_id(role: Any) -> str:
+        return str(stack.get_logical_id(role.node.default_child))
+
+    passed = {(s["Resource"]["Fn::GetAtt"][0],
+               s["Condition"]["StringEquals"]["iam:PassedToService"]) for s in passes}
+    assert passed == {(logical_id(stack.state_machine_role), "states.amazonaws.com"),
+                      (logical_id(stack.events.scheduler_role), "scheduler.amazonaws.com")}
+    for role_path in ROLE_PATHS.values():  # nobody else passes roles
+        if role_path != "Functions/ApiRole":
+            assert "iam:PassRole" not in actions_of(policy_statements(built, role_path))
 
 
 def test_api_manages_state_machines_schedules_and_rules_by_prefix(built: Built) -> None:
@@ -61,13 +92,57 @@ def test_api_manages_state_machines_schedules_and_rules_by_prefix(built: Built) 
                 assert arn.endswith(("rule/sfnflow-dev-*", "rule/sfnflow-dev/sfnflow-dev-*"))
 
 
+def test_no_role_may_scan_and_none_reads_every_table(built: Built) -> None:
+    """Requests query keys and indexes; each function gets the tables it uses."""
+    for function, role_path in ROLE_PATHS.items():
+        by_action = _by_action(built, role_path)
+        assert "dynamodb:Scan" not in by_action, function
+        assert not any(a in ("dynamodb:*", "*") for a in by_action), function
+        touched = _tables(built, [arn for action, arns in by_action.items()
+                                  if action.startswith("dynamodb:") for arn in arns])
+        assert len(touched) < len(built.stack.tables.tables), (function, touched)
+
+
+def test_each_function_gets_exactly_its_tables_and_indexes(built: Built) -> None:
+    from sfnflow_cdk.permissions import DATA_ACCESS
+
+    from functions.store.models import TABLE_SUFFIXES
+
+    for function, accesses in DATA_ACCESS.items():
+        by_action = _by_action(built, ROLE_PATHS[function])
+        granted = {(action, table) for action, arns in by_action.items()
+                   if action.startswith("dynamodb:") for table in _tables(built, arns)}
+        expected = {(action, TABLE_SUFFIXES[access.model])
+                    for access in accesses for action in access.actions}
+        expected |= {("dynamodb:Query", TABLE_SUFFIXES[access.model])
+                     for access in accesses if access.indexes}
+        assert granted == expected, function
+        indexes = {arn.split("/index/")[1] for arn in by_action.get("dynamodb:Query", [])
+                   if "/index/" in arn}
+        assert indexes == {name for access in accesses for name in access.indexes}, function
+
+
+def test_only_the_api_and_runners_touch_payload_objects(built: Built) -> None:
+    for function, role_path in ROLE_PATHS.items():
+        s3 = {a for a in _by_action(built, role_path) if a.startswith("s3:")}
+        if function == "api":
+            assert s3 == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+        elif function in ("node-runner", "webhooks"):
+            assert s3 == {"s3:GetObject", "s3:PutObject"}
+        else:
+            assert not s3, function
+
+
+def test_webhooks_may_follow_the_executions_they_start(built: Built) -> None:
+    by_action = _by_action(built, "Functions/WebhooksRole")
+    assert by_action["states:DescribeExecution"] == [
+        "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:sfnflow-dev-*:*"]
+    assert all(arn.endswith(":stateMachine:sfnflow-dev-*")
+               for arn in by_action["states:StartExecution"])
+
+
 def test_state_machine_role(built: Built) -> None:
-    statements = policy_statements(built, "StateMachineRole/Role")
-    by_action: dict[str, list[str]] = {}
-    for statement in statements:
-        actions = statement["Action"]
-        for action in actions if isinstance(actions, list) else [actions]:
-            by_action.setdefault(action, []).extend(_arns(built, statement))
+    by_action = _by_action(built, "StateMachineRole/Role")
     assert any(a.endswith(":function:sfnflow-dev-node-runner")
                for a in by_action["lambda:InvokeFunction"])
     assert all("sfnflow-dev-node-runner" in a for a in by_action["lambda:InvokeFunction"])
@@ -83,10 +158,11 @@ def test_state_machine_role(built: Built) -> None:
         assert by_action[action] and all("MergeQuorums" in a for a in by_action[action])
     assert not {a for a in by_action if a.startswith("dynamodb:")} - {
         "dynamodb:UpdateItem", "dynamodb:GetItem"}
-    # Distributed Maps read staged batches: that prefix of the payload bucket, read only
-    assert {a for a in by_action if a.startswith("s3:")} == {"s3:GetObject"}
-    assert by_action["s3:GetObject"] and all(a.endswith("/loops/*")
-                                             for a in by_action["s3:GetObject"])
+    # Distributed Maps read staged batches and export results (ResultWriter): loops/ only
+    assert {a for a in by_action if a.startswith("s3:")} == {
+        "s3:GetObject", "s3:PutObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"}
+    assert all(a.endswith("/loops/*") for action, arns in by_action.items()
+               if action.startswith("s3:") for a in arns)
 
 
 def test_status_change_handlers_read_executions_and_start_error_workflows(built: Built) -> None:

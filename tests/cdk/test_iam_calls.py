@@ -1,0 +1,351 @@
+"""Every AWS call the handlers and state machines make locally is one their deployed role
+allows: the local cloud records each call (``local.call_recorder``) while representative
+flows run through the API, webhooks, EventBridge and the Step Functions interpreter, and
+each call is checked against the policies of that function's role in the synthesized
+template (``tests.support.iam_policy``). moto enforces no IAM: without this test a missing
+grant shows up only as a 500 or a failed execution in AWS.
+
+The local cloud names things without the stage (tables ``sfnflow-<suffix>``, machines by
+workflow name, schedules in the ``default`` group); ``StageNames`` maps each recorded ARN
+onto the stage's names through ``sfnflow_cdk.naming``, the rules the stack uses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from local.call_recorder import STATE_MACHINE, Call, CallRecorder, Request
+from tests.support import iam_policy
+
+from .conftest import Built
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+KEY = "iam-test-key"
+ENVIRONMENT = iam_policy.Environment()
+STREAM_API = "abc123"
+
+
+# --------------------------------------------------------------------------- the stack
+
+
+@dataclass
+class DeployedRoles:
+    """Each principal's statements in the template, resolved for the local account."""
+
+    statements: dict[str, list[iam_policy.Statement]]  # principal -> statements
+    names: StageNames
+
+    def refused(self, calls: Iterable[Call]) -> list[str]:
+        problems: set[str] = set()
+        for call in calls:
+            request = self.names.request(call.request)
+            statements = self.statements.get(call.principal)
+            if statements is None:
+                problems.add(f"{call.principal}: no deployed role ({call.operation})")
+            elif not iam_policy.allowed(statements, request.action, request.resources,
+                                        dict(request.conditions)):
+                conditions = "".join(f" [{k}={v}]" for k, v in request.conditions)
+                problems.add(f"{call.principal}: {request.action} on "
+                             f"{', '.join(request.resources)}{conditions}")
+        return sorted(problems)
+
+
+class StageNames:
+    """Local names -> the stage's (``sfnflow_cdk.naming.Naming``)."""
+
+    def __init__(self, naming: Any) -> None:
+        from sfnflow_cdk import functions as fns
+
+        from functions.config import Config
+        from functions.store.models import TABLE_SUFFIXES
+
+        self.naming = naming
+        self.local = Config.from_env()
+        self.suffixes = set(TABLE_SUFFIXES.values())
+        self.functions = {spec.role for spec in fns.ALL_FUNCTIONS}
+
+    def machine(self, local: str) -> str:
+        return self.naming.state_machine(local.removeprefix(self.local.state_machine_prefix))
+
+    def arn(self, arn: str) -> str:
+        parts = arn.split(":", 5)
+        if len(parts) < 6:
+            return arn
+        service, resource = parts[2], parts[5]
+        if service == "dynamodb" and resource.startswith("table/"):
+            table, _, rest = resource.removeprefix("table/").partition("/")
+            suffix = table.removeprefix(f"{self.local.table_prefix}-")
+            if suffix in self.suffixes:
+                resource = "table/" + self.naming.table(suffix) + (f"/{rest}" if rest else "")
+        elif service == "states" and resource.startswith(("stateMachine:", "execution:")):
+            kind, machine, *rest = resource.split(":")
+            base, slash, label = machine.partition("/")  # Distributed Map runs: <sm>/<label>
+            resource = ":".join([kind, self.machine(base) + slash + label, *rest])
+        elif service == "lambda" and resource.startswith("function:"):
+            role = resource.removeprefix("function:sfnflow-")
+            if role in self.functions:
+                resource = "function:" + self.naming.function(role)
+        elif service == "events" and resource.startswith("rule/"):
+            *bus, name = resource.removeprefix("rule/").split("/")
+            resource = "rule/" + "".join(f"{b}/" for b in bus) + self.machine(name)
+        elif service == "scheduler" and resource.startswith("schedule/"):
+            group, name = resource.removeprefix("schedule/").split("/", 1)
+            if group == self.local.schedule_group:
+                group = self.naming.prefix
+            resource = f"schedule/{group}/{self.machine(name)}"
+        return ":".join([*parts[:5], resource])
+
+    def request(self, request: Request) -> Request:
+        return Request(request.action, tuple(self.arn(r) for r in request.resources),
+                       request.conditions)
+
+
+def deployed_roles(built: Built) -> DeployedRoles:
+    """Statements per principal: the functions by name, the state machine, and the roles
+    the API hands to EventBridge and Scheduler by the ARNs the local cloud uses."""
+    from sfnflow_cdk import functions as fns
+
+    stack = built.stack
+    template = built.template.to_json()
+
+    def logical(construct: Any) -> str:
+        return str(stack.get_logical_id(construct.node.default_child))
+
+    local_roles = {
+        os.environ["SFNFLOW_STATE_MACHINE_ROLE_ARN"]: stack.state_machine_role,
+        os.environ["SFNFLOW_EVENTS_ROLE_ARN"]: stack.events.events_role,
+        os.environ["SFNFLOW_SCHEDULER_ROLE_ARN"]: stack.events.scheduler_role,
+    }
+    physical = {logical(role): arn.rsplit("/", 1)[-1] for arn, role in local_roles.items()}
+    physical[logical(stack.storage.bucket)] = os.environ["SFNFLOW_PAYLOAD_BUCKET"]
+    physical[logical(stack.streams.api)] = STREAM_API
+    resolver = iam_policy.Resolver(template, ENVIRONMENT, physical)
+
+    def of(role: Any) -> list[iam_policy.Statement]:
+        return iam_policy.role_statements(template, logical(role), resolver)
+
+    statements = {f"sfnflow-{spec.role}": of(stack.functions.roles[spec.role])
+                  for spec in fns.ALL_FUNCTIONS}
+    statements[STATE_MACHINE] = of(stack.state_machine_role)
+    statements.update({arn: of(role) for arn, role in local_roles.items()})
+    return DeployedRoles(statements, StageNames(stack.naming))
+
+
+# --------------------------------------------------------------------------- the flows
+
+
+class Api:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.session = requests.Session()
+        self.session.headers["x-api-key"] = KEY
+
+    def __call__(self, method: str, path: str, expect: int | None = None,
+                 **kwargs: Any) -> Any:
+        response = self.session.request(method, self.url + path, timeout=60, **kwargs)
+        if expect is not None:
+            assert response.status_code == expect, (method, path, response.text)
+        return response.json() if response.content else None
+
+    def deploy(self, document: dict[str, Any]) -> None:
+        self("POST", "/workflows", 201, json=document)
+
+    def start(self, workflow: str, user_input: Any = None) -> str:
+        return str(self("POST", f"/workflows/{workflow}/executions", 202,
+                        json={"input": user_input})["executionId"])
+
+    def finished(self, execution_id: str, seconds: float = 30) -> dict[str, Any]:
+        deadline = time.monotonic() + seconds
+        while True:
+            body: dict[str, Any] = self("GET", f"/executions/{execution_id}", 200)
+            if body["status"] in ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"):
+                return body
+            assert time.monotonic() < deadline, f"{execution_id} still {body['status']}"
+            time.sleep(0.02)
+
+    def paused(self, execution_id: str, seconds: float = 30) -> dict[str, Any]:
+        deadline = time.monotonic() + seconds
+        while True:
+            waits = self("GET", f"/executions/{execution_id}/waits", 200)["items"]
+            if paused := [w for w in waits if w["status"] == "waiting"]:
+                return dict(paused[0])
+            assert time.monotonic() < deadline, f"{execution_id} never paused"
+            time.sleep(0.02)
+
+
+def _load(name: str) -> dict[str, Any]:
+    from compiler import load_file
+
+    return dict(load_file(EXAMPLES / name))
+
+
+def hello(name: str, *extra_nodes: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    nodes = [{"name": "Start", "type": "manualTrigger"}, *extra_nodes,
+             {"name": "Greet", "type": "code",
+              "parameters": {"code": "return [{'hi': i.get('who')} for i in items]"}}]
+    names = [node["name"] for node in nodes]
+    return {"name": name, "nodes": nodes, **fields,
+            "connections": [{"from": a, "to": b}
+                            for a, b in zip(names, names[1:], strict=False)]}
+
+
+def _entered_wait(cloud: Any, workflow: str, execution_id: str) -> bool:
+    """Stop it once it waits (moto cannot stop an execution its thread has not begun)."""
+    from local.cloud import state_machine_arn
+
+    arn = state_machine_arn(workflow).replace(":stateMachine:", ":execution:")
+    history = cloud.history(f"{arn}:{execution_id}")
+    return any(event["type"] == "WaitStateEntered" for event in history)
+
+
+def _until(condition: Any, what: str, seconds: float = 30) -> Any:
+    deadline = time.monotonic() + seconds
+    while not (found := condition()):
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+    return found
+
+
+def run_management(api: Api, platform: Any) -> None:
+    """Create, list (paged), read, update, run, cancel, (de)activate and delete through
+    the API, with a schedule and an event trigger (their schedule and rule), a pin and
+    progress events; an event on the default bus starts the workflow through its rule."""
+    triggered = hello("triggered")
+    triggered["nodes"] += [
+        {"name": "Hourly", "type": "scheduleTrigger",
+         "parameters": {"expression": "rate(1 hour)"}},
+        {"name": "Order placed", "type": "eventTrigger",
+         "parameters": {"pattern": {"source": ["shop.orders"]}}}]
+    triggered["connections"] += [{"from": "Hourly", "to": "Greet"},
+                                 {"from": "Order placed", "to": "Greet"}]
+    api.deploy(triggered)
+    api.deploy(hello("napper", {"name": "Nap", "type": "wait",
+                                "parameters": {"seconds": 3600}}))
+    listed = api("GET", "/workflows", 200, params={"limit": 1})
+    assert len(listed["items"]) == 1 and listed["cursor"]
+    api("GET", "/workflows", 200, params={"limit": 1, "cursor": listed["cursor"]})
+    api("GET", "/workflows/triggered", 200)
+    api("PUT", "/workflows/triggered", 200, json={**triggered, "description": "v2"})
+    api("GET", "/workflows/triggered/versions", 200)
+
+    platform.cloud.events.put_events(Entries=[{
+        "Source": "shop.orders", "DetailType": "Order", "Detail": json.dumps({"id": 1})}])
+    runs = _until(lambda: api("GET", "/executions", 200,
+                              params={"workflowId": "triggered"})["items"],
+                  "the event never started the workflow")
+    assert api.finished(runs[0]["id"])["status"] == "SUCCEEDED"
+
+    api("PUT", "/workflows/triggered/pins/Greet", 200, json={"items": [{"hi": "pinned"}]})
+    started = api("POST", "/workflows/triggered/executions?wait=true", None,
+                  json={"input": {"who": "ada"}})
+    execution_id = started["executionId"]
+    assert api.finished(execution_id)["status"] == "SUCCEEDED"
+    api("GET", f"/executions/{execution_id}/nodes/Greet", 200)
+    api("GET", f"/executions/{execution_id}/events", 200)
+    api("GET", "/executions", 200, params={"status": "SUCCEEDED"})
+    api("GET", "/executions", 200)
+
+    napping = api.start("napper")
+    _until(lambda: _entered_wait(platform.cloud, "napper", napping), "no nap")
+    api("POST", f"/executions/{napping}/cancel", 200)
+    assert api.finished(napping)["status"] == "ABORTED"
+
+    api("POST", "/workflows/triggered/deactivate", 200)
+    api("POST", "/workflows/triggered/activate", 200)
+    api("DELETE", "/workflows/triggered", 204)
+
+
+def run_webhook_last_node(api: Api, url: str) -> None:
+    api.deploy({"name": "sync", "nodes": [
+        {"name": "Hook", "type": "webhook",
+         "parameters": {"path": "sync", "responseMode": "lastNode"}},
+        {"name": "Echo", "type": "code",
+         "parameters": {"code": "return [{'got': i['body']} for i in items]"}}],
+        "connections": [{"from": "Hook", "to": "Echo"}]})
+    response = requests.post(url + "/webhook/sync", json={"n": 1}, timeout=60)
+    assert response.status_code == 200, response.text
+    assert response.json()["items"] == [{"got": {"n": 1}}]
+
+
+def run_error_workflow(api: Api) -> None:
+    api.deploy({"name": "on-failure", "nodes": [{"name": "Failed", "type": "errorTrigger"},
+                                                {"name": "Notify", "type": "noOp"}],
+                "connections": [{"from": "Failed", "to": "Notify"}]})
+    api.deploy({"name": "fragile", "settings": {"errorWorkflow": "on-failure"},
+                "nodes": [{"name": "Start", "type": "manualTrigger"},
+                          {"name": "Boom", "type": "code",
+                           "parameters": {"code": "raise ValueError('out of paper')"}}],
+                "connections": [{"from": "Start", "to": "Boom"}]})
+    assert api.finished(api.start("fragile"))["status"] == "FAILED"
+    routed = _until(lambda: api("GET", "/executions", 200,
+                                params={"workflowId": "on-failure"})["items"],
+                    "the error workflow never started")
+    assert api.finished(routed[0]["id"])["status"] == "SUCCEEDED"
+
+
+def run_approval(api: Api) -> None:
+    api.deploy(hello("expense", {"name": "Hold", "type": "wait",
+                                 "parameters": {"resume": "approval"}}))
+    execution_id = api.start("expense", {"who": "ada"})
+    wait = api.paused(execution_id)
+    api("POST", f"/executions/{execution_id}/approve/{wait['waitId']}", 200,
+        json={"approvedBy": "ada"})
+    assert api.finished(execution_id)["status"] == "SUCCEEDED"
+
+
+EXAMPLES_RUN = {  # what each exercises, and its input
+    "subworkflow-parent.yaml": None,  # a child execution (startExecution.sync:2)
+    "two-of-three-quotes.yaml": None,  # a quorum Merge (the machine's own UpdateItem)
+    "non-series-parallel.yaml": None,  # rendezvous (task tokens, the quorum table)
+    "distributed-for-each.yaml": None,  # a Distributed Map (staged items, ItemReader)
+}
+
+
+def run_examples(api: Api) -> None:
+    """Examples deployed and started through the API (children first)."""
+    from local.serve import deployment_order
+
+    documents = [_load("subworkflow-child.yaml"), *(_load(name) for name in EXAMPLES_RUN)]
+    for document in deployment_order(documents):
+        api.deploy(document)
+    for name, user_input in EXAMPLES_RUN.items():
+        finished = api.finished(api.start(_load(name)["name"], user_input))
+        assert finished["status"] == "SUCCEEDED", (name, finished)
+
+
+def record_flows() -> list[Call]:
+    """Runs the flows on a fresh local platform; every call made, by whom."""
+    from local.serve import LocalPlatform
+    from tests.conftest import TIME_SCALE
+
+    with CallRecorder() as recorder, \
+            LocalPlatform(api_key=KEY, time_scale=TIME_SCALE) as platform:
+        api = Api(platform.url)
+        run_management(api, platform)
+        run_webhook_last_node(api, platform.url)
+        run_error_workflow(api)
+        run_approval(api)
+        run_examples(api)
+    return list(recorder.calls)
+
+
+# --------------------------------------------------------------------------- the tests
+
+
+def test_every_call_of_every_flow_is_allowed_by_the_deployed_roles(built: Built) -> None:
+    calls = record_flows()
+    roles = deployed_roles(built)
+    principals = {call.principal for call in calls}
+    assert {"sfnflow-api", "sfnflow-webhooks", "sfnflow-node-runner",
+            "sfnflow-execution-events", "sfnflow-error-router", STATE_MACHINE} <= principals
+    refused = roles.refused(calls)
+    assert not refused, "the deployed roles would refuse:\n" + "\n".join(refused)
