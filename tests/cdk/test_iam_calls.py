@@ -349,3 +349,114 @@ def test_every_call_of_every_flow_is_allowed_by_the_deployed_roles(built: Built)
             "sfnflow-execution-events", "sfnflow-error-router", STATE_MACHINE} <= principals
     refused = roles.refused(calls)
     assert not refused, "the deployed roles would refuse:\n" + "\n".join(refused)
+
+
+# --------------------------------------------------------------------------- the evaluator
+
+
+def _statements(*raw: dict[str, Any]) -> list[iam_policy.Statement]:
+    resolver = iam_policy.Resolver({"Resources": {}}, ENVIRONMENT)
+    return [iam_policy.statement(s, resolver) for s in raw]
+
+
+def test_wildcards_match_as_iam_does() -> None:
+    """``*`` any run (also across ``:`` and ``/``), ``?`` exactly one character; actions
+    ignore case, resources do not."""
+    policy = _statements({"Effect": "Allow", "Action": "dynamodb:Get*",
+                          "Resource": "arn:aws:dynamodb:*:*:table/sfnflow-dev-*"},
+                         {"Effect": "Allow", "Action": "states:DescribeExecution",
+                          "Resource": "arn:aws:states:us-east-1:1:execution:sfnflow-dev-?:*"})
+    table = "arn:aws:dynamodb:us-east-1:1:table/sfnflow-dev-executions"
+    assert iam_policy.allowed(policy, "DynamoDB:getitem", [table])
+    assert iam_policy.allowed(policy, "dynamodb:GetItem", [table + "/index/byStatus"])
+    assert not iam_policy.allowed(policy, "dynamodb:Query", [table])
+    assert not iam_policy.allowed(policy, "dynamodb:GetItem", [table.upper()])
+    assert not iam_policy.allowed(policy, "dynamodb:GetItem", [table.replace("dev", "prod")])
+    execution = "arn:aws:states:us-east-1:1:execution:sfnflow-dev-{}:run-1"
+    assert iam_policy.allowed(policy, "states:DescribeExecution", [execution.format("a")])
+    assert not iam_policy.allowed(policy, "states:DescribeExecution", [execution.format("ab")])
+
+
+def test_every_resource_must_be_allowed_and_deny_wins() -> None:
+    policy = _statements(
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+         "Resource": "arn:aws:s3:::payloads/*"},
+        {"Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::payloads/secret/*"},
+        {"Effect": "Allow", "NotAction": "s3:*", "Resource": "*"})
+    assert iam_policy.allowed(policy, "s3:GetObject", ["arn:aws:s3:::payloads/a"])
+    assert not iam_policy.allowed(policy, "s3:GetObject", ["arn:aws:s3:::payloads/a",
+                                                           "arn:aws:s3:::other/b"])
+    assert not iam_policy.allowed(policy, "s3:GetObject", ["arn:aws:s3:::payloads/secret/k"])
+    assert iam_policy.allowed(policy, "sqs:SendMessage", ["arn:aws:sqs:us-east-1:1:q"])
+    assert not iam_policy.allowed(policy, "s3:DeleteObject", ["arn:aws:s3:::payloads/a"])
+
+
+def test_pass_role_needs_the_service_it_is_passed_to() -> None:
+    """``iam:PassedToService`` (StringEquals): a role passable to Step Functions cannot be
+    handed to Scheduler, and a request without the key does not match."""
+    role = "arn:aws:iam::1:role/machines"
+    policy = _statements({"Effect": "Allow", "Action": "iam:PassRole", "Resource": role,
+                          "Condition": {"StringEquals": {
+                              "iam:PassedToService": "states.amazonaws.com"}}})
+    assert iam_policy.allowed(policy, "iam:PassRole", [role],
+                              {"iam:PassedToService": "states.amazonaws.com"})
+    assert not iam_policy.allowed(policy, "iam:PassRole", [role],
+                                  {"iam:PassedToService": "scheduler.amazonaws.com"})
+    assert not iam_policy.allowed(policy, "iam:PassRole", [role])
+
+
+def test_template_tokens_resolve_to_the_local_names() -> None:
+    template = {"Resources": {
+        "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": "t-runs"}},
+        "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {}}}}
+    resolver = iam_policy.Resolver(template, ENVIRONMENT, {"Bucket": "payloads"})
+    assert resolver.resolve({"Fn::GetAtt": ["Table", "Arn"]}) == \
+        "arn:aws:dynamodb:us-east-1:123456789012:table/t-runs"
+    assert resolver.resolve({"Fn::Join": ["", [{"Fn::GetAtt": ["Bucket", "Arn"]}, "/*"]]}) \
+        == "arn:aws:s3:::payloads/*"
+    assert resolver.resolve({"Fn::Join": [":", ["arn", {"Ref": "AWS::Partition"}, "states",
+                                                {"Ref": "AWS::Region"},
+                                                {"Ref": "AWS::AccountId"}, "x"]]}) \
+        == "arn:aws:states:us-east-1:123456789012:x"
+    assert resolver.resolve({"Fn::Sub": "${Table.Arn}/index/*"}) == \
+        "arn:aws:dynamodb:us-east-1:123456789012:table/t-runs/index/*"
+
+
+# --------------------------------------------------------------------------- the recorder
+
+
+def test_calls_are_attributed_to_the_function_or_machine_making_them(cloud: Any) -> None:
+    """pynamodb's and boto3's calls inside a handler belong to its function; the
+    interpreter's Task calls (Lambda invoke) to the state machine; the harness's to nobody."""
+    from compiler import compile_workflow
+
+    document = hello("attributed")
+    with CallRecorder() as recorder:
+        execution_id = cloud.start(compile_workflow(document), {"who": "ada"})
+        assert cloud.wait(execution_id).status == "SUCCEEDED"
+    calls = {(c.principal, c.request.action, c.request.resources[0].split(":", 5)[-1])
+             for c in recorder.calls}
+    assert (STATE_MACHINE, "lambda:InvokeFunction", "function:sfnflow-node-runner") in calls
+    assert ("sfnflow-node-runner", "dynamodb:PutItem", "table/sfnflow-node-runs") in calls
+    assert ("sfnflow-execution-events", "states:GetExecutionHistory",
+            f"execution:attributed:{execution_id}") in calls
+    assert not any(c[1] == "states:StartExecution" for c in calls)  # the harness started it
+
+
+def test_listing_workflows_queries_the_index_never_scans(cloud: Any) -> None:
+    from functions.store.workflows import WorkflowRecord, WorkflowRepository
+    from local.call_recorder import running
+
+    workflows = WorkflowRepository()
+    for name in ("b", "a", "c"):
+        workflows.create(WorkflowRecord(name, 1, True, {"name": name, "big": "x" * 100},
+                                        {"triggers": []}, f"arn:{name}", "t0", "t0"))
+    with CallRecorder() as recorder, running("sfnflow-api"):
+        first = workflows.list(2, None)
+        rest = workflows.list(2, first.cursor)
+    assert [r.workflow_id for r in first.items + rest.items] == ["a", "b", "c"]
+    assert rest.cursor is None and first.items[0].summary()["stateMachineArn"] == "arn:a"
+    assert first.items[0].document == {}  # the index projects summaries, not documents
+    assert {c.request.action for c in recorder.calls} == {"dynamodb:Query"}
+    assert all(c.request.resources[0].endswith("table/sfnflow-workflows/index/byKind")
+               for c in recorder.calls)
