@@ -119,9 +119,9 @@ _UNDEFINED = object()
 
 @lru_cache(maxsize=4096)
 def _parse_jsonata(expression: str) -> Any:
-    import jsonata
+    from compiler.jsonata_compat import compile_expression
 
-    parsed = jsonata.Jsonata(expression)
+    parsed = compile_expression(expression)  # as Step Functions' JSONata evaluates it
     parsed.set_output_convert_nulls(False)  # keep JSON null apart from undefined
     parsed.register_lambda("hash", _aws_hash)
     return parsed

@@ -88,7 +88,13 @@ _PORTABLE_TEXT = """
     base64encode base64decode encodeUrlComponent encodeUrl decodeUrlComponent decodeUrl
     toMillis fromMillis split join match contains replace
 """
-_PORTABLE_FUNCTIONS = frozenset(_PORTABLE_TEXT.split())
+# Functions whose results Step Functions' JSONata (JavaScript, native states on AWS) and
+# jsonata-python (the runner, and native states on the local runtime) disagree on for some
+# inputs, beyond what compiler.jsonata_compat aligns (tests/functions/
+# test_jsonata_differential.py; docs/jsonata.md): a node calling one runs on the runner,
+# where it computes the same locally and on AWS.
+JS_DIVERGENT_FUNCTIONS = frozenset({"formatNumber", "base64encode", "base64decode"})
+_PORTABLE_FUNCTIONS = frozenset(_PORTABLE_TEXT.split()) - JS_DIVERGENT_FUNCTIONS
 _ITEM_BINDINGS = frozenset({"json", "index", "items"})
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _REFERENCE = re.compile(r"\$(" + _NAME + ")")
@@ -302,6 +308,10 @@ def _reason(graph: Graph, node: int, facts: _WorkflowFacts) -> str | None:
     if problem is not None:
         return problem
     for source in expression_sources(spec.parameters):
+        divergent = sorted(JS_DIVERGENT_FUNCTIONS & set(_REFERENCE.findall(source)))
+        if divergent:
+            return (f"expression {source!r} calls ${divergent[0]}, which Step Functions' "
+                    "JSONata computes differently (docs/jsonata.md)")
         if not portable(source, facts.taken):
             return f"expression {source!r} is not portable"
     return None
