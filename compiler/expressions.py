@@ -14,6 +14,8 @@ from typing import Any
 
 import jsonata
 
+from compiler.jsonata_compat import compile_expression
+
 OPEN, CLOSE = "{%", "%}"
 _SEGMENT = re.compile(r"\{%(.*?)%\}", re.DOTALL)
 
@@ -56,7 +58,7 @@ def is_simple(source: str) -> bool:
 def parse(source: str) -> jsonata.Jsonata:
     """Parse JSONata once; raises ``ValueError`` with the parser's message on bad syntax."""
     try:
-        return jsonata.Jsonata(source)
+        return compile_expression(source)  # agrees with Step Functions' JSONata
     except Exception as exc:
         raise ValueError(f"invalid expression {source!r}: {exc}") from exc
 
