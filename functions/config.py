@@ -128,6 +128,16 @@ class Config:
         )
 
 
+def lambda_scratch_dir() -> str | None:
+    """``/tmp`` when this process runs in a Lambda execution environment (Lambda's reserved
+    variables are set), which serves one invocation at a time and keeps ``/tmp`` between
+    them; None anywhere else (a laptop's /tmp is everyone's)."""
+    env = os.environ
+    if env.get("AWS_LAMBDA_FUNCTION_NAME") and env.get("LAMBDA_TASK_ROOT"):
+        return "/tmp"  # noqa: S108 (Lambda's one writable directory)
+    return None
+
+
 @cache
 def partition_of(region: str) -> str:
     """The partition a region belongs to (botocore's endpoint data knows them all)."""

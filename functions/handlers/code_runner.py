@@ -19,6 +19,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from functions.config import lambda_scratch_dir
 from functions.errors import CodeError, NodeError
 from functions.nodes.code import run_code
 from functions.sandbox import Limits
@@ -48,22 +49,24 @@ def limits_for(context: Any) -> Limits:
         if memory else limits.memory_mb)
 
 
-def run(event: dict[str, Any], limits: Limits | None = None) -> dict[str, Any]:
-    """Validate the request and run the code; raises ``NodeError`` subclasses."""
+def run(event: dict[str, Any], limits: Limits | None = None,
+        scratch: str | None = None) -> dict[str, Any]:
+    """Validate the request and run the code; raises ``NodeError`` subclasses. ``scratch``:
+    the directory the code runner owns alone (Lambda's ``/tmp``), emptied after the call."""
     code, items = event.get("code"), event.get("items", [])
     node = str(event.get("node") or "code")
     if not isinstance(code, str):
         raise CodeError(f"code node {node!r}: the request has no code")
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise CodeError(f"code node {node!r}: items must be a list of objects")
-    return {"items": run_code(code, items, node, limits)}
+    return {"items": run_code(code, items, node, limits, exclusive_dir=scratch)}
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.append_keys(node=event.get("node"))
     try:
-        return run(event, limits_for(context))
+        return run(event, limits_for(context), lambda_scratch_dir())
     except NodeError as exc:
         logger.warning("code failed", extra={"errorType": exc.error_type, "error": str(exc)})
         raise _lambda_error_class(exc.error_type)(str(exc)) from exc

@@ -13,7 +13,8 @@ the runner's credentials from ``os.environ``. So each call gets:
   configuration, only a path, a locale and its own scratch directory;
 - limits on memory, CPU time, file size, open files and process count (no forks), and a
   wall-clock timeout after which its whole process group is killed;
-- a private working directory, removed afterwards;
+- a private working directory, removed afterwards; where this process owns a directory
+  alone (Lambda's ``/tmp``, which outlives invocations), everything the call left there;
 - when this process is root, a user id of its own (files it leaves are unreadable to the
   next call, ``/proc`` of other processes is closed to it); otherwise this process becomes
   non-dumpable (``prctl(PR_SET_DUMPABLE, 0)``), so a child running as the same user cannot
@@ -80,10 +81,47 @@ def hide_this_process() -> bool:
 
 
 def run_isolated(source: str, items: list[Any], node_name: str,
-                 limits: Limits | None = None) -> list[Any]:
+                 limits: Limits | None = None, *, exclusive_dir: str | None = None) -> list[Any]:
     """Run ``source`` over ``items`` in a fresh process; raises ``CodeError`` naming the
-    node for anything the code did wrong, including running out of time or memory."""
+    node for anything the code did wrong, including running out of time or memory.
+
+    ``exclusive_dir``: a directory no one but these calls writes to (the code runner's
+    ``/tmp`` on Lambda), emptied after the call: a child running as this process's user
+    can write anywhere this user can, and the next call must find nothing there."""
     limits = limits or Limits()
+    try:
+        return _run(source, items, node_name, limits)
+    finally:
+        if exclusive_dir is not None:
+            empty_directory(exclusive_dir)
+
+
+def empty_directory(path: str) -> None:
+    """Remove everything in ``path``, also what its owner made unreadable or unwritable."""
+    for entry in os.scandir(path):
+        if entry.is_dir(follow_symlinks=False):
+            if sys.version_info >= (3, 12):
+                shutil.rmtree(entry.path, onexc=_allow_and_retry)
+            else:
+                shutil.rmtree(entry.path, onerror=_allow_and_retry)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+
+
+def _allow_and_retry(function: Any, path: str, _exc: Any) -> None:
+    """rmtree's error handler (``onexc``/``onerror``): give the owner back access to
+    ``path`` and its parent, then remove it."""
+    with contextlib.suppress(OSError):
+        os.chmod(os.path.dirname(path), 0o700)
+        os.chmod(path, 0o700)
+        if function in (os.rmdir, os.unlink):
+            function(path)
+        else:  # scandir/open of a directory it could not read: start it again
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _run(source: str, items: list[Any], node_name: str, limits: Limits) -> list[Any]:
     as_root = os.getuid() == 0
     uid = _UID_BASE + secrets.randbelow(_UID_SPAN) if as_root else None
     if not as_root:

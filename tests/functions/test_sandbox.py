@@ -18,7 +18,9 @@ import tempfile
 import textwrap
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -181,3 +183,95 @@ def test_a_runner_and_its_code_as_one_user_like_lambda() -> None:
     out = _runner(SYSTEM_PYTHON, user=65534, group=65534)
     assert SECRET not in json.dumps(out)
     assert out["environ"] == "PermissionError"
+
+
+# ------------------------------------------- what a call leaves where only calls write
+
+LEAVE = ESCAPE + """
+base = {scratch!r}
+os['mkdir'](base + '/locked')
+for path in (base + '/leak', base + '/locked/leak'):
+    fd = os['open'](path, os['O_WRONLY'] | os['O_CREAT'], 0o600)
+    os['write'](fd, repr(items).encode())
+    os['close'](fd)
+os['chmod'](base + '/locked', 0)
+os['symlink']('/', base + '/root')
+return []
+"""
+
+
+@pytest.fixture
+def scratch() -> Iterator[Path]:
+    """A directory the call's own user (or, below, ``nobody``) can reach and write."""
+    path = Path(tempfile.mkdtemp(prefix="sfnflow-test-scratch-"))
+    path.chmod(0o777)
+    yield path
+    if path.exists():
+        sandbox.empty_directory(str(path))
+        path.rmdir()
+
+
+def test_an_exclusive_directory_is_emptied_after_each_call(scratch: Path) -> None:
+    run_code(LEAVE.format(scratch=str(scratch)), [{"order": SECRET}], "Leave",
+             exclusive_dir=str(scratch))
+    assert list(scratch.iterdir()) == []
+    assert Path("/").is_dir()  # the symlink went, not its target
+
+
+def test_the_code_runner_empties_lambdas_tmp_only_on_lambda(
+        scratch: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from functions import config
+    from functions.handlers import code_runner
+
+    for key in ("AWS_LAMBDA_FUNCTION_NAME", "LAMBDA_TASK_ROOT"):
+        monkeypatch.delenv(key, raising=False)
+    assert config.lambda_scratch_dir() is None
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "sfnflow-dev-code-runner")
+    monkeypatch.setenv("LAMBDA_TASK_ROOT", "/var/task")
+    assert config.lambda_scratch_dir() == "/tmp"
+    monkeypatch.setattr(code_runner, "lambda_scratch_dir", lambda: str(scratch))
+    event = {"code": LEAVE.format(scratch=str(scratch)), "items": [{"n": 1}], "node": "Leave"}
+    context = SimpleNamespace(function_name="code-runner", memory_limit_in_mb=512,
+                              invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:"
+                              "function:code-runner", aws_request_id="req-1",
+                              get_remaining_time_in_millis=lambda: 30_000)
+    assert code_runner.lambda_handler(event, context) == {"items": []}
+    assert list(scratch.iterdir()) == []
+
+
+LAMBDA_LIKE = """
+import json, sys
+from functions.sandbox import run_isolated
+scratch, leave, read = json.loads(sys.stdin.read())
+run_isolated(leave, [{"order": sys.argv[1]}], "Leave", exclusive_dir=scratch)
+print(json.dumps(run_isolated(read, [{}], "Read", exclusive_dir=scratch)))
+"""
+
+
+@pytest.mark.skipif(os.getuid() != 0 or SYSTEM_PYTHON is None,
+                    reason="needs root to start a runner as another user")
+def test_as_one_user_like_lambda_the_next_call_finds_nothing_left(scratch: Path) -> None:
+    """Same user for runner and code, a directory left unreadable on purpose: the runner
+    still empties it before the next call."""
+    assert SYSTEM_PYTHON is not None
+    os.chown(scratch, 65534, 65534)
+    scratch.chmod(0o700)
+    read = ESCAPE + textwrap.dedent(f"""
+        out = {{}}
+        for path in ('leak', 'locked/leak'):
+            try:
+                out[path] = real['open']({str(scratch)!r} + '/' + path).read()
+            except Exception as exc:
+                out[path] = type(exc).__name__
+        out['left'] = sorted(os['listdir']({str(scratch)!r}))
+        return out
+    """)
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [SYSTEM_PYTHON, "-c", LAMBDA_LIKE, SECRET], capture_output=True, text=True, env=env,
+        input=json.dumps([str(scratch), LEAVE.format(scratch=str(scratch)), read]), cwd="/",
+        timeout=60, check=False, user=65534, group=65534)
+    assert done.returncode == 0, done.stderr
+    [seen] = json.loads(done.stdout)
+    assert SECRET not in json.dumps(seen)
+    assert seen == {"leak": "FileNotFoundError", "locked/leak": "FileNotFoundError", "left": []}
