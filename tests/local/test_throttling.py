@@ -6,7 +6,10 @@ clock."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 from compiler import compile_workflow
 from local import moto_patches
@@ -16,6 +19,13 @@ from tests.local.test_moto_patches import jsonata_machine, run_asl
 
 CODE = {"name": "Work", "type": "code",
         "parameters": {"code": "return [{**item, 'done': True} for item in items]"}}
+
+
+@pytest.fixture(autouse=True)
+def no_throttles_left() -> Iterator[None]:
+    yield
+    for function in (NODE_RUNNER, "busy-fn"):
+        moto_patches.throttle(function, 0)
 
 
 def workflow(*nodes: dict[str, Any], connections: list[dict[str, Any]]) -> dict[str, Any]:
