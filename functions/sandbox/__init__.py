@@ -20,8 +20,10 @@ the runner's credentials from ``os.environ``. So each call gets:
   non-dumpable (``prctl(PR_SET_DUMPABLE, 0)``), so a child running as the same user cannot
   read its ``/proc/<pid>/environ`` or memory.
 
-Network egress cannot be closed from inside a Lambda function: the stack puts the code
-runner in a VPC without internet access by default (``codeRunnerNetwork``).
+- no network: it moves into a network namespace of its own (nothing but a loopback that
+  is down) where Linux allows it (root, or unprivileged user namespaces). Lambda refuses
+  that, so there the stack puts the code runner in a VPC without any egress by default
+  (``codeRunnerNetwork``, ``cdk/sfnflow_cdk/code_network.py``).
 """
 
 from __future__ import annotations

@@ -275,3 +275,43 @@ def test_as_one_user_like_lambda_the_next_call_finds_nothing_left(scratch: Path)
     [seen] = json.loads(done.stdout)
     assert SECRET not in json.dumps(seen)
     assert seen == {"leak": "FileNotFoundError", "locked/leak": "FileNotFoundError", "left": []}
+
+
+# ------------------------------------------------------------------------ the network
+
+INTERFACES = ESCAPE + """
+lines = real['open']('/proc/self/net/dev').read().splitlines()[2:]
+return {'interfaces': sorted(line.split(':')[0].strip() for line in lines)}
+"""
+
+
+def test_a_call_has_no_network_interface_but_a_loopback() -> None:
+    assert run_code(INTERFACES, [{}], "Net") == [{"interfaces": ["lo"]}]
+
+
+CONNECT = ESCAPE + """
+socket = real['__import__']('socket')
+try:
+    socket.create_connection(('127.0.0.1', {port}), timeout=2).close()
+    return {{'connect': 'connected'}}
+except Exception as exc:
+    return {{'connect': type(exc).__name__}}
+"""
+
+
+@pytest.mark.skipif(os.getuid() != 0 or SYSTEM_PYTHON is None,
+                    reason="needs root to start a runner as another user")
+def test_as_an_unprivileged_user_a_call_cannot_connect_even_to_this_host() -> None:
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        runner = ("import json, sys\nfrom functions.sandbox import run_isolated\n"
+                  "print(json.dumps(run_isolated(sys.stdin.read(), [{}], 'Net')))")
+        done = subprocess.run([SYSTEM_PYTHON, "-c", runner], input=CONNECT.format(port=port),
+                              capture_output=True, text=True, cwd="/", timeout=60,
+                              check=False, user=65534, group=65534,
+                              env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    [out] = json.loads(done.stdout)
+    assert out["connect"] in ("OSError", "ConnectionRefusedError")  # ENETUNREACH / lo down
