@@ -134,3 +134,28 @@ def test_status_change_detail_as_of_a_status() -> None:
     running = status_change_detail(described, "RUNNING")
     assert running["status"] == "RUNNING" and running["stopDate"] is None
     assert running["error"] is None
+
+
+def test_periodic_runs_its_task_until_stopped_and_survives_failures() -> None:
+    """What ``sfnflow serve`` uses to tick the reconciler as the stack's schedule does."""
+    import threading
+
+    from local.eventbridge import Periodic
+
+    calls: list[int] = []
+    enough = threading.Event()
+
+    def task() -> None:
+        calls.append(len(calls))
+        if len(calls) == 1:
+            raise RuntimeError("a failed tick")  # logged; the next tick still comes
+        if len(calls) >= 3:
+            enough.set()
+
+    ticker = Periodic(task, 0.01, "test-ticker")
+    ticker.start()
+    assert enough.wait(5)
+    ticker.stop()
+    count = len(calls)
+    time.sleep(0.05)
+    assert len(calls) == count >= 3

@@ -100,3 +100,30 @@ def test_a_record_step_functions_never_heard_of_fails(cloud: LocalCloud) -> None
     record = cloud.repository.get_execution("ghost")
     assert record is not None and record.status == "FAILED"
     assert record.error is not None and record.error["type"] == NOT_STARTED
+
+
+def test_a_run_stops_at_its_budget_and_the_next_continues(cloud: LocalCloud) -> None:
+    from functions.services.error_router import ErrorRouter
+    from functions.services.reconciler import Reconciler
+
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    for index in range(3):
+        cloud.repository.create_execution(Execution(
+            f"ghost-{index}", "nowhere", "RUNNING",
+            (an_hour_ago + timedelta(seconds=index)).isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z")))
+    router = ErrorRouter(cloud.sfn, cloud.executions, cloud.repository, cloud.config)
+    reconciler = Reconciler(cloud.sfn, cloud.repository, cloud.executions, router,
+                            max_checks=2)
+    first = reconciler.run(datetime.now(UTC))
+    assert (first.not_started, first.more) == (["ghost-2", "ghost-1"], True)  # newest first
+    second = reconciler.run(datetime.now(UTC))
+    assert (second.not_started, second.more) == (["ghost-0"], False)
+    seconds = iter([60.0, 4.0])  # a Lambda running out of time stops before the next
+    third_ghost = Execution("ghost-3", "nowhere", "RUNNING",
+                            an_hour_ago.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
+    cloud.repository.create_execution(third_ghost)
+    cloud.repository.create_execution(Execution("ghost-4", "nowhere", "RUNNING",
+                                                third_ghost.started_at))
+    third = reconciler.run(datetime.now(UTC), time_left=lambda: next(seconds))
+    assert third.checked == 1 and third.more
