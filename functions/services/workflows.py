@@ -37,6 +37,19 @@ class TriggerSync(Protocol):
     def remove(self, manifest: dict[str, Any]) -> None: ...
 
 
+DEPLOYED_BY = "deployedBy"  # a registry manifest's key: "stack" for ``register``ed ones
+STACK = "stack"
+
+
+def _refuse_stack_workflow(record: WorkflowRecord, change: str) -> None:
+    """CloudFormation owns a stack workflow's state machine: changing it through the API
+    would drift from the stack (and be undone by the next deploy)."""
+    if record.manifest.get(DEPLOYED_BY) == STACK:
+        raise WorkflowConflict(
+            f"workflow {record.workflow_id!r} is deployed with the stack: it is {change} by "
+            "changing its file in workflows/ and deploying (activate and deactivate work)")
+
+
 class WorkflowNotFound(LookupError):
     pass
 
@@ -177,6 +190,7 @@ class WorkflowService:
 
     def update(self, workflow_id: str, document: Any) -> WorkflowRecord:
         current = self.get(workflow_id)
+        _refuse_stack_workflow(current, "changed")
         if isinstance(document, dict) and document.get("name") not in (None, workflow_id):
             raise WorkflowConflict(f"the document is named {document.get('name')!r}; "
                                    f"a workflow's name is its id ({workflow_id!r})")
@@ -202,6 +216,7 @@ class WorkflowService:
 
     def delete(self, workflow_id: str) -> None:
         record = self.get(workflow_id)
+        _refuse_stack_workflow(record, "deleted")
         self._deactivate(record)
         self.triggers.remove(record.manifest)
         self.sfn.delete_state_machine(stateMachineArn=record.state_machine_arn)
@@ -215,6 +230,7 @@ class WorkflowService:
         version (and re-puts its triggers when active); a changed document or manifest is
         the next version; an operator's deactivation survives."""
         workflow_id = str(manifest["workflow"])
+        manifest = {**manifest, DEPLOYED_BY: STACK}
         current = self.workflows.get(workflow_id)
         if current is None:
             self._check_webhooks(workflow_id, manifest)

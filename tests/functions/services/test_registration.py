@@ -78,7 +78,8 @@ def test_create_registers_and_activates_idempotently(registering: LocalCloud) ->
                           "Data": {"Version": "1", "Active": "true"}}
     record = cloud.workflows.get("hooked")
     assert record.version == 1 and record.active and record.state_machine_arn == arn
-    assert record.document == HOOKED and record.manifest == compiled.manifest
+    assert record.document == HOOKED
+    assert record.manifest == {**compiled.manifest, "deployedBy": "stack"}
     assert cloud.workflows.workflows.webhook_owner("POST", "orders/new") == "hooked"
     assert schedules(cloud) == [trigger_name(cloud.config, "hooked", "Nightly")]
 
@@ -137,3 +138,9 @@ def test_the_api_knows_a_stack_workflow() -> None:
         assert found.json()["active"] is True
         again = api("POST", "/workflows", json=HOOKED)
         assert again.status_code == 409, again.text
+        # CloudFormation owns its machine: the API may pause it, not change or delete it.
+        for method in ("PUT", "DELETE"):
+            refused = api(method, "/workflows/hooked", json=HOOKED)
+            assert refused.status_code == 409 and "deployed with the stack" in refused.text
+        assert api("POST", "/workflows/hooked/deactivate").status_code == 200
+        assert api("GET", "/workflows/hooked").json()["active"] is False
