@@ -122,6 +122,12 @@ class LocalCloud:
         boto3.client("logs", region_name=REGION).create_log_group(
             logGroupName=LOCAL_MACHINE_LOG_GROUP)
         boto3.client("events", region_name=REGION).create_event_bus(Name=LOCAL_EVENT_BUS)
+        # The key stream tokens are signed with (the stack's is a KMS HMAC key too); a new
+        # cloud has a new key, so it is set, not defaulted.
+        os.environ["SFNFLOW_STREAM_TOKEN_KEY_ARN"] = boto3.client(
+            "kms", region_name=REGION).create_key(
+            KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC",
+            Description="sfnflow stream tokens")["KeyMetadata"]["Arn"]
         self.config = Config.from_env()
         self.repository = RunRepository(self.config, s3_client=self.s3)
         self.repository.create_tables()
@@ -406,11 +412,14 @@ class LocalCloud:
 
 def _clear_api_caches() -> None:
     """Handlers build their clients once per container; a new cloud is a new container."""
-    from functions.api import dependencies
-    from functions.handlers import webhooks
+    from functions.api import dependencies, streams
+    from functions.handlers import stream, webhooks
 
     dependencies.services.cache_clear()
     webhooks._service.cache_clear()
+    streams.stream_tokens.cache_clear()
+    stream._service.cache_clear()
+    stream._tokens.cache_clear()
 
 
 def api_gateway(api_key: str | None) -> ApiGateway:
@@ -421,7 +430,20 @@ def api_gateway(api_key: str | None) -> ApiGateway:
     def progress(execution_id: str, after: str | None) -> dict[str, Any]:
         return services().progress.events(execution_id, after)
 
-    return ApiGateway(api.lambda_handler, webhooks.lambda_handler, api_key, progress)
+    def verify_token(token: str) -> str:
+        from functions.api.streams import stream_tokens
+        from functions.services.streams import TokenInvalid
+
+        tokens = stream_tokens()
+        if tokens is None:
+            raise ValueError("stream tokens are not configured")
+        try:
+            return tokens.verify(token)
+        except TokenInvalid as exc:
+            raise ValueError(str(exc)) from exc
+
+    return ApiGateway(api.lambda_handler, webhooks.lambda_handler, api_key, progress,
+                      verify_token=verify_token)
 
 
 def state_machine_arn(workflow: str) -> str:

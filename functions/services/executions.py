@@ -51,7 +51,8 @@ def is_map_run_child(detail: dict[str, Any]) -> bool:
 
 def execution_arn_of(state_machine_arn: str, name: str) -> str:
     """The ARN Step Functions gives execution ``name`` of a state machine."""
-    return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
+    machine = ":".join(state_machine_arn.split(":")[:7])  # a version's ARN names its machine
+    return machine.replace(":stateMachine:", ":execution:", 1) + ":" + name
 
 
 def _iso(value: Any) -> str | None:

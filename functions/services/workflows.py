@@ -8,6 +8,11 @@ router reads), stores version 1, and — when active — registers its webhook r
 creates its schedules and event rules (``TriggerSync``). An update is a new version of
 all of that; a delete removes all of it. Executions are not deleted: their run data stays
 until it expires.
+
+Every create and update publishes a version (``publish=True``) and the record keeps that
+version's ARN: executions start on it, so a start right after an update runs the new
+definition (UpdateStateMachine alone is eventually consistent: starts in the next few
+seconds may still run the previous one). The newest ``KEPT_VERSIONS`` are kept.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from functions.store.repository import utc_now
 from functions.store.workflows import Webhook, WorkflowRecord, WorkflowRepository
 
 STATE_MACHINE_NAME_MAX = 80  # CreateStateMachine's limit
+KEPT_VERSIONS = 5  # published versions kept per machine (Step Functions allows 1,000)
 _PLATFORM_SUBSTITUTIONS = {"NodeRunnerArn": "node_runner_arn",
                            "MergeQuorumTable": "merge_quorum_table"}
 
@@ -85,6 +91,16 @@ def observability(config: Config) -> dict[str, Any]:
             "destinations": [{"cloudWatchLogsLogGroup": {
                 "logGroupArn": arn if arn.endswith(":*") else f"{arn}:*"}}]}
     return settings
+
+
+def unqualified(state_machine_arn: str) -> str:
+    """The machine's own ARN, without a version (``...:stateMachine:<name>:<n>``)."""
+    return ":".join(state_machine_arn.split(":")[:7])
+
+
+def version_number(state_machine_arn: str) -> int | None:
+    qualifier = state_machine_arn.split(":")[7:]
+    return int(qualifier[0]) if qualifier and qualifier[0].isdigit() else None
 
 
 def tag_list(manifest: dict[str, Any]) -> list[dict[str, str]]:
@@ -179,7 +195,8 @@ class WorkflowService:
             roleArn=self.config.state_machine_role_arn,
             tags=tag_list(compiled.manifest),
             **observability(self.config),
-        )["stateMachineArn"]
+            publish=True, versionDescription=f"{compiled.name} version 1",
+        )["stateMachineVersionArn"]
         now = utc_now()
         record = WorkflowRecord(compiled.name, 1, active, document, compiled.manifest, arn,
                                 now, now)
@@ -199,17 +216,19 @@ class WorkflowService:
         compiled = self.compile(document, replacing=workflow_id)
         if current.active:
             self._check_webhooks(workflow_id, compiled.manifest)
-        self.sfn.update_state_machine(
-            stateMachineArn=current.state_machine_arn,
+        version_arn = self.sfn.update_state_machine(
+            stateMachineArn=unqualified(current.state_machine_arn),
             definition=compiled.definition_json(
                 definition_substitutions(compiled.manifest, self.config)),
-            **observability(self.config))
+            **observability(self.config),
+            publish=True, versionDescription=f"{workflow_id} version {current.version + 1}",
+        )["stateMachineVersionArn"]
         if current.active:
             self._deactivate(current)
         record = WorkflowRecord(workflow_id, current.version + 1, current.active, document,
-                                compiled.manifest, current.state_machine_arn,
-                                current.created_at, utc_now())
+                                compiled.manifest, version_arn, current.created_at, utc_now())
         self.workflows.update(record)
+        self._forget_old_versions(version_arn)
         if record.active:
             self._activate(record)
         return record
@@ -219,7 +238,7 @@ class WorkflowService:
         _refuse_stack_workflow(record, "deleted")
         self._deactivate(record)
         self.triggers.remove(record.manifest)
-        self.sfn.delete_state_machine(stateMachineArn=record.state_machine_arn)
+        self.sfn.delete_state_machine(stateMachineArn=unqualified(record.state_machine_arn))
         self.workflows.delete(workflow_id)
 
     def register(self, document: Any, manifest: dict[str, Any],
@@ -273,6 +292,14 @@ class WorkflowService:
             self.workflows.set_active(workflow_id, active, utc_now())
             record.active = active
         return record
+
+    def _forget_old_versions(self, version_arn: str) -> None:
+        """Step Functions keeps at most 1,000 versions of a machine: keep the newest
+        ``KEPT_VERSIONS`` (executions already running on an older one are not affected)."""
+        number = version_number(version_arn)
+        if number is not None and number > KEPT_VERSIONS:
+            old = f"{unqualified(version_arn)}:{number - KEPT_VERSIONS}"
+            self.sfn.delete_state_machine_version(stateMachineVersionArn=old)
 
     def _check_webhooks(self, workflow_id: str, manifest: dict[str, Any]) -> None:
         for hook in webhooks_of(workflow_id, manifest):

@@ -5,6 +5,8 @@ may put rules on (item 9). Over HTTP on loopback, against ``sfnflow serve``'s pl
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -101,3 +103,93 @@ def test_an_event_trigger_on_a_foreign_bus_is_a_400_naming_node_and_field(
                                                  NamePrefix=LONG_PREFIX + name)["Rules"]
         assert len(rules) == 1
 
+
+
+def versioned(output: str) -> dict[str, Any]:
+    return {"name": "versioned", "nodes": [
+        {"name": "Start", "type": "manualTrigger"},
+        {"name": "Mark", "type": "set", "parameters": {"values": {"v": output},
+                                                      "keepOnlySet": True}}],
+        "connections": [{"from": "Start", "to": "Mark"}]}
+
+
+def test_executions_start_on_the_version_each_deploy_published(
+        platform: LocalPlatform) -> None:
+    """UpdateStateMachine is eventually consistent (a start right after it may run the
+    previous definition); a published version is immutable: the API starts on it."""
+    machine = platform.cloud.config.state_machine_arn("versioned")
+    assert call(platform, "POST", "/workflows", json=versioned("one")).status_code == 201
+    assert call(platform, "GET", "/workflows/versioned").json()["stateMachineArn"] == \
+        f"{machine}:1"
+    assert call(platform, "PUT", "/workflows/versioned",
+                json=versioned("two")).status_code == 200
+    assert call(platform, "GET", "/workflows/versioned").json()["stateMachineArn"] == \
+        f"{machine}:2"
+    started = call(platform, "POST", "/workflows/versioned/executions", json={})
+    assert started.status_code in (200, 201, 202), started.text
+    execution_id = started.json()["executionId"]
+    # The execution belongs to the machine: its ARN and stateMachineArn are unqualified.
+    execution_arn = machine.replace(":stateMachine:", ":execution:") + f":{execution_id}"
+    deadline = time.monotonic() + 20
+    while (described := platform.cloud.sfn.describe_execution(executionArn=execution_arn))[
+            "status"] == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    assert described["stateMachineArn"] == machine
+    assert json.loads(described["output"])["Mark"]  # ran to the end
+    deadline = time.monotonic() + 20
+    while call(platform, "GET", f"/executions/{execution_id}").json()["status"] == "RUNNING" \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert platform.cloud.repository.node_output(execution_id, "Mark") == [[{"v": "two"}]]
+
+
+def test_a_version_runs_its_own_definition_whatever_the_latest_revision(
+        platform: LocalPlatform) -> None:
+    """The moto patch behind the test above, against AWS's rule: StartExecution with a
+    version ARN runs that version."""
+    sfn = platform.cloud.sfn
+
+    def definition(result: str) -> str:
+        return json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass",
+                                                            "Result": {"v": result}, "End": True}}})
+
+    arn = sfn.create_state_machine(name="probe", definition=definition("v1"), publish=True,
+                                   roleArn=platform.cloud.config.state_machine_role_arn
+                                   or "arn:aws:iam::123456789012:role/r")["stateMachineArn"]
+    sfn.update_state_machine(stateMachineArn=arn, definition=definition("latest"))
+    on_version = sfn.start_execution(stateMachineArn=f"{arn}:1", name="on-version")
+    on_machine = sfn.start_execution(stateMachineArn=arn, name="on-machine")
+    outputs = {}
+    for started in (on_version, on_machine):
+        deadline = time.monotonic() + 10
+        while (described := sfn.describe_execution(executionArn=started["executionArn"]))[
+                "status"] == "RUNNING" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert described["status"] == "SUCCEEDED", described
+        outputs[described["name"]] = json.loads(described["output"])["v"]
+    assert outputs == {"on-version": "v1", "on-machine": "latest"}
+
+
+def test_old_versions_are_deleted_so_the_quota_is_never_reached(
+        platform: LocalPlatform) -> None:
+    from functions.services.workflows import KEPT_VERSIONS
+
+    machine = platform.cloud.config.state_machine_arn("versioned")
+    call(platform, "POST", "/workflows", json=versioned("0"))
+    updates = KEPT_VERSIONS + 2
+    for number in range(updates):
+        assert call(platform, "PUT", "/workflows/versioned",
+                    json=versioned(str(number))).status_code == 200
+    latest = updates + 1
+    kept = {n for n in range(1, latest + 1)
+            if _version_exists(platform, f"{machine}:{n}")}
+    assert kept == set(range(latest - KEPT_VERSIONS + 1, latest + 1))
+
+
+def _version_exists(platform: LocalPlatform, arn: str) -> bool:
+    try:
+        platform.cloud.sfn.describe_state_machine(stateMachineArn=arn)
+    except platform.cloud.sfn.exceptions.StateMachineDoesNotExist:
+        return False
+    return True
