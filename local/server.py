@@ -24,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from functions.api.gateway import is_binary
 from functions.services.waiting import API_GATEWAY_TIMEOUT_SECONDS
 from functions.services.waits import PUBLIC_ROUTE
 from local import call_recorder
@@ -38,13 +39,19 @@ def proxy_event(method: str, target: str, headers: dict[str, str], body: bytes,
     """A REST API (v1) proxy integration event, as API Gateway sends it to Lambda."""
     parts = urlsplit(target)
     query = parse_qs(parts.query, keep_blank_values=True)
-    text = body.decode("utf-8") if body else None
-    binary = False
-    if body:
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
+    # As API Gateway with the stack's binaryMediaTypes: a body whose type matches arrives
+    # base64-encoded, byte for byte (``functions.api.gateway``).
+    # Without a Content-Type, a body that is not UTF-8 text is passed base64 too.
+    binary = bool(body) and is_binary(content_type)
+    text = None
+    if body and not binary:
         try:
-            body.decode("utf-8")
+            text = body.decode("utf-8")
         except UnicodeDecodeError:
-            text, binary = base64.b64encode(body).decode(), True
+            binary = True
+    if binary:
+        text = base64.b64encode(body).decode()
     return {
         "resource": resource,
         "path": unquote(parts.path),
@@ -67,6 +74,8 @@ def proxy_event(method: str, target: str, headers: dict[str, str], body: bytes,
 
 
 ProgressReader = Callable[[str, str | None], dict[str, Any]]
+# A stream token -> the execution it lets its holder watch; ValueError when not valid.
+TokenVerifier = Callable[[str], str]
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024  # REST API payload quota: 10 MB, else 413
 LAMBDA_MAX_PAYLOAD = 6_291_556  # bytes of a synchronous invoke's request or response
 
@@ -91,8 +100,10 @@ class ApiGateway:
 
     def __init__(self, api: Handler, webhooks: Handler, api_key: str | None,
                  progress: ProgressReader | None = None, poll_seconds: float = 0.1,
-                 integration_timeout: float = API_GATEWAY_TIMEOUT_SECONDS) -> None:
+                 integration_timeout: float = API_GATEWAY_TIMEOUT_SECONDS,
+                 verify_token: TokenVerifier | None = None) -> None:
         self.integration_timeout = integration_timeout
+        self.verify_token = verify_token
         self.api = api
         self.webhooks = webhooks
         self.api_key = api_key
@@ -108,6 +119,22 @@ class ApiGateway:
             return _error(401, "Unauthorized", "this route needs an API key (x-api-key)")
         if given != self.api_key:
             return _error(403, "Forbidden", "the API key is not valid")
+        return None
+
+    def authorize_stream(self, headers: dict[str, str], execution_id: str,
+                         token: str | None) -> dict[str, Any] | None:
+        """The SSE route takes the API key or, for browsers (an ``EventSource`` sends no
+        headers), ``?token=`` from ``POST /stream-tokens`` — as ``$connect`` does in AWS."""
+        if token is None:
+            return self.authorize(headers)
+        if self.verify_token is None:
+            return _error(403, "Forbidden", "stream tokens are not configured")
+        try:
+            watched = self.verify_token(token)
+        except ValueError as exc:
+            return _error(403, "Forbidden", str(exc))
+        if watched != execution_id:
+            return _error(403, "Forbidden", "the token is for another execution")
         return None
 
     def stream(self, execution_id: str, last_seen: str | None) -> Iterator[bytes]:
@@ -149,6 +176,9 @@ class ApiGateway:
         if method == "POST" and PUBLIC_ROUTE.match(path):  # a signed resume URL
             event = proxy_event(method, target, headers, body,
                                 "/executions/{execution_id}/resume/{wait_id}")
+            return self._integrate(self.api, event, "sfnflow-api", received)
+        if method == "OPTIONS":  # a CORS preflight: the stack's OPTIONS methods need no key
+            event = proxy_event(method, target, headers, body, "/{proxy+}")
             return self._integrate(self.api, event, "sfnflow-api", received)
         denied = self.authorize(headers)
         if denied is not None:
@@ -204,7 +234,8 @@ def http_server(gateway: ApiGateway, host: str = "127.0.0.1",
 
         def _stream(self, execution_id: str) -> None:
             headers = {key: value for key, value in self.headers.items()}
-            denied = gateway.authorize(headers)
+            token = parse_qs(urlsplit(self.path).query).get("token", [None])[-1]
+            denied = gateway.authorize_stream(headers, execution_id, token)
             if denied is not None or gateway.progress is None:
                 self._respond(denied or _error(404, "RouteNotFound", "no progress source"))
                 return
@@ -226,9 +257,16 @@ def http_server(gateway: ApiGateway, host: str = "127.0.0.1",
             data = base64.b64decode(payload) if response.get("isBase64Encoded") \
                 else payload.encode()
             self.send_response(int(response.get("statusCode", 200)))
-            for key, value in (response.get("headers") or {}).items():
+            # API Gateway merges both forms a proxy response may use (powertools' REST
+            # resolver answers with multiValueHeaders).
+            headers = [(key, str(value)) for key, value in
+                       (response.get("headers") or {}).items()]
+            for key, values in (response.get("multiValueHeaders") or {}).items():
+                if not any(key.lower() == known.lower() for known, _ in headers):
+                    headers += [(key, str(value)) for value in values]
+            for key, value in headers:
                 if key.lower() != "content-length":
-                    self.send_header(key, str(value))
+                    self.send_header(key, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -243,7 +281,7 @@ def http_server(gateway: ApiGateway, host: str = "127.0.0.1",
             headers = {key: value for key, value in self.headers.items()}
             self._respond(gateway(self.command, self.path, headers, body))
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle  # noqa: N815
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _handle  # noqa: N815
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             pass  # the CLI prints its own access lines

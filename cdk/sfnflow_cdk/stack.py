@@ -2,6 +2,7 @@
 
 Context (``-c key=value``): ``stage`` (default ``dev``), ``logLevel`` (``INFO``),
 ``retentionDays`` (30: run data TTL, payload expiry), ``workflowsDir`` (``workflows/``),
+``corsOrigin`` (``*``: the origins browsers may call the API from, comma-separated),
 ``runnerReservedConcurrency`` (unset: the node and code runners' reserved concurrency;
 Lambda keeps 100 of the account's concurrency unreserved, so set it only on an account
 whose quota allows it, and keep Distributed Maps' maxConcurrency below it),
@@ -64,6 +65,7 @@ class Settings:
     log_level: str = "INFO"
     retention_days: int = 30
     workflows_dir: Path = ROOT / "workflows"
+    cors_origin: str = "*"  # Access-Control-Allow-Origin: origins, comma-separated
     # Reserved concurrency of the node and code runners (None: share the account's pool).
     runner_reserved_concurrency: int | None = None
     code_runner_network: str = code_network.ISOLATED  # or code_network.INTERNET
@@ -78,6 +80,7 @@ class Settings:
                    log_level=str(get("logLevel", cls.log_level)).upper(),
                    retention_days=int(get("retentionDays", cls.retention_days)),
                    workflows_dir=ROOT / str(get("workflowsDir", "workflows")),
+                   cors_origin=str(get("corsOrigin", cls.cors_origin)),
                    runner_reserved_concurrency=_reserved_concurrency(
                        get("runnerReservedConcurrency", None)),
                    code_runner_network=code_network.network_setting(
@@ -139,13 +142,14 @@ class SfnflowStack(Stack):
         self.api = PlatformApi(
             self, "Api", naming=naming, api_function=functions[fns.API.role],
             webhooks_function=functions[fns.WEBHOOKS.role], rate_limit=API_RATE_LIMIT,
-            burst_limit=API_BURST_LIMIT, log_retention=retention, removal_policy=removal)
+            burst_limit=API_BURST_LIMIT, log_retention=retention, removal_policy=removal,
+            cors_origin=settings.cors_origin)
         self.streams = ProgressStreams(
             self, "Streams", naming=naming,
             connections_function=functions[fns.STREAM_CONNECTIONS.role],
             publisher_function=functions[fns.STREAM_PUBLISHER.role],
             progress_table=self.tables.tables[TABLE_SUFFIXES[ProgressEventModel]],
-            api_key=self.api.api_key, rate_limit=API_RATE_LIMIT, burst_limit=API_BURST_LIMIT,
+            rate_limit=API_RATE_LIMIT, burst_limit=API_BURST_LIMIT,
             log_retention=retention, removal_policy=removal)
         # WebSocket access logs need the account's API Gateway logging role the REST API sets.
         account = self.api.api.node.try_find_child("Account")
@@ -203,6 +207,7 @@ class SfnflowStack(Stack):
         permissions.grant_read_staged_items(self.state_machine_role, bucket)
         permissions.grant_write_map_results(self.state_machine_role, bucket)  # ResultWriter
         self._grant_streams()
+        self.streams.grant_issue_tokens(roles[fns.API.role])
 
     def _grant_streams(self) -> None:
         """Live progress reads a few tables; only the publisher posts to connections (it
@@ -250,14 +255,21 @@ class SfnflowStack(Stack):
             functions[spec.role].add_environment("SFNFLOW_API_URL", self.api.url)
         functions[fns.STREAM_PUBLISHER.role].add_environment(
             "SFNFLOW_STREAM_ENDPOINT", self.streams.callback_url)
+        for spec in (fns.API, fns.STREAM_CONNECTIONS):
+            functions[spec.role].add_environment("SFNFLOW_STREAM_TOKEN_KEY_ARN",
+                                                 self.streams.token_key.key_arn)
+        functions[fns.API.role].add_environment("SFNFLOW_STREAM_URL", self.streams.url)
+        for spec in (fns.API, fns.WEBHOOKS):
+            functions[spec.role].add_environment("SFNFLOW_CORS_ORIGIN",
+                                                 self.settings.cors_origin)
 
     def _outputs(self) -> None:
         CfnOutput(self, "ApiUrl", value=self.api.url, description="REST API base URL")
         CfnOutput(self, "ApiKeyId", value=self.api.api_key.key_id,
                   description="aws apigateway get-api-key --include-value --api-key <id>")
         CfnOutput(self, "ProgressStreamUrl", value=self.streams.url,
-                  description="Live progress: connect to <url>?executionId=<id> with the "
-                              "API key in x-api-key")
+                  description="Live progress: POST /stream-tokens {executionId} (API key) "
+                              "answers the URL to connect to, <url>?token=<token>")
         CfnOutput(self, "PayloadBucketName", value=self.storage.bucket.bucket_name)
         CfnOutput(self, "TablePrefix", value=self.naming.prefix)
         CfnOutput(self, "StateMachinePrefix", value=self.naming.state_machine_prefix)

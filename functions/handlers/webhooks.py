@@ -11,6 +11,7 @@ import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
+from functions.api.gateway import cors_headers
 from functions.config import Config
 from functions.services.execution_control import ExecutionControl
 from functions.services.executions import ExecutionService
@@ -52,6 +53,20 @@ def to_request(event: APIGatewayProxyEvent) -> WebhookRequest:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """CORS as the API's resolver does it (``functions.api.gateway``): a preflight is
+    answered here, every response names the allowed origin."""
+    proxy = APIGatewayProxyEvent(event)
+    preflight = proxy.http_method == "OPTIONS"
+    cors = cors_headers(Config.from_env(), (proxy.headers or {}).get("origin"),
+                        preflight=preflight)
+    if preflight:
+        return {"statusCode": 204, "headers": cors, "body": ""}
+    response = _handle(event, context)
+    response["headers"].update(cors)
+    return response
+
+
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         response = _service().handle(to_request(APIGatewayProxyEvent(event)), context)
         status, body = response.status, response.body
