@@ -11,8 +11,9 @@ run data by ``ExecutionService.on_status_change``, failures through
 ``ErrorRouter.on_status_change``, whose error execution name is derived from the failed
 execution — a late event and the reconciler together still start it once.
 
-A record whose execution Step Functions does not know after the settle time never started
-(the starter died between recording it and StartExecution): it is recorded as FAILED.
+A record whose execution Step Functions does not know after the settle time (by the wall
+clock) never started (the starter died between recording it and StartExecution): it is
+recorded as FAILED.
 """
 
 from __future__ import annotations
@@ -116,6 +117,9 @@ class Reconciler:
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ExecutionDoesNotExist":
                 raise
+            real_cutoff = _iso(datetime.now(UTC) - timedelta(seconds=self.settle_seconds))
+            if execution.started_at > real_cutoff:
+                return  # judged by the wall clock, not the schedule's: it may be starting
             self.repository.record_execution_status(
                 execution.execution_id, "FAILED", stopped_at=_iso(datetime.now(UTC)),
                 error={"type": NOT_STARTED, "node": None,
