@@ -106,7 +106,9 @@ def apply_all() -> None:
         _patch_atomic_dynamodb_writes()
         _patch_event_targets()
         _patch_distributed_map_failures()
+        _patch_result_writer()
         _patch_send_task_failure_cause()
+        _patch_start_on_version()
         strict.install()  # last: it wraps some of the patches above
         _applied = True
 
@@ -821,6 +823,67 @@ def _patch_distributed_map_failures() -> None:
     worker_class._eval_job = eval_job
 
 
+def _patch_result_writer() -> None:
+    """A Distributed Map's ``ResultWriter`` (``s3:putObject``) writes what Step Functions
+    writes — result files and manifest (``local.result_writer``) — where moto wrote an empty
+    manifest and dropped the children's results."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval import (  # noqa: E501
+        resource_eval_s3,
+    )
+    from moto.stepfunctions.parser.asl.parse import asl_parser
+
+    from local import result_writer
+
+    evaluator = resource_eval_s3.ResourceEvalS3
+    if getattr(evaluator._handle_put_object, "_sfnflow_results", False):
+        return
+    parse = asl_parser.AmazonStateLanguageParser.parse
+
+    def parse_jsonata_writer(definition: str) -> Any:
+        return parse(result_writer.for_moto(definition))
+
+    asl_parser.AmazonStateLanguageParser.parse = staticmethod(parse_jsonata_writer)
+    asl_parser.Preprocessor.visitResult_writer_decl = _writer_parameters_anywhere(
+        asl_parser.Preprocessor.visitResult_writer_decl)
+
+    def handle_put_object(env: Any, resource_runtime_part: Any, state_credentials: Any
+                          ) -> None:
+        parameters = {  # the Arguments (as Parameters: for_moto), JSONata evaluated here
+            key: value if result_writer.jsonata_expression(value) is None
+            else _evaluate(str(result_writer.jsonata_expression(value)),
+                           _variable_bindings(env))
+            for key, value in env.stack.pop().items()}
+        outputs = env.stack.pop()  # the child executions' outputs, in item order
+        s3 = evaluator._get_s3_client(resource_runtime_part=resource_runtime_part,
+                                      state_credentials=state_credentials)
+        map_run = env.map_run_record_pool_manager.get_all().pop()
+        machine = env.states.context_object.context_object_data.get("StateMachine", {})
+        env.stack.append(result_writer.write_results(
+            s3, parameters["Bucket"], parameters.get("Prefix", ""), map_run.map_run_arn,
+            list(outputs or []), state_machine_arn=machine.get("Id", "")))
+
+    handle_put_object._sfnflow_results = True  # type: ignore[attr-defined]
+    evaluator._handle_put_object = staticmethod(handle_put_object)
+
+
+def _writer_parameters_anywhere(visit: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's preprocessor refuses ``Parameters`` in a JSONata state; a ResultWriter's (the
+    renamed ``Arguments``: ``result_writer.for_moto``) is read as in a JSONPath scope."""
+    from moto.stepfunctions.parser.asl.component.common.query_language import (
+        QueryLanguage,
+        QueryLanguageMode,
+    )
+
+    def visit_writer(self: Any, ctx: Any) -> Any:
+        self._query_language_per_scope.append(QueryLanguage(QueryLanguageMode.JSONPath))
+        try:
+            return visit(self, ctx)
+        finally:
+            self._query_language_per_scope.pop()
+
+    return visit_writer
+
+
 # --------------------------------------------------------------------------- SendTaskFailure
 
 
@@ -844,3 +907,59 @@ def _patch_send_task_failure_cause() -> None:
 
     send_task_failure._sfnflow_cause = True  # type: ignore[attr-defined]
     StepFunctionResponse.send_task_failure = send_task_failure  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- versions
+
+
+_version_lock = threading.Lock()
+
+
+def _patch_start_on_version() -> None:
+    """StartExecution on a published version's ARN (``<machine>:<n>``) runs that version,
+    as in AWS: moto 5.2.5's interpreter looked the version up and then failed
+    (``StateMachineVersion`` has no executions). The execution belongs to the machine (its
+    ARN is ``execution:<machine>:<name>``, ``stateMachineArn`` unqualified) and runs the
+    version's definition and role, whatever the machine's latest revision says."""
+    from moto.stepfunctions.models import StateMachineVersion
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend.start_execution
+    if getattr(original, "_sfnflow_versions", False):
+        return
+
+    def start_execution(self: Any, state_machine_arn: str, *args: Any, **kwargs: Any) -> Any:
+        machine = self.describe_state_machine(state_machine_arn)
+        if not isinstance(machine, StateMachineVersion):
+            return original(self, state_machine_arn, *args, **kwargs)
+        source = self.describe_state_machine(machine.source_arn)
+        with _version_lock:  # the interpreter snapshots the machine as it starts
+            latest = (source.definition, source.roleArn)
+            source.definition, source.roleArn = machine.definition, machine.roleArn
+            try:
+                return original(self, machine.source_arn, *args, **kwargs)
+            finally:
+                source.definition, source.roleArn = latest
+
+    start_execution._sfnflow_versions = True  # type: ignore[attr-defined]
+    StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
+    _patch_delete_version()
+
+
+def _patch_delete_version() -> None:
+    """DeleteStateMachineVersion, which moto 5.2.5 does not implement: the version is
+    gone (a version that does not exist is no error); running executions go on."""
+    from moto.core.responses import EmptyResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    def delete_state_machine_version(self: Any) -> Any:
+        version_arn = str(self._get_param("stateMachineVersionArn"))
+        source_arn, _, number = version_arn.rpartition(":")
+        machine = next((m for m in self.stepfunction_backend.state_machines
+                        if m.arn == source_arn), None)
+        if machine is not None and number.isdigit():
+            machine.versions.pop(int(number), None)
+        return EmptyResult()
+
+    StepFunctionResponse.delete_state_machine_version = (  # type: ignore[attr-defined]
+        delete_state_machine_version)
