@@ -84,8 +84,10 @@ class Config:
         return frozenset({"default", *([self.event_bus] if self.event_bus else [])})
 
     def workflow_of(self, state_machine_arn: str) -> str | None:
-        """The workflow id a state machine runs, or None for a machine sfnflow did not name."""
-        name = state_machine_arn.rsplit(":", 1)[-1]
+        """The workflow id a state machine runs, or None for a machine sfnflow did not name
+        (a version's ARN, ``...:stateMachine:<name>:<n>``, names its machine)."""
+        parts = state_machine_arn.split(":")
+        name = parts[6] if len(parts) > 6 else parts[-1]
         return name.removeprefix(self.state_machine_prefix) \
             if name.startswith(self.state_machine_prefix) else None
 

@@ -30,6 +30,10 @@ def test_arns_carry_the_partition(monkeypatch: pytest.MonkeyPatch) -> None:
     assert config.state_machine_arn("orders") == \
         "arn:aws-cn:states:cn-northwest-1:111122223333:stateMachine:sfnflow-dev-orders"
     assert config.workflow_of(config.state_machine_arn("orders")) == "orders"
+    # a published version's ARN (executions start on one) names the same workflow
+    assert config.workflow_of(config.state_machine_arn("orders") + ":7") == "orders"
+    assert config.workflow_of(config.state_machine_arn("orders").replace(
+        "sfnflow-dev-", "other-")) is None
     # The stack says which partition it is in; that wins over the region's guess.
     monkeypatch.setenv("SFNFLOW_PARTITION", "aws-iso")
     assert Config.from_env().arn("iam", "role/r", region="") == \
