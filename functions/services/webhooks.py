@@ -3,16 +3,19 @@
 A request to ``/webhook/<path>`` finds the active workflow whose ``webhook`` trigger has
 that method and path (one registry read), checks the HMAC-SHA256 signature when the
 trigger has a secret (constant-time comparison of ``X-Sfnflow-Signature: sha256=<hex>``
-against the raw body), parses the body, and starts the workflow with one item ``{body,
-headers, query, method, path}`` and ``triggeredBy`` = the webhook node. Nothing starts
-unless every check passes. ``Idempotency-Key`` makes a delivery retried by its sender
-start one execution. Response modes: ``onReceived`` answers 202 with the execution id;
+against the raw body), parses the body (a binary one — an image, octet-stream, anything
+not UTF-8 text — becomes base64 text with ``bodyEncoding: "base64"``), and starts the
+workflow with one item ``{body, headers, query, method, path}`` and ``triggeredBy`` = the
+webhook node. Nothing starts unless every check passes. ``Idempotency-Key`` makes a
+delivery retried by its sender start one execution. Response modes: ``onReceived``
+answers 202 with the execution id;
 ``lastNode`` waits while the request's budget lasts (``functions.services.waiting``) and
 answers with the output items, or 202 with a status URL.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -53,11 +56,29 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _parse_body(request: WebhookRequest) -> Any:
+def _is_text(content_type: str) -> bool:
+    return content_type in ("", "application/x-www-form-urlencoded", "application/javascript") \
+        or content_type.startswith("text/") \
+        or any(content_type.endswith(kind) for kind in ("/json", "+json", "/xml", "+xml"))
+
+
+def _parse_body(request: WebhookRequest) -> tuple[Any, bool]:
+    """The item's body, and whether it is base64: a body of a binary media type (an
+    image, ``application/octet-stream``...) or one that is not UTF-8 travels as base64,
+    byte for byte, rather than as text with replacement characters."""
     if not request.body:
-        return None
+        return None, False
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    text = request.body.decode("utf-8", errors="replace")
+    try:
+        text = request.body.decode("utf-8") if _is_text(content_type) else None
+    except UnicodeDecodeError:
+        text = None
+    if text is None:
+        return base64.b64encode(request.body).decode(), True
+    return _parse_text(content_type, text), False
+
+
+def _parse_text(content_type: str, text: str) -> Any:
     if content_type == "application/x-www-form-urlencoded":
         return {key: values[0] if len(values) == 1 else values
                 for key, values in parse_qs(text, keep_blank_values=True).items()}
@@ -88,10 +109,11 @@ class WebhookService:
                 return _error(401, "Unauthorized", "missing or wrong X-Sfnflow-Signature "
                                                    "(sha256=<hex HMAC of the raw body>)")
         try:
-            body = _parse_body(request)
+            body, base64_body = _parse_body(request)
         except ValueError as exc:
             return _error(400, "BadRequest", f"the body is not valid JSON: {exc}")
-        item = {"body": body, "headers": request.headers, "query": request.query,
+        item = {"body": body, **({"bodyEncoding": "base64"} if base64_body else {}),
+                "headers": request.headers, "query": request.query,
                 "method": request.method.upper(), "path": request.path.strip("/")}
         execution = self.control.start(
             hook.workflow_id, {"items": [item]}, mode="webhook",

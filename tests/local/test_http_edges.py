@@ -76,6 +76,18 @@ def test_a_signed_binary_webhook_body_is_verified_over_its_bytes(
     signed = requests.post(url, data=BINARY, timeout=30, headers=headers | {
         "X-Sfnflow-Signature": signature(secret, BINARY)})
     assert signed.status_code == 202, signed.text
+    # The trigger item carries the bytes, base64, not text with replacement characters.
+    record = platform.cloud.repository.get_execution(signed.json()["executionId"])
+    assert record is not None
+    (item,) = record.input["items"]
+    assert item["bodyEncoding"] == "base64" and base64.b64decode(item["body"]) == BINARY
+    text = requests.post(url, data="grüße".encode(), timeout=30, headers={
+        "Content-Type": "text/plain; charset=utf-8",
+        "X-Sfnflow-Signature": signature(secret, "grüße".encode())})
+    assert text.status_code == 202
+    record = platform.cloud.repository.get_execution(text.json()["executionId"])
+    assert record is not None and record.input["items"][0]["body"] == "grüße"
+    assert "bodyEncoding" not in record.input["items"][0]
     # One byte changed in transit: the signature no longer matches.
     tampered = requests.post(url, data=BINARY[:-1] + b"\x00", timeout=30, headers=headers | {
         "X-Sfnflow-Signature": signature(secret, BINARY)})
