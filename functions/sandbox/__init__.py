@@ -18,7 +18,8 @@ the runner's credentials from ``os.environ``. So each call gets:
 - when this process is root, a user id of its own (files it leaves are unreadable to the
   next call, ``/proc`` of other processes is closed to it); otherwise this process becomes
   non-dumpable (``prctl(PR_SET_DUMPABLE, 0)``), so a child running as the same user cannot
-  read its ``/proc/<pid>/environ`` or memory.
+  read its ``/proc/<pid>/environ`` or memory; each child makes itself non-dumpable too, so
+  calls running side by side cannot read each other's.
 
 - no network: it moves into a network namespace of its own (nothing but a loopback that
   is down) where Linux allows it (root, or unprivileged user namespaces). Lambda refuses
@@ -29,7 +30,6 @@ the runner's credentials from ``os.environ``. So each call gets:
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import math
 import os
@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from functions.errors import CodeError
+from functions.sandbox import child
 
 # The child is imported rather than run as a script, so its bytecode comes from
 # __pycache__ (the asset ships it) instead of being compiled again on every call.
@@ -52,7 +53,6 @@ CHILD_COMMAND = ("import sys; sys.path.insert(0, sys.argv[1]); import child; chi
                  str(Path(__file__).parent))
 # Started as root, each call runs as a user id from this range that no account owns.
 _UID_BASE, _UID_SPAN = 0x40000000, 0x10000000
-_PR_SET_DUMPABLE = 4
 
 
 @dataclass(frozen=True)
@@ -61,11 +61,15 @@ class Limits:
     memory_mb: int = 384  # address space of the child
     file_size_mb: int = 64  # largest file it may write
     open_files: int = 64
+    # Enter a network namespace of its own where Linux allows (False: as where it cannot,
+    # e.g. on Lambda).
+    own_network: bool = True
 
     def for_child(self, uid: int | None) -> dict[str, int]:
         return {"memory_mb": self.memory_mb, "file_size_mb": self.file_size_mb,
                 "open_files": self.open_files,
-                "cpu_seconds": math.ceil(self.timeout_seconds) + 1, "uid": uid or 0}
+                "cpu_seconds": math.ceil(self.timeout_seconds) + 1, "uid": uid or 0,
+                "own_network": int(self.own_network)}
 
 
 def child_environment(scratch: str) -> dict[str, str]:
@@ -78,11 +82,7 @@ def child_environment(scratch: str) -> dict[str, str]:
 def hide_this_process() -> bool:
     """Make this process non-dumpable, so same-user processes (the children) cannot read
     its ``/proc`` environment or memory. True when it took effect."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return bool(libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) == 0)
-    except (OSError, AttributeError):  # not Linux
-        return False
+    return child.hide_this_process()
 
 
 def run_isolated(source: str, items: list[Any], node_name: str,

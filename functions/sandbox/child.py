@@ -186,13 +186,28 @@ def lock_down(limits: dict[str, int]) -> None:
                         ("RLIMIT_CORE", 0)):
         _limit(name, value)
     os.umask(0o077)
-    leave_the_network()
+    if limits.get("own_network", 1):
+        leave_the_network()
     if os.getuid() == 0 and limits.get("uid"):
         os.setgroups([])
         os.setgid(limits["uid"])
         os.setuid(limits["uid"])
     # No new processes or threads: counted per user, so checked after becoming one.
     _limit("RLIMIT_NPROC", 0)
+    # Calls running side by side as one user (a local runner's parallel branches) must not
+    # read each other's /proc/<pid>/mem: after the uid_map writes, which need it dumpable.
+    hide_this_process()
+
+
+def hide_this_process() -> bool:
+    """``prctl(PR_SET_DUMPABLE, 0)``: same-user processes can no longer read this one's
+    memory or environment through /proc, nor ptrace it. True when it took effect."""
+    try:
+        import ctypes
+
+        return bool(ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
 
 
 def _limit(name: str, value: int) -> None:

@@ -315,3 +315,70 @@ def test_as_an_unprivileged_user_a_call_cannot_connect_even_to_this_host() -> No
     assert done.returncode == 0, done.stderr
     [out] = json.loads(done.stdout)
     assert out["connect"] in ("OSError", "ConnectionRefusedError")  # ENETUNREACH / lo down
+
+
+# ------------------------------------------- a call running beside another (local runner)
+
+HOLD = ESCAPE + """
+secret = items[0]['order'] * 1  # in this process's memory while it waits
+for _ in range(500):  # until the reader is done, at most ~5 s
+    if os['path'].exists({done!r}):
+        break
+    real['__import__']('time').sleep(0.01)
+return []
+"""
+PEEK = ESCAPE + """
+me, found = os['getpid'](), []
+for pid in [p for p in os['listdir']('/proc') if p.isdigit() and int(p) != me]:
+    try:
+        cmdline = real['open'](f'/proc/{{pid}}/cmdline', 'rb').read()
+        if b'child.main()' not in cmdline:
+            continue
+        maps = real['open'](f'/proc/{{pid}}/maps').read().splitlines()
+        with real['open'](f'/proc/{{pid}}/mem', 'rb') as mem:
+            for line in maps:
+                span, perms = line.split()[:2]
+                if 'r' not in perms:
+                    continue
+                start, end = (int(x, 16) for x in span.split('-'))
+                try:
+                    mem.seek(start)
+                    if {secret!r}.encode() in mem.read(min(end - start, 1 << 24)):
+                        found.append(pid)
+                except Exception:
+                    continue
+        found.append('read ' + pid)
+    except Exception as exc:
+        found.append(type(exc).__name__)
+real['open']({done!r}, 'w').close()
+return {{'found': found}}
+"""
+BESIDE = """
+import json, sys, threading
+from functions.sandbox import Limits, run_isolated
+hold, peek = json.loads(sys.stdin.read())
+# as where Linux refuses namespaces (Lambda): the process boundary alone must hold
+limits = Limits(own_network=False)
+holder = threading.Thread(target=run_isolated,
+                          args=(hold, [{"order": sys.argv[1]}], "Hold", limits))
+holder.start()
+import time; time.sleep(0.3)  # the holder has started
+print(json.dumps(run_isolated(peek, [{}], "Peek", limits)))
+holder.join()
+"""
+
+
+@pytest.mark.skipif(os.getuid() != 0 or SYSTEM_PYTHON is None,
+                    reason="needs root to start a runner as another user")
+def test_as_one_user_a_call_cannot_read_the_memory_of_a_call_beside_it(scratch: Path) -> None:
+    assert SYSTEM_PYTHON is not None
+    done_marker = str(scratch / "done")
+    secret = SECRET[::-1]  # not in the runner's stdin as is
+    codes = [HOLD.format(done=done_marker), PEEK.format(done=done_marker, secret=secret)]
+    done = subprocess.run([SYSTEM_PYTHON, "-c", BESIDE, secret], input=json.dumps(codes),
+                          capture_output=True, text=True, cwd="/", timeout=60, check=False,
+                          user=65534, group=65534,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    [out] = json.loads(done.stdout)
+    assert out["found"] and not [f for f in out["found"] if f.isdigit() or f.startswith("read")]
