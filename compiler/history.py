@@ -23,6 +23,12 @@ Decisions: a forEach / splitInBatches in ``mode: auto`` whose assumed iterations
 push its scope over ``HISTORY_BUDGET`` becomes a Distributed Map
 (``needs_child_executions``); a while loop that could do so on its own is rejected
 (``history_problems``), naming the iteration cap that fits. Retries are not counted.
+
+At run time the real item count is known when an inline Map starts: ``iteration_limit``
+is how many iterations of it fit its scope's budget (the rest of the scope as estimated,
+enclosing loops at their assumed or maximum counts), and the Map refuses to start past it
+(``compiler.lowering.loop``): the execution fails at once, naming the node, instead of
+running until event 25,000.
 """
 
 from __future__ import annotations
@@ -152,3 +158,29 @@ def history_problems(graph: Graph) -> list[Problem]:
             f"to at most {fits:,}, or move the loop (or its body) into a sub-workflow "
             "(executeWorkflow), whose execution has a history of its own", "history"))
     return problems
+
+
+def _enclosing(graph: Graph, node: int) -> list[int]:
+    """The loops whose bodies hold ``node``, innermost first."""
+    around = [loop for loop, spec in graph.loops.items() if node in spec.body]
+    return sorted(around, key=lambda loop: len(graph.loops[loop].body))
+
+
+def iteration_limit(graph: Graph, node: int) -> int:
+    """How many iterations of the inline loop ``node`` (forEach / splitInBatches) its
+    execution's history holds within ``HISTORY_BUDGET``: the scope's other events as
+    estimated, every enclosing loop of the same scope at its assumed (or maximum) count."""
+    from compiler.lowering.loop import is_distributed
+
+    times, scope_root = 1, None
+    for loop in _enclosing(graph, node):
+        if is_distributed(graph, loop):  # a child execution per iteration: its own history
+            scope_root = loop
+            break
+        params = graph.params[loop]
+        times *= params.maxIterations if isinstance(params, WhileParams) else ASSUMED_ITERATIONS
+    total = execution_events(graph) if scope_root is None else \
+        EXECUTION_EVENTS + iteration_events(graph, scope_root)
+    per_iteration = iteration_events(graph, node) * times
+    others = total - ASSUMED_ITERATIONS * per_iteration
+    return max((HISTORY_BUDGET - others) // per_iteration, 0)

@@ -10,6 +10,13 @@ in batch order, to the loop node's `done` output.
 ``maxConcurrency`` becomes the Map's MaxConcurrency (splitInBatches defaults to 1, the
 sequential n8n behaviour; forEach to 10). Inline Map's limit is 40 concurrent iterations.
 
+An inline Map records every iteration in its execution's history (25,000 events at most).
+The item count is known only when the Map starts, so its ``Items`` expression checks it:
+past ``compiler.history.iteration_limit`` iterations it raises ``$error`` and the Map fails
+with ``States.QueryEvaluationError`` before any iteration, the message naming the loop, the
+count and the fixes (``mode: distributed``, a sub-workflow) — where Step Functions would
+otherwise fail the execution at event 25,000, after doing most of the work.
+
 **Distributed Map** (``distributed``): above 40, with ``mode: distributed``, or when the
 loop could fill the execution's event history (``compiler.history``), the Map is a
 Distributed Map: every iteration is a STANDARD child execution with its own history, and
@@ -22,12 +29,17 @@ the enclosing loops' run index, and ``$vars`` — and ``#batch`` binds them in t
 in the body run on the node runner there (their runs are recorded by the runner, not read
 from the parent's history, which does not hold the children's events).
 
-**Through S3** (``staged``): a Distributed Map fed by a runner node, whose output may be
-too large for a state and travel as an S3 reference, gets its items from ``#stage <loop>``
-(the runner writes the batches to the payload bucket; the Map reads them with
-``ItemReader``), its iterations return their back edges' port objects (references
-included), and ``#collect <loop>`` (the runner again) joins them into ``done``
-(``functions.services.loop_items``).
+**Through S3** (``staged``): a Distributed Map's items and results both pass through the
+payload bucket, so neither the list it reads nor what its iterations return is bounded by
+a state's 256 KiB. ``#stage <loop>`` (the runner resolves the input, inline or an S3
+reference, and writes the batches) feeds the Map's ``ItemReader``; each iteration returns
+its index and its back edges' port objects (references included); the Map's
+``ResultWriter`` (``s3:putObject``) writes the child executions' results under the
+prefix ``#stage`` named, and the Map's own output is only where: ``{"MapRunArn",
+"ResultWriterDetails": {"Bucket", "Key"}}`` (the key of ``manifest.json``). ``#collect
+<loop>`` (the runner again) reads the manifest and the result files it lists and joins the
+iterations, in index order, into ``done`` (``functions.services.loop_items``). moto writes
+no result files: the local runtime does (``local.result_writer``).
 """
 
 from __future__ import annotations
@@ -35,7 +47,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from compiler import asl
-from compiler.jsonata_text import jsonata
+from compiler.jsonata_text import jsonata, literal
 from compiler.nodetypes import INLINE_MAX_CONCURRENCY, ForEachParams, SplitInBatchesParams
 
 if TYPE_CHECKING:
@@ -48,17 +60,39 @@ def _label(var: str) -> str:
     return var[:40]
 
 
-def batches(items: str, size: int) -> str:
+def batches(items: str, size: int, most: int | None = None, refusal: str = "") -> str:
     """JSONata: ``[{"items": [...]}, ...]``, one object per batch of ``size`` items.
 
     Batches are objects, and every array is rebuilt with ``[...]``, because JSONata
     unwraps single-element sequences (a one-item batch would otherwise become the item).
+    With ``most``, more than ``most`` batches raise ``$error`` (the Map fails with
+    ``States.QueryEvaluationError`` before any iteration starts), its message the item
+    count followed by ``refusal``.
     """
+    check = "" if most is None else (
+        f"$count($all) > {most * size} ? $error($string($count($all)) & {literal(refusal)}) "
+        ": ")
     return (
-        f"($all := {items}; $size := {size}; "
+        f"($all := {items}; $size := {size}; {check}"
         "[$map([0..$ceil($count($all) / $size) - 1], function($b) "
         "{ {\"items\": [$all[[$b * $size .. ($b + 1) * $size - 1]]]} })])"
     )
+
+
+def history_refusal(graph: Graph, node: int, most: int) -> str:
+    """Why inline loop ``node`` refuses more than ``most`` iterations (after the count)."""
+    from compiler.history import HISTORY_BUDGET, HISTORY_LIMIT, iteration_events
+
+    params = graph.params[node]
+    assert isinstance(params, SplitInBatchesParams | ForEachParams)
+    size = params.batchSize
+    return (
+        f" items reached loop {graph.name(node)!r}: more than the {most * size:,} "
+        f"({most:,} iterations of ~{iteration_events(graph, node)} history events) that fit "
+        f"in one execution's history (sfnflow plans for {HISTORY_BUDGET:,} of Step "
+        f"Functions' {HISTORY_LIMIT:,} events), so it did not start. Give it mode: "
+        "distributed (each iteration then runs as a child execution with a history of its "
+        "own), or move the loop into a sub-workflow (executeWorkflow)")
 
 
 def is_distributed(graph: Graph, node: int) -> bool:
@@ -74,13 +108,14 @@ def is_distributed(graph: Graph, node: int) -> bool:
 
 
 def staged(graph: Graph, node: int) -> bool:
-    """Whether loop ``node`` reads its items from S3 (``#stage``, ItemReader): a Distributed
-    Map fed by a runner node, whose output may be too large for a state and travel as an
-    S3 reference (``functions.services.loop_items``)."""
-    from compiler.lowering import runs_on_runner
+    """Whether loop ``node`` reads its items from S3 (``#stage``, ItemReader) and writes its
+    results there (ResultWriter, ``#collect``): every Distributed Map does — its input may
+    be an S3 reference, and its iterations' results may pass a state's 256 KiB together
+    (``functions.services.loop_items``)."""
+    return is_distributed(graph, node)
 
-    return is_distributed(graph, node) and any(
-        runs_on_runner(graph, edge.source) for edge in graph.in_edges[node] if edge.input == 0)
+
+RESULT_WRITER_RESOURCE = "arn:aws:states:::s3:putObject"
 
 
 def distributed_members(graph: Graph) -> frozenset[int]:
@@ -123,23 +158,25 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
         item_selector["context"] = jsonata(_context(emitter))
     processor = _processor(emitter, node, distributed)
     if staged(graph, node):
-        reader, stage = _stage(emitter, node, params.batchSize, name, states)
+        reader, writer, stage = _stage(emitter, node, params.batchSize, name, states)
         states[name] = asl.Map(
-            item_reader=reader, item_selector=item_selector, processor=processor,
-            max_concurrency=params.maxConcurrency, distributed=True, label=_label(var),
-            next=_collect(emitter, node, states, next_name, out))
+            item_reader=reader, result_writer=writer, item_selector=item_selector,
+            processor=processor, max_concurrency=params.maxConcurrency, distributed=True,
+            label=_label(var), next=_collect(emitter, node, states, next_name, out))
         return stage
     done = (
         '($d := $reduce($states.result, function($a, $b) { $append($a, $b) }, []); '
         f'{{"ports":[{{"count":$count($d),"items":$d}},{EMPTY_PORT}]}})'
     )
-    states[name] = asl.Map(
-        items=jsonata(batches(emitter.input_items(node), params.batchSize)),
+    from compiler.history import iteration_limit
+
+    most = iteration_limit(graph, node)  # the real count decides, when the Map starts
+    states[name] = asl.Map(  # an inline Map: its results are the state's result
+        items=jsonata(batches(emitter.input_items(node), params.batchSize, most,
+                              history_refusal(graph, node, most))),
         item_selector=item_selector,
         processor=processor,
         max_concurrency=params.maxConcurrency,
-        distributed=distributed,
-        label=_label(var) if distributed else None,
         assign={var: jsonata(done)},
         output=emitter.end_output(next_name, out, {node: done}),
         next=next_name,
@@ -162,7 +199,8 @@ def _processor(emitter: Emitter, node: int, distributed: bool) -> asl.Branch:
     plan = emitter.region_plans.get(node)
     body_states: dict[str, asl.State] = {}
     if plan is None:  # a loop with nothing on its `loop` output returns nothing
-        body_states[start] = asl.Pass(output=jsonata("[]"))
+        body_states[start] = asl.Pass(output=jsonata(
+            '{"index":$states.input.index,"ports":[]}' if distributed else "[]"))
         return asl.Branch(start, body_states)
     outer = emitter.var[node], emitter.loop_batches, emitter.execution, emitter.variables
     emitter.var[node] = batch_var
@@ -172,7 +210,8 @@ def _processor(emitter: Emitter, node: int, distributed: bool) -> asl.Branch:
         emitter.variables = f"${context_var}.vars"
     emitter.loop_batches = [*emitter.loop_batches, f"${batch_var}.index"]
     try:
-        body_out = LoopBodyOutput((), back_edges(graph, node), as_ports=staged(graph, node))
+        body_out = LoopBodyOutput((), back_edges(graph, node), as_ports=staged(graph, node),
+                                  index=f"${batch_var}.index" if distributed else None)
         first = emitter.emit(plan, body_states, None, body_out)
     finally:
         (emitter.var[node], emitter.loop_batches, emitter.execution,
@@ -211,7 +250,7 @@ def _collect(emitter: Emitter, node: int, states: dict[str, asl.State],
         resource=task.NODE_RUNNER,
         arguments={"collect": _loop_run(emitter, node) | {
             "ports": [port for _, port in back_edges(graph, node)],
-            "iterations": jsonata("$states.input"),
+            "results": jsonata("$states.input.ResultWriterDetails"),
             "outputRefs": task.outputs_may_travel_as_references(emitter, node, port=0)}},
         assign={var: jsonata("$states.result")},
         output=emitter.end_output(next_name, out, {node: "$states.result"}),
@@ -222,9 +261,10 @@ def _collect(emitter: Emitter, node: int, states: dict[str, asl.State],
 
 
 def _stage(emitter: Emitter, node: int, batch_size: int, map_name: str,
-           states: dict[str, asl.State]) -> tuple[dict[str, object], str]:
+           states: dict[str, asl.State]) -> tuple[dict[str, object], dict[str, object], str]:
     """``#stage <loop>``: the runner writes the batches to S3 (resolving references);
-    returns the Map's ItemReader, reading them back, and the stage's name."""
+    returns the Map's ItemReader, reading them back, its ResultWriter, writing the
+    iterations' results under the prefix the stage names, and the stage's name."""
     from compiler.lowering import task
 
     graph = emitter.graph
@@ -247,4 +287,7 @@ def _stage(emitter: Emitter, node: int, batch_size: int, map_name: str,
               "ReaderConfig": {"InputType": "JSON"},
               "Arguments": {"Bucket": jsonata(f"${var}.bucket"),
                             "Key": jsonata(f"${var}.key")}}
-    return reader, stage
+    writer: dict[str, object] = {"Resource": RESULT_WRITER_RESOURCE,
+              "Arguments": {"Bucket": jsonata(f"${var}.bucket"),
+                            "Prefix": jsonata(f"${var}.results")}}
+    return reader, writer, stage
