@@ -8,10 +8,14 @@ JSON array (``[{"items": [...]}, ...]``) to the payload bucket; the Map reads it
 ``ItemReader`` (``s3:getObject``, JSON), so no state ever carries the whole list. Each
 batch becomes one child execution's input, which Step Functions caps at 256 KiB.
 
-On the way out, each iteration returns the port objects its back edges carry (items, or
-an S3 reference when a runner node's output was large); ``collect`` joins them in
-iteration order into the loop's ``done`` output, offloaded to S3 in turn when it is large
-and every reader resolves references.
+On the way out, each iteration returns its index and the port objects its back edges carry
+(items, or an S3 reference when a runner node's output was large). The Map's ResultWriter
+writes the child executions' results to S3 under the prefix ``stage`` named: a
+``manifest.json`` listing result files per status, each file a JSON array of executions
+whose ``Output`` is the iteration's output as JSON text (the files' order is not the
+items'). ``collect`` reads the manifest the Map hands on (``ResultWriterDetails``) and the
+files it lists, and joins the iterations in index order into the loop's ``done`` output,
+offloaded to S3 in turn when it is large and every reader resolves references.
 """
 
 from __future__ import annotations
@@ -45,12 +49,19 @@ class Stage(RunnerEvent):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
+class ResultWriterDetails(RunnerEvent):
+    """Where a Distributed Map's ResultWriter put its manifest."""
+
+    Bucket: str
+    Key: str
+
+
 class Collect(RunnerEvent):
     execution: ExecutionRef
     node: str
     runIndex: int = 0
     ports: list[int]  # the output port of each back edge, in the order iterations list them
-    iterations: list[list[dict[str, Any]]]  # per iteration, one port object per back edge
+    results: ResultWriterDetails
     outputRefs: bool = False
 
 
@@ -65,11 +76,36 @@ class LoopItemStager:
                  for item in port]
         size = stage.batchSize
         batches = [{"items": items[start:start + size]} for start in range(0, len(items), size)]
-        key = f"loops/{stage.execution.id}/{stage.node}/{stage.runIndex:06d}.json"
+        run = f"loops/{stage.execution.id}/{stage.node}/{stage.runIndex:06d}"
+        key = f"{run}.json"
         bucket = self.repository.put_payload(
             key, json.dumps(batches, separators=(",", ":"), ensure_ascii=False),
             f"loop {stage.node!r} reads its items from S3")
-        return {"bucket": bucket, "key": key, "count": len(items), "batches": len(batches)}
+        return {"bucket": bucket, "key": key, "results": f"{run}-results",
+                "count": len(items), "batches": len(batches)}
+
+    def iterations(self, details: ResultWriterDetails, node: str) -> list[Any]:
+        """What each iteration returned, in index order, from ResultWriter's manifest and
+        the result files it lists (a failed or unfinished child fails the loop)."""
+        manifest = self._read_json(details.Bucket, details.Key)
+        files = manifest.get("ResultFiles", {})
+        unfinished = [f["Key"] for status in ("FAILED", "PENDING") for f in files.get(status, [])]
+        if unfinished:
+            raise ValueError(f"loop {node!r}: child executions did not succeed "
+                             f"(result files {', '.join(unfinished)})")
+        bucket = manifest.get("DestinationBucket", details.Bucket)
+        returned: list[tuple[int, Any]] = []
+        for listed in files.get("SUCCEEDED", []):
+            for execution in self._read_json(bucket, listed["Key"]):
+                output = json.loads(execution["Output"])
+                returned.append((output["index"], output["ports"]))
+        return [ports for _, ports in sorted(returned, key=lambda pair: pair[0])]
+
+    def _read_json(self, bucket: str, key: str) -> Any:
+        s3 = self.repository.s3
+        if s3 is None:
+            raise RuntimeError(f"cannot read s3://{bucket}/{key}: no S3 client configured")
+        return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
 
     def collect(self, event: Any) -> dict[str, Any]:
         """The loop's outputs (``done``, and an empty ``loop``) from what its iterations
@@ -77,7 +113,7 @@ class LoopItemStager:
         collect = parse_event(Collect, event, "loop-collect")
         loaded: dict[str, list[list[Item]]] = {}
         done: list[Item] = []
-        for returned in collect.iterations:
+        for returned in self.iterations(collect.results, collect.node):
             for port, part in zip(collect.ports, returned, strict=True):
                 done.extend(port_items(self.repository, part, port, loaded))
         outputs: list[list[Item]] = [done, []]

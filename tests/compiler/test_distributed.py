@@ -112,3 +112,56 @@ def test_inline_mode_is_capped_at_40() -> None:
     (problem,) = info.value.problems
     assert (problem.node, problem.field) == ("L", "parameters.mode")
     assert "at most 40" in problem.message
+
+
+# --------------------------------------------------------------------------- results
+
+
+def test_a_distributed_map_writes_its_results_to_s3_and_collect_reads_them() -> None:
+    """The Map's result never holds the iterations' outputs: ResultWriter writes them under
+    the prefix #stage named, and #collect reads the manifest the Map hands on."""
+    from compiler.lowering.loop import RESULT_WRITER_RESOURCE
+
+    compiled = compile_workflow(loop_workflow(mode="distributed"))
+    assert_valid_asl(compiled)
+    states = compiled.definition["States"]
+    state = states["L"]
+    assert state["ResultWriter"] == {
+        "Resource": RESULT_WRITER_RESOURCE,
+        "Arguments": {"Bucket": "{% $L_staged.bucket %}", "Prefix": "{% $L_staged.results %}"}}
+    assert "Assign" not in state and state["Next"] == "#collect L"
+    collect = states["#collect L"]["Arguments"]["collect"]
+    assert collect["results"] == "{% $states.input.ResultWriterDetails %}"
+    assert "iterations" not in collect
+    # each iteration returns its index beside its port objects (result files are unordered)
+    body_ends = [s for s in state["ItemProcessor"]["States"].values() if s.get("End")]
+    assert all(s["Output"].startswith('{% {"index":$L_batch.index,"ports":[')
+               for s in body_ends)
+    inline = compile_workflow(loop_workflow()).definition["States"]["L"]
+    assert "ResultWriter" not in inline
+
+
+def test_four_hundred_iterations_of_a_kilobyte_complete(cloud: Any) -> None:
+    """400 x ~1 KB of results: more than a state's 256 KiB, so they must not pass through
+    the Map's result (the strict layer fails a state output over 256 KiB, as AWS does)."""
+    from tests.examples.test_examples import run_compiled
+
+    document = {
+        "name": "wide",
+        "nodes": [{"name": "Start", "type": "manualTrigger"},
+                  {"name": "Make", "type": "code", "parameters": {
+                      "code": "return [{'i': i, 'pad': 'x' * 1000} for i in range(400)]"}},
+                  {"name": "L", "type": "forEach",
+                   "parameters": {"mode": "distributed", "maxConcurrency": 100}},
+                  {"name": "Body", "type": "noOp"},
+                  {"name": "Count", "type": "code", "parameters": {
+                      "code": "return [{'n': len(items), 'order': [i['i'] for i in items]}]"}}],
+        "connections": [{"from": "Start", "to": "Make"}, {"from": "Make", "to": "L"},
+                        {"from": "L", "output": "loop", "to": "Body"},
+                        {"from": "Body", "to": "L"},
+                        {"from": "L", "output": "done", "to": "Count"}],
+    }
+    report = run_compiled(cloud, compile_workflow(document))
+    assert report["status"] == "SUCCEEDED", report["error"]
+    (count,) = report["output"]["Count"]
+    assert count["n"] == 400 and count["order"] == list(range(400))

@@ -215,6 +215,9 @@ def moto_problems(definition: Definition,
         VariableReferencesStaticAnalyser,
     )
 
+    from local import moto_patches
+
+    moto_patches.apply_all()  # as the local runtime parses (e.g. ResultWriter's Arguments)
     text = definition_text(definition, substitutions)
     try:
         program, _tree = AmazonStateLanguageParser.parse(text)
