@@ -144,6 +144,7 @@ class Map(_State):
     distributed: bool = False
     label: str | None = None
     item_reader: JSON = None  # instead of ``items``: a Distributed Map reading from S3
+    result_writer: JSON = None  # a Distributed Map writing its results to S3
     type_name = "Map"
 
     def _body(self) -> dict[str, JSON]:
@@ -162,6 +163,8 @@ class Map(_State):
             out["ToleratedFailurePercentage"] = 0.0  # a float: moto's parser wants a NUMBER
             if self.label:
                 out["Label"] = self.label
+        if self.result_writer:
+            out["ResultWriter"] = self.result_writer
         return out
 
 

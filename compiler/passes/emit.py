@@ -117,6 +117,9 @@ class LoopBodyOutput(ScopeOutput):
 
     back_edges: tuple[tuple[int, int], ...] = ()  # (source node, output port)
     as_ports: bool = False
+    # A Distributed Map's iteration outputs ``{"index": <index>, "ports": [...]}``: its
+    # results are read back from ResultWriter's files, whose order is not the items'.
+    index: str | None = None
 
     def expression(self, emitter: Emitter, overrides: dict[int, str]) -> str:
         field = "" if self.as_ports else ".items"
@@ -124,7 +127,10 @@ class LoopBodyOutput(ScopeOutput):
             f"({overrides.get(node, '$' + emitter.var[node])}).ports[{port}]{field}"
             for node, port in self.back_edges
         ]
-        return jsonata("[" + ", ".join(parts) + "]")
+        returned = "[" + ", ".join(parts) + "]"
+        if self.index is not None:
+            returned = f'{{"index":{self.index},"ports":{returned}}}'
+        return jsonata(returned)
 
 
 class Emitter:
