@@ -144,33 +144,6 @@ def test_executions_start_on_the_version_each_deploy_published(
     assert platform.cloud.repository.node_output(execution_id, "Mark") == [[{"v": "two"}]]
 
 
-def test_a_version_runs_its_own_definition_whatever_the_latest_revision(
-        platform: LocalPlatform) -> None:
-    """The moto patch behind the test above, against AWS's rule: StartExecution with a
-    version ARN runs that version."""
-    sfn = platform.cloud.sfn
-
-    def definition(result: str) -> str:
-        return json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass",
-                                                            "Result": {"v": result}, "End": True}}})
-
-    arn = sfn.create_state_machine(name="probe", definition=definition("v1"), publish=True,
-                                   roleArn=platform.cloud.config.state_machine_role_arn
-                                   or "arn:aws:iam::123456789012:role/r")["stateMachineArn"]
-    sfn.update_state_machine(stateMachineArn=arn, definition=definition("latest"))
-    on_version = sfn.start_execution(stateMachineArn=f"{arn}:1", name="on-version")
-    on_machine = sfn.start_execution(stateMachineArn=arn, name="on-machine")
-    outputs = {}
-    for started in (on_version, on_machine):
-        deadline = time.monotonic() + 10
-        while (described := sfn.describe_execution(executionArn=started["executionArn"]))[
-                "status"] == "RUNNING" and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert described["status"] == "SUCCEEDED", described
-        outputs[described["name"]] = json.loads(described["output"])["v"]
-    assert outputs == {"on-version": "v1", "on-machine": "latest"}
-
-
 def test_old_versions_are_deleted_so_the_quota_is_never_reached(
         platform: LocalPlatform) -> None:
     from functions.services.workflows import KEPT_VERSIONS

@@ -398,3 +398,32 @@ def test_send_task_failure_keeps_its_cause(cloud: LocalCloud) -> None:
     threading.Thread(target=reject, daemon=True).start()
     failed = json.loads(run_asl(cloud, definition)["output"])
     assert failed == {"Error": "Probe.Rejected", "Cause": "no, thanks"}
+
+
+def test_a_version_arn_runs_that_version_whatever_the_latest_revision(
+        cloud: LocalCloud) -> None:
+    """StartExecution with a version ARN runs that (immutable) version, under its machine;
+    DeleteStateMachineVersion removes one (moto 5.2.5 has neither)."""
+    def definition(result: str) -> str:
+        return json.dumps({"StartAt": "P", "States": {
+            "P": {"Type": "Pass", "Result": {"v": result}, "End": True}}})
+
+    created = cloud.sfn.create_state_machine(name="versions", definition=definition("v1"),
+                                             roleArn=ROLE, publish=True)
+    arn = created["stateMachineArn"]
+    assert created["stateMachineVersionArn"] == f"{arn}:1"
+    cloud.sfn.update_state_machine(stateMachineArn=arn, definition=definition("latest"))
+    outputs = {}
+    for target, name in ((f"{arn}:1", "on-version"), (arn, "on-machine")):
+        execution = cloud.sfn.start_execution(stateMachineArn=target, name=name)["executionArn"]
+        assert execution == arn.replace(":stateMachine:", ":execution:") + f":{name}"
+        while (described := cloud.sfn.describe_execution(executionArn=execution))[
+                "status"] == "RUNNING":
+            time.sleep(0.005)
+        assert described["stateMachineArn"] == arn
+        outputs[name] = json.loads(described["output"])["v"]
+    assert outputs == {"on-version": "v1", "on-machine": "latest"}
+    cloud.sfn.delete_state_machine_version(stateMachineVersionArn=f"{arn}:1")
+    cloud.sfn.delete_state_machine_version(stateMachineVersionArn=f"{arn}:9")  # no error
+    with pytest.raises(cloud.sfn.exceptions.StateMachineDoesNotExist):
+        cloud.sfn.describe_state_machine(stateMachineArn=f"{arn}:1")
