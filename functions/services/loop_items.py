@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import Field
 
-from functions.errors import PayloadTooLarge
+from functions.errors import PayloadTooLarge, RunDataMissing
 from functions.runner import (
     MAX_INLINE_OUTPUT,
     ExecutionRef,
@@ -91,8 +91,8 @@ class LoopItemStager:
         files = manifest.get("ResultFiles", {})
         unfinished = [f["Key"] for status in ("FAILED", "PENDING") for f in files.get(status, [])]
         if unfinished:
-            raise ValueError(f"loop {node!r}: child executions did not succeed "
-                             f"(result files {', '.join(unfinished)})")
+            raise RunDataMissing(f"loop {node!r}: child executions did not succeed "
+                                 f"(result files {', '.join(unfinished)})")
         bucket = manifest.get("DestinationBucket", details.Bucket)
         returned: list[tuple[int, Any]] = []
         for listed in files.get("SUCCEEDED", []):

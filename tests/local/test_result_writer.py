@@ -86,3 +86,19 @@ def test_moto_parses_the_jsonata_form_of_result_writer() -> None:
     assert result_writer.for_moto('{"StartAt": "A"}') == '{"StartAt": "A"}'
     assert result_writer.jsonata_expression("{% $b.bucket %}") == "$b.bucket"
     assert result_writer.jsonata_expression("plain") is None
+
+
+def test_collect_refuses_results_of_children_that_did_not_succeed(cloud: LocalCloud) -> None:
+    import pytest
+
+    from functions.errors import RunDataMissing
+
+    key = "p/run/manifest.json"
+    cloud.s3.put_object(Bucket=PAYLOAD_BUCKET, Key=key, Body=json.dumps({
+        "DestinationBucket": PAYLOAD_BUCKET, "MapRunArn": MAP_RUN, "ResultFiles": {
+            "FAILED": [{"Key": "p/run/FAILED_0.json", "Size": 2}], "PENDING": [],
+            "SUCCEEDED": []}}).encode())
+    with pytest.raises(RunDataMissing, match="FAILED_0.json"):
+        LoopItemStager(cloud.repository).collect({
+            "execution": {"id": "e1"}, "node": "L", "ports": [0],
+            "results": {"Bucket": PAYLOAD_BUCKET, "Key": key}})
