@@ -128,6 +128,9 @@ def deployed_roles(built: Built) -> DeployedRoles:
     physical = {logical(role): arn.rsplit("/", 1)[-1] for arn, role in local_roles.items()}
     physical[logical(stack.storage.bucket)] = os.environ["SFNFLOW_PAYLOAD_BUCKET"]
     physical[logical(stack.streams.api)] = STREAM_API
+    token_key = os.environ.get("SFNFLOW_STREAM_TOKEN_KEY_ARN")
+    if token_key and getattr(stack.streams, "token_key", None) is not None:
+        physical[logical(stack.streams.token_key)] = token_key.rsplit("/", 1)[-1]
     resolver = iam_policy.Resolver(template, ENVIRONMENT, physical)
 
     def of(role: Any) -> list[iam_policy.Statement]:
@@ -163,7 +166,7 @@ class Api:
         return str(self("POST", f"/workflows/{workflow}/executions", 202,
                         json={"input": user_input})["executionId"])
 
-    def finished(self, execution_id: str, seconds: float = 30) -> dict[str, Any]:
+    def finished(self, execution_id: str, seconds: float = 120) -> dict[str, Any]:
         deadline = time.monotonic() + seconds
         while True:
             body: dict[str, Any] = self("GET", f"/executions/{execution_id}", 200)
@@ -172,7 +175,7 @@ class Api:
             assert time.monotonic() < deadline, f"{execution_id} still {body['status']}"
             time.sleep(0.02)
 
-    def paused(self, execution_id: str, seconds: float = 30) -> dict[str, Any]:
+    def paused(self, execution_id: str, seconds: float = 120) -> dict[str, Any]:
         deadline = time.monotonic() + seconds
         while True:
             waits = self("GET", f"/executions/{execution_id}/waits", 200)["items"]
@@ -207,7 +210,7 @@ def _entered_wait(cloud: Any, workflow: str, execution_id: str) -> bool:
     return any(event["type"] == "WaitStateEntered" for event in history)
 
 
-def _until(condition: Any, what: str, seconds: float = 30) -> Any:
+def _until(condition: Any, what: str, seconds: float = 120) -> Any:
     deadline = time.monotonic() + seconds
     while not (found := condition()):
         assert time.monotonic() < deadline, what
@@ -215,10 +218,11 @@ def _until(condition: Any, what: str, seconds: float = 30) -> Any:
     return found
 
 
-def run_management(api: Api, platform: Any) -> None:
+def run_management(api: Api, platform: Any) -> str:
     """Create, list (paged), read, update, run, cancel, (de)activate and delete through
     the API, with a schedule and an event trigger (their schedule and rule), a pin and
-    progress events; an event on the default bus starts the workflow through its rule."""
+    progress events; an event on the default bus starts the workflow through its rule.
+    Returns the id of an execution that ran to the end."""
     triggered = hello("triggered")
     triggered["nodes"] += [
         {"name": "Hourly", "type": "scheduleTrigger",
@@ -262,6 +266,7 @@ def run_management(api: Api, platform: Any) -> None:
     api("POST", "/workflows/triggered/deactivate", 200)
     api("POST", "/workflows/triggered/activate", 200)
     api("DELETE", "/workflows/triggered", 204)
+    return str(execution_id)
 
 
 def run_webhook_last_node(api: Api, url: str) -> None:
@@ -302,23 +307,67 @@ def run_approval(api: Api) -> None:
     assert api.finished(execution_id)["status"] == "SUCCEEDED"
 
 
-EXAMPLES_RUN = {  # what each exercises, and its input
-    "subworkflow-parent.yaml": None,  # a child execution (startExecution.sync:2)
-    "two-of-three-quotes.yaml": None,  # a quorum Merge (the machine's own UpdateItem)
-    "non-series-parallel.yaml": None,  # rendezvous (task tokens, the quorum table)
-    "distributed-for-each.yaml": None,  # a Distributed Map (staged items, ItemReader)
-}
+def run_progress_stream(api: Api, execution_id: str) -> None:
+    """Live progress over the WebSocket API: a token from the API, then ``$connect``, the
+    table-stream publisher and ``$disconnect`` as API Gateway and Lambda invoke them."""
+    from functions.handlers import stream
+    from local.call_recorder import running
+    from local.moto_patches import InvokeContext
+    from tests.functions.handlers.test_stream import route, stream_records
+    from tests.functions.services.test_streams import ENDPOINT
+
+    token = api("POST", "/stream-tokens", 201, json={"executionId": execution_id})["token"]
+    previous = os.environ.get("SFNFLOW_STREAM_ENDPOINT")
+    os.environ["SFNFLOW_STREAM_ENDPOINT"] = ENDPOINT
+    stream._service.cache_clear()
+    try:
+        connections, publisher = "sfnflow-stream-connections", "sfnflow-stream-publisher"
+        with running(connections):
+            opened = stream.connections_handler(
+                route("$connect", "c1", {"token": token, "executionId": execution_id}),
+                InvokeContext(connections))
+        assert opened["statusCode"] == 200, opened
+        records = stream_records()  # what the event source mapping reads for it
+        with running(publisher):
+            stream.publisher_handler({"Records": records}, InvokeContext(publisher))
+        with running(connections):
+            stream.connections_handler(route("$disconnect", "c1"), InvokeContext(connections))
+    finally:
+        if previous is None:
+            os.environ.pop("SFNFLOW_STREAM_ENDPOINT", None)
+        else:
+            os.environ["SFNFLOW_STREAM_ENDPOINT"] = previous
+        stream._service.cache_clear()
+
+
+EXAMPLES_RUN = (  # what each exercises
+    "subworkflow-parent.yaml",  # a child execution (startExecution.sync:2)
+    "two-of-three-quotes.yaml",  # a quorum Merge (the machine's own UpdateItem)
+    "non-series-parallel.yaml",  # rendezvous (task tokens, the quorum table)
+)
+DISTRIBUTED = {  # distributed-for-each.yaml, smaller: maxConcurrency over 40 distributes it
+    "name": "distributed", "nodes": [
+        {"name": "Start", "type": "manualTrigger"},
+        {"name": "Leads", "type": "code",
+         "parameters": {"code": "return [{'lead': i} for i in range(3)]"}},
+        {"name": "Each lead", "type": "forEach", "parameters": {"maxConcurrency": 100}},
+        {"name": "Score", "type": "code",
+         "parameters": {"code": "return [{**i, 'score': 1} for i in items]"}}],
+    "connections": [{"from": "Start", "to": "Leads"}, {"from": "Leads", "to": "Each lead"},
+                    {"from": "Each lead", "output": "loop", "to": "Score"},
+                    {"from": "Score", "to": "Each lead"}]}
 
 
 def run_examples(api: Api) -> None:
-    """Examples deployed and started through the API (children first)."""
+    """Examples (and a small Distributed Map) deployed and started through the API."""
     from local.serve import deployment_order
 
-    documents = [_load("subworkflow-child.yaml"), *(_load(name) for name in EXAMPLES_RUN)]
+    documents = [_load("subworkflow-child.yaml"), *(_load(name) for name in EXAMPLES_RUN),
+                 DISTRIBUTED]
     for document in deployment_order(documents):
         api.deploy(document)
-    for name, user_input in EXAMPLES_RUN.items():
-        finished = api.finished(api.start(_load(name)["name"], user_input))
+    for name in (*(_load(name)["name"] for name in EXAMPLES_RUN), DISTRIBUTED["name"]):
+        finished = api.finished(api.start(name))
         assert finished["status"] == "SUCCEEDED", (name, finished)
 
 
@@ -330,11 +379,13 @@ def record_flows() -> list[Call]:
     with CallRecorder() as recorder, \
             LocalPlatform(api_key=KEY, time_scale=TIME_SCALE) as platform:
         api = Api(platform.url)
-        run_management(api, platform)
+        streamed = run_management(api, platform)
+        run_progress_stream(api, streamed)
         run_webhook_last_node(api, platform.url)
         run_error_workflow(api)
         run_approval(api)
         run_examples(api)
+        platform.cloud.reconcile()  # the scheduled reconciler, as its rule invokes it
     return list(recorder.calls)
 
 
@@ -346,7 +397,9 @@ def test_every_call_of_every_flow_is_allowed_by_the_deployed_roles(built: Built)
     roles = deployed_roles(built)
     principals = {call.principal for call in calls}
     assert {"sfnflow-api", "sfnflow-webhooks", "sfnflow-node-runner",
-            "sfnflow-execution-events", "sfnflow-error-router", STATE_MACHINE} <= principals
+            "sfnflow-execution-events", "sfnflow-error-router", "sfnflow-reconciler",
+            "sfnflow-stream-connections", "sfnflow-stream-publisher", STATE_MACHINE} \
+        <= principals
     refused = roles.refused(calls)
     assert not refused, "the deployed roles would refuse:\n" + "\n".join(refused)
 

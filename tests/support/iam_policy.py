@@ -77,6 +77,7 @@ class Resolver:
                 "states", f"stateMachine:{name}"),
             "AWS::SQS::Queue": lambda: self._arn("sqs", name),
             "AWS::Events::EventBus": lambda: self._arn("events", f"event-bus/{name}"),
+            "AWS::KMS::Key": lambda: self._arn("kms", f"key/{name}"),
         }
         if attribute == "Arn" and kind in arns:
             return arns[kind]()
