@@ -250,7 +250,7 @@ def run_management(api: Api, platform: Any) -> str:
 
     api("PUT", "/workflows/triggered/pins/Greet", 200, json={"items": [{"hi": "pinned"}]})
     started = api("POST", "/workflows/triggered/executions?wait=true", None,
-                  json={"input": {"who": "ada"}})
+                  json={"input": {"who": "ada"}, "usePins": True})
     execution_id = started["executionId"]
     assert api.finished(execution_id)["status"] == "SUCCEEDED"
     api("GET", f"/executions/{execution_id}/nodes/Greet", 200)
@@ -279,6 +279,30 @@ def run_webhook_last_node(api: Api, url: str) -> None:
     response = requests.post(url + "/webhook/sync", json={"n": 1}, timeout=60)
     assert response.status_code == 200, response.text
     assert response.json()["items"] == [{"got": {"n": 1}}]
+
+
+BULKY = {  # outputs past the inline limit travel through S3; Big's result is cached
+    "name": "bulky", "nodes": [
+        {"name": "Start", "type": "manualTrigger"},
+        {"name": "Big", "type": "code", "cache": {"ttlSeconds": 3600},
+         "parameters": {"code": "return [{'i': i, 'pad': 'x' * 1000} for i in range(60)]"}},
+        {"name": "Count", "type": "code",
+         "parameters": {"code": "return [{'n': len(items)}]"}}],
+    "connections": [{"from": "Start", "to": "Big"}, {"from": "Big", "to": "Count"}]}
+
+
+def run_large_cached_and_partial(api: Api) -> None:
+    """Large outputs (S3), a cache hit, a partial run from recorded outputs, a retry."""
+    api.deploy(BULKY)
+    first = api.start("bulky")
+    assert api.finished(first)["status"] == "SUCCEEDED"
+    assert api.finished(api.start("bulky"))["status"] == "SUCCEEDED"  # Big from the cache
+    assert len(api("GET", f"/executions/{first}/nodes/Big", 200)["items"]) == 1
+    partial = api("POST", "/workflows/bulky/executions", 202,
+                  json={"startNodes": ["Count"], "fromExecution": first})["executionId"]
+    assert api.finished(partial)["status"] == "SUCCEEDED"
+    retried = api("POST", f"/executions/{first}/replay", None, json={})
+    assert api.finished(retried["executionId"])["status"] == "SUCCEEDED"
 
 
 def run_error_workflow(api: Api) -> None:
@@ -384,6 +408,7 @@ def record_flows() -> list[Call]:
         run_webhook_last_node(api, platform.url)
         run_error_workflow(api)
         run_approval(api)
+        run_large_cached_and_partial(api)
         run_examples(api)
         platform.cloud.reconcile()  # the scheduled reconciler, as its rule invokes it
     return list(recorder.calls)
