@@ -102,6 +102,14 @@ def test_an_event_trigger_on_a_foreign_bus_is_a_400_naming_node_and_field(
         rules = platform.cloud.events.list_rules(EventBusName=bus,
                                                  NamePrefix=LONG_PREFIX + name)["Rules"]
         assert len(rules) == 1
+    # EventBridge rule (and Scheduler schedule) names: at most 64 characters, even for a
+    # workflow whose machine name takes all 80, and still under the stage's prefix.
+    from functions.services.triggers import trigger_name
+
+    longest = "w" * (80 - len(LONG_PREFIX))
+    names = {trigger_name(platform.cloud.config, longest, node) for node in ("A", "B")}
+    assert len(names) == 2
+    assert all(len(n) <= 64 and n.startswith(LONG_PREFIX) for n in names)
 
 
 
