@@ -16,14 +16,19 @@ the local server (``local/server.py``) and the handlers: binary media types and 
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
-
-from aws_lambda_powertools.event_handler import CORSConfig
+from typing import TYPE_CHECKING
 
 from functions.config import Config
 
+if TYPE_CHECKING:  # the resolver's module is large: the webhook handler never loads it
+    from aws_lambda_powertools.event_handler import CORSConfig
+
 BINARY_MEDIA_TYPES = ("*/*",)
-# Request headers a browser client sends besides the CORS-safe ones.
+# Request headers a browser client sends besides the CORS-safe ones (powertools adds
+# Authorization, Content-Type, X-Amz-Date, X-Api-Key, X-Amz-Security-Token).
 ALLOWED_HEADERS = ["Idempotency-Key", "X-Sfnflow-Signature", "Last-Event-ID"]
+_BASE_HEADERS = ["Authorization", "Content-Type", "X-Amz-Date", "X-Api-Key",
+                 "X-Amz-Security-Token"]
 PREFLIGHT_MAX_AGE = 600  # seconds a browser may cache a preflight answer
 
 
@@ -35,22 +40,31 @@ def is_binary(content_type: str | None, binary_media_types: tuple[str, ...] =
                                     for pattern in binary_media_types)
 
 
+def allowed_origins(config: Config) -> list[str]:
+    return [origin.strip() for origin in config.cors_origin.split(",")
+            if origin.strip()] or ["*"]
+
+
 def cors_config(config: Config) -> CORSConfig:
-    first, *more = [origin.strip() for origin in config.cors_origin.split(",")
-                    if origin.strip()] or ["*"]
+    """For the API's resolver."""
+    from aws_lambda_powertools.event_handler import CORSConfig
+
+    first, *more = allowed_origins(config)
     return CORSConfig(allow_origin=first, extra_origins=more or None,
                       allow_headers=ALLOWED_HEADERS, max_age=PREFLIGHT_MAX_AGE)
 
 
 def cors_headers(config: Config, origin: str | None, *, preflight: bool) -> dict[str, str]:
-    """The CORS headers of a response to a request from ``origin`` (none for a request
-    without one, or from an origin not allowed) — for handlers without the resolver."""
-    cors = cors_config(config)
-    allowed = cors.allowed_origin(origin) if origin else None
-    if allowed is None:
+    """The CORS headers the resolver's ``CORSConfig`` would send in reply to a request from
+    ``origin`` (none without one, or from an origin not allowed) — for the webhook
+    handler, which has no resolver."""
+    origins = allowed_origins(config)
+    if not origin or (origin not in origins and "*" not in origins):
         return {}
-    headers = cors.to_dict(allowed)
+    headers = {"Access-Control-Allow-Origin": origin if origin in origins else "*",
+               "Access-Control-Allow-Headers": ",".join(sorted({*_BASE_HEADERS,
+                                                                *ALLOWED_HEADERS})),
+               "Access-Control-Max-Age": str(PREFLIGHT_MAX_AGE)}
     if preflight:
-        headers["Access-Control-Allow-Methods"] = CORSConfig.build_allow_methods(
-            {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+        headers["Access-Control-Allow-Methods"] = "DELETE,GET,OPTIONS,PATCH,POST,PUT"
     return headers

@@ -134,6 +134,28 @@ def test_the_allowed_origins_are_configurable(monkeypatch: pytest.MonkeyPatch) -
         "Access-Control-Allow-Origin"] == "https://other.example.com"
     assert cors_headers(config, "https://evil.example.com", preflight=True) == {}
     assert "SFNFLOW_CORS_ORIGIN" in os.environ
+    # The webhook handler's headers are the API resolver's (powertools' CORSConfig).
+    from functions.api.gateway import cors_config
+
+    resolver = cors_config(config)
+    for origin in (ORIGIN, "https://other.example.com", "https://evil.example.com"):
+        allowed = resolver.allowed_origin(origin)
+        assert cors_headers(config, origin, preflight=False) == \
+            (resolver.to_dict(allowed) if allowed else {})
+
+
+def test_the_webhook_handler_does_not_load_the_api_resolver() -> None:
+    """Cold start: powertools' REST resolver module is large; only the API function needs
+    it (the webhook function computes the same CORS headers itself)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, functions.handlers.webhooks; "
+            "print('aws_lambda_powertools.event_handler.api_gateway' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=os.path.dirname(os.path.dirname(
+                                os.path.dirname(os.path.abspath(__file__)))))
+    assert result.stdout.strip() == "False"
 
 
 # ------------------------------------------------------------------ live progress tokens
