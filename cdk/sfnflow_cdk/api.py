@@ -39,6 +39,9 @@ GATEWAY_ERRORS = {
     apigw.ResponseType.QUOTA_EXCEEDED: "TooManyRequests",
     apigw.ResponseType.BAD_REQUEST_PARAMETERS: "BadRequest",
     apigw.ResponseType.BAD_REQUEST_BODY: "BadRequest",
+    # the request limits ``sfnflow serve`` enforces too (``local.server``)
+    apigw.ResponseType.REQUEST_TOO_LARGE: "RequestTooLarge",
+    apigw.ResponseType.INTEGRATION_TIMEOUT: "IntegrationTimeout",
     apigw.ResponseType.DEFAULT_4_XX: "ClientError",
     apigw.ResponseType.DEFAULT_5_XX: "InternalError",
 }
