@@ -21,8 +21,7 @@ from aws_lambda_powertools import Logger
 
 from functions.config import lambda_scratch_dir
 from functions.errors import CodeError, NodeError
-from functions.nodes.code import run_code
-from functions.sandbox import Limits
+from functions.sandbox import Limits, run_isolated
 
 logger = Logger(service="sfnflow-code-runner")
 
@@ -59,7 +58,8 @@ def run(event: dict[str, Any], limits: Limits | None = None,
         raise CodeError(f"code node {node!r}: the request has no code")
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise CodeError(f"code node {node!r}: items must be a list of objects")
-    return {"items": run_code(code, items, node, limits, exclusive_dir=scratch)}
+    # the node library is not imported here: the code process checks what the code returns
+    return {"items": run_isolated(code, items, node, limits, exclusive_dir=scratch)}
 
 
 @logger.inject_lambda_context(clear_state=True)
