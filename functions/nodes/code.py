@@ -46,7 +46,8 @@ def as_items(node_name: str, result: Any) -> list[Item]:
 def run_code(source: str, items: list[Item], node_name: str, limits: Limits | None = None,
              *, exclusive_dir: str | None = None) -> list[Item]:
     """Run ``source`` over ``items`` in a fresh process; raises ``CodeError`` naming the
-    node. The local path of the code node, and what the code-runner Lambda runs."""
+    node. The local path of the code node (the code-runner Lambda calls
+    ``functions.sandbox.run_isolated`` itself, without the node library)."""
     return as_items(node_name, run_isolated(source, items, node_name, limits,
                                             exclusive_dir=exclusive_dir))
 
