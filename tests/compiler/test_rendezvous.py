@@ -291,7 +291,11 @@ def test_a_lost_signal_fails_the_execution_naming_the_node(monkeypatch: pytest.M
         original(self, event, result)
 
     monkeypatch.setattr(RendezvousService, "handle", lose_b)
-    nodes = [code("a"), {**code("b"), "timeoutSeconds": 200}, code("c"), code("d")]
+    # b runs in-process on the runner (a set node the retry policy keeps off native states;
+    # a code node's sandbox process could outlast its 0.9 s timeout on a loaded machine)
+    b = {"name": "b", "type": "set", "parameters": {"values": {"b": 1}},
+         "retry": {"maxAttempts": 1}, "timeoutSeconds": 900}
+    nodes = [code("a"), b, code("c"), code("d")]
     compiled = compile_workflow(document(nodes, N_EDGES))
     with LocalCloud(time_scale=0.001) as cloud:
         started = time.monotonic()
