@@ -48,7 +48,10 @@ def js_number_text(value: float) -> str:
     """``JSON.stringify(Number(value.toPrecision(15)))`` — jsonata-js's number text."""
     if value == 0:
         return "0"
-    exact = decimal.Decimal(float(value))
+    try:
+        exact = decimal.Decimal(float(value))
+    except OverflowError:  # an integer beyond any double: JavaScript has no such number
+        return str(value)
     digits = exact.adjusted() + 1  # digits before the point
     rounded = float(exact.quantize(decimal.Decimal(1).scaleb(digits - 15),
                                    rounding=decimal.ROUND_HALF_UP))

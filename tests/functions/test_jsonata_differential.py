@@ -127,3 +127,7 @@ def test_the_local_runtime_evaluates_native_states_with_the_aligned_engine() -> 
         "100000000000000000000 0.3"
     assert evaluate("$sort([{'k': 1, 'n': 'a'}, {'k': 0, 'n': 'b'}, {'k': 1, 'n': 'c'}], "
                     "function($l, $r) { $l.k > $r.k }).n", {}) == ["b", "a", "c"]
+
+
+def test_integers_beyond_any_double_still_become_text() -> None:
+    assert parse("$string(x)").evaluate({"x": 10**400}) == str(10**400)
