@@ -5,9 +5,9 @@ each call is checked against the policies of that function's role in the synthes
 template (``tests.support.iam_policy``). moto enforces no IAM: without this test a missing
 grant shows up only as a 500 or a failed execution in AWS.
 
-The local cloud names things without the stage (tables ``sfnflow-<suffix>``, machines by
-workflow name, schedules in the ``default`` group); ``StageNames`` maps each recorded ARN
-onto the stage's names through ``sfnflow_cdk.naming``, the rules the stack uses.
+The roles and the mapping of local names onto the stage's are ``tests.support.iam_audit``'s,
+which also checks, as a pytest plugin (``-p tests.support.iam_audit``), whatever flows a
+test run exercises.
 """
 
 from __future__ import annotations
@@ -15,132 +15,20 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from local.call_recorder import STATE_MACHINE, Call, CallRecorder, Request
+from local.call_recorder import STATE_MACHINE, Call, CallRecorder
 from tests.support import iam_policy
+from tests.support.iam_audit import ENVIRONMENT, deployed_roles
 
 from .conftest import Built
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 KEY = "iam-test-key"
-ENVIRONMENT = iam_policy.Environment()
-STREAM_API = "abc123"
-
-
-# --------------------------------------------------------------------------- the stack
-
-
-@dataclass
-class DeployedRoles:
-    """Each principal's statements in the template, resolved for the local account."""
-
-    statements: dict[str, list[iam_policy.Statement]]  # principal -> statements
-    names: StageNames
-
-    def refused(self, calls: Iterable[Call]) -> list[str]:
-        problems: set[str] = set()
-        for call in calls:
-            request = self.names.request(call.request)
-            statements = self.statements.get(call.principal)
-            if statements is None:
-                problems.add(f"{call.principal}: no deployed role ({call.operation})")
-            elif not iam_policy.allowed(statements, request.action, request.resources,
-                                        dict(request.conditions)):
-                conditions = "".join(f" [{k}={v}]" for k, v in request.conditions)
-                problems.add(f"{call.principal}: {request.action} on "
-                             f"{', '.join(request.resources)}{conditions}")
-        return sorted(problems)
-
-
-class StageNames:
-    """Local names -> the stage's (``sfnflow_cdk.naming.Naming``)."""
-
-    def __init__(self, naming: Any) -> None:
-        from sfnflow_cdk import functions as fns
-
-        from functions.config import Config
-        from functions.store.models import TABLE_SUFFIXES
-
-        self.naming = naming
-        self.local = Config.from_env()
-        self.suffixes = set(TABLE_SUFFIXES.values())
-        self.functions = {spec.role for spec in fns.ALL_FUNCTIONS}
-
-    def machine(self, local: str) -> str:
-        return self.naming.state_machine(local.removeprefix(self.local.state_machine_prefix))
-
-    def arn(self, arn: str) -> str:
-        parts = arn.split(":", 5)
-        if len(parts) < 6:
-            return arn
-        service, resource = parts[2], parts[5]
-        if service == "dynamodb" and resource.startswith("table/"):
-            table, _, rest = resource.removeprefix("table/").partition("/")
-            suffix = table.removeprefix(f"{self.local.table_prefix}-")
-            if suffix in self.suffixes:
-                resource = "table/" + self.naming.table(suffix) + (f"/{rest}" if rest else "")
-        elif service == "states" and resource.startswith(("stateMachine:", "execution:")):
-            kind, machine, *rest = resource.split(":")
-            base, slash, label = machine.partition("/")  # Distributed Map runs: <sm>/<label>
-            resource = ":".join([kind, self.machine(base) + slash + label, *rest])
-        elif service == "lambda" and resource.startswith("function:"):
-            role = resource.removeprefix("function:sfnflow-")
-            if role in self.functions:
-                resource = "function:" + self.naming.function(role)
-        elif service == "events" and resource.startswith("rule/"):
-            *bus, name = resource.removeprefix("rule/").split("/")
-            resource = "rule/" + "".join(f"{b}/" for b in bus) + self.machine(name)
-        elif service == "scheduler" and resource.startswith("schedule/"):
-            group, name = resource.removeprefix("schedule/").split("/", 1)
-            if group == self.local.schedule_group:
-                group = self.naming.prefix
-            resource = f"schedule/{group}/{self.machine(name)}"
-        return ":".join([*parts[:5], resource])
-
-    def request(self, request: Request) -> Request:
-        return Request(request.action, tuple(self.arn(r) for r in request.resources),
-                       request.conditions)
-
-
-def deployed_roles(built: Built) -> DeployedRoles:
-    """Statements per principal: the functions by name, the state machine, and the roles
-    the API hands to EventBridge and Scheduler by the ARNs the local cloud uses."""
-    from sfnflow_cdk import functions as fns
-
-    stack = built.stack
-    template = built.template.to_json()
-
-    def logical(construct: Any) -> str:
-        return str(stack.get_logical_id(construct.node.default_child))
-
-    local_roles = {
-        os.environ["SFNFLOW_STATE_MACHINE_ROLE_ARN"]: stack.state_machine_role,
-        os.environ["SFNFLOW_EVENTS_ROLE_ARN"]: stack.events.events_role,
-        os.environ["SFNFLOW_SCHEDULER_ROLE_ARN"]: stack.events.scheduler_role,
-    }
-    physical = {logical(role): arn.rsplit("/", 1)[-1] for arn, role in local_roles.items()}
-    physical[logical(stack.storage.bucket)] = os.environ["SFNFLOW_PAYLOAD_BUCKET"]
-    physical[logical(stack.streams.api)] = STREAM_API
-    token_key = os.environ.get("SFNFLOW_STREAM_TOKEN_KEY_ARN")
-    if token_key and getattr(stack.streams, "token_key", None) is not None:
-        physical[logical(stack.streams.token_key)] = token_key.rsplit("/", 1)[-1]
-    resolver = iam_policy.Resolver(template, ENVIRONMENT, physical)
-
-    def of(role: Any) -> list[iam_policy.Statement]:
-        return iam_policy.role_statements(template, logical(role), resolver)
-
-    statements = {f"sfnflow-{spec.role}": of(stack.functions.roles[spec.role])
-                  for spec in fns.ALL_FUNCTIONS}
-    statements[STATE_MACHINE] = of(stack.state_machine_role)
-    statements.update({arn: of(role) for arn, role in local_roles.items()})
-    return DeployedRoles(statements, StageNames(stack.naming))
 
 
 # --------------------------------------------------------------------------- the flows
@@ -419,7 +307,7 @@ def record_flows() -> list[Call]:
 
 def test_every_call_of_every_flow_is_allowed_by_the_deployed_roles(built: Built) -> None:
     calls = record_flows()
-    roles = deployed_roles(built)
+    roles = deployed_roles(built.stack, built.template.to_json())
     principals = {call.principal for call in calls}
     assert {"sfnflow-api", "sfnflow-webhooks", "sfnflow-node-runner",
             "sfnflow-execution-events", "sfnflow-error-router", "sfnflow-reconciler",
