@@ -13,7 +13,8 @@ upgrade that changes behaviour fails loudly.
    A runtime error (``'a' + 1``) fails the state with ``States.QueryEvaluationError``, as in
    AWS, not with moto's ``States.Runtime`` wrapping a Python repr.
 2. Lambda invokes dispatch in-process to registered Python handlers (no Docker here).
-3. boto3 clients the interpreter creates per task are cached (halves per-task overhead).
+3. boto3 clients the interpreter creates per task are cached (halves per-task overhead), and
+   client creation is serialised (botocore's is not thread-safe; handlers run in threads).
 4. The clock: Wait states, Retry intervals, Task/Parallel/Map timeouts and heartbeats and
    the ``.sync`` poll interval are multiplied by a time scale, so tests and demos do not
    spend real minutes waiting; Wait ``Timestamp`` compares timezone-aware instants.
@@ -99,6 +100,7 @@ def apply_all() -> None:
         _patch_lambda_dispatch()
         _patch_lambda_service_errors()
         _patch_client_cache()
+        _patch_client_creation()
         _patch_clock()
         _patch_start_execution_task()
         _patch_sync_task_retry()
@@ -365,6 +367,26 @@ def _patch_client_cache() -> None:
     for module_name, module in list(sys.modules.items()):
         if module_name.startswith("moto.stepfunctions") and hasattr(module, "boto_client_for"):
             module.boto_client_for = cached_client_for
+
+
+# botocore's client creation is not thread-safe (it walks shared dictionaries of the
+# session's loaders and event handlers while another thread fills them: "dictionary changed
+# size during iteration"). A Lambda container runs one invocation at a time, so the handlers
+# create their clients lazily without a lock; the local cloud runs many invocations at once
+# in threads (Parallel branches, Map iterations), so it serialises client creation.
+_CLIENT_CREATION = threading.RLock()
+
+
+def _patch_client_creation() -> None:
+    import botocore.session  # boto3's clients and pynamodb's both come from here
+
+    original = botocore.session.Session.create_client
+
+    def create_client(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with _CLIENT_CREATION:
+            return original(self, *args, **kwargs)
+
+    botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
 
 
 # --------------------------------------------------------------------------- 4. clock

@@ -427,3 +427,25 @@ def test_a_version_arn_runs_that_version_whatever_the_latest_revision(
     cloud.sfn.delete_state_machine_version(stateMachineVersionArn=f"{arn}:9")  # no error
     with pytest.raises(cloud.sfn.exceptions.StateMachineDoesNotExist):
         cloud.sfn.describe_state_machine(stateMachineArn=f"{arn}:1")
+
+
+def test_clients_created_from_many_threads_at_once_all_work() -> None:
+    """botocore's client creation may race on a shared session ("dictionary changed size
+    during iteration", seen once in a node-runner call of a Flow under load; boto3 documents
+    sessions as not thread-safe); handlers run in threads locally, so creation is
+    serialised. The race is rare: this guards the patch, it does not reproduce the race."""
+    import concurrent.futures
+
+    import boto3
+
+    from local import moto_patches
+
+    moto_patches.apply_all()
+    session = boto3.session.Session(region_name="us-east-1")
+    services = ["s3", "stepfunctions", "dynamodb", "lambda", "events", "scheduler", "sqs",
+                "kms"] * 4
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+        clients = list(pool.map(session.client, services))
+    assert [c.meta.service_model.service_name for c in clients] == \
+        [boto3.session.Session().client(s, region_name="us-east-1")
+         .meta.service_model.service_name for s in services]
