@@ -61,9 +61,6 @@ STREAM_PUBLISHER = FunctionSpec(
     "stream-publisher", "functions.handlers.stream.publisher_handler",
     "Live progress: posts new progress events (table stream) to WebSocket connections",
     timeout_seconds=60, memory_mb=512, run_data=False)
-# Reserved concurrency (stack context ``runnerReservedConcurrency``) applies to both: every
-# code-runner call is made by a node-runner invocation, so the same number never throttles it.
-RUNNERS = (NODE_RUNNER, CODE_RUNNER)
 RECONCILER = FunctionSpec(
     "reconciler", "functions.handlers.reconciler.lambda_handler",
     "Completes executions whose status-change event was lost (every 5 minutes)",
@@ -76,6 +73,9 @@ REGISTRATION = FunctionSpec(
     "registration", "functions.handlers.registration.lambda_handler",
     "Registers the stack's workflows in the workflow registry (CloudFormation)",
     timeout_seconds=300, run_data=False)
+# Reserved concurrency (stack context ``runnerReservedConcurrency``) applies to both: every
+# code-runner call is made by a node-runner invocation, so the same number never throttles it.
+RUNNERS = (NODE_RUNNER, CODE_RUNNER)
 ALL_FUNCTIONS = (NODE_RUNNER, EXECUTION_EVENTS, ERROR_ROUTER, API, WEBHOOKS, CODE_RUNNER,
                  STREAM_CONNECTIONS, STREAM_PUBLISHER, RECONCILER, TRIGGERS, REGISTRATION)
 
