@@ -149,7 +149,8 @@ class LocalCloud:
         import boto3
 
         from functions.services.triggers import TriggerRules
-        from local.eventbridge import DETAIL_TYPE, SOURCE, Periodic, StatusChangeEmitter
+        from local.eventbridge import DETAIL_TYPE, SOURCE, StatusChangeEmitter
+        from local.periodic import Periodic
         from local.scheduler import LocalScheduler
 
         self.events = boto3.client("events", region_name=REGION)

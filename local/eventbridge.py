@@ -22,11 +22,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from functions.services.reconciler import status_change_detail
+from local.periodic import Periodic
 
 SOURCE = "aws.states"
 DETAIL_TYPE = "Step Functions Execution Status Change"
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
-__all__ = ["Periodic", "StatusChangeEmitter", "status_change_detail", "status_change_entry"]
+__all__ = ["StatusChangeEmitter", "status_change_detail", "status_change_entry"]
 
 logger = logging.getLogger("sfnflow.local.events")
 
@@ -68,8 +69,8 @@ class StatusChangeEmitter:
         self._machines = machines
         self._lock = threading.Lock()
         self._emitted: set[tuple[str, str]] = set()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker = Periodic(self.poll_once, poll_seconds, "sfnflow-status-events",
+                                at_once=True)
 
     # ------------------------------------------------------------------ emitting
 
@@ -145,57 +146,9 @@ class StatusChangeEmitter:
     # ------------------------------------------------------------------ thread
 
     def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="sfnflow-status-events",
-                                        daemon=True)
-        self._thread.start()
+        self._ticker.start()
 
     def stop(self) -> None:
-        if self._thread is None:
-            return
-        self._stop.set()
-        self._thread.join(timeout=10)
-        self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.poll_once()
-            except Exception:  # noqa: BLE001 - keep following executions
-                logger.exception("status-change poll failed")
-            self._stop.wait(self.poll_seconds)
+        self._ticker.stop()
 
 
-class Periodic:
-    """Calls ``task`` every ``interval_seconds`` (real seconds) on a daemon thread: what an
-    EventBridge schedule does for a Lambda, e.g. the reconciler under ``sfnflow serve``."""
-
-    def __init__(self, task: Callable[[], Any], interval_seconds: float, name: str) -> None:
-        self.task = task
-        self.interval_seconds = interval_seconds
-        self.name = name
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._thread is None:
-            return
-        self._stop.set()
-        self._thread.join(timeout=10)
-        self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_seconds):
-            try:
-                self.task()
-            except Exception:  # noqa: BLE001 - the next tick tries again
-                logger.exception("%s failed", self.name)

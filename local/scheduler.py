@@ -36,6 +36,7 @@ from typing import Any
 from compiler.schedules import At, next_fire, parse_expression
 from functions.services.triggers import scheduled_execution_name as execution_name
 from local import moto_patches
+from local.periodic import Periodic
 
 logger = logging.getLogger("sfnflow.local.scheduler")
 
@@ -73,8 +74,7 @@ class LocalScheduler:
         self._origin_monotonic = time.monotonic()
         self._seen: dict[str, _Seen] = {}
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker = Periodic(self.tick, poll_seconds, "sfnflow-scheduler", at_once=True)
 
     def now(self) -> datetime:
         """The virtual clock: real time since creation, divided by the time scale."""
@@ -166,27 +166,10 @@ class LocalScheduler:
     # ------------------------------------------------------------------ thread
 
     def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="sfnflow-scheduler",
-                                        daemon=True)
-        self._thread.start()
+        self._ticker.start()
 
     def stop(self) -> None:
-        if self._thread is None:
-            return
-        self._stop.set()
-        self._thread.join(timeout=10)
-        self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.tick()
-            except Exception:  # noqa: BLE001 - keep the clock running
-                logger.exception("scheduler tick failed")
-            self._stop.wait(self.poll_seconds)
+        self._ticker.stop()
 
 
 __all__ = ["LocalScheduler", "execution_name"]

@@ -140,7 +140,7 @@ def test_periodic_runs_its_task_until_stopped_and_survives_failures() -> None:
     """What ``sfnflow serve`` uses to tick the reconciler as the stack's schedule does."""
     import threading
 
-    from local.eventbridge import Periodic
+    from local.periodic import Periodic
 
     calls: list[int] = []
     enough = threading.Event()
