@@ -2,9 +2,10 @@
 
 Each function gets its own role and log group; a role starts with nothing but writing that
 log group, and every other permission is granted where the resource it reaches is made
-(tables, bucket, state machines, events). The code runner keeps only its logs: the
-user's code in a ``code`` node runs there, away from the run data. The live-progress
-functions (``run_data=False``) get only the tables they read and write.
+(tables, bucket, state machines, events): each function gets only the tables, indexes
+and actions it uses (``permissions.DATA_ACCESS``). The code runner keeps only its logs
+(and, isolated, its network interfaces): the user's code in a ``code`` node runs there,
+away from the run data.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ class FunctionSpec:
     timeout_seconds: int = 60
     memory_mb: int = 512
     tracing: bool = True
-    run_data: bool = True  # reads and writes every run-data table and the payload bucket
 
 
 NODE_RUNNER = FunctionSpec("node-runner", "functions.handlers.node_runner.lambda_handler",
@@ -51,16 +51,15 @@ WEBHOOKS = FunctionSpec("webhooks", "functions.handlers.webhooks.lambda_handler"
                         timeout_seconds=29)
 CODE_RUNNER = FunctionSpec("code-runner", "functions.handlers.code_runner.lambda_handler",
                            "Runs code-node Python; its role can only write its logs",
-                           timeout_seconds=300, memory_mb=512, tracing=False,
-                           run_data=False)
+                           timeout_seconds=300, memory_mb=512, tracing=False)
 STREAM_CONNECTIONS = FunctionSpec(
     "stream-connections", "functions.handlers.stream.connections_handler",
     "Live progress: records WebSocket connections ($connect, $disconnect)",
-    timeout_seconds=10, memory_mb=256, run_data=False)
+    timeout_seconds=10, memory_mb=256)
 STREAM_PUBLISHER = FunctionSpec(
     "stream-publisher", "functions.handlers.stream.publisher_handler",
     "Live progress: posts new progress events (table stream) to WebSocket connections",
-    timeout_seconds=60, memory_mb=512, run_data=False)
+    timeout_seconds=60, memory_mb=512)
 RECONCILER = FunctionSpec(
     "reconciler", "functions.handlers.reconciler.lambda_handler",
     "Completes executions whose status-change event was lost (every 5 minutes)",
@@ -68,11 +67,11 @@ RECONCILER = FunctionSpec(
 TRIGGERS = FunctionSpec(
     "triggers", "functions.handlers.triggers.lambda_handler",
     "Starts workflows for schedules and event rules, named per delivery (idempotent)",
-    timeout_seconds=30, run_data=False)
+    timeout_seconds=30)
 REGISTRATION = FunctionSpec(
     "registration", "functions.handlers.registration.lambda_handler",
     "Registers the stack's workflows in the workflow registry (CloudFormation)",
-    timeout_seconds=300, run_data=False)
+    timeout_seconds=300)
 # Reserved concurrency (stack context ``runnerReservedConcurrency``) applies to both: every
 # code-runner call is made by a node-runner invocation, so the same number never throttles it.
 RUNNERS = (NODE_RUNNER, CODE_RUNNER)
