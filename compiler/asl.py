@@ -11,6 +11,16 @@ from typing import Any
 
 JSON = Any
 
+# The partition of every ARN a definition names (``aws``, ``aws-cn``, ``aws-us-gov``): a
+# DefinitionSubstitutions placeholder filled by whoever deploys the definition (the stack
+# with its own partition, the API with its configuration's, the local cloud with ``aws``).
+PARTITION_SUBSTITUTION = "Partition"
+
+
+def integration(service_action: str) -> str:
+    """The Resource of a Step Functions service integration, e.g. ``lambda:invoke``."""
+    return f"arn:${{{PARTITION_SUBSTITUTION}}}:states:::{service_action}"
+
 
 def _with_data(out: dict[str, JSON], assign: dict[str, JSON] | None,
                output: JSON) -> dict[str, JSON]:

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from compiler.asl import PARTITION_SUBSTITUTION
 from compiler.errors import WorkflowInvalid
 from compiler.graph import Graph
 from compiler.history import history_problems
@@ -68,7 +69,8 @@ def _manifest(graph: Graph, definition: dict[str, Any]) -> dict[str, Any]:
     return {
         "workflow": graph.workflow.name,
         "version": digest[:16],
-        "substitutions": [NODE_RUNNER[2:-1], *(c["substitution"] for c in children.values()),
+        "substitutions": [NODE_RUNNER[2:-1], PARTITION_SUBSTITUTION,
+                          *(c["substitution"] for c in children.values()),
                           *([QUORUM_TABLE_SUBSTITUTION] if uses_quorums(graph) else [])],
         "children": children,
         "nodes": {

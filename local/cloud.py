@@ -226,7 +226,8 @@ class LocalCloud:
         the workflows it runs are substituted whether or not they are deployed yet."""
         enforce_limits(compiled)
         substitutions = {"NodeRunnerArn": NODE_RUNNER_ARN,
-                         "MergeQuorumTable": self.config.merge_quorum_table}
+                         "MergeQuorumTable": self.config.merge_quorum_table,
+                         "Partition": self.config.partition}
         for child, link in compiled.manifest.get("children", {}).items():
             substitutions[link["substitution"]] = state_machine_arn(child)
         definition = compiled.definition_json(substitutions)

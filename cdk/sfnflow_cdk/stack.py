@@ -21,6 +21,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from compiler.asl import PARTITION_SUBSTITUTION
 from functions.store.models import (
     TABLE_SUFFIXES,
     ExecutionModel,
@@ -161,7 +162,8 @@ class SfnflowStack(Stack):
             self, "Workflows", naming=naming, compiled=compiled,
             role=self.state_machine_role,
             platform={NODE_RUNNER_SUBSTITUTION: node_runner_arn,
-                      QUORUM_TABLE_SUBSTITUTION: quorum_table.table_name},
+                      QUORUM_TABLE_SUBSTITUTION: quorum_table.table_name,
+                      PARTITION_SUBSTITUTION: self.partition},
             log_retention=retention, removal_policy=removal)
         for machine in self.state_machines.machines.values():
             machine.node.add_dependency(functions[fns.NODE_RUNNER.role])

@@ -22,6 +22,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from compiler import CompiledWorkflow, compile_project, load_file
+from compiler.asl import PARTITION_SUBSTITUTION
 from compiler.errors import WorkflowInvalid
 from compiler.limits import enforce_limits
 from compiler.project import WORKFLOW_SUFFIXES
@@ -121,9 +122,14 @@ class WorkflowStateMachines(Construct):
             if len(machine_name) > MAX_NAME:
                 raise ValueError(f"state machine name {machine_name!r} is longer than "
                                  f"{MAX_NAME} characters: shorten the workflow's name")
+            # The partition goes into the definition itself, a token CloudFormation resolves
+            # (cfn-lint checks integration ARNs against their pattern and cannot see through
+            # a placeholder inside one); the other platform values are substitutions.
+            inline = {PARTITION_SUBSTITUTION: platform[PARTITION_SUBSTITUTION]} \
+                if PARTITION_SUBSTITUTION in platform else {}
             substitutions = {key: platform[key]
                              for key in workflow.manifest.get("substitutions", [])
-                             if key in platform}
+                             if key in platform and key not in inline}
             for child, link in workflow.manifest.get("children", {}).items():
                 substitutions[link["substitution"]] = naming.state_machine_arn(stack, child)
             # Construct ids from the name: adding a workflow never renames another's resources.
@@ -134,7 +140,8 @@ class WorkflowStateMachines(Construct):
                 self, name,
                 state_machine_name=machine_name,
                 state_machine_type=sfn.StateMachineType.STANDARD,
-                definition_body=sfn.DefinitionBody.from_string(workflow.definition_json()),
+                definition_body=sfn.DefinitionBody.from_string(
+                    workflow.definition_json(inline)),
                 definition_substitutions=substitutions,
                 role=role,
                 logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL,

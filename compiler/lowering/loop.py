@@ -115,7 +115,7 @@ def staged(graph: Graph, node: int) -> bool:
     return is_distributed(graph, node)
 
 
-RESULT_WRITER_RESOURCE = "arn:aws:states:::s3:putObject"
+RESULT_WRITER_RESOURCE = asl.integration("s3:putObject")
 
 
 def distributed_members(graph: Graph) -> frozenset[int]:
@@ -283,7 +283,7 @@ def _stage(emitter: Emitter, node: int, batch_size: int, map_name: str,
         next=map_name,
         retry=task.SERVICE_RETRIERS,
     )
-    reader: dict[str, object] = {"Resource": "arn:aws:states:::s3:getObject",
+    reader: dict[str, object] = {"Resource": asl.integration("s3:getObject"),
               "ReaderConfig": {"InputType": "JSON"},
               "Arguments": {"Bucket": jsonata(f"${var}.bucket"),
                             "Key": jsonata(f"${var}.key")}}

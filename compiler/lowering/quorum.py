@@ -46,8 +46,8 @@ QUORUM_REACHED = "Sfnflow.QuorumReached"
 QUORUM_REACHED_STORED = "Sfnflow.QuorumReachedStored"
 CAUSE_LIMIT = CAUSE_BUDGET  # what a cause carries (compiler.limits: AWS keeps 32,768)
 EXPIRES_AFTER_SECONDS = 7 * 24 * 3600
-UPDATE_ITEM = "arn:aws:states:::dynamodb:updateItem"
-GET_ITEM = "arn:aws:states:::dynamodb:getItem"
+UPDATE_ITEM = asl.integration("dynamodb:updateItem")
+GET_ITEM = asl.integration("dynamodb:getItem")
 
 
 def quorum_of(graph: Graph, merge: int) -> int | None:

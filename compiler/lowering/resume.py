@@ -30,7 +30,7 @@ from compiler.nodetypes import WaitParams
 if TYPE_CHECKING:
     from compiler.passes.emit import Emitter, ScopeOutput
 
-CALLBACK_RESOURCE = "arn:aws:states:::lambda:invoke.waitForTaskToken"
+CALLBACK_RESOURCE = asl.integration("lambda:invoke.waitForTaskToken")
 REJECTED = "Sfnflow.Rejected"
 TIMEOUT = "States.Timeout"
 

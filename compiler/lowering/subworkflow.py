@@ -39,8 +39,8 @@ from compiler.nodetypes import SUBWORKFLOW_MAX_DEPTH, ExecuteWorkflowParams
 if TYPE_CHECKING:
     from compiler.passes.emit import Emitter, ScopeOutput
 
-START_SYNC = "arn:aws:states:::states:startExecution.sync:2"
-START = "arn:aws:states:::states:startExecution"
+START_SYNC = asl.integration("states:startExecution.sync:2")
+START = asl.integration("states:startExecution")
 SUBWORKFLOW_FAILED = "Sfnflow.SubworkflowFailed"
 TASK_FAILED = "States.TaskFailed"  # what Step Functions raises when a .sync child fails
 

@@ -30,7 +30,7 @@ from functions.store.workflows import Webhook, WorkflowRecord, WorkflowRepositor
 STATE_MACHINE_NAME_MAX = 80  # CreateStateMachine's limit
 KEPT_VERSIONS = 5  # published versions kept per machine (Step Functions allows 1,000)
 _PLATFORM_SUBSTITUTIONS = {"NodeRunnerArn": "node_runner_arn",
-                           "MergeQuorumTable": "merge_quorum_table"}
+                           "MergeQuorumTable": "merge_quorum_table", "Partition": "partition"}
 
 
 class TriggerSync(Protocol):

@@ -28,12 +28,23 @@ def test_one_machine_per_workflow_file(built: Built, compiled: dict[str, Any]) -
     assert set(_machines(built)) == {f"sfnflow-dev-{name}" for name in compiled}
 
 
+def _in_partition(definition: Any, partition: str) -> str:
+    """The definition string CloudFormation makes in ``partition``: the stack writes the
+    partition into it (``{"Ref": "AWS::Partition"}`` parts of an ``Fn::Join``)."""
+    if isinstance(definition, str):
+        return definition
+    separator, parts = definition["Fn::Join"]
+    return separator.join(partition if part == {"Ref": "AWS::Partition"} else part
+                          for part in parts)
+
+
 def test_definition_is_the_compiled_asl_with_substitutions(built: Built,
                                                            compiled: dict[str, Any]) -> None:
     machines = _machines(built)
     for name, workflow in compiled.items():
         machine = machines[f"sfnflow-dev-{name}"]
-        assert json.loads(machine["DefinitionString"]) == workflow.definition
+        assert json.loads(_in_partition(machine["DefinitionString"], "aws-cn")) == \
+            json.loads(workflow.definition_json({"Partition": "aws-cn"}))
         substitutions = machine["DefinitionSubstitutions"]
         assert set(substitutions) == {"NodeRunnerArn", *(
             link["substitution"] for link in workflow.manifest["children"].values())}

@@ -573,3 +573,19 @@ def test_golden_definition(path: Path) -> None:
                                             ensure_ascii=False) + "\n", encoding="utf-8")
     expected = json.loads(expected_path.read_text(encoding="utf-8"))
     assert compiled.definition == expected
+
+
+def test_integration_arns_name_the_partition_the_deployer_gives() -> None:
+    """Step Functions runs in other partitions too (aws-cn, aws-us-gov): every service
+    integration ARN carries the ``${Partition}`` placeholder, listed in the manifest."""
+    examples = sorted((Path(__file__).parents[2] / "examples").glob("*.yaml"))
+    texts = {path.name: compile_workflow(load_file(path)) for path in examples}
+    integrations = 0
+    for compiled in texts.values():
+        text = compiled.definition_json()
+        assert "arn:aws:" not in text, compiled.name
+        integrations += text.count('"arn:${Partition}:states:::')
+        assert "Partition" in compiled.manifest["substitutions"]
+        china = json.loads(compiled.definition_json({"Partition": "aws-cn"}))
+        assert "${Partition}" not in json.dumps(china)
+    assert integrations > 5  # sub-workflows, quorums, waits, Distributed Maps all use them

@@ -77,7 +77,7 @@ def test_branches_count_their_finishes_and_the_nth_fails_the_parallel() -> None:
 
 def test_other_merges_need_no_quorum_table() -> None:
     compiled = compile_workflow(quorum_workflow("all"))
-    assert compiled.manifest["substitutions"] == ["NodeRunnerArn"]
+    assert compiled.manifest["substitutions"] == ["NodeRunnerArn", "Partition"]
 
 
 # --------------------------------------------------------------------------- waitFor: any

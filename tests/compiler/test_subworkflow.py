@@ -44,7 +44,7 @@ def test_one_sync_task_with_the_child_arn_as_a_substitution() -> None:
     assert "$hash(" in state["Arguments"]["Name"]
     assert '"mode":"subworkflow"' in state["Arguments"]["Input"]
     assert "$states.result.Output.*.ports.items" in state["Assign"]["Call_0"]
-    assert compiled.manifest["substitutions"] == ["NodeRunnerArn", "Workflow_child"]
+    assert compiled.manifest["substitutions"] == ["NodeRunnerArn", "Partition", "Workflow_child"]
     assert compiled.manifest["children"] == {
         "child": {"substitution": "Workflow_child", "nodes": ["Call 0"]}}
 

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).with_name("validate_asl.js")
 NODE_MODULES = ROOT / "node_modules"
 NODE_RUNNER_ARN = "arn:aws:lambda:us-east-1:123456789012:function:sfnflow-node-runner"
-SUBSTITUTIONS = {"NodeRunnerArn": NODE_RUNNER_ARN}
+SUBSTITUTIONS = {"NodeRunnerArn": NODE_RUNNER_ARN, "Partition": "aws"}
 TIMEOUT_SECONDS = 600
 
 Definition = CompiledWorkflow | Mapping[str, Any] | str

@@ -36,7 +36,8 @@ def stack_machine(cloud: LocalCloud, document: dict[str, Any]) -> tuple[Any, str
         name=cloud.config.state_machine_name(compiled.name),
         definition=compiled.definition_json({
             "NodeRunnerArn": cloud.config.node_runner_arn or "",
-            "MergeQuorumTable": cloud.config.merge_quorum_table}),
+            "MergeQuorumTable": cloud.config.merge_quorum_table,
+            "Partition": cloud.config.partition}),
         roleArn=cloud.config.state_machine_role_arn or "")["stateMachineArn"]
     return compiled, arn
 
