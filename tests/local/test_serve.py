@@ -28,11 +28,17 @@ class Client:
     def __call__(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         return self.session.request(method, self.url + path, timeout=30, **kwargs)
 
-    def wait_status(self, execution_id: str, *statuses: str, seconds: float = 20) -> dict[str, Any]:
+    def wait_status(self, execution_id: str, *statuses: str, seconds: float = 20,
+                    runs_of: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Poll until the execution has one of ``statuses`` and a run of every node in
+        ``runs_of``: the final status is recorded before native nodes' runs, which are read
+        from the history after it (``ExecutionService.on_status_change``)."""
         deadline = time.monotonic() + seconds
         while True:
             body: dict[str, Any] = self("GET", f"/executions/{execution_id}").json()
-            if body["status"] in statuses or time.monotonic() > deadline:
+            recorded = {run["node"] for run in body.get("nodeRuns", [])}
+            done = body["status"] in statuses and set(runs_of) <= recorded
+            if done or time.monotonic() > deadline:
                 return body
             time.sleep(0.05)
 
