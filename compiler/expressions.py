@@ -34,6 +34,18 @@ def has_expression(value: object) -> bool:
     return isinstance(value, str) and _SEGMENT.search(value) is not None
 
 
+def strings_in(value: Any) -> Iterator[str]:
+    """Every string inside a JSON value (objects' values and arrays' items, depth first)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_in(item)
+
+
 def segments(value: str) -> Iterator[str]:
     """The JSONata source of every embedded expression in ``value``."""
     for match in _SEGMENT.finditer(value):

@@ -26,6 +26,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from compiler.expressions import strings_in
+
 NAME_MAX = 80  # state, state machine, execution and variable names
 _VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 # Step Functions evaluates a string only when the whole string is one ``{% ... %}``.
@@ -80,16 +82,10 @@ def _scopes(definition: Mapping[str, Any]) -> list[_Scope]:
 
 
 def _expressions(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        match = _EXPRESSION.fullmatch(value)
+    for text in strings_in(value):
+        match = _EXPRESSION.fullmatch(text)
         if match:
             yield match.group(1)
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _expressions(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _expressions(item)
 
 
 def _own_fields(state: Mapping[str, Any]) -> dict[str, Any]:

@@ -59,7 +59,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from compiler import asl
-from compiler.expressions import has_expression, is_expression, parse, segments
+from compiler.expressions import has_expression, is_expression, parse, segments, strings_in
 from compiler.graph import Graph, per_graph
 from compiler.jsonata_text import jsonata
 from compiler.lowering import task
@@ -153,14 +153,8 @@ def one_line(source: str) -> str | None:
 
 def expression_sources(value: Any) -> Iterator[str]:
     """The JSONata source of every ``{% ... %}`` inside a parameter value."""
-    if isinstance(value, str):
-        yield from segments(value)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from expression_sources(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from expression_sources(item)
+    for text in strings_in(value):
+        yield from segments(text)
 
 
 @dataclass
