@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-NAME_MAX = 80  # Step Functions state names are at most 80 characters.
+NAME_MAX = 80  # Step Functions names (states, machines, executions, variables): at most 80.
 HELPER_PREFIX = "#"  # helper states (guards, branch ends) start with this; nodes may not.
 
 OnError = Literal["stopWorkflow", "continueRegularOutput", "continueErrorOutput"]

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.expressions import strings_in
+from compiler.model import NAME_MAX
 
-NAME_MAX = 80  # state, state machine, execution and variable names
 _VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 # Step Functions evaluates a string only when the whole string is one ``{% ... %}``.
 _EXPRESSION = re.compile(r"\s*\{%(.*)%\}\s*", re.DOTALL)

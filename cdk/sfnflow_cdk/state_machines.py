@@ -25,6 +25,7 @@ from compiler import CompiledWorkflow, compile_project, load_file
 from compiler.asl import PARTITION_SUBSTITUTION
 from compiler.errors import WorkflowInvalid
 from compiler.limits import enforce_limits
+from compiler.model import NAME_MAX
 from compiler.project import WORKFLOW_SUFFIXES
 from compiler.triggers import event_bus_problems
 from sfnflow_cdk.naming import Naming
@@ -33,7 +34,6 @@ NODE_RUNNER_SUBSTITUTION = "NodeRunnerArn"
 QUORUM_TABLE_SUBSTITUTION = "MergeQuorumTable"
 # startExecution.sync:2 follows the child through this managed rule (AWS creates it).
 SYNC_RULE = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
-MAX_NAME = 80  # Step Functions' limit on state machine names
 
 
 def compile_workflows(directory: Path, *, event_buses: Collection[str] = ("default",)
@@ -119,9 +119,9 @@ class WorkflowStateMachines(Construct):
         self.machines: dict[str, sfn.StateMachine] = {}
         for name, workflow in sorted(compiled.items()):
             machine_name = naming.state_machine(name)
-            if len(machine_name) > MAX_NAME:
+            if len(machine_name) > NAME_MAX:
                 raise ValueError(f"state machine name {machine_name!r} is longer than "
-                                 f"{MAX_NAME} characters: shorten the workflow's name")
+                                 f"{NAME_MAX} characters: shorten the workflow's name")
             # The partition goes into the definition itself, a token CloudFormation resolves
             # (cfn-lint checks integration ARNs against their pattern and cannot see through
             # a placeholder inside one); the other platform values are substitutions.

@@ -22,12 +22,12 @@ from typing import Any, Protocol
 from compiler import CompiledWorkflow, compile_workflow
 from compiler.errors import Problem, WorkflowInvalid
 from compiler.limits import enforce_limits
+from compiler.model import NAME_MAX
 from compiler.triggers import event_bus_problems
 from functions.config import Config
 from functions.store.repository import utc_now
 from functions.store.workflows import Webhook, WorkflowRecord, WorkflowRepository
 
-STATE_MACHINE_NAME_MAX = 80  # CreateStateMachine's limit
 KEPT_VERSIONS = 5  # published versions kept per machine (Step Functions allows 1,000)
 _PLATFORM_SUBSTITUTIONS = {"NodeRunnerArn": "node_runner_arn",
                            "MergeQuorumTable": "merge_quorum_table", "Partition": "partition"}
@@ -143,12 +143,12 @@ class WorkflowService:
         """The workflow runs as ``<stage prefix><name>``, which Step Functions caps at 80
         characters (its rules and schedules, ``trigger_name``, fit EventBridge's 64)."""
         machine = self.config.state_machine_name(compiled.name)
-        if len(machine) <= STATE_MACHINE_NAME_MAX:
+        if len(machine) <= NAME_MAX:
             return []
-        room = STATE_MACHINE_NAME_MAX - len(self.config.state_machine_prefix)
+        room = NAME_MAX - len(self.config.state_machine_prefix)
         return [Problem(None, "name", f"workflow {compiled.name!r} would run as state machine "
                         f"{machine!r} ({len(machine)} characters; Step Functions allows "
-                        f"{STATE_MACHINE_NAME_MAX}): use a name of at most {room} characters",
+                        f"{NAME_MAX}): use a name of at most {room} characters",
                         "name_too_long")]
 
     def _call_problems(self, compiled: CompiledWorkflow, replacing: str | None) -> list[Problem]:
