@@ -9,6 +9,7 @@ pass because the attack silently failed.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ import textwrap
 import time
 import uuid
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -156,7 +158,7 @@ return out
 def _runner(python: str, **user: int) -> dict[str, str]:
     """Start a runner process whose own environment holds the secret (as a Lambda's holds
     its credentials), and let the code read the runner's /proc files."""
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "AWS_SECRET_ACCESS_KEY": SECRET}
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": _readable_root(), "AWS_SECRET_ACCESS_KEY": SECRET}
     done = subprocess.run([python, "-c", RUNNER], input=READ_PARENT, capture_output=True,
                           text=True, env=env, cwd="/", timeout=60, check=False, **user)
     assert done.returncode == 0, done.stderr
@@ -172,6 +174,20 @@ def test_a_root_runner_runs_code_as_a_user_of_its_own() -> None:
 
 
 SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin:/bin")
+
+
+@cache
+def _readable_root() -> str:
+    """A copy of the packages a runner imports that user ``nobody`` can read: the checkout
+    itself may sit in a directory only its owner can enter (``mktemp -d`` makes those)."""
+    root = Path(tempfile.mkdtemp(prefix="sfnflow-sandbox-code-"))
+    atexit.register(shutil.rmtree, root, True)
+    for package in ("functions", "compiler"):
+        shutil.copytree(ROOT / package, root / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    for path in (root, *root.rglob("*")):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return str(root)
 
 
 @pytest.mark.skipif(os.getuid() != 0 or SYSTEM_PYTHON is None,
@@ -266,7 +282,7 @@ def test_as_one_user_like_lambda_the_next_call_finds_nothing_left(scratch: Path)
         out['left'] = sorted(os['listdir']({str(scratch)!r}))
         return out
     """)
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": _readable_root()}
     done = subprocess.run(
         [SYSTEM_PYTHON, "-c", LAMBDA_LIKE, SECRET], capture_output=True, text=True, env=env,
         input=json.dumps([str(scratch), LEAVE.format(scratch=str(scratch)), read]), cwd="/",
@@ -311,7 +327,7 @@ def test_as_an_unprivileged_user_a_call_cannot_connect_even_to_this_host() -> No
         done = subprocess.run([SYSTEM_PYTHON, "-c", runner], input=CONNECT.format(port=port),
                               capture_output=True, text=True, cwd="/", timeout=60,
                               check=False, user=65534, group=65534,
-                              env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+                              env={"PATH": "/usr/bin:/bin", "PYTHONPATH": _readable_root()})
     assert done.returncode == 0, done.stderr
     [out] = json.loads(done.stdout)
     assert out["connect"] in ("OSError", "ConnectionRefusedError")  # ENETUNREACH / lo down
@@ -378,7 +394,7 @@ def test_as_one_user_a_call_cannot_read_the_memory_of_a_call_beside_it(scratch: 
     done = subprocess.run([SYSTEM_PYTHON, "-c", BESIDE, secret], input=json.dumps(codes),
                           capture_output=True, text=True, cwd="/", timeout=60, check=False,
                           user=65534, group=65534,
-                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": _readable_root()})
     assert done.returncode == 0, done.stderr
     [out] = json.loads(done.stdout)
     assert out["found"] and not [f for f in out["found"] if f.isdigit() or f.startswith("read")]
