@@ -19,6 +19,27 @@ from compiler.jsonata_compat import compile_expression
 OPEN, CLOSE = "{%", "%}"
 _SEGMENT = re.compile(r"\{%(.*?)%\}", re.DOTALL)
 
+MAX_EXPRESSION_DEPTH = 100
+"""Brackets (``( [ {``) nest at most 100 deep in one expression. Hand-written JSONata rarely
+goes past 10; the parsers that read it (Python's jsonata here, the JavaScript one in
+asl-validator, Step Functions' own) are recursive descent, and a 3,000-deep expression that
+one of them accepts another refuses, so a deep one would validate here and fail at deploy."""
+_BRACKETS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|/\*.*?\*/"
+                       r"|[\[\](){}]", re.DOTALL)
+
+
+def nesting(source: str) -> int:
+    """How deep brackets nest in JSONata ``source`` (outside string literals and comments)."""
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(source):
+        token = match.group()
+        if token in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in ")]}":
+            depth -= 1
+    return deepest
+
 
 def is_expression(value: object) -> bool:
     """True for a string that is exactly one ``{% ... %}`` expression."""
@@ -86,6 +107,10 @@ def syntax_errors(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
                 yield path, "empty expression '{% %}'"
                 continue
             if is_simple(source):
+                continue
+            if nesting(source) > MAX_EXPRESSION_DEPTH:
+                yield path, (f"brackets nest more than {MAX_EXPRESSION_DEPTH} deep in "
+                             "expression: split it (e.g. into several set fields)")
                 continue
             try:
                 parse(source)

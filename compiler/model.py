@@ -7,12 +7,45 @@ which reports every problem at once.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 NAME_MAX = 80  # Step Functions names (states, machines, executions, variables): at most 80.
 HELPER_PREFIX = "#"  # helper states (guards, branch ends) start with this; nodes may not.
+# Characters a state name may not hold: control characters (U+0000-001F, U+007F-009F), the
+# line and paragraph separators (asl-validator's ``^.{1,80}$`` does not match across them),
+# surrogates and the non-characters U+FFFE/FFFF (Step Functions' name rules).
+_NOT_IN_STATE_NAMES = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+
+
+def name_length(name: str) -> int:
+    """A name's length as Step Functions and asl-validator count it: in UTF-16 code units
+    (Java and JavaScript strings), so a character beyond U+FFFF (an emoji) counts twice."""
+    return len(name) + sum(1 for char in name if ord(char) > 0xFFFF)
+
+
+def fit_name(name: str, limit: int = NAME_MAX) -> str:
+    """The longest prefix of ``name`` at most ``limit`` UTF-16 code units long."""
+    units = 0
+    for index, char in enumerate(name):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return name[:index]
+    return name
+
+
+def state_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a state, or None (shared by node and region names)."""
+    bad = _NOT_IN_STATE_NAMES.search(name)
+    if bad is not None:
+        return (f"may not contain the control character U+{ord(bad.group()):04X} (Step "
+                "Functions state names may not; use a space)")
+    if name_length(name) > NAME_MAX:
+        return (f"is {name_length(name)} characters as Step Functions counts them (characters "
+                f"beyond U+FFFF count twice); the limit is {NAME_MAX}")
+    return None
 
 OnError = Literal["stopWorkflow", "continueRegularOutput", "continueErrorOutput"]
 
@@ -92,6 +125,9 @@ class Node(_Strict):
             raise ValueError("node names may not start or end with whitespace")
         if "{%" in name or "%}" in name:
             raise ValueError("node names may not contain '{%' or '%}' (expression delimiters)")
+        problem = state_name_problem(name)
+        if problem is not None:
+            raise ValueError(f"a node name {problem}")
         return name
 
 
@@ -119,6 +155,15 @@ class Region(_Strict):
     catch: str = Field(min_length=1, description="Node that receives the error item.")
     finally_: str | None = Field(None, alias="finally",
                                  description="Node that always runs after the region.")
+
+    @field_validator("name")
+    @classmethod
+    def _state_name(cls, name: str) -> str:
+        """A region's name becomes part of its helper states' names."""
+        problem = state_name_problem(name)
+        if problem is not None:
+            raise ValueError(f"a region name {problem}")
+        return name
 
 
 class Workflow(_Strict):

@@ -32,7 +32,7 @@ from typing import Any
 from compiler import asl
 from compiler.graph import Graph, per_graph
 from compiler.jsonata_text import jsonata, literal
-from compiler.model import NAME_MAX
+from compiler.model import NAME_MAX, fit_name
 from compiler.passes.structure import (
     Flow,
     Guard,
@@ -48,7 +48,9 @@ from compiler.regions import Region, resolve_regions
 BRANCH_FINISHED = "Sfnflow.BranchFinished"  # a waitFor-any branch won the race
 
 # Names a node variable must not shadow: JSONata's built-in functions (and the functions
-# Step Functions adds), plus the local variables the emitted expressions bind.
+# Step Functions adds), plus the local variables the emitted expressions bind; and JSONata's
+# keywords, which are no field names in a path (``$states.result[0].true`` reads the
+# boolean, not the branch output of a node named "true").
 _RESERVED_TEXT = """
     states i e c m items json sum count max min average string substring substringBefore
     substringAfter lowercase uppercase length trim pad formatNumber formatBase
@@ -58,6 +60,7 @@ _RESERVED_TEXT = """
     encodeUrlComponent encodeUrl decodeUrlComponent decodeUrl eval toMillis fromMillis
     clone now millis split join match contains replace partition range hash randomSeeded
     uuid parse vars x a won
+    true false null and or in function
 """
 RESERVED_NAMES = frozenset(_RESERVED_TEXT.split())
 
@@ -216,11 +219,11 @@ class Emitter:
     # ----------------------------------------------------------------- names and values
 
     def helper(self, prefix: str, label: str) -> str:
-        base = f"#{prefix} {label}"[:NAME_MAX]
+        base = fit_name(f"#{prefix} {label}")
         name, suffix = base, 2
         while name in self.helper_names:
             tail = f" ({suffix})"
-            name, suffix = base[: NAME_MAX - len(tail)] + tail, suffix + 1
+            name, suffix = fit_name(base, NAME_MAX - len(tail)) + tail, suffix + 1
         self.helper_names.add(name)
         return name
 

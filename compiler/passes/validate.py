@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from compiler.document import value_problems
 from compiler.errors import Problem, WorkflowInvalid
 from compiler.expressions import syntax_errors
 from compiler.graph import Edge, Graph, Loop, strongly_connected_cycles
@@ -41,6 +42,9 @@ def parse_document(document: Any) -> Workflow:
     """Check the document's shape; every pydantic error becomes a Problem naming its node."""
     if not isinstance(document, dict):
         raise WorkflowInvalid([Problem(None, "", "a workflow document must be a mapping")])
+    problems = value_problems(document)  # JSON values, bounded (whoever parsed them)
+    if problems:
+        raise WorkflowInvalid(problems)
     try:
         return Workflow.model_validate(document)
     except ValidationError as exc:
@@ -100,7 +104,7 @@ def _resolve_output(names: list[str], output: int | str) -> int | None:
         return output if 0 <= output < len(names) else None
     if output in names:
         return names.index(output)
-    if output.isdigit() and int(output) < len(names):
+    if output.isascii() and output.isdigit() and int(output) < len(names):  # not "²"
         return int(output)
     return None
 
