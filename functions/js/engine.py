@@ -1,0 +1,178 @@
+"""One QuickJS context with Luxon, n8n's extension methods and the expression runtime loaded.
+
+Why one context per node run: creating a bare context costs ~0.14 ms, but loading Luxon and
+the prelude costs a few milliseconds (see ``benchmarks/js_expressions.py``), and the binding
+offers no bytecode cache. A node run evaluates all its items in one context; nothing is
+shared between node runs, so one workflow's code cannot see another's state.
+
+Host access: QuickJS has no require, fs, network, process or timers; the only bridge out is
+``__sfnflowHost(op, payload)``, dispatching to the Python handlers registered here (time zones,
+hashes, base64, $jmespath) and by the expression layer (node output, paired items, node info).
+Handlers take and return strings, so no Python object ever enters JavaScript.
+
+Limits: ``set_time_limit`` (CPU seconds per eval call), ``set_memory_limit`` (bytes for the
+whole runtime, set above what the prelude already uses) and ``set_max_stack_size``. A limit hit
+surfaces as :class:`JsLimitExceeded` with ``kind`` = "time", "memory" or "stack".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import jmespath
+import quickjs
+
+from functions.js.errors import JsError, JsLimitExceeded
+
+_HERE = Path(__file__).parent
+# Load order matters: Intl before Luxon, Luxon before the zone patch and the extensions.
+_SCRIPTS = (
+    _HERE / "prelude" / "intl.js",
+    _HERE / "vendor" / "luxon.min.js",
+    _HERE / "prelude" / "zones.js",
+    _HERE / "prelude" / "extensions.js",
+    _HERE / "prelude" / "runtime.js",
+)
+
+HostHandler = Callable[[str], str | None]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Budgets for user code in one context. Defaults suit a 1 GB Lambda running one node."""
+
+    cpu_seconds: float = 5.0
+    memory_bytes: int = 64 * 1024 * 1024
+    stack_bytes: int = 512 * 1024
+
+
+@lru_cache(maxsize=1)
+def _prelude() -> str:
+    return "\n;\n".join(path.read_text(encoding="utf-8") for path in _SCRIPTS)
+
+
+@lru_cache(maxsize=512)
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _tz_offset(payload: str) -> str:
+    name, millis = json.loads(payload)
+    zone = _zone(name)
+    if zone is None:
+        return "NaN"
+    offset = datetime.fromtimestamp(millis / 1000, UTC).astimezone(zone).utcoffset()
+    return str(offset.total_seconds() / 60 if offset is not None else 0)
+
+
+def _tz_valid(name: str) -> str:
+    return "true" if name and _zone(name) is not None else "false"
+
+
+_HASHES = {
+    "md5": "md5",
+    "sha1": "sha1",
+    "sha224": "sha224",
+    "sha256": "sha256",
+    "sha384": "sha384",
+    "sha512": "sha512",
+    "sha3": "sha3_512",
+}
+
+
+def _hash(payload: str) -> str | None:
+    algorithm, text = json.loads(payload)
+    name = _HASHES.get(algorithm)
+    if name is None:
+        return None
+    return hashlib.new(name, text.encode("utf-8")).hexdigest()
+
+
+def _jmespath(payload: str) -> str:
+    data, expression = json.loads(payload)
+    try:
+        return json.dumps({"value": jmespath.search(expression, data)})
+    except jmespath.exceptions.JMESPathError as exc:
+        return json.dumps({"error": f"$jmespath: {exc}"})
+
+
+class JsEngine:
+    """A QuickJS context ready for n8n expressions and Code nodes (see the package docstring)."""
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        self._handlers: dict[str, HostHandler] = {
+            "tzOffset": _tz_offset,
+            "tzValid": _tz_valid,
+            "hash": _hash,
+            "jmespath": _jmespath,
+        }
+        self._context = quickjs.Context()
+        self._context.add_callable("__sfnflowHost", self._dispatch)
+        self._context.eval(_prelude())
+        used = int(self._context.memory().get("memory_used_size", 0))
+        self._context.set_memory_limit(used + self.limits.memory_bytes)
+        self._context.set_max_stack_size(self.limits.stack_bytes)
+        self._context.set_time_limit(self.limits.cpu_seconds)
+
+    def set_time_limit(self, seconds: float | None) -> None:
+        """CPU seconds per eval call; None lifts the limit (needed to call into Python)."""
+        self._context.set_time_limit(-1 if seconds is None else seconds)
+
+    def register(self, op: str, handler: HostHandler) -> None:
+        """Answer ``__sfnflowHost(op, payload)`` calls from JavaScript with ``handler``."""
+        self._handlers[op] = handler
+
+    def _dispatch(self, op: str, payload: Any) -> str | None:
+        handler = self._handlers.get(op)
+        if handler is None:
+            return json.dumps({"error": f"unknown host operation {op}"})
+        return handler(payload if isinstance(payload, str) else json.dumps(payload))
+
+    def call(self, function: str, *args: str | int) -> str:
+        """Call ``__sfnflow.<function>(*args)`` and return its string result."""
+        for position, arg in enumerate(args):
+            self._context.set(f"__sfnflowArg{position}", arg)
+        names = ", ".join(f"__sfnflowArg{position}" for position in range(len(args)))
+        return str(self.eval(f"__sfnflow.{function}({names})"))
+
+    def eval(self, source: str) -> Any:
+        """Evaluate ``source``; engine failures become :class:`JsError` subclasses."""
+        try:
+            return self._context.eval(source)
+        except quickjs.StackOverflow as exc:
+            raise JsLimitExceeded("stack", str(exc)) from exc
+        except quickjs.JSException as exc:
+            raise classify(str(exc)) from exc
+
+    def run_pending_jobs(self) -> bool:
+        """Run one queued promise job; False when the queue is empty."""
+        try:
+            return bool(self._context.execute_pending_job())
+        except quickjs.StackOverflow as exc:
+            raise JsLimitExceeded("stack", str(exc)) from exc
+        except quickjs.JSException as exc:
+            raise classify(str(exc)) from exc
+
+
+def classify(message: str) -> JsError:
+    """Map an engine error message onto a typed error (limits are recognised by QuickJS text)."""
+    head = message.splitlines()[0] if message else message
+    if "interrupted" in head:
+        return JsLimitExceeded("time", head)
+    if "out of memory" in head:
+        return JsLimitExceeded("memory", head)
+    if "stack overflow" in head or "Maximum call stack" in head:
+        return JsLimitExceeded("stack", head)
+    return JsError(head)
