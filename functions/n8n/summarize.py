@@ -1,0 +1,152 @@
+"""Summarize v1 / v1.1: pivot-table aggregations, optionally split by fields.
+
+``fieldsToSummarize.values[{aggregation, field, separateBy, customSeparator,
+includeEmpty}]``: ``count`` (default) -> ``count_<f>``, ``countUnique`` ->
+``unique_count_<f>``, ``sum``/``average``/``min``/``max`` -> ``<agg>_<f>``, ``append`` ->
+``appended_<f>``, ``concatenate`` -> ``concatenated_<f>`` (dots in ``f`` become ``_``).
+Null, undefined and ``""`` are left out unless ``includeEmpty``.
+
+``fieldsToSplitBy`` (``"a, b"``) groups items hierarchically, the way n8n builds a nested
+JavaScript object: groups come out in that object's key order (integer-like keys first,
+ascending; then first appearance). ``options.outputFormat``: ``separateItems`` (default,
+one item per group with the split values) or ``singleItem`` (the nested object itself).
+v1 turns split values into strings (``0`` -> ``"0"``, ``null`` -> ``"null"``); v1.1 keeps
+them. ``options.disableDotNotation`` reads flat keys; a summarized field no item has is
+n8n's error unless ``options.continueIfFieldNotFound``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from functions.n8n.call import NodeCall
+from functions.n8n.errors import NodeOperationError
+from functions.n8n.items import Item, deep_copy, field_getter, paired, split_field_list
+from functions.n8n.jsvalues import UNDEFINED, is_nullish, js_string, json_stringify
+
+_PREFIX = {
+    "count": "count",
+    "countUnique": "unique_count",
+    "sum": "sum",
+    "average": "average",
+    "min": "min",
+    "max": "max",
+    "append": "appended",
+    "concatenate": "concatenated",
+}
+_ARRAY_INDEX = re.compile(r"^(?:0|[1-9]\d{0,9})$")
+
+
+def _empty(value: Any) -> bool:
+    return is_nullish(value) or value == ""
+
+
+def _numbers(values: list[Any]) -> list[float]:
+    return [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+
+
+def _aggregate(spec: dict[str, Any], values: list[Any]) -> Any:
+    kind = spec.get("aggregation", "count")
+    if not spec.get("includeEmpty"):
+        values = [v for v in values if not _empty(v)]
+    if kind == "count":
+        return len(values)
+    if kind == "countUnique":
+        unique: list[str] = []
+        for value in values:
+            key = "undefined" if value is UNDEFINED else json_stringify(value)
+            if key not in unique:
+                unique.append(key)
+        return len(unique)
+    if kind == "append":
+        return [None if v is UNDEFINED else deep_copy(v) for v in values]
+    if kind == "concatenate":
+        separator = spec.get("separateBy", ",")
+        if separator == "other":
+            separator = spec.get("customSeparator", "")
+        return separator.join(
+            json_stringify(v) if isinstance(v, (dict, list)) else js_string(v)
+            for v in values
+            if v is not UNDEFINED
+        )
+    numbers = _numbers(values)
+    if kind == "sum":
+        return sum(numbers)
+    if kind == "average":
+        return sum(numbers) / len(numbers) if numbers else None
+    if kind == "min":
+        return min(numbers) if numbers else None
+    if kind == "max":
+        return max(numbers) if numbers else None
+    raise ValueError(kind)
+
+
+def _js_key_order(keys: list[str]) -> list[str]:
+    integers = sorted((k for k in keys if _ARRAY_INDEX.match(k)), key=int)
+    return integers + [k for k in keys if not _ARRAY_INDEX.match(k)]
+
+
+def run(call: NodeCall) -> list[list[Item]]:
+    items = call.items
+    options = call.parameter("options", 0, {}) or {}
+    get_field, _ = field_getter(not options.get("disableDotNotation", False))
+    specs = call.parameter("fieldsToSummarize.values", 0, []) or []
+    for spec in specs:
+        if spec.get("aggregation", "count") not in _PREFIX:
+            raise call.invalid("fieldsToSummarize", f"unknown aggregation {spec['aggregation']!r}")
+    split_by = split_field_list(call.parameter("fieldsToSplitBy", 0, ""))
+    if not options.get("continueIfFieldNotFound"):
+        for spec in specs:
+            field = spec.get("field", "")
+            if items and all(get_field(it["json"], field, UNDEFINED) is UNDEFINED for it in items):
+                raise NodeOperationError(
+                    call.node,
+                    f"The field '{field}' does not exist in any items",
+                    description="To continue anyway, set 'Continue if Field Not Found'",
+                )
+
+    def summary(indexes: list[int]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for spec in specs:
+            field = spec.get("field", "")
+            values = [get_field(items[i]["json"], field, UNDEFINED) for i in indexes]
+            name = f"{_PREFIX[spec.get('aggregation', 'count')]}_{field.replace('.', '_')}"
+            result[name] = _aggregate(spec, values)
+        return result
+
+    everything = list(range(len(items)))
+    if not split_by:
+        return [[{"json": summary(everything), "pairedItem": [paired(i) for i in everything]}]]
+
+    def group(indexes: list[int], depth: int) -> list[tuple[list[Any], list[int]]]:
+        if depth == len(split_by):
+            return [([], indexes)]
+        buckets: dict[str, tuple[Any, list[int]]] = {}
+        for i in indexes:
+            value = get_field(items[i]["json"], split_by[depth], UNDEFINED)
+            key = json_stringify(value) if isinstance(value, (dict, list)) else js_string(value)
+            buckets.setdefault(key, (value, []))[1].append(i)
+        result = []
+        for key in _js_key_order(list(buckets)):
+            value, members = buckets[key]
+            shown = key if call.type_version < 1.1 else (None if value is UNDEFINED else value)
+            for rest, leaf in group(members, depth + 1):
+                result.append(([shown, *rest], leaf))
+        return result
+
+    groups = group(everything, 0)
+    if options.get("outputFormat", "separateItems") == "singleItem":
+        nested: dict[str, Any] = {}
+        for values, members in groups:
+            node = nested
+            for value in values[:-1]:
+                node = node.setdefault(js_string(value), {})
+            node[js_string(values[-1])] = summary(members)
+        return [[{"json": nested, "pairedItem": [paired(i) for i in everything]}]]
+    out = []
+    for values, members in groups:
+        data = dict(zip(split_by, values, strict=True))
+        data.update(summary(members))
+        out.append({"json": data, "pairedItem": [paired(i) for i in members]})
+    return [out]
