@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from functions.js.code_node import ALL_ITEMS, EACH_ITEM, run_code
+from functions.js.code_node import EACH_ITEM, run_code
 from functions.js.engine import Limits
 from functions.js.errors import CodeNodeError
 from functions.js.run_data import NodeRunData, Source, TaskData
