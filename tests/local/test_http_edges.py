@@ -211,3 +211,43 @@ def test_stream_tokens_need_the_key_and_name_one_existing_execution(
     # No token and no key: the stream stays closed.
     assert requests.get(f"{platform.url}/executions/{execution_id}/stream",
                         timeout=30).status_code == 401
+
+
+# ------------------------------------------------------------------ hostile requests (issue 11)
+
+
+def _finished(platform: LocalPlatform, execution_id: str) -> None:
+    deadline = time.monotonic() + 20
+    while call(platform, "GET", f"/executions/{execution_id}").json()["status"] == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_an_encoded_slash_does_not_open_the_pin_route_without_the_key(
+        platform: LocalPlatform) -> None:
+    """``/executions/X%2Fnodes/resume/pin`` looked like the public resume route
+    (``/executions/{id}/resume/{wait}``) before decoding and reached the keyed pin route
+    (``/executions/{id}/nodes/{node}/pin``) after: it wrote a pin with no API key."""
+    document = {"name": "pinned", "nodes": [
+        {"name": "Start", "type": "manualTrigger"},
+        {"name": "resume", "type": "code", "parameters": {"code": "return items"}}],
+        "connections": [{"from": "Start", "to": "resume"}]}
+    assert call(platform, "POST", "/workflows", json=document).status_code == 201
+    execution_id = call(platform, "POST", "/workflows/pinned/executions",
+                        json={}).json()["executionId"]
+    _finished(platform, execution_id)
+    forged = call(platform, "POST", f"/executions/{execution_id}%2Fnodes/resume/pin?sig=x",
+                  key=None)
+    assert forged.status_code == 401, forged.text
+    assert forged.json()["error"]["type"] == "Unauthorized"
+    assert call(platform, "GET", "/workflows/pinned/pins/resume").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/workflows", "/webhook/nowhere"])
+def test_a_body_that_is_not_utf8_gets_a_json_answer(platform: LocalPlatform,
+                                                    path: str) -> None:
+    response = call(platform, "POST", path, data=b"\xff\xfe{\x80}",
+                    headers={"Content-Type": "application/json"})
+    assert response.status_code in (400, 404, 415), response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.json()["error"]["type"]
