@@ -1,11 +1,14 @@
 """n8n's JavaScript Code node on QuickJS, both modes.
 
 "runOnceForAllItems": the code sees ``$input.all()`` and ``items`` and returns a list of items
-(``{json: ...}``) or plain objects (each becomes ``{json: obj}``), or one object. Mixing the two
-shapes is an error, as in n8n. Output items without ``pairedItem`` get n8n's default lineage
-(position i -> input i when counts match, item 0 when one input item).
+(``{json: ...}``) or plain objects (each becomes ``{json: obj}``), or one object; anything else,
+a mix of shapes or unknown item keys fail with n8n's messages. Output items without
+``pairedItem`` get n8n's default lineage (paired_items.assign_default_lineage).
 "runOnceForEachItem": the code runs once per item with ``$json``, ``$input.item``, ``$itemIndex``
-and returns one object (or nothing: the item is dropped); its lineage is the input item.
+and returns one object (null drops the item; undefined is an error, as in n8n); its lineage is
+the input item. Input items carry ``pairedItem: {item: i}`` like n8n's, so returning
+``$input.all()`` keeps lineage. Differences from n8n, on purpose: no ``require`` and no
+``process`` (n8n allows allow-listed modules); n8n's extension methods work here too.
 
 The code runs as the body of an async function (``await`` works; promise jobs are run to the
 end) under the engine's CPU, memory and stack limits, which end it as :class:`CodeNodeError`
@@ -24,12 +27,20 @@ from typing import Any
 from functions.js.engine import JsEngine, Limits
 from functions.js.errors import CodeNodeError, JsError, JsLimitExceeded
 from functions.js.frame import build
+from functions.js.paired_items import assign_default_lineage
 from functions.js.run_data import NodeRunData
 
 ALL_ITEMS = "runOnceForAllItems"
 EACH_ITEM = "runOnceForEachItem"
-_ITEM_KEYS = {"json", "binary", "pairedItem", "error"}
-_MARK = json.dumps("\u0000undefined")
+_ITEM_KEYS = {"json", "binary", "pairedItem", "error", "index"}
+_UNDEFINED = {"\u0000undefined": True}  # how runtime.js sends a bare undefined
+_NOTHING = object()  # the code returned undefined
+_NEEDS_PYTHON = "Can not call into Python with a time limit set"
+_NO_PYTHON_HELP = (
+    "$jmespath(), .hash() and time zones named at run time (not as a string literal) are not "
+    "available in the Code node: it runs under a CPU time limit that forbids calls out of "
+    "the engine"
+)
 
 
 @dataclass
@@ -42,57 +53,27 @@ def _is_object(value: Any) -> bool:
     return isinstance(value, dict)
 
 
+def _output_error(message: str, node: str, item_index: int | None) -> CodeNodeError:
+    return CodeNodeError(message, node=node, item_index=item_index, kind="output")
+
+
 def _normalise(value: Any, node: str, item_index: int | None) -> list[dict[str, Any]]:
-    """n8n's rules for what a Code node may return, as items."""
+    """n8n's rules (and messages) for what a Code node may return, as items."""
     values = [value] if _is_object(value) else value
-    if not isinstance(values, list):
-        raise CodeNodeError(
-            "Code doesn't return items properly: return an array of objects",
-            node=node,
-            item_index=item_index,
-            kind="output",
-        )
-    if any(not _is_object(v) for v in values):
-        raise CodeNodeError(
-            "Code doesn't return items properly: every item must be an object",
-            node=node,
-            item_index=item_index,
-            kind="output",
-        )
-    wrapped = [("json" in v) for v in values]
-    if any(wrapped) and not all(wrapped):
-        raise CodeNodeError(
-            "Inconsistent item format: return either {json: ...} items or plain objects",
-            node=node,
-            item_index=item_index,
-            kind="output",
-        )
-    if not any(wrapped):
+    if not isinstance(values, list) or any(not _is_object(v) for v in values):
+        raise _output_error("Code doesn't return items properly", node, item_index)
+    if not any("json" in v for v in values):
         return [{"json": v} for v in values]
-    for v in values:
-        unknown = set(v) - _ITEM_KEYS
-        if unknown:
-            raise CodeNodeError(
-                f"Unknown top-level item key: {sorted(unknown)[0]}",
-                node=node,
-                item_index=item_index,
-                kind="output",
+    for position, v in enumerate(values):
+        if "json" not in v:
+            unknown = sorted(set(v) - _ITEM_KEYS)
+            key = unknown[0] if unknown else "?"
+            raise _output_error(
+                f"Unknown top-level item key: {key} [item {position}]", node, item_index
             )
-        if not _is_object(v["json"]):
-            raise CodeNodeError(
-                "A 'json' property isn't an object", node=node, item_index=item_index, kind="output"
-            )
+        if set(v) - _ITEM_KEYS or not _is_object(v["json"]):
+            raise _output_error(f"Invalid output format [item {position}]", node, item_index)
     return [dict(v) for v in values]
-
-
-def _fill_lineage(items: list[dict[str, Any]], input_count: int) -> None:
-    for position, item in enumerate(items):
-        if "pairedItem" in item:
-            continue
-        if input_count == 1:
-            item["pairedItem"] = {"item": 0}
-        elif len(items) == input_count:
-            item["pairedItem"] = {"item": position}
 
 
 class CodeRunner:
@@ -107,23 +88,19 @@ class CodeRunner:
     def run(self, mode: str = ALL_ITEMS) -> CodeResult:
         if mode == ALL_ITEMS:
             items = _normalise(self._run_once(-1), self.data.node, None)
-            _fill_lineage(items, len(self.data.input_items))
+            assign_default_lineage([items], len(self.data.input_items))
             return CodeResult(items, self._logs())
         if mode != EACH_ITEM:
             raise CodeNodeError(f"unknown mode {mode!r}", node=self.data.node, kind="output")
         out: list[dict[str, Any]] = []
         for index in range(len(self.data.input_items)):
             value = self._run_once(index)
+            if value is _NOTHING:
+                raise _output_error("Code doesn't return an object", self.data.node, index)
             if value is None:
-                continue
+                continue  # n8n drops the item when the code returns null
             if isinstance(value, list):
-                raise CodeNodeError(
-                    "Code doesn't return a single object: "
-                    "return one object in 'Run Once for Each Item' mode",
-                    node=self.data.node,
-                    item_index=index,
-                    kind="output",
-                )
+                raise _output_error("Code doesn't return a single object", self.data.node, index)
             for item in _normalise(value, self.data.node, index):
                 item.setdefault("pairedItem", {"item": index})
                 out.append(item)
@@ -152,6 +129,8 @@ class CodeRunner:
             raise CodeNodeError(str(exc), node=self.data.node, item_index=where) from exc
         if state.startswith("0"):
             error = json.loads(state[1:])
+            if _NEEDS_PYTHON in error["message"]:
+                raise CodeNodeError(_NO_PYTHON_HELP, node=self.data.node, item_index=where)
             kind = "error"
             if error["name"] == "InternalError" or error["name"] == "RangeError":
                 from functions.js.engine import classify
@@ -164,9 +143,10 @@ class CodeRunner:
                 item_index=where,
                 kind=kind,
             )
-        if _MARK in state:
-            return None
-        return json.loads(state[1:])
+        value = json.loads(state[1:])
+        if value == _UNDEFINED:
+            return _NOTHING
+        return value
 
 
 def run_code(

@@ -4,8 +4,9 @@ Why a preloaded frame, not lazy callbacks: the binding refuses calls into Python
 limit is set, and the Code node must run under one. So Python sends, once per node run, the
 input items and every node the code or expressions reference — found by a scan for
 ``$('Name')``, ``$node["Name"]``, ``$node.Name`` and ``$items("Name")``; a reference by a computed
-name makes it send every node. Paired items are resolved here (paired_items.py) for every input
-item and sent as positions, so ``$('X').item`` is a lookup in JavaScript.
+name makes it send every node. The same scan finds time-zone names ("Europe/Berlin") whose
+offset tables (zones.py) travel with the workflow's own zone. Paired items are resolved here
+(paired_items.py) for every input item and sent as positions, so ``$('X').item`` is a lookup.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from functions.js import zones
 from functions.js.paired_items import PairedItemError, output_towards, resolve
 from functions.js.run_data import NodeRunData
 
@@ -35,6 +37,12 @@ def referenced_nodes(sources: Iterable[str], data: NodeRunData) -> set[str]:
             names.add(json.loads(f'"{raw}"') if "\\" in raw else raw)
         names.update(_BY_DOT.findall(source))
     return names
+
+
+def _as_input(item: Any, index: int, input_index: int) -> dict[str, Any]:
+    """An input item as n8n hands it to a node: lineage renumbered to its own position."""
+    paired = {"item": index, "input": input_index} if input_index else {"item": index}
+    return {**item, "pairedItem": paired}
 
 
 def _node_entry(data: NodeRunData, name: str) -> dict[str, Any] | None:
@@ -63,7 +71,8 @@ def _node_entry(data: NodeRunData, name: str) -> dict[str, Any] | None:
 
 
 def build(data: NodeRunData, sources: Iterable[str], parameters: Any = None) -> str:
-    """The frame as JSON, carrying only the nodes ``sources`` reference."""
+    """The frame as JSON, carrying only the nodes and time zones ``sources`` reference."""
+    sources = list(sources)
     nodes: dict[str, Any] = {}
     for name in referenced_nodes(sources, data):
         entry = _node_entry(data, name)
@@ -74,7 +83,9 @@ def build(data: NodeRunData, sources: Iterable[str], parameters: Any = None) -> 
     frame = {
         "node": data.node,
         "runIndex": data.run_index,
-        "inputItems": list(data.input_items),
+        "inputItems": [
+            _as_input(item, index, data.input_index) for index, item in enumerate(data.input_items)
+        ],
         "prevNode": None
         if previous is None
         else {
@@ -97,6 +108,7 @@ def build(data: NodeRunData, sources: Iterable[str], parameters: Any = None) -> 
         "parameters": parameters if parameters is not None else {},
         "context": dict(data.nodes[data.node].context) if data.node in data.nodes else {},
         "timezone": data.timezone,
+        "zones": zones.tables(zones.zone_names(sources) | {data.timezone}),
         "nowMillis": data.now_millis,
         "nodes": nodes,
     }

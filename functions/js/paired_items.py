@@ -137,3 +137,21 @@ def resolve(data: NodeRunData, target: str, item_index: int, method: str = "item
         raise PairedItemError(f"Can't get data for expression: no input item {item_index}")
     source = data.sources[data.input_index] if data.input_index < len(data.sources) else None
     return _walk(data.run_data, target, source, item_index, method)
+
+
+def assign_default_lineage(outputs: list[list[dict[str, Any]]], input_count: int) -> None:
+    """n8n's defaults for output items without ``pairedItem`` (WorkflowExecute does this for
+    every node of one main input): one input item -> all outputs descend from it; one output
+    port with as many items as the input -> item i from input i; otherwise none are added."""
+    single_input_item = input_count == 1
+    same_count = len(outputs) == 1 and len(outputs[0]) == input_count
+    for port in outputs:
+        for position, item in enumerate(port):
+            if "pairedItem" in item:
+                continue
+            if single_input_item:
+                item["pairedItem"] = {"item": 0}
+            elif same_count:
+                item["pairedItem"] = {"item": position}
+            else:
+                return

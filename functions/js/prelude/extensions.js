@@ -365,6 +365,12 @@
   function fieldMatches(value, needle) {
     return typeof value === "string" && value.indexOf(needle) >= 0;
   }
+  // application/x-www-form-urlencoded, as URLSearchParams writes it (space -> "+").
+  function formEncode(s) {
+    return encodeURIComponent(s).replace(/[!'()~]/g, function (c) {
+      return "%" + c.charCodeAt(0).toString(16).toUpperCase();
+    }).replace(/%20/g, "+");
+  }
   defineAll(Object.prototype, {
     isEmpty: function () { return Object.keys(this).length === 0; },
     isNotEmpty: function () { return Object.keys(this).length !== 0; },
@@ -403,7 +409,7 @@
     urlEncode: function () {
       var self = this;
       return Object.keys(self).map(function (k) {
-        return encodeURIComponent(k) + "=" + encodeURIComponent(String(self[k]));
+        return formEncode(k) + "=" + formEncode(String(self[k]));
       }).join("&");
     },
     keys: function () { return Object.keys(this); },

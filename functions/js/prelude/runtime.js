@@ -309,6 +309,7 @@
         get: function () { return undefined; }, getAll: function () { return {}; },
       };
       state.itemIndex = 0;
+      globalThis.__sfnflowZones = frame.zones || {};
       luxon.Settings.defaultZone = frame.timezone || "UTC";
       if (frame.nowMillis !== null && frame.nowMillis !== undefined) {
         var fixed = frame.nowMillis;

@@ -1,21 +1,32 @@
-// IANA time zones for Luxon without Intl: offsets and validity come from Python's zoneinfo
-// through the host callable (engine.py). Cached per zone and minute, since Luxon asks for the
-// offset of the same instant several times while building one DateTime.
+// IANA time zones for Luxon without Intl. Offsets come from the frame's tables (zones.py:
+// offset changes 1900-2100 from Python's zoneinfo) when the node run was given the zone, else
+// from Python through the host callable (possible only without a time limit, i.e. in
+// expressions, not in the Code node).
 (function () {
   "use strict";
   var IANAZone = luxon.IANAZone;
-  var offsets = {};
+  globalThis.__sfnflowZones = {};
+
+  function fromTable(table, ts) {
+    var instants = table[0], offsets = table[1];
+    var low = 0, high = instants.length - 1;
+    if (ts < instants[0]) return offsets[0];
+    while (low < high) {
+      var middle = (low + high + 1) >> 1;
+      if (instants[middle] <= ts) low = middle; else high = middle - 1;
+    }
+    return offsets[low];
+  }
+
   IANAZone.isValidZone = function (zone) {
-    return !!zone && __sfnflowHost("tzValid", String(zone)) === "true";
+    if (!zone) return false;
+    if (Object.prototype.hasOwnProperty.call(globalThis.__sfnflowZones, zone)) return true;
+    return __sfnflowHost("tzValid", String(zone)) === "true";
   };
   IANAZone.prototype.offset = function (ts) {
     if (isNaN(ts)) return NaN;
-    var key = this.name + "\u0000" + Math.floor(ts / 60000);
-    var hit = offsets[key];
-    if (hit === undefined) {
-      hit = Number(__sfnflowHost("tzOffset", JSON.stringify([this.name, ts])));
-      offsets[key] = hit;
-    }
-    return hit;
+    var table = globalThis.__sfnflowZones[this.name];
+    if (table !== undefined) return fromTable(table, ts);
+    return Number(__sfnflowHost("tzOffset", JSON.stringify([this.name, ts])));
   };
 })();

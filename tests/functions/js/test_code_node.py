@@ -1,4 +1,5 @@
-"""The JavaScript Code node: both modes, async code, console capture, limits, no host access."""
+"""The JavaScript Code node: both modes, async code, console capture, limits, no host access.
+Result shapes and error messages are n8n 1.123's for the same code (peer harness)."""
 
 from __future__ import annotations
 
@@ -43,10 +44,11 @@ def test_plain_objects_and_single_object_are_wrapped() -> None:
 @pytest.mark.parametrize(
     ("code", "message"),
     [
-        ("return 5", "doesn't return items properly"),
-        ("return [1]", "every item must be an object"),
-        ("return [{json: {}}, {x: 1}]", "Inconsistent item format"),
-        ("return [{json: {}, extra: 1}]", "Unknown top-level item key: extra"),
+        ("return 5", "Code doesn't return items properly"),
+        ("return", "Code doesn't return items properly"),
+        ("return [1]", "Code doesn't return items properly"),
+        ("return [{json: {}}, {x: 1}]", "Unknown top-level item key: x [item 1]"),
+        ("return [{json: {a: 1}, extra: 1}]", "Invalid output format [item 0]"),
         ("throw new Error('nope')", "Error: nope"),
     ],
 )
@@ -58,11 +60,38 @@ def test_bad_results_and_throws_are_typed_errors(code: str, message: str) -> Non
     assert caught.value.error_type == "Sfnflow.CodeError"
 
 
-def test_each_item_mode_sees_json_and_input_item_and_drops_nothing_returns() -> None:
-    code = "if ($json.a === 1) return; return {c: $json.a + $itemIndex, d: $input.item.json.a}"
+def test_each_item_mode_sees_json_and_input_item_and_null_drops_the_item() -> None:
+    code = "if ($json.a === 1) return null; return {c: $json.a + $itemIndex, d: $input.item.json.a}"
     assert run_code(data(), code, EACH_ITEM).items == [
         {"json": {"c": 3, "d": 2}, "pairedItem": {"item": 1}}
     ]
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("return", "Code doesn't return an object"),
+        ("return [{b: 1}]", "Code doesn't return a single object"),
+    ],
+)
+def test_each_item_mode_refuses_undefined_and_lists(code: str, message: str) -> None:
+    with pytest.raises(CodeNodeError) as caught:
+        run_code(data(), code, EACH_ITEM)
+    assert (caught.value.reason, caught.value.item_index, caught.value.kind) == (
+        message,
+        0,
+        "output",
+    )
+
+
+def test_returning_input_items_keeps_their_lineage() -> None:
+    result = run_code(data(), "console.log('hi', {x: 1}); return [$input.all()[1]]")
+    assert result.items == [{"json": {"a": 2}, "pairedItem": {"item": 1}}]
+    assert result.logs == ['hi {"x":1}']
+
+
+def test_fewer_outputs_than_inputs_get_no_default_lineage() -> None:
+    assert run_code(data(), "return [{a: 1}]").items == [{"json": {"a": 1}}]
 
 
 def test_each_item_mode_error_names_the_item() -> None:

@@ -164,10 +164,10 @@ def test_now_and_today_are_luxon_datetimes_in_the_workflow_zone() -> None:
     )
 
 
+# Every expected value below is n8n 1.123's answer for the same expression.
 EXTENSIONS = [
     ("'hello world'.isEmpty()", False),
     ("''.isNotEmpty()", False),
-    ("'$1,5'.toFloat === undefined", False),
     ("'12.5'.toNumber()", 12.5),
     ("'42px'.toInt()", 42),
     ("'3.7'.toFloat()", 3.7),
@@ -222,7 +222,7 @@ EXTENSIONS = [
     ("({a: 'xy', b: 'z'}).keepFieldsContaining('x')", {"a": "xy"}),
     ("({a: null, b: '', c: 1}).compact()", {"c": 1}),
     ("({a: 1}).toJsonString()", '{"a":1}'),
-    ("({a: 'x y', b: 1}).urlEncode()", "a=x%20y&b=1"),
+    ("({a: 'x y', b: 1}).urlEncode()", "a=x+y&b=1"),
     ("DateTime.fromISO('2024-01-06T10:00:00Z').isWeekend()", True),
     ("DateTime.fromISO('2024-01-02T10:00:00Z').beginningOf('month').toISODate()", "2024-01-01"),
     ("DateTime.fromISO('2024-02-10T10:00:00Z').endOfMonth().day", 29),
