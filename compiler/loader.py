@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.composer import ComposerError
+from ruamel.yaml.composer import ComposerError, MaxDepthExceededError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.scanner import Scanner
 
 from compiler.document import (
     MAX_DEPTH,
@@ -128,8 +129,21 @@ def _load_json(text: str, source: str) -> Any:
 # ------------------------------------------------------------------------------------ YAML
 
 
+class _BoundedScanner(Scanner):
+    """Refuses flow collections (``[``, ``{``) nested past the depth limit as it meets them.
+    The composer's own ``max_depth`` comes too late for them: the scanner reads ahead while
+    a ``[`` might still turn out to be a key, checking every open level at every token, so
+    7,000 ``[`` took seconds before the composer saw the first one."""
+
+    def fetch_flow_collection_start(self, TokenClass: Any, to_push: str) -> None:  # noqa: N803
+        if self.flow_level > MAX_DEPTH:
+            raise MaxDepthExceededError(None, None, "nested too deep", self.reader.get_mark())
+        super().fetch_flow_collection_start(TokenClass, to_push)
+
+
 def _load_yaml(text: str, source: str) -> Any:
     yaml = YAML(typ="safe", pure=True)
+    yaml.Scanner = _BoundedScanner
     yaml.max_depth = MAX_DEPTH + 1  # the composer counts the root as depth 1
     parser = None
     try:
@@ -154,7 +168,7 @@ def _load_yaml(text: str, source: str) -> Any:
 def _yaml_problem(exc: BaseException, source: str) -> Problem:
     mark = getattr(exc, "problem_mark", None) if isinstance(exc, MarkedYAMLError) else None
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-    if type(exc).__name__ == "MaxDepthExceededError":
+    if isinstance(exc, MaxDepthExceededError):
         return Problem(None, "", f"{source}: nested more than {MAX_DEPTH} deep{where}",
                        "too_deep")
     problem = getattr(exc, "problem", None) if isinstance(exc, MarkedYAMLError) else None

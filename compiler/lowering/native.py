@@ -104,16 +104,28 @@ _NODE_USE = re.compile(r"\$node\b")
 _NODE_CALL = re.compile(r"""\$node\s*\(\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*\)""")
 
 
+# JSON escapes what JSONata fields may not hold raw: ``%`` (``%}`` ends a field) and the
+# line terminators JSON leaves alone (asl-validator's ``{%.*%}`` does not match across
+# U+2028/U+2029, like every JavaScript ``.``).
+_LITERAL_ESCAPES = str.maketrans({"%": "\\u0025", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+_LINE_BREAKS = {"\n": "\\n", "\r": "\\r", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def json_literal(value: Any) -> str:
+    """A JSON value as a JSONata literal on one line, with no ``{%``/``%}``."""
+    return json.dumps(value, ensure_ascii=False).translate(_LITERAL_ESCAPES)
+
+
 @lru_cache(maxsize=65_536)
 def text(value: str) -> str:
     """A JSONata string literal on one line, with no ``{%``/``%}`` (which end a field)."""
-    return json.dumps(value, ensure_ascii=False).replace("%", "\\u0025")
+    return json_literal(value)
 
 
 def one_line(source: str) -> str | None:
     """``source`` without line breaks (asl-validator rejects them in JSONata fields): inside
     string literals they become escapes, elsewhere spaces. None if that is not safe."""
-    if "\n" not in source and "\r" not in source:
+    if not any(char in source for char in _LINE_BREAKS):
         return source
     out: list[str] = []
     quote = ""
@@ -127,8 +139,8 @@ def one_line(source: str) -> str | None:
                 continue
             if char == quote:
                 quote = ""
-            out.append({"\n": "\\n", "\r": "\\r"}.get(char, char) if quote != "`" else char)
-            if quote == "`" and char in "\r\n":
+            out.append(_LINE_BREAKS.get(char, char) if quote != "`" else char)
+            if quote == "`" and char in _LINE_BREAKS:
                 return None
         elif source.startswith("/*", position):
             end = source.find("*/", position + 2)
@@ -143,7 +155,7 @@ def one_line(source: str) -> str | None:
             quote = char
             out.append(char)
         else:
-            out.append(" " if char in "\r\n" else char)
+            out.append(" " if char in _LINE_BREAKS else char)
         position += 1
     return "".join(out)
 
@@ -349,7 +361,7 @@ def _parameter(value: Any) -> str:
         return _template(value) if has_expression(value) else text(value)
     if isinstance(value, dict):
         return "{" + ", ".join(f"{text(k)}: {_parameter(v)}" for k, v in value.items()) + "}"
-    return json.dumps(value, ensure_ascii=False).replace("%", "\\u0025")
+    return json_literal(value)
 
 
 def _condition(condition: bool | str) -> str | None:

@@ -88,6 +88,15 @@ def test_yaml_nested_too_deep_is_a_problem() -> None:
     assert f"nested more than {MAX_DEPTH} deep" in _one(text).message
 
 
+@pytest.mark.parametrize("text", ["a: " + "[" * 7000, "a: " + "[x, " * 3000,
+                                  "a: " + "{b: " * 3000])
+def test_yaml_flow_collections_nested_thousands_deep_are_refused_in_milliseconds(
+        text: str) -> None:
+    """ruamel's scanner checks every open level at every token: 7,000 ``[`` took seconds
+    before its composer's depth limit applied."""
+    assert f"nested more than {MAX_DEPTH} deep" in _one(text).message
+
+
 @pytest.mark.parametrize(("value", "what"), [
     ("2024-01-31", "a date or timestamp"),
     ("2024-01-31T10:00:00Z", "a date or timestamp"),
