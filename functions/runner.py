@@ -161,7 +161,10 @@ class NodeRunner:
         self.waits = waits  # functions.services.waits.WaitService: pausing wait nodes
         self.cache = NodeResultCache()
 
-    def run(self, event: dict[str, Any]) -> dict[str, Any]:
+    def run(self, event: dict[str, Any], *, deadline: float | None = None) -> dict[str, Any]:
+        """Run the node of ``event``. ``deadline``: ``time.monotonic()`` by which the node must
+        have answered (the invocation's end, less a margin): executors that start work
+        they can stop (a code node's process) stop it then."""
         invocation = parse_event(Invocation, event, "node-runner")
         node = invocation.node
         is_trigger = NODE_TYPES.get(node.type) is not None and NODE_TYPES[node.type].trigger
@@ -203,11 +206,14 @@ class NodeRunner:
         reused = self._reused_outputs(invocation)
         try:
             outputs = reused if reused is not None else \
-                self._execute(invocation, inputs, assigned)
+                self._execute(invocation, inputs, assigned, deadline)
         except NodeError as exc:
             self._record(invocation, "error", inputs, None, started_at, started, exc)
             raise
-        except Exception as exc:  # an executor bug must still leave a record
+        # An executor bug must still leave a record and a typed error, whatever it raised:
+        # a BaseException (SystemExit, KeyboardInterrupt, GeneratorExit) escaping here would
+        # end the invocation's thread and leave the execution without an answer.
+        except BaseException as exc:  # noqa: BLE001
             error = NodeError(f"{type(exc).__name__}: {exc}")
             self._record(invocation, "error", inputs, None, started_at, started, error)
             raise error from exc
@@ -293,7 +299,8 @@ class NodeRunner:
         return input_items(self.repository, invocation.inputs, invocation.data)
 
     def _execute(self, invocation: Invocation, inputs: Ports,
-                 assigned: dict[str, Any] | None = None) -> Ports:
+                 assigned: dict[str, Any] | None = None,
+                 deadline: float | None = None) -> Ports:
         node = invocation.node
         execution_id = invocation.execution.id
 
@@ -317,6 +324,7 @@ class NodeRunner:
             http=self.http,
             extras={"trigger": resolved_trigger(self.repository, invocation.trigger),
                     "attempt": invocation.attempt},
+            deadline=deadline,
         )
         outputs = get_executor(node.type).run(inputs, ctx)
         if assigned is not None and "setVars" in ctx.extras:

@@ -12,7 +12,10 @@ upgrade that changes behaviour fails loudly.
    returning a constant string; we bind the real one (sub-workflow execution names use it).
    A runtime error (``'a' + 1``) fails the state with ``States.QueryEvaluationError``, as in
    AWS, not with moto's ``States.Runtime`` wrapping a Python repr.
-2. Lambda invokes dispatch in-process to registered Python handlers (no Docker here).
+2. Lambda invokes dispatch in-process to registered Python handlers (no Docker here). Any
+   exception a handler raises, BaseException included, is the invoke's function error. An
+   invoke by a Task with a ``TimeoutSeconds`` gets that Task's deadline as its function
+   timeout (``get_remaining_time_in_millis``), so a code process it started ends with it.
 3. boto3 clients the interpreter creates per task are cached (halves per-task overhead), and
    client creation is serialised (botocore's is not thread-safe; handlers run in threads).
 4. The clock: Wait states, Retry intervals, Task/Parallel/Map timeouts and heartbeats and
@@ -236,10 +239,30 @@ def _patch_jsonata() -> None:
 # --------------------------------------------------------------------------- 2. Lambda
 
 
-class InvokeContext:
-    """The slice of the Lambda context object handlers (and powertools) read."""
+# Lambda's longest timeout: the remaining time of an invoke no Task's timeout bounds.
+LAMBDA_MAX_TIMEOUT_SECONDS = 900
+# An invoke by a Task with a TimeoutSeconds gets the Task's time left plus this, so that
+# the handler's own deadline (which keeps a margin back to answer: the node runner kills a
+# code process at it) falls just after the Task's States.Timeout, never before it.
+TASK_DEADLINE_GRACE_SECONDS = 0.05
+_task = threading.local()  # .deadline: time.monotonic() at which the invoking Task times out
 
-    def __init__(self, function_name: str) -> None:
+
+class InvokeContext:
+    """The slice of the Lambda context object handlers (and powertools) read.
+
+    Locally the function's timeout is the invoking Task's: when the Task times out, no one
+    waits for the invocation any more, and whatever it started (a code node's process) must
+    end then rather than at Lambda's 15 minutes."""
+
+    def __init__(self, function_name: str, task_deadline: float | None = None) -> None:
+        import time
+
+        from functions.handlers.node_runner import ANSWER_MARGIN_SECONDS
+
+        limit = time.monotonic() + LAMBDA_MAX_TIMEOUT_SECONDS
+        self._deadline = limit if task_deadline is None else min(
+            limit, task_deadline + ANSWER_MARGIN_SECONDS + TASK_DEADLINE_GRACE_SECONDS)
         self.function_name = function_name
         self.function_version = "$LATEST"
         from functions.config import Config
@@ -250,9 +273,10 @@ class InvokeContext:
         self.log_group_name = f"/aws/lambda/{function_name}"
         self.log_stream_name = "local"
 
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 900_000
+    def get_remaining_time_in_millis(self) -> int:
+        import time
+
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 def _handler_for(function_name: str) -> LambdaHandler | None:
@@ -281,8 +305,11 @@ def _patch_lambda_dispatch() -> None:
         _take_throttle(name, event)
         try:
             with call_recorder.running(name):
-                result = handler(event, InvokeContext(name))
-        except Exception as exc:  # the Lambda runtime reports any escaping exception
+                result = handler(event, InvokeContext(name, getattr(_task, "deadline", None)))
+        # The Lambda runtime reports any exception that escapes, BaseException included (a
+        # SystemExit, a KeyboardInterrupt): one escaping here would end moto's Task thread
+        # without a word, and the execution would stay RUNNING for good.
+        except BaseException as exc:  # noqa: BLE001
             response_headers["x-amz-function-error"] = "Unhandled"
             error_type = getattr(exc, "error_type", None) or type(exc).__name__
             payload = {
@@ -294,6 +321,32 @@ def _patch_lambda_dispatch() -> None:
         return json.dumps(result).encode()
 
     LambdaSimpleBackend.invoke = invoke
+    _patch_task_deadline()
+
+
+def _patch_task_deadline() -> None:
+    """Tell the invocation when its Task times out (``_task.deadline``, read by ``invoke``
+    above): a Lambda Task invokes in the thread that evaluates it."""
+    import time
+
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import (
+        StateTaskLambda,
+    )
+
+    original = StateTaskLambda._eval_execution
+
+    def eval_execution(self: Any, env: Any) -> None:
+        deadline = None
+        if not self.timeout.is_default_value():
+            self.timeout.eval(env=env)  # scaled by the clock patch (4.)
+            deadline = time.monotonic() + env.stack.pop()
+        previous, _task.deadline = getattr(_task, "deadline", None), deadline
+        try:
+            original(self, env)
+        finally:
+            _task.deadline = previous
+
+    StateTaskLambda._eval_execution = eval_execution
 
 
 def _take_throttle(name: str, event: Any) -> None:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import time
 from functools import cache
 from typing import Any
 
@@ -20,6 +21,10 @@ from functions.store.repository import RunRepository
 from functions.store.waits import WaitRepository
 
 logger = Logger(service="sfnflow-node-runner")
+
+# Kept back from the invocation's time: a code process still running then is killed, and
+# its failure recorded and answered, before Lambda ends the invocation without a word.
+ANSWER_MARGIN_SECONDS = 1.0
 
 
 @cache
@@ -50,6 +55,14 @@ def _lambda_error_class(error_type: str) -> type[NodeError]:
     return type(error_type, (NodeError,), {"error_type": error_type})
 
 
+def deadline(context: Any) -> float | None:
+    """``time.monotonic()`` by which the node must have answered (None without a context)."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining):
+        return None
+    return time.monotonic() + remaining() / 1000 - ANSWER_MARGIN_SECONDS
+
+
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.append_keys(node=event.get("node", {}).get("name"),
@@ -59,7 +72,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             return _stager().stage(event["stage"])
         if "collect" in event:
             return _stager().collect(event["collect"])
-        result = _runner().run(event) if "node" in event else {}
+        result = _runner().run(event, deadline=deadline(context)) if "node" in event else {}
         if "rendezvous" in event:  # a Flow's signal or await (after the node's run, if any)
             _rendezvous().handle(event["rendezvous"], result if "node" in event else None)
         return result

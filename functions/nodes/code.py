@@ -149,4 +149,17 @@ class Code(Executor):
         if runner_arn:
             result = invoke_code_runner(runner_arn, source, items, ctx.node_name)
             return [as_items(ctx.node_name, result)]
-        return [run_code(source, items, ctx.node_name)]
+        return [run_code(source, items, ctx.node_name, limits_within(ctx.seconds_left()))]
+
+
+# The shortest run a code process gets, even when the invocation's time is all but gone.
+MIN_CODE_SECONDS = 0.1
+
+
+def limits_within(seconds_left: float | None) -> Limits:
+    """The code process's limits when the invocation ends in ``seconds_left``: it is killed
+    by then (its failure recorded), not left running after the node's Task timed out."""
+    limits = Limits()
+    if seconds_left is None or seconds_left >= limits.timeout_seconds:
+        return limits
+    return Limits(timeout_seconds=max(MIN_CODE_SECONDS, seconds_left))

@@ -132,7 +132,10 @@ def run(source: str, items: list[Any], node_name: str) -> dict[str, Any]:
     try:
         exec(code, namespace)
         result = namespace[FUNCTION_NAME](items)
-    except Exception as exc:  # noqa: BLE001 (every failure of the user's code is its answer)
+    except BaseException as exc:  # noqa: BLE001 (every failure of the user's code is its answer)
+        # BaseException too: SystemExit, KeyboardInterrupt, GeneratorExit or a class of the
+        # code's own deriving from it are reachable despite the builtins, and uncaught they
+        # would end this process without an answer (KeyboardInterrupt: killed by SIGINT).
         return {"error": failure(node_name, exc, user_line(sys.exc_info()[2], file))}
     checked, problem = items_problem(node_name, result)
     return {"error": problem} if problem else {"items": checked}

@@ -106,3 +106,13 @@ def test_code_globals_do_not_leak_between_runs() -> None:
     code("global seen\nseen = 1\nreturn []", [{}])
     with pytest.raises(CodeError, match="NameError"):
         code("return [{'v': seen}]", [{}])
+
+
+def test_the_code_process_gets_no_more_time_than_the_invocation_has_left() -> None:
+    from functions.nodes.code import MIN_CODE_SECONDS, limits_within
+    from functions.sandbox import Limits
+
+    assert limits_within(None) == Limits()
+    assert limits_within(10_000) == Limits()
+    assert limits_within(2.5).timeout_seconds == 2.5
+    assert limits_within(0).timeout_seconds == MIN_CODE_SECONDS
