@@ -17,10 +17,14 @@ and inside a Lambda whose context says how long the invocation may still run. So
   no retries of its own (``poll_client``): SDK retry sleeps would not stop at the deadline.
 
 When the budget runs out the caller answers 202 with the execution id and a status URL.
+Both callers answer someone outside the platform, so a failed execution's description
+comes back with ``cause`` reduced to what a public caller may see
+(``functions.services.public_errors``): never the runtime's report or stack trace.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable
@@ -28,6 +32,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from functions.services.public_errors import authored_error_types, public_failure
 
 API_GATEWAY_TIMEOUT_SECONDS = 29.0  # REST API integration timeout (default quota)
 SAFETY_MARGIN_SECONDS = 3.0  # left for loading outputs and sending the answer
@@ -89,8 +95,9 @@ class Backoff:
 
 @dataclass(frozen=True)
 class Waited:
-    """The last DescribeExecution answer (None when every call was throttled) and whether
-    the execution ended within the budget."""
+    """The last DescribeExecution answer (None when every call was throttled; a failure's
+    ``cause`` made public, ``public_view``) and whether the execution ended within the
+    budget."""
 
     described: dict[str, Any] | None
     ended: bool
@@ -126,8 +133,23 @@ class ExecutionWaiter:
                 throttled += 1  # says nothing about the execution: still running
             else:
                 if described is not None and described.get("status") in TERMINAL:
-                    return Waited(described, True, polls, throttled)
+                    return Waited(self.public_view(described), True, polls, throttled)
             left = deadline - self.clock()
             if left <= 0:
                 return Waited(described, False, polls, throttled)
             self.sleep(min(self.backoff.delay(polls - 1, self.rng), left))
+
+    def public_view(self, described: dict[str, Any]) -> dict[str, Any]:
+        """``described`` with a failure's ``cause`` replaced by the message a public caller
+        may see; the author's ``stopAndError`` types are read from the definition the
+        execution ran (one call, for failures only; none known if it fails)."""
+        if described.get("status") == "SUCCEEDED":
+            return described
+        try:
+            definition = json.loads(self.sfn.describe_state_machine_for_execution(
+                executionArn=described["executionArn"])["definition"])
+            authored = authored_error_types(definition)
+        except Exception:  # noqa: BLE001 - no definition: no author's message, nothing leaks
+            authored = frozenset()
+        view = public_failure(described.get("error"), described.get("cause"), authored)
+        return {**described, "cause": view["message"]}

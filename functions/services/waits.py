@@ -74,6 +74,18 @@ def signature(wait: Wait) -> str:
     return hmac.new(wait.token.encode(), message, hashlib.sha256).hexdigest()[:40]
 
 
+_DECOY = "0" * 40  # compared against when there is no wait, so both paths do the same work
+
+
+def signature_matches(given: str, wait: Wait | None) -> bool:
+    """Total and constant-time: any text the caller sent (non-ASCII, any length) is
+    compared as UTF-8 bytes (``hmac.compare_digest`` refuses non-ASCII ``str``), and an
+    unknown wait costs the same comparison as a known one."""
+    expected = signature(wait) if wait is not None else _DECOY
+    same = hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode())
+    return same and wait is not None
+
+
 def payload_items(payload: Any) -> list[Item] | None:
     """The items a payload stands for (as an execution's input does), None for no data."""
     if payload is None or payload == {} or payload == "":
@@ -182,7 +194,8 @@ class WaitService:
         if not sig:
             raise SignatureInvalid("this URL needs its signature (?sig=)", missing=True)
         wait = self.waits.get(execution_id, wait_id)
-        if wait is None or not hmac.compare_digest(sig, signature(wait)):
+        matched = signature_matches(sig, wait)  # compared even when there is no wait
+        if wait is None or not matched:
             raise SignatureInvalid("the signature does not match this wait")
         return self._decide(wait, "resume", payload)
 

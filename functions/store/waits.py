@@ -19,6 +19,10 @@ WAITING = "waiting"  # a wait's status until it is decided
 TIMED_OUT = "timedOut"
 NEVER_PAUSED = "-"  # the token of a wait that timed out before it paused
 EXECUTION_WAITING = "WAITING"  # the execution's status while one of its waits is paused
+# DynamoDB refuses a partition key over 2,048 bytes and a sort key over 1,024 (UTF-8), or an
+# empty one, with a ValidationException: such ids, straight from a URL, name no wait.
+PARTITION_KEY_MAX_BYTES = 2048
+SORT_KEY_MAX_BYTES = 1024
 Item = dict[str, Any]
 
 
@@ -45,6 +49,13 @@ def _wait(model: WaitModel) -> Wait:
         node=model.node, mode=model.mode, token=model.token, status=model.status,
         run_index=int(model.runIndex), outputs=int(model.outputs), inputs=model.inputs,
         created_at=model.createdAt, deadline=model.deadline, decided_at=model.decidedAt)
+
+
+def _storable(key: str, limit: int) -> bool:
+    try:
+        return 0 < len(key.encode("utf-8")) <= limit
+    except UnicodeEncodeError:  # a lone surrogate: not a string DynamoDB can hold
+        return False
 
 
 def _condition_failed(exc: UpdateError) -> bool:
@@ -90,12 +101,18 @@ class WaitRepository:
         )
 
     def get(self, execution_id: str, wait_id: str) -> Wait | None:
+        """None for a wait that does not exist, including ids no key could hold."""
+        if not _storable(execution_id, PARTITION_KEY_MAX_BYTES) \
+                or not _storable(wait_id, SORT_KEY_MAX_BYTES):
+            return None
         try:
             return _wait(WaitModel.get(execution_id, wait_id))
         except DoesNotExist:
             return None
 
     def waits_of(self, execution_id: str) -> list[Wait]:
+        if not _storable(execution_id, PARTITION_KEY_MAX_BYTES):
+            return []
         return [_wait(model) for model in WaitModel.query(execution_id)]
 
     def decide(self, wait: Wait, status: str) -> bool:

@@ -285,3 +285,25 @@ def test_after_a_handled_timeout_the_execution_is_running_again(
     waiting = api("GET", "/executions", params={"status": "waiting"}).json()["items"]
     assert execution_id not in [e["executionId"] for e in waiting]
     assert api.finished(execution_id)["status"] == "SUCCEEDED"
+
+
+def test_a_non_ascii_or_oversized_signature_is_a_403_not_a_500(
+        api: Client, platform: LocalPlatform) -> None:
+    """The signature check is total: whatever the caller puts in ``sig`` or the ids is a
+    403 that looks like any wrong signature (issue 11)."""
+    deploy(api, paused_workflow("callback", "webhook"))
+    execution_id = api.start("callback")
+    wait = api.paused(execution_id)
+    path = f"{platform.url}/executions/{execution_id}/resume/{wait['waitId']}"
+    answers = [
+        requests.post(path + "?sig=%C3%A9" + "0" * 39, json={}, timeout=10),
+        requests.post(path + "?sig=" + "é" * 40, json={}, timeout=10),
+        requests.post(path + "?sig=" + "0" * 5000, json={}, timeout=10),
+        requests.post(f"{platform.url}/executions/{'x' * 3000}/resume/{wait['waitId']}"
+                      "?sig=abc", timeout=10),
+        requests.post(f"{platform.url}/executions/{execution_id}/resume/{'w' * 2000}"
+                      "?sig=abc", timeout=10),
+    ]
+    assert [answer.status_code for answer in answers] == [403] * len(answers)
+    assert {answer.json()["error"]["type"] for answer in answers} == {"Forbidden"}
+    assert api.paused(execution_id)["status"] == "waiting"  # nothing changed
