@@ -101,3 +101,13 @@ def test_parameters_nested_deeper_than_the_limit_are_a_problem() -> None:
     document["nodes"][1]["parameters"]["values"]["n"] = value
     (problem,) = _problems(document)
     assert problem.node == "A" and "nested more than" in problem.message
+
+
+def test_line_separators_in_native_values_and_expressions_compile_to_valid_asl() -> None:
+    """JSON leaves U+2028/U+2029 raw; asl-validator's ``{%.*%}`` (like any JavaScript ``.``)
+    does not match across them, so the Pass state's fields were refused."""
+    document = fan_out("A", "B")
+    document["nodes"][1]["parameters"]["values"]["n"] = "line\u2028separator\u2029"
+    document["nodes"][2]["parameters"]["values"]["n"] = "{% 'a\u2028b' & $json.x %}"
+    compiled = compile_workflow(document)
+    assert validate_asl({"separators": compiled}) == {"separators": []}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from local.cli import app
@@ -107,3 +108,68 @@ def test_run_bad_input_json_exits_2() -> None:
     result = runner.invoke(app, ["run", str(ROOT / "examples/orders.yaml"), "--input", "{nope"])
     assert result.exit_code == 2
     assert "not valid JSON" in result.output
+
+
+def test_nodes_named_true_false_null_on_parallel_branches_run(tmp_path: Path) -> None:
+    """Issue 11: they validated, then failed with States.QueryEvaluationError (the branch
+    outputs were read as ``$states.result[0].true``, the JSONata keyword)."""
+    wf = tmp_path / "keywords.yaml"
+    wf.write_text(
+        "name: keywords\n"
+        "nodes:\n"
+        "  - {name: Start, type: manualTrigger}\n"
+        "  - {name: 'true', type: set, parameters: {values: {n: 1}}}\n"
+        "  - {name: 'false', type: set, parameters: {values: {n: 2}}}\n"
+        "  - {name: 'null', type: set, parameters: {values: {n: 3}}}\n"
+        "connections: [{from: Start, to: 'true'}, {from: Start, to: 'false'},\n"
+        "              {from: Start, to: 'null'}]\n"
+    )
+    result = runner.invoke(app, ["run", str(wf), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert {name: items[0]["n"] for name, items in report["output"].items()} == {
+        "true": 1, "false": 2, "null": 3}
+
+
+def _bomb() -> str:
+    lines = ["l0: &l0 [" + ", ".join(["lol"] * 9) + "]"]
+    lines += [f"l{n}: &l{n} [" + ", ".join([f"*l{n - 1}"] * 9) + "]" for n in range(1, 9)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("name: caf\u00e9\n".encode("latin-1"), "not UTF-8"),
+    (b"name: x\nn: " + b"9" * 5000 + b"\n", "4,300 digits"),
+    (b"[" * 10_000 + b"]" * 10_000, "nested more than"),
+    (b"&r {k: *r}\n", "recursive alias"),
+    (_bomb().encode(), "alias bomb"),
+    (b"name: x\nnodes:\n  - {name: A, type: set, parameters: {values: {d: 2024-01-31}}}\n",
+     "date"),
+])
+def test_validate_refuses_hostile_files_with_exit_2_and_no_traceback(
+        tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "hostile.yaml"
+    path.write_bytes(content)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert message in " ".join(result.output.split())  # (rich wraps long lines)
+
+
+def test_run_refuses_an_alias_bomb_in_pin_data(tmp_path: Path) -> None:
+    """``validate`` accepted it in 0.7 s while ``sfnflow run`` grew to 5.6 GB and died."""
+    wf = tmp_path / "bomb.yaml"
+    wf.write_text(
+        _bomb()
+        + "name: bomb\n"
+        "nodes:\n"
+        "  - {name: Start, type: manualTrigger}\n"
+        "  - {name: Tag, type: set, parameters: {values: {a: 1}}}\n"
+        "connections: [{from: Start, to: Tag}]\n"
+        "pinData: {Tag: [{laughs: *l8}]}\n"
+    )
+    result = runner.invoke(app, ["run", str(wf), "--json"])
+    assert result.exit_code == 2, result.output
+    assert "alias bomb" in " ".join(result.output.split())
