@@ -21,7 +21,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from functions.js.engine import JsEngine, Limits
+from functions.js.engine import JsEngine, Limits, classify
 from functions.js.errors import ExpressionEvaluationError, JsError
 from functions.js.frame import build
 from functions.js.run_data import NodeRunData
@@ -112,11 +112,11 @@ class ExpressionEvaluator:
                 parsed = json.loads(reply[1:])
                 return _restore_undefined(parsed) if _MARK_JSON in reply else parsed
             error = json.loads(reply[1:])
+        message = error["message"]
+        if error["name"] == "InternalError":  # out of memory, caught inside the engine
+            message = str(classify(message))
         raise ExpressionEvaluationError(
-            error["message"],
-            node=self.data.node,
-            parameter=error.get("path") or "",
-            item_index=item_index,
+            message, node=self.data.node, parameter=error.get("path") or "", item_index=item_index
         )
 
     def resolve_all(self) -> list[dict[str, Any]]:

@@ -6,8 +6,10 @@
 // per node run that nobody else shares, so we install the methods, non-enumerable, on the
 // prototypes of String, Number, Boolean, Array, Object, Date and Luxon's DateTime. Own data
 // keys still shadow them ($json.keys is the field), JSON.stringify and for-in ignore them.
-// Known difference: a call on undefined/null (`$json.missing.isEmpty()`) is a TypeError here
-// (n8n answers true); n8n's `'x'.length()` call form is not available (length is a property).
+// Known differences: an extension call on undefined/null is n8n's error "x can't be used on
+// undefined value" (runtime.js) also for isEmpty()/isNotEmpty(), where n8n answers true/false;
+// `'x'.length()` is unavailable (length is a property); `'x'.toTitleCase` without a call is a
+// function here, undefined in n8n.
 (function () {
   "use strict";
   var DateTime = luxon.DateTime;
@@ -24,9 +26,11 @@
   function define(proto, name, fn) {
     Object.defineProperty(proto, name, { value: fn, writable: true, configurable: true, enumerable: false });
   }
+  var names = {};
   function defineAll(proto, table) {
-    Object.keys(table).forEach(function (name) { define(proto, name, table[name]); });
+    Object.keys(table).forEach(function (name) { define(proto, name, table[name]); names[name] = true; });
   }
+  globalThis.__isExtensionMethod = function (name) { return names[name] === true; };
   function isPlainObject(v) {
     return v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date) && !DateTime.isDateTime(v);
   }

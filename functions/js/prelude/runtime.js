@@ -86,7 +86,9 @@
     var info = nodeInfo(name);
     function itemAt() {
       var items = nodeOutput(name, null, null, true);
-      if (items.length <= state.itemIndex) throw ExpressionError('No data found for item-index: "' + state.itemIndex + '"');
+      if (items.length <= state.itemIndex) {
+        throw ExpressionError('"' + name + '" node has ' + items.length + " item(s) but you're trying to access item " + state.itemIndex);
+      }
       return items[state.itemIndex];
     }
     return {
@@ -200,11 +202,17 @@
   function isFatal(e) {
     return e && (e.__n8nExpressionError || e.name === "InternalError");
   }
-  function runPart(fn) {
+  var ON_NOTHING = /^cannot read property '([^']+)' of (undefined|null)$/;
+  function runPart(fn, source) {
     try {
       return fn();
     } catch (e) {
       if (isFatal(e)) throw e;
+      // n8n's extend() refuses an extension call on undefined/null with its own error.
+      var m = e instanceof TypeError ? ON_NOTHING.exec(e.message) : null;
+      if (m && __isExtensionMethod(m[1]) && new RegExp("\\.\\s*" + m[1] + "\\s*\\(").test(source)) {
+        throw ExpressionError(m[1] + " can't be used on " + m[2] + " value");
+      }
       return undefined; // n8n swallows any other error of an expression part
     }
   }
@@ -220,13 +228,14 @@
       var chunks = split(source);
       if (chunks.length === 2 && !chunks[0].code && chunks[0].text === "") {
         var single = compilePart(chunks[1].text);
-        result = function () { return runPart(single); };
+        var singleSource = chunks[1].text;
+        result = function () { return runPart(single, singleSource); };
       } else {
         var parts = chunks.filter(function (c) { return c.code || c.text !== ""; }).map(function (c) {
           if (!c.code) return c.text;
           var fn = compilePart(c.text);
           return function () {
-            var v = runPart(fn);
+            var v = runPart(fn, c.text);
             return v || v === 0 || v === false ? v : "";
           };
         });

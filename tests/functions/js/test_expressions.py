@@ -3,8 +3,11 @@ n8n-peer harness, evaluating the same expressions over the same run data)."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from functions.js.engine import Limits
 from functions.js.errors import ExpressionEvaluationError
 from functions.js.expressions import UNDEFINED, ExpressionEvaluator, evaluate
 from functions.js.run_data import NodeInfo, NodeRunData, Source, TaskData
@@ -78,6 +81,7 @@ N8N_CASES = [
     ("={{ 'a\\\\{{b' }}", 0, "a\\{{b"),
     ("=\\{{ 1 }}", 0, "\\{{ 1 }}"),
     ("={{ (() => { throw new Error('boom') })() }}", 0, UNDEFINED),
+    ("={{ $json.missing.toUpperCase() }}", 0, UNDEFINED),
 ]
 
 
@@ -117,6 +121,7 @@ def test_nested_parameters_resolve_recursively() -> None:
         ("=t {{ $now.constructor.name }}", "invalid constructor"),
         ("={{ $env.HOME }}", "access to env vars denied"),
         ("={{ [1, 'a'].sum() }}", "all array elements must be numbers"),
+        ("={{ $json.missing.toTitleCase() }}", "toTitleCase can't be used on undefined value"),
     ],
 )
 def test_errors_name_node_parameter_and_item(expression: str, message: str) -> None:
@@ -127,6 +132,13 @@ def test_errors_name_node_parameter_and_item(expression: str, message: str) -> N
     assert (error.node, error.parameter, error.item_index) == ("Probe", "options.list[1]", 1)
     assert message in error.reason
     assert error.error_type == "Sfnflow.ExpressionError"
+
+
+def test_legacy_node_json_past_the_referenced_nodes_items_is_an_error() -> None:
+    three_inputs = data(input_items=[{"json": {}}] * 3)
+    with pytest.raises(ExpressionEvaluationError) as caught:
+        ExpressionEvaluator(three_inputs, {"v": "={{ $node['Src'].json.a }}"}).resolve(2)
+    assert caught.value.reason == '"Src" node has 2 item(s) but you\'re trying to access item 2'
 
 
 def test_globals_execution_vars_and_node_context() -> None:
@@ -243,3 +255,25 @@ def test_extensions_do_not_leak_into_data() -> None:
     assert evaluate(data(), "={{ JSON.stringify($json) }}") == '{"a":1,"s":"hi","o":{"x":[1,2]}}'
     assert evaluate(data(), "={{ Object.keys({a: 1}).length }}") == 1
     assert evaluate(data(input_items=[{"json": {"keys": "mine"}}]), "={{ $json.keys }}") == "mine"
+
+
+@pytest.mark.parametrize(
+    ("expression", "kind"),
+    [
+        ("={{ (() => { while (true) {} })() }}", "time"),
+        (
+            "={{ (() => { const a = []; while (true) a.push(new Array(100000).fill(1)); })() }}",
+            "memory",
+        ),
+    ],
+)
+def test_runaway_expressions_end_as_typed_errors_within_the_limit(
+    expression: str, kind: str
+) -> None:
+    limits = Limits(cpu_seconds=0.3, memory_bytes=16 * 1024 * 1024)
+    started = time.process_time()
+    with pytest.raises(ExpressionEvaluationError) as caught:
+        ExpressionEvaluator(data(), {"v": expression}, limits=limits).resolve(0)
+    assert f"{kind} limit exceeded" in caught.value.reason
+    assert caught.value.item_index == 0
+    assert time.process_time() - started < 3
