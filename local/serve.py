@@ -74,6 +74,8 @@ class LocalPlatform:
             self.cloud.start_event_threads()
             self.server.__enter__()
         except BaseException:
+            if self.server is not None:  # bound but not serving: free the port
+                self.server.__exit__(None, None, None)
             self.cloud.__exit__(None, None, None)
             raise
         return self
