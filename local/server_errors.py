@@ -4,13 +4,18 @@ Every refusal — a missing key, an unknown route, a body too large or too slow,
 h11 cannot parse — is ``{"error": {"type", "message", "details"}}`` with
 ``Content-Type: application/json``, as the handlers answer (``functions.api.errors``) and
 as the stack's gateway responses are templated (``cdk/sfnflow_cdk/api.py``), so a client
-parses one shape whoever refused it.
+parses one shape whoever refused it. Like the stack's gateway responses, each carries
+``Access-Control-Allow-Origin`` with the first configured origin, so a browser can read
+why it was refused.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+from functions.api.gateway import allowed_origins
+from functions.config import Config
 
 JSON = "application/json"
 # The error type of each status the gateway answers itself without a more precise one.
@@ -25,8 +30,13 @@ def error_body(error_type: str, message: str, details: Any = None) -> bytes:
                                  "details": details}}).encode()
 
 
-def error_response(status: int, error_type: str, message: str,
-                   headers: dict[str, str] | None = None) -> dict[str, Any]:
+def error_headers() -> dict[str, str]:
+    """As ``cdk/sfnflow_cdk/api.py`` sets them on API Gateway's own responses."""
+    return {"Content-Type": JSON,
+            "Access-Control-Allow-Origin": allowed_origins(Config.from_env())[0]}
+
+
+def error_response(status: int, error_type: str, message: str) -> dict[str, Any]:
     """The refusal as a Lambda proxy response (what the server sends for any answer)."""
-    return {"statusCode": status, "headers": {"Content-Type": JSON, **(headers or {})},
+    return {"statusCode": status, "headers": error_headers(),
             "body": error_body(error_type, message).decode()}

@@ -23,7 +23,7 @@ import h11
 from h11._connection import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
 from uvicorn.protocols.http.h11_impl import STATUS_PHRASES, H11Protocol
 
-from local.server_errors import JSON, TYPES, error_body
+from local.server_errors import TYPES, error_body, error_headers
 
 HEAD_TIMEOUT_SECONDS = 10.0
 _quiet = logging.getLogger(__name__)
@@ -113,8 +113,9 @@ class GatewayProtocol(H11Protocol):
     def _refuse(self, status: int, message: str) -> None:
         """Answer ``status`` in JSON and close, whatever state h11 is in."""
         body = error_body(TYPES.get(status, "BadRequest"), message)
+        headers = error_headers() | {"Content-Length": str(len(body)), "Connection": "close"}
         head = (f"HTTP/1.1 {status} ".encode() + STATUS_PHRASES.get(status, b"") + b"\r\n"
-                + f"content-type: {JSON}\r\ncontent-length: {len(body)}\r\n".encode()
-                + b"connection: close\r\n\r\n")
+                + "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode("latin-1")
+                + b"\r\n")
         self.transport.write(head + body)
         self.transport.close()

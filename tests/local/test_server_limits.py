@@ -314,3 +314,12 @@ def test_a_response_without_a_content_type_is_sent_as_json(server: LocalServer,
     handlers.reply = {"statusCode": 200, "body": "{}"}
     response = requests.get(server.url + "/workflows", headers={"x-api-key": KEY}, timeout=5)
     assert response.headers["Content-Type"] == "application/json"
+
+
+def test_the_gateways_own_refusals_carry_the_cors_origin(server: LocalServer) -> None:
+    """As the stack's gateway responses do: a browser may read why it was refused."""
+    refused = [requests.get(server.url + "/workflows", timeout=5),
+               requests.get(server.url + "/nothing-here", timeout=5)]
+    assert [r.headers["Access-Control-Allow-Origin"] for r in refused] == ["*", "*"]
+    status, headers, _ = exchange(server, b"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n")
+    assert status == 400 and headers["access-control-allow-origin"] == "*"
