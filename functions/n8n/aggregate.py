@@ -2,7 +2,8 @@
 
 * ``aggregateIndividualFields`` (default): ``fieldsToAggregate.fieldToAggregate[
   {fieldToAggregate, renameField, outputFieldName}]`` each become a list of that field's
-  values; missing/null values are skipped unless ``options.keepMissing`` (then ``null``);
+  values, named after the field's last path segment unless renamed; missing/null values
+  are skipped unless ``options.keepMissing`` (then ``null``);
   ``options.mergeLists`` flattens list values.
 * ``aggregateAllItemData``: the items' json under ``destinationFieldName`` (default
   ``data``), filtered by ``include`` (allFields | specifiedFields ``fieldsToInclude`` |
@@ -32,7 +33,10 @@ def _individual(call: NodeCall, members: list[Item], dot: bool) -> dict[str, Any
     out: dict[str, Any] = {}
     for spec in call.parameter("fieldsToAggregate.fieldToAggregate", 0, []) or []:
         field = spec.get("fieldToAggregate", "")
-        name = spec.get("outputFieldName", field) if spec.get("renameField") else field
+        if spec.get("renameField"):
+            name = spec.get("outputFieldName", field)
+        else:
+            name = field.split(".")[-1] if dot else field
         values: list[Any] = []
         for member in members:
             value = get_field(member["json"], field, UNDEFINED)
@@ -44,7 +48,7 @@ def _individual(call: NodeCall, members: list[Item], dot: bool) -> dict[str, Any
                 values.extend(deep_copy(value))
             else:
                 values.append(deep_copy(value))
-        set_field(out, name, values)
+        out[name] = values
     return out
 
 

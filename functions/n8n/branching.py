@@ -1,6 +1,7 @@
 """IF (v1, v2-v2.2) and Filter (v1, v2-v2.2): route or keep items by their conditions.
 
-IF returns ``[true_items, false_items]``; Filter returns ``[kept_items]``. v1 of both uses
+IF returns ``[true_items, false_items]``; Filter ``[kept, discarded]`` (n8n keeps the
+discarded items on a second port that cannot be connected). v1 of both uses
 the legacy conditions (IF's ``combineOperation: all|any``, Filter's ``combineConditions:
 AND|OR``); v2+ use the filter format, whose case and type options the node's own
 parameters override (``options.ignoreCase``; ``options.looseTypeValidation`` before v2.1,
@@ -83,4 +84,4 @@ def run_filter_node(call: NodeCall) -> list[list[Item]]:
                 raise
             passed = False
         (kept if passed else discarded).append(_pass_through(item, index))
-    return [kept, discarded] if call.type_version >= 2 else [kept]
+    return [kept, discarded]

@@ -386,15 +386,20 @@ def filter_options(
     loose: bool | None = None,
     version: int | None = None,
 ) -> FilterOptions:
-    """The options a filter runs with: the node's own settings override the stored ones.
+    """The options a filter runs with: the ones stored in the value, else the node's.
 
-    n8n resolves the filter's ``caseSensitive``/``typeValidation`` from node parameters
-    (``options.ignoreCase``, ``looseTypeValidation``); the editor also stores them inside
-    the value. A node-level setting that is present wins; otherwise the stored one counts.
+    The editor writes ``caseSensitive``/``typeValidation`` into the filter value from the
+    node's own parameters (``options.ignoreCase``, ``looseTypeValidation``); n8n's engine
+    then runs with the stored ones (a node-level flag does not override a stored
+    ``typeValidation: strict``: checked with n8n 1.123). Older documents store neither, and
+    then the node-level parameters decide.
     """
     stored = stored or {}
-    case_sensitive = stored.get("caseSensitive", True) if ignore_case is None else not ignore_case
-    strict = stored.get("typeValidation", "strict") != "loose" if loose is None else not loose
+    if "caseSensitive" in stored:
+        case_sensitive = stored["caseSensitive"]
+    else:
+        case_sensitive = True if ignore_case is None else not ignore_case
+    strict = stored["typeValidation"] != "loose" if "typeValidation" in stored else not loose
     stored_version = stored.get("version", 1)
     return FilterOptions(
         case_sensitive=bool(case_sensitive),

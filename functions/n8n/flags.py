@@ -46,7 +46,7 @@ def run_with_flags(
         return [list(call.inputs[0]) if call.inputs else []]
     if node.get("alwaysOutputData") and (not outputs or not outputs[0]):
         pairing = [
-            paired(index, input_index)
+            {"item": index, "input": input_index}
             for input_index, items in enumerate(call.inputs)
             for index in range(len(items))
         ]

@@ -13,7 +13,8 @@ execution order a Merge still runs when one input got nothing). Every output ite
   enrichInput1 | enrichInput2, ``outputDataFrom`` both | input1 | input2) |
   ``mergeByPosition`` | ``multiplex`` | ``chooseBranch`` (``output`` input1 | input2 | empty).
   A match field that no item of an input has is an error (v2 also when an input is empty;
-  v2.1+ then simply finds no matches). v2 marks keepNonMatches rows with ``_source``.
+  v2.1+ finds no matches instead). keepNonMatches rows say where they came from
+  (``_source``), except when one input is empty (v2.1+ then passes the other through).
 * **v3** ``numberInputs`` (default 2), ``mode`` append | combine (``combineBy``
   combineByFields | combineByPosition | combineAll) | chooseBranch (``useDataOfInput``).
 
@@ -109,7 +110,14 @@ def _clash(call: NodeCall) -> dict[str, Any]:
 
 
 def _merged_item(sides: list[Item], clash: dict[str, Any]) -> Item:
+    """The merged item; its pairedItem lists the sources, the preferred one last for two
+    sides (n8n's order), and repeats the last source when more than two merge (as n8n's
+    v3 combine-by-position does)."""
     pairing = [side["pairedItem"] for side in sides]
+    if len(sides) == 2 and clash.get("resolveClash") == "preferInput1":
+        pairing.reverse()
+    elif len(sides) > 2:
+        pairing.append(pairing[-1])
     return {"json": merge_json([side["json"] for side in sides], clash), "pairedItem": pairing}
 
 
@@ -165,9 +173,11 @@ def _combine_by_fields(
     first_only = options.get("multipleMatches", "all") == "first"
     clash = _clash(call)
     get = _getter(dot)
-    if call.type_version < 2.1 or (input1 and input2):
+    if call.type_version < 2.1:
         _check_fields(call, input1, [p[0] for p in pairs], dot, "Input 1")
         _check_fields(call, input2, [p[1] for p in pairs], dot, "Input 2")
+    elif not input1 or not input2:
+        return _one_input_empty(input1, input2, join_mode, output_from)
 
     def matches_of(entry: Item, candidates: list[Item], left_first: bool) -> list[Item]:
         found = []
@@ -206,11 +216,8 @@ def _combine_by_fields(
             return [it for it in input2 if id(it) in matched2_ids]
         return [_merged_item([entry, m], clash) for entry, found in matched1 for m in found]
     if join_mode == "keepNonMatches":
-        tag = call.type_version < 2.1
 
         def sourced(items: list[Item], source: str) -> list[Item]:
-            if not tag:
-                return items
             return [
                 {"json": {**it["json"], "_source": source}, "pairedItem": it["pairedItem"]}
                 for it in items
@@ -225,24 +232,35 @@ def _combine_by_fields(
         merged = [_merged_item([entry, m], clash) for entry, found in matched1 for m in found]
         return merged + unmatched1 + unmatched2
     if join_mode == "enrichInput1":
-        out: list[Item] = []
-        for entry in input1:
-            found = next((f for e, f in matched1 if e is entry), None)
-            if found:
-                out.extend(_merged_item([entry, m], clash) for m in found)
-            else:
-                out.append(entry)
-        return out
+        merged = [_merged_item([entry, m], clash) for entry, found in matched1 for m in found]
+        return merged + unmatched1
     if join_mode == "enrichInput2":
-        out = []
+        merged, alone = [], []
         for entry in input2:
             found = matches_of(entry, input1, False)
-            if found:
-                out.extend(_merged_item([m, entry], clash) for m in found)
-            else:
-                out.append(entry)
-        return out
+            for m in found:
+                item = _merged_item([m, entry], clash)
+                item["pairedItem"] = [entry["pairedItem"], m["pairedItem"]]  # n8n's order
+                merged.append(item)
+            if not found:
+                alone.append(entry)
+        return merged + alone
     raise call.invalid("joinMode", f'The join mode "{join_mode}" is not known!')
+
+
+def _one_input_empty(
+    input1: list[Item], input2: list[Item], join_mode: str, output_from: str
+) -> list[Item]:
+    """v2.1+: with one input empty nothing matches, and rows are not tagged with _source."""
+    if join_mode == "keepMatches":
+        return []
+    if join_mode == "keepNonMatches" and output_from in ("input1", "input2"):
+        return input1 if output_from == "input1" else input2
+    if join_mode == "enrichInput1":
+        return input1
+    if join_mode == "enrichInput2":
+        return input2
+    return input1 + input2
 
 
 def _by_position(
@@ -343,7 +361,10 @@ def _run_v1(call: NodeCall, inputs: list[list[Item]]) -> list[Item]:
     if mode == "wait":
         return _empty_branch(inputs)
     if mode == "multiplex":
-        return _all_combinations(call, [input1, input2])
+        shallow = {"mergeMode": "shallowMerge"}
+        return [
+            _merged_item([a, b], shallow) for a in input1 for b in input2
+        ]
     if mode == "mergeByIndex":
         join = call.parameter("join", 0, "left")
         count = {"inner": min, "outer": max}.get(join, lambda a, b: a)(len(input1), len(input2))
@@ -353,7 +374,8 @@ def _run_v1(call: NodeCall, inputs: list[list[Item]]) -> list[Item]:
             merged = {}
             for side in sides:
                 merged.update(deep_copy(side["json"]))
-            out.append({"json": merged, "pairedItem": [s["pairedItem"] for s in sides]})
+            pairing = [s["pairedItem"] for s in sides]
+            out.append({"json": merged, "pairedItem": pairing if len(pairing) > 1 else pairing[0]})
         return out
     key1 = call.parameter("propertyName1", 0, "")
     key2 = call.parameter("propertyName2", 0, "")
@@ -377,12 +399,13 @@ def _run_v1(call: NodeCall, inputs: list[list[Item]]) -> list[Item]:
             data = deep_copy(item["json"])
             if match is not None:
                 for key, value in match["json"].items():
+                    if key == key1:
+                        continue
                     if overwrite == "always" or (
                         overwrite == "undefined" and key not in data
                     ) or (overwrite == "blank" and not data.get(key)):
                         data[key] = deep_copy(value)
-            pairing = [item["pairedItem"]] + ([match["pairedItem"]] if match else [])
-            out.append({"json": data, "pairedItem": pairing})
+            out.append({"json": data, "pairedItem": item["pairedItem"]})
         return out
     raise call.invalid("mode", f'The mode "{mode}" is not known!')
 

@@ -1,7 +1,9 @@
 """Remove Duplicates v1: keep the first of items equal on the compared fields.
 
 ``compare``: ``allFields`` (default), ``allFieldsExcept`` (``fieldsToExclude``) or
-``selectedFields`` (``fieldsToCompare``); lists are ``"a, b"`` strings or arrays. Equality
+``selectedFields`` (``fieldsToCompare``); lists are ``"a, b"`` strings or arrays. A
+compared field missing from an item, or of different JavaScript types across items, is
+n8n's error. Equality
 is deep (lodash ``isEqual``; ``1`` equals ``1.0``). ``options.removeOtherFields`` outputs
 only the compared fields; ``options.disableDotNotation`` reads flat keys.
 """
@@ -13,7 +15,7 @@ from typing import Any
 from functions.n8n.call import NodeCall
 from functions.n8n.errors import NodeOperationError
 from functions.n8n.items import Item, deep_copy, field_getter, paired, split_field_list
-from functions.n8n.jsvalues import UNDEFINED
+from functions.n8n.jsvalues import UNDEFINED, typeof
 
 _NO_FIELDS = "No fields specified. Please add a field "
 
@@ -45,12 +47,21 @@ def run(call: NodeCall) -> list[list[Item]]:
     options = call.parameter("options", 0, {}) or {}
     get_field, set_field = field_getter(not options.get("disableDotNotation", False))
     fields = _fields(call, items)
-    if call.parameter("compare", 0, "allFields") != "allFields":
-        for field in fields:
-            if all(get_field(it["json"], field, UNDEFINED) is UNDEFINED for it in items) and items:
+    for field in fields:
+        kinds = set()
+        for item in items:
+            value = get_field(item["json"], field, UNDEFINED)
+            if value is UNDEFINED:
                 raise NodeOperationError(
                     call.node, f"'{field}' field is missing from some input items"
                 )
+            kinds.add(typeof(value))
+        if len(kinds) > 1:
+            raise NodeOperationError(
+                call.node,
+                f"'{field}' isn't always the same type",
+                description="The type of this field varies between items",
+            )
     seen: list[list[Any]] = []
     out: list[Item] = []
     for index, item in enumerate(items):

@@ -30,7 +30,7 @@ from functions.n8n.items import (
     split_field_list,
     unset_path,
 )
-from functions.n8n.jsvalues import is_nan, js_number, json_stringify, truthy
+from functions.n8n.jsvalues import is_nan, js_number, js_string, json_stringify, truthy
 from functions.n8n.typed import FieldTypeError, convert
 
 _V1_DEFAULTS = (("boolean", False), ("number", 0), ("string", ""))
@@ -87,14 +87,14 @@ def _entries(call: NodeCall, index: int) -> list[tuple[str, str, Any]]:
 def _typed_value(
     call: NodeCall, name: str, type_: str, value: Any, index: int, ignore_errors: bool
 ) -> Any:
-    if type_ == "string" and value is not None:
-        value = json_stringify(value) if isinstance(value, (dict, list)) else value
+    if type_ == "string" and (value is not None or call.type_version < 3.3):
+        value = json_stringify(value) if isinstance(value, (dict, list)) else js_string(value)
     try:
         return convert(name, value, type_)
     except FieldTypeError as exc:
         if ignore_errors:
             return value
-        raise NodeOperationError(call.node, str(exc), item_index=index) from None
+        raise NodeOperationError(call.node, f"{exc} [item {index}]", item_index=index) from None
 
 
 def _include_mode(call: NodeCall, index: int) -> str:
@@ -137,6 +137,7 @@ def _run_v3(call: NodeCall) -> list[list[Item]]:
         dot = options.get("dotNotation") is not False
         _, set_field = field_getter(dot)
         new_fields: dict[str, Any] = {}
+        ignore = bool(options.get("ignoreConversionErrors", False))
         if mode == "raw":
             raw = call.parameter("jsonOutput", index, "{}")
             try:
@@ -152,14 +153,17 @@ def _run_v3(call: NodeCall) -> list[list[Item]]:
                     item_index=index,
                 )
             new_fields = parsed
-        else:
-            ignore = bool(options.get("ignoreConversionErrors", False))
+        elif call.type_version < 3.3:
             for name, type_, value in _entries(call, index):
                 typed = _typed_value(call, name, type_, value, index, ignore)
                 set_field(new_fields, name, typed)
         json_out = _base_json(call, item, index, dot)
-        for key, value in new_fields.items():
-            set_field(json_out, key, value)
+        if mode != "raw" and call.type_version >= 3.3:
+            for name, type_, value in _entries(call, index):
+                set_field(json_out, name, _typed_value(call, name, type_, value, index, ignore))
+        else:
+            for key, value in new_fields.items():
+                set_field(json_out, key, value)
         out.append({"json": json_out, "pairedItem": paired(index)})
     return [out]
 

@@ -1,8 +1,10 @@
 """Split Out v1: one output item per element of a list field (several fields zip).
 
-``fieldToSplitOut`` is a comma-separated list; an object is split into its values, a
-scalar into one item. ``include``: ``noOtherFields`` (default: an object element becomes
-the item itself, anything else lands under the field or ``destinationFieldName``),
+``fieldToSplitOut`` is a comma-separated list (zipped; a shorter list leaves its key out);
+an object is split into its values, a scalar into one item; an item without the field
+yields nothing. ``include``: ``noOtherFields`` (default: an object or array element
+becomes the item itself, spread like ``{...element}``, anything else lands under the
+field or ``destinationFieldName``),
 ``allOtherFields``, ``selectedOtherFields`` (``fieldsToInclude``). A destination path that
 reaches ``__proto__``/``constructor``/``prototype`` is ignored (the field name is used),
 as n8n's prototype-pollution guard does.
@@ -13,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 from functions.n8n.call import NodeCall
-from functions.n8n.errors import NodeOperationError
 from functions.n8n.items import (
     FORBIDDEN_KEYS,
     Item,
@@ -49,14 +50,6 @@ def run(call: NodeCall) -> list[list[Item]]:
         for position, field in enumerate(fields):
             value = get_field(item["json"], field, UNDEFINED)
             if value is UNDEFINED:
-                present = (get_field(it["json"], field, UNDEFINED) for it in items)
-                if all(value is UNDEFINED for value in present):
-                    raise NodeOperationError(
-                        call.node,
-                        f"The field '{field}' wasn't found in any input item",
-                        item_index=index,
-                        description="Make sure the field name is spelled correctly",
-                    )
                 continue
             destination = destinations[position] if position < len(destinations) else field
             if any(part in FORBIDDEN_KEYS for part in to_path(destination)):
@@ -82,14 +75,17 @@ def run(call: NodeCall) -> list[list[Item]]:
             else:
                 base = {}
             for destination, values in columns:
-                element = values[element_index] if element_index < len(values) else None
+                if element_index >= len(values):
+                    continue
+                element = values[element_index]
                 if (
                     include == "noOtherFields"
-                    and isinstance(element, dict)
+                    and isinstance(element, (dict, list))
                     and not destinations
                     and len(columns) == 1
                 ):
-                    base = {**base, **deep_copy(element)}
+                    spread = element if isinstance(element, dict) else dict(enumerate(element))
+                    base = {**base, **{str(k): deep_copy(v) for k, v in spread.items()}}
                 else:
                     set_field(base, destination, deep_copy(element))
             out.append({"json": base, "pairedItem": paired(index)})

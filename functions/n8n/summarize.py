@@ -6,24 +6,23 @@ includeEmpty}]``: ``count`` (default) -> ``count_<f>``, ``countUnique`` ->
 ``appended_<f>``, ``concatenate`` -> ``concatenated_<f>`` (dots in ``f`` become ``_``).
 Null, undefined and ``""`` are left out unless ``includeEmpty``.
 
-``fieldsToSplitBy`` (``"a, b"``) groups items hierarchically, the way n8n builds a nested
-JavaScript object: groups come out in that object's key order (integer-like keys first,
-ascending; then first appearance). ``options.outputFormat``: ``separateItems`` (default,
+``fieldsToSplitBy`` (``"a, b"``) groups items hierarchically: by the first field in order
+of first appearance, then by the next within each group. ``options.outputFormat``:
+``separateItems`` (default,
 one item per group with the split values) or ``singleItem`` (the nested object itself).
 v1 turns split values into strings (``0`` -> ``"0"``, ``null`` -> ``"null"``); v1.1 keeps
-them. ``options.disableDotNotation`` reads flat keys; a summarized field no item has is
-n8n's error unless ``options.continueIfFieldNotFound``.
+them. ``sum``/``average`` use the numbers only; ``min``/``max`` compare every non-empty
+value as JavaScript does. ``options.disableDotNotation`` reads flat keys; a field no item
+has just counts nothing (n8n 1.123 raises no error).
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from functions.n8n.call import NodeCall
-from functions.n8n.errors import NodeOperationError
 from functions.n8n.items import Item, deep_copy, field_getter, paired, split_field_list
-from functions.n8n.jsvalues import UNDEFINED, is_nullish, js_string, json_stringify
+from functions.n8n.jsvalues import UNDEFINED, compare, is_nullish, js_string, json_stringify
 
 _PREFIX = {
     "count": "count",
@@ -35,7 +34,6 @@ _PREFIX = {
     "append": "appended",
     "concatenate": "concatenated",
 }
-_ARRAY_INDEX = re.compile(r"^(?:0|[1-9]\d{0,9})$")
 
 
 def _empty(value: Any) -> bool:
@@ -66,25 +64,21 @@ def _aggregate(spec: dict[str, Any], values: list[Any]) -> Any:
         if separator == "other":
             separator = spec.get("customSeparator", "")
         return separator.join(
-            json_stringify(v) if isinstance(v, (dict, list)) else js_string(v)
-            for v in values
-            if v is not UNDEFINED
+            json_stringify(v) if isinstance(v, (dict, list)) else js_string(v) for v in values
         )
     numbers = _numbers(values)
     if kind == "sum":
         return sum(numbers)
     if kind == "average":
         return sum(numbers) / len(numbers) if numbers else None
-    if kind == "min":
-        return min(numbers) if numbers else None
-    if kind == "max":
-        return max(numbers) if numbers else None
-    raise ValueError(kind)
-
-
-def _js_key_order(keys: list[str]) -> list[str]:
-    integers = sorted((k for k in keys if _ARRAY_INDEX.match(k)), key=int)
-    return integers + [k for k in keys if not _ARRAY_INDEX.match(k)]
+    present = [v for v in values if not _empty(v)]
+    if not present:
+        return None
+    best = present[0]
+    for value in present[1:]:
+        if compare(value, best, "<" if kind == "min" else ">"):
+            best = value
+    return best
 
 
 def run(call: NodeCall) -> list[list[Item]]:
@@ -96,15 +90,6 @@ def run(call: NodeCall) -> list[list[Item]]:
         if spec.get("aggregation", "count") not in _PREFIX:
             raise call.invalid("fieldsToSummarize", f"unknown aggregation {spec['aggregation']!r}")
     split_by = split_field_list(call.parameter("fieldsToSplitBy", 0, ""))
-    if not options.get("continueIfFieldNotFound"):
-        for spec in specs:
-            field = spec.get("field", "")
-            if items and all(get_field(it["json"], field, UNDEFINED) is UNDEFINED for it in items):
-                raise NodeOperationError(
-                    call.node,
-                    f"The field '{field}' does not exist in any items",
-                    description="To continue anyway, set 'Continue if Field Not Found'",
-                )
 
     def summary(indexes: list[int]) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -128,8 +113,7 @@ def run(call: NodeCall) -> list[list[Item]]:
             key = json_stringify(value) if isinstance(value, (dict, list)) else js_string(value)
             buckets.setdefault(key, (value, []))[1].append(i)
         result = []
-        for key in _js_key_order(list(buckets)):
-            value, members = buckets[key]
+        for key, (value, members) in buckets.items():
             shown = key if call.type_version < 1.1 else (None if value is UNDEFINED else value)
             for rest, leaf in group(members, depth + 1):
                 result.append(([shown, *rest], leaf))
