@@ -144,8 +144,9 @@ def _bomb() -> str:
     (b"[" * 10_000 + b"]" * 10_000, "nested more than"),
     (b"&r {k: *r}\n", "recursive alias"),
     (_bomb().encode(), "alias bomb"),
-    (b"name: x\nnodes:\n  - {name: A, type: set, parameters: {values: {d: 2024-01-31}}}\n",
-     "date"),
+    (b"name: x\nnodes:\n  - {name: S, type: manualTrigger}\n"
+     b"  - {name: A, type: set, parameters: {values: {d: 2024-01-31}}}\n"
+     b"connections: [{from: S, to: A}]\n", "a date or timestamp"),
 ])
 def test_validate_refuses_hostile_files_with_exit_2_and_no_traceback(
         tmp_path: Path, content: bytes, message: str) -> None:
