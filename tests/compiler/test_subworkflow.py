@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from ruamel.yaml import YAML
 
 from compiler import WorkflowInvalid, compile_project, compile_workflow, load_project
 from compiler.lowering.subworkflow import START, START_SYNC, substitution_key
@@ -161,7 +162,9 @@ def test_load_project_finds_children_by_name(tmp_path: Path) -> None:
              "lib/x.yml": workflow("mid", {"workflow": "leaf"}),
              "lib/y.json": workflow("leaf"), "lib/z.yaml": workflow("unrelated")}
     for path, document in files.items():
-        (tmp_path / path).write_text(yaml.safe_dump(document))
+        text = StringIO()
+        YAML(typ="safe", pure=True).dump(document, text)
+        (tmp_path / path).write_text(text.getvalue())
     (tmp_path / "lib" / "broken.yaml").write_text("{ not: [yaml")
     names = [d["name"] for d in load_project(tmp_path / "main.yaml", tmp_path / "lib")]
     assert names == ["main", "mid", "leaf"]
