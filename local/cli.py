@@ -81,10 +81,19 @@ def _read_json_option(option: str, value: str | None) -> Any:
         except OSError as exc:
             err.print(f"[red]{option} {value}: {exc.strerror}[/]")
             raise typer.Exit(EXIT_INVALID) from None
+        except UnicodeDecodeError as exc:
+            err.print(f"[red]{option} {value}: not UTF-8 text (byte offset {exc.start})[/]")
+            raise typer.Exit(EXIT_INVALID) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         err.print(f"[red]{option} is not valid JSON: {exc}[/]")
+        raise typer.Exit(EXIT_INVALID) from None
+    except RecursionError:
+        err.print(f"[red]{option}: the JSON is nested too deep to read[/]")
+        raise typer.Exit(EXIT_INVALID) from None
+    except ValueError as exc:  # an integer longer than Python reads (int_max_str_digits)
+        err.print(f"[red]{option}: {exc}[/]", highlight=False)
         raise typer.Exit(EXIT_INVALID) from None
 
 

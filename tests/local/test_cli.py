@@ -174,3 +174,22 @@ def test_run_refuses_an_alias_bomb_in_pin_data(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", str(wf), "--json"])
     assert result.exit_code == 2, result.output
     assert "alias bomb" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("[" * 10_000 + "]" * 10_000, "nested too deep"),
+    ("[" + "9" * 5000 + "]", "4300"),
+])
+def test_run_refuses_hostile_input_json_with_exit_2(value: str, message: str) -> None:
+    result = runner.invoke(app, ["run", str(ROOT / "examples/orders.yaml"), "--input", value])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert message in " ".join(result.output.split())
+
+
+def test_run_refuses_an_input_file_that_is_not_utf8(tmp_path: Path) -> None:
+    data = tmp_path / "input.json"
+    data.write_bytes(b'{"name": "caf\xe9"}')
+    result = runner.invoke(app, ["run", str(ROOT / "examples/orders.yaml"), "-i", f"@{data}"])
+    assert result.exit_code == 2, result.output
+    assert "not UTF-8" in " ".join(result.output.split())
