@@ -100,8 +100,10 @@ def build(data: NodeRunData, sources: Iterable[str], parameters: Any = None) -> 
         },
         "execution": {
             "id": execution.get("id"),
-            "mode": execution.get("mode", "production"),
+            # n8n shows "test" for editor (manual) runs and "production" for everything else
+            "mode": "test" if execution.get("mode") in ("manual", "test") else "production",
             "resumeUrl": execution.get("resumeUrl"),
+            "resumeFormUrl": execution.get("resumeFormUrl"),
             "customData": {},
         },
         "vars": dict(data.variables),

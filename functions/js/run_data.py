@@ -52,7 +52,8 @@ class NodeRunData:
     ``run_data``: per executed node, its runs in order. ``nodes``: every node of the workflow.
     ``connections``: n8n's ``{Node: {"main": [[{"node", "type", "index"}]]}}``, used to find
     which output of a referenced node leads here and whether it is an ancestor.
-    ``now_millis``: freeze ``$now`` (tests); None means the clock.
+    ``execution``: ``{"id", "mode" (n8n's: manual, trigger, webhook, ...), "resumeUrl",
+    "resumeFormUrl"}``. ``now_millis``: freeze ``$now`` (tests); None means the clock.
     """
 
     node: str

@@ -65,20 +65,33 @@
   var URL_EXACT = new RegExp("^" + URL_IN_TEXT.source + "$", "i");
   var DOMAIN_EXACT = new RegExp("^" + HOST + "(?::\\d+)?(?:/[^\\s?]*)?(?:\\?[^\\s#]*)?(?:#\\S*)?$", "i");
   var DOMAIN_IN = new RegExp("^(?:(?:https?|ftp)://)?(?:mailto:)?(?://)?" + HOST + "(?::\\d+)?(?:/[^\\s?]*)?(?:\\?[^\\s#]*)?(?:#\\S*)?$", "i");
-  var SMALL_WORDS = /^(a|an|and|as|at|but|by|for|if|in|nor|of|on|or|per|so|the|to|up|via|vs?\.?|yet)$/i;
+  // Title case as n8n's title-case library does it: tokens split at spaces, colons and dashes;
+  // small words stay as written unless first or last; words with inner capitals or dots
+  // (iPhone, example.com) stay as written; the first letter or digit of the rest goes upper.
+  var SMALL_WORD = /\b(?:an?d?|a[st]|because|but|by|en|for|i[fn]|neither|nor|o[fnr]|only|over|per|so|some|tha[tn]|the|to|up|upon|vs?\.?|versus|via|when|with|without|yet)\b/i;
+  var MANUAL_CASE = /.(?=[A-Z]|\..)/;
 
+  // Latin letters that do not decompose into ASCII + accents (what transliteration writes).
+  var LATIN_LETTERS = {
+    "\u00df": "ss", "\u00e6": "ae", "\u00c6": "AE", "\u00f8": "o", "\u00d8": "O", "\u0153": "oe",
+    "\u0152": "OE", "\u0142": "l", "\u0141": "L", "\u0111": "d", "\u0110": "D", "\u00fe": "th",
+    "\u00de": "TH", "\u00f0": "d", "\u00d0": "D", "\u0131": "i",
+  };
   function isEmail(s) { return EMAIL.test(s) && s.indexOf(" ") < 0; }
   function titleCase(s) {
-    var words = s.split(/(\s+)/);
-    var index = 0;
-    return words.map(function (w) {
-      if (/^\s+$/.test(w) || w === "") return w;
-      var first = index === 0;
-      index++;
-      if (!first && SMALL_WORDS.test(w)) return w;
-      if (/[A-Z]/.test(w.slice(1)) || /[./@:]/.test(w.slice(1))) return w; // keep iPhone, example.com
-      return w.replace(/\p{L}/u, function (c) { return c.toUpperCase(); });
-    }).join("");
+    var tokens = /[^\s:\u2013\u2014-]+|./g;
+    var out = "", m;
+    while ((m = tokens.exec(s)) !== null) {
+      var token = m[0], at = m.index, after = at + token.length;
+      var edge = at === 0 || after === s.length;
+      var beforeColon = s.charAt(after) === ":" && !/\s/.test(s.charAt(after + 1));
+      if (!MANUAL_CASE.test(token) && (edge || !SMALL_WORD.test(token)) && !beforeColon) {
+        out += token.replace(/[A-Za-z0-9\u00C0-\u00FF]/, function (c) { return c.toUpperCase(); });
+      } else {
+        out += token;
+      }
+    }
+    return out;
   }
   var B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   function base64Encode(s) {
@@ -125,8 +138,8 @@
       return n;
     },
     toBoolean: function () {
-      var s = String(this).trim().toLowerCase();
-      return !(s === "" || s === "false" || s === "no" || s === "0" || s === "off" || s === "f" || s === "n");
+      var s = String(this).toLowerCase();
+      return s.length > 0 && s !== "false" && s !== "no" && s !== "0";
     },
     toDateTime: function (format) {
       var s = String(this);
@@ -206,7 +219,9 @@
       return q + String(this).replace(/\\/g, "\\\\").split(q).join("\\" + q) + q;
     },
     replaceSpecialChars: function () {
-      return String(this).normalize("NFKD").replace(/[\u0300-\u036f]/g, "").replace(/[^\x00-\x7F]/g, "?");
+      return String(this).normalize("NFKD").replace(/[\u0300-\u036f]/g, "").replace(/[^\x00-\x7F]/g, function (c) {
+        return LATIN_LETTERS[c] || "?";
+      });
     },
     parseJson: function () {
       try { return JSON.parse(String(this)); } catch (e) { throw ExtensionError("could not parse JSON"); }

@@ -3,7 +3,9 @@ n8n-peer harness, evaluating the same expressions over the same run data)."""
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -144,9 +146,13 @@ def test_legacy_node_json_past_the_referenced_nodes_items_is_an_error() -> None:
 def test_globals_execution_vars_and_node_context() -> None:
     d = data()
     assert evaluate(d, "={{ $execution.id }} {{ $execution.mode }} {{ $execution.resumeUrl }}") == (
-        "exec-1 manual http://localhost/webhook-waiting/exec-1"
+        "exec-1 test http://localhost/webhook-waiting/exec-1"
     )
     assert evaluate(d, "={{ $execution.customData.set('k', 1) }}") is UNDEFINED
+    assert (
+        evaluate(data(execution={"id": "e2", "mode": "webhook"}), "={{ $execution.mode }}")
+        == "production"
+    )
     assert evaluate(d, "={{ $vars.region }}") == "eu"
     assert evaluate(d, "={{ $node['Src'].context.noItemsLeft }}") is True
     assert evaluate(d, "={{ $node['Src'].parameter.p }}") == 1
@@ -277,3 +283,20 @@ def test_runaway_expressions_end_as_typed_errors_within_the_limit(
     assert f"{kind} limit exceeded" in caught.value.reason
     assert caught.value.item_index == 0
     assert time.process_time() - started < 3
+
+
+GOLDEN = json.loads(
+    (Path(__file__).parent / "n8n_expression_cases.json").read_text(encoding="utf-8")
+)
+
+
+@pytest.mark.parametrize("case", GOLDEN["cases"], ids=lambda case: case["expression"][:60])
+def test_golden_cases_recorded_from_n8n(case: dict[str, object]) -> None:
+    expected = case["n8n"]
+    if isinstance(expected, str) and expected.startswith("ERR "):
+        with pytest.raises(ExpressionEvaluationError) as caught:
+            evaluate(data(), case["expression"])
+        assert caught.value.reason == expected[4:]
+        return
+    result = evaluate(data(), case["expression"])
+    assert (UNDEFINED if expected == "UNDEFINED" else expected) == result
