@@ -7,10 +7,13 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from functions.api import executions, pins, streams, waits, workflows
 from functions.api.errors import register_error_handlers
 from functions.api.gateway import cors_config
+from functions.api.requests import parse_json
 from functions.config import Config
 
 # CORS: preflights answered, every response names the allowed origin (``gateway``).
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config(Config.from_env()))
+# Bodies are read within limits (``requests.parse_json``): depth, numbers, strings.
+app = APIGatewayRestResolver(enable_validation=True, cors=cors_config(Config.from_env()),
+                             json_body_deserializer=parse_json)
 app.include_router(workflows.router)
 app.include_router(executions.router)
 app.include_router(pins.router)

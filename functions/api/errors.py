@@ -1,21 +1,32 @@
 """Every API error is JSON ``{"error": {"type", "message", "details"}}`` with its status.
 
 Exceptions raised by the services are translated here, at the boundary, so services stay
-free of HTTP; anything unexpected is logged and answered as a 500 without internals.
+free of HTTP; anything unexpected is logged and answered as a 500 without internals: no
+exception text, stack trace, path or cause, only the request id the log line carries, to
+find it by. A bad request is never a 500: bodies are read by ``functions.api.requests``
+(typed ``BodyInvalid``), cursors by ``functions.store.pages`` (``BadCursor``) and records
+too large for DynamoDB are refused before they are written (``ItemTooLarge``, 413).
 """
 
 from __future__ import annotations
 
+import binascii
 import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from compiler.errors import WorkflowInvalid
+from functions.api.requests import BodyInvalid, body_problem
 from functions.services.execution_control import ExecutionConflict, ExecutionNotFound
+from functions.services.staging import InputTooLarge
 from functions.services.workflows import WorkflowConflict, WorkflowNotFound
+from functions.store.limits import ItemTooLarge
 from functions.store.pages import BadCursor
 
 logger = Logger(service="sfnflow-api", child=True)
@@ -28,7 +39,8 @@ def error_response(status: int, error_type: str, message: str,
                     body=json.dumps(body, default=str))
 
 
-def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+def _validation_details(exc: RequestValidationError | RequestUnsupportedContentType,
+                        ) -> list[dict[str, Any]]:
     return [
         {"location": ".".join(str(part) for part in error.get("loc", ())),
          "message": error.get("msg"), "type": error.get("type")}
@@ -53,7 +65,29 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(BadCursor)
     def _bad_cursor(exc: BadCursor) -> Response[str]:
-        return error_response(400, "BadRequest", str(exc))
+        return error_response(400, "BadRequest", str(exc), [
+            {"location": exc.field, "message": str(exc), "type": "invalid_cursor"}])
+
+    @app.exception_handler(BodyInvalid)
+    def _bad_body(exc: BodyInvalid) -> Response[str]:
+        return _body_error(exc)
+
+    @app.exception_handler([UnicodeDecodeError, binascii.Error])
+    def _undecodable(exc: ValueError) -> Response[str]:
+        # powertools decodes the body lazily (``decoded_body``): a body that is not UTF-8
+        # surfaces as this error wherever it is first read. Only then is it the caller's.
+        problem = body_problem(app.current_event.raw_event)
+        return _body_error(problem) if problem is not None else _internal_error(exc)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported_type(exc: RequestUnsupportedContentType) -> Response[str]:
+        return error_response(415, "UnsupportedMediaType",
+                              "send the body as application/json", _validation_details(exc))
+
+    @app.exception_handler([ItemTooLarge, InputTooLarge])
+    def _too_large(exc: ItemTooLarge | InputTooLarge) -> Response[str]:
+        return error_response(413, "PayloadTooLarge", str(exc),
+                              {"what": exc.what, "size": exc.size, "limit": exc.limit})
 
     @app.exception_handler([WorkflowNotFound, ExecutionNotFound])
     def _not_found(exc: LookupError) -> Response[str]:
@@ -71,5 +105,26 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(Exception)
     def _internal(exc: Exception) -> Response[str]:
-        logger.exception("unhandled error")
-        return error_response(500, "InternalError", "the server failed to handle the request")
+        return _internal_error(exc)
+
+    def _internal_error(exc: Exception) -> Response[str]:
+        request_id = _request_id(app.current_event.raw_event)
+        logger.exception("unhandled error", extra={"requestId": request_id})
+        return internal_error_response(request_id)
+
+
+def _body_error(exc: BodyInvalid) -> Response[str]:
+    return error_response(400, "BadRequest", exc.message,
+                          [{"location": "body", "message": exc.message, "type": exc.code}])
+
+
+def _request_id(event: dict[str, Any] | None) -> str | None:
+    context = (event or {}).get("requestContext")
+    request_id = context.get("requestId") if isinstance(context, dict) else None
+    return str(request_id) if request_id else None
+
+
+def internal_error_response(request_id: str | None) -> Response[str]:
+    """A 500 that tells the caller nothing of the failure but where the log has it."""
+    return error_response(500, "InternalError", "the server failed to handle the request",
+                          {"requestId": request_id})

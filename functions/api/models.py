@@ -6,6 +6,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+# Bounds on numbers that reach a clock or a DynamoDB key: without them ``1e308`` days
+# overflowed the date arithmetic and a 40-digit version DynamoDB's 38-digit numbers (500s).
+MAX_DAYS = 36_500  # a century: more than any run data is kept
+MAX_VERSION = 2**31 - 1
+
 Status = Literal["RUNNING", "WAITING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED",
                  "waiting"]  # WAITING: paused at a wait node (either case)
 
@@ -55,13 +60,13 @@ class PinItems(BaseModel):
 class PinRollback(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int = Field(ge=1, description="The pin version whose items become current "
-                         "again (as a new version).")
+    version: int = Field(ge=1, le=MAX_VERSION, description="The pin version whose items "
+                         "become current again (as a new version).")
 
 
 class Prune(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     olderThanDays: float | None = Field(
-        None, ge=0, description="Also delete executions that started more than this many "
-        "days ago (default: only expired run data).")
+        None, ge=0, le=MAX_DAYS, allow_inf_nan=False, description="Also delete executions "
+        "that started more than this many days ago (default: only expired run data).")

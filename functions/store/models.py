@@ -52,6 +52,18 @@ from pynamodb.indexes import (
 )
 from pynamodb.models import Model
 
+from functions.store.limits import check_item
+
+
+class BoundedModel(Model):
+    """A table's model that refuses, before writing, an item over DynamoDB's 400 KB
+    (``functions.store.limits``: ``ItemTooLarge``) rather than failing in the write."""
+
+    def save(self, condition: Any = None, *, add_version_condition: bool = True,
+             ) -> dict[str, Any]:
+        check_item(self)
+        return super().save(condition, add_version_condition=add_version_condition)
+
 
 class ByWorkflowIndex(GlobalSecondaryIndex["ExecutionModel"]):
     class Meta:
@@ -83,7 +95,7 @@ class ByStartedAtIndex(GlobalSecondaryIndex["ExecutionModel"]):
     startedAt = UnicodeAttribute(range_key=True)
 
 
-class ExecutionModel(Model):
+class ExecutionModel(BoundedModel):
     class Meta:
         table_name = "sfnflow-executions"
         region = "us-east-1"
@@ -112,7 +124,7 @@ class ExecutionModel(Model):
     by_started_at = ByStartedAtIndex()
 
 
-class NodeRunModel(Model):
+class NodeRunModel(BoundedModel):
     class Meta:
         table_name = "sfnflow-node-runs"
         region = "us-east-1"
@@ -136,7 +148,7 @@ class NodeRunModel(Model):
     expiresAt = NumberAttribute(null=True)
 
 
-class PinModel(Model):
+class PinModel(BoundedModel):
     """The current pin of a workflow node: a copy of its newest ``PinVersionModel``, so the
     runner reads a pin in one GetItem (``functions.store.pins``)."""
 
@@ -168,7 +180,7 @@ class ByKindIndex(GlobalSecondaryIndex["WorkflowModel"]):
     workflowId = UnicodeAttribute(range_key=True)
 
 
-class WorkflowModel(Model):
+class WorkflowModel(BoundedModel):
     """The current version of a workflow deployed through the API."""
 
     class Meta:
@@ -189,7 +201,7 @@ class WorkflowModel(Model):
     by_kind = ByKindIndex()
 
 
-class WorkflowVersionModel(Model):
+class WorkflowVersionModel(BoundedModel):
     """Every document a workflow ever had (``GET /workflows/{id}/versions``)."""
 
     class Meta:
@@ -202,7 +214,7 @@ class WorkflowVersionModel(Model):
     createdAt = UnicodeAttribute()
 
 
-class WebhookModel(Model):
+class WebhookModel(BoundedModel):
     """Route of an active webhook trigger -> the workflow and node it starts."""
 
     class Meta:
@@ -214,7 +226,7 @@ class WebhookModel(Model):
     node = UnicodeAttribute()
 
 
-class ProgressEventModel(Model):
+class ProgressEventModel(BoundedModel):
     """Progress of an execution: node started / finished, execution finished, in order.
     Its table streams new items to the WebSocket publisher (``functions.services.streams``);
     pynamodb's ``stream_view_type`` is what the CDK stack and the local cloud both read."""
@@ -244,7 +256,7 @@ class ByConnectionIndex(GlobalSecondaryIndex["StreamConnectionModel"]):
     connectionId = UnicodeAttribute(hash_key=True)
 
 
-class StreamConnectionModel(Model):
+class StreamConnectionModel(BoundedModel):
     """A WebSocket connection watching an execution's progress (``functions.store.streams``).
     API Gateway closes a connection after two hours at most; TTL removes what was missed."""
 
@@ -267,7 +279,7 @@ class SignalAttribute(MapAttribute[str, Any]):
     output = UnicodeAttribute()
 
 
-class MergeQuorumModel(Model):
+class MergeQuorumModel(BoundedModel):
     """Where parallel branches meet, one item per meeting:
 
     * finishes of the branches racing into a Merge with ``waitFor: N``, written by the state
@@ -287,7 +299,7 @@ class MergeQuorumModel(Model):
     expiresAt = NumberAttribute(null=True)  # DynamoDB TTL
 
 
-class WaitModel(Model):
+class WaitModel(BoundedModel):
     """A paused wait node (``resume: webhook | approval``): the task token that resumes it,
     kept with its execution (``functions.services.waits``). ``status`` moves once from
     ``waiting`` to ``resumed``, ``approved``, ``rejected`` or ``timedOut``."""
@@ -312,7 +324,7 @@ class WaitModel(Model):
     expiresAt = NumberAttribute(null=True)  # DynamoDB TTL
 
 
-class PinVersionModel(Model):
+class PinVersionModel(BoundedModel):
     """Every version a pin ever had (history and rollback); never expires: pins are
     authored data, not run data."""
 
@@ -332,7 +344,7 @@ class PinVersionModel(Model):
     source = JSONAttribute(null=True)  # {"kind": api|run|execution|rollback, ...}
 
 
-class NodeCacheModel(Model):
+class NodeCacheModel(BoundedModel):
     """A node's outputs for one input (``cache: {ttlSeconds}``): the runner reuses them
     until ``expiresAt``. DynamoDB TTL deletes the item later; readers check the time."""
 

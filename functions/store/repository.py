@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, QueryError, UpdateError
 
 from functions.config import Config
 from functions.store.models import (
@@ -23,7 +23,15 @@ from functions.store.models import (
     ProgressEventModel,
     bind_tables,
 )
-from functions.store.pages import Page, decode_cursor, encode_cursor
+from functions.store.pages import (
+    BadCursor,
+    Page,
+    cursor_refused,
+    decode_cursor,
+    encode_cursor,
+    key_schema,
+    partition_key,
+)
 from functions.store.pins import PinStore
 
 Item = dict[str, Any]
@@ -232,10 +240,17 @@ class RunRepository:
             index, hash_key = ExecutionModel.by_status, status
         else:
             index, hash_key = ExecutionModel.by_started_at, "execution"
+        start = decode_cursor(cursor, key_schema(ExecutionModel, index),
+                              {partition_key(index): hash_key})
         query = index.query(
             hash_key, range_condition, filter_condition, scan_index_forward=False,
-            limit=limit, last_evaluated_key=decode_cursor(cursor))
-        items = [_execution(model) for model in query]
+            limit=limit, last_evaluated_key=start)
+        try:
+            items = [_execution(model) for model in query]
+        except QueryError as exc:
+            if start is not None and cursor_refused(exc):
+                raise BadCursor() from None
+            raise
         more = len(items) == limit and query.last_evaluated_key
         return Page(items, encode_cursor(query.last_evaluated_key) if more else None)
 

@@ -32,8 +32,14 @@ _CASCADED: tuple[type[Model], ...] = (ExecutionModel, NodeRunModel, ProgressEven
 
 
 def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds") \
-        .replace("+00:00", "Z")
+    """The ISO time of ``epoch``; past the calendar's range (year 1 to 9999) a string that
+    sorts before (or after) every ISO time, so a cutoff of "a million years ago" selects
+    nothing instead of overflowing."""
+    try:
+        return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds") \
+            .replace("+00:00", "Z")
+    except (OverflowError, OSError, ValueError):
+        return "0000" if epoch < 0 else "9999"
 
 
 def _expiring_models() -> list[type[Model]]:

@@ -10,10 +10,18 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, PutError, QueryError
 
+from functions.store.limits import check_item
 from functions.store.models import WebhookModel, WorkflowModel, WorkflowVersionModel
-from functions.store.pages import Page, decode_cursor, encode_cursor
+from functions.store.pages import (
+    BadCursor,
+    Page,
+    cursor_refused,
+    decode_cursor,
+    encode_cursor,
+    key_schema,
+)
 
 WORKFLOW_KIND = "workflow"  # every WorkflowModel's ``kind``: the byKind index's one key
 
@@ -68,6 +76,19 @@ def _record(model: WorkflowModel, *, with_document: bool = True) -> WorkflowReco
     )
 
 
+def _model(record: WorkflowRecord) -> WorkflowModel:
+    return WorkflowModel(
+        workflowId=record.workflow_id, kind=WORKFLOW_KIND, currentVersion=record.version,
+        active=record.active, document=record.document, manifest=record.manifest,
+        stateMachineArn=record.state_machine_arn, createdAt=record.created_at,
+        updatedAt=record.updated_at)
+
+
+def _version_model(record: WorkflowRecord) -> WorkflowVersionModel:
+    return WorkflowVersionModel(workflowId=record.workflow_id, workflowVersion=record.version,
+                                document=record.document, createdAt=record.updated_at)
+
+
 def route_key(method: str, path: str) -> str:
     return f"{method.upper()} {path.strip('/')}"
 
@@ -82,19 +103,21 @@ class WorkflowRepository:
     def create(self, record: WorkflowRecord) -> None:
         """Store version 1; raises ``WorkflowExists`` when the id is taken."""
         try:
-            WorkflowModel(
-                workflowId=record.workflow_id, kind=WORKFLOW_KIND, currentVersion=record.version,
-                active=record.active, document=record.document, manifest=record.manifest,
-                stateMachineArn=record.state_machine_arn, createdAt=record.created_at,
-                updatedAt=record.updated_at,
-            ).save(condition=WorkflowModel.workflowId.does_not_exist())
+            _model(record).save(condition=WorkflowModel.workflowId.does_not_exist())
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 raise WorkflowExists(record.workflow_id) from None
             raise
         self._put_version(record)
 
+    def check_fits(self, record: WorkflowRecord) -> None:
+        """Raise ``ItemTooLarge`` (413) when the record or its version would not fit in a
+        DynamoDB item — callers that create other resources first check here, before."""
+        check_item(_model(record))
+        check_item(_version_model(record))
+
     def update(self, record: WorkflowRecord) -> None:
+        self.check_fits(record)  # an update leaves the whole item: measure it first
         model = WorkflowModel.get(record.workflow_id)
         model.update(actions=[
             WorkflowModel.kind.set(WORKFLOW_KIND),  # items older than the index get listed
@@ -113,8 +136,7 @@ class WorkflowRepository:
             WorkflowModel.updatedAt.set(updated_at)])
 
     def _put_version(self, record: WorkflowRecord) -> None:
-        WorkflowVersionModel(workflowId=record.workflow_id, workflowVersion=record.version,
-                             document=record.document, createdAt=record.updated_at).save()
+        _version_model(record).save()
 
     def delete(self, workflow_id: str) -> None:
         with WorkflowVersionModel.batch_write() as batch:
@@ -127,9 +149,16 @@ class WorkflowRepository:
         """Workflows in id order, queried from the ``byKind`` index (a Scan reads the
         whole table per page and no role may run one). The index projects what a summary
         shows: the records' ``document`` is empty."""
-        query = WorkflowModel.by_kind.query(
-            WORKFLOW_KIND, limit=limit, last_evaluated_key=decode_cursor(cursor))
-        items = [_record(model, with_document=False) for model in query]
+        start = decode_cursor(cursor, key_schema(WorkflowModel, WorkflowModel.by_kind),
+                              {"kind": WORKFLOW_KIND})
+        query = WorkflowModel.by_kind.query(WORKFLOW_KIND, limit=limit,
+                                            last_evaluated_key=start)
+        try:
+            items = [_record(model, with_document=False) for model in query]
+        except QueryError as exc:
+            if start is not None and cursor_refused(exc):
+                raise BadCursor() from None
+            raise
         return Page(items, encode_cursor(query.last_evaluated_key) if len(items) == limit
                     else None)
 
