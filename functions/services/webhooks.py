@@ -11,6 +11,16 @@ delivery retried by its sender start one execution. Response modes: ``onReceived
 answers 202 with the execution id;
 ``lastNode`` waits while the request's budget lasts (``functions.services.waiting``) and
 answers with the output items, or 202 with a status URL.
+
+What a public caller can see, all of it JSON: ``202 {executionId}``; for ``lastNode``
+``200 {executionId, status, items...}``, ``202 {executionId, status: RUNNING, statusUrl}``
+or, when the execution failed, ``500 {executionId, status, error: {type, message}}`` whose
+message is the workflow author's ``stopAndError`` text or a fixed sentence
+(``functions.services.public_errors``: the runtime's report has exception text, stack
+traces and server paths); ``400`` for a body that is not JSON it can read, ``401`` for a
+missing or wrong signature, ``404`` for a route with no active webhook (a route too long
+to be a key names none); anything unexpected is ``500`` with a fixed message, logged by
+the handler. No message quotes a runtime exception: the caller is anyone with the URL.
 """
 
 from __future__ import annotations
@@ -28,6 +38,12 @@ from functions.store.workflows import WorkflowRepository
 
 SIGNATURE_HEADER = "x-sfnflow-signature"
 IDEMPOTENCY_HEADER = "idempotency-key"
+ROUTE_KEY_MAX_BYTES = 2048  # the webhook table's partition key: DynamoDB's limit
+ECHO_MAX_CHARS = 200  # of the caller's path, quoted back in a 404
+
+
+class BodyUnreadable(ValueError):
+    """The body claims to be JSON and is not JSON this service can read."""
 
 
 @dataclass
@@ -83,8 +99,31 @@ def _parse_text(content_type: str, text: str) -> Any:
         return {key: values[0] if len(values) == 1 else values
                 for key, values in parse_qs(text, keep_blank_values=True).items()}
     if content_type in ("", "application/json") or content_type.endswith("+json"):
-        return json.loads(text)  # ValueError: a malformed body
+        return _json(text)
     return text
+
+
+def _json(text: str) -> Any:
+    """The parser's own diagnostic names a place in the caller's body; other failures
+    (nesting past the interpreter's recursion limit, a number past Python's 4,300 digits)
+    get a sentence of ours instead of the runtime's."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BodyUnreadable(f"the body is not valid JSON: {exc.msg} (line {exc.lineno}, "
+                             f"column {exc.colno})") from None
+    except (ValueError, RecursionError):
+        raise BodyUnreadable("the body is JSON nested too deep or with a number too long "
+                             "to read") from None
+
+
+def _routable(request: WebhookRequest) -> bool:
+    """Whether the route can be a key of the webhook table at all (else it names none)."""
+    try:
+        key = f"{request.method.upper()} {request.path.strip('/')}".encode()
+    except UnicodeEncodeError:
+        return False
+    return len(key) <= ROUTE_KEY_MAX_BYTES
 
 
 class WebhookService:
@@ -94,24 +133,26 @@ class WebhookService:
 
     def handle(self, request: WebhookRequest, context: Any = None) -> WebhookResponse:
         """``context``: the Lambda context, whose remaining time bounds a ``lastNode`` wait."""
-        hook = self.workflows.webhook(request.method, request.path)
+        hook = self.workflows.webhook(request.method, request.path) \
+            if _routable(request) else None
         record = self.workflows.get(hook.workflow_id) if hook else None
         trigger = next((t for t in (record.manifest.get("triggers") or []) if record and hook
                         and t.get("node") == hook.node), None) if record else None
         if hook is None or record is None or trigger is None or not record.active:
-            return _error(404, "NotFound", f"no active webhook at {request.method.upper()} "
-                                           f"/webhook/{request.path.strip('/')}")
+            route = f"{request.method.upper()} /webhook/{request.path.strip('/')}"
+            return _error(404, "NotFound", f"no active webhook at {route[:ECHO_MAX_CHARS]}")
         parameters = trigger.get("parameters") or {}
         secret = parameters.get("secret")
         if secret:
-            given = request.headers.get(SIGNATURE_HEADER, "")
-            if not hmac.compare_digest(given.encode(), signature(secret, request.body).encode()):
+            given = request.headers.get(SIGNATURE_HEADER, "")  # any text: compared as bytes
+            if not hmac.compare_digest(given.encode("utf-8", "replace"),
+                                       signature(secret, request.body).encode()):
                 return _error(401, "Unauthorized", "missing or wrong X-Sfnflow-Signature "
                                                    "(sha256=<hex HMAC of the raw body>)")
         try:
             body, base64_body = _parse_body(request)
-        except ValueError as exc:
-            return _error(400, "BadRequest", f"the body is not valid JSON: {exc}")
+        except BodyUnreadable as exc:
+            return _error(400, "BadRequest", str(exc))
         item = {"body": body, **({"bodyEncoding": "base64"} if base64_body else {}),
                 "headers": request.headers, "query": request.query,
                 "method": request.method.upper(), "path": request.path.strip("/")}
