@@ -83,7 +83,7 @@ class CodeRunner:
         self.data = data
         self.code = code
         self._engine = JsEngine(limits)
-        self._engine.call("setFrame", build(data, [code]))
+        self._engine.load_frame(build(data, [code]))
 
     def run(self, mode: str = ALL_ITEMS) -> CodeResult:
         if mode == ALL_ITEMS:

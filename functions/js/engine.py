@@ -10,8 +10,9 @@ Host access: QuickJS has no require, fs, network, process or timers; the only br
 hashes, base64, $jmespath) and by the expression layer (node output, paired items, node info).
 Handlers take and return strings, so no Python object ever enters JavaScript.
 
-Limits: ``set_time_limit`` (CPU seconds per eval call), ``set_memory_limit`` (bytes for the
-whole runtime, set above what the prelude already uses) and ``set_max_stack_size``. A limit hit
+Limits: ``set_time_limit`` (CPU seconds per eval call and per promise job), ``set_memory_limit``
+(bytes for user code on top of what the prelude and the node run's frame use) and
+``set_max_stack_size``. A limit hit
 surfaces as :class:`JsLimitExceeded` with ``kind`` = "time", "memory" or "stack".
 """
 
@@ -121,10 +122,27 @@ class JsEngine:
         self._context = quickjs.Context()
         self._context.add_callable("__sfnflowHost", self._dispatch)
         self._context.eval(_prelude())
-        used = int(self._context.memory().get("memory_used_size", 0))
-        self._context.set_memory_limit(used + self.limits.memory_bytes)
+        self.rebase_memory_limit()
         self._context.set_max_stack_size(self.limits.stack_bytes)
         self._context.set_time_limit(self.limits.cpu_seconds)
+
+    def load_frame(self, frame_json: str) -> None:
+        """Hand JavaScript a node run's frame (frame.py), outside the user code's budgets."""
+        self._context.set_memory_limit(-1)
+        self.set_time_limit(None)
+        try:
+            self.call("setFrame", frame_json)
+        finally:
+            self.set_time_limit(self.limits.cpu_seconds)
+        self.rebase_memory_limit()
+
+    def rebase_memory_limit(self) -> None:
+        """Allow ``limits.memory_bytes`` on top of what is in use now (the prelude, the frame),
+        so a node run's own input never eats the budget meant for its code."""
+        self._context.set_memory_limit(-1)
+        self._context.gc()
+        used = int(self._context.memory().get("memory_used_size", 0))
+        self._context.set_memory_limit(used + self.limits.memory_bytes)
 
     def set_time_limit(self, seconds: float | None) -> None:
         """CPU seconds per eval call; None lifts the limit (needed to call into Python)."""

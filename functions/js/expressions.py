@@ -95,7 +95,7 @@ class ExpressionEvaluator:
         self._engine = engine or JsEngine(limits)
         self._tree = json.dumps(self.parameters, separators=(",", ":"))
         self._has_expressions = bool(_strings(self.parameters))
-        self._engine.call("setFrame", build(data, _strings(self.parameters), self.parameters))
+        self._engine.load_frame(build(data, _strings(self.parameters), self.parameters))
 
     def resolve(self, item_index: int) -> dict[str, Any]:
         """The parameters with every expression evaluated for input item ``item_index``."""

@@ -126,6 +126,7 @@ def test_node_references_work_in_code() -> None:
         ("const a = []; while (true) a.push(new Array(100000).fill(1))", "memory"),
         ("function f(n) { return f(n + 1) + 1 } return [{json: {v: f(0)}}]", "stack"),
         ("await new Promise(() => {}); return []", "error"),
+        ("await null; while (true) {}", "time"),
     ],
 )
 def test_limits_end_runaway_code_as_typed_errors(code: str, kind: str) -> None:
@@ -146,3 +147,10 @@ def test_no_host_access() -> None:
         run_code(data(), "return [{json: {h: $env.HOME}}]")
     with pytest.raises(CodeNodeError):
         run_code(data(), "await import('os'); return []")
+
+
+def test_memory_budget_is_on_top_of_the_input_items() -> None:
+    big = [{"json": {"text": "x" * 1000, "n": i}} for i in range(20000)]  # ~20 MB of input
+    many = NodeRunData(node="Code", input_items=big)
+    result = run_code(many, "return [{json: {count: $input.all().length}}]", limits=SMALL)
+    assert result.items == [{"json": {"count": 20000}}]
