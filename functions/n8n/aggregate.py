@@ -62,9 +62,8 @@ def _all_data(call: NodeCall, members: list[Item], dot: bool) -> dict[str, Any]:
         if include == "specifiedFields":
             row: dict[str, Any] = {}
             for name in split_field_list(call.parameter("fieldsToInclude", 0, "")):
-                value = get_field(data, name, UNDEFINED)
-                if value is not UNDEFINED:
-                    set_field(row, name, deep_copy(value))
+                if name in data:  # top-level keys only, as n8n picks them
+                    row[name] = deep_copy(data[name])
         elif include == "allFieldsExcept":
             excluded = split_field_list(call.parameter("fieldsToExclude", 0, ""))
             row = {k: deep_copy(v) for k, v in data.items() if k not in excluded}

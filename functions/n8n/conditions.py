@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from functions.n8n.errors import NodeOperationError
+from functions.n8n.errors import NodeOperationError, NodeParameterError
 from functions.n8n.jsvalues import (
     UNDEFINED,
     compare,
@@ -412,6 +412,9 @@ def run_filter(
     node: str, value: Mapping[str, Any], options: FilterOptions, item_index: int = 0
 ) -> bool:
     """A whole filter value: its conditions combined with ``and`` (default) or ``or``."""
+    if "options" not in value:
+        # n8n 1.123 fails on a filter value without options (a TypeError in its code)
+        raise NodeParameterError(node, "conditions.options", "the filter value has no options")
     conditions = value.get("conditions") or []
     combinator = value.get("combinator", "and")
     results = (

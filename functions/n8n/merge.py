@@ -110,14 +110,10 @@ def _clash(call: NodeCall) -> dict[str, Any]:
 
 
 def _merged_item(sides: list[Item], clash: dict[str, Any]) -> Item:
-    """The merged item; its pairedItem lists the sources, the preferred one last for two
-    sides (n8n's order), and repeats the last source when more than two merge (as n8n's
-    v3 combine-by-position does)."""
+    """The merged item; its pairedItem lists the sources (the preferred one last)."""
     pairing = [side["pairedItem"] for side in sides]
     if len(sides) == 2 and clash.get("resolveClash") == "preferInput1":
         pairing.reverse()
-    elif len(sides) > 2:
-        pairing.append(pairing[-1])
     return {"json": merge_json([side["json"] for side in sides], clash), "pairedItem": pairing}
 
 
@@ -239,13 +235,22 @@ def _combine_by_fields(
         for entry in input2:
             found = matches_of(entry, input1, False)
             for m in found:
-                item = _merged_item([m, entry], clash)
-                item["pairedItem"] = [entry["pairedItem"], m["pairedItem"]]  # n8n's order
-                merged.append(item)
+                merged.append(_enrich_input2_item(m, entry, clash))
             if not found:
                 alone.append(entry)
         return merged + alone
     raise call.invalid("joinMode", f'The join mode "{join_mode}" is not known!')
+
+
+def _enrich_input2_item(match: Item, entry: Item, clash: dict[str, Any]) -> Item:
+    """An input-2 item enriched with its input-1 match: the clash option decides as for
+    the other join modes (n8n's current tests: Merge/workflow.combine.mergeByFields.json;
+    n8n 1.123 let input 1 win regardless). pairedItem lists the input-2 item first,
+    except with ``addSuffix``."""
+    item = _merged_item([match, entry], clash)
+    if clash.get("resolveClash") != "addSuffix":
+        item["pairedItem"] = [entry["pairedItem"], match["pairedItem"]]
+    return item
 
 
 def _one_input_empty(
@@ -272,7 +277,17 @@ def _by_position(
     out = []
     for index in range(count):
         sides = [items[index] for items in inputs if index < len(items)]
-        out.append(_merged_item(sides, clash) if len(sides) > 1 else sides[0])
+        if len(sides) == 1:
+            out.append(sides[0])
+            continue
+        item = _merged_item(sides, clash)
+        if call.type_version >= 3:
+            # v3 folds the last input in once more: its pairedItem appears twice and, with
+            # addSuffix, its fields also appear unsuffixed (measured with n8n 1.123)
+            item["pairedItem"] = [side["pairedItem"] for side in sides] + [sides[-1]["pairedItem"]]
+            if clash.get("resolveClash") == "addSuffix":
+                lodash_merge(item["json"], sides[-1]["json"])
+        out.append(item)
     return out
 
 

@@ -9,7 +9,9 @@
 * **v3-v3.2** (``fields.values: [{name, type, stringValue|numberValue|...}]``) and
   **v3.3+** (``assignments.assignments: [{name, type, value}]``): each value is converted
   to its declared type (n8n's ``validateFieldType``): a failure is an error unless
-  ``options.ignoreConversionErrors`` (then the value is kept as it was). Which input
+  ``options.ignoreConversionErrors`` (then the value is kept as it was). Fields are
+  written into (a copy of) the item with lodash ``set``, so ``a.b`` merges into ``a``.
+  v3.0 stringifies a null string value (``"null"``); later versions keep ``null``. Which input
   fields are kept: ``include`` (all | none | selected | except) before v3.3; from v3.3
   ``includeOtherFields`` (default false) gates ``include``. ``mode: raw`` merges the
   ``jsonOutput`` object instead.
@@ -87,7 +89,7 @@ def _entries(call: NodeCall, index: int) -> list[tuple[str, str, Any]]:
 def _typed_value(
     call: NodeCall, name: str, type_: str, value: Any, index: int, ignore_errors: bool
 ) -> Any:
-    if type_ == "string" and (value is not None or call.type_version < 3.3):
+    if type_ == "string" and (value is not None or call.type_version < 3.1):
         value = json_stringify(value) if isinstance(value, (dict, list)) else js_string(value)
     try:
         return convert(name, value, type_)
@@ -153,12 +155,8 @@ def _run_v3(call: NodeCall) -> list[list[Item]]:
                     item_index=index,
                 )
             new_fields = parsed
-        elif call.type_version < 3.3:
-            for name, type_, value in _entries(call, index):
-                typed = _typed_value(call, name, type_, value, index, ignore)
-                set_field(new_fields, name, typed)
         json_out = _base_json(call, item, index, dot)
-        if mode != "raw" and call.type_version >= 3.3:
+        if mode != "raw":
             for name, type_, value in _entries(call, index):
                 set_field(json_out, name, _typed_value(call, name, type_, value, index, ignore))
         else:

@@ -7,7 +7,8 @@ becomes the item itself, spread like ``{...element}``, anything else lands under
 field or ``destinationFieldName``),
 ``allOtherFields``, ``selectedOtherFields`` (``fieldsToInclude``). A destination path that
 reaches ``__proto__``/``constructor``/``prototype`` is ignored (the field name is used),
-as n8n's prototype-pollution guard does.
+as n8n's prototype-pollution guard does. The field's own name is written as one flat key
+(``a.list`` stays ``"a.list"``); a ``destinationFieldName`` is a path.
 """
 
 from __future__ import annotations
@@ -46,18 +47,18 @@ def run(call: NodeCall) -> list[list[Item]]:
         get_field, set_field = field_getter(dot)
         destinations = split_field_list(options.get("destinationFieldName", ""))
         include = call.parameter("include", index, "noOtherFields")
-        columns: list[tuple[str, list[Any]]] = []
+        columns: list[tuple[str, list[Any], bool]] = []
         for position, field in enumerate(fields):
             value = get_field(item["json"], field, UNDEFINED)
             if value is UNDEFINED:
                 continue
-            destination = destinations[position] if position < len(destinations) else field
-            if any(part in FORBIDDEN_KEYS for part in to_path(destination)):
-                destination = field
-            columns.append((destination, _elements(value)))
+            destination = destinations[position] if position < len(destinations) else ""
+            if not destination or any(p in FORBIDDEN_KEYS for p in to_path(destination)):
+                destination = ""  # the field's own name, as one flat key
+            columns.append((destination or field, _elements(value), bool(destination)))
         if not columns:
             continue
-        length = max(len(values) for _, values in columns)
+        length = max(len(values) for _, values, _ in columns)
         for element_index in range(length):
             if include == "allOtherFields":
                 base = deep_copy(item["json"])
@@ -74,7 +75,7 @@ def run(call: NodeCall) -> list[list[Item]]:
                         set_field(base, name, deep_copy(value))
             else:
                 base = {}
-            for destination, values in columns:
+            for destination, values, is_path in columns:
                 if element_index >= len(values):
                     continue
                 element = values[element_index]
@@ -86,7 +87,9 @@ def run(call: NodeCall) -> list[list[Item]]:
                 ):
                     spread = element if isinstance(element, dict) else dict(enumerate(element))
                     base = {**base, **{str(k): deep_copy(v) for k, v in spread.items()}}
-                else:
+                elif is_path:
                     set_field(base, destination, deep_copy(element))
+                else:
+                    base[destination] = deep_copy(element)
             out.append({"json": base, "pairedItem": paired(index)})
     return [out]

@@ -13,7 +13,8 @@ one item per group with the split values) or ``singleItem`` (the nested object i
 v1 turns split values into strings (``0`` -> ``"0"``, ``null`` -> ``"null"``); v1.1 keeps
 them. ``sum``/``average`` use the numbers only; ``min``/``max`` compare every non-empty
 value as JavaScript does. ``options.disableDotNotation`` reads flat keys; a field no item
-has just counts nothing (n8n 1.123 raises no error).
+is v1's error (unless ``options.continueIfFieldNotFound``); v1.1 just counts nothing.
+Object split values show as JSON text; an absent split value is left out.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from functions.n8n.call import NodeCall
+from functions.n8n.errors import NodeOperationError
 from functions.n8n.items import Item, deep_copy, field_getter, paired, split_field_list
 from functions.n8n.jsvalues import UNDEFINED, compare, is_nullish, js_string, json_stringify
 
@@ -90,6 +92,15 @@ def run(call: NodeCall) -> list[list[Item]]:
         if spec.get("aggregation", "count") not in _PREFIX:
             raise call.invalid("fieldsToSummarize", f"unknown aggregation {spec['aggregation']!r}")
     split_by = split_field_list(call.parameter("fieldsToSplitBy", 0, ""))
+    if call.type_version < 1.1 and not options.get("continueIfFieldNotFound"):
+        for spec in specs:
+            field = spec.get("field", "")
+            if items and all(get_field(it["json"], field, UNDEFINED) is UNDEFINED for it in items):
+                raise NodeOperationError(
+                    call.node,
+                    f"The field '{field}' does not exist in any items",
+                    description="To continue anyway, set 'Continue if Field Not Found'",
+                )
 
     def summary(indexes: list[int]) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -114,7 +125,8 @@ def run(call: NodeCall) -> list[list[Item]]:
             buckets.setdefault(key, (value, []))[1].append(i)
         result = []
         for key, (value, members) in buckets.items():
-            shown = key if call.type_version < 1.1 else (None if value is UNDEFINED else value)
+            as_text = call.type_version < 1.1 or isinstance(value, (dict, list))
+            shown = key if as_text else value
             for rest, leaf in group(members, depth + 1):
                 result.append(([shown, *rest], leaf))
         return result
@@ -130,7 +142,7 @@ def run(call: NodeCall) -> list[list[Item]]:
         return [[{"json": nested, "pairedItem": [paired(i) for i in everything]}]]
     out = []
     for values, members in groups:
-        data = dict(zip(split_by, values, strict=True))
+        data = {f: v for f, v in zip(split_by, values, strict=True) if v is not UNDEFINED}
         data.update(summary(members))
         out.append({"json": data, "pairedItem": [paired(i) for i in members]})
     return [out]
