@@ -221,6 +221,15 @@ MUTATIONS: tuple[Callable[[random.Random, Json, list[str]], str], ...] = (
 )
 
 
+def _mutate(rng: random.Random, document: Json, raws: list[str]) -> str:
+    """One mutation; an earlier one may have made the shape it expects something else."""
+    mutation = rng.choice(MUTATIONS)
+    try:
+        return mutation(rng, document, raws)
+    except (TypeError, KeyError, IndexError, AttributeError):
+        return f"{mutation.__name__} (no longer applies)"
+
+
 def _serialise(rng: random.Random, document: Json, raws: list[str]) -> tuple[str, str]:
     """JSON text (also YAML), with raw YAML put in for the placeholders (-> the YAML path)."""
     text = json.dumps(document, ensure_ascii=rng.random() < 0.5,
@@ -289,8 +298,7 @@ def cases(count: int, seed: int = 11) -> Iterator[Case]:
             continue
         mutant = copy.deepcopy(document)
         raws: list[str] = []
-        labels = [rng.choice(MUTATIONS)(rng, mutant, raws)
-                  for _ in range(rng.choice([1, 1, 2, 3]))]
+        labels = [_mutate(rng, mutant, raws) for _ in range(rng.choice([1, 1, 2, 3]))]
         body, suffix = _serialise(rng, mutant, raws)
         data = body.encode("utf-8", "surrogatepass")
         if rng.random() < 0.1:
