@@ -33,15 +33,18 @@ class BatchState:
     current_run_index: int = 0
     max_run_index: int = 0
     no_items_left: bool = False
-    done: bool = False
+    #: None until a v2+ node sets it: v1 has no ``done`` in its context
+    done: bool | None = None
 
     def context(self) -> dict[str, Any]:
-        return {
+        """What ``$node["Loop"].context`` holds (keys n8n never set are absent)."""
+        context = {
             "noItemsLeft": self.no_items_left,
             "done": self.done,
             "maxRunIndex": self.max_run_index,
             "currentRunIndex": self.current_run_index,
         }
+        return {key: value for key, value in context.items() if value is not None}
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able snapshot (for storing between Lambda invocations)."""
@@ -64,7 +67,7 @@ class BatchState:
             current_run_index=data.get("currentRunIndex", 0),
             max_run_index=data.get("maxRunIndex", 0),
             no_items_left=data.get("noItemsLeft", False),
-            done=data.get("done", False),
+            done=data.get("done"),
         )
 
 
