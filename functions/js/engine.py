@@ -1,9 +1,10 @@
 """One QuickJS context with Luxon, n8n's extension methods and the expression runtime loaded.
 
-Why one context per node run: creating a bare context costs ~0.14 ms, but loading Luxon and
-the prelude costs a few milliseconds (see ``benchmarks/js_expressions.py``), and the binding
-offers no bytecode cache. A node run evaluates all its items in one context; nothing is
-shared between node runs, so one workflow's code cannot see another's state.
+Why one context per node run: creating a bare context costs ~0.14 ms, the prelude a few
+milliseconds more, and Luxon tens of milliseconds, so Luxon is parsed only when a node run first
+touches a date (prelude/luxon.js); the binding offers no bytecode cache
+(``benchmarks/js_expressions.py`` measures both). A node run evaluates all its items in one
+context; nothing is shared between node runs, so one workflow's code cannot see another's.
 
 Host access: QuickJS has no require, fs, network, process or timers; the only bridge out is
 ``__sfnflowHost(op, payload)``, dispatching to the Python handlers registered here (time zones,
@@ -34,10 +35,11 @@ import quickjs
 from functions.js.errors import JsError, JsLimitExceeded
 
 _HERE = Path(__file__).parent
-# Load order matters: Intl before Luxon, Luxon before the zone patch and the extensions.
+# Load order matters: the Luxon loader before the files that register hooks with it.
+_LUXON = _HERE / "vendor" / "luxon.min.js"
 _SCRIPTS = (
     _HERE / "prelude" / "intl.js",
-    _HERE / "vendor" / "luxon.min.js",
+    _HERE / "prelude" / "luxon.js",
     _HERE / "prelude" / "zones.js",
     _HERE / "prelude" / "extensions.js",
     _HERE / "prelude" / "runtime.js",
@@ -58,6 +60,11 @@ class Limits:
 @lru_cache(maxsize=1)
 def _prelude() -> str:
     return "\n;\n".join(path.read_text(encoding="utf-8") for path in _SCRIPTS)
+
+
+@lru_cache(maxsize=1)
+def _luxon_source() -> str:
+    return _LUXON.read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=512)
@@ -121,6 +128,7 @@ class JsEngine:
         }
         self._context = quickjs.Context()
         self._context.add_callable("__sfnflowHost", self._dispatch)
+        self._context.set("__sfnflowLuxonSource", _luxon_source())
         self._context.eval(_prelude())
         self.rebase_memory_limit()
         self._context.set_max_stack_size(self.limits.stack_bytes)
@@ -140,7 +148,6 @@ class JsEngine:
         """Allow ``limits.memory_bytes`` on top of what is in use now (the prelude, the frame),
         so a node run's own input never eats the budget meant for its code."""
         self._context.set_memory_limit(-1)
-        self._context.gc()
         used = int(self._context.memory().get("memory_used_size", 0))
         self._context.set_memory_limit(used + self.limits.memory_bytes)
 

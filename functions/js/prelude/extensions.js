@@ -12,8 +12,14 @@
 // function here, undefined in n8n.
 (function () {
   "use strict";
-  var DateTime = luxon.DateTime;
-  var Duration = luxon.Duration;
+  // Bound when Luxon loads (luxon.js); every path that can run before that calls __luxon().
+  var DateTime = null;
+  var Duration = null;
+  var nativePlus = null;
+  var nativeMinus = null;
+  function needLuxon() {
+    if (DateTime === null) __luxon();
+  }
 
   function ExtensionError(message) {
     var e = new Error(message);
@@ -32,7 +38,7 @@
   }
   globalThis.__isExtensionMethod = function (name) { return names[name] === true; };
   function isPlainObject(v) {
-    return v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date) && !DateTime.isDateTime(v);
+    return v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date) && v.isLuxonDateTime !== true;
   }
   function deepEqual(a, b) {
     if (a === b) return true;
@@ -142,6 +148,7 @@
       return s.length > 0 && s !== "false" && s !== "no" && s !== "0";
     },
     toDateTime: function (format) {
+      needLuxon();
       var s = String(this);
       if (format === "ms" || format === "s" || format === "us" || format === "excel") return Number(s).toDateTime(format);
       var dt = format ? DateTime.fromFormat(s, format) : __parseDateTime(s);
@@ -233,6 +240,7 @@
 
   // ---- numbers --------------------------------------------------------------------------
   function numberToDateTime(value, format) {
+    needLuxon();
     format = format === undefined ? "ms" : format;
     if (format === "ms") return DateTime.fromMillis(value);
     if (format === "s") return DateTime.fromSeconds(value);
@@ -437,7 +445,10 @@
   });
 
   // ---- dates (Luxon DateTime and JS Date) -----------------------------------------------
-  function toLuxon(d) { return DateTime.isDateTime(d) ? d : DateTime.fromJSDate(d); }
+  function toLuxon(d) {
+    needLuxon();
+    return DateTime.isDateTime(d) ? d : DateTime.fromJSDate(d);
+  }
   function durationArgs(amount, unit) {
     if (typeof amount === "object" && amount !== null) return amount;
     var u = unit || "milliseconds";
@@ -445,8 +456,6 @@
     o[Duration.normalizeUnit(u)] = amount;
     return o;
   }
-  var nativePlus = DateTime.prototype.plus;
-  var nativeMinus = DateTime.prototype.minus;
   var dateMethods = {
     plus: function (amount, unit) { return nativePlus.call(toLuxon(this), durationArgs(amount, unit)); },
     minus: function (amount, unit) { return nativeMinus.call(toLuxon(this), durationArgs(amount, unit)); },
@@ -461,6 +470,7 @@
       return dt.get(Duration.normalizeUnit(p).replace(/s$/, ""));
     },
     isBetween: function (a, b) {
+      if (arguments.length !== 2) throw ExtensionError("isBetween(): expected exactly two args");
       var start = toLuxonAny(a), end = toLuxonAny(b);
       var t = toLuxon(this);
       if (start > end) { var x = start; start = end; end = x; }
@@ -468,6 +478,7 @@
     },
     isDst: function () { return toLuxon(this).isInDST; },
     isInLast: function (amount, unit) {
+      needLuxon();
       var now = DateTime.now();
       var since = now.minus(durationArgs(amount || 0, unit || "minutes"));
       var t = toLuxon(this);
@@ -480,26 +491,34 @@
       var o = d.toObject();
       return Array.isArray(u) ? o : o[Duration.normalizeUnit(u)];
     },
-    diffToNow: function (unit) { return DateTime.now().diffTo ? dateMethods.diffTo.call(DateTime.now(), this, unit) : 0; },
+    diffToNow: function (unit) { needLuxon(); return dateMethods.diffTo.call(this, DateTime.now(), unit); },
     toDateTime: function () { return toLuxon(this); },
     toInt: function () { return toLuxon(this).toMillis(); },
     toFloat: function () { return toLuxon(this).toMillis(); },
-    toBoolean: function () { return false; },
+    toBoolean: function () { return undefined; },
     isEmpty: function () { return false; },
     isNotEmpty: function () { return true; },
   };
   function toLuxonAny(v) {
+    needLuxon();
     if (DateTime.isDateTime(v)) return v;
     if (v instanceof Date) return DateTime.fromJSDate(v);
     if (typeof v === "number") return DateTime.fromMillis(v);
     return __parseDateTime(String(v));
   }
-  defineAll(DateTime.prototype, dateMethods);
   defineAll(Date.prototype, dateMethods);
+  __onLuxon(function (luxon) {
+    DateTime = luxon.DateTime;
+    Duration = luxon.Duration;
+    nativePlus = DateTime.prototype.plus;
+    nativeMinus = DateTime.prototype.minus;
+    defineAll(DateTime.prototype, dateMethods);
+  });
 
   // n8n's lenient date parsing (type-validation tryToParseDateTime): ISO, HTTP, RFC 2822,
   // SQL, then the JS Date parser; the result is in the workflow's zone.
   globalThis.__parseDateTime = function (s) {
+    needLuxon();
     var attempts = [DateTime.fromISO, DateTime.fromHTTP, DateTime.fromRFC2822, DateTime.fromSQL];
     for (var i = 0; i < attempts.length; i++) {
       var dt = attempts[i].call(DateTime, s, { setZone: true });

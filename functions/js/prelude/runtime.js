@@ -4,7 +4,6 @@
 // frame per node run; nothing here calls back into Python except $jmespath.
 (function () {
   "use strict";
-  var DateTime = luxon.DateTime;
   var UNDEFINED_MARK = { "\u0000undefined": true };
 
   function ExpressionError(message) {
@@ -126,8 +125,8 @@
   defineGlobal("$vars", function () { return frame.vars; });
   defineGlobal("$parameter", function () { return frame.parameters; });
   defineGlobal("$env", function () { return env; });
-  defineGlobal("$now", function () { return DateTime.now(); });
-  defineGlobal("$today", function () { return DateTime.now().startOf("day"); });
+  defineGlobal("$now", function () { return __luxon().DateTime.now(); });
+  defineGlobal("$today", function () { return __luxon().DateTime.now().startOf("day"); });
   defineGlobal("$input", function () {
     return {
       get item() { return currentItem(); },
@@ -154,9 +153,6 @@
   globalThis.$max = Math.max;
   globalThis.$not = function (v) { return !v; };
   globalThis.$average = function () { var a = Array.prototype.slice.call(arguments); return a.length ? a.reduce(function (x, y) { return x + y; }, 0) / a.length : 0; };
-  globalThis.DateTime = luxon.DateTime;
-  globalThis.Duration = luxon.Duration;
-  globalThis.Interval = luxon.Interval;
 
   // ---- the template language -------------------------------------------------------------
   // Split like n8n's tournament: "{{" opens unless preceded by an odd number of backslashes,
@@ -251,7 +247,7 @@
   function evaluate(expression) {
     var value = compile(expression)();
     if (typeof value === "function") {
-      throw ExpressionError(value === DateTime ? "this is a DateTime, please access its methods" : "this is a function, please add ()");
+      throw ExpressionError(value.name === "DateTime" ? "this is a DateTime, please access its methods" : "this is a function, please add ()");
     }
     return value;
   }
@@ -319,11 +315,12 @@
       };
       state.itemIndex = 0;
       globalThis.__sfnflowZones = frame.zones || {};
-      luxon.Settings.defaultZone = frame.timezone || "UTC";
-      if (frame.nowMillis !== null && frame.nowMillis !== undefined) {
-        var fixed = frame.nowMillis;
-        luxon.Settings.now = function () { return fixed; };
-      }
+      var zone = frame.timezone || "UTC";
+      var fixed = frame.nowMillis;
+      __onLuxon(function (luxon) {
+        luxon.Settings.defaultZone = zone;
+        if (fixed !== null && fixed !== undefined) luxon.Settings.now = function () { return fixed; };
+      });
     },
     // One call per item: resolve the whole parameter tree, return JSON (or an error).
     resolve: function (treeJson, itemIndex) {

@@ -2,10 +2,10 @@
 // offset changes 1900-2100 from Python's zoneinfo) when the node run was given the zone, else
 // from Python through the host callable (possible only without a time limit, i.e. in
 // expressions, not in the Code node).
-(function () {
+globalThis.__sfnflowZones = {};
+__onLuxon(function (luxon) {
   "use strict";
   var IANAZone = luxon.IANAZone;
-  globalThis.__sfnflowZones = {};
 
   function fromTable(table, ts) {
     var instants = table[0], offsets = table[1];
@@ -39,4 +39,4 @@
     if (table !== undefined) return fromTable(table, ts);
     return Number(__sfnflowHost("tzOffset", JSON.stringify([this.name, ts])));
   };
-})();
+});
