@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from compiler.errors import CompileError, Problem, SfnflowError, WorkflowInvalid
-    from compiler.loader import load_file, load_text
+    from compiler.loader import load_bytes, load_file, load_text
     from compiler.pipeline import CompiledWorkflow, compile_workflow
     from compiler.project import compile_project, load_project
 
@@ -21,6 +21,7 @@ _HOMES = {
     "Problem": "compiler.errors",
     "SfnflowError": "compiler.errors",
     "WorkflowInvalid": "compiler.errors",
+    "load_bytes": "compiler.loader",
     "load_file": "compiler.loader",
     "load_text": "compiler.loader",
     "CompiledWorkflow": "compiler.pipeline",
@@ -37,6 +38,7 @@ __all__ = [
     "WorkflowInvalid",
     "compile_project",
     "compile_workflow",
+    "load_bytes",
     "load_file",
     "load_project",
     "load_text",
