@@ -51,6 +51,7 @@ from functions.n8n import (
     switch,
     testdata,
 )
+
 # importing the submodule binds ``set`` in this namespace too: use ``set_node`` here
 from functions.n8n import set as set_node
 from functions.n8n.batches import BatchState
