@@ -3,8 +3,9 @@
 uvicorn answers a request h11 cannot parse (``Content-Length: abc``, a header block over
 its buffer, a request line that is not HTTP) with a plain-text 400. API Gateway answers
 in JSON, with the status the problem deserves; so does this protocol: h11's
-``error_status_hint`` (431 for headers too large, else 400) and the API's error shape,
-then the connection is closed. Malformed requests are answered, not logged.
+``error_status_hint`` (431 for headers too large — 414 when it is the request line that
+is too long — else 400) and the API's error shape, then the connection is closed.
+Malformed requests are answered, not logged.
 
 It also bounds the time a client may take to send a request's head: uvicorn waits for
 it forever on a new connection (its keep-alive timer only runs between requests), so a
@@ -26,6 +27,7 @@ from uvicorn.protocols.http.h11_impl import STATUS_PHRASES, H11Protocol
 from local.server_errors import TYPES, error_body, error_headers
 
 HEAD_TIMEOUT_SECONDS = 10.0
+MAX_LINE_BYTES = 10_240 + 64  # a URL at API Gateway's quota, with method and version
 _quiet = logging.getLogger(__name__)
 _quiet.setLevel(logging.ERROR)  # a hostile client's bad requests are not server news
 
@@ -53,6 +55,7 @@ class GatewayProtocol(H11Protocol):
                                 or DEFAULT_MAX_INCOMPLETE_EVENT_SIZE)
         self._head_timer: asyncio.TimerHandle | None = None
         self._bytes_since_response = 0
+        self._line_bytes: int | None = 0  # of the request line so far; None once whole
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -64,6 +67,11 @@ class GatewayProtocol(H11Protocol):
 
     def data_received(self, data: bytes) -> None:
         self._bytes_since_response += len(data)
+        if self._line_bytes is not None:
+            end = data.find(b"\n")
+            self._line_bytes += len(data) if end < 0 else end
+            if end >= 0 and self._line_bytes <= MAX_LINE_BYTES:
+                self._line_bytes = None
         super().data_received(data)
 
     def handle_events(self) -> None:
@@ -75,6 +83,7 @@ class GatewayProtocol(H11Protocol):
         super().on_response_complete()
         if not self.transport.is_closing():
             self._bytes_since_response = 0
+            self._line_bytes = 0
             self._await_head()
 
     def send_400_response(self, msg: str) -> None:
@@ -84,6 +93,8 @@ class GatewayProtocol(H11Protocol):
             return
         refusal = self.conn.refusal
         status = refusal.error_status_hint if refusal is not None else 400
+        if status == 431 and self._line_bytes is not None:
+            status = 414  # it is the request line (the URL) that overflowed h11's buffer
         detail = str(refusal) if refusal is not None and str(refusal) else msg
         self._refuse(status, f"malformed HTTP request: {detail}")
 
