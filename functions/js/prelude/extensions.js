@@ -457,8 +457,14 @@
     return o;
   }
   var dateMethods = {
-    plus: function (amount, unit) { return nativePlus.call(toLuxon(this), durationArgs(amount, unit)); },
-    minus: function (amount, unit) { return nativeMinus.call(toLuxon(this), durationArgs(amount, unit)); },
+    plus: function (amount, unit) {
+      var dt = toLuxon(this); // loads Luxon, which binds nativePlus
+      return nativePlus.call(dt, durationArgs(amount, unit));
+    },
+    minus: function (amount, unit) {
+      var dt = toLuxon(this);
+      return nativeMinus.call(dt, durationArgs(amount, unit));
+    },
     format: function (fmt) { return toLuxon(this).toFormat(fmt); },
     beginningOf: function (unit) { return toLuxon(this).startOf(unit || "week"); },
     endOfMonth: function () { return toLuxon(this).endOf("month"); },
