@@ -50,6 +50,12 @@ RECONCILER = "sfnflow-reconciler"
 TRIGGERS = "sfnflow-triggers"  # the trigger starter every schedule and rule targets
 UNDELIVERED = "sfnflow-undelivered"  # the dead-letter queue of triggers and status changes
 RECONCILE_EVERY_SECONDS = 300  # the stack's schedule: rate(5 minutes)
+# Status-change events are published when moto announces an execution's start or end
+# (``moto_patches.on_execution_change``), at most once per gap; the interval only catches
+# what was never announced. Polling every 50 ms instead cost an idle `sfnflow serve` a
+# sixth to a third of a core, growing with every workflow and execution (issue 11).
+EMIT_MIN_GAP_SECONDS = 0.05
+EMIT_FALLBACK_SECONDS = 10.0
 STATUS_CHANGE_FUNCTIONS = ("sfnflow-execution-events", "sfnflow-error-router")
 
 _LOCAL_ENV = {
@@ -176,6 +182,10 @@ class LocalCloud:
                             "Arn": local_arn("lambda", f"function:{function}")})
         self.events.put_targets(Rule=STATUS_CHANGE_RULE, Targets=targets)
         self.emitter = StatusChangeEmitter(self.sfn, self.events)
+        self._emitting = Periodic(self.emitter.poll_once, EMIT_FALLBACK_SECONDS,
+                                  "sfnflow-status-events", at_once=True,
+                                  min_gap_seconds=EMIT_MIN_GAP_SECONDS)
+        self._stop_listening = moto_patches.on_execution_change(self._emitting.wake)
         self.scheduler = LocalScheduler(self.scheduler_client, self.sfn,
                                         time_scale=self.time_scale)
         # The stack's reconciler schedule (rate 5 minutes), on the same clock.
@@ -188,19 +198,21 @@ class LocalCloud:
 
     def start_event_threads(self) -> None:
         """What ``sfnflow serve`` runs: status-change events and schedules in the background."""
-        self.emitter.start()
+        self._emitting.start()
         self.scheduler.start()
         self.reconciler.start()
 
     def stop_event_threads(self) -> None:
         for runner in (getattr(self, "reconciler", None), getattr(self, "scheduler", None),
-                       getattr(self, "emitter", None)):
+                       getattr(self, "_emitting", None)):
             if runner is not None:
                 runner.stop()
 
     def __exit__(self, *exc_info: object) -> None:
         if self._mock is not None:
             self.stop_event_threads()
+            if hasattr(self, "_stop_listening"):
+                self._stop_listening()
             self._mock.stop()
             self._mock = None
 

@@ -34,7 +34,9 @@ upgrade that changes behaviour fails loudly.
    errors as custom error names, which may not start with ``States.``, so the execution
    failed with ``States.Runtime`` ("Custom Error Names MUST NOT begin with ...").
 
-Also: SendTaskFailure keeps its ``cause`` (moto's response layer dropped it).
+Also: SendTaskFailure keeps its ``cause`` (moto's response layer dropped it); every
+execution's start and end is announced to listeners (``on_execution_change``), so the
+local cloud reacts to them instead of polling.
 
 Last, ``apply_all`` installs the strict layer (``local/strict.py``): the AWS limits and rules
 moto does not enforce, so the embedded cloud fails where AWS fails.
@@ -43,6 +45,7 @@ moto does not enforce, so the embedded cloud fails where AWS fails.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import traceback
 from collections.abc import Callable
@@ -94,6 +97,21 @@ def throttle(function_name: str, times: int,
         _throttled[function_name] = (times, when or (lambda _event: True))
 
 
+_execution_listeners: list[Callable[[], None]] = []
+
+
+def on_execution_change(listener: Callable[[], None]) -> Callable[[], None]:
+    """Call ``listener()`` whenever an execution starts or ends (from moto's threads: it
+    must only signal, e.g. ``Periodic.wake``); returns the function that removes it."""
+    _execution_listeners.append(listener)
+
+    def remove() -> None:
+        if listener in _execution_listeners:
+            _execution_listeners.remove(listener)
+
+    return remove
+
+
 def apply_all() -> None:
     global _applied
     with _lock:
@@ -114,6 +132,7 @@ def apply_all() -> None:
         _patch_result_writer()
         _patch_send_task_failure_cause()
         _patch_start_on_version()
+        _patch_execution_changes()
         strict.install()  # last: it wraps some of the patches above
         _applied = True
 
@@ -1038,3 +1057,35 @@ def _patch_delete_version() -> None:
 
     StepFunctionResponse.delete_state_machine_version = (  # type: ignore[attr-defined]
         delete_state_machine_version)
+
+
+# --------------------------------------------------------------------------- status changes
+
+
+def _announce_execution_change() -> None:
+    for listener in list(_execution_listeners):
+        try:
+            listener()
+        except Exception:  # noqa: BLE001 - a listener must not fail an execution
+            logging.getLogger("sfnflow.local").exception("execution listener failed")
+
+
+def _patch_execution_changes() -> None:
+    """Announce every execution's start and end (``on_execution_change``): the local
+    status-change emitter reacts to them instead of listing every execution every 50 ms,
+    which kept an idle ``sfnflow serve`` busy (issue 11)."""
+    from moto.stepfunctions.parser.backend import execution
+
+    start, terminated = (execution.Execution.start,
+                         execution.BaseExecutionWorkerCommunication.terminated)
+
+    def announced_start(self: Any) -> None:
+        start(self)
+        _announce_execution_change()
+
+    def announced_terminated(self: Any) -> None:
+        terminated(self)
+        _announce_execution_change()
+
+    execution.Execution.start = announced_start
+    execution.BaseExecutionWorkerCommunication.terminated = announced_terminated

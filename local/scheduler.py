@@ -63,12 +63,26 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# The clock ticks once a virtual second (schedules fire on whole seconds at best: at()
+# expressions; rate and cron on minutes), within these real bounds. A tick lists every
+# schedule; every 50 ms at time scale 1 that kept an idle `sfnflow serve` busy (issue 11).
+MIN_TICK_SECONDS = 0.05
+MAX_TICK_SECONDS = 1.0
+
+
+def tick_interval(time_scale: float) -> float:
+    """Real seconds between ticks: one virtual second, within the bounds above."""
+    return min(MAX_TICK_SECONDS, max(MIN_TICK_SECONDS, time_scale))
+
+
 class LocalScheduler:
     def __init__(self, scheduler: Any, sfn: Any, *, time_scale: float = 1.0,
-                 poll_seconds: float = 0.05) -> None:
+                 poll_seconds: float | None = None) -> None:
         self.scheduler = scheduler
         self.sfn = sfn
         self.time_scale = time_scale
+        if poll_seconds is None:
+            poll_seconds = tick_interval(time_scale)
         self.poll_seconds = poll_seconds
         self._origin = datetime.now(UTC)
         self._origin_monotonic = time.monotonic()

@@ -119,3 +119,11 @@ def test_deactivating_removes_the_schedule(cloud: LocalCloud) -> None:
     cloud.triggers.deactivate(compiled.manifest)
     cloud.triggers.deactivate(compiled.manifest)  # idempotent
     assert cloud.scheduler_client.list_schedules()["Schedules"] == []
+
+
+def test_the_clock_ticks_once_a_virtual_second_within_real_bounds() -> None:
+    from local.scheduler import MAX_TICK_SECONDS, MIN_TICK_SECONDS, tick_interval
+
+    assert tick_interval(1.0) == MAX_TICK_SECONDS == 1.0  # idle serve: once a second
+    assert tick_interval(0.2) == 0.2
+    assert tick_interval(0.01) == MIN_TICK_SECONDS  # tests: as often as before
