@@ -449,22 +449,25 @@
     needLuxon();
     return DateTime.isDateTime(d) ? d : DateTime.fromJSDate(d);
   }
-  function durationArgs(amount, unit) {
+  // n8n: plus(5, "days"), plus({days: 5}), and a bare number counts minutes. Luxon itself
+  // calls dt.minus(1) meaning one millisecond (endOf, toRelative), and these methods sit on
+  // its prototype, so on a DateTime a bare number keeps Luxon's meaning; on a JS Date it is
+  // n8n's, and the result is a JS Date again, as in n8n.
+  function durationArgs(amount, unit, bareUnit) {
     if (typeof amount === "object" && amount !== null) return amount;
-    var u = unit || "milliseconds";
     var o = {};
-    o[Duration.normalizeUnit(u)] = amount;
+    o[Duration.normalizeUnit(unit || bareUnit)] = amount;
     return o;
   }
+  function shift(method, self, amount, unit) {
+    var luxonInput = self.isLuxonDateTime === true;
+    var dt = toLuxon(self); // loads Luxon, which binds the native methods
+    var out = (method === "plus" ? nativePlus : nativeMinus).call(dt, durationArgs(amount, unit, luxonInput ? "milliseconds" : "minutes"));
+    return luxonInput ? out : out.toJSDate();
+  }
   var dateMethods = {
-    plus: function (amount, unit) {
-      var dt = toLuxon(this); // loads Luxon, which binds nativePlus
-      return nativePlus.call(dt, durationArgs(amount, unit));
-    },
-    minus: function (amount, unit) {
-      var dt = toLuxon(this);
-      return nativeMinus.call(dt, durationArgs(amount, unit));
-    },
+    plus: function (amount, unit) { return shift("plus", this, amount, unit); },
+    minus: function (amount, unit) { return shift("minus", this, amount, unit); },
     format: function (fmt) { return toLuxon(this).toFormat(fmt); },
     beginningOf: function (unit) { return toLuxon(this).startOf(unit || "week"); },
     endOfMonth: function () { return toLuxon(this).endOf("month"); },
@@ -486,7 +489,7 @@
     isInLast: function (amount, unit) {
       needLuxon();
       var now = DateTime.now();
-      var since = now.minus(durationArgs(amount || 0, unit || "minutes"));
+      var since = now.minus(durationArgs(amount || 0, unit, "minutes"));
       var t = toLuxon(this);
       return t >= since && t <= now;
     },

@@ -21,7 +21,8 @@ def test_luxon_is_parsed_only_when_a_date_is_used() -> None:
 
 def test_dates_before_luxon_loads_still_get_extensions() -> None:
     engine = JsEngine()
-    assert engine.eval("new Date(0).plus(1, 'day').toMillis()") == 86_400_000
+    assert engine.eval("new Date(0).plus(1, 'day').getTime()") == 86_400_000
+    assert engine.eval("new Date(0).minus(1).getTime()") == -60_000  # n8n: a bare number is minutes
     assert engine.eval("'1970-01-02T00:00:00Z'.toDateTime().toMillis()") == 86_400_000
 
 
