@@ -22,7 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from compiler.errors import WorkflowInvalid
-from functions.api.requests import BodyInvalid, body_problem
+from functions.api.requests import BodyInvalid, body_problem, hostile_body
 from functions.services.execution_control import ExecutionConflict, ExecutionNotFound
 from functions.services.staging import InputTooLarge
 from functions.services.workflows import WorkflowConflict, WorkflowNotFound
@@ -108,7 +108,14 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         return _internal_error(exc)
 
     def _internal_error(exc: Exception) -> Response[str]:
-        request_id = _request_id(app.current_event.raw_event)
+        event = app.current_event.raw_event
+        problem = hostile_body(event)
+        if problem is not None:  # a route read the body with a parser of its own
+            logger.warning("a route failed on a body it should have refused",
+                           extra={"requestId": _request_id(event), "problem": problem.code},
+                           exc_info=exc)
+            return _body_error(problem)
+        request_id = _request_id(event)
         logger.exception("unhandled error", extra={"requestId": request_id})
         return internal_error_response(request_id)
 

@@ -12,7 +12,9 @@ the problem), checking the nesting before the parser recurses, so it never recur
 API Gateway hands a body to the Lambda base64-encoded when its media type is binary
 (``functions.api.gateway``: every type is); the handlers want UTF-8 text. ``body_problem``
 says why a body cannot be read as text, for the error handler that answers it
-(``functions.api.errors``).
+(``functions.api.errors``). ``hostile_body`` tells that handler, when a route that parsed a
+body its own way failed, whether the body was one no parser should be asked to read: then
+the failure is the caller's (400), not the server's.
 """
 
 from __future__ import annotations
@@ -135,4 +137,25 @@ def body_problem(event: dict[str, Any]) -> BodyInvalid | None:
         decode_text(raw)
     except BodyInvalid as exc:
         return exc
+    return None
+
+
+# What no parser should be asked to read: a route that failed on such a body failed
+# because of it (a plain syntax error is not here: a form body is not JSON, and is fine).
+HOSTILE = frozenset({"too_deep", "number_too_long", "number_out_of_range",
+                     "invalid_string", "not_utf8", "bad_base64"})
+
+
+def hostile_body(event: dict[str, Any] | None) -> BodyInvalid | None:
+    """The problem of a proxy event's body that is hostile to any parser, if it is."""
+    event = event or {}
+    problem = body_problem(event)
+    if problem is not None or not event.get("body"):
+        return problem
+    body = str(event["body"])
+    text = base64.b64decode(body).decode("utf-8") if event.get("isBase64Encoded") else body
+    try:
+        parse_json(text)
+    except BodyInvalid as exc:
+        return exc if exc.code in HOSTILE else None
     return None

@@ -66,6 +66,13 @@ def test_hostile_start_bodies_are_400s(deployed: LocalCloud, body: str | bytes,
     assert_bad_request(status, answer, location)
 
 
+def test_a_route_that_parses_a_hostile_body_itself_answers_400(deployed: LocalCloud) -> None:
+    """The wait routes read their body their own way (JSON or a form): a body nested
+    100,000 deep raised RecursionError there, a 500."""
+    status, _, body = call("POST", "/executions/x/reject/y", "[" * 100_000 + "]" * 100_000)
+    assert_bad_request(status, body, "body")
+
+
 def test_older_than_1e308_days_is_a_400_naming_the_field(deployed: LocalCloud) -> None:
     status, _, body = call("POST", "/admin/prune", '{"olderThanDays": 1e308}')
     assert_bad_request(status, body, "body.olderThanDays")

@@ -13,6 +13,7 @@ from functions.api.requests import (
     MAX_NUMBER_CHARS,
     BodyInvalid,
     body_problem,
+    hostile_body,
     parse_json,
 )
 
@@ -78,3 +79,16 @@ def test_body_problem_names_an_unreadable_body(event: dict[str, Any], code: str)
 ])
 def test_body_problem_is_none_for_a_readable_body(event: dict[str, Any]) -> None:
     assert body_problem(event) is None
+
+
+@pytest.mark.parametrize(("body", "code"), [
+    ("[" * 1_000 + "]" * 1_000, "too_deep"),
+    ("9" * 5_000, "number_too_long"),
+    ("{nope", None),  # not JSON (a form body, say): not hostile
+    ("a=1&b=2", None),
+    ('{"ok": true}', None),
+])
+def test_hostile_body_blames_only_bodies_no_parser_should_read(body: str,
+                                                               code: str | None) -> None:
+    problem = hostile_body({"body": body, "isBase64Encoded": False})
+    assert (problem.code if problem else None) == code
