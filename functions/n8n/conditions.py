@@ -288,9 +288,9 @@ def filter_condition(
         return _number_op(_DATE_OPS.get(operation, operation), millis(left), millis(right))
     if type_ == "boolean":
         if operation == "true":
-            return left is True
+            return truthy(left)
         if operation == "false":
-            return left is False
+            return not truthy(left)
         if operation == "equals":
             return strict_equal(left, right)
         if operation == "notEquals":

@@ -374,7 +374,7 @@ def _run_v1(call: NodeCall, inputs: list[list[Item]]) -> list[Item]:
     if mode == "passThrough":
         return input2 if call.parameter("output", 0, "input1") == "input2" else input1
     if mode == "wait":
-        return _empty_branch(inputs)
+        return _empty_branch(inputs[:1])
     if mode == "multiplex":
         shallow = {"mergeMode": "shallowMerge"}
         return [

@@ -14,7 +14,8 @@ v1 turns split values into strings (``0`` -> ``"0"``, ``null`` -> ``"null"``); v
 them. ``sum``/``average`` use the numbers only; ``min``/``max`` compare every non-empty
 value as JavaScript does. ``options.disableDotNotation`` reads flat keys; a field no item
 is v1's error (unless ``options.continueIfFieldNotFound``); v1.1 just counts nothing.
-Object split values show as JSON text; an absent split value is left out.
+Object split values show as JSON text; an absent split value is left out; a dotted
+split field is named with underscores (``d.x`` -> ``d_x``).
 """
 
 from __future__ import annotations
@@ -142,7 +143,11 @@ def run(call: NodeCall) -> list[list[Item]]:
         return [[{"json": nested, "pairedItem": [paired(i) for i in everything]}]]
     out = []
     for values, members in groups:
-        data = {f: v for f, v in zip(split_by, values, strict=True) if v is not UNDEFINED}
+        data = {
+            field.replace(".", "_"): value
+            for field, value in zip(split_by, values, strict=True)
+            if value is not UNDEFINED
+        }
         data.update(summary(members))
         out.append({"json": data, "pairedItem": [paired(i) for i in members]})
     return [out]
