@@ -34,11 +34,13 @@ import json
 import math
 import os
 import secrets
+import selectors
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -53,6 +55,11 @@ CHILD_COMMAND = ("import sys; sys.path.insert(0, sys.argv[1]); import child; chi
                  str(Path(__file__).parent))
 # Started as root, each call runs as a user id from this range that no account owns.
 _UID_BASE, _UID_SPAN = 0x40000000, 0x10000000
+# The code runner answers through Lambda, whose synchronous response is at most 6 MB: a
+# larger answer could never arrive on AWS, and reading it whole would let the code make
+# this process (a local ``sfnflow serve``) hold hundreds of megabytes.
+ANSWER_BYTES_MAX = 6 * 1024 * 1024
+_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,7 @@ class Limits:
     # Enter a network namespace of its own where Linux allows (False: as where it cannot,
     # e.g. on Lambda).
     own_network: bool = True
+    answer_bytes: int = ANSWER_BYTES_MAX  # the longest answer read; then it is killed
 
     def for_child(self, uid: int | None) -> dict[str, int]:
         return {"memory_mb": self.memory_mb, "file_size_mb": self.file_size_mb,
@@ -137,7 +145,7 @@ def _run(source: str, items: list[Any], node_name: str, limits: Limits) -> list[
             os.chown(scratch, uid, uid)
         request = json.dumps({"code": source, "items": items, "node": node_name,
                               "limits": limits.for_child(uid)})
-        out = _communicate(request.encode(), scratch, limits.timeout_seconds, node_name)
+        out = _communicate(request.encode(), scratch, limits, node_name)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     answer = _answer(out, node_name)
@@ -146,17 +154,23 @@ def _run(source: str, items: list[Any], node_name: str, limits: Limits) -> list[
     return list(answer["items"])
 
 
-def _communicate(request: bytes, scratch: str, timeout: float, node_name: str) -> bytes:
+def _communicate(request: bytes, scratch: str, limits: Limits, node_name: str) -> bytes:
     process = subprocess.Popen(
         [sys.executable, "-I", "-S", "-B", "-c", *CHILD_COMMAND], stdin=subprocess.PIPE,
         stdout=subprocess.PIPE, stderr=None, cwd=scratch, env=child_environment(scratch),
         start_new_session=True)  # its own process group: killed whole, whatever it started
+    timeout = limits.timeout_seconds
     try:
-        out, _ = process.communicate(request, timeout=timeout)
+        out = _exchange(process, request, time.monotonic() + timeout, limits.answer_bytes)
     except subprocess.TimeoutExpired:
         raise CodeError(f"code node {node_name!r}: timed out after {timeout:g} s") from None
     finally:
         _kill_group(process)
+    if out is None:
+        limit = limits.answer_bytes
+        size = f"{limit / 2**20:g} MB" if limit >= 2**20 else f"{limit:,} bytes"
+        raise CodeError(f"code node {node_name!r}: its answer is larger than {size} (a "
+                        f"Lambda response's limit); return fewer or smaller items")
     if process.returncode < 0:
         name = signal.Signals(-process.returncode).name
         raise CodeError(f"code node {node_name!r}: the code process was killed ({name}); "
@@ -164,10 +178,51 @@ def _communicate(request: bytes, scratch: str, timeout: float, node_name: str) -
     return out
 
 
+def _exchange(process: subprocess.Popen[bytes], request: bytes, deadline: float,
+              limit: int) -> bytes | None:
+    """Write ``request`` to the process's stdin and read its stdout until it ends, by
+    ``deadline`` (``time.monotonic()``; else ``TimeoutExpired``). None as soon as the answer
+    passes ``limit`` bytes: unlike ``communicate``, never holds more than that."""
+    assert process.stdin is not None and process.stdout is not None
+    stdin, stdout = process.stdin, process.stdout
+    pending, chunks, size = memoryview(request), [], 0
+    with selectors.DefaultSelector() as selector:
+        os.set_blocking(stdin.fileno(), False)
+        selector.register(stdin, selectors.EVENT_WRITE)
+        selector.register(stdout, selectors.EVENT_READ)
+        while selector.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise subprocess.TimeoutExpired(process.args, 0)
+            for key, _ in selector.select(left):
+                if key.fileobj is stdin:
+                    try:
+                        pending = pending[os.write(stdin.fileno(), pending[:_CHUNK]):]
+                    except BrokenPipeError:  # it ended without reading: its exit tells
+                        pending = pending[:0]
+                    if not pending:
+                        selector.unregister(stdin)
+                        stdin.close()
+                    continue
+                data = os.read(stdout.fileno(), _CHUNK)
+                if not data:
+                    selector.unregister(stdout)
+                    continue
+                size += len(data)
+                if size > limit:
+                    return None
+                chunks.append(data)
+    process.wait(max(0.0, deadline - time.monotonic()))
+    return b"".join(chunks)
+
+
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+    for pipe in (process.stdin, process.stdout):
+        if pipe is not None:
+            pipe.close()
 
 
 def _answer(out: bytes, node_name: str) -> dict[str, Any]:

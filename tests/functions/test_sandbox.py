@@ -126,6 +126,22 @@ def test_a_call_over_its_time_is_killed_and_is_a_code_error() -> None:
     assert time.monotonic() - started < 5
 
 
+def test_an_answer_larger_than_a_lambda_response_is_not_read_and_is_a_code_error() -> None:
+    assert sandbox.Limits().answer_bytes == 6 * 1024 * 1024  # Invoke's synchronous limit
+    started = time.monotonic()
+    with pytest.raises(CodeError, match="code node 'Escape': its answer is larger than "
+                                        "100 bytes"):
+        run("return [{'x': 'y' * 10**6}]", answer_bytes=100)
+    assert time.monotonic() - started < 5
+
+
+def test_an_answer_just_within_the_limit_and_a_large_request_pass_whole() -> None:
+    items = [{"n": n, "pad": "p" * 1000} for n in range(3000)]  # 3 MB: many pipe buffers
+    out = run("return [{'n': len(items), 'last': items[-1]['n'], 'pad': 'q' * 2_000_000}]",
+              items)
+    assert out == [{"n": 3000, "last": 2999, "pad": "q" * 2_000_000}]
+
+
 def test_a_call_over_its_memory_fails_as_a_code_error() -> None:
     with pytest.raises(CodeError, match="code node 'Escape': MemoryError"):
         run("return [{'big': 'x' * (512 * 1024 * 1024)}]", memory_mb=128)

@@ -260,6 +260,13 @@ def test_an_output_too_large_for_a_state_fails_typed(cloud: LocalCloud,
     assert_the_next_execution_runs(cloud)
 
 
+def test_an_answer_larger_than_a_lambda_response_is_a_code_error(cloud: LocalCloud,
+                                                                 warm: Resources) -> None:
+    faulty = check_fails_typed(cloud, warm, "return [{'x': 'y' * 10**6} for _ in range(8)]",
+                               "larger than 6 MB")
+    assert faulty["seconds"] < 30
+
+
 @pytest.mark.parametrize("code", [
     "return [{'x': float('nan')}]",
     "return [{'x': object()}]",
