@@ -161,9 +161,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--peer", type=Path, help="directory of an installed n8n-peer (run-n8n.js)")
     args = parser.parse_args(argv)
-    print(
-        f"context set-up: {setup_ms(False):.1f} ms median, {setup_ms(True):.1f} ms with Luxon loaded"
-    )
+    bare, dated = setup_ms(False), setup_ms(True)
+    print(f"context set-up: {bare:.1f} ms median, {dated:.1f} ms with Luxon loaded")
     header = f"{'expression':22} {'sfnflow ms/10k':>15}"
     if args.peer:
         header += f" {'n8n Set ms/10k':>15} {'n8n run ms':>11}"
