@@ -17,7 +17,7 @@ evaluates expressions.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -323,7 +323,7 @@ def _string_op(operation: str, left: Any, right: Any, ignore_case: bool) -> bool
             right = right.lower()
     left = "" if is_nullish(left) else left
     right = "" if is_nullish(right) else right
-    table = {
+    table: dict[str, Callable[[], bool]] = {
         "empty": lambda: len(left) == 0,
         "notEmpty": lambda: len(left) != 0,
         "equals": lambda: left == right,

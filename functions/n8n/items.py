@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from typing import Any
 
 Item = dict[str, Any]
@@ -139,8 +140,13 @@ def unset_path(obj: Any, path: str | list[str]) -> bool:
     return False
 
 
-def field_getter(dot_notation: bool):  # type: ignore[no-untyped-def]
-    """The get/set pair n8n nodes pick with their "dot notation" option."""
+Getter = Callable[..., Any]
+Setter = Callable[[Json, str, Any], Json]
+
+
+def field_getter(dot_notation: bool) -> tuple[Getter, Setter]:
+    """The get/set pair n8n nodes pick with their "dot notation" option:
+    ``get(obj, key, default=None)`` and ``set(obj, key, value)``."""
     if dot_notation:
         return get_path, set_path
 

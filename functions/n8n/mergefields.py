@@ -179,7 +179,8 @@ def combine_by_fields(
     if join_mode == "enrichInput1":
         return merged + matching.unmatched1
     if join_mode == "enrichInput2":
-        enriched, alone = [], []
+        enriched: list[Item] = []
+        alone: list[Item] = []
         for entry in input2:
             found = matcher.matches(entry, input1, 1)
             enriched.extend(_enrich_input2_item(m, entry, clash) for m in found)

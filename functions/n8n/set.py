@@ -111,7 +111,7 @@ def _base_json(call: NodeCall, item: Item, index: int, dot: bool) -> dict[str, A
     get_field, set_field = field_getter(dot)
     mode = _include_mode(call, index)
     if mode == "all":
-        return deep_copy(item["json"])
+        return dict(deep_copy(item["json"]))
     if mode == "none":
         return {}
     if mode == "selected":
@@ -121,7 +121,7 @@ def _base_json(call: NodeCall, item: Item, index: int, dot: bool) -> dict[str, A
             set_field(out, target, deep_copy(get_field(item["json"], key)))
         return out
     if mode == "except":
-        data = deep_copy(item["json"])
+        data: dict[str, Any] = dict(deep_copy(item["json"]))
         for key in split_field_list(call.parameter("excludeFields", index, "")):
             if dot:
                 unset_path(data, key)

@@ -44,6 +44,16 @@ def _simple_compare(fields: list[dict[str, Any]], dot: bool) -> Comparator:
     return cmp
 
 
+def _as_int(comparator: Comparator) -> Callable[[Item, Item], int]:
+    """``Array.sort`` reads only the sign of a comparator's result (NaN counts as 0)."""
+
+    def sign(a: Item, b: Item) -> int:
+        result = comparator(a, b)
+        return 0 if result != result or result == 0 else (1 if result > 0 else -1)
+
+    return sign
+
+
 def run(
     call: NodeCall,
     *,
@@ -58,8 +68,8 @@ def run(
     if kind == "code":
         if comparator is None:
             raise call.invalid("code", "a code sort needs the caller's JavaScript comparator")
-        return [sorted(items, key=functools.cmp_to_key(comparator))]
+        return [sorted(items, key=functools.cmp_to_key(_as_int(comparator)))]
     fields = call.parameter("sortFieldsUi.sortField", 0, []) or []
     options = call.parameter("options", 0, {}) or {}
     cmp = _simple_compare(fields, not options.get("disableDotNotation", False))
-    return [sorted(items, key=functools.cmp_to_key(cmp))]
+    return [sorted(items, key=functools.cmp_to_key(_as_int(cmp)))]

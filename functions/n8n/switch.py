@@ -21,6 +21,7 @@ from typing import Any
 from functions.n8n.call import NodeCall
 from functions.n8n.conditions import (
     LEGACY_DEFAULT_VALUE2,
+    FilterOptions,
     filter_options,
     legacy_compare,
     run_filter,
@@ -99,7 +100,9 @@ def _run_legacy_rules(call: NodeCall) -> list[list[Item]]:
     return outputs
 
 
-def _v3_filter_options(call: NodeCall, stored: dict[str, Any] | None, index: int):  # type: ignore[no-untyped-def]
+def _v3_filter_options(
+    call: NodeCall, stored: dict[str, Any] | None, index: int
+) -> FilterOptions:
     options = call.parameter("options", index, {}) or {}
     ignore_case = options.get("ignoreCase")
     if call.type_version < 3.2:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from functions.n8n.call import NodeCall
+from functions.n8n.call import Evaluator, NodeCall
 from functions.n8n.errors import NodeParameterError
 
 
-def _call(parameters: dict, evaluate=None) -> NodeCall:  # type: ignore[no-untyped-def]
+def _call(parameters: dict, evaluate: Evaluator | None = None) -> NodeCall:
     items = [{"json": {"x": 1}}, {"json": {"x": 2}}]
     kwargs = {"evaluate": evaluate} if evaluate else {}
     return NodeCall(node="Node", type_version=1, parameters=parameters, inputs=[items], **kwargs)
