@@ -200,7 +200,7 @@ def run_workflow(workflow: Mapping[str, Any]) -> WorkflowRun:
         node = nodes[name]
         blocked = [src for src, _, _ in incoming[name] if src in run.unsupported]
         if blocked:
-            run.unsupported[name] = f"fed by {blocked[0]!r}"
+            run.unsupported[name] = run.unsupported[blocked[0]]  # the root cause
             continue
         if node["type"] in TRIGGERS:
             run.outputs[name] = [[{"json": {}}]]
