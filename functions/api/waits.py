@@ -9,7 +9,6 @@ routes. A body may be JSON or a form (``application/x-www-form-urlencoded``).
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -19,6 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from functions.api.dependencies import services
 from functions.api.errors import error_response
+from functions.api.requests import parse_json
 from functions.api.workflows import json_response
 from functions.services.waits import PayloadInvalid, SignatureInvalid, WaitService
 from functions.store.waits import WaitRepository
@@ -42,10 +42,7 @@ def _payload() -> Any:
     if content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
         return {key: values[0] if len(values) == 1 else values
                 for key, values in parse_qs(text, keep_blank_values=True).items()}
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise PayloadInvalid(f"the body is not valid JSON: {exc}") from None
+    return parse_json(text)  # BodyInvalid: a 400 naming the problem (functions.api.errors)
 
 
 @router.exception_handler(SignatureInvalid)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from functools import cache
 from typing import Any
@@ -67,14 +68,32 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Every answer is JSON. What fails here unexpectedly is logged with the request id
+    and answered 500 with a fixed message and that id only: the caller is anyone with the
+    URL, so no exception text, stack trace or path goes back."""
+    proxy = APIGatewayProxyEvent(event)
     try:
-        response = _service().handle(to_request(APIGatewayProxyEvent(event)), context)
+        request = to_request(proxy)
+    except (binascii.Error, ValueError):  # a body flagged base64 that is not
+        return _json(400, {"error": {"type": "BadRequest", "details": None,
+                                     "message": "the body is not valid base64"}})
+    try:
+        response = _service().handle(request, context)
         status, body = response.status, response.body
     except Exception:
-        logger.exception("webhook failed")
-        status, body = 500, {"error": {"type": "InternalError", "details": None,
+        context_of_request = event.get("requestContext")
+        request_id = context_of_request.get("requestId") \
+            if isinstance(context_of_request, dict) else None
+        logger.exception("webhook failed", extra={"requestId": request_id})
+        status, body = 500, {"error": {"type": "InternalError",
+                                       "details": {"requestId": request_id},
                                        "message": "the server failed to handle the request"}}
-    headers = {"Content-Type": "application/json"}
+    answer = _json(status, body)
     if status == 202 and body.get("statusUrl"):  # a lastNode wait that ran out of time
-        headers["Location"] = body["statusUrl"]
-    return {"statusCode": status, "headers": headers, "body": json.dumps(body, default=str)}
+        answer["headers"]["Location"] = body["statusUrl"]
+    return answer
+
+
+def _json(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"},
+            "body": json.dumps(body, default=str)}

@@ -15,6 +15,12 @@ passed in — has three calls, each taking the manifest (``manifest["workflow"]`
   workflow is inactive, and a later ``activate`` with a newer manifest leaves no orphans.
 - ``remove(manifest)`` is ``deactivate`` (for a deleted workflow).
 
+An ``eventTrigger`` on a bus that does not exist is the author's mistake, not the
+platform's: PutRule's ResourceNotFoundException becomes ``WorkflowInvalid`` naming the node
+and field (a 400), and the deploy that was activating rolls back
+(``functions.services.rollback``). It is found there rather than by a DescribeEventBus
+before anything is created, which the deployed roles are not granted.
+
 Every schedule and rule targets the trigger starter (``Config.trigger_function_arn``), not
 the state machine: neither Scheduler nor EventBridge can name the execution they start,
 and both deliver at least once. ``TriggerStarter.start`` names it after the delivery —
@@ -42,6 +48,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from compiler.errors import Problem, WorkflowInvalid
 from functions.config import Config
 
 STATUS_CHANGE = "Step Functions Execution Status Change"
@@ -100,8 +107,16 @@ class TriggerRules:
             if kind == "scheduleTrigger":
                 self._put_schedule(name, workflow, node, params)
             elif kind == "eventTrigger":
-                self._put_rule(name, workflow, node, params.get("eventBus") or "default",
-                               params["pattern"], "event")
+                bus = params.get("eventBus") or "default"
+                try:
+                    self._put_rule(name, workflow, node, bus, params["pattern"], "event")
+                except ClientError as exc:
+                    if exc.response["Error"]["Code"] not in _MISSING:
+                        raise
+                    raise WorkflowInvalid([Problem(
+                        node, "parameters.eventBus", f"event bus {bus!r} does not exist in "
+                        "this account and Region: create it first, or listen on another",
+                        "unknown_event_bus")]) from None
             elif kind == "workflowTrigger":
                 pattern = {
                     "source": ["aws.states"],

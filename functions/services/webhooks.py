@@ -28,11 +28,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+from functions.api.requests import BodyInvalid, parse_json
 from functions.services.execution_control import ExecutionControl
 from functions.store.workflows import WorkflowRepository
 
@@ -104,17 +104,12 @@ def _parse_text(content_type: str, text: str) -> Any:
 
 
 def _json(text: str) -> Any:
-    """The parser's own diagnostic names a place in the caller's body; other failures
-    (nesting past the interpreter's recursion limit, a number past Python's 4,300 digits)
-    get a sentence of ours instead of the runtime's."""
+    """Within the API's limits for every JSON body (``functions.api.requests``: nesting,
+    number length, NaN, lone surrogates), whose refusals name the problem in the body."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BodyUnreadable(f"the body is not valid JSON: {exc.msg} (line {exc.lineno}, "
-                             f"column {exc.colno})") from None
-    except (ValueError, RecursionError):
-        raise BodyUnreadable("the body is JSON nested too deep or with a number too long "
-                             "to read") from None
+        return parse_json(text)
+    except BodyInvalid as exc:
+        raise BodyUnreadable(exc.message) from None
 
 
 def _routable(request: WebhookRequest) -> bool:

@@ -13,11 +13,24 @@ Every create and update publishes a version (``publish=True``) and the record ke
 version's ARN: executions start on it, so a start right after an update runs the new
 definition (UpdateStateMachine alone is eventually consistent: starts in the next few
 seconds may still run the previous one). The newest ``KEPT_VERSIONS`` are kept.
+
+**Complete or roll back.** A deploy spans Step Functions, the registry (DynamoDB) and
+EventBridge, which share no transaction. So everything that can be checked is checked
+before anything is created — the document compiles, the name is free (no record and no
+state machine left over), the webhook routes are free, the record fits in a DynamoDB item
+(``WorkflowRepository.check_fits``) — and then each step registers its undo
+(``functions.services.rollback``): a failure later on (an event bus that does not exist, a
+throttled call) removes what this request created, restores what it replaced, and
+propagates the step's own error (a typed 4xx, or a 500 the API logs). No orphaned state
+machine, no "active" workflow whose triggers were never made.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
 
 from compiler import CompiledWorkflow, compile_workflow
 from compiler.errors import Problem, WorkflowInvalid
@@ -25,10 +38,19 @@ from compiler.limits import enforce_limits
 from compiler.model import NAME_MAX
 from compiler.triggers import event_bus_problems
 from functions.config import Config
+from functions.services.rollback import Rollback
 from functions.store.repository import utc_now
-from functions.store.workflows import Webhook, WorkflowRecord, WorkflowRepository
+from functions.store.workflows import (
+    Webhook,
+    WorkflowExists,
+    WorkflowRecord,
+    WorkflowRepository,
+)
+
+logger = logging.getLogger(__name__)
 
 KEPT_VERSIONS = 5  # published versions kept per machine (Step Functions allows 1,000)
+MACHINE_MISSING = ("StateMachineDoesNotExist", "ResourceNotFound")
 _PLATFORM_SUBSTITUTIONS = {"NodeRunnerArn": "node_runner_arn",
                            "MergeQuorumTable": "merge_quorum_table", "Partition": "partition"}
 
@@ -183,27 +205,59 @@ class WorkflowService:
 
     def create(self, document: Any, *, active: bool = True) -> WorkflowRecord:
         compiled = self.compile(document)
-        if self.workflows.get(compiled.name) is not None:
-            raise WorkflowConflict(f"workflow {compiled.name!r} already exists: "
+        name = compiled.name
+        if self.workflows.get(name) is not None:
+            raise WorkflowConflict(f"workflow {name!r} already exists: "
                                    "PUT /workflows/{id} makes a new version")
         if active:
-            self._check_webhooks(compiled.name, compiled.manifest)
-        arn = self.sfn.create_state_machine(
-            name=self.config.state_machine_name(compiled.name),
-            definition=compiled.definition_json(
-                definition_substitutions(compiled.manifest, self.config)),
-            roleArn=self.config.state_machine_role_arn,
-            tags=tag_list(compiled.manifest),
-            **observability(self.config),
-            publish=True, versionDescription=f"{compiled.name} version 1",
-        )["stateMachineVersionArn"]
+            self._check_webhooks(name, compiled.manifest)
         now = utc_now()
-        record = WorkflowRecord(compiled.name, 1, active, document, compiled.manifest, arn,
-                                now, now)
-        self.workflows.create(record)
-        if active:
-            self._activate(record)
+        record = WorkflowRecord(name, 1, active, document, compiled.manifest,
+                                f"{self.config.state_machine_arn(name)}:1", now, now)
+        self.workflows.check_fits(record)  # with the ARN it will have: the same length
+        self._refuse_leftover_machine(name)
+        with Rollback() as rollback:
+            record.state_machine_arn = arn = self.sfn.create_state_machine(
+                name=self.config.state_machine_name(name),
+                definition=compiled.definition_json(
+                    definition_substitutions(compiled.manifest, self.config)),
+                roleArn=self.config.state_machine_role_arn,
+                tags=tag_list(compiled.manifest),
+                **observability(self.config),
+                publish=True, versionDescription=f"{name} version 1",
+            )["stateMachineVersionArn"]
+            rollback.add("state machine", lambda: self.sfn.delete_state_machine(
+                stateMachineArn=unqualified(arn)))
+            try:
+                self.workflows.create(record)
+            except WorkflowExists:
+                rollback.drop("state machine")  # a concurrent create of the name owns it
+                raise WorkflowConflict(f"workflow {name!r} already exists: "
+                                       "PUT /workflows/{id} makes a new version") from None
+            rollback.add("registry record", lambda: self.workflows.delete(name))
+            if active:
+                self._activate(record, rollback)
         return record
+
+    def _refuse_leftover_machine(self, name: str) -> None:
+        """A machine of the name without a record (made outside sfnflow, or left by a
+        deploy that died before it could roll back) is not adopted: CreateStateMachine
+        would answer with it when the definitions match, and executions would run
+        whatever it holds."""
+        arn = self.config.state_machine_arn(name)
+        try:
+            described = self.sfn.describe_state_machine(stateMachineArn=arn)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in MACHINE_MISSING:
+                return
+            raise
+        if described.get("status") == "DELETING":  # deletion is asynchronous in AWS
+            raise WorkflowConflict(f"state machine {described.get('name')!r} is still being "
+                                   "deleted (a deploy rolled back, or a delete): try again "
+                                   "in a minute")
+        raise WorkflowConflict(
+            f"state machine {self.config.state_machine_name(name)!r} exists but workflow "
+            f"{name!r} is not registered: delete the machine or choose another name")
 
     def update(self, workflow_id: str, document: Any) -> WorkflowRecord:
         current = self.get(workflow_id)
@@ -216,22 +270,36 @@ class WorkflowService:
         compiled = self.compile(document, replacing=workflow_id)
         if current.active:
             self._check_webhooks(workflow_id, compiled.manifest)
-        version_arn = self.sfn.update_state_machine(
-            stateMachineArn=unqualified(current.state_machine_arn),
-            definition=compiled.definition_json(
-                definition_substitutions(compiled.manifest, self.config)),
-            **observability(self.config),
-            publish=True, versionDescription=f"{workflow_id} version {current.version + 1}",
-        )["stateMachineVersionArn"]
-        if current.active:
-            self._deactivate(current)
-        record = WorkflowRecord(workflow_id, current.version + 1, current.active, document,
-                                compiled.manifest, version_arn, current.created_at, utc_now())
-        self.workflows.update(record)
+        record = WorkflowRecord(
+            workflow_id, current.version + 1, current.active, document, compiled.manifest,
+            f"{unqualified(current.state_machine_arn)}:{current.version + 1}",
+            current.created_at, utc_now())
+        self.workflows.check_fits(record)
+        with Rollback() as rollback:
+            record.state_machine_arn = version_arn = self.sfn.update_state_machine(
+                stateMachineArn=unqualified(current.state_machine_arn),
+                definition=compiled.definition_json(
+                    definition_substitutions(compiled.manifest, self.config)),
+                **observability(self.config),
+                publish=True, versionDescription=f"{workflow_id} version {record.version}",
+            )["stateMachineVersionArn"]
+            rollback.add("new version", lambda: self._restore_version(current, version_arn))
+            if current.active:
+                self._deactivate(current)
+                rollback.add("previous triggers", lambda: self._activate(current))
+                self._activate(record, rollback)
+            self.workflows.update(record)  # last: the record names what now exists
         self._forget_old_versions(version_arn)
-        if record.active:
-            self._activate(record)
         return record
+
+    def _restore_version(self, previous: WorkflowRecord, version_arn: str) -> None:
+        """Undo an update's UpdateStateMachine: the machine's latest definition goes back
+        to the previous version's (schedules and rules start the unqualified machine) and
+        the published version is deleted."""
+        described = self.sfn.describe_state_machine(stateMachineArn=previous.state_machine_arn)
+        self.sfn.update_state_machine(stateMachineArn=unqualified(previous.state_machine_arn),
+                                      definition=described["definition"])
+        self.sfn.delete_state_machine_version(stateMachineVersionArn=version_arn)
 
     def delete(self, workflow_id: str) -> None:
         record = self.get(workflow_id)
@@ -256,20 +324,28 @@ class WorkflowService:
             now = utc_now()
             record = WorkflowRecord(workflow_id, 1, True, document, manifest,
                                     state_machine_arn, now, now)
-            self.workflows.create(record)
-        elif (current.document, current.manifest, current.state_machine_arn) == (
+            self.workflows.check_fits(record)
+            with Rollback() as rollback:
+                self.workflows.create(record)
+                rollback.add("registry record", lambda: self.workflows.delete(workflow_id))
+                self._activate(record, rollback)
+            return record
+        if (current.document, current.manifest, current.state_machine_arn) == (
                 document, manifest, state_machine_arn):
-            record = current
-        else:
+            if current.active:
+                with Rollback() as rollback:
+                    self._activate(current, rollback)
+            return current
+        record = WorkflowRecord(workflow_id, current.version + 1, current.active, document,
+                                manifest, state_machine_arn, current.created_at, utc_now())
+        self.workflows.check_fits(record)
+        with Rollback() as rollback:
             if current.active:
                 self._check_webhooks(workflow_id, manifest)
                 self._deactivate(current)
-            record = WorkflowRecord(workflow_id, current.version + 1, current.active,
-                                    document, manifest, state_machine_arn,
-                                    current.created_at, utc_now())
+                rollback.add("previous triggers", lambda: self._activate(current))
+                self._activate(record, rollback)
             self.workflows.update(record)
-        if record.active:
-            self._activate(record)
         return record
 
     def unregister(self, workflow_id: str) -> None:
@@ -285,11 +361,12 @@ class WorkflowService:
     def set_active(self, workflow_id: str, active: bool) -> WorkflowRecord:
         record = self.get(workflow_id)
         if record.active != active:
-            if active:
-                self._activate(record)
-            else:
-                self._deactivate(record)
-            self.workflows.set_active(workflow_id, active, utc_now())
+            with Rollback() as rollback:
+                if active:
+                    self._activate(record, rollback)
+                else:
+                    self._deactivate(record)
+                self.workflows.set_active(workflow_id, active, utc_now())
             record.active = active
         return record
 
@@ -299,7 +376,10 @@ class WorkflowService:
         number = version_number(version_arn)
         if number is not None and number > KEPT_VERSIONS:
             old = f"{unqualified(version_arn)}:{number - KEPT_VERSIONS}"
-            self.sfn.delete_state_machine_version(stateMachineVersionArn=old)
+            try:  # housekeeping after a complete update: a failure fails nothing
+                self.sfn.delete_state_machine_version(stateMachineVersionArn=old)
+            except ClientError:
+                logger.exception("old version %s was not deleted", old)
 
     def _check_webhooks(self, workflow_id: str, manifest: dict[str, Any]) -> None:
         for hook in webhooks_of(workflow_id, manifest):
@@ -308,8 +388,12 @@ class WorkflowService:
                 raise WorkflowConflict(f"webhook {hook.method} /webhook/{hook.path} already "
                                        f"belongs to workflow {owner!r}")
 
-    def _activate(self, record: WorkflowRecord) -> None:
+    def _activate(self, record: WorkflowRecord, rollback: Rollback | None = None) -> None:
+        """Webhook routes, schedules and rules; with ``rollback``, a failure part-way
+        leaves none of them (the undo is registered before the first is made)."""
         self._check_webhooks(record.workflow_id, record.manifest)
+        if rollback is not None:
+            rollback.add(f"triggers of {record.workflow_id}", lambda: self._deactivate(record))
         for hook in webhooks_of(record.workflow_id, record.manifest):
             self.workflows.put_webhook(hook)
         self.triggers.activate(record.manifest)

@@ -176,3 +176,93 @@ def _version_exists(platform: LocalPlatform, arn: str) -> bool:
     except platform.cloud.sfn.exceptions.StateMachineDoesNotExist:
         return False
     return True
+
+
+# --------------------------------------------------------------------------- complete or
+# roll back (issue 11): a deploy that fails part-way leaves nothing it created behind.
+
+
+def _machines(platform: LocalPlatform) -> list[str]:
+    return [m["name"] for m in platform.cloud.sfn.list_state_machines()["stateMachines"]]
+
+
+def test_a_record_too_large_for_dynamodb_is_refused_before_the_machine_is_made(
+        platform: LocalPlatform) -> None:
+    big = versioned("one") | {"description": "d" * 450_000}
+    refused = call(platform, "POST", "/workflows", json=big)
+    assert refused.status_code == 413, refused.text
+    assert "409,600" in refused.json()["error"]["message"]
+    assert _machines(platform) == []  # no orphan
+    # The same name deploys afterwards, with its own definition (not an orphan's).
+    assert call(platform, "POST", "/workflows", json=versioned("two")).status_code == 201
+    machine = platform.cloud.config.state_machine_arn("versioned")
+    definition = platform.cloud.sfn.describe_state_machine(
+        stateMachineArn=machine)["definition"]
+    assert '\\"two\\"' in definition and '\\"one\\"' not in definition
+    assert call(platform, "PUT", "/workflows/versioned", json=big).status_code == 413
+    assert call(platform, "GET", "/workflows/versioned").json()["version"] == 1
+
+
+def hooked_on_bus(bus: str, name: str = "on-order") -> dict[str, Any]:
+    """An event trigger and a webhook: activation puts the webhook route first."""
+    document = on_bus(bus, name)
+    document["nodes"].append({"name": "Hook", "type": "webhook",
+                              "parameters": {"path": f"{name}-hook"}})
+    document["connections"].append({"from": "Hook", "to": "Same"})
+    return document
+
+
+def test_an_event_trigger_on_a_missing_bus_is_a_400_and_nothing_is_left(
+        platform: LocalPlatform) -> None:
+    """The stage's bus is allowed but gone: PutRule fails after the state machine, the
+    record and the webhook route were made; all three are removed again."""
+    platform.cloud.events.delete_event_bus(Name=LOCAL_EVENT_BUS)
+    refused = call(platform, "POST", "/workflows", json=hooked_on_bus(LOCAL_EVENT_BUS))
+    assert refused.status_code == 400, refused.text
+    (problem,) = refused.json()["error"]["details"]
+    assert (problem["node"], problem["field"], problem["code"]) == \
+        ("Order placed", "parameters.eventBus", "unknown_event_bus")
+    assert _machines(platform) == []
+    assert call(platform, "GET", "/workflows/on-order").status_code == 404
+    assert call(platform, "GET", "/workflows").json()["items"] == []
+    assert requests.post(platform.url + "/webhook/on-order-hook", json={},
+                         timeout=10).status_code == 404
+    # Once the bus exists the same request succeeds: not a 409 from a half-made deploy.
+    platform.cloud.events.create_event_bus(Name=LOCAL_EVENT_BUS)
+    created = call(platform, "POST", "/workflows", json=hooked_on_bus(LOCAL_EVENT_BUS))
+    assert created.status_code == 201, created.text
+
+
+def test_an_update_that_fails_to_activate_leaves_the_previous_version_running(
+        platform: LocalPlatform) -> None:
+    assert call(platform, "POST", "/workflows",
+                json=hooked_on_bus("default")).status_code == 201
+    machine = platform.cloud.config.state_machine_arn("on-order")
+    before = platform.cloud.sfn.describe_state_machine(stateMachineArn=machine)["definition"]
+    platform.cloud.events.delete_event_bus(Name=LOCAL_EVENT_BUS)
+    changed = hooked_on_bus(LOCAL_EVENT_BUS)
+    refused = call(platform, "PUT", "/workflows/on-order", json=changed)
+    assert refused.status_code == 400, refused.text
+    current = call(platform, "GET", "/workflows/on-order").json()
+    assert (current["version"], current["stateMachineArn"]) == (1, f"{machine}:1")
+    assert platform.cloud.sfn.describe_state_machine(
+        stateMachineArn=machine)["definition"] == before
+    assert not _version_exists(platform, f"{machine}:2")
+    rules = platform.cloud.events.list_rules(EventBusName="default",
+                                             NamePrefix=LONG_PREFIX + "on-order")["Rules"]
+    assert len(rules) == 1  # the previous version's rule is back
+    assert requests.post(platform.url + "/webhook/on-order-hook", json={},
+                         timeout=10).status_code == 202
+
+
+def test_activating_with_a_missing_bus_leaves_the_workflow_inactive_and_untriggered(
+        platform: LocalPlatform) -> None:
+    created = call(platform, "POST", "/workflows?active=false",
+                   json=hooked_on_bus(LOCAL_EVENT_BUS))
+    assert created.status_code == 201, created.text
+    platform.cloud.events.delete_event_bus(Name=LOCAL_EVENT_BUS)
+    assert call(platform, "POST", "/workflows/on-order/activate").status_code == 400
+    assert call(platform, "GET", "/workflows/on-order").json()["active"] is False
+    from functions.store.workflows import WorkflowRepository
+
+    assert WorkflowRepository().webhook("POST", "on-order-hook") is None  # route removed

@@ -47,7 +47,7 @@ def test_a_body_that_is_not_readable_json_is_a_400_in_our_words(
     assert response.status_code == 400, response.text
     assert response.json()["error"]["type"] == "BadRequest"
     message = response.json()["error"]["message"]
-    assert message.startswith("the body is") and "sys." not in message \
+    assert "body" in message and "sys." not in message \
         and "recursion" not in message.lower()
 
 
