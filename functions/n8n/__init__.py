@@ -24,6 +24,7 @@ output port, in n8n's port order (IF: true, false; SplitInBatches v3: done, loop
   compare it. Both derive from ``functions.errors`` and so from ``SfnflowError``.
 * Node-level flags (``executeOnce``, ``alwaysOutputData``, ``continueOnFail``/``onError``)
   wrap any node function: ``flags.run_with_flags(run, call, node_json)``.
+* ``lineage.trace_item`` walks ``pairedItem`` back to the item ``$('Node').item`` means.
 * Stateful or caller-assisted nodes take one extra argument: ``batches.run(call, state)``
   (SplitInBatches' node context as a ``BatchState``), ``sort.run(call, rng=...,
   comparator=...)`` (random seed; a ``code`` sort's JavaScript comparator).

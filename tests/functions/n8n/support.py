@@ -1,4 +1,5 @@
-"""Test helpers for functions.n8n: a fake expression evaluator, a reader for Code nodes
+"""Test helpers for functions.n8n: a fake expression evaluator (``$json`` paths, and
+``$('Node').item.json`` paths through ``functions.n8n.lineage``), a reader for Code nodes
 that only return literal data, and a small n8n-v1-order runner over a workflow JSON.
 
 None of this is product code: the real expression engine is the runner's JavaScript
@@ -16,6 +17,7 @@ from typing import Any
 from functions.n8n import NODES, NodeCall, NodeParameterError
 from functions.n8n.flags import run_with_flags
 from functions.n8n.items import Item, get_path
+from functions.n8n.lineage import Source, trace_item
 
 # ------------------------------------------------------------------ fake evaluator
 
@@ -30,8 +32,15 @@ _JSON_PATH = re.compile(
 _STEP = re.compile(r"""\.([A-Za-z_$][\w$]*)|\[\s*(?:"([^"]*)"|'([^']*)'|(\d+))\s*\]""")
 
 
-def fake_evaluator(items: list[Item]) -> Callable[[str, int], Any]:
-    """Evaluate ``={{ $json.a.b }}``, ``={{ $json["x"] }}`` and ``=text`` against ``items``."""
+_NODE_ITEM = re.compile(
+    r"""^=\{\{\s*\$\(\s*'([^']+)'\s*\)\.item\.json((?:\.[A-Za-z_$][\w$]*)*)\s*\}\}$"""
+)
+Lineage = Callable[[str, int], Item]
+
+
+def fake_evaluator(items: list[Item], lineage: Lineage | None = None) -> Callable[[str, int], Any]:
+    """Evaluate ``={{ $json.a.b }}``, ``={{ $json["x"] }}`` and ``=text`` against ``items``,
+    and ``={{ $('Node').item.json.a }}`` when given ``lineage(node, item_index)``."""
 
     def evaluate(expression: str, item_index: int) -> Any:
         match = _JSON_PATH.match(expression.strip())
@@ -39,6 +48,11 @@ def fake_evaluator(items: list[Item]) -> Callable[[str, int], Any]:
             steps = _STEP.finditer(match.group(1))
             path = [next(g for g in step.groups() if g is not None) for step in steps]
             data = items[item_index]["json"] if item_index < len(items) else {}
+            return get_path(data, path) if path else data
+        match = _NODE_ITEM.match(expression.strip())
+        if match and lineage is not None:
+            data = lineage(match.group(1), item_index)["json"]
+            path = [p for p in match.group(2).split(".") if p]
             return get_path(data, path) if path else data
         if "{{" in expression:
             raise Unsupported(f"expression {expression!r}")
@@ -188,6 +202,9 @@ def run_workflow(workflow: Mapping[str, Any]) -> WorkflowRun:
     for node in nodes.values():
         if node.get("disabled"):
             raise Unsupported("disabled nodes")
+    sources = {
+        n: [_source_of(incoming[n], port) for port in range(_width(incoming[n]))] for n in nodes
+    }
     done: set[str] = set()
     pending = list(nodes)
     while pending:
@@ -205,21 +222,33 @@ def run_workflow(workflow: Mapping[str, Any]) -> WorkflowRun:
         if node["type"] in TRIGGERS:
             run.outputs[name] = [[{"json": {}}]]
             continue
-        width = max([edge[2] for edge in incoming[name]] + [0]) + 1
-        inputs: list[list[Item]] = [[] for _ in range(width)]
+        inputs: list[list[Item]] = [[] for _ in range(_width(incoming[name]))]
         for source, out_port, in_port in incoming[name]:
             if source in run.outputs and out_port < len(run.outputs[source]):
                 inputs[in_port] = list(run.outputs[source][out_port])
         if not any(inputs) or not incoming[name]:
             continue
+        def lineage(target: str, item_index: int, name: str = name) -> Item:
+            return trace_item(run.outputs, sources, name, item_index, target)
+
         try:
-            run.outputs[name] = _run_node(node, inputs)
+            run.outputs[name] = _run_node(node, inputs, lineage)
         except Unsupported as exc:
             run.unsupported[name] = str(exc)
     return run
 
 
-def _run_node(node: Mapping[str, Any], inputs: list[list[Item]]) -> list[list[Item]]:
+def _width(edges: list[tuple[str, int, int]]) -> int:
+    return max([edge[2] for edge in edges] + [0]) + 1
+
+
+def _source_of(edges: list[tuple[str, int, int]], port: int) -> Source | None:
+    return next((Source(src, out) for src, out, into in edges if into == port), None)
+
+
+def _run_node(
+    node: Mapping[str, Any], inputs: list[list[Item]], lineage: Lineage | None = None
+) -> list[list[Item]]:
     if node["type"] == "n8n-nodes-base.code":
         if node.get("parameters", {}).get("language", "javaScript") != "javaScript":
             raise Unsupported("Python Code node")
@@ -236,7 +265,7 @@ def _run_node(node: Mapping[str, Any], inputs: list[list[Item]]) -> list[list[It
         type_version=float(node.get("typeVersion", 1)),
         parameters=node.get("parameters", {}),
         inputs=inputs,
-        evaluate=fake_evaluator(inputs[0] if inputs else []),
+        evaluate=fake_evaluator(inputs[0] if inputs else [], lineage),
     )
     try:
         return run_with_flags(function, call, node)

@@ -1,10 +1,11 @@
 """n8n's own node-test workflows, run through functions.n8n and compared as n8n's harness does.
 
 For every offline workflow of the corpus: run it with the helpers in ``support`` (testData
-and literal Code nodes as sources, the fake ``$json`` evaluator, loop-free v1 order) and
+and literal Code nodes as sources, the fake evaluator for ``$json`` paths and
+``$('Node').item.json`` lineage, loop-free v1 order) and
 compare each pinned node's output 0 with its pinData (pairedItem removed, Jest's
 ``toEqual``). Pinned nodes the helpers cannot run (a real JavaScript Code node, an
-expression beyond ``$json.path``, a loop) are reported: the test compares every pinned
+expression beyond those, a loop) are reported: the test compares every pinned
 node it could run, then skips naming the ones it could not.
 """
 
