@@ -102,16 +102,12 @@ class ExpressionEvaluator:
         if not self._has_expressions:
             return dict(self.parameters)
         reply = self._run(item_index)
+        if reply.startswith("0") and _NEEDS_PYTHON in reply:
+            reply = self._run(item_index, limited=False)
         if reply.startswith("1"):
-            parsed = json.loads(reply[1:])
+            parsed: dict[str, Any] = json.loads(reply[1:])
             return _restore_undefined(parsed) if _MARK_JSON in reply else parsed
         error = json.loads(reply[1:])
-        if _NEEDS_PYTHON in error["message"]:
-            reply = self._run(item_index, limited=False)
-            if reply.startswith("1"):
-                parsed = json.loads(reply[1:])
-                return _restore_undefined(parsed) if _MARK_JSON in reply else parsed
-            error = json.loads(reply[1:])
         message = error["message"]
         if error["name"] == "InternalError":  # out of memory, caught inside the engine
             message = str(classify(message))

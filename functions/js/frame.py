@@ -106,6 +106,7 @@ def build(data: NodeRunData, sources: Iterable[str], parameters: Any = None) -> 
             "resumeFormUrl": execution.get("resumeFormUrl"),
             "customData": {},
         },
+        "mode": execution.get("mode", "integrated"),
         "vars": dict(data.variables),
         "parameters": parameters if parameters is not None else {},
         "context": dict(data.nodes[data.node].context) if data.node in data.nodes else {},

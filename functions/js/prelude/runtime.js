@@ -21,7 +21,7 @@
 
   // ---- frame: what one node run sees; item-level state -----------------------------------
   var frame = null;
-  var state = { itemIndex: 0 };
+  var state = { itemIndex: 0, eachItem: false };
 
   // Python preloads every node the node run references (frame.nodes, see expressions.py):
   // runs -> output ports -> items, plus each input item's paired item as [run, output, index].
@@ -122,17 +122,22 @@
   defineGlobal("$prevNode", function () { return frame.prevNode; });
   defineGlobal("$workflow", function () { return frame.workflow; });
   defineGlobal("$execution", function () { return frame.execution; });
+  defineGlobal("$mode", function () { return frame.mode; });
   defineGlobal("$vars", function () { return frame.vars; });
   defineGlobal("$parameter", function () { return frame.parameters; });
   defineGlobal("$env", function () { return env; });
   defineGlobal("$now", function () { return __luxon().DateTime.now(); });
   defineGlobal("$today", function () { return __luxon().DateTime.now().startOf("day"); });
+  // n8n's Code node in "Run Once for Each Item" mode refuses the whole-input accessors.
+  function wholeInput(name) {
+    if (state.eachItem) throw new Error("Can't use ." + name + "() here");
+  }
   defineGlobal("$input", function () {
     return {
       get item() { return currentItem(); },
-      all: function () { return inputItems(); },
-      first: function () { return inputItems()[0]; },
-      last: function () { var items = inputItems(); return items[items.length - 1]; },
+      all: function () { wholeInput("all"); return inputItems(); },
+      first: function () { wholeInput("first"); return inputItems()[0]; },
+      last: function () { wholeInput("last"); var items = inputItems(); return items[items.length - 1]; },
       get params() { return frame.parameters; },
       get context() { return frame.context; },
     };
@@ -325,14 +330,17 @@
     // One call per item: resolve the whole parameter tree, return JSON (or an error).
     resolve: function (treeJson, itemIndex) {
       state.itemIndex = itemIndex;
+      state.eachItem = false;
       try {
         return "1" + JSON.stringify(resolveTree(JSON.parse(treeJson), ""));
       } catch (e) {
         return "0" + describe(e);
       }
     },
+    // itemIndex < 0: "Run Once for All Items" ($json is then the first item, as in n8n).
     startCode: function (source, itemIndex) {
-      state.itemIndex = itemIndex;
+      state.itemIndex = itemIndex < 0 ? 0 : itemIndex;
+      state.eachItem = itemIndex >= 0;
       code = { done: false, value: undefined, error: null };
       var fn;
       try {

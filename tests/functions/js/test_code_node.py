@@ -154,3 +154,14 @@ def test_memory_budget_is_on_top_of_the_input_items() -> None:
     many = NodeRunData(node="Code", input_items=big)
     result = run_code(many, "return [{json: {count: $input.all().length}}]", limits=SMALL)
     assert result.items == [{"json": {"count": 20000}}]
+
+
+def test_all_items_mode_sees_the_first_item_as_json() -> None:
+    code = "return {j: $json.a, i: $input.item.json.a, x: $itemIndex, m: $mode}"
+    assert run_code(data(), code).items[0]["json"] == {"j": 1, "i": 1, "x": 0, "m": "integrated"}
+
+
+def test_each_item_mode_refuses_whole_input_accessors() -> None:
+    with pytest.raises(CodeNodeError, match=r"Can't use \.first\(\) here") as caught:
+        run_code(data(), "return {f: $input.first().json.a}", EACH_ITEM)
+    assert caught.value.item_index == 0
