@@ -20,6 +20,7 @@ split field is named with underscores (``d.x`` -> ``d_x``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from functions.n8n.call import NodeCall
@@ -84,6 +85,55 @@ def _aggregate(spec: dict[str, Any], values: list[Any]) -> Any:
     return best
 
 
+Getter = Callable[..., Any]
+Groups = list[tuple[list[Any], list[int]]]
+
+
+def _check_fields(call: NodeCall, specs: list[dict[str, Any]], get_field: Getter) -> None:
+    """v1 refuses a summarized field that no item has."""
+    for spec in specs:
+        field = spec.get("field", "")
+        values = (get_field(it["json"], field, UNDEFINED) for it in call.items)
+        if call.items and all(value is UNDEFINED for value in values):
+            raise NodeOperationError(
+                call.node,
+                f"The field '{field}' does not exist in any items",
+                description="To continue anyway, set 'Continue if Field Not Found'",
+            )
+
+
+def _summary(
+    items: list[Item], indexes: list[int], specs: list[dict[str, Any]], get_field: Getter
+) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for spec in specs:
+        field = spec.get("field", "")
+        values = [get_field(items[i]["json"], field, UNDEFINED) for i in indexes]
+        name = f"{_PREFIX[spec.get('aggregation', 'count')]}_{field.replace('.', '_')}"
+        result[name] = _aggregate(spec, values)
+    return result
+
+
+def _groups(
+    call: NodeCall, indexes: list[int], split_by: list[str], get_field: Getter
+) -> Groups:
+    """(split values, member indexes) per group, nested by field in first-seen order."""
+    if not split_by:
+        return [([], indexes)]
+    buckets: dict[str, tuple[Any, list[int]]] = {}
+    for i in indexes:
+        value = get_field(call.items[i]["json"], split_by[0], UNDEFINED)
+        key = json_stringify(value) if isinstance(value, (dict, list)) else js_string(value)
+        buckets.setdefault(key, (value, []))[1].append(i)
+    result: Groups = []
+    for key, (value, members) in buckets.items():
+        as_text = call.type_version < 1.1 or isinstance(value, (dict, list))
+        shown = key if as_text else value
+        for rest, leaf in _groups(call, members, split_by[1:], get_field):
+            result.append(([shown, *rest], leaf))
+    return result
+
+
 def run(call: NodeCall) -> list[list[Item]]:
     items = call.items
     options = call.parameter("options", 0, {}) or {}
@@ -92,54 +142,21 @@ def run(call: NodeCall) -> list[list[Item]]:
     for spec in specs:
         if spec.get("aggregation", "count") not in _PREFIX:
             raise call.invalid("fieldsToSummarize", f"unknown aggregation {spec['aggregation']!r}")
-    split_by = split_field_list(call.parameter("fieldsToSplitBy", 0, ""))
     if call.type_version < 1.1 and not options.get("continueIfFieldNotFound"):
-        for spec in specs:
-            field = spec.get("field", "")
-            if items and all(get_field(it["json"], field, UNDEFINED) is UNDEFINED for it in items):
-                raise NodeOperationError(
-                    call.node,
-                    f"The field '{field}' does not exist in any items",
-                    description="To continue anyway, set 'Continue if Field Not Found'",
-                )
-
-    def summary(indexes: list[int]) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for spec in specs:
-            field = spec.get("field", "")
-            values = [get_field(items[i]["json"], field, UNDEFINED) for i in indexes]
-            name = f"{_PREFIX[spec.get('aggregation', 'count')]}_{field.replace('.', '_')}"
-            result[name] = _aggregate(spec, values)
-        return result
-
+        _check_fields(call, specs, get_field)
+    split_by = split_field_list(call.parameter("fieldsToSplitBy", 0, ""))
     everything = list(range(len(items)))
     if not split_by:
-        return [[{"json": summary(everything), "pairedItem": [paired(i) for i in everything]}]]
-
-    def group(indexes: list[int], depth: int) -> list[tuple[list[Any], list[int]]]:
-        if depth == len(split_by):
-            return [([], indexes)]
-        buckets: dict[str, tuple[Any, list[int]]] = {}
-        for i in indexes:
-            value = get_field(items[i]["json"], split_by[depth], UNDEFINED)
-            key = json_stringify(value) if isinstance(value, (dict, list)) else js_string(value)
-            buckets.setdefault(key, (value, []))[1].append(i)
-        result = []
-        for key, (value, members) in buckets.items():
-            as_text = call.type_version < 1.1 or isinstance(value, (dict, list))
-            shown = key if as_text else value
-            for rest, leaf in group(members, depth + 1):
-                result.append(([shown, *rest], leaf))
-        return result
-
-    groups = group(everything, 0)
+        data = _summary(items, everything, specs, get_field)
+        return [[{"json": data, "pairedItem": [paired(i) for i in everything]}]]
+    groups = _groups(call, everything, split_by, get_field)
     if options.get("outputFormat", "separateItems") == "singleItem":
         nested: dict[str, Any] = {}
         for values, members in groups:
             node = nested
             for value in values[:-1]:
                 node = node.setdefault(js_string(value), {})
-            node[js_string(values[-1])] = summary(members)
+            node[js_string(values[-1])] = _summary(items, members, specs, get_field)
         return [[{"json": nested, "pairedItem": [paired(i) for i in everything]}]]
     out = []
     for values, members in groups:
@@ -148,6 +165,6 @@ def run(call: NodeCall) -> list[list[Item]]:
             for field, value in zip(split_by, values, strict=True)
             if value is not UNDEFINED
         }
-        data.update(summary(members))
+        data.update(_summary(items, members, specs, get_field))
         out.append({"json": data, "pairedItem": [paired(i) for i in members]})
     return [out]
