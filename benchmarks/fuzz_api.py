@@ -4,7 +4,8 @@
     .venv/bin/python -m benchmarks.fuzz_api                    # 3,000 cases, seed 11
     .venv/bin/python -m benchmarks.fuzz_api --cases 10000 --seed 7
 
-One row per route: cases, answers by status class, 5xx, other failures (a handler's: no
+One row per route: cases, answers by status class (501 apart: the answer to a method API
+Gateway has no resource method for, e.g. TRACE), failures (a handler's: a 5xx, no
 Content-Type, a non-``{"error": ...}`` error body, slower than ``--slow``; or the HTTP
 front end's: no answer, a non-JSON page) and the slowest answer. Then every distinct
 failure with one request that reproduces it. Exits 1 when anything failed.
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow", type=float, default=fuzz.SLOW_SECONDS,
                         help="seconds past which an answer is a failure")
     args = parser.parse_args(argv)
-    console = Console()
+    console = Console(width=150)
     with LocalPlatform(api_key=KEY, time_scale=0.01) as platform:
         target, table = fuzz.prepare(platform.url, KEY)
         started = time.monotonic()
@@ -52,21 +53,23 @@ def main(argv: list[str] | None = None) -> int:
     for outcome in outcomes:
         row = rows[outcome.case.route]
         row["cases"] += 1
-        row[f"{outcome.status // 100}xx" if outcome.status else "none"] += 1
+        row[("501" if outcome.status == 501 else f"{outcome.status // 100}xx")
+            if outcome.status else "none"] += 1
         slowest[outcome.case.route] = max(slowest[outcome.case.route], outcome.seconds)
         found = fuzz.verdict(outcome, args.slow)
         if found is not None:
-            row["5xx" if outcome.status and outcome.status >= 500 else found[0]] += 1
+            row[found[0]] += 1
             failures.setdefault((outcome.case.route, found[0], found[1][:70]), outcome.case)
 
     report = Table(title=f"{len(outcomes):,} cases, seed {args.seed}, {elapsed:.1f} s")
-    for column in ("route", "cases", "2xx", "3xx", "4xx", "5xx", "handler", "protocol",
-                   "slowest s"):
+    for column in ("route", "cases", "2xx", "3xx", "4xx", "501", "5xx", "handler",
+                   "protocol", "slowest s"):
         report.add_column(column, justify="left" if column == "route" else "right")
     for route in sorted(rows):
         row = rows[route]
         report.add_row(route, str(row["cases"]), str(row["2xx"]), str(row["3xx"]),
-                       str(row["4xx"]), str(row["5xx"]), str(row["handler"]),
+                       str(row["4xx"]), str(row["501"]), str(row["5xx"]),
+                       str(row["handler"]),
                        str(row["protocol"]), f"{slowest[route]:.2f}")
     console.print(report)
     statuses = Counter(outcome.status for outcome in outcomes)

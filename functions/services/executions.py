@@ -17,6 +17,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from functions.nodes.triggers import ENVELOPE_KEYS
 from functions.services import native_runs, subworkflows
 from functions.services.staging import stage_large_input
 from functions.store.repository import Execution, NodeRun, RunRepository, utc_now
@@ -24,10 +25,23 @@ from functions.store.repository import Execution, NodeRun, RunRepository, utc_no
 Item = dict[str, Any]
 
 
+# Keys of the execution input that only sfnflow sets (``envelope_extras``, ``pinned``,
+# ``mode``; ``parent`` by an executeWorkflow state): a caller's input must not set them, or
+# an API start could name itself another execution's child and write that execution's
+# node run, reuse another execution's outputs, or skip nodes.
+RESERVED_KEYS = ENVELOPE_KEYS | {"parent"}
+
+
 def trigger_input(user_input: Any, pinned: list[str], mode: str) -> dict[str, Any]:
-    """The execution input: the caller's input plus sfnflow's envelope keys."""
+    """The execution input: the caller's input plus sfnflow's envelope keys. A caller's
+    object that holds reserved keys is data that looks like them: it travels as the one
+    item it is (``{"items": [...]}``), all its fields kept."""
     if isinstance(user_input, list):
         envelope: dict[str, Any] = {"items": user_input}
+    elif isinstance(user_input, dict) and isinstance(user_input.get("items"), list):
+        envelope = {k: v for k, v in user_input.items() if k not in RESERVED_KEYS}
+    elif isinstance(user_input, dict) and RESERVED_KEYS & user_input.keys():
+        envelope = {"items": [user_input]}
     elif isinstance(user_input, dict):
         envelope = dict(user_input)
     elif user_input is None:

@@ -208,10 +208,36 @@ def _hostile_json(rng: random.Random) -> bytes:
     return b""
 
 
+NODE_FIELDS = ("name", "type", "parameters", "retry", "onError", "timeoutSeconds", "cache",
+               "disabled", "notes", "extra")
+ODD_VALUES = ("true", "null", "false", "²", "a\nb", "a" * 100, "States.X", "$", "{% $x %}",
+              "{% " + "(" * 3000 + "1" + ")" * 3000 + " %}", "", " ", "é😀", "\u202e", "-1",
+              "Start", "__proto__")
+
+
+def _odd_node(rng: random.Random, document: dict[str, Any]) -> bytes:
+    """The document with one field of one node set to an odd value: what validates must
+    compile and deploy (a failing compile is a 500 of ``POST /workflows``)."""
+    nodes = [dict(node) for node in document["nodes"]]
+    node = rng.choice(nodes)
+    key = rng.choice(NODE_FIELDS)
+    node[key] = rng.choice([*ODD_VALUES, 0, -1, 10**30, 1.5, [], {}, None, True,
+                            {"values": {rng.choice(ODD_VALUES): rng.choice(ODD_VALUES)}},
+                            {"maxAttempts": 10**9}, {"ttlSeconds": -1}])
+    if key == "name" and rng.random() < 0.5:  # rename it in the connections too
+        old = next(n["name"] for n in document["nodes"] if n.get("type") == node.get("type"))
+        document = document | {"connections": [
+            {k: node[key] if v == old else v for k, v in c.items()}
+            for c in document["connections"]]}
+    return json.dumps(document | {"nodes": nodes}).encode()
+
+
 def _wrong_typed(rng: random.Random, body: Any) -> bytes:
     """The valid body with one field set to a value of the wrong type."""
     if not isinstance(body, dict) or not body:
         return _hostile_json(rng)
+    if isinstance(body.get("nodes"), list) and rng.random() < 0.6:
+        return _odd_node(rng, body)
     key = rng.choice(sorted(body))
     value = rng.choice([[], {}, "s", 1e308, -1, 10**40, True, None, "é" * 50,
                         [[[[[]]]]], {"items": "x"}, "\u0000", 1.5])
