@@ -17,7 +17,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from functions.js import zones
-from functions.js.paired_items import PairedItemError, output_towards, resolve
+from functions.js.paired_items import (
+    PairedItemError,
+    check_connected,
+    output_towards,
+    resolve_connected,
+)
 from functions.js.run_data import NodeRunData
 
 _LITERAL = r"""\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|`([^`$\\]*)`)\s*"""
@@ -52,11 +57,16 @@ def _node_entry(data: NodeRunData, name: str) -> dict[str, Any] | None:
         return None
     paired: list[Any] = []
     if runs:
-        for index in range(len(data.input_items)):
-            try:
-                paired.append(list(resolve(data, name, index)))
-            except PairedItemError as exc:
-                paired.append({"error": str(exc)})
+        try:
+            check_connected(data, name)
+        except PairedItemError as exc:
+            paired = [{"error": str(exc)}] * len(data.input_items)
+        else:
+            for index in range(len(data.input_items)):
+                try:
+                    paired.append(list(resolve_connected(data, name, index)))
+                except PairedItemError as exc:
+                    paired.append({"error": str(exc)})
     return {
         "executed": runs is not None,
         "runs": [[list(port) for port in task.outputs] for task in runs or ()],

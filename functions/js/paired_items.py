@@ -131,8 +131,20 @@ def output_towards(connections: Mapping[str, Any], source: str, destination: str
 
 def resolve(data: NodeRunData, target: str, item_index: int, method: str = "item") -> Position:
     """The position in ``target``'s run data of the ancestor of input item ``item_index``."""
+    check_connected(data, target)
+    return resolve_connected(data, target, item_index, method)
+
+
+def check_connected(data: NodeRunData, target: str) -> None:
+    """n8n refuses ``$('X').item`` when X is not upstream of the current node."""
     if data.connections and target not in ancestors(data.connections, data.node):
         raise PairedItemError("Invalid expression: no path back to referenced node")
+
+
+def resolve_connected(
+    data: NodeRunData, target: str, item_index: int, method: str = "item"
+) -> Position:
+    """:func:`resolve` once :func:`check_connected` passed (the frame does it once per node)."""
     if item_index >= len(data.input_items):
         raise PairedItemError(f"Can't get data for expression: no input item {item_index}")
     source = data.sources[data.input_index] if data.input_index < len(data.sources) else None

@@ -127,6 +127,7 @@ def test_node_references_work_in_code() -> None:
         ("function f(n) { return f(n + 1) + 1 } return [{json: {v: f(0)}}]", "stack"),
         ("await new Promise(() => {}); return []", "error"),
         ("await null; while (true) {}", "time"),
+        ("return {r: /(a+)+$/.test('a'.repeat(40) + '!')}", "time"),
     ],
 )
 def test_limits_end_runaway_code_as_typed_errors(code: str, kind: str) -> None:

@@ -134,3 +134,16 @@ def test_loop_like_second_run_resolves_into_the_second_batch() -> None:
     assert resolve(data, "Loop", 0) == (1, 1, 0)
     assert evaluate(data, "={{ $('Src').item.json.v }}", 0) == "x2"
     assert evaluate(data, "={{ $runIndex }}") == 1
+
+
+def test_item_of_a_node_not_upstream_is_refused_but_its_output_is_readable() -> None:
+    data = NodeRunData(
+        node="P",
+        input_items=items("x"),
+        sources=[Source("A")],
+        run_data={"A": [TaskData(outputs=[items("a0")])], "B": [TaskData(outputs=[items("b0")])]},
+        connections={"A": link("P")},
+    )
+    with pytest.raises(PairedItemError, match="no path back"):
+        resolve(data, "B", 0)
+    assert evaluate(data, "={{ $('B').first().json.v }}") == "b0"
