@@ -7,14 +7,14 @@ touches a date (prelude/luxon.js); the binding offers no bytecode cache
 context; nothing is shared between node runs, so one workflow's code cannot see another's.
 
 Host access: QuickJS has no require, fs, network, process or timers; the only bridge out is
-``__sfnflowHost(op, payload)``, dispatching to the Python handlers registered here (time zones,
-hashes, base64, $jmespath) and by the expression layer (node output, paired items, node info).
-Handlers take and return strings, so no Python object ever enters JavaScript.
+``__sfnflowHost(op, payload)`` to the pure Python functions below (time-zone offsets and
+validity, hashes, $jmespath): strings in, strings out, no I/O. The binding refuses such calls
+while a time limit is set; expressions.py and code_node.py say what that means for each.
 
 Limits: ``set_time_limit`` (CPU seconds per eval call and per promise job), ``set_memory_limit``
 (bytes for user code on top of what the prelude and the node run's frame use) and
-``set_max_stack_size``. A limit hit
-surfaces as :class:`JsLimitExceeded` with ``kind`` = "time", "memory" or "stack".
+``set_max_stack_size``. A limit hit surfaces as :class:`JsLimitExceeded` with ``kind`` =
+"time", "memory" or "stack".
 """
 
 from __future__ import annotations
@@ -154,10 +154,6 @@ class JsEngine:
     def set_time_limit(self, seconds: float | None) -> None:
         """CPU seconds per eval call; None lifts the limit (needed to call into Python)."""
         self._context.set_time_limit(-1 if seconds is None else seconds)
-
-    def register(self, op: str, handler: HostHandler) -> None:
-        """Answer ``__sfnflowHost(op, payload)`` calls from JavaScript with ``handler``."""
-        self._handlers[op] = handler
 
     def _dispatch(self, op: str, payload: Any) -> str | None:
         handler = self._handlers.get(op)
