@@ -12,7 +12,7 @@ from functions.js.engine import Limits
 from functions.js.errors import CodeNodeError
 from functions.js.run_data import NodeRunData, Source, TaskData
 
-SMALL = Limits(cpu_seconds=0.3, memory_bytes=16 * 1024 * 1024, stack_bytes=256 * 1024)
+SMALL = Limits(cpu_seconds=0.1, memory_bytes=16 * 1024 * 1024, stack_bytes=256 * 1024)
 
 
 def data() -> NodeRunData:
