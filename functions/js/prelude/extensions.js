@@ -7,7 +7,8 @@
 // prototypes of String, Number, Boolean, Array, Object, Date and Luxon's DateTime. Own data
 // keys still shadow them ($json.keys is the field), JSON.stringify and for-in ignore them.
 // Known differences: an extension call on undefined/null is n8n's error "x can't be used on
-// undefined value" (runtime.js) also for isEmpty()/isNotEmpty(), where n8n answers true/false;
+// undefined value" (runtime.js), and so is isEmpty()/isNotEmpty() unless called on a `$...`
+// member chain (`$json.a.isEmpty()`, rewritten in runtime.js), where n8n answers true/false;
 // `'x'.length()` is unavailable (length is a property); `'x'.toTitleCase` without a call is a
 // function here, undefined in n8n.
 (function () {

@@ -190,8 +190,19 @@
     return chunks.length ? chunks : [{ code: false, text: "" }];
   }
 
+  // n8n answers `$json.missing.isEmpty()` with true (its extend() has a generic isEmpty for
+  // undefined/null). On prototypes that call would throw, so calls on a `$...` member chain
+  // are rewritten to a helper; other receivers keep the TypeError (see extensions.js).
+  var EMPTY_CALL = /(\$[\w$]*(?:\s*(?:\.\s*[\w$]+|\[[^\[\]]*\]|\([^()]*\)))*)\s*\.\s*(isEmpty|isNotEmpty)\s*\(\s*\)/g;
+  globalThis.__sfnflowEmpty = function (value, wantEmpty) {
+    if (value === undefined || value === null) return wantEmpty;
+    return wantEmpty ? value.isEmpty() : value.isNotEmpty();
+  };
+
   function compilePart(code) {
-    var body = code.replace(/[\s;]+$/, "");
+    var body = code.replace(/[\s;]+$/, "").replace(EMPTY_CALL, function (_, receiver, name) {
+      return "__sfnflowEmpty(" + receiver + ", " + (name === "isEmpty") + ")";
+    });
     if (/^\s*\{/.test(body)) body = "(" + body + ")";
     try {
       return new Function("return (" + body + "\n);");
