@@ -6,7 +6,8 @@ the legacy conditions (IF's ``combineOperation: all|any``, Filter's ``combineCon
 AND|OR``); v2+ use the filter format, whose case and type options the node's own
 parameters override (``options.ignoreCase``; ``options.looseTypeValidation`` before v2.1,
 top-level ``looseTypeValidation`` from v2.1). With ``continueOnFail`` an item whose
-conditions raise goes to the false output (IF) or is dropped (Filter), as in n8n.
+conditions raise goes to the false output (v2+; v1 leaves it to ``flags``: the input passes
+through), as in n8n.
 """
 
 from __future__ import annotations
@@ -66,8 +67,8 @@ def run_if(call: NodeCall) -> list[list[Item]]:
         try:
             passed = item_passes(call, index)
         except NodeOperationError:
-            if not call.continue_on_fail:
-                raise
+            if not call.continue_on_fail or call.type_version < 2:
+                raise  # v1 leaves continueOnFail to the generic pass-through
             passed = False
         (true_items if passed else false_items).append(_pass_through(item, index))
     return [true_items, false_items]
@@ -80,7 +81,7 @@ def run_filter_node(call: NodeCall) -> list[list[Item]]:
         try:
             passed = item_passes(call, index, filter_node=True)
         except NodeOperationError:
-            if not call.continue_on_fail:
+            if not call.continue_on_fail or call.type_version < 2:
                 raise
             passed = False
         (kept if passed else discarded).append(_pass_through(item, index))

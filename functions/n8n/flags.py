@@ -43,7 +43,8 @@ def run_with_flags(
     except NodeError:
         if not continue_on_fail:
             raise
-        return [list(call.inputs[0]) if call.inputs else []]
+        items = call.inputs[0] if call.inputs else []
+        return [[{"json": it["json"], "pairedItem": paired(i)} for i, it in enumerate(items)]]
     if node.get("alwaysOutputData") and (not outputs or not outputs[0]):
         pairing = [
             {"item": index, "input": input_index}

@@ -14,7 +14,8 @@
   v3.0 stringifies a null string value (``"null"``); later versions keep ``null``. Which input
   fields are kept: ``include`` (all | none | selected | except) before v3.3; from v3.3
   ``includeOtherFields`` (default false) gates ``include``. ``mode: raw`` merges the
-  ``jsonOutput`` object instead.
+  ``jsonOutput`` object instead. With ``continueOnFail`` a failing item becomes
+  ``{"error": message, "pairedItem": ...}`` (n8n 1.123 copies pairedItem into the json).
 """
 
 from __future__ import annotations
@@ -135,35 +136,48 @@ def _run_v3(call: NodeCall) -> list[list[Item]]:
     out: list[Item] = []
     mode = call.parameter("mode", 0, "manual")
     for index, item in enumerate(call.items):
-        options = call.parameter("options", index, {}) or {}
-        dot = options.get("dotNotation") is not False
-        _, set_field = field_getter(dot)
-        new_fields: dict[str, Any] = {}
-        ignore = bool(options.get("ignoreConversionErrors", False))
-        if mode == "raw":
-            raw = call.parameter("jsonOutput", index, "{}")
-            try:
-                parsed = json.loads(raw) if isinstance(raw, str) else raw
-            except ValueError:
-                raise NodeOperationError(
-                    call.node, f"The item {index + 1} contains invalid JSON", item_index=index
-                ) from None
-            if not isinstance(parsed, dict):
-                raise NodeOperationError(
-                    call.node,
-                    f"'JSON Output' in item {index + 1} is not a valid JSON object",
-                    item_index=index,
-                )
-            new_fields = parsed
-        json_out = _base_json(call, item, index, dot)
-        if mode != "raw":
-            for name, type_, value in _entries(call, index):
-                set_field(json_out, name, _typed_value(call, name, type_, value, index, ignore))
-        else:
-            for key, value in new_fields.items():
-                set_field(json_out, key, value)
-        out.append({"json": json_out, "pairedItem": paired(index)})
+        try:
+            out.append(_v3_item(call, mode, item, index))
+        except NodeOperationError as exc:
+            if not call.continue_on_fail:
+                raise
+            # n8n 1.123 also copies the pairedItem into the error item's json
+            error = {"error": exc.message, "pairedItem": paired(index)}
+            out.append({"json": error, "pairedItem": paired(index)})
     return [out]
+
+
+def _raw_fields(call: NodeCall, index: int) -> dict[str, Any]:
+    """``mode: raw``: the ``jsonOutput`` parameter, which must be one JSON object."""
+    raw = call.parameter("jsonOutput", index, "{}")
+    try:
+        parsed = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        raise NodeOperationError(
+            call.node, f"The item {index + 1} contains invalid JSON", item_index=index
+        ) from None
+    if not isinstance(parsed, dict):
+        raise NodeOperationError(
+            call.node,
+            f"'JSON Output' in item {index + 1} is not a valid JSON object",
+            item_index=index,
+        )
+    return parsed
+
+
+def _v3_item(call: NodeCall, mode: str, item: Item, index: int) -> Item:
+    options = call.parameter("options", index, {}) or {}
+    dot = options.get("dotNotation") is not False
+    _, set_field = field_getter(dot)
+    json_out = _base_json(call, item, index, dot)
+    if mode == "raw":
+        for key, value in _raw_fields(call, index).items():
+            set_field(json_out, key, value)
+    else:
+        ignore = bool(options.get("ignoreConversionErrors", False))
+        for name, type_, value in _entries(call, index):
+            set_field(json_out, name, _typed_value(call, name, type_, value, index, ignore))
+    return {"json": json_out, "pairedItem": paired(index)}
 
 
 def run(call: NodeCall) -> list[list[Item]]:

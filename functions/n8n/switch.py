@@ -11,7 +11,8 @@
   ``"extra"`` (an output after the rules) or an output index; ``renameOutput``/
   ``outputKey`` name outputs (see ``output_names``). Expression mode uses ``numberOutputs``.
 
-An output index outside the node's outputs is n8n's error (its typo "ouput" included).
+An output index outside the node's outputs is n8n's error (its typo "ouput" included);
+with ``continueOnFail`` a failing item goes to output 0 as ``{"error": message}``.
 """
 
 from __future__ import annotations
@@ -55,11 +56,26 @@ def _expression_outputs(call: NodeCall) -> int:
     return 4
 
 
+def _failed(call: NodeCall, exc: NodeOperationError, index: int) -> Item:
+    """With continueOnFail an item whose routing fails goes to output 0 as ``{error}``
+    (legacy versions leave its pairedItem out, as n8n 1.123 does)."""
+    if not call.continue_on_fail:
+        raise exc
+    failed: Item = {"json": {"error": exc.message}}
+    if call.type_version >= 3:
+        failed["pairedItem"] = paired(index)
+    return failed
+
+
 def _run_expression(call: NodeCall) -> list[list[Item]]:
     count = _expression_outputs(call)
     outputs: list[list[Item]] = [[] for _ in range(count)]
     for index, item in enumerate(call.items):
-        target = _check_output(call, call.parameter("output", index), count)
+        try:
+            target = _check_output(call, call.parameter("output", index), count)
+        except NodeOperationError as exc:
+            outputs[0].append(_failed(call, exc, index))
+            continue
         outputs[target].append(_route(item, index))
     return outputs
 
@@ -76,6 +92,18 @@ def _legacy_output_count(call: NodeCall, rules: list[dict[str, Any]], fallback: 
     return max(count, 1)
 
 
+def _legacy_target(call: NodeCall, data_type: str, count: int, index: int) -> int | None:
+    """The output of the first matching v1/v2 rule for item ``index`` (None: no match)."""
+    value1 = call.parameter("value1", index, LEGACY_DEFAULT_VALUE2.get(data_type))
+    rules = call.parameter("rules.rules", index, []) or []
+    for rule_index, rule in enumerate(rules):
+        operation = rule.get("operation", "equal")
+        value2 = rule.get("value2", LEGACY_DEFAULT_VALUE2.get(data_type))
+        if legacy_compare(call.node, data_type, operation, value1, value2):
+            return _check_output(call, rule.get("output", rule_index), count)
+    return None
+
+
 def _run_legacy_rules(call: NodeCall) -> list[list[Item]]:
     raw_rules = call.raw("rules.rules", []) or []
     fallback = call.parameter("fallbackOutput", 0, -1)
@@ -83,15 +111,13 @@ def _run_legacy_rules(call: NodeCall) -> list[list[Item]]:
     outputs: list[list[Item]] = [[] for _ in range(count)]
     data_type = call.parameter("dataType", 0, "number")
     for index, item in enumerate(call.items):
-        value1 = call.parameter("value1", index, LEGACY_DEFAULT_VALUE2.get(data_type))
-        rules = call.parameter("rules.rules", index, []) or []
-        for rule_index, rule in enumerate(rules):
-            operation = rule.get("operation", "equal")
-            value2 = rule.get("value2", LEGACY_DEFAULT_VALUE2.get(data_type))
-            if legacy_compare(call.node, data_type, operation, value1, value2):
-                target = _check_output(call, rule.get("output", rule_index), count)
-                outputs[target].append(_route(item, index))
-                break
+        try:
+            target = _legacy_target(call, data_type, count, index)
+        except NodeOperationError as exc:
+            outputs[0].append(_failed(call, exc, index))
+            continue
+        if target is not None:
+            outputs[target].append(_route(item, index))
         else:
             if fallback in _EXTRA:
                 outputs[count - 1].append(_route(item, index))
@@ -138,9 +164,7 @@ def _run_v3_rules(call: NodeCall) -> list[list[Item]]:
                     if not all_matching:
                         break
         except NodeOperationError as exc:
-            if not call.continue_on_fail:
-                raise
-            outputs[0].append({"json": {"error": exc.message}, "pairedItem": paired(index)})
+            outputs[0].append(_failed(call, exc, index))
             continue
         if not matched and fallback not in (None, "none"):
             target = count - 1 if fallback == "extra" else _check_output(call, fallback, count)

@@ -82,7 +82,7 @@ def _expected(result: dict[str, Any], name: str) -> dict[str, Any] | None:
     node = result.get("nodes", {}).get(name)
     if node is None:
         return None
-    if node.get("error"):
+    if node.get("error") and not any(node.get("items") or []):
         return {"error": node["error"].get("message")}
     return {
         "outputs": [
