@@ -38,6 +38,7 @@ from functions.n8n.jsvalues import (
     truthy,
     typeof,
 )
+from functions.n8n.typed import parse_boolean
 
 LEGACY_DATA_TYPES = ("boolean", "dateTime", "number", "string")
 LEGACY_DEFAULT_OPERATION = {
@@ -153,20 +154,6 @@ def _article(noun: str) -> str:
     return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
-def _parse_boolean(value: Any) -> tuple[bool, Any]:
-    if isinstance(value, bool):
-        return True, value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return True, value.lower() == "true"
-    if not (isinstance(value, str) and value.strip() == ""):
-        number = js_number(value) if not isinstance(value, (dict, list)) else js_number(value)
-        if number == 0 and not is_nan(number):
-            return True, False
-        if number == 1:
-            return True, True
-    return False, None
-
-
 def _parse_array(value: Any) -> tuple[bool, Any]:
     if isinstance(value, list):
         return True, value
@@ -210,7 +197,7 @@ def parse_typed(value: Any, type_: str, strict: bool, version: int = 1) -> tuple
             return False, None
         if not strict and version < 2:
             return True, truthy(value)
-        ok, parsed = _parse_boolean(value)
+        ok, parsed = parse_boolean(value)
         if not ok and not strict:
             return True, truthy(value)
         return ok, parsed

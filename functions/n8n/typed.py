@@ -11,12 +11,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from functions.n8n.conditions import _parse_boolean
-from functions.n8n.jsvalues import UNDEFINED, is_nan, is_nullish, js_number, js_string
+from functions.n8n.jsvalues import is_nan, is_nullish, js_number, js_string
 
 
 class FieldTypeError(ValueError):
     pass
+
+
+def parse_boolean(value: Any) -> tuple[bool, Any]:
+    """n8n's ``tryToParseBoolean``: (ok, value) for ``true``/``"TRUE"``/``"0"``/``1``..."""
+    if isinstance(value, bool):
+        return True, value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return True, value.lower() == "true"
+    if not (isinstance(value, str) and value.strip() == ""):
+        number = js_number(value)
+        if number == 0 and not is_nan(number):
+            return True, False
+        if number == 1:
+            return True, True
+    return False, None
 
 
 def describe(value: Any) -> str:
@@ -43,7 +57,7 @@ def convert(name: str, value: Any, type_: str) -> Any:
             raise error
         return number
     if type_ == "boolean":
-        ok, parsed = _parse_boolean(value)
+        ok, parsed = parse_boolean(value)
         if not ok:
             raise error
         return parsed
@@ -72,4 +86,4 @@ def convert(name: str, value: Any, type_: str) -> Any:
     return value
 
 
-__all__ = ["UNDEFINED", "FieldTypeError", "convert", "describe"]
+__all__ = ["FieldTypeError", "convert", "describe", "parse_boolean"]
