@@ -41,8 +41,9 @@ from functions.store.waits import (
 )
 
 REJECTED = "Sfnflow.Rejected"
-MAX_OUTPUT_BYTES = 200_000  # SendTaskSuccess carries at most 256 KiB
-MAX_STORED_INPUT_BYTES = 300_000  # a DynamoDB item holds 400 KB
+MAX_OUTPUT_BYTES = 200_000  # SendTaskSuccess carries at most 256 KiB (UTF-8 bytes)
+MAX_STORED_INPUT_BYTES = 300_000  # a DynamoDB item holds 400 KB (UTF-8 bytes)
+MAX_REASON_CHARS = 4_096  # SendTaskFailure's cause takes at most 32,768 characters
 GONE = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
 DECISIONS = {"resume": ("webhook", "resumed"), "approve": ("approval", "approved"),
              "reject": ("approval", "rejected")}
@@ -105,6 +106,11 @@ def _encoded(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def _bytes(value: Any) -> int:
+    """What AWS counts: UTF-8 bytes, not characters (an emoji is 4 of them)."""
+    return len(_encoded(value).encode())
+
+
 def _millis_between(start: str, end: str) -> int:
     def parse(text: str) -> datetime:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -130,7 +136,7 @@ class WaitService:
         if timeout_seconds:
             moment = datetime.now(UTC) + timedelta(seconds=timeout_seconds)
             deadline = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        stored = inputs if len(_encoded(inputs)) <= MAX_STORED_INPUT_BYTES else None
+        stored = inputs if _bytes(inputs) <= MAX_STORED_INPUT_BYTES else None
         wait = Wait(execution_id=execution_id, wait_id=wait_id_of(node, run_index),
                     workflow_id=workflow_id, node=node, mode=mode, token=token,
                     run_index=run_index, outputs=outputs, inputs=stored, created_at=now,
@@ -226,7 +232,7 @@ class WaitService:
             if items is None:
                 items = [item for port in wait.inputs or [] for item in port]
             outputs = _ports(items, wait.outputs)
-            size = len(_encoded(outputs))
+            size = _bytes(outputs)
             if size > MAX_OUTPUT_BYTES:
                 raise PayloadInvalid(f"the data is {size:,} bytes as items; a wait's output "
                                      f"carries at most {MAX_OUTPUT_BYTES:,}")
@@ -271,6 +277,10 @@ class WaitService:
 
 
 def _reason(payload: Any) -> str:
+    """The rejection's message, cut to ``MAX_REASON_CHARS``: it travels as the task
+    failure's cause, which Step Functions caps."""
     if isinstance(payload, dict) and isinstance(payload.get("reason"), str):
-        return str(payload["reason"])
-    return "rejected" if payload in (None, {}, "") else f"rejected: {_encoded(payload)}"
+        reason = str(payload["reason"])
+    else:
+        reason = "rejected" if payload in (None, {}, "") else f"rejected: {_encoded(payload)}"
+    return reason if len(reason) <= MAX_REASON_CHARS else reason[:MAX_REASON_CHARS - 1] + "…"

@@ -307,3 +307,17 @@ def test_a_non_ascii_or_oversized_signature_is_a_403_not_a_500(
     assert [answer.status_code for answer in answers] == [403] * len(answers)
     assert {answer.json()["error"]["type"] for answer in answers} == {"Forbidden"}
     assert api.paused(execution_id)["status"] == "waiting"  # nothing changed
+
+
+def test_a_reason_longer_than_a_task_failures_cause_is_cut_not_a_500(api: Client) -> None:
+    """SendTaskFailure takes a cause of at most 32,768 characters (issue 11)."""
+    deploy(api, paused_workflow("expense", "approval"))
+    execution_id = api.start("expense", {"amount": 5000})
+    wait = api.paused(execution_id)
+    response = api("POST", f"/executions/{execution_id}/reject/{wait['waitId']}",
+                   json={"reason": "no " * 20_000})
+    assert response.status_code == 200, response.text
+    assert api.finished(execution_id)["status"] == "FAILED"
+    (run,) = api("GET", f"/executions/{execution_id}/nodes/Hold").json()["items"]
+    assert run["error"]["message"].startswith("no no") and len(run["error"]["message"]) \
+        <= 4_096
