@@ -145,3 +145,24 @@ def test_the_api_knows_a_stack_workflow() -> None:
             assert refused.status_code == 409 and "deployed with the stack" in refused.text
         assert api("POST", "/workflows/hooked/deactivate").status_code == 200
         assert api("GET", "/workflows/hooked").json()["active"] is False
+
+
+def test_a_create_that_fails_to_activate_leaves_no_record_or_trigger(
+        registering: LocalCloud) -> None:
+    """CloudFormation then reports the resource FAILED and rolls back; nothing of the
+    half-made registration stays active (issue 11)."""
+    from compiler.errors import WorkflowInvalid
+    from local.cloud import LOCAL_EVENT_BUS
+
+    cloud = registering
+    document = json.loads(json.dumps(HOOKED))
+    document["nodes"].append({"name": "Ordered", "type": "eventTrigger", "parameters": {
+        "eventBus": LOCAL_EVENT_BUS, "pattern": {"source": ["shop"]}}})
+    document["connections"].append({"from": "Ordered", "to": "Work"})
+    compiled, arn = stack_machine(cloud, document)
+    cloud.events.delete_event_bus(Name=LOCAL_EVENT_BUS)
+    with pytest.raises(WorkflowInvalid):
+        invoke(request("Create", compiled, arn))
+    assert cloud.workflows.workflows.get("hooked") is None
+    assert cloud.workflows.workflows.webhook_owner("POST", "orders/new") is None
+    assert schedules(cloud) == []
