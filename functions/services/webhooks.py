@@ -17,10 +17,12 @@ What a public caller can see, all of it JSON: ``202 {executionId}``; for ``lastN
 or, when the execution failed, ``500 {executionId, status, error: {type, message}}`` whose
 message is the workflow author's ``stopAndError`` text or a fixed sentence
 (``functions.services.public_errors``: the runtime's report has exception text, stack
-traces and server paths); ``400`` for a body that is not JSON it can read, ``401`` for a
-missing or wrong signature, ``404`` for a route with no active webhook (a route too long
-to be a key names none); anything unexpected is ``500`` with a fixed message, logged by
-the handler. No message quotes a runtime exception: the caller is anyone with the URL.
+traces and server paths); ``400`` for a body that is not JSON it can read, ``413`` for
+one too large to start with even when staged (sizes named), ``401`` for a missing or
+wrong signature, ``404`` for a route with no active webhook (a route too long to be a key
+names none); anything unexpected is ``500`` with a fixed message and the request id,
+logged by the handler. No message quotes a runtime exception: the caller is anyone with
+the URL.
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from functions.api.requests import BodyInvalid, parse_json
-from functions.services.execution_control import ExecutionControl
+from functions.services.execution_control import ExecutionControl, ExecutionNotFound
+from functions.services.staging import InputTooLarge
+from functions.store.limits import ItemTooLarge
 from functions.store.workflows import WorkflowRepository
 
 SIGNATURE_HEADER = "x-sfnflow-signature"
@@ -151,10 +155,17 @@ class WebhookService:
         item = {"body": body, **({"bodyEncoding": "base64"} if base64_body else {}),
                 "headers": request.headers, "query": request.query,
                 "method": request.method.upper(), "path": request.path.strip("/")}
-        execution = self.control.start(
-            hook.workflow_id, {"items": [item]}, mode="webhook",
-            idempotency_key=request.headers.get(IDEMPOTENCY_HEADER) or None,
-            envelope_extras={"triggeredBy": hook.node})
+        try:
+            execution = self.control.start(
+                hook.workflow_id, {"items": [item]}, mode="webhook",
+                idempotency_key=request.headers.get(IDEMPOTENCY_HEADER) or None,
+                envelope_extras={"triggeredBy": hook.node})
+        except (InputTooLarge, ItemTooLarge) as exc:  # our own sentence, sizes included
+            return WebhookResponse(413, {"error": {
+                "type": "PayloadTooLarge", "message": str(exc),
+                "details": {"what": exc.what, "size": exc.size, "limit": exc.limit}}})
+        except ExecutionNotFound:  # the workflow was deleted since the route was read
+            return _error(404, "NotFound", "no active webhook at this route")
         if parameters.get("responseMode") != "lastNode":
             return WebhookResponse(202, {"executionId": execution.execution_id})
         result = self.control.wait(execution, context=context,

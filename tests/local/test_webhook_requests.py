@@ -80,3 +80,18 @@ def test_a_body_over_dynamodbs_item_size_is_staged_and_runs(platform: LocalPlatf
             not in ("SUCCEEDED", "FAILED") and time.monotonic() < deadline:
         time.sleep(0.05)
     assert status == "SUCCEEDED"
+
+
+def test_a_body_too_large_to_start_with_and_nowhere_to_stage_is_a_413(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SFNFLOW_PAYLOAD_BUCKET", "")  # a stage without a payload bucket
+    with LocalPlatform(api_key=KEY, time_scale=TIME_SCALE) as platform:
+        document = {"name": "open", "nodes": [
+            {"name": "Hook", "type": "webhook", "parameters": {"path": "open"}}],
+            "connections": []}
+        assert requests.post(platform.url + "/workflows", json=document, timeout=30,
+                             headers={"x-api-key": KEY}).status_code == 201
+        response = post(platform, "open", json.dumps({"blob": "x" * 300_000}))
+    assert response.status_code == 413, response.text
+    error = response.json()["error"]
+    assert error["type"] == "PayloadTooLarge" and error["details"]["limit"] == 262_144
