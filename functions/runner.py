@@ -161,10 +161,11 @@ class NodeRunner:
         self.waits = waits  # functions.services.waits.WaitService: pausing wait nodes
         self.cache = NodeResultCache()
 
-    def run(self, event: dict[str, Any], *, deadline: float | None = None) -> dict[str, Any]:
-        """Run the node of ``event``. ``deadline``: ``time.monotonic()`` by which the node must
-        have answered (the invocation's end, less a margin): executors that start work
-        they can stop (a code node's process) stop it then."""
+    def run(self, event: dict[str, Any], *,
+            time_left: Callable[[], float] | None = None) -> dict[str, Any]:
+        """Run the node of ``event``. ``time_left()``: seconds until the node must have
+        answered (the invocation's end, less a margin; zero once no one waits for it):
+        executors that start work they can stop (a code node's process) stop it then."""
         invocation = parse_event(Invocation, event, "node-runner")
         node = invocation.node
         is_trigger = NODE_TYPES.get(node.type) is not None and NODE_TYPES[node.type].trigger
@@ -206,7 +207,7 @@ class NodeRunner:
         reused = self._reused_outputs(invocation)
         try:
             outputs = reused if reused is not None else \
-                self._execute(invocation, inputs, assigned, deadline)
+                self._execute(invocation, inputs, assigned, time_left)
         except NodeError as exc:
             self._record(invocation, "error", inputs, None, started_at, started, exc)
             raise
@@ -300,7 +301,7 @@ class NodeRunner:
 
     def _execute(self, invocation: Invocation, inputs: Ports,
                  assigned: dict[str, Any] | None = None,
-                 deadline: float | None = None) -> Ports:
+                 time_left: Callable[[], float] | None = None) -> Ports:
         node = invocation.node
         execution_id = invocation.execution.id
 
@@ -324,7 +325,7 @@ class NodeRunner:
             http=self.http,
             extras={"trigger": resolved_trigger(self.repository, invocation.trigger),
                     "attempt": invocation.attempt},
-            deadline=deadline,
+            time_left=time_left,
         )
         outputs = get_executor(node.type).run(inputs, ctx)
         if assigned is not None and "setVars" in ctx.extras:

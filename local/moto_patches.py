@@ -14,8 +14,10 @@ upgrade that changes behaviour fails loudly.
    AWS, not with moto's ``States.Runtime`` wrapping a Python repr.
 2. Lambda invokes dispatch in-process to registered Python handlers (no Docker here). Any
    exception a handler raises, BaseException included, is the invoke's function error. An
-   invoke by a Task with a ``TimeoutSeconds`` gets that Task's deadline as its function
-   timeout (``get_remaining_time_in_millis``), so a code process it started ends with it.
+   invoke by a Task gets that Task's deadline (its ``TimeoutSeconds``) as its function
+   timeout, and no time left at all once the Task ends without it (timed out, the
+   execution stopped or timed out): ``get_remaining_time_in_millis``. The node runner
+   kills a code process when its invocation's time is up, so none outlives its Task.
 3. boto3 clients the interpreter creates per task are cached (halves per-task overhead), and
    client creation is serialised (botocore's is not thread-safe; handlers run in threads).
 4. The clock: Wait states, Retry intervals, Task/Parallel/Map timeouts and heartbeats and
@@ -34,7 +36,9 @@ upgrade that changes behaviour fails loudly.
    errors as custom error names, which may not start with ``States.``, so the execution
    failed with ``States.Runtime`` ("Custom Error Names MUST NOT begin with ...").
 
-Also: SendTaskFailure keeps its ``cause`` (moto's response layer dropped it); every
+Also: a stopped execution ends ABORTED even when the Task it waited for fails afterwards
+(moto let that late failure turn it FAILED); SendTaskFailure keeps its ``cause`` (moto's
+response layer dropped it); every
 execution's start and end is announced to listeners (``on_execution_change``), so the
 local cloud reacts to them instead of polling.
 
@@ -133,6 +137,7 @@ def apply_all() -> None:
         _patch_send_task_failure_cause()
         _patch_start_on_version()
         _patch_execution_changes()
+        _patch_stopped_stays_stopped()
         strict.install()  # last: it wraps some of the patches above
         _applied = True
 
@@ -264,17 +269,20 @@ LAMBDA_MAX_TIMEOUT_SECONDS = 900
 # the handler's own deadline (which keeps a margin back to answer: the node runner kills a
 # code process at it) falls just after the Task's States.Timeout, never before it.
 TASK_DEADLINE_GRACE_SECONDS = 0.05
-_task = threading.local()  # .deadline: time.monotonic() at which the invoking Task times out
+# .deadline: time.monotonic() at which the invoking Task times out (None: no TimeoutSeconds);
+# .env: the Task's frame in moto's interpreter, running while the Task waits for the invoke.
+_task = threading.local()
 
 
 class InvokeContext:
     """The slice of the Lambda context object handlers (and powertools) read.
 
-    Locally the function's timeout is the invoking Task's: when the Task times out, no one
-    waits for the invocation any more, and whatever it started (a code node's process) must
-    end then rather than at Lambda's 15 minutes."""
+    Locally the function's timeout is the invoking Task's: once the Task times out or its
+    execution ends, no one waits for the invocation any more, and whatever it started (a
+    code node's process) must end then rather than at Lambda's 15 minutes."""
 
-    def __init__(self, function_name: str, task_deadline: float | None = None) -> None:
+    def __init__(self, function_name: str, task_deadline: float | None = None,
+                 task_running: Callable[[], bool] | None = None) -> None:
         import time
 
         from functions.handlers.node_runner import ANSWER_MARGIN_SECONDS
@@ -282,6 +290,7 @@ class InvokeContext:
         limit = time.monotonic() + LAMBDA_MAX_TIMEOUT_SECONDS
         self._deadline = limit if task_deadline is None else min(
             limit, task_deadline + ANSWER_MARGIN_SECONDS + TASK_DEADLINE_GRACE_SECONDS)
+        self._task_running = task_running
         self.function_name = function_name
         self.function_version = "$LATEST"
         from functions.config import Config
@@ -295,6 +304,8 @@ class InvokeContext:
     def get_remaining_time_in_millis(self) -> int:
         import time
 
+        if self._task_running is not None and not self._task_running():
+            return 0
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
@@ -324,7 +335,10 @@ def _patch_lambda_dispatch() -> None:
         _take_throttle(name, event)
         try:
             with call_recorder.running(name):
-                result = handler(event, InvokeContext(name, getattr(_task, "deadline", None)))
+                task_env = getattr(_task, "env", None)
+                context = InvokeContext(name, getattr(_task, "deadline", None),
+                                        task_env.is_running if task_env is not None else None)
+                result = handler(event, context)
         # The Lambda runtime reports any exception that escapes, BaseException included (a
         # SystemExit, a KeyboardInterrupt): one escaping here would end moto's Task thread
         # without a word, and the execution would stay RUNNING for good.
@@ -344,8 +358,8 @@ def _patch_lambda_dispatch() -> None:
 
 
 def _patch_task_deadline() -> None:
-    """Tell the invocation when its Task times out (``_task.deadline``, read by ``invoke``
-    above): a Lambda Task invokes in the thread that evaluates it."""
+    """Tell the invocation when its Task times out and whether it still runs (``_task``,
+    read by ``invoke`` above): a Lambda Task invokes in the thread that evaluates it."""
     import time
 
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import (
@@ -359,11 +373,12 @@ def _patch_task_deadline() -> None:
         if not self.timeout.is_default_value():
             self.timeout.eval(env=env)  # scaled by the clock patch (4.)
             deadline = time.monotonic() + env.stack.pop()
-        previous, _task.deadline = getattr(_task, "deadline", None), deadline
+        previous = getattr(_task, "deadline", None), getattr(_task, "env", None)
+        _task.deadline, _task.env = deadline, env
         try:
             original(self, env)
         finally:
-            _task.deadline = previous
+            _task.deadline, _task.env = previous
 
     StateTaskLambda._eval_execution = eval_execution
 
@@ -1089,3 +1104,20 @@ def _patch_execution_changes() -> None:
 
     execution.Execution.start = announced_start
     execution.BaseExecutionWorkerCommunication.terminated = announced_terminated
+
+
+def _patch_stopped_stays_stopped() -> None:
+    """StopExecution ends an execution ABORTED, whatever its running Task answers later.
+    moto waits for that Task, and its failure (the node runner's, once the stop killed the
+    code process) set the program's state to an error over the stop: FAILED."""
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped, ProgramTimedOut
+
+    original = Environment.set_error
+
+    def set_error(self: Any, error: Any) -> None:
+        if isinstance(self.program_state(), ProgramStopped | ProgramTimedOut):
+            return  # already final
+        original(self, error)
+
+    Environment.set_error = set_error

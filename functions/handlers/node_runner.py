@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -55,12 +55,13 @@ def _lambda_error_class(error_type: str) -> type[NodeError]:
     return type(error_type, (NodeError,), {"error_type": error_type})
 
 
-def deadline(context: Any) -> float | None:
-    """``time.monotonic()`` by which the node must have answered (None without a context)."""
+def time_left(context: Any) -> Callable[[], float] | None:
+    """Seconds until the node must have answered, as a function (None without a context):
+    the invocation's remaining time less the margin to record and answer."""
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if not callable(remaining):
         return None
-    return time.monotonic() + remaining() / 1000 - ANSWER_MARGIN_SECONDS
+    return lambda: remaining() / 1000 - ANSWER_MARGIN_SECONDS
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -72,7 +73,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             return _stager().stage(event["stage"])
         if "collect" in event:
             return _stager().collect(event["collect"])
-        result = _runner().run(event, deadline=deadline(context)) if "node" in event else {}
+        result = _runner().run(event, time_left=time_left(context)) if "node" in event else {}
         if "rendezvous" in event:  # a Flow's signal or await (after the node's run, if any)
             _rendezvous().handle(event["rendezvous"], result if "node" in event else None)
         return result

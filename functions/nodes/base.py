@@ -12,7 +12,6 @@ input item, for parameters that shape the whole node (a mode, a key, a limit).
 
 from __future__ import annotations
 
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,13 +34,13 @@ class NodeContext:
     scope: Scope
     http: Any = None  # a requests.Session, given by the runner
     extras: dict[str, Any] = field(default_factory=dict)
-    # time.monotonic() by which the node must have answered (the invocation's end, less a
-    # margin to record and answer); None: no bound known.
-    deadline: float | None = None
+    # Seconds until the node must have answered (the invocation's end, less a margin to
+    # record and answer; zero once no one waits for the answer); None: no bound known.
+    time_left: Callable[[], float] | None = None
 
     def seconds_left(self) -> float | None:
-        """Time until ``deadline`` (never below zero), or None without one."""
-        return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+        """``time_left()``, never below zero; None without a bound."""
+        return None if self.time_left is None else max(0.0, self.time_left())
 
     @property
     def params_model(self) -> type[Params]:

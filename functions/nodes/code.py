@@ -15,6 +15,7 @@ typed errors.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -44,12 +45,13 @@ def as_items(node_name: str, result: Any) -> list[Item]:
 
 
 def run_code(source: str, items: list[Item], node_name: str, limits: Limits | None = None,
-             *, exclusive_dir: str | None = None) -> list[Item]:
+             *, exclusive_dir: str | None = None,
+             time_left: Callable[[], float] | None = None) -> list[Item]:
     """Run ``source`` over ``items`` in a fresh process; raises ``CodeError`` naming the
     node. The local path of the code node (the code-runner Lambda calls
     ``functions.sandbox.run_isolated`` itself, without the node library)."""
     return as_items(node_name, run_isolated(source, items, node_name, limits,
-                                            exclusive_dir=exclusive_dir))
+                                            exclusive_dir=exclusive_dir, time_left=time_left))
 
 
 # --------------------------------------------------------------------------- code runner
@@ -149,7 +151,8 @@ class Code(Executor):
         if runner_arn:
             result = invoke_code_runner(runner_arn, source, items, ctx.node_name)
             return [as_items(ctx.node_name, result)]
-        return [run_code(source, items, ctx.node_name, limits_within(ctx.seconds_left()))]
+        return [run_code(source, items, ctx.node_name, limits_within(ctx.seconds_left()),
+                         time_left=ctx.time_left)]
 
 
 # The shortest run a code process gets, even when the invocation's time is all but gone.

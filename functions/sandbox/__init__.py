@@ -41,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -60,6 +61,12 @@ _UID_BASE, _UID_SPAN = 0x40000000, 0x10000000
 # this process (a local ``sfnflow serve``) hold hundreds of megabytes.
 ANSWER_BYTES_MAX = 6 * 1024 * 1024
 _CHUNK = 64 * 1024
+# How often a running call asks its caller's ``time_left()`` whether it is still wanted.
+RECHECK_SECONDS = 0.1
+
+
+class _NotWanted(Exception):
+    """The caller's time ran out (its invocation ended) before the code answered."""
 
 
 @dataclass(frozen=True)
@@ -94,16 +101,20 @@ def hide_this_process() -> bool:
 
 
 def run_isolated(source: str, items: list[Any], node_name: str,
-                 limits: Limits | None = None, *, exclusive_dir: str | None = None) -> list[Any]:
+                 limits: Limits | None = None, *, exclusive_dir: str | None = None,
+                 time_left: Callable[[], float] | None = None) -> list[Any]:
     """Run ``source`` over ``items`` in a fresh process; raises ``CodeError`` naming the
     node for anything the code did wrong, including running out of time or memory.
+
+    ``time_left()``: seconds the caller still waits for the answer, asked while the code
+    runs; at zero the process is killed (its Task timed out, or its execution ended).
 
     ``exclusive_dir``: a directory no one but these calls writes to (the code runner's
     ``/tmp`` on Lambda), emptied after the call: a child running as this process's user
     can write anywhere this user can, and the next call must find nothing there."""
     limits = limits or Limits()
     try:
-        return _run(source, items, node_name, limits)
+        return _run(source, items, node_name, limits, time_left)
     finally:
         if exclusive_dir is not None:
             empty_directory(exclusive_dir)
@@ -134,7 +145,8 @@ def _allow_and_retry(function: Any, path: str, _exc: Any) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _run(source: str, items: list[Any], node_name: str, limits: Limits) -> list[Any]:
+def _run(source: str, items: list[Any], node_name: str, limits: Limits,
+         time_left: Callable[[], float] | None = None) -> list[Any]:
     as_root = os.getuid() == 0
     uid = _UID_BASE + secrets.randbelow(_UID_SPAN) if as_root else None
     if not as_root:
@@ -145,7 +157,7 @@ def _run(source: str, items: list[Any], node_name: str, limits: Limits) -> list[
             os.chown(scratch, uid, uid)
         request = json.dumps({"code": source, "items": items, "node": node_name,
                               "limits": limits.for_child(uid)})
-        out = _communicate(request.encode(), scratch, limits, node_name)
+        out = _communicate(request.encode(), scratch, limits, node_name, time_left)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     answer = _answer(out, node_name)
@@ -154,16 +166,21 @@ def _run(source: str, items: list[Any], node_name: str, limits: Limits) -> list[
     return list(answer["items"])
 
 
-def _communicate(request: bytes, scratch: str, limits: Limits, node_name: str) -> bytes:
+def _communicate(request: bytes, scratch: str, limits: Limits, node_name: str,
+                 time_left: Callable[[], float] | None = None) -> bytes:
     process = subprocess.Popen(
         [sys.executable, "-I", "-S", "-B", "-c", *CHILD_COMMAND], stdin=subprocess.PIPE,
         stdout=subprocess.PIPE, stderr=None, cwd=scratch, env=child_environment(scratch),
         start_new_session=True)  # its own process group: killed whole, whatever it started
-    timeout = limits.timeout_seconds
+    timeout, started = limits.timeout_seconds, time.monotonic()
     try:
-        out = _exchange(process, request, time.monotonic() + timeout, limits.answer_bytes)
+        out = _exchange(process, request, started + timeout, limits.answer_bytes, time_left)
     except subprocess.TimeoutExpired:
         raise CodeError(f"code node {node_name!r}: timed out after {timeout:g} s") from None
+    except _NotWanted:
+        raise CodeError(f"code node {node_name!r}: stopped after "
+                        f"{time.monotonic() - started:.3g} s: its time ran out (the node "
+                        f"timed out or its execution ended)") from None
     finally:
         _kill_group(process)
     if out is None:
@@ -179,10 +196,11 @@ def _communicate(request: bytes, scratch: str, limits: Limits, node_name: str) -
 
 
 def _exchange(process: subprocess.Popen[bytes], request: bytes, deadline: float,
-              limit: int) -> bytes | None:
+              limit: int, time_left: Callable[[], float] | None = None) -> bytes | None:
     """Write ``request`` to the process's stdin and read its stdout until it ends, by
-    ``deadline`` (``time.monotonic()``; else ``TimeoutExpired``). None as soon as the answer
-    passes ``limit`` bytes: unlike ``communicate``, never holds more than that."""
+    ``deadline`` (``time.monotonic()``; else ``TimeoutExpired``) and while ``time_left()``
+    is above zero (else ``_NotWanted``). None as soon as the answer passes ``limit`` bytes:
+    unlike ``communicate``, never holds more than that."""
     assert process.stdin is not None and process.stdout is not None
     stdin, stdout = process.stdin, process.stdout
     pending, chunks, size = memoryview(request), [], 0
@@ -194,6 +212,10 @@ def _exchange(process: subprocess.Popen[bytes], request: bytes, deadline: float,
             left = deadline - time.monotonic()
             if left <= 0:
                 raise subprocess.TimeoutExpired(process.args, 0)
+            if time_left is not None:
+                if time_left() <= 0:
+                    raise _NotWanted
+                left = min(left, RECHECK_SECONDS)
             for key, _ in selector.select(left):
                 if key.fileobj is stdin:
                     try:
@@ -212,8 +234,17 @@ def _exchange(process: subprocess.Popen[bytes], request: bytes, deadline: float,
                 if size > limit:
                     return None
                 chunks.append(data)
-    process.wait(max(0.0, deadline - time.monotonic()))
-    return b"".join(chunks)
+    while True:  # the answer is complete; the process ends by itself, or is killed after
+        left = deadline - time.monotonic()
+        if time_left is not None:
+            if time_left() <= 0:
+                raise _NotWanted
+            left = min(left, RECHECK_SECONDS)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(max(0.0, left))
+            return b"".join(chunks)
+        if time.monotonic() >= deadline:
+            raise subprocess.TimeoutExpired(process.args, 0)
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

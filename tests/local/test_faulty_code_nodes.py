@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import tempfile
 import threading
@@ -216,9 +217,35 @@ def test_an_endless_loop_is_killed_at_the_nodes_timeout(cloud: LocalCloud,
     assert finished.status == "FAILED"
     assert finished.error == "States.Timeout"
     assert faulty["status"] == "error" and faulty["error"]["type"] == "Sfnflow.CodeError"
-    assert "timed out" in faulty["error"]["message"]
+    assert re.search("timed out|time ran out", faulty["error"]["message"])
     assert took < 5  # 5 s scaled is 50 ms; the default limit would be 300 s
     warm.assert_released()  # the code process is gone: no core left spinning
+    assert_the_next_execution_runs(cloud)
+
+
+def test_stopping_the_execution_kills_its_running_code(cloud: LocalCloud,
+                                                      warm: Resources) -> None:
+    """No timeoutSeconds: the code would run for its 300 s limit after the execution was
+    stopped, keeping a core busy."""
+    compiled = compile_workflow(workflow("while True:\n    pass"))
+    execution_id = cloud.start(compiled)
+    deadline = time.monotonic() + 30
+    while not child_processes() - warm.children:
+        assert time.monotonic() < deadline, "the code process never started"
+        time.sleep(0.02)
+    arn = cloud._arns[execution_id]
+    stopped = time.monotonic()
+    cloud.sfn.stop_execution(executionArn=arn, error="Test.Stop", cause="enough")
+    assert cloud.wait(execution_id, timeout_seconds=30).status == "ABORTED"
+    while "Faulty" not in {run.node for run in cloud.repository.node_runs(execution_id)}:
+        assert time.monotonic() < deadline, "no run of the stopped node recorded"
+        time.sleep(0.02)
+    [faulty] = [run for run in cloud.repository.node_runs(execution_id)
+                if run.node == "Faulty"]
+    assert faulty.error is not None and faulty.error["type"] == "Sfnflow.CodeError"
+    assert "its time ran out" in faulty.error["message"]
+    warm.assert_released()
+    assert time.monotonic() - stopped < 10
     assert_the_next_execution_runs(cloud)
 
 
