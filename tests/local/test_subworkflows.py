@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from compiler import CompiledWorkflow, SfnflowError, compile_project, compile_workflow
@@ -129,9 +128,9 @@ def test_cli_runs_children_found_by_name(tmp_path: Path) -> None:
          "parameters": {"values": {"n": "{% $json.n * 2 %}"}}},
     ], "connections": [{"from": "In", "to": "Double"}]}
     (tmp_path / "lib").mkdir()
-    (tmp_path / "lib" / "whatever.yaml").write_text(yaml.safe_dump(child))
+    (tmp_path / "lib" / "whatever.yaml").write_text(json.dumps(child))  # JSON is YAML 1.2
     parent = tmp_path / "parent.yaml"
-    parent.write_text(yaml.safe_dump(caller("parent", "kid")))
+    parent.write_text(json.dumps(caller("parent", "kid")))
     runner = CliRunner()
     missing = runner.invoke(app, ["run", str(parent), "--json"])
     assert missing.exit_code == 2
