@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.expressions import strings_in
-from compiler.model import NAME_MAX
+from compiler.model import NAME_MAX, name_length
 
 _VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 # Step Functions evaluates a string only when the whole string is one ``{% ... %}``.
@@ -140,17 +140,18 @@ def _outer_reads(scope: _Scope) -> list[str]:
 
 
 def name_problems(definition: Mapping[str, Any]) -> list[str]:
-    """State and variable names longer than AWS allows (80 characters)."""
+    """State and variable names longer than AWS allows (80 characters, counted in UTF-16
+    code units as Step Functions counts them: ``compiler.model.name_length``)."""
     problems = []
     for scope in _scopes(definition):
         for name in scope.states:
-            if len(name) > NAME_MAX:
-                problems.append(f"state name {name[:40]!r}... ({scope.path}) is {len(name)} "
-                                f"characters; the limit is {NAME_MAX}")
+            if name_length(name) > NAME_MAX:
+                problems.append(f"state name {name[:40]!r}... ({scope.path}) is "
+                                f"{name_length(name)} characters; the limit is {NAME_MAX}")
         for variable in scope.assigned:
-            if len(variable) > NAME_MAX:
+            if name_length(variable) > NAME_MAX:
                 problems.append(f"variable ${variable[:40]}... ({scope.path}) is "
-                                f"{len(variable)} characters; the limit is {NAME_MAX}")
+                                f"{name_length(variable)} characters; the limit is {NAME_MAX}")
     return problems
 
 

@@ -87,3 +87,10 @@ def test_state_and_variable_names_are_at_most_80_characters() -> None:
     problems = name_problems(definition)
     assert len(problems) == 2 and all("81 characters" in p for p in problems)
     assert name_problems(_machine({"s" * 80: _pass({"v" * 80: 1})}, start="s" * 80)) == []
+
+
+def test_names_are_measured_in_utf16_units_as_step_functions_counts_them() -> None:
+    rockets = "\N{ROCKET}" * 40  # 40 characters, 80 UTF-16 units: the limit
+    assert name_problems(_machine({rockets: _pass({})}, start=rockets)) == []
+    over = rockets + "x"  # 41 characters, 81 units
+    assert name_problems(_machine({over: _pass({})}, start=over))
