@@ -209,14 +209,7 @@ def _exchange(process: subprocess.Popen[bytes], request: bytes, deadline: float,
         selector.register(stdin, selectors.EVENT_WRITE)
         selector.register(stdout, selectors.EVENT_READ)
         while selector.get_map():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise subprocess.TimeoutExpired(process.args, 0)
-            if time_left is not None:
-                if time_left() <= 0:
-                    raise _NotWanted
-                left = min(left, RECHECK_SECONDS)
-            for key, _ in selector.select(left):
+            for key, _ in selector.select(_next_wait(deadline, time_left)):
                 if key.fileobj is stdin:
                     try:
                         pending = pending[os.write(stdin.fileno(), pending[:_CHUNK]):]
@@ -235,16 +228,23 @@ def _exchange(process: subprocess.Popen[bytes], request: bytes, deadline: float,
                     return None
                 chunks.append(data)
     while True:  # the answer is complete; the process ends by itself, or is killed after
-        left = deadline - time.monotonic()
-        if time_left is not None:
-            if time_left() <= 0:
-                raise _NotWanted
-            left = min(left, RECHECK_SECONDS)
+        wait = _next_wait(deadline, time_left)  # raises when the time is up
         with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(max(0.0, left))
+            process.wait(wait)
             return b"".join(chunks)
-        if time.monotonic() >= deadline:
-            raise subprocess.TimeoutExpired(process.args, 0)
+
+
+def _next_wait(deadline: float, time_left: Callable[[], float] | None) -> float:
+    """Seconds to wait for the process before looking again; raises ``TimeoutExpired``
+    past ``deadline`` and ``_NotWanted`` once ``time_left()`` is zero."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise subprocess.TimeoutExpired("code process", 0)
+    if time_left is None:
+        return left
+    if time_left() <= 0:
+        raise _NotWanted
+    return min(left, RECHECK_SECONDS)
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

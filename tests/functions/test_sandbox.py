@@ -414,3 +414,21 @@ def test_as_one_user_a_call_cannot_read_the_memory_of_a_call_beside_it(scratch: 
     assert done.returncode == 0, done.stderr
     [out] = json.loads(done.stdout)
     assert out["found"] and not [f for f in out["found"] if f.isdigit() or f.startswith("read")]
+
+
+def test_a_call_that_answers_and_then_keeps_running_is_killed_at_its_time() -> None:
+    """The answer is complete when its pipe closes; the process must still end in time."""
+    started = time.monotonic()
+    with pytest.raises(CodeError, match="timed out after 0.5 s"):
+        run("os['closerange'](0, 2)\nos['closerange'](3, 64)  # every pipe to the runner\n"
+            "while True:\n    pass", timeout_seconds=0.5)
+    assert time.monotonic() - started < 5
+
+
+def test_a_call_no_longer_waited_for_is_killed_at_once() -> None:
+    started = time.monotonic()
+    stop_at = started + 0.3
+    with pytest.raises(CodeError, match="stopped after .* its time ran out"):
+        run_code("while True:\n    pass", [{}], "Escape",
+                 time_left=lambda: stop_at - time.monotonic())
+    assert time.monotonic() - started < 5
