@@ -9,6 +9,7 @@ pollers back off with jitter and a throttled call means "still running".
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
@@ -195,3 +196,41 @@ def test_the_poll_client_leaves_retries_to_the_waiter() -> None:
                               started_at="2026-01-01T00:00:00.000Z", execution_arn=ARN)
         with Stubber(main):  # any call on it would fail: unstubbed
             assert control.wait(execution, 5.0)["status"] == "SUCCEEDED"
+
+
+# ------------------------------------------------------------------ what the caller sees
+
+
+def _failed(cause: str, error: str) -> dict[str, Any]:
+    return _described("FAILED") | {"error": error, "cause": cause}
+
+
+def test_a_failure_comes_back_without_the_runtime_report() -> None:
+    """The waiter answers public callers: a Lambda's report (exception text, stack trace,
+    paths) is replaced by the fixed sentence; the author's stopAndError text, found in
+    the definition the execution ran, is kept (``functions.services.public_errors``)."""
+    from functions.services.public_errors import fixed_message
+
+    report = '{"errorType": "Sfnflow.CodeError", "errorMessage": "KeyError: password", ' \
+             '"stackTrace": ["  File \\"/var/task/functions/runner.py\\", line 9"]}'
+    definition = {"StartAt": "Stop", "States": {"Stop": {
+        "Type": "Fail", "Comment": "sfnflow native node: stopAndError",
+        "Error": "Shop.Refused", "Cause": "{% 'no stock' %}"}}}
+    clock = FakeClock()
+    sfn = _client()
+    with Stubber(sfn) as stub:
+        stub.add_response("describe_execution", _failed(report, "Sfnflow.CodeError"),
+                          {"executionArn": ARN})
+        stub.add_client_error("describe_state_machine_for_execution",
+                              service_error_code="ThrottlingException", http_status_code=400)
+        stub.add_response("describe_execution", _failed("no stock", "Shop.Refused"),
+                          {"executionArn": ARN})
+        stub.add_response("describe_state_machine_for_execution", {
+            "stateMachineArn": MACHINE, "name": "hello", "definition": json.dumps(definition),
+            "roleArn": "arn:aws:iam::123456789012:role/r", "updateDate": 0},
+            {"executionArn": ARN})
+        waiter = ExecutionWaiter(sfn, clock=clock, sleep=clock.sleep)
+        runtime = waiter.wait(ARN, 5.0).described
+        authored = waiter.wait(ARN, 5.0).described
+    assert runtime is not None and runtime["cause"] == fixed_message("Sfnflow.CodeError")
+    assert authored is not None and authored["cause"] == "no stock"
