@@ -61,7 +61,6 @@ ProgressReader = Callable[[str, str | None], dict[str, Any]]
 TokenVerifier = Callable[[str], str]
 Response = dict[str, Any]  # a Lambda proxy response: statusCode, headers, body
 
-WEBHOOK_PREFIX = "/webhook/"
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024  # REST API payload quota: 10 MB, else 413
 LAMBDA_MAX_PAYLOAD = 6_291_556  # bytes of a synchronous invoke's request or response
 MAX_URL_LENGTH = 10_240  # characters of a regional REST API's URL

@@ -51,8 +51,9 @@ class GatewayProtocol(H11Protocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.logger = _quiet
-        self.conn = _Connection(h11.SERVER, self.config.h11_max_incomplete_event_size
-                                or DEFAULT_MAX_INCOMPLETE_EVENT_SIZE)
+        self._parser = _Connection(h11.SERVER, self.config.h11_max_incomplete_event_size
+                                   or DEFAULT_MAX_INCOMPLETE_EVENT_SIZE)
+        self.conn = self._parser
         self._head_timer: asyncio.TimerHandle | None = None
         self._bytes_since_response = 0
         self._line_bytes: int | None = 0  # of the request line so far; None once whole
@@ -91,7 +92,7 @@ class GatewayProtocol(H11Protocol):
                 and not self.cycle.response_complete:
             self.transport.close()  # mid-answer: a second status line would garble it
             return
-        refusal = self.conn.refusal
+        refusal = self._parser.refusal
         status = refusal.error_status_hint if refusal is not None else 400
         if status == 431 and self._line_bytes is not None:
             status = 414  # it is the request line (the URL) that overflowed h11's buffer
