@@ -302,11 +302,23 @@ class WorkflowService:
         self.sfn.delete_state_machine_version(stateMachineVersionArn=version_arn)
 
     def delete(self, workflow_id: str) -> None:
+        """Triggers first (nothing new starts), then the machine, then the record. When the
+        machine cannot be deleted the triggers come back: the workflow stays as it was.
+        When the record cannot be, deleting again finishes the job (a machine already gone
+        is no error)."""
         record = self.get(workflow_id)
         _refuse_stack_workflow(record, "deleted")
-        self._deactivate(record)
-        self.triggers.remove(record.manifest)
-        self.sfn.delete_state_machine(stateMachineArn=unqualified(record.state_machine_arn))
+        with Rollback() as rollback:
+            if record.active:
+                rollback.add(f"triggers of {workflow_id}", lambda: self._activate(record))
+            self._deactivate(record)
+            self.triggers.remove(record.manifest)
+            try:
+                self.sfn.delete_state_machine(
+                    stateMachineArn=unqualified(record.state_machine_arn))
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") not in MACHINE_MISSING:
+                    raise
         self.workflows.delete(workflow_id)
 
     def register(self, document: Any, manifest: dict[str, Any],
