@@ -30,6 +30,11 @@ rules the local runtime cannot enforce.
    with ``States.Runtime``: "The execution reached the maximum number of history events
    (25000)." A Distributed Map's children are not counted (AWS counts each child apart;
    moto pools them in one throwaway history).
+8. **Create is idempotent, not an upsert** (``create-idempotency``): CreateStateMachine with
+   the name of an existing machine returns it only when the request is the same — name,
+   definition, type, logging and tracing configuration; a different roleArn or tags are
+   ignored — else it answers ``StateMachineAlreadyExists`` (moto returned the old machine,
+   so a deploy that meant to replace a definition silently kept the old one).
 """
 
 from __future__ import annotations
@@ -363,6 +368,43 @@ def _hook_history() -> list[tuple[Any, str]]:
             _replace(Environment, "set_error", "history", build_set_error)]
 
 
+def differs_from_existing(existing: Any, definition: str, sm_type: str | None,
+                          logging: Any, tracing: Any) -> list[str]:
+    """What in a CreateStateMachine request differs from the machine of that name, among the
+    fields AWS's idempotency check compares (the defaults are AWS's)."""
+    requested = {"definition": definition, "type": sm_type or "STANDARD",
+                 "loggingConfiguration": logging or {"level": "OFF"},
+                 "tracingConfiguration": tracing or {"enabled": False}}
+    current = {"definition": existing.definition, "type": existing.type,
+               "loggingConfiguration": existing.loggingConfiguration,
+               "tracingConfiguration": existing.tracingConfiguration}
+    return [field for field, value in requested.items() if current[field] != value]
+
+
+def _hook_create_idempotency() -> list[tuple[Any, str]]:
+    from moto.stepfunctions.parser.api import StateMachineAlreadyExists
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    def build(original: Any) -> Callable[..., Any]:
+        @wraps(original)
+        def create_state_machine(self: Any, name: str, definition: str, *args: Any,
+                                 **kwargs: Any) -> Any:
+            existing = next((m for m in self.state_machines if m.name == name), None)
+            if existing is not None:
+                different = differs_from_existing(
+                    existing, definition, kwargs.get("sm_type"),
+                    kwargs.get("loggingConfiguration"), kwargs.get("tracingConfiguration"))
+                if different:
+                    raise StateMachineAlreadyExists(
+                        f"State Machine Already Exists: '{existing.arn}' (a different "
+                        f"{', '.join(different)})")
+            return original(self, name, definition, *args, **kwargs)
+        return create_state_machine
+
+    return [_replace(StepFunctionsParserBackend, "create_state_machine", "create-idempotency",
+                     build)]
+
+
 _HOOKS: dict[str, Callable[[], list[tuple[Any, str]]]] = {
     "api": _hook_api,
     "execution-names": _hook_execution_names,
@@ -371,6 +413,7 @@ _HOOKS: dict[str, Callable[[], list[tuple[Any, str]]]] = {
     "catch": _hook_catch,
     "causes": _hook_causes,
     "history": _hook_history,
+    "create-idempotency": _hook_create_idempotency,
 }
 _installed: dict[str, list[tuple[Any, str]]] = {}
 

@@ -122,6 +122,26 @@ def test_a_state_name_over_80_characters_is_an_invalid_definition(cloud: LocalCl
     assert "81 characters; the limit is 80" in error_of(excinfo)[1]
 
 
+def test_create_with_an_existing_name_is_idempotent_only_for_the_same_request(
+        cloud: LocalCloud) -> None:
+    """AWS compares name, definition, type, logging and tracing; roleArn and tags are
+    ignored. moto returned the old machine for any request, a silent no-op deploy."""
+    name = f"strict-idempotent-{time.monotonic_ns()}"
+    create = cloud.sfn.create_state_machine
+    arn = create(name=name, definition=json.dumps(PASS), roleArn=ROLE)["stateMachineArn"]
+    again = create(name=name, definition=json.dumps(PASS), roleArn=ROLE + "-other",
+                   tags=[{"key": "k", "value": "v"}])
+    assert again["stateMachineArn"] == arn
+    other = {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": True}}}
+    with pytest.raises(cloud.sfn.exceptions.StateMachineAlreadyExists) as excinfo:
+        create(name=name, definition=json.dumps(other), roleArn=ROLE)
+    assert "definition" in error_of(excinfo)[1]
+    with pytest.raises(cloud.sfn.exceptions.StateMachineAlreadyExists):
+        create(name=name, definition=json.dumps(PASS), roleArn=ROLE, type="EXPRESS")
+    described = cloud.sfn.describe_state_machine(stateMachineArn=arn)
+    assert json.loads(described["definition"]) == PASS
+
+
 SCOPE_BREAK = jsonata_machine({
     "Set": {"Type": "Pass", "Assign": {"total": 0}, "Next": "Both"},
     "Both": {"Type": "Parallel", "End": True, "Branches": [{"StartAt": "Inner", "States": {
@@ -281,7 +301,7 @@ def test_every_rule_is_in_place_and_verify_notices_a_missing_one(
         cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
     strict.verify()
     assert strict.rules() == ["api", "execution-names", "definition", "payload", "catch",
-                              "causes", "history"]
+                              "causes", "history", "create-idempotency"]
     from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 
     monkeypatch.setattr(EventManager, "add_event", EventManager.add_event.__wrapped__)
