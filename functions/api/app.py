@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from functions.api import executions, pins, streams, waits, workflows
 from functions.api.errors import register_error_handlers
 from functions.api.gateway import cors_config
+from functions.api.limits import bounded_ids
 from functions.api.requests import parse_json
 from functions.config import Config
 
@@ -20,6 +21,7 @@ app.include_router(pins.router)
 app.include_router(waits.router)
 app.include_router(streams.router)
 register_error_handlers(app)
+app.use([bounded_ids])  # ids no DynamoDB key can hold are 404s before any lookup
 
 
 @app.get("/openapi.json", include_in_schema=False)

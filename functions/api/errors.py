@@ -22,6 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from compiler.errors import WorkflowInvalid
+from functions.api.limits import IdTooLong
 from functions.api.requests import BodyInvalid, body_problem, hostile_body
 from functions.services.execution_control import ExecutionConflict, ExecutionNotFound
 from functions.services.staging import InputTooLarge
@@ -89,7 +90,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         return error_response(413, "PayloadTooLarge", str(exc),
                               {"what": exc.what, "size": exc.size, "limit": exc.limit})
 
-    @app.exception_handler([WorkflowNotFound, ExecutionNotFound])
+    @app.exception_handler([WorkflowNotFound, ExecutionNotFound, IdTooLong])
     def _not_found(exc: LookupError) -> Response[str]:
         return error_response(404, "NotFound", str(exc.args[0] if exc.args else exc))
 

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from functions.api.dependencies import services
+from functions.api.limits import QUERY_KEY_MAX_CHARS
 from functions.api.models import Replay, Status
 from functions.api.workflows import json_response
 from functions.services.execution_control import execution_view
@@ -18,12 +19,15 @@ router = Router()
 
 @router.get("/executions", summary="Executions, newest first")
 def list_executions(
-    workflowId: Annotated[str | None, Query()] = None,  # noqa: N803 - the query's name
+    workflowId: Annotated[str | None,  # noqa: N803 - the query's name
+                          Query(max_length=QUERY_KEY_MAX_CHARS)] = None,
     status: Annotated[Status | None, Query()] = None,
-    started_from: Annotated[str | None, Query(alias="from",
-                                              description="ISO-8601 start, inclusive")] = None,
-    started_to: Annotated[str | None, Query(alias="to",
-                                            description="ISO-8601 end, inclusive")] = None,
+    started_from: Annotated[str | None, Query(
+        alias="from", max_length=QUERY_KEY_MAX_CHARS,
+        description="ISO-8601 start, inclusive")] = None,
+    started_to: Annotated[str | None, Query(
+        alias="to", max_length=QUERY_KEY_MAX_CHARS,
+        description="ISO-8601 end, inclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query()] = None,
 ) -> Response[str]:
@@ -75,7 +79,8 @@ def replay(execution_id: str, request: Annotated[Replay, Body()]) -> Response[st
             summary="Progress events (node started/finished) with percent and ETA")
 def progress_events(
     execution_id: str,
-    after: Annotated[str | None, Query(description="`cursor` of the previous page")] = None,
+    after: Annotated[str | None, Query(max_length=QUERY_KEY_MAX_CHARS,
+                                       description="`cursor` of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Response[str]:
     services().executions.get(execution_id)

@@ -164,3 +164,24 @@ def test_every_answer_names_its_content_type(cloud: LocalCloud, method: str,
     services.cache_clear()
     _, headers, _ = call(method, target, headers={"Origin": "https://example.com"})
     assert headers["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize("target", [
+    "/executions/" + "x" * 3000,
+    "/workflows/" + "w" * 3000 + "/versions",
+    "/executions/" + "x" * 3000 + "/nodes/" + "n" * 2000,
+    "/workflows/hello/pins/" + "é" * 600,  # 1,200 bytes
+])
+def test_an_id_longer_than_a_dynamodb_key_is_a_404_before_any_lookup(
+        deployed: LocalCloud, target: str) -> None:
+    """DynamoDB refuses a key value over 1,024 bytes (sort) or 2,048 (partition) with a
+    ValidationException: a 500 in AWS (moto only answers "not found")."""
+    status, _, body = call("GET", target)
+    assert status == 404 and "ids hold at most 1,024" in body["error"]["message"], body
+
+
+@pytest.mark.parametrize("query", ["workflowId=" + "w" * 3000, "from=" + "f" * 3000,
+                                   "to=" + "é" * 300])
+def test_query_values_used_as_keys_are_bounded(deployed: LocalCloud, query: str) -> None:
+    status, _, body = call("GET", "/executions?" + query)
+    assert_bad_request(status, body, "query." + query.split("=")[0])
