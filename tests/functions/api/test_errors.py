@@ -109,7 +109,7 @@ def test_a_binary_body_is_415_and_a_bad_base64_body_400(deployed: LocalCloud) ->
 def test_a_start_input_too_large_for_dynamodb_is_413(deployed: LocalCloud,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """450 KB with no payload bucket to stage it in: over StartExecution's 256 KiB and
-    DynamoDB's 400 KB item (with a bucket it is staged; ``test_staging``)."""
+    DynamoDB's 400 KB item (with a bucket it is staged: ``services/test_staging.py``)."""
     monkeypatch.setattr(services().runs, "s3", None)
     status, _, body = call("POST", "/workflows/hello/executions",
                            {"input": [{"x": "a" * 450_000}]})
