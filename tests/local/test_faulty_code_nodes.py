@@ -27,7 +27,7 @@ import pytest
 from compiler import compile_workflow
 from functions.nodes.code import Code
 from local import moto_patches
-from local.cloud import Finished, LocalCloud
+from local.cloud import Finished, LocalCloud, state_machine_arn
 
 TIME_SCALE = 0.01  # a node's timeoutSeconds: 5 fires after 50 ms
 ESCAPE = ("os = [c for c in ().__class__.__base__.__subclasses__()\n"
@@ -233,7 +233,9 @@ def test_stopping_the_execution_kills_its_running_code(cloud: LocalCloud,
     while not child_processes() - warm.children:
         assert time.monotonic() < deadline, "the code process never started"
         time.sleep(0.02)
-    arn = cloud._arns[execution_id]
+    [arn] = [listed["executionArn"] for listed in cloud.sfn.list_executions(
+        stateMachineArn=state_machine_arn(compiled.name))["executions"]
+        if listed["name"] == execution_id]
     stopped = time.monotonic()
     cloud.sfn.stop_execution(executionArn=arn, error="Test.Stop", cause="enough")
     assert cloud.wait(execution_id, timeout_seconds=30).status == "ABORTED"
