@@ -45,6 +45,10 @@ GATEWAY_ERRORS = {
     apigw.ResponseType.DEFAULT_4_XX: "ClientError",
     apigw.ResponseType.DEFAULT_5_XX: "InternalError",
 }
+# API Gateway answers a path or method no resource defines with 403 "Missing
+# Authentication Token"; the API says what happened, as ``sfnflow serve`` does: 404.
+# (keyed by the type's name: jsii gives a new ResponseType object on every access)
+GATEWAY_STATUS = {apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN.response_type: "404"}
 _ERROR_TEMPLATE = ('{"error": {"type": "%s", "message": $context.error.messageString, '
                    '"details": {"requestId": "$context.requestId"}}}')
 
@@ -91,6 +95,7 @@ class PlatformApi(Construct):
             self.api.add_gateway_response(
                 f"{error_type}{response_type.response_type}",
                 type=response_type,
+                status_code=GATEWAY_STATUS.get(response_type.response_type),
                 response_headers={"Access-Control-Allow-Origin": f"'{origin}'"},
                 templates={"application/json": _ERROR_TEMPLATE % error_type})
 

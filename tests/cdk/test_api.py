@@ -168,6 +168,14 @@ def test_stage_has_access_logs_tracing_and_throttling(template: Any) -> None:
     })
 
 
+def test_an_unknown_route_is_a_404_as_sfnflow_serve_answers_it(built: Built) -> None:
+    responses = {r["Properties"]["ResponseType"]: r["Properties"]
+                 for r in built.resources("AWS::ApiGateway::GatewayResponse").values()}
+    missing = responses["MISSING_AUTHENTICATION_TOKEN"]
+    assert missing["StatusCode"] == "404"
+    assert '"NotFound"' in missing["ResponseTemplates"]["application/json"]
+
+
 def test_gateway_errors_use_the_api_error_shape(built: Built) -> None:
     responses = {r["Properties"]["ResponseType"]: r["Properties"]
                  for r in built.resources("AWS::ApiGateway::GatewayResponse").values()}
