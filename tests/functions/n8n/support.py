@@ -18,6 +18,8 @@ from functions.n8n import NODES, NodeCall, NodeParameterError
 from functions.n8n.flags import run_with_flags
 from functions.n8n.items import Item, get_path
 from functions.n8n.lineage import Source, trace_item
+from tests.n8n.compare import strip_paired as strip_paired  # n8n's comparison: one home
+from tests.n8n.compare import to_equal as to_equal
 
 # ------------------------------------------------------------------ fake evaluator
 
@@ -273,31 +275,3 @@ def _run_node(
         if isinstance(exc.__cause__, Unsupported):
             raise exc.__cause__ from None
         raise
-
-
-# ----------------------------------------------------------------- n8n's toEqual
-
-
-def to_equal(actual: Any, expected: Any) -> bool:
-    """Jest's ``toEqual`` on JSON data: key order ignored, ``1 == 1.0``, ``true != 1``."""
-    if isinstance(expected, dict):
-        return (
-            isinstance(actual, dict)
-            and set(actual) == set(expected)
-            and all(to_equal(actual[k], expected[k]) for k in expected)
-        )
-    if isinstance(expected, list):
-        return (
-            isinstance(actual, list)
-            and len(actual) == len(expected)
-            and all(to_equal(a, e) for a, e in zip(actual, expected, strict=True))
-        )
-    if isinstance(expected, bool) or isinstance(actual, bool):
-        return type(actual) is type(expected) and actual == expected
-    if isinstance(expected, (int, float)):
-        return isinstance(actual, (int, float)) and actual == expected
-    return type(actual) is type(expected) and actual == expected
-
-
-def strip_paired(items: list[Item]) -> list[dict[str, Any]]:
-    return [{k: v for k, v in item.items() if k not in ("pairedItem", "binary")} for item in items]

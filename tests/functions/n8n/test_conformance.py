@@ -12,14 +12,12 @@ node it could run, then skips naming the ones it could not.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-from tests.functions.n8n.support import Unsupported, run_workflow, strip_paired, to_equal
-
-#: The corpus lives beside the repository (../shared); absent, the test skips.
-CORPUS = Path(__file__).resolve().parents[4] / "shared" / "n8n-conformance"
+from tests.functions.n8n.support import Unsupported, run_workflow
+from tests.n8n.compare import strip_paired, to_equal
+from tests.n8n.corpus_index import CORPUS
 
 
 def _entries() -> list[dict]:
