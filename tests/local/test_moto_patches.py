@@ -104,6 +104,42 @@ def test_lambda_invoke_dispatches_in_process_with_typed_errors(cloud: LocalCloud
     assert json.loads(failed["Cause"])["errorMessage"] == "went wrong"
 
 
+def test_an_invoke_has_the_time_its_task_has_left(cloud: LocalCloud) -> None:
+    """Locally a function's timeout is the invoking Task's (scaled): whatever the handler
+    started must end with the Task, not after Lambda's 15 minutes."""
+    from functions.handlers.node_runner import ANSWER_MARGIN_SECONDS
+
+    moto_patches.set_time_scale(0.01)
+    seen: list[float] = []
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        seen.append(context.get_remaining_time_in_millis() / 1000)
+        return {}
+
+    moto_patches.register_lambda("timed-fn", handler)
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:timed-fn"
+    for timeout in (100, None):
+        task = {"Type": "Task", "Resource": arn, "End": True}
+        run_asl(cloud, jsonata_machine({"Call": task | (
+            {"TimeoutSeconds": timeout} if timeout else {})}, "Call"))
+    with_timeout, without = seen
+    assert 0 < with_timeout <= 100 * 0.01 + ANSWER_MARGIN_SECONDS + 0.05  # 1 s scaled
+    assert without > 800  # Lambda's 900 s
+
+
+def test_a_base_exception_from_a_handler_is_a_function_error(cloud: LocalCloud) -> None:
+    """The Lambda runtime reports it; escaping moto's Task thread it left the execution
+    RUNNING for good."""
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        raise SystemExit(3)
+
+    moto_patches.register_lambda("exiting-fn", handler)
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:exiting-fn"
+    described = run_asl(cloud, jsonata_machine(
+        {"Call": {"Type": "Task", "Resource": arn, "End": True}}, "Call"))
+    assert (described["status"], described["error"]) == ("FAILED", "SystemExit")
+
+
 def test_interpreter_boto_clients_are_cached(cloud: LocalCloud) -> None:
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 
