@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypeVar
 
+from compiler.errors import Problem
 from compiler.model import Node, Workflow
 from compiler.nodetypes import NODE_TYPES, Params
 
@@ -49,6 +50,8 @@ class Graph:
     inputs: list[int]  # input port count per node
     edges: list[Edge]  # without loop back edges: always acyclic
     loops: dict[int, Loop] = field(default_factory=dict)
+    #: what an imported n8n document lost without changing behaviour (``compiler.n8n``)
+    notes: list[Problem] = field(default_factory=list)
     index: dict[str, int] = field(init=False)
     preds: list[list[int]] = field(init=False)
     succs: list[list[int]] = field(init=False)

@@ -79,6 +79,12 @@ class CachePolicy(_Strict):
 
 class Settings(_Strict):
     errorWorkflow: str | None = None
+    executionOrder: Literal["v0", "v1"] | None = Field(
+        None, description="n8n's execution order (n8n documents): v1 runs a node only when "
+        "it is fed items; without it, n8n's legacy order (v0).")
+    timezone: str | None = Field(
+        None, description="IANA time zone n8n expressions read dates in ($now, $today); "
+        "default UTC.")
     timeoutSeconds: int | None = Field(None, ge=1, le=31_536_000)
     rendezvous: Literal["auto", "always", "never"] = Field(
         "auto", description="How non-series-parallel parts run. always: as they are, "
@@ -102,6 +108,13 @@ class Node(_Strict):
     cache: CachePolicy | None = Field(
         None, description="Reuse the node's outputs for the same input within ttlSeconds "
         "(the node then runs on the node runner).")
+    typeVersion: float | None = Field(
+        None, description="n8n node types: the version whose parameters and semantics apply.")
+    alwaysOutputData: bool = Field(
+        False, description="n8n: an empty output 0 becomes one empty item.")
+    executeOnce: bool = Field(False, description="n8n: run on the first input item only.")
+    editor: dict[str, Any] | None = Field(
+        None, description="What only n8n's editor reads (id, position...), kept for export.")
 
     @field_validator("cache")
     @classmethod
@@ -175,6 +188,9 @@ class Workflow(_Strict):
     pinData: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
     regions: list[Region] = Field(default_factory=list,
                                   description="try/catch/finally regions (see README).")
+    editor: dict[str, Any] | None = Field(
+        None, description="What only n8n's editor reads (ids, sticky notes, meta), kept for "
+        "export.")
 
     def node(self, name: str) -> Node:
         for node in self.nodes:

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from compiler.expressions import has_expression
+from compiler.n8n.catalogue import N8N_TYPES, N8nType
 from compiler.schedules import validate_expression, validate_timezone
 
 
@@ -339,6 +340,15 @@ class WorkflowTriggerParams(TriggerParams):
     statuses: list[ExecutionStatus] = Field(default=["SUCCEEDED"], min_length=1)
 
 
+class N8nParams(Params):
+    """An n8n node's parameters, verbatim: n8n's own shapes per typeVersion, which the
+    runner reads (``functions.n8n``); ``=`` strings are n8n expressions the runner's
+    JavaScript engine evaluates, never JSONata."""
+
+    typeVersion: float
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
 Lowering = Literal["task", "wait", "native", "loop", "subworkflow", "while", "jump",
                    "variables"]
 LOOP_LOWERINGS = frozenset({"loop", "while"})  # node types whose `loop` output is a body
@@ -355,6 +365,13 @@ class NodeType:
     lowering: Lowering = "task"
     outputs: Callable[[Any], list[str]] = field(default=lambda _params: ["main"])
     inputs: Callable[[Any], int] = field(default=lambda _params: 1)
+    #: n8n node types (``compiler.n8n.catalogue``): the typeVersions that exist; their
+    #: parameters are ``N8nParams`` and hold n8n expressions, not JSONata
+    versions: frozenset[float] = frozenset()
+
+    @property
+    def n8n(self) -> bool:
+        return bool(self.versions)
 
 
 def _switch_outputs(params: SwitchParams) -> list[str]:
@@ -430,6 +447,19 @@ NODE_TYPES: dict[str, NodeType] = {
         NodeType("removeDuplicates", RemoveDuplicatesParams, "Drops repeated items."),
     ]
 }
+
+
+def _n8n_node_type(spec: N8nType) -> NodeType:
+    """n8n's nodes all run on the node runner (``functions.nodes.n8n``), which keeps every
+    node's run data and ``pairedItem`` lineage for the expressions that read them."""
+    return NodeType(
+        spec.name, N8nParams, spec.description, trigger=spec.trigger,
+        outputs=lambda p: spec.outputs(p.typeVersion, p.parameters),
+        inputs=lambda p: spec.inputs(p.typeVersion, p.parameters),
+        versions=spec.versions)
+
+
+NODE_TYPES.update({name: _n8n_node_type(spec) for name, spec in N8N_TYPES.items()})
 
 
 def output_names(type_name: str, params: Params, on_error: str) -> list[str]:

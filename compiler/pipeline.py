@@ -86,6 +86,7 @@ def _manifest(graph: Graph, definition: dict[str, Any]) -> dict[str, Any]:
         "tags": manifest_tags(graph),
         "triggers": manifest_triggers(graph),
         "pinData": graph.workflow.pinData,
+        "notes": [str(note) for note in graph.notes],
     }
 
 

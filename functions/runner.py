@@ -67,6 +67,11 @@ class NodeSpec(RunnerEvent):
     disabled: bool = False
     outputs: list[str] = Field(default_factory=lambda: ["main"])
     cache: CacheSpec | None = None  # reuse outputs for the same input (functions.services.cache)
+    # n8n node types (compiler.lowering.task.n8n_arguments; functions.nodes.n8n reads them)
+    typeVersion: float | None = None
+    alwaysOutputData: bool = False
+    executeOnce: bool = False
+    n8n: str | None = None  # JSON: the workflow's connections, time zone, execution order
 
 
 class Source(RunnerEvent):
@@ -116,12 +121,27 @@ def input_items(repository: RunRepository, inputs: list[list[Source]],
     for sources in inputs:
         items: list[Item] = []
         for source in sources:
-            port_list = (data.get(source.from_) or {}).get("ports") or []
+            port_list = (_output_of(data, source.from_) or {}).get("ports") or []
             if source.output < len(port_list):
                 items.extend(port_items(repository, port_list[source.output], source.output,
                                         loaded))
         ports.append(items)
     return ports
+
+
+def _output_of(data: dict[str, Any], node: str) -> Any:
+    """``data[node]``. The embedded cloud's ASL parser (moto) keeps a key's JSON escapes
+    (a node named ``Run "A"`` arrives as ``Run \\"A\\"``); Step Functions does not: both
+    are read until local/ unescapes keys."""
+    if node in data:
+        return data[node]
+    return data.get(json.dumps(node, ensure_ascii=False)[1:-1])
+
+
+def _sent_items(data: dict[str, Any], source: Source) -> bool:
+    """Whether ``source`` sent any items (n8n's source of an input is the node that did)."""
+    ports = (_output_of(data, source.from_) or {}).get("ports") or []
+    return source.output < len(ports) and bool(ports[source.output].get("count"))
 
 
 def port_items(repository: RunRepository, port: dict[str, Any], output: int,
@@ -327,6 +347,17 @@ class NodeRunner:
                     "attempt": invocation.attempt},
             time_left=time_left,
         )
+        if node.n8n is not None:
+            ctx.extras["n8n"] = {
+                "node": node.model_dump(),
+                "sources": [[(source.from_, source.output) for source in sources
+                             if _sent_items(invocation.data, source)]
+                            for sources in invocation.inputs],
+                "runIndex": invocation.runIndex,
+                "workflow": invocation.workflow,
+                "executionId": execution_id,
+                "runs": lambda: self.repository.node_runs(execution_id),
+            }
         outputs = get_executor(node.type).run(inputs, ctx)
         if assigned is not None and "setVars" in ctx.extras:
             assigned["vars"] = ctx.extras["setVars"]

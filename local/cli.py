@@ -21,6 +21,9 @@ from compiler import (
     load_project,
 )
 from compiler.limits import enforce_limits
+from compiler.n8n import is_n8n, to_n8n
+from compiler.n8n.loading import import_n8n
+from compiler.passes.validate import parse_document
 from compiler.schema import workflow_schema
 from local import cdk_commands
 
@@ -38,13 +41,18 @@ def _compile(path: Path, pins: dict[str, Any] | None = None) -> CompiledWorkflow
     try:
         document = load_file(path)
         if pins and isinstance(document, dict):
+            if is_n8n(document):  # n8n's pinData holds n8n items
+                pins = {node: [{"json": item} for item in items] for node, items in pins.items()}
             pin_data = document.get("pinData")
             document = {**document, "pinData": {
                 **(pin_data if isinstance(pin_data, dict) else {}), **pins}}
-        return enforce_limits(compile_workflow(document))
+        compiled = enforce_limits(compile_workflow(document))
     except WorkflowInvalid as exc:
         _print_problems(path, exc)
         raise typer.Exit(EXIT_INVALID) from None
+    for note in compiled.manifest.get("notes") or []:
+        err.print(f"[yellow]note[/] {note}", highlight=False)
+    return compiled
 
 
 def _with_children(path: Path, compiled: CompiledWorkflow,
@@ -244,6 +252,79 @@ def validate(
             invalid += 1
             _print_problems(path, exc)
     raise typer.Exit(EXIT_INVALID if invalid else 0)
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="An n8n workflow, as n8n exports it (JSON).")],
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="Write sfnflow's document here (.json, else YAML).")] = None,
+) -> None:
+    """Convert an n8n workflow to sfnflow's document; list what does not run as in n8n
+    (node, field, why). Every command also reads n8n's JSON directly."""
+    try:
+        document = load_file(file)
+    except WorkflowInvalid as exc:
+        _print_problems(file, exc)
+        raise typer.Exit(EXIT_INVALID) from None
+    if not is_n8n(document):
+        err.print(f"[bold red]✗ {file}[/]: not an n8n workflow (no n8n connections or nodes)")
+        raise typer.Exit(EXIT_INVALID)
+    converted, problems = import_n8n(document, file.stem)
+    text = _document_text(converted, json_format=output is not None
+                          and output.suffix == ".json")
+    if output:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {output} ({len(converted['nodes'])} nodes)")
+    else:
+        sys.stdout.write(text)
+    for problem in problems:
+        where = f"node {problem.node!r}" if problem.node else "workflow"
+        err.print(f"[yellow]not supported[/] {where} {problem.field}: {problem.message}",
+                  highlight=False, markup=True)
+
+
+@app.command("export")
+def export_command(
+    file: Annotated[Path, typer.Argument(help="Workflow document (JSON or YAML).")],
+    n8n: Annotated[bool, typer.Option("--n8n", help="As n8n's workflow JSON (the only "
+                                                    "format for now).")] = False,
+    output: Annotated[Path | None, typer.Option("-o", "--output",
+                                                help="Write it here.")] = None,
+) -> None:
+    """Write FILE in another tool's format: ``--n8n`` for n8n's editor (import-export)."""
+    if not n8n:
+        err.print("choose a format: --n8n")
+        raise typer.Exit(EXIT_INVALID)
+    try:
+        document = load_file(file)
+        if not is_n8n(document) or not isinstance(document.get("connections"), dict):
+            parse_document(document)  # its shape; n8n's editor takes any node type
+            document = to_n8n(document)
+    except WorkflowInvalid as exc:
+        _print_problems(file, exc)
+        raise typer.Exit(EXIT_INVALID) from None
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if output:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {output}")
+    else:
+        sys.stdout.write(text)
+
+
+def _document_text(document: dict[str, Any], *, json_format: bool) -> str:
+    if json_format:
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    from io import StringIO
+
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+    stream = StringIO()
+    yaml.dump(document, stream)
+    return stream.getvalue()
 
 
 @app.command()

@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 from compiler import asl
 from compiler.jsonata_text import jsonata, literal
 from compiler.lowering import region
+from compiler.nodetypes import NODE_TYPES
 
 if TYPE_CHECKING:
+    from compiler.graph import Graph
     from compiler.passes.emit import Emitter, ScopeOutput
 
 NODE_RUNNER = "${NodeRunnerArn}"  # a DefinitionSubstitutions placeholder
@@ -137,7 +139,8 @@ def runner_arguments(emitter: Emitter, node: int) -> dict[str, object]:
             "onError": spec.onError,
             "disabled": spec.disabled,
             "outputs": graph.outputs[node],
-        } | ({"cache": spec.cache.model_dump()} if spec.cache is not None else {}),
+        } | ({"cache": spec.cache.model_dump()} if spec.cache is not None else {})
+          | n8n_arguments(graph, node),
         "inputs": inputs,
         "data": {
             graph.name(source): jsonata("$" + emitter.var[source])
@@ -166,6 +169,35 @@ def runner_arguments(emitter: Emitter, node: int) -> dict[str, object]:
     if graph.is_trigger(node):
         arguments["trigger"] = jsonata("$states.context.Execution.Input")
     return arguments
+
+
+def n8n_arguments(graph: Graph, node: int) -> dict[str, object]:
+    """What an n8n node's runner needs beyond sfnflow's node definition: its typeVersion and
+    flags, and (JSON-encoded, like parameters) the workflow's connections in n8n's shape,
+    which its expressions walk for ``$('X').item`` lineage and ``$prevNode``, and the time
+    zone and execution order of the document."""
+    spec = graph.nodes[node]
+    if not NODE_TYPES[spec.type].n8n:
+        return {}
+    settings = graph.workflow.settings
+    context = {"connections": n8n_connections(graph), "timezone": settings.timezone or "UTC",
+               "executionOrder": settings.executionOrder or "v0"}
+    return {"typeVersion": spec.typeVersion or 1, "alwaysOutputData": spec.alwaysOutputData,
+            "executeOnce": spec.executeOnce,
+            "n8n": json.dumps(context, separators=(",", ":"), ensure_ascii=False)}
+
+
+def n8n_connections(graph: Graph) -> dict[str, object]:
+    """The graph's edges, loop back edges included, as n8n's ``connections`` object."""
+    edges = [*graph.edges, *(e for loop in graph.loops.values() for e in loop.back_edges)]
+    connections: dict[str, dict[str, list[list[dict[str, object]]]]] = {}
+    for edge in sorted(edges, key=lambda e: (e.source, e.output, e.target, e.input)):
+        ports = connections.setdefault(graph.name(edge.source), {"main": []})["main"]
+        while len(ports) <= edge.output:
+            ports.append([])
+        ports[edge.output].append({"node": graph.name(edge.target), "type": "main",
+                                   "index": edge.input})
+    return dict(connections)
 
 
 def outputs_may_travel_as_references(emitter: Emitter, node: int,

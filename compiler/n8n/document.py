@@ -76,7 +76,9 @@ def is_n8n(document: Any) -> bool:
 def workflow_name(name: Any, fallback: str = "imported") -> str:
     """A valid sfnflow workflow name from n8n's free-text name ("My flow 2" -> "My-flow-2")."""
     text = _NAME_CHARS.sub("-", str(name or "")).strip("-_")[:WORKFLOW_NAME_MAX].strip("-_")
-    return text or fallback
+    if text:
+        return text
+    return workflow_name(fallback) if fallback != "imported" else fallback
 
 
 def from_n8n(n8n: dict[str, Any], fallback_name: str = "imported") -> Imported:

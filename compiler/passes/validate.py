@@ -18,8 +18,10 @@ from compiler.errors import Problem, WorkflowInvalid
 from compiler.expressions import syntax_errors
 from compiler.graph import Edge, Graph, Loop, strongly_connected_cycles
 from compiler.limits import LAMBDA_MAX_SECONDS
-from compiler.model import Workflow
-from compiler.nodetypes import LOOP_LOWERINGS, NODE_TYPES, Params, output_names
+from compiler.model import Node, Workflow
+from compiler.n8n.document import N8N_TYPE_PREFIXES
+from compiler.n8n.loading import as_workflow_document
+from compiler.nodetypes import LOOP_LOWERINGS, NODE_TYPES, NodeType, Params, output_names
 from compiler.regions import region_problems
 
 _UNION_LABELS = frozenset({"int", "str", "float", "bool", "none", "list", "dict"})
@@ -72,9 +74,12 @@ def _node_problems(workflow: Workflow) -> tuple[list[Problem], list[Params | Non
         seen.add(node.name)
         spec = NODE_TYPES.get(node.type)
         if spec is None:
-            known = ", ".join(sorted(NODE_TYPES))
+            n8n = node.type.startswith(N8N_TYPE_PREFIXES)
+            known = ", ".join(sorted(t for t in NODE_TYPES if t.startswith(N8N_TYPE_PREFIXES)
+                                     == n8n))
+            what = "n8n node type" if n8n else "node type"
             problems.append(
-                Problem(node.name, "type", f"unknown node type {node.type!r} (known: {known})",
+                Problem(node.name, "type", f"unknown {what} {node.type!r} (known: {known})",
                         "unknown_type")
             )
             params.append(None)
@@ -86,17 +91,33 @@ def _node_problems(workflow: Workflow) -> tuple[list[Problem], list[Params | Non
                 f"run: it runs on the node-runner Lambda, which stops after "
                 f"{LAMBDA_MAX_SECONDS} s (Lambda's maximum). Use at most {LAMBDA_MAX_SECONDS}, "
                 "or split the work (a loop, or a sub-workflow)", "timeout"))
-        evaluated = {k: v for k, v in node.parameters.items() if k not in spec.params.raw_fields}
-        for path, message in syntax_errors(evaluated):
-            problems.append(Problem(node.name, f"parameters.{path}", message, "expression"))
+        if spec.n8n:
+            problems += _n8n_problems(node, spec)
+        else:
+            evaluated = {k: v for k, v in node.parameters.items()
+                         if k not in spec.params.raw_fields}
+            for path, message in syntax_errors(evaluated):
+                problems.append(Problem(node.name, f"parameters.{path}", message, "expression"))
+        raw = {"typeVersion": node.typeVersion or 1, "parameters": node.parameters} \
+            if spec.n8n else node.parameters
         try:
-            params.append(spec.params.model_validate(node.parameters))
+            params.append(spec.params.model_validate(raw))
         except ValidationError as exc:
             params.append(None)
             for error in exc.errors():
                 field = _loc(("parameters", *error["loc"]))
                 problems.append(Problem(node.name, field, error["msg"], "parameters"))
     return problems, params
+
+
+def _n8n_problems(node: Node, spec: NodeType) -> list[Problem]:
+    """An n8n node's typeVersion must be one sfnflow implements (n8n's default is 1)."""
+    version = node.typeVersion or 1
+    if version not in spec.versions:
+        known = ", ".join(f"{v:g}" for v in sorted(spec.versions))
+        return [Problem(node.name, "typeVersion", f"{node.type} version {version:g} is not "
+                        f"supported (supported: {known})", "unsupported")]
+    return []
 
 
 def _resolve_output(names: list[str], output: int | str) -> int | None:
@@ -110,8 +131,13 @@ def _resolve_output(names: list[str], output: int | str) -> int | None:
 
 
 def validate(document: Any) -> Graph:
-    workflow = parse_document(document)
-    problems, params = _node_problems(workflow)
+    document, problems, notes = as_workflow_document(document)
+    try:
+        workflow = parse_document(document)
+    except WorkflowInvalid as exc:
+        raise WorkflowInvalid(problems + exc.problems) from None
+    node_problems, params = _node_problems(workflow)
+    problems += node_problems
     index = {node.name: i for i, node in enumerate(workflow.nodes)}
     outputs = [
         output_names(node.type, p, node.onError) if p is not None else []
@@ -220,7 +246,7 @@ def validate(document: Any) -> Graph:
     if problems:
         raise WorkflowInvalid(problems)
     graph = Graph(workflow, list(workflow.nodes), [p for p in params if p is not None],
-                  outputs, inputs, edges, loops)
+                  outputs, inputs, edges, loops, notes=notes)
     from compiler.lowering.while_loop import condition_problems
 
     problems = condition_problems(graph)

@@ -1,0 +1,135 @@
+"""n8n's node types sfnflow runs: their typeVersions and ports, as n8n's editor draws them.
+
+The node runner implements each type (``functions.n8n``, ``functions.nodes.n8n``); the
+compiler only needs to know which types and versions exist and how many inputs and
+outputs a node has, in n8n's port order, because connections name ports by index. The
+compiler imports nothing from ``functions``, so the port rules live here, once, and the
+runner reads the port count the compiler sends it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+BASE = "n8n-nodes-base."
+TESTING = "n8n-nodes-testing."
+MAIN = ["main"]
+
+Outputs = Callable[[float, Mapping[str, Any]], list[str]]
+Inputs = Callable[[float, Mapping[str, Any]], int]
+
+
+@dataclass(frozen=True)
+class N8nType:
+    """One n8n node type: its versions, ports and how sfnflow runs it."""
+
+    name: str
+    versions: frozenset[float]
+    description: str
+    outputs: Outputs = field(default=lambda _v, _p: MAIN)
+    inputs: Inputs = field(default=lambda _v, _p: 1)
+    trigger: bool = False
+
+
+def _int(value: Any, default: int) -> int:
+    """An integer parameter n8n stores as a number (an expression there is not static)."""
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) \
+        else default
+
+
+def _options(parameters: Mapping[str, Any]) -> Mapping[str, Any]:
+    options = parameters.get("options")
+    return options if isinstance(options, Mapping) else {}
+
+
+def _if_outputs(_version: float, _parameters: Mapping[str, Any]) -> list[str]:
+    return ["true", "false"]
+
+
+def _filter_outputs(version: float, _parameters: Mapping[str, Any]) -> list[str]:
+    """Filter v1 has one output; v2+ may show ``discarded`` (its option decides whether
+    the editor draws it; an output no connection uses changes nothing, so it is always
+    there)."""
+    return ["kept", "discarded"] if version >= 2 else ["kept"]
+
+
+_EXTRA_FALLBACK = ("extra", -3, "-3")
+
+
+def _switch_outputs(version: float, parameters: Mapping[str, Any]) -> list[str]:
+    """Per rule (and the extra fallback) in rules mode; a fixed count in expression mode."""
+    if parameters.get("mode") == "expression":
+        if version >= 3:
+            count = _int(parameters.get("numberOutputs"), 4)
+        elif version >= 2:
+            count = _int(parameters.get("outputsAmount"), 4)
+        else:
+            count = 4
+        return [str(i) for i in range(max(count, 1))]
+    if version < 2:
+        return [str(i) for i in range(4)]
+    rules_holder = parameters.get("rules")
+    rules = rules_holder.get("values" if version >= 3 else "rules") \
+        if isinstance(rules_holder, Mapping) else None
+    rules = rules if isinstance(rules, list) else []
+    if version >= 3:
+        names = [str(rule.get("outputKey")) if isinstance(rule, Mapping)
+                 and rule.get("renameOutput") else str(i) for i, rule in enumerate(rules)]
+        fallback = _options(parameters).get("fallbackOutput")
+        if fallback == "extra":
+            names.append("fallback")
+        return names or ["0"]
+    highest = max([_int(rule.get("output"), i) for i, rule in enumerate(rules)
+                   if isinstance(rule, Mapping)] + [len(rules) - 1])
+    count = highest + 1
+    fallback = parameters.get("fallbackOutput")
+    if fallback in _EXTRA_FALLBACK:
+        count += 1
+    elif isinstance(fallback, int) and fallback >= 0:
+        count = max(count, fallback + 1)
+    return [str(i) for i in range(max(count, 1))]
+
+
+def _merge_inputs(version: float, parameters: Mapping[str, Any]) -> int:
+    return _int(parameters.get("numberInputs"), 2) if version >= 3 else 2
+
+
+def _batches_outputs(version: float, _parameters: Mapping[str, Any]) -> list[str]:
+    if version < 2:
+        return MAIN
+    return ["loop", "done"] if version < 3 else ["done", "loop"]
+
+
+_V1 = frozenset({1.0})
+
+N8N_TYPES: dict[str, N8nType] = {
+    spec.name: spec for spec in [
+        N8nType(BASE + "manualTrigger", _V1, "n8n's manual trigger: one empty item.",
+                inputs=lambda _v, _p: 0, trigger=True),
+        N8nType(BASE + "noOp", _V1, "n8n's No Operation: passes items through."),
+        N8nType(BASE + "set", frozenset({1.0, 2.0, 3.0, 3.1, 3.2, 3.3, 3.4}),
+                "n8n's Set / Edit Fields."),
+        N8nType(BASE + "if", frozenset({1.0, 2.0, 2.1, 2.2}), "n8n's IF: true, false.",
+                outputs=_if_outputs),
+        N8nType(BASE + "filter", frozenset({1.0, 2.0, 2.1, 2.2}), "n8n's Filter.",
+                outputs=_filter_outputs),
+        N8nType(BASE + "switch", frozenset({1.0, 2.0, 3.0, 3.1, 3.2}), "n8n's Switch.",
+                outputs=_switch_outputs),
+        N8nType(BASE + "merge", frozenset({1.0, 2.0, 2.1, 3.0, 3.1}), "n8n's Merge.",
+                inputs=_merge_inputs),
+        N8nType(BASE + "splitOut", _V1, "n8n's Split Out."),
+        N8nType(BASE + "sort", _V1, "n8n's Sort."),
+        N8nType(BASE + "limit", _V1, "n8n's Limit."),
+        N8nType(BASE + "removeDuplicates", frozenset({1.0, 1.1}), "n8n's Remove Duplicates."),
+        N8nType(BASE + "aggregate", _V1, "n8n's Aggregate."),
+        N8nType(BASE + "summarize", frozenset({1.0, 1.1}), "n8n's Summarize."),
+        N8nType(BASE + "renameKeys", _V1, "n8n's Rename Keys."),
+        N8nType(BASE + "code", frozenset({1.0, 2.0}),
+                "n8n's Code node: JavaScript (jsCode) on the embedded engine."),
+        N8nType(TESTING + "testData", _V1, "n8n's test-only node: emits its data."),
+        N8nType(BASE + "splitInBatches", frozenset({1.0, 2.0, 2.1, 3.0}),
+                "n8n's Split In Batches / Loop Over Items.", outputs=_batches_outputs),
+    ]
+}

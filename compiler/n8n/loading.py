@@ -1,0 +1,50 @@
+"""n8n's exported JSON wherever a workflow document is accepted: detected by shape.
+
+``validate`` (and so ``compile_workflow``, every CLI command and ``POST /workflows``) calls
+``as_workflow_document`` first: an n8n document is converted (``document.from_n8n``) and
+what the importer could not carry splits in two. What would change how the workflow
+behaves (credentials, AI sub-node connections) is a validation problem; what does not
+(a retry wait rounded up to whole seconds, pinned binary data, which sfnflow's pins do not
+hold) is a note the caller may show.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compiler.errors import Problem
+from compiler.n8n.document import from_n8n, is_n8n
+
+#: importer fields whose loss changes nothing the workflow computes
+NOTE_FIELDS = ("waitBetweenTries", "pinData[")
+
+
+def is_note(problem: Problem) -> bool:
+    return problem.field.startswith(NOTE_FIELDS)
+
+
+def as_workflow_document(document: Any) -> tuple[Any, list[Problem], list[Problem]]:
+    """``(sfnflow document, problems, notes)``; anything not n8n's comes back unchanged."""
+    if not is_n8n(document) or isinstance(document.get("connections"), list):
+        return document, [], []
+    imported = from_n8n(document)
+    problems = [p for p in imported.unsupported if not is_note(p)]
+    notes = [p for p in imported.unsupported if is_note(p)]
+    return imported.document, problems, notes
+
+
+def import_n8n(document: Any, fallback_name: str = "imported") -> tuple[dict[str, Any],
+                                                                        list[Problem]]:
+    """``sfnflow import``: the sfnflow document and everything of it that does not run as
+    n8n ran it: what the importer could not carry, and what the validator refuses (node
+    types, typeVersions, parameters), each naming node and field."""
+    from compiler.errors import WorkflowInvalid
+    from compiler.passes.validate import validate
+
+    imported = from_n8n(document, fallback_name)
+    problems = list(imported.unsupported)
+    try:
+        validate(imported.document)
+    except WorkflowInvalid as exc:
+        problems += exc.problems
+    return imported.document, sorted(set(problems), key=lambda p: (p.node or "", p.field))

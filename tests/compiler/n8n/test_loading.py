@@ -1,0 +1,79 @@
+"""n8n's exported JSON is accepted wherever a document is: converted, checked, compiled."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from compiler import WorkflowInvalid, compile_workflow
+from compiler.passes.validate import validate
+
+BASE = "n8n-nodes-base."
+
+
+def n8n_document(*nodes: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """A manual trigger feeding ``nodes`` in a chain, in n8n's exported shape."""
+    chain = [{"name": "Start", "type": BASE + "manualTrigger", "typeVersion": 1,
+              "parameters": {}, "id": "1", "position": [0, 0]}, *nodes]
+    connections = {
+        source["name"]: {"main": [[{"node": target["name"], "type": "main", "index": 0}]]}
+        for source, target in zip(chain, chain[1:], strict=False)}
+    return {"name": "My flow", "nodes": chain, "connections": connections, **extra}
+
+
+def set_node(name: str = "Set", version: float = 3.4, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "type": BASE + "set", "typeVersion": version, "position": [1, 1],
+            "parameters": {"assignments": {"assignments": [
+                {"name": "b", "type": "number", "value": "={{ $json.a * 2 }}"}]}}, **extra}
+
+
+def problems(document: dict[str, Any]) -> list[tuple[str | None, str]]:
+    with pytest.raises(WorkflowInvalid) as caught:
+        validate(document)
+    return [(p.node, p.field) for p in caught.value.problems]
+
+
+def test_an_exported_n8n_workflow_validates_as_it_is() -> None:
+    graph = validate(n8n_document(set_node(), settings={"executionOrder": "v1"}))
+    assert [node.type for node in graph.nodes] == [BASE + "manualTrigger", BASE + "set"]
+    assert graph.nodes[1].typeVersion == 3.4
+    assert graph.workflow.name == "My-flow"
+    assert graph.workflow.settings.executionOrder == "v1"
+    assert graph.nodes[1].editor == {"position": [1, 1]}
+
+
+def test_an_unknown_type_or_version_names_the_node_and_field() -> None:
+    document = n8n_document(set_node(version=9),
+                            {"name": "Debug", "type": BASE + "debugHelper", "typeVersion": 1})
+    assert problems(document) == [("Debug", "type"), ("Set", "typeVersion")]
+
+
+def test_what_would_change_behaviour_is_a_problem() -> None:
+    document = n8n_document(set_node(credentials={"httpBasicAuth": {"id": "1"}}))
+    assert problems(document) == [("Set", "credentials")]
+
+
+def test_what_changes_nothing_is_a_note_in_the_manifest() -> None:
+    compiled = compile_workflow(n8n_document(set_node(retryOnFail=True,
+                                                      waitBetweenTries=1500)))
+    assert len(compiled.manifest["notes"]) == 1
+    assert "1500 ms between tries becomes 2 s" in compiled.manifest["notes"][0]
+
+
+def test_the_runner_gets_version_flags_and_connections() -> None:
+    compiled = compile_workflow(n8n_document(set_node(alwaysOutputData=True),
+                                             settings={"timezone": "Europe/Berlin"}))
+    node = compiled.definition["States"]["Set"]["Arguments"]["node"]
+    assert (node["typeVersion"], node["alwaysOutputData"], node["executeOnce"]) == \
+        (3.4, True, False)
+    context = json.loads(node["n8n"])
+    assert context["connections"] == {
+        "Start": {"main": [[{"node": "Set", "type": "main", "index": 0}]]}}
+    assert (context["timezone"], context["executionOrder"]) == ("Europe/Berlin", "v0")
+
+
+def test_sfnflow_documents_are_not_touched() -> None:
+    graph = validate({"name": "wf", "nodes": [{"name": "T", "type": "manualTrigger"}]})
+    assert graph.notes == [] and graph.nodes[0].typeVersion is None
