@@ -32,6 +32,9 @@ GONE = "GoneException"
 FINISHED = "executionFinished"
 TOKEN_TTL_SECONDS = 300  # long enough to open a socket; a reconnect asks for a new token
 MAC_ALGORITHM = "HMAC_SHA_256"
+# A token we issue is under 300 characters (an 80-character execution id at most); a longer
+# one is not ours, and KMS's VerifyMac refuses a message over 4,096 bytes with an error.
+TOKEN_MAX_CHARS = 1_024
 
 
 class TokenInvalid(SfnflowError):
@@ -76,12 +79,14 @@ class StreamTokens:
 
     def verify(self, token: str, now: float | None = None) -> str:
         """The execution the token lets its holder watch; raises ``TokenInvalid``."""
+        if len(token) > TOKEN_MAX_CHARS:
+            raise TokenInvalid("the stream token is malformed")
         try:
             claims_text, mac_text = token.split(".")
             claims = json.loads(_unb64(claims_text))
             execution_id, expires = str(claims["e"]), int(claims["x"])
             mac = _unb64(mac_text)
-        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+        except (ValueError, KeyError, TypeError, RecursionError, binascii.Error) as exc:
             raise TokenInvalid("the stream token is malformed") from exc
         if expires < (now if now is not None else time.time()):
             raise TokenInvalid("the stream token has expired: ask POST /stream-tokens "

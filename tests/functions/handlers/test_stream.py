@@ -4,6 +4,7 @@ progress table."""
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Iterator
@@ -110,6 +111,20 @@ def test_a_forged_expired_or_other_executions_token_is_a_403(handlers: LocalClou
         assert json.loads(response["body"])["error"]["type"] == "Forbidden", case
     assert stream._service().connections.connections_of("e1") == []
     assert connect("c1", {"token": good, "executionId": "e1"})["statusCode"] == 200
+
+
+def test_a_hostile_token_is_a_403_not_a_500(handlers: LocalCloud) -> None:
+    """Deeply nested claims (a RecursionError in the parser) and claims longer than KMS's
+    4,096-byte message (a ValidationException from VerifyMac) were 500s."""
+    mac = token("e1").split(".")[1]
+    deep = base64.urlsafe_b64encode(b"[" * 50_000).decode().rstrip("=")
+    long_claims = base64.urlsafe_b64encode(json.dumps(
+        {"e": "e1", "x": int(time.time()) + 60, "pad": "x" * 5_000}).encode()).decode()
+    for case, value in {"deep": f"{deep}.{mac}", "long": f"{long_claims.rstrip('=')}.{mac}",
+                        "huge": "a" * 100_000}.items():
+        response = connect("c1", {"token": value})
+        assert response["statusCode"] == 403, case
+        assert json.loads(response["body"])["error"]["type"] == "Forbidden", case
 
 
 def test_connect_to_an_unknown_execution_is_a_404(handlers: LocalCloud) -> None:
