@@ -8,9 +8,9 @@ one empty item.
 
 Here the document goes through the public path a user's file takes (``compiler.loader``,
 then ``compile_workflow``), is deployed and started on a ``LocalCloud`` like ``sfnflow run``,
-and the pinned nodes' runs are read from the run data (``cloud.repository``). The loader
-converts n8n's JSON itself once it detects it; until it does, ``compiler.n8n.from_n8n`` is
-called here. Works for sfnflow's own documents too (their ``pinData`` holds plain objects).
+and the pinned nodes' runs are read from the run data (``cloud.repository``). n8n's JSON
+is handed over as it is (the compiler converts it by shape, as for every command). Works for
+sfnflow's own documents too (their ``pinData`` holds plain objects).
 
 Every outcome is a ``Verdict``, never an exception: a compile error lists its problems, a
 failed execution gives its error, a node that did not run is n8n's own message
@@ -19,6 +19,7 @@ failed execution gives its error, a node that did not run is n8n's own message
 
 from __future__ import annotations
 
+import json
 import traceback
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from typing import Any
 
 from compiler import Problem, SfnflowError, WorkflowInvalid, compile_workflow, load_text
 from compiler.explain import node_states
-from compiler.n8n import from_n8n, is_n8n
+from compiler.n8n import is_n8n
 from compiler.nodetypes import NODE_TYPES
 from compiler.pipeline import CompiledWorkflow
 from functions.store.repository import NodeRun
@@ -48,6 +49,7 @@ HARNESS_ERROR = "harness error"
 EXECUTION_TIMEOUT_SECONDS = 60.0
 #: Problems and differences shown in a reason (the rest are counted).
 SHOWN = 3
+FAILURE_CHARS = 300
 _N8N_ITEM_KEYS = frozenset({"json", "pairedItem", "binary"})
 
 
@@ -71,7 +73,7 @@ class Verdict:
     outcome: str
     reason: str = ""
     lowering: Lowering | None = None  # None when it did not compile
-    notes: list[str] = field(default_factory=list)  # what the importer could not carry
+    notes: list[str] = field(default_factory=list)  # the compiler's notes (importer losses)
 
     @property
     def passed(self) -> bool:
@@ -91,27 +93,26 @@ class Prepared:
     document: dict[str, Any]
     expected: dict[str, list[Item]]  # node -> its pinned items, as n8n items ``{json}``
     n8n: bool  # n8n's node types: items may arrive wrapped as ``{json, pairedItem}``
-    notes: list[str]
 
 
 def prepare(text: str, source: str) -> Prepared:
-    """Load through the public path; n8n's JSON is converted if the loader did not."""
+    """Parse through the public path (``compiler.loader``) and take the pins out.
+
+    n8n's JSON stays n8n's JSON: ``compile_workflow`` converts it by shape as it does for
+    every command, so the run exercises that conversion too. Its pins are n8n items already;
+    an sfnflow document's are plain objects, wrapped here as n8n would hold them."""
     document = load_text(text, source)
-    notes: list[str] = []
     if not isinstance(document, dict):
         raise WorkflowInvalid([Problem(None, "", f"{source}: not a workflow object")])
-    if is_n8n(document) and not isinstance(document.get("connections"), list):
-        document.pop("trigger", None)  # n8n's harness removes it too (step 3)
-        imported = from_n8n(document, Path(source).stem)
-        document = imported.document
-        notes = [f"{p.node or 'workflow'}.{p.field}: {p.message}" for p in imported.unsupported]
     document = dict(document)
     pins = document.pop("pinData", None) or {}
-    editor = document.get("editor")
-    if isinstance(editor, dict) and "trigger" in editor:
-        document["editor"] = {k: v for k, v in editor.items() if k != "trigger"}
-    expected = {name: [{"json": item} for item in items] for name, items in pins.items()}
-    return Prepared(document, expected, is_n8n(document), notes)
+    n8n = is_n8n(document)
+    if n8n and not isinstance(document.get("connections"), list):
+        document.pop("trigger", None)  # n8n's harness removes it too (step 3)
+        expected = {name: [dict(item) for item in items] for name, items in pins.items()}
+    else:
+        expected = {name: [{"json": item} for item in items] for name, items in pins.items()}
+    return Prepared(document, expected, n8n)
 
 
 def lowering_of(compiled: CompiledWorkflow) -> Lowering:
@@ -156,17 +157,32 @@ def _run(cloud: LocalCloud, text: str, source: str) -> Verdict:
     except SfnflowError as exc:
         return Verdict(source, COMPILE_ERROR, str(exc))
     lowering = lowering_of(compiled)
+    notes = list(compiled.manifest.get("notes") or [])
     execution_id = cloud.start(compiled, None, mode="manual")
     finished = cloud.wait(execution_id, timeout_seconds=EXECUTION_TIMEOUT_SECONDS)
     if finished.status != "SUCCEEDED":
-        detail = ": ".join(str(part) for part in (finished.error, finished.cause) if part)
-        return Verdict(source, EXECUTION_FAILED, f"{finished.status} {detail}".strip()[:300],
-                       lowering, prepared.notes)
+        return Verdict(source, EXECUTION_FAILED,
+                       failure(finished.status, finished.error, finished.cause),
+                       lowering, notes)
     runs: dict[str, list[NodeRun]] = defaultdict(list)
     for run in cloud.repository.node_runs(execution_id):
         runs[run.node].append(run)
     outcome, reason = judge(prepared, runs)
-    return Verdict(source, outcome, reason, lowering, prepared.notes)
+    return Verdict(source, outcome, reason, lowering, notes)
+
+
+def failure(status: str, error: str | None, cause: str | None) -> str:
+    """``FAILED Error: message``; a Lambda's cause is its JSON error report, of which the
+    message is what a reader needs (the stack trace is in the run data)."""
+    message = cause
+    try:
+        report = json.loads(cause or "")
+    except ValueError:
+        report = None
+    if isinstance(report, dict) and "errorMessage" in report:
+        message = str(report["errorMessage"])
+    detail = ": ".join(part for part in (error, message) if part)
+    return f"{status} {detail}".strip()[:FAILURE_CHARS]
 
 
 def judge(prepared: Prepared, runs: dict[str, list[NodeRun]]) -> tuple[str, str]:

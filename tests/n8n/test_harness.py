@@ -19,6 +19,7 @@ from tests.n8n.harness import (
     RUNS,
     Lowering,
     as_n8n_item,
+    failure,
     output_zero,
     prepare,
     run_text,
@@ -86,6 +87,12 @@ def test_a_failed_execution_fails_with_its_error(cloud: LocalCloud) -> None:
     assert verdict.reason == "FAILED Sfnflow.StoppedByNode: halt"
 
 
+def test_a_lambda_error_report_reads_as_its_message() -> None:
+    report = json.dumps({"errorType": "E", "errorMessage": "boom", "stackTrace": ["..."]})
+    assert failure("FAILED", "E", report) == "FAILED E: boom"
+    assert failure("TIMED_OUT", None, None) == "TIMED_OUT"
+
+
 @pytest.mark.parametrize(("text", "reason"), [
     ("nodes: [", "workflow: bad: not valid JSON or YAML"),
     ("[1, 2]", "workflow: bad: not a workflow object"),
@@ -100,26 +107,59 @@ def test_a_document_that_does_not_compile_is_a_verdict(cloud: LocalCloud, text: 
     assert verdict.lowering is None
 
 
-N8N = {
-    "name": "n8n harness",
-    "nodes": [{"id": "1", "name": "Go", "type": "n8n-nodes-base.manualTrigger",
-               "typeVersion": 1, "parameters": {}, "position": [0, 0]},
-              {"id": "2", "name": "Out", "type": "n8n-nodes-base.noOp", "typeVersion": 1,
-               "parameters": {}, "position": [200, 0]}],
-    "connections": {"Go": {"main": [[{"node": "Out", "type": "main", "index": 0}]]}},
-    "pinData": {"Out": [{"json": {"a": 1}}, {"json": {}}]},
-    "trigger": {"mode": "manual"},
-    "settings": {"executionOrder": "v1"},
-}
+def n8n_node(name: str, node_type: str, parameters: dict[str, Any] | None = None,
+             version: float = 1) -> dict[str, Any]:
+    package = "n8n-nodes-testing" if node_type == "testData" else "n8n-nodes-base"
+    return {"id": name, "name": name, "type": f"{package}.{node_type}", "typeVersion": version,
+            "parameters": parameters or {}, "position": [0, 0]}
+
+
+def n8n_document(nodes: list[dict[str, Any]], edges: list[tuple[str, int, str]],
+                 pins: dict[str, list[Any]]) -> dict[str, Any]:
+    """n8n's exported shape; ``edges`` are ``(from, output, to)`` into input 0."""
+    connections: dict[str, Any] = {}
+    for source, output, target in edges:
+        ports = connections.setdefault(source, {"main": []})["main"]
+        ports.extend([] for _ in range(output + 1 - len(ports)))
+        ports[output].append({"node": target, "type": "main", "index": 0})
+    return {"name": "n8n harness", "nodes": [n8n_node("Go", "manualTrigger"), *nodes],
+            "connections": connections, "pinData": pins, "settings": {"executionOrder": "v1"}}
+
+
+DATA = n8n_node("Data", "testData", {"data": [{"n": 1}, {"n": 2}, {"n": 3}]})
+FIRST = n8n_node("First", "limit", {"maxItems": 1})
+LIMITED = [DATA, FIRST], [("Go", 0, "Data"), ("Data", 0, "First")]
+
+
+def test_an_n8n_workflow_passes_when_its_pins_match(cloud: LocalCloud) -> None:
+    text = json.dumps(n8n_document(*LIMITED, {"First": [{"json": {"n": 1}}]}))
+    verdict = run_text(cloud, text, "n8n-pass.json")
+    assert (verdict.outcome, verdict.reason) == (PASS, "")
+
+
+def test_an_n8n_workflow_mismatch_names_the_item(cloud: LocalCloud) -> None:
+    text = json.dumps(n8n_document(*LIMITED, {"First": [{"json": {"n": 3}}]}))
+    verdict = run_text(cloud, text, "n8n-mismatch.json")
+    assert (verdict.outcome, verdict.reason) == (MISMATCH, '"First" [0].json.n: got 1, expected 3')
+
+
+def test_an_n8n_node_fed_no_items_is_missing(cloud: LocalCloud) -> None:
+    never = n8n_node("Never", "if", {"conditions": {"boolean": [
+        {"value1": "={{ $json.n > 5 }}", "value2": True}]}})
+    nodes = [DATA, never, n8n_node("Big", "noOp")]
+    edges = [("Go", 0, "Data"), ("Data", 0, "Never"), ("Never", 0, "Big")]
+    verdict = run_text(cloud, json.dumps(n8n_document(nodes, edges, {"Big": []})), "n8n.json")
+    assert (verdict.outcome, verdict.reason) == (MISSING, 'Data for node "Big" is missing!')
 
 
 def test_an_n8n_document_expects_its_pin_data_and_runs_without_it() -> None:
-    prepared = prepare(json.dumps(N8N), "n8n.json")
-    assert prepared.expected == N8N["pinData"]
+    document = n8n_document(*LIMITED, {"First": [{"json": {"n": 1}}]})
+    document["trigger"] = {"mode": "manual"}
+    prepared = prepare(json.dumps(document), "n8n.json")
+    assert prepared.expected == {"First": [{"json": {"n": 1}}]}
     assert prepared.n8n
-    assert "pinData" not in prepared.document
-    assert "trigger" not in json.dumps(prepared.document)  # removed, as n8n's harness does
-    assert prepared.document["connections"] == [{"from": "Go", "to": "Out"}]
+    assert "pinData" not in prepared.document and "trigger" not in prepared.document
+    assert prepared.document["connections"] == document["connections"]  # the compiler's job
 
 
 def test_sfnflow_pins_are_plain_objects_wrapped_as_n8n_items() -> None:
