@@ -13,6 +13,7 @@ from local.cloud import LocalCloud
 from tests.n8n.harness import (
     COMPILE_ERROR,
     EXECUTION_FAILED,
+    HARNESS_ERROR,
     MISMATCH,
     MISSING,
     PASS,
@@ -85,6 +86,17 @@ def test_a_failed_execution_fails_with_its_error(cloud: LocalCloud) -> None:
     verdict = run_text(cloud, document(nodes, [{"from": "Start", "to": "Stop"}], {}), "stop")
     assert verdict.outcome == EXECUTION_FAILED
     assert verdict.reason == "FAILED Sfnflow.StoppedByNode: halt"
+
+
+class BrokenCloud:
+    def start(self, *args: Any, **kwargs: Any) -> str:
+        raise RuntimeError("the cloud fell over")
+
+
+def test_anything_else_going_wrong_is_a_verdict_not_an_exception() -> None:
+    verdict = run_text(BrokenCloud(), tagged({}), "broken")  # type: ignore[arg-type]
+    assert verdict.outcome == HARNESS_ERROR
+    assert verdict.reason.startswith("RuntimeError: the cloud fell over (test_harness.py:")
 
 
 def test_a_lambda_error_report_reads_as_its_message() -> None:
