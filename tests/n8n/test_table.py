@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.n8n.corpus_index import offline_entries, short_name
 from tests.n8n.expectations import expected_failures
 from tests.n8n.harness import COMPILE_ERROR, PASS, Lowering, Verdict
-from tests.n8n.table import DOC, EXCLUDED, failing_in_doc, render
+from tests.n8n.table import DOC, EXCLUDED, failing_in_doc, render, still_expected
 
 
 def test_the_doc_shows_the_failures_expected_failures_json_lists() -> None:
@@ -29,3 +29,10 @@ def test_render_counts_passes_and_native_nodes_and_lists_failures() -> None:
     assert failing_in_doc(text) == failing
     assert "compile error: a \\| b" in text  # a pipe in a reason does not split the row
     assert f"| {EXCLUDED} |" in text  # the one workflow that needs more than offline
+
+
+def test_rewriting_the_list_keeps_hand_written_reasons_of_what_still_fails() -> None:
+    verdicts = {"a": Verdict("a", COMPILE_ERROR, "x"), "b": Verdict("b", PASS),
+                "c": Verdict("c", COMPILE_ERROR, "new")}
+    known = {"a": "why a fails", "b": "why b failed"}
+    assert still_expected(known, verdicts) == {"a": "why a fails", "c": "compile error: new"}
