@@ -450,8 +450,12 @@ NODE_TYPES: dict[str, NodeType] = {
 
 
 def _n8n_node_type(spec: N8nType) -> NodeType:
-    """n8n's nodes all run on the node runner (``functions.nodes.n8n``), which keeps every
-    node's run data and ``pairedItem`` lineage for the expressions that read them."""
+    """n8n's nodes run on the node runner (``functions.nodes.n8n``), which keeps every
+    node's run data and ``pairedItem`` lineage for the expressions that read them; Loop
+    Over Items v3 is sfnflow's splitInBatches loop (a Map over batches, one at a time)."""
+    if spec.lowering == "loop":  # validate gives it SplitInBatchesParams (LOOP_VERSIONS)
+        return NodeType(spec.name, SplitInBatchesParams, spec.description, lowering="loop",
+                        outputs=lambda _p: ["done", "loop"], versions=spec.versions)
     return NodeType(
         spec.name, N8nParams, spec.description, trigger=spec.trigger,
         outputs=lambda p: spec.outputs(p.typeVersion, p.parameters),

@@ -31,6 +31,8 @@ class N8nType:
     outputs: Outputs = field(default=lambda _v, _p: MAIN)
     inputs: Inputs = field(default=lambda _v, _p: 1)
     trigger: bool = False
+    #: "task": the node runner; "loop": sfnflow's loop lowering (Loop Over Items v3)
+    lowering: str = "task"
 
 
 def _int(value: Any, default: int) -> int:
@@ -102,6 +104,13 @@ def _batches_outputs(version: float, _parameters: Mapping[str, Any]) -> list[str
     return ["loop", "done"] if version < 3 else ["done", "loop"]
 
 
+#: SplitInBatches versions that run as sfnflow's loop: v3's ports are its (done, loop),
+#: and its body runs once per batch, in order, its items collected into done. v1 and v2
+#: decide when to stop through ``$node[...].context`` read by an IF in the body: no Map.
+LOOP_VERSIONS = frozenset({3.0})
+N8N_DEFAULT_BATCH_SIZE = 1  # v3 (Loop Over Items); v1 and v2 default to 10
+
+
 _V1 = frozenset({1.0})
 
 N8N_TYPES: dict[str, N8nType] = {
@@ -130,6 +139,7 @@ N8N_TYPES: dict[str, N8nType] = {
                 "n8n's Code node: JavaScript (jsCode) on the embedded engine."),
         N8nType(TESTING + "testData", _V1, "n8n's test-only node: emits its data."),
         N8nType(BASE + "splitInBatches", frozenset({1.0, 2.0, 2.1, 3.0}),
-                "n8n's Split In Batches / Loop Over Items.", outputs=_batches_outputs),
+                "n8n's Split In Batches / Loop Over Items.", outputs=_batches_outputs,
+                lowering="loop"),
     ]
 }

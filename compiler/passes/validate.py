@@ -19,6 +19,7 @@ from compiler.expressions import syntax_errors
 from compiler.graph import Edge, Graph, Loop, strongly_connected_cycles
 from compiler.limits import LAMBDA_MAX_SECONDS
 from compiler.model import Node, Workflow
+from compiler.n8n.catalogue import LOOP_VERSIONS, N8N_DEFAULT_BATCH_SIZE
 from compiler.n8n.document import N8N_TYPE_PREFIXES
 from compiler.n8n.loading import as_workflow_document
 from compiler.nodetypes import LOOP_LOWERINGS, NODE_TYPES, NodeType, Params, output_names
@@ -98,8 +99,16 @@ def _node_problems(workflow: Workflow) -> tuple[list[Problem], list[Params | Non
                          if k not in spec.params.raw_fields}
             for path, message in syntax_errors(evaluated):
                 problems.append(Problem(node.name, f"parameters.{path}", message, "expression"))
-        raw = {"typeVersion": node.typeVersion or 1, "parameters": node.parameters} \
-            if spec.n8n else node.parameters
+        raw: Any = node.parameters
+        if spec.n8n:
+            raw = {"typeVersion": node.typeVersion or 1, "parameters": node.parameters}
+            if spec.lowering == "loop":
+                loop, loop_problems = _n8n_loop(node)
+                problems += loop_problems
+                raw = loop if not loop_problems else None
+        if raw is None:
+            params.append(None)
+            continue
         try:
             params.append(spec.params.model_validate(raw))
         except ValidationError as exc:
@@ -118,6 +127,27 @@ def _n8n_problems(node: Node, spec: NodeType) -> list[Problem]:
         return [Problem(node.name, "typeVersion", f"{node.type} version {version:g} is not "
                         f"supported (supported: {known})", "unsupported")]
     return []
+
+
+def _n8n_loop(node: Node) -> tuple[dict[str, Any], list[Problem]]:
+    """Loop Over Items v3 as sfnflow's splitInBatches: its batch size, one batch at a time
+    (n8n runs them in order). What a Map cannot do exactly is refused, naming the field."""
+    version = node.typeVersion or 1
+    if version not in LOOP_VERSIONS:
+        return {}, [Problem(node.name, "typeVersion", f"SplitInBatches v{version:g} loops stop "
+                            "on $node[...].context read in the loop body, which sfnflow does "
+                            "not run yet: use Loop Over Items (v3)", "unsupported")]
+    size = node.parameters.get("batchSize", N8N_DEFAULT_BATCH_SIZE)
+    options = node.parameters.get("options") or {}
+    problems = []
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        problems.append(Problem(node.name, "parameters.batchSize", "must be a number of at "
+                                "least 1 (an expression is not supported in a loop)",
+                                "unsupported"))
+    if isinstance(options, dict) and options.get("reset"):
+        problems.append(Problem(node.name, "parameters.options.reset", "a loop that resets "
+                                "is not supported", "unsupported"))
+    return {"batchSize": size, "maxConcurrency": 1, "mode": "inline"}, problems
 
 
 def _resolve_output(names: list[str], output: int | str) -> int | None:

@@ -5,49 +5,19 @@ How items travel: an n8n node reads and writes n8n's own items, ``{"json": {...}
 recorded output of every node it passes (the node runs recorded in DynamoDB are n8n's run
 data). A plain object arriving from a trigger or an sfnflow node is read as ``{"json":
 object}``; sfnflow's own node types are untouched (an sfnflow node placed after an n8n node
-sees n8n items).
-
-One run: the input items become ``functions.js.NodeRunData`` (input items renumbered as n8n
-does before a node runs, the source of each input, the run data of the execution when the
-node's expressions or code name other nodes, the workflow's connections, time zone and
-``$vars``); ``=`` parameters are evaluated by the JavaScript engine per item, lazily, as
-n8n's ``getNodeParameter`` does; the node's semantics are ``functions.n8n``'s, wrapped in
-``flags.run_with_flags`` (executeOnce, alwaysOutputData, continueOnFail). The Code node and
-Sort's code mode run on the same engine (``functions.js``).
+sees n8n items). How one run goes is ``functions.nodes.n8n_run``, imported on first use.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from compiler.n8n.catalogue import N8N_TYPES
-from functions.errors import ParameterError
-from functions.js import UNDEFINED as JS_UNDEFINED
-from functions.js import (
-    ExpressionEvaluationError,
-    ExpressionEvaluator,
-    NodeInfo,
-    NodeRunData,
-    Source,
-    TaskData,
-    evaluate,
-    run_code,
-)
-from functions.n8n import NODES, NodeCall
-from functions.n8n.flags import run_with_flags
-from functions.n8n.items import Item
-from functions.n8n.jsvalues import UNDEFINED as N8N_UNDEFINED
+from functions.expressions import Item
 from functions.nodes.base import EXECUTORS, Executor, NodeContext, Ports
 from functions.nodes.triggers import Trigger
 
 _N8N_ITEM_KEYS = frozenset({"json", "pairedItem", "binary"})
-# Expressions or code naming other nodes need the execution's run data.
-_READS_OTHER_NODES = re.compile(r"\$\(|\$node\b|\$items\b|\$prevNode\b")
-CODE = "n8n-nodes-base.code"
-SORT = "n8n-nodes-base.sort"
 MANUAL_TRIGGER = "n8n-nodes-base.manualTrigger"
 
 
@@ -58,161 +28,6 @@ def as_item(value: Any) -> Item:
     return {"json": value if isinstance(value, dict) else {"value": value}}
 
 
-def renumbered(items: Sequence[Any]) -> list[Item]:
-    """n8n rewrites each input item's ``pairedItem`` to its position before a node runs."""
-    return [{**as_item(item), "pairedItem": {"item": index}} for index, item in enumerate(items)]
-
-
-class N8nRun:
-    """What one run of an n8n node reads, from the runner's context (``ctx.extras["n8n"]``,
-    set by ``functions.runner``): the node's spec, runIndex, execution and run data."""
-
-    def __init__(self, inputs: Ports, ctx: NodeContext) -> None:
-        extras: Mapping[str, Any] = ctx.extras.get("n8n") or {}
-        self.ctx = ctx
-        self.node: Mapping[str, Any] = extras.get("node") or {}
-        self.context: Mapping[str, Any] = json.loads(self.node.get("n8n") or "{}")
-        self.inputs = [renumbered(port) for port in inputs]
-        self.sources: list[list[tuple[str, int]]] = extras.get("sources") or []
-        self.run_index = int(extras.get("runIndex") or 0)
-        self.workflow = str(extras.get("workflow") or "")
-        self.execution_id = str(extras.get("executionId") or "")
-        self.load_runs: Callable[[], list[Any]] = extras.get("runs") or (lambda: [])
-        self.parameters: Mapping[str, Any] = ctx.raw_params
-
-    @property
-    def type_version(self) -> float:
-        return float(self.node.get("typeVersion") or 1)
-
-    @property
-    def connections(self) -> Mapping[str, Any]:
-        return self.context.get("connections") or {}
-
-    def run_data(self, input_index: int = 0, code: str = "") -> NodeRunData:
-        text = json.dumps(self.parameters) + code
-        runs = self._task_data() if _READS_OTHER_NODES.search(text) else {}
-        items = self.inputs[input_index] if input_index < len(self.inputs) else []
-        scope = self.ctx.scope
-        return NodeRunData(
-            node=self.ctx.node_name,
-            input_items=items,
-            run_index=self.run_index,
-            input_index=input_index,
-            sources=[self._source(port) for port in range(len(self.inputs))],
-            run_data=runs,
-            nodes={name: NodeInfo(name) for name in self._node_names()},
-            connections=self.connections,
-            workflow={"id": self.workflow, "name": self.workflow, "active": False},
-            execution={"id": self.execution_id, "mode": "manual", "resumeUrl": ""},
-            variables=scope.variables or {},
-            timezone=str(self.context.get("timezone") or "UTC"),
-        )
-
-    def _node_names(self) -> set[str]:
-        names = set(self.connections) | {self.ctx.node_name}
-        for outputs in self.connections.values():
-            for port in (outputs or {}).get("main") or []:
-                names.update(target["node"] for target in port or [])
-        return names
-
-    def _source(self, port: int) -> Source | None:
-        """Where input ``port``'s items came from: the first of its sources that sent any."""
-        sources = self.sources[port] if port < len(self.sources) else []
-        return Source(sources[0][0], sources[0][1]) if sources else None
-
-    def _task_data(self) -> dict[str, list[TaskData]]:
-        """The execution's node runs as n8n's run data; each input's source is the node
-        connected to it that ran (n8n's ``source`` of a run)."""
-        runs: dict[str, list[TaskData]] = {}
-        recorded = sorted((run for run in self.load_runs() if run.output is not None),
-                          key=lambda run: (run.node, run.run_index))
-        ran = {run.node for run in recorded}
-        feeding: dict[str, dict[int, list[Source]]] = {}
-        for source, outputs in self.connections.items():
-            for output, targets in enumerate((outputs or {}).get("main") or []):
-                for target in targets or []:
-                    feeding.setdefault(target["node"], {}).setdefault(
-                        int(target.get("index") or 0), []).append(Source(source, output))
-        for run in recorded:
-            by_input = feeding.get(run.node, {})
-            sources: list[Source | None] = [
-                next((s for s in by_input.get(i, []) if s.previous_node in ran), None)
-                for i in range(max(by_input, default=-1) + 1)]
-            outputs = [[as_item(item) for item in port] for port in run.output]
-            runs.setdefault(run.node, []).append(TaskData(outputs, sources))
-        return runs
-
-
-class _LazyEvaluator:
-    """``NodeCall.evaluate``: one JavaScript context for the node run; each item's whole
-    parameter tree is resolved on first use (one engine call per item), and an expression
-    is looked up in it; one that fails is evaluated alone, so a parameter the node never
-    reads cannot fail an item (n8n evaluates parameters as the node reads them)."""
-
-    def __init__(self, data: NodeRunData, parameters: Mapping[str, Any]) -> None:
-        self.data = data
-        self.evaluator = ExpressionEvaluator(data, parameters)
-        self.parameters = parameters
-        self.resolved: dict[int, dict[str, Any] | None] = {}
-
-    def __call__(self, expression: str, item_index: int) -> Any:
-        if item_index not in self.resolved:
-            try:
-                tree = self.evaluator.resolve(item_index)
-                self.resolved[item_index] = _pairs(self.parameters, tree, {})
-            except ExpressionEvaluationError:
-                self.resolved[item_index] = None
-        pairs = self.resolved[item_index]
-        if pairs is not None and expression in pairs:
-            return _n8n_value(pairs[expression])
-        return _n8n_value(evaluate(self.data, expression, item_index))
-
-
-def _n8n_value(value: Any) -> Any:
-    """The engine's ``undefined`` as ``functions.n8n``'s (each package has its marker)."""
-    if value is JS_UNDEFINED:
-        return N8N_UNDEFINED
-    if isinstance(value, dict):
-        return {key: _n8n_value(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_n8n_value(item) for item in value]
-    return value
-
-
-def _pairs(raw: Any, resolved: Any, found: dict[str, Any]) -> dict[str, Any]:
-    """Each expression string of ``raw`` with its value in ``resolved`` (same shape)."""
-    if isinstance(raw, str) and raw.startswith("="):
-        found.setdefault(raw, resolved)
-    elif isinstance(raw, Mapping) and isinstance(resolved, Mapping):
-        for key, value in raw.items():
-            if key in resolved:
-                _pairs(value, resolved[key], found)
-    elif isinstance(raw, list) and isinstance(resolved, list):
-        for value, result in zip(raw, resolved, strict=False):
-            _pairs(value, result, found)
-    return found
-
-
-def _sort_by_code(run: N8nRun) -> Ports:
-    """Sort's code mode: n8n sorts with ``new Function('a', 'b', code)`` as comparator."""
-    code = str(run.parameters.get("code") or "")
-    script = (f"const compare = new Function('a', 'b', {json.dumps(code)});\n"
-              "return $input.all().sort(compare);")
-    return [run_code(run.run_data(code=code), script).items]
-
-
-def _code(run: N8nRun) -> Ports:
-    language = run.parameters.get("language", "javaScript")
-    if language != "javaScript":
-        raise ParameterError(f"node {run.ctx.node_name!r}: the Code node's {language!r} "
-                             "language is not supported (JavaScript only)")
-    code = str(run.parameters.get("jsCode") or "")
-    mode = str(run.parameters.get("mode") or "runOnceForAllItems")
-    result = run_code(run.run_data(code=code), code, mode)
-    run.ctx.extras["logs"] = result.logs
-    return [result.items]
-
-
 class N8nExecutor(Executor):
     """Runs one n8n node type (``functions.n8n.NODES``, the Code node, Sort's code mode)."""
 
@@ -220,27 +35,9 @@ class N8nExecutor(Executor):
         self.type_name = type_name  # type: ignore[misc]
 
     def run(self, inputs: Ports, ctx: NodeContext) -> Ports:
-        run = N8nRun(inputs, ctx)
-        data = run.run_data()
-        call = NodeCall(ctx.node_name, run.type_version, run.parameters, run.inputs,
-                        _LazyEvaluator(data, run.parameters))
+        from functions.nodes.n8n_run import run_node  # loads the JavaScript engine
 
-        def node_function(call: NodeCall) -> list[list[Item]]:
-            if self.type_name == CODE:
-                return _code(run)
-            if self.type_name == SORT and call.parameter("type", 0, "simple") == "code":
-                return _sort_by_code(run)
-            function = NODES.get(self.type_name)
-            if function is None:
-                raise ParameterError(f"node {ctx.node_name!r}: {self.type_name} does not run "
-                                     "on sfnflow yet")
-            return function(call)
-
-        outputs = run_with_flags(node_function, call, run.node)
-        count = len(run.node.get("outputs") or ["main"])
-        if run.node.get("onError") == "continueErrorOutput":
-            count -= 1
-        return [*outputs[:count], *([] for _ in range(count - len(outputs)))]
+        return run_node(self.type_name, inputs, ctx)
 
 
 class N8nManualTrigger(Trigger):

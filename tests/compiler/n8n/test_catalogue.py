@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from compiler.n8n.catalogue import N8N_TYPES
 from compiler.nodetypes import NODE_TYPES, N8nParams, output_names
 
 BASE = "n8n-nodes-base."
@@ -21,7 +22,7 @@ def outputs(node_type: str, version: float, parameters: dict[str, Any] | None = 
     (1, ["main"]), (2, ["loop", "done"]), (2.1, ["loop", "done"]), (3, ["done", "loop"])])
 def test_split_in_batches_ports_follow_the_version(version: float,
                                                    expected: list[str]) -> None:
-    assert outputs("splitInBatches", version) == expected
+    assert N8N_TYPES[BASE + "splitInBatches"].outputs(version, {}) == expected
 
 
 def test_if_is_true_then_false_and_filter_v2_has_discarded() -> None:
@@ -50,6 +51,7 @@ def test_continue_error_output_adds_the_error_port() -> None:
     assert outputs("set", 3.4, on_error="continueErrorOutput") == ["main", "error"]
 
 
-def test_every_n8n_type_runs_on_the_node_runner() -> None:
-    n8n = [spec for spec in NODE_TYPES.values() if spec.n8n]
-    assert n8n and all(spec.lowering == "task" for spec in n8n)
+def test_n8n_types_run_on_the_node_runner_and_loop_over_items_is_a_loop() -> None:
+    lowerings = {name: spec.lowering for name, spec in NODE_TYPES.items() if spec.n8n}
+    assert lowerings.pop(BASE + "splitInBatches") == "loop"
+    assert lowerings and set(lowerings.values()) == {"task"}

@@ -77,3 +77,31 @@ def test_the_runner_gets_version_flags_and_connections() -> None:
 def test_sfnflow_documents_are_not_touched() -> None:
     graph = validate({"name": "wf", "nodes": [{"name": "T", "type": "manualTrigger"}]})
     assert graph.notes == [] and graph.nodes[0].typeVersion is None
+
+
+def loop_document(version: float, **parameters: Any) -> dict[str, Any]:
+    """Start -> Loop; Loop's loop port -> Body -> back to Loop (n8n's Loop Over Items)."""
+    loop = {"name": "Loop", "type": BASE + "splitInBatches", "typeVersion": version,
+            "parameters": parameters}
+    body = {"name": "Body", "type": BASE + "noOp", "typeVersion": 1, "parameters": {}}
+    document = n8n_document(loop, body)
+    loop_port = 1 if version >= 3 else 0
+    ports: list[list[dict[str, Any]]] = [[], []]
+    ports[loop_port] = [{"node": "Body", "type": "main", "index": 0}]
+    document["connections"]["Loop"] = {"main": ports}
+    document["connections"]["Body"] = {"main": [[{"node": "Loop", "type": "main",
+                                                  "index": 0}]]}
+    return document
+
+
+def test_loop_over_items_v3_is_a_map_over_batches_of_one() -> None:
+    compiled = compile_workflow(loop_document(3))
+    assert compiled.definition["States"]["Loop"]["Type"] == "Map"
+    assert compiled.graph.params[1].batchSize == 1  # n8n's default for v3
+    assert compile_workflow(loop_document(3, batchSize=5)).graph.params[1].batchSize == 5
+
+
+def test_older_loops_and_what_a_map_cannot_do_are_refused_by_field() -> None:
+    assert problems(loop_document(2)) == [("Loop", "typeVersion")]
+    assert problems(loop_document(3, batchSize="={{ 2 }}", options={"reset": True})) == [
+        ("Loop", "parameters.batchSize"), ("Loop", "parameters.options.reset")]
