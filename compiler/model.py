@@ -8,9 +8,11 @@ which reports every problem at once.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from compiler.schedules import validate_timezone
 
 NAME_MAX = 80  # Step Functions names (states, machines, executions, variables): at most 80.
 HELPER_PREFIX = "#"  # helper states (guards, branch ends) start with this; nodes may not.
@@ -82,7 +84,7 @@ class Settings(_Strict):
     executionOrder: Literal["v0", "v1"] | None = Field(
         None, description="n8n's execution order (n8n documents): v1 runs a node only when "
         "it is fed items; without it, n8n's legacy order (v0).")
-    timezone: str | None = Field(
+    timezone: Annotated[str, AfterValidator(validate_timezone)] | None = Field(
         None, description="IANA time zone n8n expressions read dates in ($now, $today); "
         "default UTC.")
     timeoutSeconds: int | None = Field(None, ge=1, le=31_536_000)

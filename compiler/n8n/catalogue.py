@@ -16,6 +16,7 @@ from typing import Any
 BASE = "n8n-nodes-base."
 TESTING = "n8n-nodes-testing."
 MAIN = ["main"]
+N8N_CODE = BASE + "code"
 
 Outputs = Callable[[float, Mapping[str, Any]], list[str]]
 Inputs = Callable[[float, Mapping[str, Any]], int]

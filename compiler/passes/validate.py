@@ -19,7 +19,7 @@ from compiler.expressions import syntax_errors
 from compiler.graph import Edge, Graph, Loop, strongly_connected_cycles
 from compiler.limits import LAMBDA_MAX_SECONDS
 from compiler.model import Node, Workflow
-from compiler.n8n.catalogue import LOOP_VERSIONS, N8N_DEFAULT_BATCH_SIZE
+from compiler.n8n.catalogue import LOOP_VERSIONS, N8N_CODE, N8N_DEFAULT_BATCH_SIZE
 from compiler.n8n.document import N8N_TYPE_PREFIXES
 from compiler.n8n.loading import as_workflow_document
 from compiler.nodetypes import LOOP_LOWERINGS, NODE_TYPES, NodeType, Params, output_names
@@ -126,6 +126,11 @@ def _n8n_problems(node: Node, spec: NodeType) -> list[Problem]:
         known = ", ".join(f"{v:g}" for v in sorted(spec.versions))
         return [Problem(node.name, "typeVersion", f"{node.type} version {version:g} is not "
                         f"supported (supported: {known})", "unsupported")]
+    language = node.parameters.get("language", "javaScript")
+    if node.type == N8N_CODE and language != "javaScript":
+        return [Problem(node.name, "parameters.language", f"the Code node's {language!r} is "
+                        "not supported: sfnflow runs n8n's JavaScript (jsCode); move Python "
+                        "code to sfnflow's own code node", "unsupported")]
     return []
 
 

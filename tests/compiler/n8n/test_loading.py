@@ -105,3 +105,12 @@ def test_older_loops_and_what_a_map_cannot_do_are_refused_by_field() -> None:
     assert problems(loop_document(2)) == [("Loop", "typeVersion")]
     assert problems(loop_document(3, batchSize="={{ 2 }}", options={"reset": True})) == [
         ("Loop", "parameters.batchSize"), ("Loop", "parameters.options.reset")]
+
+
+def test_python_code_and_an_unknown_time_zone_are_refused() -> None:
+    code = {"name": "Py", "type": BASE + "code", "typeVersion": 2,
+            "parameters": {"language": "python", "pythonCode": "return _input.all()"}}
+    document = n8n_document(code, settings={"timezone": "Mars/Olympus"})
+    assert problems(document) == [(None, "settings.timezone")]  # the shape comes first
+    document["settings"] = {"timezone": "Europe/Berlin"}
+    assert problems(document) == [("Py", "parameters.language")]
