@@ -50,4 +50,5 @@ class N8nManualTrigger(Trigger):
 
 
 EXECUTORS[MANUAL_TRIGGER] = N8nManualTrigger()
-EXECUTORS.update({name: N8nExecutor(name) for name in N8N_TYPES if name != MANUAL_TRIGGER})
+EXECUTORS.update({name: N8nExecutor(name) for name, spec in N8N_TYPES.items()
+                  if name != MANUAL_TRIGGER and spec.lowering == "task"})  # not loops
