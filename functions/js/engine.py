@@ -166,7 +166,9 @@ class JsEngine:
         for position, arg in enumerate(args):
             self._context.set(f"__sfnflowArg{position}", arg)
         names = ", ".join(f"__sfnflowArg{position}" for position in range(len(args)))
-        return str(self.eval(f"__sfnflow.{function}({names})"))
+        # ``slice(0)`` flattens the result: quickjs-ng 0.17's binding cannot convert a
+        # string QuickJS built by concatenation (a rope; "Unknown quickjs tag: -6").
+        return str(self.eval(f"String(__sfnflow.{function}({names})).slice(0)"))
 
     def eval(self, source: str) -> Any:
         """Evaluate ``source``; engine failures become :class:`JsError` subclasses."""

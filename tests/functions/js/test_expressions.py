@@ -300,3 +300,13 @@ def test_golden_cases_recorded_from_n8n(case: dict[str, object]) -> None:
         return
     result = evaluate(data(), case["expression"])
     assert (UNDEFINED if expected == "UNDEFINED" else expected) == result
+
+
+def test_a_long_string_built_by_concatenation_comes_back_whole() -> None:
+    """QuickJS keeps such strings as ropes, which quickjs-ng's binding could not convert
+    ("Unknown quickjs tag: -6"): six of n8n's conformance workflows failed on it."""
+    built = evaluate(data(), "={{ 'x'.repeat(100) + 'y'.repeat(5000) }}")
+    assert built == "x" * 100 + "y" * 5000
+    looped = evaluate(data(), "={{ (() => { let s = ''; for (let i = 0; i < 2000; i++) "
+                              "s += 'ab' + i; return s })() }}")
+    assert isinstance(looped, str) and len(looped) == 10_890
