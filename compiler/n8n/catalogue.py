@@ -137,7 +137,8 @@ N8N_TYPES: dict[str, N8nType] = {
         N8nType(BASE + "summarize", frozenset({1.0, 1.1}), "n8n's Summarize."),
         N8nType(BASE + "renameKeys", _V1, "n8n's Rename Keys."),
         N8nType(BASE + "code", frozenset({1.0, 2.0}),
-                "n8n's Code node: JavaScript (jsCode) on the embedded engine."),
+                "n8n's Code node: JavaScript (jsCode) on the embedded engine, Python "
+                "(pythonCode) in the code node's sandbox with n8n's globals."),
         N8nType(TESTING + "testData", _V1, "n8n's test-only node: emits its data."),
         N8nType(BASE + "splitInBatches", frozenset({1.0, 2.0, 2.1, 3.0}),
                 "n8n's Split In Batches / Loop Over Items.", outputs=_batches_outputs,

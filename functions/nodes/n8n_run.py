@@ -6,8 +6,9 @@ node's expressions or code name other nodes, the workflow's connections, time zo
 ``$vars``); ``=`` parameters are evaluated by the JavaScript engine per item, lazily, as
 n8n's ``getNodeParameter`` does; the node's semantics are ``functions.n8n``'s, wrapped in
 ``flags.run_with_flags`` (executeOnce, alwaysOutputData, continueOnFail). The Code node and
-Sort's code mode run on the same engine (``functions.js``). Imported on a node's first run:
-workflows without n8n nodes never load the JavaScript engine.
+Sort's code mode run on the same engine (``functions.js``); the Code node in Python runs in
+sfnflow's code sandbox with n8n's globals (``functions.sandbox.child``). Imported on a
+node's first run: workflows without n8n nodes never load the JavaScript engine.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from functions.config import Config
 from functions.errors import ParameterError
 from functions.js import UNDEFINED as JS_UNDEFINED
 from functions.js import (
@@ -33,13 +35,18 @@ from functions.n8n import NODES, NodeCall
 from functions.n8n.flags import run_with_flags
 from functions.n8n.items import Item
 from functions.n8n.jsvalues import UNDEFINED as N8N_UNDEFINED
+from functions.nodes import code as code_node
 from functions.nodes.base import NodeContext, Ports
 from functions.nodes.n8n import as_item
+from functions.sandbox.child import N8N_ALL, N8N_EACH, n8n_source
 
 # Expressions or code naming other nodes need the execution's run data.
 _READS_OTHER_NODES = re.compile(r"\$\(|\$node\b|\$items\b|\$prevNode\b")
 CODE = "n8n-nodes-base.code"
 SORT = "n8n-nodes-base.sort"
+# n8n's Python flavours: Pyodide's ("python") and the task runner's ("pythonNative", whose
+# ``_items``/``_item`` the sandbox's n8n globals hold too).
+PYTHON_LANGUAGES = frozenset({"python", "pythonNative"})
 
 
 def renumbered(items: Sequence[Any]) -> list[Item]:
@@ -187,14 +194,35 @@ def _sort_by_code(run: N8nRun) -> Ports:
 
 def _code(run: N8nRun) -> Ports:
     language = run.parameters.get("language", "javaScript")
+    if language in PYTHON_LANGUAGES:
+        return _python_code(run)
     if language != "javaScript":
         raise ParameterError(f"node {run.ctx.node_name!r}: the Code node's {language!r} "
-                             "language is not supported (JavaScript only)")
+                             "language is not supported (JavaScript or Python)")
     code = str(run.parameters.get("jsCode") or "")
     mode = str(run.parameters.get("mode") or "runOnceForAllItems")
     result = run_code(run.run_data(code=code), code, mode)
     run.ctx.extras["logs"] = result.logs
     return [result.items]
+
+
+def _python_code(run: N8nRun) -> Ports:
+    """The Code node in Python: sfnflow's code sandbox (a fresh process per call, the code
+    node's limits, the code runner Lambda where one is deployed) with n8n's globals
+    (``functions.sandbox.child.run_n8n``); its errors are ``CodeError``s naming the node."""
+    mode = str(run.parameters.get("mode") or N8N_ALL)
+    if mode not in (N8N_ALL, N8N_EACH):
+        raise ParameterError(f"node {run.ctx.node_name!r}: the Code node's mode {mode!r} "
+                             f"is not one of {N8N_ALL}, {N8N_EACH}")
+    source = n8n_source(str(run.parameters.get("pythonCode") or ""), mode)
+    items: list[Any] = list(run.inputs[0]) if run.inputs else []
+    name, ctx = run.ctx.node_name, run.ctx
+    runner_arn = Config.from_env().code_runner_arn
+    if runner_arn:
+        result = code_node.invoke_code_runner(runner_arn, source, items, name)
+        return [code_node.as_items(name, result)]
+    return [code_node.run_code(source, items, name, code_node.limits_within(ctx.seconds_left()),
+                               time_left=ctx.time_left)]
 
 
 def run_node(type_name: str, inputs: Ports, ctx: NodeContext) -> Ports:

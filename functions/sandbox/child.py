@@ -121,6 +121,109 @@ def items_problem(node_name: str, result: Any) -> tuple[list[Any] | None, str | 
         return None, f"code node {node_name!r} returned items that are not JSON: {exc}"
 
 
+# --------------------------------------------------------------------------- n8n flavour
+# n8n's Code node in Python runs here too, with n8n's globals. It opts in by the source's
+# last line (a comment, so line numbers stay the user's): the request keeps one shape, and
+# both the local path and the code-runner Lambda carry it without knowing about n8n.
+N8N_MARKER = "# sfnflow: n8n Code node, mode "
+N8N_ALL, N8N_EACH = "runOnceForAllItems", "runOnceForEachItem"
+_N8N_ITEM_KEYS = frozenset({"json", "pairedItem", "binary"})
+
+
+def n8n_source(code: str, mode: str) -> str:
+    """``code`` of an n8n Python Code node, marked to run with n8n's globals in ``mode``."""
+    if mode not in (N8N_ALL, N8N_EACH):
+        raise ValueError(f"unknown n8n Code node mode {mode!r}")
+    return f"{code}\n{N8N_MARKER}{mode}"
+
+
+def n8n_mode(source: str) -> str | None:
+    """The n8n mode ``source`` is marked with (``n8n_source``), or None for plain code."""
+    last = source.rsplit("\n", 1)[-1]
+    mode = last[len(N8N_MARKER):] if last.startswith(N8N_MARKER) else None
+    return mode if mode in (N8N_ALL, N8N_EACH) else None
+
+
+class N8nObject(dict):  # type: ignore[type-arg]
+    """A dict that also reads and writes its keys as attributes: n8n runs Python on Pyodide,
+    where items are JavaScript objects, so code writes ``item.json.x`` as often as
+    ``item["json"]["x"]``. Dict methods win over keys of the same name (``.keys``)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value
+
+
+def n8n_value(value: Any) -> Any:
+    """``value`` with every dict in it an ``N8nObject``."""
+    if isinstance(value, dict):
+        return N8nObject({key: n8n_value(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return [n8n_value(item) for item in value]
+    return value
+
+
+class N8nInput:
+    """n8n's ``_input``: ``all()``, ``first()``, ``last()``, and ``item`` per item."""
+
+    def __init__(self, items: list[Any], item: Any = None) -> None:
+        self._all, self._item = items, item
+
+    def all(self) -> list[Any]:
+        return self._all
+
+    def first(self) -> Any:
+        return self._all[0] if self._all else None
+
+    def last(self) -> Any:
+        return self._all[-1] if self._all else None
+
+    @property
+    def item(self) -> Any:
+        if self._item is None:
+            raise AttributeError("_input.item exists only in runOnceForEachItem mode")
+        return self._item
+
+
+def n8n_item(value: Any) -> Any:
+    """An item as n8n normalises what code returns: kept when it is ``{"json": {...}}``
+    (with ``pairedItem``/``binary``), else the dict is the item's ``json``."""
+    if isinstance(value, dict) and isinstance(value.get("json"), dict) \
+            and set(value) <= _N8N_ITEM_KEYS:
+        return value
+    return {"json": value} if isinstance(value, dict) else value
+
+
+def run_n8n(function: Any, namespace: dict[str, Any], items: list[Any], mode: str) -> Any:
+    """Call the code as n8n does: once with ``_input``/``_items``, or once per item with
+    ``_input.item``/``_item``/``_json`` (each result paired to its item)."""
+    wrapped = n8n_value(items)
+    if mode == N8N_ALL:
+        namespace.update(_input=N8nInput(wrapped), _items=wrapped)
+        result = function(items)
+        if isinstance(result, dict):
+            result = [result]
+        return [n8n_item(item) for item in result] if isinstance(result, list) else result
+    out = []
+    for index, item in enumerate(wrapped):
+        namespace.update(_input=N8nInput(wrapped, item), _item=item, _json=item.get("json"))
+        result = function(items)
+        if result is None:  # n8n: no item for this one
+            continue
+        if not isinstance(result, dict):
+            raise TypeError(f"in runOnceForEachItem mode the code must return one item (a "
+                            f"dict), not {type(result).__name__}")
+        result = n8n_item(result)
+        result.setdefault("pairedItem", {"item": index})
+        out.append(result)
+    return out
+
+
 def run(source: str, items: list[Any], node_name: str) -> dict[str, Any]:
     """Run ``source`` over ``items``: the answer this process writes."""
     file = filename(node_name)
@@ -129,9 +232,12 @@ def run(source: str, items: list[Any], node_name: str) -> dict[str, Any]:
     except SyntaxError as exc:
         return {"error": failure(node_name, exc, exc.lineno)}
     namespace: dict[str, Any] = {"__builtins__": SAFE_BUILTINS, "__name__": "sfnflow_code"}
+    mode = n8n_mode(source)
     try:
         exec(code, namespace)
-        result = namespace[FUNCTION_NAME](items)
+        function = namespace[FUNCTION_NAME]
+        result = function(items) if mode is None else run_n8n(function, namespace, items,
+                                                              mode)
     except BaseException as exc:  # noqa: BLE001 (every failure of the user's code is its answer)
         # BaseException too: SystemExit, KeyboardInterrupt, GeneratorExit or a class of the
         # code's own deriving from it are reachable despite the builtins, and uncaught they

@@ -29,6 +29,7 @@ import pytest
 from functions import sandbox
 from functions.errors import CodeError
 from functions.nodes.code import run_code
+from functions.sandbox import child
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "sekrit-" + uuid.uuid4().hex
@@ -432,3 +433,58 @@ def test_a_call_no_longer_waited_for_is_killed_at_once() -> None:
         run_code("while True:\n    pass", [{}], "Escape",
                  time_left=lambda: stop_at - time.monotonic())
     assert time.monotonic() - started < 5
+
+
+# ------------------------------------------------ n8n's Python Code node (opt-in globals)
+
+N8N_ITEMS = [{"json": {"x": 1, "tags": {"a": 1}}, "pairedItem": {"item": 0}},
+             {"json": {"x": 2, "tags": {"a": 2}}, "pairedItem": {"item": 1}}]
+
+
+def run_n8n(code: str, mode: str = child.N8N_ALL) -> list[dict]:
+    return run_code(child.n8n_source(textwrap.dedent(code), mode), N8N_ITEMS, "Py")
+
+
+def test_n8n_all_items_mode_modifies_and_returns_input_items_by_attribute_and_key() -> None:
+    out = run_n8n("""
+        for item in _input.all():
+            item.json.double = item["json"]["x"] * 2
+            item["json"]["first"] = _input.first().json.tags.a
+        return _input.all()
+        """)
+    assert out == [{"json": {"x": 1, "tags": {"a": 1}, "double": 2, "first": 1},
+                    "pairedItem": {"item": 0}},
+                   {"json": {"x": 2, "tags": {"a": 2}, "double": 4, "first": 1},
+                    "pairedItem": {"item": 1}}]
+
+
+def test_n8n_all_items_mode_wraps_plain_dicts_as_n8n_does() -> None:
+    out = run_n8n("return [{'n': len(_items), 'last': _input.last().json.x}]")
+    assert out == [{"json": {"n": 2, "last": 2}}]
+
+
+def test_n8n_each_item_mode_runs_once_per_item_paired_to_it() -> None:
+    out = run_n8n("""
+        _json.y = _input.item.json.x + 10
+        return {"y": _json["y"], "same": _item is _input.item}
+        """, child.N8N_EACH)
+    assert out == [{"json": {"y": 11, "same": True}, "pairedItem": {"item": 0}},
+                   {"json": {"y": 12, "same": True}, "pairedItem": {"item": 1}}]
+
+
+def test_n8n_each_item_mode_must_return_one_item() -> None:
+    with pytest.raises(CodeError, match="code node 'Py': TypeError: in runOnceForEachItem "
+                                        "mode the code must return one item"):
+        run_n8n("return [_input.item]", child.N8N_EACH)
+
+
+def test_n8n_syntax_error_is_a_code_error_naming_the_node_and_the_users_line() -> None:
+    with pytest.raises(CodeError, match=r"code node 'Py': SyntaxError: .* \(line 2\)"):
+        run_n8n("x = 1\nreturn _input.all(\n")
+
+
+def test_n8n_globals_are_opt_in_and_n8n_code_runs_in_the_same_sandbox() -> None:
+    with pytest.raises(CodeError, match="NameError: name '_input' is not defined"):
+        run_code("return _input.all()", [{}], "Plain")
+    with pytest.raises(CodeError, match="code node 'Py': ImportError: module 'os'"):
+        run_n8n("import os\nreturn _input.all()")

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from functions.errors import CodeError
 from functions.runner import NodeRunner
 from local.cloud import LocalCloud
 
@@ -72,6 +73,32 @@ def test_the_code_node_runs_javascript(runner: NodeRunner) -> None:
     result = runner.run(event(BASE + "code", "Code", {"jsCode": code}, [{"a": 1}],
                               version=2))
     assert [item["json"] for item in items_of(result)] == [{"n": 2}]
+
+
+def python_code(code: str, items: list[Any], **parameters: Any) -> dict[str, Any]:
+    return event(BASE + "code", "Py", {"language": "python", "pythonCode": code,
+                                       **parameters}, items, version=2)
+
+
+def test_the_code_node_runs_python_on_all_items(runner: NodeRunner) -> None:
+    code = ("for item in _input.all():\n"
+            "    item.json.n = item['json']['a'] + _input.first().json.a\n"
+            "return _input.all()")
+    result = runner.run(python_code(code, [{"a": 1}, {"a": 2}]))
+    assert items_of(result) == [{"json": {"a": 1, "n": 2}, "pairedItem": {"item": 0}},
+                                {"json": {"a": 2, "n": 3}, "pairedItem": {"item": 1}}]
+
+
+def test_the_code_node_runs_python_once_for_each_item(runner: NodeRunner) -> None:
+    code = "return {'b': _json.a * 10, 'c': _input.item['json']['a']}"
+    result = runner.run(python_code(code, [{"a": 1}, {"a": 2}], mode="runOnceForEachItem"))
+    assert items_of(result) == [{"json": {"b": 10, "c": 1}, "pairedItem": {"item": 0}},
+                                {"json": {"b": 20, "c": 2}, "pairedItem": {"item": 1}}]
+
+
+def test_a_python_syntax_error_is_a_code_error_naming_the_node(runner: NodeRunner) -> None:
+    with pytest.raises(CodeError, match="code node 'Py': SyntaxError"):
+        runner.run(python_code("return _input.all(", [{"a": 1}]))
 
 
 def test_sort_by_code_uses_a_javascript_comparator(runner: NodeRunner) -> None:
