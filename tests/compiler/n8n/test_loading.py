@@ -107,10 +107,11 @@ def test_older_loops_and_what_a_map_cannot_do_are_refused_by_field() -> None:
         ("Loop", "parameters.batchSize"), ("Loop", "parameters.options.reset")]
 
 
-def test_python_code_and_an_unknown_time_zone_are_refused() -> None:
-    code = {"name": "Py", "type": BASE + "code", "typeVersion": 2,
-            "parameters": {"language": "python", "pythonCode": "return _input.all()"}}
+def test_an_unknown_code_language_and_an_unknown_time_zone_are_refused() -> None:
+    """A Code node language sfnflow has no runtime for is refused, naming the field."""
+    code = {"name": "Rb", "type": BASE + "code", "typeVersion": 2,
+            "parameters": {"language": "ruby", "rubyCode": "_input.all"}}
     document = n8n_document(code, settings={"timezone": "Mars/Olympus"})
     assert problems(document) == [(None, "settings.timezone")]  # the shape comes first
     document["settings"] = {"timezone": "Europe/Berlin"}
-    assert problems(document) == [("Py", "parameters.language")]
+    assert problems(document) == [("Rb", "parameters.language")]
