@@ -119,6 +119,10 @@ def _node_problems(workflow: Workflow) -> tuple[list[Problem], list[Params | Non
     return problems, params
 
 
+# JavaScript on QuickJS (functions/js); Python in the code sandbox (functions/sandbox).
+N8N_CODE_LANGUAGES = frozenset({"javaScript", "python", "pythonNative"})
+
+
 def _n8n_problems(node: Node, spec: NodeType) -> list[Problem]:
     """An n8n node's typeVersion must be one sfnflow implements (n8n's default is 1)."""
     version = node.typeVersion or 1
@@ -127,10 +131,10 @@ def _n8n_problems(node: Node, spec: NodeType) -> list[Problem]:
         return [Problem(node.name, "typeVersion", f"{node.type} version {version:g} is not "
                         f"supported (supported: {known})", "unsupported")]
     language = node.parameters.get("language", "javaScript")
-    if node.type == N8N_CODE and language != "javaScript":
+    if node.type == N8N_CODE and language not in N8N_CODE_LANGUAGES:
         return [Problem(node.name, "parameters.language", f"the Code node's {language!r} is "
-                        "not supported: sfnflow runs n8n's JavaScript (jsCode); move Python "
-                        "code to sfnflow's own code node", "unsupported")]
+                        "not supported: sfnflow runs n8n's JavaScript (jsCode) and Python "
+                        "(pythonCode)", "unsupported")]
     return []
 
 

@@ -115,3 +115,13 @@ def test_an_unknown_code_language_and_an_unknown_time_zone_are_refused() -> None
     assert problems(document) == [(None, "settings.timezone")]  # the shape comes first
     document["settings"] = {"timezone": "Europe/Berlin"}
     assert problems(document) == [("Rb", "parameters.language")]
+
+
+@pytest.mark.parametrize("language", ["javaScript", "python", "pythonNative"])
+def test_code_nodes_in_javascript_and_python_validate(language: str) -> None:
+    """JavaScript runs on QuickJS, Python (n8n's `_input`, `_json`) in the code sandbox."""
+    code = {"name": "Code", "type": BASE + "code", "typeVersion": 2,
+            "parameters": {"language": language, "pythonCode": "return _input.all()",
+                           "jsCode": "return $input.all()"}}
+    graph = validate(n8n_document(code))
+    assert [n.parameters.get("language") for n in graph.nodes if n.name == "Code"] == [language]
