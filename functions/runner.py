@@ -224,30 +224,34 @@ class NodeRunner:
                                         node=node.name, run_index=invocation.runIndex,
                                         at=started_at)
         assigned: dict[str, Any] = {}  # setVariable: the new workflow variables
+        logs: list[str] = []  # what the node's code printed: recorded with the run
         reused = self._reused_outputs(invocation)
         try:
             outputs = reused if reused is not None else \
-                self._execute(invocation, inputs, assigned, time_left)
+                self._execute(invocation, inputs, assigned, time_left, logs)
         except NodeError as exc:
-            self._record(invocation, "error", inputs, None, started_at, started, exc)
+            self._record(invocation, "error", inputs, None, started_at, started, exc,
+                         logs=logs)
             raise
         # An executor bug must still leave a record and a typed error, whatever it raised:
         # a BaseException (SystemExit, KeyboardInterrupt, GeneratorExit) escaping here would
         # end the invocation's thread and leave the execution without an answer.
         except BaseException as exc:  # noqa: BLE001
             error = NodeError(f"{type(exc).__name__}: {exc}")
-            self._record(invocation, "error", inputs, None, started_at, started, error)
+            self._record(invocation, "error", inputs, None, started_at, started, error,
+                         logs=logs)
             raise error from exc
         if node.onError == "continueErrorOutput" and reused is None:
             outputs = outputs + [[]]
         result = self._finish(invocation, "success" if reused is None else "reused", inputs,
-                              outputs, started_at, started)
+                              outputs, started_at, started, logs=logs)
         if cache_key is not None and reused is None and node.cache is not None:
             self.cache.store_outputs(cache_key, invocation, outputs, node.cache.ttlSeconds)
         return result | assigned
 
     def _finish(self, invocation: Invocation, status: str, inputs: Ports, outputs: Ports,
-                started_at: str, started: float) -> dict[str, Any]:
+                started_at: str, started: float,
+                logs: list[str] | None = None) -> dict[str, Any]:
         """Record a run that produced ``outputs`` and return them: inline, or as an S3
         reference when large and every reader resolves references."""
         node = invocation.node
@@ -263,10 +267,10 @@ class NodeRunner:
                 f"(it then reads its items from S3), or send fewer items."
             )
             self._record(invocation, "error", inputs, outputs, started_at, started, error,
-                         offload=True)
+                         offload=True, logs=logs)
             raise error
         ref = self._record(invocation, status, inputs, outputs, started_at, started,
-                           offload=offload)
+                           offload=offload, logs=logs)
         return _ports(outputs, ref if offload else None)
 
     def _pinned_items(self, invocation: Invocation) -> list[Item]:
@@ -321,7 +325,10 @@ class NodeRunner:
 
     def _execute(self, invocation: Invocation, inputs: Ports,
                  assigned: dict[str, Any] | None = None,
-                 time_left: Callable[[], float] | None = None) -> Ports:
+                 time_left: Callable[[], float] | None = None,
+                 logs: list[str] | None = None) -> Ports:
+        """Run the node's executor; ``logs`` receives the console output it handed over
+        (``ctx.extras["logs"]``), also when it failed after printing."""
         node = invocation.node
         execution_id = invocation.execution.id
 
@@ -358,7 +365,11 @@ class NodeRunner:
                 "executionId": execution_id,
                 "runs": lambda: self.repository.node_runs(execution_id),
             }
-        outputs = get_executor(node.type).run(inputs, ctx)
+        try:
+            outputs = get_executor(node.type).run(inputs, ctx)
+        finally:
+            if logs is not None:
+                logs.extend(str(line) for line in ctx.extras.get("logs") or [])
         if assigned is not None and "setVars" in ctx.extras:
             assigned["vars"] = ctx.extras["setVars"]
         expected = len(node.outputs) - (1 if node.onError == "continueErrorOutput" else 0)
@@ -379,6 +390,7 @@ class NodeRunner:
         error: NodeError | None = None,
         *,
         offload: bool = False,
+        logs: list[str] | None = None,
     ) -> str | None:
         return self.repository.record_node_run(
             NodeRun(
@@ -395,6 +407,7 @@ class NodeRunner:
                 output_counts=[len(port) for port in outputs or []],
                 output=outputs,
                 error={"type": error.error_type, "message": str(error)} if error else None,
+                logs=logs or None,
             ),
             offload=offload,
         )

@@ -2,7 +2,8 @@
 
 ``{"executionId", "status", "error", "output", "nodes": {NAME: {"status", "runs", "items",
 "durationMs", "attempts", "output"}}}`` where ``items`` counts output items and ``output``
-holds them per output port. Nodes lowered to native states (no Lambda call: set, if,
+holds them per output port; ``logs`` (only when the node printed something) is the
+console output of its runs, in run order. Nodes lowered to native states (no Lambda call: set, if,
 wait...) have their runs recorded from the execution history when it ends
 (``functions.services.native_runs``), so they read like any other run. An executeWorkflow
 node's run is recorded from its child's events and adds ``childExecutionId``; without one
@@ -90,6 +91,9 @@ def build_report(
             }
             if last.child_execution_id is not None:
                 nodes[name]["childExecutionId"] = last.child_execution_id
+            logs = [line for run in node_runs for line in run.logs or []]
+            if logs:
+                nodes[name]["logs"] = logs
         elif name in native:
             nodes[name] = {"runs": 1, "items": None, "attempts": 1, "output": None,
                            "error": None, **native[name]}

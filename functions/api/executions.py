@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -40,7 +40,8 @@ def list_executions(
 
 @router.get("/executions/<execution_id>", summary="Status, timings, error and node runs")
 def get_execution(execution_id: str) -> Response[str]:
-    return json_response(200, services().executions.describe(execution_id))
+    view = services().executions.describe(execution_id)
+    return json_response(200, view | {"nodeRuns": _node_run_views(view["nodeRuns"])})
 
 
 @router.get("/executions/<execution_id>/nodes/<node>",
@@ -51,7 +52,15 @@ def get_node_runs(
     offset: Annotated[int, Query(ge=0, description="Runs to skip (`nextOffset`)")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response[str]:
-    return json_response(200, services().executions.node(execution_id, node, offset, limit))
+    page = services().executions.node(execution_id, node, offset, limit)
+    return json_response(200, page | {"items": _node_run_views(page["items"])})
+
+
+def _node_run_views(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Node runs as shown: ``logs`` (the console output the node printed) only on runs
+    that printed something; a run without logs has no such field."""
+    return [{key: value for key, value in run.items() if key != "logs" or value}
+            for run in runs]
 
 
 @router.post("/executions/<execution_id>/cancel", summary="Stop a running execution")

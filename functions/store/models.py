@@ -145,6 +145,7 @@ class NodeRunModel(BoundedModel):
     outputRef = UnicodeAttribute(null=True)  # s3://bucket/key otherwise
     error = JSONAttribute(null=True)  # {"type", "message"}
     childExecutionId = UnicodeAttribute(null=True)  # executeWorkflow: the child execution
+    logs = ListAttribute(of=UnicodeAttribute, null=True)  # console output, bounded: node_logs
     expiresAt = NumberAttribute(null=True)
 
 

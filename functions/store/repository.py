@@ -23,6 +23,7 @@ from functions.store.models import (
     ProgressEventModel,
     bind_tables,
 )
+from functions.store.node_logs import bounded_logs
 from functions.store.pages import (
     BadCursor,
     Page,
@@ -82,6 +83,7 @@ class NodeRun:
     error: dict[str, Any] | None = None
     child_execution_id: str | None = None  # executeWorkflow: the execution it started
     output_ref: str | None = None  # where the output is stored when not in the record
+    logs: list[str] | None = None  # what the node's code printed (console.log), if anything
 
 
 def _execution(model: ExecutionModel) -> Execution:
@@ -264,7 +266,8 @@ class RunRepository:
 
     def record_node_run(self, run: NodeRun, *, offload: bool = False) -> str | None:
         """Record the run; returns the S3 URI of its output when stored there (always when
-        ``offload``, else when the output is larger than fits in a DynamoDB item)."""
+        ``offload``, else when the output is larger than fits in a DynamoDB item). Its
+        logs are kept within ``functions.store.node_logs``' bounds."""
         output, output_ref = run.output, None
         if output is not None:
             encoded = json.dumps(output, separators=(",", ":"))
@@ -287,6 +290,7 @@ class RunRepository:
             outputRef=output_ref,
             error=run.error,
             childExecutionId=run.child_execution_id,
+            logs=bounded_logs(run.logs),
             expiresAt=self._expires_at(),
         ).save()
         self.append_progress(run.execution_id, "nodeFinished", node=run.node,
@@ -370,6 +374,7 @@ class RunRepository:
             error=model.error,
             child_execution_id=model.childExecutionId,
             output_ref=model.outputRef,
+            logs=list(model.logs) if model.logs else None,
         )
 
     def node_output(self, execution_id: str, node: str,

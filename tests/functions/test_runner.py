@@ -114,3 +114,34 @@ def test_set_variable_returns_the_merged_variables(runner: NodeRunner) -> None:
                               items=[{"a": 1}, {"a": 5}], vars={"x": 10, "z": 0}))
     assert result["ports"] == [{"count": 2, "items": [{"a": 1}, {"a": 5}]}]
     assert result["vars"] == {"x": 10, "z": 0, "y": 11}  # against the first item
+
+
+class _Printing:
+    """An executor that prints (hands lines over in ``ctx.extras["logs"]``, as the n8n Code
+    node does), then answers or fails."""
+
+    def __init__(self, lines: list[str], fail: bool = False) -> None:
+        self.lines, self.fail = lines, fail
+
+    def run(self, inputs: Any, ctx: Any) -> Any:
+        if self.lines:
+            ctx.extras["logs"] = self.lines
+        if self.fail:
+            raise CodeError("boom")
+        return [[{"ok": True}]]
+
+
+@pytest.mark.parametrize(("lines", "fail"), [(["one", "two", "three"], False),
+                                             (["before the failure"], True), ([], False)])
+def test_the_executors_console_output_is_recorded_with_the_run(
+        runner: NodeRunner, cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch,
+        lines: list[str], fail: bool) -> None:
+    monkeypatch.setattr("functions.runner.get_executor", lambda _type: _Printing(lines, fail))
+    if fail:
+        with pytest.raises(CodeError):
+            runner.run(event("noOp", items=[{"a": 1}]))
+    else:
+        runner.run(event("noOp", items=[{"a": 1}]))
+    (recorded,) = cloud.repository.node_runs("exec-1")
+    assert recorded.status == ("error" if fail else "success")
+    assert recorded.logs == (lines or None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functions.store.models import NodeRunModel
 from functions.store.repository import Execution, NodeRun
 from local.cloud import LocalCloud
 
@@ -58,3 +59,19 @@ def test_pins(cloud: LocalCloud) -> None:
     repo.put_pin("wf", "Fetch", [{"a": 1}])
     repo.put_pin("wf", "Fetch", [{"a": 2}])
     assert repo.get_pin("wf", "Fetch") == [{"a": 2}]
+
+
+def test_node_run_logs_round_trip_bounded_and_absent_when_empty(cloud: LocalCloud) -> None:
+    repo = cloud.repository
+    base = dict(execution_id="e1", node_type="code", status="success", started_at="t0",
+                finished_at="t1", duration_ms=3)
+    repo.record_node_run(NodeRun(node="Said", logs=["a", "b c", "é"], **base))
+    repo.record_node_run(NodeRun(node="Flood", logs=[f"l{i}" for i in range(500)], **base))
+    repo.record_node_run(NodeRun(node="Quiet", logs=[], **base))
+    runs = {run.node: run for run in repo.node_runs("e1")}
+    assert runs["Said"].logs == ["a", "b c", "é"]
+    flood = runs["Flood"].logs
+    assert flood is not None and flood[:100] == [f"l{i}" for i in range(100)]
+    assert flood[100:] == ["[sfnflow: 400 more log lines truncated]"]
+    assert runs["Quiet"].logs is None
+    assert "logs" not in NodeRunModel.get("e1", "Quiet#0000").attribute_values
