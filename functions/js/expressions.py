@@ -25,30 +25,13 @@ from functions.js.engine import JsEngine, Limits, classify
 from functions.js.errors import ExpressionEvaluationError, JsError
 from functions.js.frame import build
 from functions.js.run_data import NodeRunData
+from functions.n8n.jsvalues import UNDEFINED  # one undefined for the engine and the nodes
 
 _MARK = "\u0000undefined"
 _MARK_JSON = json.dumps(_MARK)
 _NEEDS_PYTHON = "Can not call into Python with a time limit set"
 
 
-class _Undefined:
-    """JavaScript's ``undefined`` as an expression result (falsy, one instance)."""
-
-    _instance: _Undefined | None = None
-
-    def __new__(cls) -> _Undefined:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __bool__(self) -> bool:
-        return False
-
-    def __repr__(self) -> str:
-        return "UNDEFINED"
-
-
-UNDEFINED: Any = _Undefined()
 
 
 def is_expression(value: Any) -> bool:

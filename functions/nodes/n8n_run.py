@@ -20,7 +20,6 @@ from typing import Any
 
 from functions.config import Config
 from functions.errors import ParameterError
-from functions.js import UNDEFINED as JS_UNDEFINED
 from functions.js import (
     ExpressionEvaluationError,
     ExpressionEvaluator,
@@ -34,7 +33,6 @@ from functions.js import (
 from functions.n8n import NODES, NodeCall
 from functions.n8n.flags import run_with_flags
 from functions.n8n.items import Item
-from functions.n8n.jsvalues import UNDEFINED as N8N_UNDEFINED
 from functions.nodes import code as code_node
 from functions.nodes.base import NodeContext, Ports
 from functions.nodes.n8n import as_item
@@ -160,9 +158,9 @@ class _LazyEvaluator:
 
 
 def _n8n_value(value: Any) -> Any:
-    """The engine's ``undefined`` as ``functions.n8n``'s (each package has its marker)."""
-    if value is JS_UNDEFINED:
-        return N8N_UNDEFINED
+    """A fresh copy of an evaluated value: the evaluator keeps one resolution per item, and
+    a node may change what it is given. (``undefined`` is one marker in both packages:
+    ``functions.n8n.jsvalues.UNDEFINED``.)"""
     if isinstance(value, dict):
         return {key: _n8n_value(item) for key, item in value.items()}
     if isinstance(value, list):
