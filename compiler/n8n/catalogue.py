@@ -136,6 +136,9 @@ N8N_TYPES: dict[str, N8nType] = {
         N8nType(BASE + "aggregate", _V1, "n8n's Aggregate."),
         N8nType(BASE + "summarize", frozenset({1.0, 1.1}), "n8n's Summarize."),
         N8nType(BASE + "renameKeys", _V1, "n8n's Rename Keys."),
+        N8nType(BASE + "stopAndError", _V1,
+                "n8n's Stop and Error: fails the run (no outputs, as n8n draws it).",
+                outputs=lambda _v, _p: []),
         N8nType(BASE + "code", frozenset({1.0, 2.0}),
                 "n8n's Code node: JavaScript (jsCode) on the embedded engine, Python "
                 "(pythonCode) in the code node's sandbox with n8n's globals."),

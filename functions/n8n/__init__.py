@@ -48,6 +48,7 @@ from functions.n8n import (
     renamekeys,
     sort,
     splitout,
+    stopanderror,
     summarize,
     switch,
     testdata,
@@ -76,6 +77,7 @@ NODES: dict[str, NodeFunction] = {
     "n8n-nodes-base.summarize": summarize.run,
     "n8n-nodes-base.renameKeys": renamekeys.run,
     "n8n-nodes-base.noOp": noop.run,
+    "n8n-nodes-base.stopAndError": stopanderror.run,
     "n8n-nodes-testing.testData": testdata.run,
 }
 

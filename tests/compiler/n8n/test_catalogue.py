@@ -55,3 +55,8 @@ def test_n8n_types_run_on_the_node_runner_and_loop_over_items_is_a_loop() -> Non
     lowerings = {name: spec.lowering for name, spec in NODE_TYPES.items() if spec.n8n}
     assert lowerings.pop(BASE + "splitInBatches") == "loop"
     assert lowerings and set(lowerings.values()) == {"task"}
+
+
+def test_stop_and_error_v1_has_no_output_as_n8n_draws_it() -> None:
+    assert N8N_TYPES[BASE + "stopAndError"].versions == frozenset({1.0})
+    assert outputs("stopAndError", 1) == []
