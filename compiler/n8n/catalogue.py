@@ -142,6 +142,8 @@ N8N_TYPES: dict[str, N8nType] = {
         N8nType(BASE + "code", frozenset({1.0, 2.0}),
                 "n8n's Code node: JavaScript (jsCode) on the embedded engine, Python "
                 "(pythonCode) in the code node's sandbox with n8n's globals."),
+        N8nType(BASE + "httpRequest", frozenset({3.0, 4.0, 4.1, 4.2, 4.3}),
+                "n8n's HTTP Request without credentials (authentication: none)."),
         N8nType(TESTING + "testData", _V1, "n8n's test-only node: emits its data."),
         N8nType(BASE + "splitInBatches", frozenset({1.0, 2.0, 2.1, 3.0}),
                 "n8n's Split In Batches / Loop Over Items.", outputs=_batches_outputs,

@@ -31,6 +31,7 @@ from functions.js import (
     run_code,
 )
 from functions.n8n import NODES, NodeCall
+from functions.n8n import http as n8n_http
 from functions.n8n.flags import run_with_flags
 from functions.n8n.items import Item
 from functions.nodes import code as code_node
@@ -42,6 +43,7 @@ from functions.sandbox.child import N8N_ALL, N8N_EACH, n8n_source
 _READS_OTHER_NODES = re.compile(r"\$\(|\$node\b|\$items\b|\$prevNode\b")
 CODE = "n8n-nodes-base.code"
 SORT = "n8n-nodes-base.sort"
+HTTP_REQUEST = "n8n-nodes-base.httpRequest"
 # n8n's Python flavours: Pyodide's ("python") and the task runner's ("pythonNative", whose
 # ``_items``/``_item`` the sandbox's n8n globals hold too).
 PYTHON_LANGUAGES = frozenset({"python", "pythonNative"})
@@ -235,6 +237,8 @@ def run_node(type_name: str, inputs: Ports, ctx: NodeContext) -> Ports:
             return _code(run)
         if type_name == SORT and call.parameter("type", 0, "simple") == "code":
             return _sort_by_code(run)
+        if type_name == HTTP_REQUEST:  # the runner's HTTP session and time left
+            return n8n_http.run(call, ctx.http, ctx.seconds_left())
         function = NODES.get(type_name)
         if function is None:
             raise ParameterError(f"node {ctx.node_name!r}: {type_name} does not run on "

@@ -60,3 +60,10 @@ def test_n8n_types_run_on_the_node_runner_and_loop_over_items_is_a_loop() -> Non
 def test_stop_and_error_v1_has_no_output_as_n8n_draws_it() -> None:
     assert N8N_TYPES[BASE + "stopAndError"].versions == frozenset({1.0})
     assert outputs("stopAndError", 1) == []
+
+
+def test_http_request_v3_and_v4_run_on_the_node_runner_with_one_output() -> None:
+    spec = N8N_TYPES[BASE + "httpRequest"]
+    assert {3.0, 4.0, 4.1, 4.2, 4.3} <= spec.versions
+    assert outputs("httpRequest", 4.2) == ["main"]
+    assert spec.lowering == "task"

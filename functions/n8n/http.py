@@ -1,0 +1,340 @@
+"""HTTP Request v3 and v4.x without credentials (``authentication: "none"``).
+
+One request per input item, in order (n8n 1.123 sends them one after another too); every
+parameter is read for its item. What is sent, as n8n sends it (recorded on n8n's engine):
+
+* ``url`` must be text starting with ``http://`` or ``https://``; ``method`` defaults to GET.
+* Query (``sendQuery``): ``queryParameters.parameters`` ``[{name, value}]`` (``keypair``;
+  a repeated name overwrites before v4.3 and collects into a list from v4.3) or ``jsonQuery``
+  (``specifyQuery: "json"``); encoded like n8n's ``qs``: RFC 3986 (a space is ``%20``),
+  lists as ``a[0]=..&a[1]=..``, objects as ``a[b]=..``, appended to the URL's own query.
+* Headers (``sendHeaders``): ``headerParameters.parameters`` or ``jsonHeaders``; names are
+  lowercased unless ``options.lowercaseHeaders`` is false. ``accept`` defaults per
+  response format, as n8n's.
+* Body (``sendBody``): ``contentType`` ``json`` (default) from ``bodyParameters`` (v4+: a
+  dotted name nests, lodash ``set``; v3: taken as it is) or ``jsonBody`` (``specifyBody:
+  "json"``), sent as compact UTF-8 JSON; ``form-urlencoded`` from the parameters or a
+  ``body`` query string (``specifyBody: "string"``); ``raw``: ``body`` with
+  ``rawContentType``. Multipart and binary bodies are not supported (a parameter error).
+
+What comes back (``options.response.response``): ``responseFormat`` ``autodetect`` reads
+JSON when the content type says so (invalid JSON fails, or is ``{}`` with ``neverError``),
+a binary content type is refused (sfnflow has no binary data), anything else is text;
+``json`` parses any body (not JSON fails with n8n's message); ``text`` gives the body as
+text, JSON re-serialised compactly as n8n does. A JSON array is one item per element; text
+is ``{outputPropertyName (default "data"): text}``; ``null`` is ``{}``; ``fullResponse`` is
+``{body (or the text property), headers (lowercased), statusCode, statusMessage}``.
+A JSON scalar that is not in an object is ``{"data": value}`` (n8n would emit a broken item).
+
+Failures are sfnflow's HTTP error types, the ones ``functions.nodes.http`` raises, so the
+same Retry/Catch rules apply: 429 ``RateLimited``, 5xx ``HttpServerError``, other 4xx
+``HttpClientError`` (unless ``neverError``), ``NodeTimeout`` after ``options.timeout`` ms
+(default 300 s, n8n's, capped by the caller's time left), ``ConnectionFailed``. With
+``continueOnFail`` a failed item becomes ``{"error": message}``, as n8n does per item.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+import requests
+
+from functions.errors import (
+    ConnectionFailed,
+    HttpClientError,
+    HttpServerError,
+    NodeError,
+    NodeTimeout,
+    RateLimited,
+)
+from functions.n8n.call import NodeCall
+from functions.n8n.errors import NodeOperationError, NodeParameterError
+from functions.n8n.items import Item, paired
+
+DEFAULT_TIMEOUT_MS = 300_000  # n8n's when options.timeout is unset
+EXCERPT_CHARS = 200
+ACCEPT = {
+    "json": "application/json,text/*;q=0.99",
+    "text": "application/json,text/html,application/xhtml+xml,application/xml,text/*;q=0.9, "
+            "*/*;q=0.1",
+    "autodetect": "application/json,text/html,application/xhtml+xml,application/xml,"
+                  "text/*;q=0.9, image/*;q=0.8, */*;q=0.7",
+}
+BINARY_CONTENT_TYPES = (
+    "image/", "audio/", "video/", "application/octet-stream", "application/gzip",
+    "application/zip", "application/vnd.rar", "application/epub+zip", "application/x-bzip",
+    "application/x-bzip2", "application/x-cdf", "application/vnd.amazon.ebook",
+    "application/msword", "application/vnd.ms-", "application/pdf",
+)
+NOT_JSON = 'Response body is not valid JSON. Change "Response Format" to "Text"'
+
+
+def _js_text(value: Any) -> str:
+    """A scalar as JavaScript's ``String(value)``."""
+    if value is True or value is False:
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _encode(text: str) -> str:
+    return quote(text, safe="-_.~")
+
+
+def qs_stringify(values: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """``qs.stringify`` with RFC 3986 encoding and indexed arrays, as n8n's request does."""
+    parts: list[str] = []
+    for key, value in values.items():
+        name = f"{prefix}[{key}]" if prefix else str(key)
+        if isinstance(value, Mapping):
+            parts.extend(qs_stringify(value, name))
+        elif isinstance(value, list):
+            parts.extend(qs_stringify({str(i): v for i, v in enumerate(value)}, name))
+        elif value is not None:
+            parts.append(f"{_encode(name)}={_encode(_js_text(value))}")
+    return parts
+
+
+def _pairs(call: NodeCall, path: str, index: int) -> list[Mapping[str, Any]]:
+    pairs = call.parameter(path, index, [])
+    return [pair for pair in pairs if isinstance(pair, Mapping)] if isinstance(pairs, list) \
+        else []
+
+
+def _keypairs(call: NodeCall, path: str, index: int, collect: bool) -> dict[str, Any]:
+    """Name/value pairs; from v4.3 a repeated name collects its values into a list."""
+    result: dict[str, Any] = {}
+    for pair in _pairs(call, path, index):
+        name, value = str(pair.get("name", "")), pair.get("value", "")
+        if collect and name in result:
+            held = result[name]
+            result[name] = [*held, value] if isinstance(held, list) else [held, value]
+        else:
+            result[name] = value
+    return result
+
+
+def _json_parameter(call: NodeCall, path: str, index: int) -> Any:
+    value = call.parameter(path, index, "")
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise NodeOperationError(call.node, "JSON parameter needs to be valid JSON",
+                                 item_index=index) from None
+
+
+def _set_path(target: dict[str, Any], dotted: str, value: Any) -> None:
+    """lodash ``set`` for dotted names (v4 JSON body parameters)."""
+    keys = dotted.split(".")
+    for key in keys[:-1]:
+        nested = target.get(key)
+        if not isinstance(nested, dict):
+            nested = target[key] = {}
+        target = nested
+    target[keys[-1]] = value
+
+
+class Request:
+    """One item's request, built from its parameters."""
+
+    def __init__(self, call: NodeCall, index: int) -> None:
+        self.call, self.index = call, index
+        url = call.parameter("url", index, "")
+        if not isinstance(url, str):
+            kind = "null" if url is None else type(url).__name__
+            raise NodeOperationError(call.node, f"URL parameter must be a string, got {kind}",
+                                     item_index=index)
+        if not url.startswith(("http://", "https://")):
+            raise NodeOperationError(
+                call.node, f'Invalid URL: {url}. URL must start with "http" or "https".',
+                item_index=index)
+        authentication = call.parameter("authentication", index, "none")
+        if authentication not in ("none", None):
+            raise NodeParameterError(call.node, "authentication",
+                                     f"{authentication!r}: only 'none' runs on sfnflow")
+        self.method = str(call.parameter("method", index, "GET")).upper()
+        self.options: Mapping[str, Any] = call.parameter("options", index, {}) or {}
+        response = (self.options.get("response") or {}).get("response") or {}
+        self.response_format = str(response.get("responseFormat") or "autodetect")
+        self.full_response = bool(response.get("fullResponse"))
+        self.never_error = bool(response.get("neverError"))
+        self.output_property = str(response.get("outputPropertyName") or "data")
+        self.url = url + self._query(url)
+        self.headers = self._headers()
+        self.data: bytes | None = self._body()
+        timeout = self.options.get("timeout")
+        self.timeout_ms = float(timeout) if isinstance(timeout, int | float) and timeout \
+            else DEFAULT_TIMEOUT_MS
+
+    def _query(self, url: str) -> str:
+        call, index = self.call, self.index
+        if not call.parameter("sendQuery", index, False):
+            return ""
+        if call.parameter("specifyQuery", index, "keypair") == "json":
+            query = _json_parameter(call, "jsonQuery", index)
+            query = query if isinstance(query, Mapping) else {}
+        else:
+            query = _keypairs(call, "queryParameters.parameters", index,
+                              collect=call.type_version >= 4.3)
+        parts = qs_stringify(query)
+        return ("&" if "?" in url else "?") + "&".join(parts) if parts else ""
+
+    def _headers(self) -> dict[str, str]:
+        call, index = self.call, self.index
+        headers: dict[str, Any] = {}
+        if call.parameter("sendHeaders", index, False):
+            if call.parameter("specifyHeaders", index, "keypair") == "json":
+                extra = _json_parameter(call, "jsonHeaders", index)
+                headers = dict(extra) if isinstance(extra, Mapping) else {}
+            else:
+                headers = {str(p.get("name")): p.get("value", "")
+                           for p in _pairs(call, "headerParameters.parameters", index)
+                           if p.get("name")}
+            if self.options.get("lowercaseHeaders", True) is not False:
+                headers = {name.lower(): value for name, value in headers.items()}
+        result = {name: _js_text(value) for name, value in headers.items()}
+        if not any(name.lower() == "accept" for name in result):
+            result["accept"] = ACCEPT.get(self.response_format, ACCEPT["autodetect"])
+        return result
+
+    def _body(self) -> bytes | None:
+        call, index = self.call, self.index
+        if not call.parameter("sendBody", index, False):
+            return None
+        content_type = call.parameter("contentType", index, "json")
+        specify = call.parameter("specifyBody", index, "keypair")
+        if content_type == "raw":
+            self.headers["content-type"] = str(call.parameter("rawContentType", index, ""))
+            return str(call.parameter("body", index, "")).encode()
+        if content_type not in ("json", "form-urlencoded"):
+            raise NodeParameterError(call.node, "contentType",
+                                     f"{content_type!r} bodies are not supported on sfnflow")
+        body: Any
+        if specify == "json":
+            body = _json_parameter(call, "jsonBody", index)
+        elif specify == "string":
+            body = dict(parse_qsl(str(call.parameter("body", index, "")),
+                                  keep_blank_values=True))
+        else:
+            body = {}
+            for pair in _pairs(call, "bodyParameters.parameters", index):
+                name, value = str(pair.get("name", "")), pair.get("value", "")
+                if content_type == "json" and call.type_version >= 4:
+                    _set_path(body, name, value)
+                else:
+                    body[name] = value
+        if content_type == "form-urlencoded":
+            self.headers["content-type"] = "application/x-www-form-urlencoded"
+            return "&".join(qs_stringify(body if isinstance(body, Mapping) else {})).encode()
+        self.headers["content-type"] = "application/json"
+        text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+        return text.encode()
+
+    def send(self, session: requests.Session, time_left: float | None) -> requests.Response:
+        seconds = self.timeout_ms / 1000
+        if time_left is not None:
+            seconds = max(min(seconds, time_left), 0.001)
+        follow = self.call.type_version >= 4 or bool(
+            ((self.options.get("redirect") or {}).get("redirect") or {}).get("followRedirects"))
+        where = f"{self.method} {self.url}"
+        try:
+            return session.request(self.method, self.url, headers=self.headers, data=self.data,
+                                   timeout=seconds, allow_redirects=follow)
+        except requests.Timeout as exc:  # before ConnectionError: ConnectTimeout is both
+            raise NodeTimeout(f"{where} timed out after {seconds:g}s: {exc}") from exc
+        except requests.RequestException as exc:
+            raise ConnectionFailed(f"{where} failed: {type(exc).__name__}: {exc}") from exc
+
+    def items(self, response: requests.Response) -> list[Item]:
+        if "charset" not in response.headers.get("content-type", ""):
+            response.encoding = "utf-8"  # n8n decodes UTF-8 when no charset is given
+        status = response.status_code
+        if status >= 400 and not self.never_error:
+            error = RateLimited if status == 429 else (
+                HttpServerError if status >= 500 else HttpClientError)
+            raise error(f"{self.method} {self.url} returned {status}: "
+                        f"{response.text[:EXCERPT_CHARS]}")
+        body = self._read(response)
+        if self.full_response:
+            key = self.output_property if self._format(response) == "text" else "body"
+            return [{key: body,
+                     "headers": {k.lower(): v for k, v in response.headers.items()},
+                     "statusCode": status,
+                     "statusMessage": response.reason or _reason(status)}]
+        if self._format(response) == "text":
+            return [{} if body is None else {self.output_property: body}]
+        values = body if isinstance(body, list) else [body]
+        return [{} if value is None else value if isinstance(value, dict) else {"data": value}
+                for value in values]
+
+    def _format(self, response: requests.Response) -> str:
+        if self.response_format != "autodetect":
+            return self.response_format
+        content_type = response.headers.get("content-type", "")
+        if "application/json" in content_type:
+            return "json"
+        if any(kind in content_type for kind in BINARY_CONTENT_TYPES):
+            raise NodeOperationError(self.call.node, f"binary responses ({content_type}) "
+                                     "are not supported on sfnflow", item_index=self.index)
+        return "text"
+
+    def _read(self, response: requests.Response) -> Any:
+        kind, text = self._format(response), response.text
+        if self.response_format == "autodetect":
+            if kind == "text":
+                return text or None
+            try:
+                return json.loads(text)
+            except ValueError:
+                if self.never_error:
+                    return {}
+                raise NodeOperationError(self.call.node, "Invalid JSON in response body",
+                                         item_index=self.index) from None
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            if kind == "json":
+                raise NodeOperationError(self.call.node, NOT_JSON,
+                                         item_index=self.index) from None
+            return text
+        if kind == "text" and isinstance(parsed, dict | list):
+            return json.dumps(parsed, separators=(",", ":"), ensure_ascii=False)
+        return parsed
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def run(call: NodeCall, session: requests.Session | None = None,
+        time_left: float | None = None) -> list[list[Item]]:
+    """Each item's request in order; ``session`` is the runner's (a new one without it)."""
+    own = session is None
+    active = session if session is not None else requests.Session()
+    out: list[Item] = []
+    try:
+        for index in range(len(call.items)):
+            try:
+                request = Request(call, index)
+                values = request.items(request.send(active, time_left))
+            except NodeError as error:
+                if not call.continue_on_fail:
+                    raise
+                values = [{"error": str(error)}]
+            out.extend({"json": value, "pairedItem": paired(index)} for value in values)
+    finally:
+        if own:
+            active.close()
+    return [out]
