@@ -144,6 +144,7 @@ N8N_TYPES: dict[str, N8nType] = {
                 "(pythonCode) in the code node's sandbox with n8n's globals."),
         N8nType(BASE + "httpRequest", frozenset({3.0, 4.0, 4.1, 4.2, 4.3}),
                 "n8n's HTTP Request without credentials (authentication: none)."),
+        N8nType(BASE + "crypto", _V1, "n8n's Crypto: hash, hmac, generate."),
         N8nType(TESTING + "testData", _V1, "n8n's test-only node: emits its data."),
         N8nType(BASE + "splitInBatches", frozenset({1.0, 2.0, 2.1, 3.0}),
                 "n8n's Split In Batches / Loop Over Items.", outputs=_batches_outputs,

@@ -41,6 +41,7 @@ from collections.abc import Callable
 from functions.n8n import (
     aggregate,
     branching,
+    crypto,
     limit,
     merge,
     noop,
@@ -78,6 +79,7 @@ NODES: dict[str, NodeFunction] = {
     "n8n-nodes-base.renameKeys": renamekeys.run,
     "n8n-nodes-base.noOp": noop.run,
     "n8n-nodes-base.stopAndError": stopanderror.run,
+    "n8n-nodes-base.crypto": crypto.run,
     "n8n-nodes-testing.testData": testdata.run,
 }
 

@@ -67,3 +67,8 @@ def test_http_request_v3_and_v4_run_on_the_node_runner_with_one_output() -> None
     assert {3.0, 4.0, 4.1, 4.2, 4.3} <= spec.versions
     assert outputs("httpRequest", 4.2) == ["main"]
     assert spec.lowering == "task"
+
+
+def test_crypto_v1_is_catalogued_with_one_output() -> None:
+    assert N8N_TYPES[BASE + "crypto"].versions == frozenset({1.0})
+    assert outputs("crypto", 1) == ["main"]
