@@ -1,5 +1,5 @@
 """Crypto v1 (functions.n8n.crypto): digests recorded on n8n 1.123's engine
-(``peer_crypto.json``: testData -> Crypto, recorded like ``record_peer_http.py``), random
+(``peer_crypto.json``, ``record_peer_crypto.py``), random
 strings checked by shape with a fixed byte source, and one run through the node runner."""
 
 from __future__ import annotations
