@@ -20,6 +20,9 @@ N8N_CODE = BASE + "code"
 
 Outputs = Callable[[float, Mapping[str, Any]], list[str]]
 Inputs = Callable[[float, Mapping[str, Any]], int]
+#: The parameter values of a type sfnflow does not run: (field, why) pairs, which
+#: validation reports as problems naming the node and the field.
+Refusals = Callable[[float, Mapping[str, Any]], list[tuple[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class N8nType:
     trigger: bool = False
     #: "task": the node runner; "loop": sfnflow's loop lowering (Loop Over Items v3)
     lowering: str = "task"
+    refusals: Refusals = field(default=lambda _v, _p: [])
 
 
 def _int(value: Any, default: int) -> int:
@@ -112,6 +116,45 @@ LOOP_VERSIONS = frozenset({3.0})
 N8N_DEFAULT_BATCH_SIZE = 1  # v3 (Loop Over Items); v1 and v2 default to 10
 
 
+# JavaScript on QuickJS (functions/js); Python in the code sandbox (functions/sandbox).
+CODE_LANGUAGES = frozenset({"javaScript", "python", "pythonNative"})
+
+
+def _code_refusals(_version: float, parameters: Mapping[str, Any]) -> list[tuple[str, str]]:
+    language = parameters.get("language", "javaScript")
+    if language in CODE_LANGUAGES:
+        return []
+    return [("parameters.language", f"the Code node's {language!r} is not supported: "
+             "sfnflow runs n8n's JavaScript (jsCode) and Python (pythonCode)")]
+
+
+def _http_refusals(_version: float, parameters: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """What ``functions.n8n.http`` does not do: credentials, binary bodies and answers."""
+    refused = []
+    if parameters.get("authentication", "none") != "none":
+        refused.append(("parameters.authentication", "credentials are not supported yet: "
+                        "only authentication 'none'"))
+    if parameters.get("contentType") in ("multipart-form-data", "binaryData"):
+        refused.append(("parameters.contentType", f"{parameters['contentType']!r} bodies "
+                        "need binary data, which sfnflow does not carry"))
+    response = _options(parameters).get("response")
+    response = response.get("response") if isinstance(response, Mapping) else None
+    if isinstance(response, Mapping) and response.get("responseFormat") == "file":
+        refused.append(("parameters.options.response.response.responseFormat",
+                        "a file response is binary data, which sfnflow does not carry"))
+    return refused
+
+
+def _crypto_refusals(_version: float, parameters: Mapping[str, Any]) -> list[tuple[str, str]]:
+    refused = []
+    if parameters.get("action") == "sign":
+        refused.append(("parameters.action", "signing needs a private key credential, "
+                        "which sfnflow does not import"))
+    if parameters.get("binaryData") is True:
+        refused.append(("parameters.binaryData", "binary input is not supported"))
+    return refused
+
+
 _V1 = frozenset({1.0})
 
 N8N_TYPES: dict[str, N8nType] = {
@@ -141,10 +184,13 @@ N8N_TYPES: dict[str, N8nType] = {
                 outputs=lambda _v, _p: []),
         N8nType(BASE + "code", frozenset({1.0, 2.0}),
                 "n8n's Code node: JavaScript (jsCode) on the embedded engine, Python "
-                "(pythonCode) in the code node's sandbox with n8n's globals."),
+                "(pythonCode) in the code node's sandbox with n8n's globals.",
+                refusals=_code_refusals),
         N8nType(BASE + "httpRequest", frozenset({3.0, 4.0, 4.1, 4.2, 4.3}),
-                "n8n's HTTP Request without credentials (authentication: none)."),
-        N8nType(BASE + "crypto", _V1, "n8n's Crypto: hash, hmac, generate."),
+                "n8n's HTTP Request without credentials (authentication: none).",
+                refusals=_http_refusals),
+        N8nType(BASE + "crypto", _V1, "n8n's Crypto: hash, hmac, generate.",
+                refusals=_crypto_refusals),
         N8nType(TESTING + "testData", _V1, "n8n's test-only node: emits its data."),
         N8nType(BASE + "splitInBatches", frozenset({1.0, 2.0, 2.1, 3.0}),
                 "n8n's Split In Batches / Loop Over Items.", outputs=_batches_outputs,

@@ -19,7 +19,7 @@ from compiler.expressions import syntax_errors
 from compiler.graph import Edge, Graph, Loop, strongly_connected_cycles
 from compiler.limits import LAMBDA_MAX_SECONDS
 from compiler.model import Node, Workflow
-from compiler.n8n.catalogue import LOOP_VERSIONS, N8N_CODE, N8N_DEFAULT_BATCH_SIZE
+from compiler.n8n.catalogue import LOOP_VERSIONS, N8N_DEFAULT_BATCH_SIZE, N8N_TYPES
 from compiler.n8n.document import N8N_TYPE_PREFIXES
 from compiler.n8n.loading import as_workflow_document
 from compiler.nodetypes import LOOP_LOWERINGS, NODE_TYPES, NodeType, Params, output_names
@@ -119,23 +119,16 @@ def _node_problems(workflow: Workflow) -> tuple[list[Problem], list[Params | Non
     return problems, params
 
 
-# JavaScript on QuickJS (functions/js); Python in the code sandbox (functions/sandbox).
-N8N_CODE_LANGUAGES = frozenset({"javaScript", "python", "pythonNative"})
-
-
 def _n8n_problems(node: Node, spec: NodeType) -> list[Problem]:
-    """An n8n node's typeVersion must be one sfnflow implements (n8n's default is 1)."""
+    """An n8n node's typeVersion must be one sfnflow implements (n8n's default is 1), and
+    its parameters none its catalogue entry refuses (``N8nType.refusals``)."""
     version = node.typeVersion or 1
     if version not in spec.versions:
         known = ", ".join(f"{v:g}" for v in sorted(spec.versions))
         return [Problem(node.name, "typeVersion", f"{node.type} version {version:g} is not "
                         f"supported (supported: {known})", "unsupported")]
-    language = node.parameters.get("language", "javaScript")
-    if node.type == N8N_CODE and language not in N8N_CODE_LANGUAGES:
-        return [Problem(node.name, "parameters.language", f"the Code node's {language!r} is "
-                        "not supported: sfnflow runs n8n's JavaScript (jsCode) and Python "
-                        "(pythonCode)", "unsupported")]
-    return []
+    return [Problem(node.name, field, why, "unsupported")
+            for field, why in N8N_TYPES[node.type].refusals(version, node.parameters)]
 
 
 def _n8n_loop(node: Node) -> tuple[dict[str, Any], list[Problem]]:

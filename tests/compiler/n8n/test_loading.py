@@ -125,3 +125,20 @@ def test_code_nodes_in_javascript_and_python_validate(language: str) -> None:
                            "jsCode": "return $input.all()"}}
     graph = validate(n8n_document(code))
     assert [n.parameters.get("language") for n in graph.nodes if n.name == "Code"] == [language]
+
+
+def test_parameter_values_sfnflow_does_not_run_are_refused_naming_the_field() -> None:
+    """They compiled and then failed when the node ran (NodeParameterError)."""
+    http = {"name": "Call", "type": BASE + "httpRequest", "typeVersion": 4.2, "parameters": {
+        "url": "https://example.com", "authentication": "genericCredentialType",
+        "contentType": "multipart-form-data",
+        "options": {"response": {"response": {"responseFormat": "file"}}}}}
+    assert sorted(problems(n8n_document(http))) == [
+        ("Call", "parameters.authentication"), ("Call", "parameters.contentType"),
+        ("Call", "parameters.options.response.response.responseFormat")]
+    crypto = {"name": "Sign", "type": BASE + "crypto", "typeVersion": 1,
+              "parameters": {"action": "sign", "binaryData": True}}
+    assert sorted(problems(n8n_document(crypto))) == [
+        ("Sign", "parameters.action"), ("Sign", "parameters.binaryData")]
+    http["parameters"] = {"url": "https://example.com", "authentication": "none"}
+    validate(n8n_document(http))
