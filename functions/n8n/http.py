@@ -43,14 +43,8 @@ from urllib.parse import parse_qsl, quote
 
 import requests
 
-from functions.errors import (
-    ConnectionFailed,
-    HttpClientError,
-    HttpServerError,
-    NodeError,
-    NodeTimeout,
-    RateLimited,
-)
+from functions.errors import NodeError
+from functions.http import send, status_error
 from functions.n8n.call import NodeCall
 from functions.n8n.errors import NodeOperationError, NodeParameterError
 from functions.n8n.items import Item, paired
@@ -245,22 +239,15 @@ class Request:
             seconds = max(min(seconds, time_left), 0.001)
         follow = self.call.type_version >= 4 or bool(
             ((self.options.get("redirect") or {}).get("redirect") or {}).get("followRedirects"))
-        where = f"{self.method} {self.url}"
-        try:
-            return session.request(self.method, self.url, headers=self.headers, data=self.data,
-                                   timeout=seconds, allow_redirects=follow)
-        except requests.Timeout as exc:  # before ConnectionError: ConnectTimeout is both
-            raise NodeTimeout(f"{where} timed out after {seconds:g}s: {exc}") from exc
-        except requests.RequestException as exc:
-            raise ConnectionFailed(f"{where} failed: {type(exc).__name__}: {exc}") from exc
+        return send(session, self.method, self.url, timeout=seconds, headers=self.headers,
+                    data=self.data, allow_redirects=follow)
 
     def items(self, response: requests.Response) -> list[Item]:
         if "charset" not in response.headers.get("content-type", ""):
             response.encoding = "utf-8"  # n8n decodes UTF-8 when no charset is given
         status = response.status_code
         if status >= 400 and not self.never_error:
-            error = RateLimited if status == 429 else (
-                HttpServerError if status >= 500 else HttpClientError)
+            error = status_error(status)
             raise error(f"{self.method} {self.url} returned {status}: "
                         f"{response.text[:EXCERPT_CHARS]}")
         body = self._read(response)

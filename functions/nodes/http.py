@@ -10,26 +10,12 @@ from typing import Any
 
 import requests
 
-from functions.errors import (
-    ConnectionFailed,
-    HttpClientError,
-    HttpServerError,
-    NodeError,
-    NodeTimeout,
-    ParameterError,
-    RateLimited,
-)
 from functions.expressions import Item
+from functions.http import send, status_error
 from functions.nodes.base import Executor, NodeContext, Ports, register
 from functions.nodes.items import main_input
 
 EXCERPT_CHARS = 200
-
-
-def _status_error(status: int) -> type[NodeError]:
-    if status == 429:
-        return RateLimited
-    return HttpServerError if status >= 500 else HttpClientError
 
 
 def _body(response: requests.Response, response_format: str) -> Any:
@@ -50,31 +36,17 @@ def _items(body: Any) -> list[Item]:
 
 
 def _send(session: requests.Session, params: Any) -> requests.Response:
-    where = f"{params.method} {params.url}"
-    try:
-        return session.request(
-            params.method,
-            params.url,
-            headers=params.headers,
-            params=params.query,
-            json=params.body if params.method != "GET" and params.body is not None else None,
-            timeout=params.timeoutSeconds,
-        )
-    except requests.Timeout as exc:  # before ConnectionError: ConnectTimeout is both
-        raise NodeTimeout(f"{where} timed out after {params.timeoutSeconds}s: {exc}") from exc
-    except requests.ConnectionError as exc:
-        raise ConnectionFailed(f"{where} failed to connect: {exc}") from exc
-    except ValueError as exc:  # MissingSchema, InvalidURL, InvalidHeader...
-        raise ParameterError(f"{where} is not a valid request: {exc}") from exc
-    except requests.RequestException as exc:
-        raise ConnectionFailed(f"{where} failed: {type(exc).__name__}: {exc}") from exc
+    return send(session, params.method, params.url, timeout=params.timeoutSeconds,
+                headers=params.headers, params=params.query,
+                json=params.body if params.method != "GET" and params.body is not None
+                else None)
 
 
 def request_items(session: requests.Session, params: Any) -> list[Item]:
     response = _send(session, params)
     if response.status_code >= 400:
         excerpt = response.text[:EXCERPT_CHARS]
-        raise _status_error(response.status_code)(
+        raise status_error(response.status_code)(
             f"{params.method} {params.url} returned {response.status_code}: {excerpt}"
         )
     body = _body(response, params.responseFormat)
