@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     invalid = {label: found for label, found in problems.items() if found}
 
     table = Table(title=f"document fuzz: seed {args.seed}")
-    for column in ("cases", "accepted", "rejected", "tracebacks", "slowest case ms",
+    for column in ("cases", "accepted", "rejected", "tracebacks", "slowest case (CPU ms)",
                    "mean ms (cpu)", "asl-validator checked", "invalid ASL"):
         table.add_column(column, justify="right")
     table.add_row(f"{args.cases:,}", f"{verdicts['accepted']:,}", f"{verdicts['rejected']:,}",
