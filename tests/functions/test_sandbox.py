@@ -354,6 +354,7 @@ def test_as_an_unprivileged_user_a_call_cannot_connect_even_to_this_host() -> No
 
 HOLD = ESCAPE + """
 secret = items[0]['order'] * 1  # in this process's memory while it waits
+real['open']({done!r} + '.started', 'w').close()  # the reader may look now
 for _ in range(500):  # until the reader is done, at most ~5 s
     if os['path'].exists({done!r}):
         break
@@ -389,13 +390,16 @@ return {{'found': found}}
 BESIDE = """
 import json, sys, threading
 from functions.sandbox import Limits, run_isolated
-hold, peek = json.loads(sys.stdin.read())
+hold, peek, started = json.loads(sys.stdin.read())
 # as where Linux refuses namespaces (Lambda): the process boundary alone must hold
 limits = Limits(own_network=False)
 holder = threading.Thread(target=run_isolated,
                           args=(hold, [{"order": sys.argv[1]}], "Hold", limits))
 holder.start()
-import time; time.sleep(0.3)  # the holder has started
+import os, time
+deadline = time.monotonic() + 30
+while not os.path.exists(started) and time.monotonic() < deadline:
+    time.sleep(0.01)  # until the holder's secret is in its memory
 print(json.dumps(run_isolated(peek, [{}], "Peek", limits)))
 holder.join()
 """
@@ -408,6 +412,7 @@ def test_as_one_user_a_call_cannot_read_the_memory_of_a_call_beside_it(scratch: 
     done_marker = str(scratch / "done")
     secret = SECRET[::-1]  # not in the runner's stdin as is
     codes = [HOLD.format(done=done_marker), PEEK.format(done=done_marker, secret=secret)]
+    codes.append(done_marker + ".started")
     done = subprocess.run([SYSTEM_PYTHON, "-c", BESIDE, secret], input=json.dumps(codes),
                           capture_output=True, text=True, cwd="/", timeout=60, check=False,
                           user=65534, group=65534,
