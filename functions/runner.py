@@ -121,7 +121,7 @@ def input_items(repository: RunRepository, inputs: list[list[Source]],
     for sources in inputs:
         items: list[Item] = []
         for source in sources:
-            port_list = (_output_of(data, source.from_) or {}).get("ports") or []
+            port_list = (data.get(source.from_) or {}).get("ports") or []
             if source.output < len(port_list):
                 items.extend(port_items(repository, port_list[source.output], source.output,
                                         loaded))
@@ -129,18 +129,9 @@ def input_items(repository: RunRepository, inputs: list[list[Source]],
     return ports
 
 
-def _output_of(data: dict[str, Any], node: str) -> Any:
-    """``data[node]``. The embedded cloud's ASL parser (moto) keeps a key's JSON escapes
-    (a node named ``Run "A"`` arrives as ``Run \\"A\\"``); Step Functions does not: both
-    are read until local/ unescapes keys."""
-    if node in data:
-        return data[node]
-    return data.get(json.dumps(node, ensure_ascii=False)[1:-1])
-
-
 def _sent_items(data: dict[str, Any], source: Source) -> bool:
     """Whether ``source`` sent any items (n8n's source of an input is the node that did)."""
-    ports = (_output_of(data, source.from_) or {}).get("ports") or []
+    ports = (data.get(source.from_) or {}).get("ports") or []
     return source.output < len(ports) and bool(ports[source.output].get("count"))
 
 

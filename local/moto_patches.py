@@ -138,6 +138,7 @@ def apply_all() -> None:
         _patch_start_on_version()
         _patch_execution_changes()
         _patch_stopped_stays_stopped()
+        _patch_string_escapes()
         strict.install()  # last: it wraps some of the patches above
         _applied = True
 
@@ -1121,3 +1122,18 @@ def _patch_stopped_stays_stopped() -> None:
         original(self, error)
 
     Environment.set_error = set_error
+
+
+def _patch_string_escapes() -> None:
+    """A string in a definition (a key of ``Arguments``, a state name, ...) is JSON: moto's
+    preprocessor stripped its quotes but kept its escapes, so a node named ``Run "A"``
+    reached the runner as the key ``Run \\"A\\"``. Step Functions decodes it."""
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    original = Preprocessor._inner_string_of
+
+    def inner_string_of(parser_rule_context: Any) -> str | None:
+        text = original(parser_rule_context)
+        return json.loads(f'"{text}"') if text is not None and "\\" in text else text
+
+    Preprocessor._inner_string_of = staticmethod(inner_string_of)

@@ -485,3 +485,19 @@ def test_clients_created_from_many_threads_at_once_all_work() -> None:
     assert [c.meta.service_model.service_name for c in clients] == \
         [boto3.session.Session().client(s, region_name="us-east-1")
          .meta.service_model.service_name for s in services]
+
+
+def test_a_node_name_with_quotes_reaches_the_runner_decoded(cloud: LocalCloud) -> None:
+    """Definition strings are JSON: the node runner gets ``data`` keyed by the node's name
+    (moto kept the escapes: ``Run \\"A\\"``, and the next node found no input)."""
+    from compiler import compile_workflow
+    from tests.examples.test_examples import run_compiled
+
+    document = {"name": "quoted", "nodes": [
+        {"name": "Start", "type": "manualTrigger"},
+        {"name": 'Run "A"', "type": "code", "parameters": {"code": "return [{'a': 1}]"}},
+        {"name": "After", "type": "code", "parameters": {"code": "return items"}}],
+        "connections": [{"from": "Start", "to": 'Run "A"'}, {"from": 'Run "A"', "to": "After"}]}
+    report = run_compiled(cloud, compile_workflow(document))
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert report["output"]["After"] == [{"a": 1}]

@@ -126,13 +126,6 @@ def test_ports_are_the_compiled_ones(runner: NodeRunner) -> None:
     assert len(result["ports"]) == 1
 
 
-def test_a_node_name_with_quotes_finds_its_input(runner: NodeRunner) -> None:
-    """The embedded cloud hands ``data`` keys over with their JSON escapes."""
-    base = event(BASE + "noOp", "After", {}, [], source='Run "A"')
-    base["data"] = {'Run \\"A\\"': {"ports": [{"count": 1, "items": [{"a": 1}]}]}}
-    assert [item["json"] for item in items_of(runner.run(base))] == [{"a": 1}]
-
-
 def test_the_registry_does_not_load_the_javascript_engine() -> None:
     """Workflows without n8n nodes keep the node runner's cold start as it was."""
     import subprocess
