@@ -40,7 +40,8 @@ Also: a stopped execution ends ABORTED even when the Task it waited for fails af
 (moto let that late failure turn it FAILED); SendTaskFailure keeps its ``cause`` (moto's
 response layer dropped it); every
 execution's start and end is announced to listeners (``on_execution_change``), so the
-local cloud reacts to them instead of polling.
+local cloud reacts to them instead of polling; strings in a definition are decoded as JSON
+(moto kept their escapes, so a node named ``Run "A"`` was keyed ``Run \\"A\\"``).
 
 Last, ``apply_all`` installs the strict layer (``local/strict.py``): the AWS limits and rules
 moto does not enforce, so the embedded cloud fails where AWS fails.
