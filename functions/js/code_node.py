@@ -13,7 +13,9 @@ the input item. Input items carry ``pairedItem: {item: i}`` like n8n's, so retur
 The code runs as the body of an async function (``await`` works; promise jobs are run to the
 end) under the engine's CPU, memory and stack limits, which end it as :class:`CodeNodeError`
 with ``kind`` "time", "memory" or "stack". ``console.log`` lines are returned in
-:attr:`CodeResult.logs`. There is no host access: no require, fs, network, process or env.
+:attr:`CodeResult.logs`, and handed to a ``logs`` list when the caller passes one: that list
+receives them also when the code throws after logging, so the failing node's run keeps the
+lines that explain it. There is no host access: no require, fs, network, process or env.
 Under the time limit the code cannot call into Python, so ``$jmespath``, ``hash()`` and time
 zones other than UTC/fixed offsets raise in the Code node.
 """
@@ -84,8 +86,18 @@ class CodeRunner:
         self.code = code
         self._engine = JsEngine(limits)
         self._engine.load_frame(build(data, [code]))
+        self._taken: list[str] | None = None  # the logs, once taken from the engine
 
-    def run(self, mode: str = ALL_ITEMS) -> CodeResult:
+    def run(self, mode: str = ALL_ITEMS, logs: list[str] | None = None) -> CodeResult:
+        """Run the code in ``mode``; ``logs`` (optional) receives the console lines, also
+        when the run fails."""
+        try:
+            return self._run(mode)
+        finally:
+            if logs is not None:
+                logs.extend(self._logs())
+
+    def _run(self, mode: str) -> CodeResult:
         if mode == ALL_ITEMS:
             items = _normalise(self._run_once(-1), self.data.node, None)
             assign_default_lineage([items], len(self.data.input_items))
@@ -107,7 +119,15 @@ class CodeRunner:
         return CodeResult(out, self._logs())
 
     def _logs(self) -> list[str]:
-        logs: list[str] = json.loads(self._engine.call("takeLogs"))
+        """The lines logged since the last call (each is handed over once). After a limit
+        ended the code the context may not answer: then there are none to give."""
+        if self._taken is not None:
+            return self._taken
+        try:
+            logs: list[str] = json.loads(self._engine.call("takeLogs"))
+        except (JsError, ValueError):
+            logs = []
+        self._taken = logs
         return logs
 
     def _run_once(self, item_index: int) -> Any:
@@ -150,7 +170,12 @@ class CodeRunner:
 
 
 def run_code(
-    data: NodeRunData, code: str, mode: str = ALL_ITEMS, *, limits: Limits | None = None
+    data: NodeRunData,
+    code: str,
+    mode: str = ALL_ITEMS,
+    *,
+    limits: Limits | None = None,
+    logs: list[str] | None = None,
 ) -> CodeResult:
     """Run a JavaScript Code node over ``data.input_items``; see the module docstring."""
-    return CodeRunner(data, code, limits=limits).run(mode)
+    return CodeRunner(data, code, limits=limits).run(mode, logs)

@@ -201,9 +201,9 @@ def _code(run: N8nRun) -> Ports:
                              "language is not supported (JavaScript or Python)")
     code = str(run.parameters.get("jsCode") or "")
     mode = str(run.parameters.get("mode") or "runOnceForAllItems")
-    result = run_code(run.run_data(code=code), code, mode)
-    run.ctx.extras["logs"] = result.logs
-    return [result.items]
+    logs: list[str] = []
+    run.ctx.extras["logs"] = logs  # the runner records them, also when the code throws
+    return [run_code(run.run_data(code=code), code, mode, logs=logs).items]
 
 
 def _python_code(run: N8nRun) -> Ports:

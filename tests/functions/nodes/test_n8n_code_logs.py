@@ -1,0 +1,38 @@
+"""A Code node that fails keeps what it logged in its node run: JavaScript ``console.log``
+before a throw, and Python ``print`` (n8n's Python Code node), failing or not."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import pytest
+
+from functions.errors import CodeError
+from functions.runner import NodeRunner
+from local.cloud import LocalCloud
+from tests.functions.nodes.test_n8n import BASE, event
+
+
+@pytest.fixture
+def runner(cloud: LocalCloud) -> NodeRunner:
+    return NodeRunner(cloud.repository)
+
+
+def code_run(runner: NodeRunner, cloud: LocalCloud, parameters: dict[str, Any],
+             execution: str) -> Any:
+    """The recorded run of a Code node with ``parameters`` over two items."""
+    run_event = event(BASE + "code", "Code", parameters, [{"a": 1}, {"a": 2}], version=2)
+    run_event["execution"]["id"] = execution
+    with contextlib.suppress(CodeError):
+        runner.run(run_event)
+    (recorded,) = cloud.repository.node_runs(execution)
+    return recorded
+
+
+def test_javascript_that_logs_then_throws_keeps_its_lines(runner: NodeRunner,
+                                                          cloud: LocalCloud) -> None:
+    recorded = code_run(runner, cloud, {"jsCode": "console.log('checking', $input.all().length);"
+                                        "\nthrow new Error('bad input')"}, "exec-js")
+    assert recorded.status == "error" and "bad input" in recorded.error["message"]
+    assert recorded.logs == ["checking 2"]
