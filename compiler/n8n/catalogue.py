@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from compiler.n8n import triggers
+
 BASE = "n8n-nodes-base."
 TESTING = "n8n-nodes-testing."
 MAIN = ["main"]
@@ -161,6 +163,23 @@ N8N_TYPES: dict[str, N8nType] = {
     spec.name: spec for spec in [
         N8nType(BASE + "manualTrigger", _V1, "n8n's manual trigger: one empty item.",
                 inputs=lambda _v, _p: 0, trigger=True),
+        N8nType(triggers.WEBHOOK, frozenset({1.0, 1.1, 2.0, 2.1}),
+                "n8n's Webhook: an sfnflow webhook route (compiler.n8n.triggers).",
+                inputs=lambda _v, _p: 0, trigger=True, refusals=triggers.webhook_refusals),
+        N8nType(triggers.RESPOND_TO_WEBHOOK, frozenset({1.0, 1.1}),
+                "n8n's Respond to Webhook: passes items through; its `response` port (as "
+                "n8n v1.3 draws it) holds the answer the webhook route sends.",
+                outputs=lambda _v, _p: ["main", "response"],
+                refusals=triggers.respond_refusals),
+        N8nType(triggers.SCHEDULE_TRIGGER, frozenset({1.0, 1.1, 1.2}),
+                "n8n's Schedule Trigger: an EventBridge Scheduler schedule.",
+                inputs=lambda _v, _p: 0, trigger=True, refusals=triggers.schedule_refusals),
+        N8nType(triggers.ERROR_TRIGGER, _V1, "n8n's Error Trigger: starts an error workflow.",
+                inputs=lambda _v, _p: 0, trigger=True),
+        N8nType(triggers.EXECUTE_WORKFLOW_TRIGGER, frozenset({1.0, 1.1}),
+                "n8n's Execute Workflow Trigger: the items a parent workflow sent.",
+                inputs=lambda _v, _p: 0, trigger=True,
+                refusals=triggers.execute_trigger_refusals),
         N8nType(BASE + "noOp", _V1, "n8n's No Operation: passes items through."),
         N8nType(BASE + "set", frozenset({1.0, 2.0, 3.0, 3.1, 3.2, 3.3, 3.4}),
                 "n8n's Set / Edit Fields."),
