@@ -37,6 +37,7 @@ from functions.n8n.items import Item
 from functions.nodes import code as code_node
 from functions.nodes.base import NodeContext, Ports
 from functions.nodes.n8n import as_item
+from functions.sandbox import run_isolated
 from functions.sandbox.child import N8N_ALL, N8N_EACH, n8n_source
 
 # Expressions or code naming other nodes need the execution's run data.
@@ -221,8 +222,11 @@ def _python_code(run: N8nRun) -> Ports:
     if runner_arn:
         result = code_node.invoke_code_runner(runner_arn, source, items, name)
         return [code_node.as_items(name, result)]
-    return [code_node.run_code(source, items, name, code_node.limits_within(ctx.seconds_left()),
-                               time_left=ctx.time_left)]
+    logs: list[str] = []
+    ctx.extras["logs"] = logs  # its prints, recorded with the run also when it fails
+    return [code_node.as_items(name, run_isolated(
+        source, items, name, code_node.limits_within(ctx.seconds_left()),
+        time_left=ctx.time_left, logs=logs))]
 
 
 def run_node(type_name: str, inputs: Ports, ctx: NodeContext) -> Ports:

@@ -102,7 +102,8 @@ def hide_this_process() -> bool:
 
 def run_isolated(source: str, items: list[Any], node_name: str,
                  limits: Limits | None = None, *, exclusive_dir: str | None = None,
-                 time_left: Callable[[], float] | None = None) -> list[Any]:
+                 time_left: Callable[[], float] | None = None,
+                 logs: list[str] | None = None) -> list[Any]:
     """Run ``source`` over ``items`` in a fresh process; raises ``CodeError`` naming the
     node for anything the code did wrong, including running out of time or memory.
 
@@ -111,10 +112,12 @@ def run_isolated(source: str, items: list[Any], node_name: str,
 
     ``exclusive_dir``: a directory no one but these calls writes to (the code runner's
     ``/tmp`` on Lambda), emptied after the call: a child running as this process's user
-    can write anywhere this user can, and the next call must find nothing there."""
+    can write anywhere this user can, and the next call must find nothing there.
+
+    ``logs``: receives what the code printed (``child.Prints``), also when it failed."""
     limits = limits or Limits()
     try:
-        return _run(source, items, node_name, limits, time_left)
+        return _run(source, items, node_name, limits, time_left, logs)
     finally:
         if exclusive_dir is not None:
             empty_directory(exclusive_dir)
@@ -146,7 +149,8 @@ def _allow_and_retry(function: Any, path: str, _exc: Any) -> None:
 
 
 def _run(source: str, items: list[Any], node_name: str, limits: Limits,
-         time_left: Callable[[], float] | None = None) -> list[Any]:
+         time_left: Callable[[], float] | None = None,
+         logs: list[str] | None = None) -> list[Any]:
     as_root = os.getuid() == 0
     uid = _UID_BASE + secrets.randbelow(_UID_SPAN) if as_root else None
     if not as_root:
@@ -161,6 +165,8 @@ def _run(source: str, items: list[Any], node_name: str, limits: Limits,
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     answer = _answer(out, node_name)
+    if logs is not None:
+        logs.extend(printed(answer))
     if "error" in answer:
         raise CodeError(str(answer["error"]))
     return list(answer["items"])
@@ -254,6 +260,18 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
     for pipe in (process.stdin, process.stdout):
         if pipe is not None:
             pipe.close()
+
+
+def printed(answer: dict[str, Any]) -> list[str]:
+    """The lines an answer says the code printed, and a last one counting those the child
+    left out (past ``child.PRINT_LINES_MAX`` / ``PRINT_BYTES_MAX``)."""
+    lines = answer.get("logs")
+    lines = [str(line) for line in lines] if isinstance(lines, list) else []
+    dropped = answer.get("logsDropped")
+    if isinstance(dropped, int) and dropped > 0:
+        lines.append(f"[sfnflow: {dropped} more printed line{'s' if dropped != 1 else ''} "
+                     "not kept]")
+    return lines
 
 
 def _answer(out: bytes, node_name: str) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 It reads one request from stdin (``{"code", "items", "node", "limits"}``), locks itself
 down (resource limits, another user when started as root, no new processes), runs the code
 over the items and writes one answer to its original stdout: ``{"items": [...]}`` or
-``{"error": "<message naming the node>"}``. The user's ``print`` goes to stderr.
+``{"error": "<message naming the node>"}``, either with the ``logs`` the code printed
+(``Prints``). The user's ``print`` also goes to stderr.
 
 The restricted builtins and the import allow-list below are NOT the boundary: they keep
 honest code away from files, processes and the network and make mistakes show early. The
@@ -224,14 +225,61 @@ def run_n8n(function: Any, namespace: dict[str, Any], items: list[Any], mode: st
     return out
 
 
+# What a call's answer carries of its prints: enough for the node run's bound
+# (``functions.store.node_logs``: 100 lines, 16 KiB) to choose from, never a flood.
+PRINT_LINES_MAX = 1000
+PRINT_BYTES_MAX = 64 * 1024
+
+
+class Prints:
+    """The code's ``print``: each call is one line of the answer's ``logs`` (as n8n shows
+    one message per print) and still goes to stderr, the process's log. Beyond the
+    bounds above lines are only counted (``dropped``). ``print(..., file=f)`` writes to
+    ``f`` only."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.size = 0
+        self.dropped = 0
+
+    def print(self, *values: Any, sep: Any = " ", end: Any = "\n", file: Any = None,
+              flush: bool = False) -> None:
+        builtins.print(*values, sep=sep, end=end, file=file, flush=flush)
+        if file is not None:
+            return
+        text = (" " if sep is None else str(sep)).join(str(value) for value in values)
+        if end is not None and str(end) != "\n":
+            text += str(end)
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if len(self.lines) < PRINT_LINES_MAX and self.size + size <= PRINT_BYTES_MAX:
+            self.lines.append(text)
+            self.size += size
+        else:
+            self.dropped += 1
+
+    def answer(self, answer: dict[str, Any]) -> dict[str, Any]:
+        """``answer`` with the printed lines (and how many were left out), if any."""
+        if self.lines:
+            answer["logs"] = self.lines
+        if self.dropped:
+            answer["logsDropped"] = self.dropped
+        return answer
+
+
 def run(source: str, items: list[Any], node_name: str) -> dict[str, Any]:
     """Run ``source`` over ``items``: the answer this process writes."""
+    prints = Prints()
+    return prints.answer(_run(source, items, node_name, prints))
+
+
+def _run(source: str, items: list[Any], node_name: str, prints: Prints) -> dict[str, Any]:
     file = filename(node_name)
     try:
         code = compile_code(source, file)
     except SyntaxError as exc:
         return {"error": failure(node_name, exc, exc.lineno)}
-    namespace: dict[str, Any] = {"__builtins__": SAFE_BUILTINS, "__name__": "sfnflow_code"}
+    namespace: dict[str, Any] = {"__builtins__": {**SAFE_BUILTINS, "print": prints.print},
+                                 "__name__": "sfnflow_code"}
     mode = n8n_mode(source)
     try:
         exec(code, namespace)

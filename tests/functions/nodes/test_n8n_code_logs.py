@@ -36,3 +36,18 @@ def test_javascript_that_logs_then_throws_keeps_its_lines(runner: NodeRunner,
                                         "\nthrow new Error('bad input')"}, "exec-js")
     assert recorded.status == "error" and "bad input" in recorded.error["message"]
     assert recorded.logs == ["checking 2"]
+
+
+def test_python_prints_are_recorded(runner: NodeRunner, cloud: LocalCloud) -> None:
+    code = "print('seen', len(_input.all()))\nprint({'a': 1}, end='!')\nreturn _input.all()"
+    recorded = code_run(runner, cloud, {"language": "python", "pythonCode": code}, "exec-py")
+    assert recorded.status == "success"
+    assert recorded.logs == ["seen 2", "{'a': 1}!"]
+
+
+def test_python_that_prints_then_raises_keeps_its_lines(runner: NodeRunner,
+                                                        cloud: LocalCloud) -> None:
+    code = "for item in _input.all():\n    print('item', item.json.a)\nraise ValueError('stop')"
+    recorded = code_run(runner, cloud, {"language": "python", "pythonCode": code}, "exec-pye")
+    assert recorded.status == "error" and "stop" in recorded.error["message"]
+    assert recorded.logs == ["item 1", "item 2"]
