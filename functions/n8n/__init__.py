@@ -47,6 +47,7 @@ from functions.n8n import (
     noop,
     removeduplicates,
     renamekeys,
+    respond,
     sort,
     splitout,
     stopanderror,
@@ -80,6 +81,7 @@ NODES: dict[str, NodeFunction] = {
     "n8n-nodes-base.noOp": noop.run,
     "n8n-nodes-base.stopAndError": stopanderror.run,
     "n8n-nodes-base.crypto": crypto.run,
+    "n8n-nodes-base.respondToWebhook": respond.run,
     "n8n-nodes-testing.testData": testdata.run,
 }
 

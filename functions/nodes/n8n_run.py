@@ -35,6 +35,7 @@ from functions.n8n import http as n8n_http
 from functions.n8n.flags import run_with_flags
 from functions.n8n.items import Item
 from functions.nodes import code as code_node
+from functions.nodes import n8n_triggers
 from functions.nodes.base import NodeContext, Ports
 from functions.nodes.n8n import as_item
 from functions.sandbox import run_isolated
@@ -243,6 +244,9 @@ def run_node(type_name: str, inputs: Ports, ctx: NodeContext) -> Ports:
             return _sort_by_code(run)
         if type_name == HTTP_REQUEST:  # the runner's HTTP session and time left
             return n8n_http.run(call, ctx.http, ctx.seconds_left())
+        if type_name in n8n_triggers.TRIGGERS:  # the execution's envelope
+            return n8n_triggers.run(type_name, call, ctx,
+                                    str(run.context.get("timezone") or "UTC"))
         function = NODES.get(type_name)
         if function is None:
             raise ParameterError(f"node {ctx.node_name!r}: {type_name} does not run on "
