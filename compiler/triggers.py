@@ -10,7 +10,10 @@ again:
   ``errorWorkflow`` (it handles its own failures). The error router reads the tag from the
   failed execution's state machine, so it needs no registry lookup.
 - ``triggers``: ``[{"node", "type", "parameters"}]`` for every enabled trigger node, with
-  the parameters validated and defaults filled in.
+  the parameters validated and defaults filled in. An n8n trigger node appears as the
+  sfnflow trigger it rides on (``compiler.n8n.triggers.platform_trigger``: a Webhook is a
+  ``webhook`` route, a Schedule Trigger a ``scheduleTrigger`` in the workflow's
+  ``settings.timezone``), with ``n8nType`` naming its own type.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from typing import Any
 
 from compiler.errors import Problem
 from compiler.graph import Graph
-from compiler.nodetypes import NODE_TYPES, WorkflowTriggerParams
+from compiler.n8n.triggers import ERROR_TRIGGER, platform_trigger
+from compiler.nodetypes import NODE_TYPES, N8nParams, WorkflowTriggerParams
 
 WORKFLOW_TAG = "sfnflow:workflow"
 ERROR_WORKFLOW_TAG = "sfnflow:errorWorkflow"
@@ -30,7 +34,8 @@ def error_workflow(graph: Graph) -> str | None:
     workflow = graph.workflow
     if workflow.settings.errorWorkflow:
         return workflow.settings.errorWorkflow
-    handles_own = any(node.type == "errorTrigger" and not node.disabled for node in graph.nodes)
+    handles_own = any(node.type in ("errorTrigger", ERROR_TRIGGER) and not node.disabled
+                      for node in graph.nodes)
     return workflow.name if handles_own else None
 
 
@@ -43,11 +48,20 @@ def manifest_tags(graph: Graph) -> dict[str, str]:
 
 
 def manifest_triggers(graph: Graph) -> list[dict[str, Any]]:
-    return [
-        {"node": node.name, "type": node.type, "parameters": params.model_dump(mode="json")}
-        for node, params in zip(graph.nodes, graph.params, strict=True)
-        if NODE_TYPES[node.type].trigger and not node.disabled
-    ]
+    triggers = []
+    for node, params in zip(graph.nodes, graph.params, strict=True):
+        if not NODE_TYPES[node.type].trigger or node.disabled:
+            continue
+        if isinstance(params, N8nParams):
+            timezone = graph.workflow.settings.timezone or "UTC"
+            entry = platform_trigger(node.type, params.typeVersion, params.parameters,
+                                     timezone)
+            if entry is not None:
+                triggers.append({"node": node.name, **entry, "n8nType": node.type})
+            continue
+        triggers.append({"node": node.name, "type": node.type,
+                         "parameters": params.model_dump(mode="json")})
+    return triggers
 
 
 def trigger_problems(graph: Graph) -> list[Problem]:

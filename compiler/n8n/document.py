@@ -14,6 +14,9 @@ runner implements n8n's behaviour per type and version. What changes:
   ``executionTimeout`` (seconds, -1 for none) becomes ``timeoutSeconds``;
 - ``pinData``: n8n's ``[{json: ...}]`` items become plain JSON objects;
 - the name becomes a valid workflow name (letters, digits, ``-`` and ``_``);
+- n8n's Execute Workflow becomes sfnflow's ``executeWorkflow`` (a child execution), the
+  one node whose type changes: ``compiler.n8n.subworkflow`` says how its workflow id
+  names the sfnflow workflow, and keeps n8n's node for export;
 - what only the n8n editor reads (node ids and positions, sticky notes, tags, the
   workflow's id and version, instance settings such as ``saveManualExecutions``) goes into
   ``editor`` on the node or the document, untouched, so ``export`` gives it back.
@@ -31,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.errors import Problem
+from compiler.n8n import subworkflow
 
 N8N_TYPE_PREFIXES = ("n8n-nodes-base.", "n8n-nodes-testing.", "@n8n/")
 STICKY_NOTE = "n8n-nodes-base.stickyNote"
@@ -91,6 +95,9 @@ def from_n8n(n8n: dict[str, Any], fallback_name: str = "imported") -> Imported:
             unsupported.append(Problem(None, "nodes", "a node that is not an object", UNSUPPORTED))
         elif raw.get("type") == STICKY_NOTE:
             sticky_notes.append(raw)  # layout only: n8n never executes it
+        elif raw.get("type") == subworkflow.EXECUTE_WORKFLOW:
+            nodes.append(subworkflow.as_execute_workflow(raw, _node(raw, unsupported),
+                                                         unsupported))
         else:
             nodes.append(_node(raw, unsupported))
     document: dict[str, Any] = {
@@ -193,6 +200,10 @@ def _retry(raw: dict[str, Any], name: str, editor: dict[str, Any],
 
 def _n8n_node(node: dict[str, Any]) -> dict[str, Any]:
     editor = dict(node.get("editor") or {})
+    original = subworkflow.original(node)
+    if original is not None:  # an imported Execute Workflow: n8n's own node again
+        editor.pop(subworkflow.ORIGINAL)
+        node = {**node, **original}
     raw: dict[str, Any] = {"parameters": node.get("parameters") or {}}
     raw.update({key: editor.pop(key) for key in ("id",) if key in editor})
     raw["name"] = node["name"]

@@ -96,7 +96,7 @@ def webhook_fields(_version: float, parameters: Mapping[str, Any]) -> dict[str, 
         "responseMode": mode,
         "responseCode": int(code) if isinstance(code, int | float) and code else 200,
         "responseData": data if isinstance(data, str) else "",
-        "responsePropertyName": options.get("responsePropertyName") or "data",
+        "responsePropertyName": options.get("responsePropertyName") or None,
     }
 
 

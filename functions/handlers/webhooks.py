@@ -17,7 +17,7 @@ from functions.config import Config
 from functions.services.execution_control import ExecutionControl
 from functions.services.executions import ExecutionService
 from functions.services.waiting import poll_client, request_epoch_ms
-from functions.services.webhooks import WebhookRequest, WebhookService
+from functions.services.webhooks import WebhookRequest, WebhookResponse, WebhookService
 from functions.store.repository import RunRepository
 from functions.store.workflows import WorkflowRepository
 
@@ -80,6 +80,8 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         response = _service().handle(request, context)
         status, body = response.status, response.body
+        if response.text or response.empty or response.headers:  # an n8n answer
+            return _n8n(response)
     except Exception:
         context_of_request = event.get("requestContext")
         request_id = context_of_request.get("requestId") \
@@ -89,11 +91,29 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
                                        "details": {"requestId": request_id},
                                        "message": "the server failed to handle the request"}}
     answer = _json(status, body)
-    if status == 202 and body.get("statusUrl"):  # a lastNode wait that ran out of time
+    # a lastNode wait that ran out of time
+    if status == 202 and isinstance(body, dict) and body.get("statusUrl"):
         answer["headers"]["Location"] = body["statusUrl"]
     return answer
 
 
-def _json(status: int, body: dict[str, Any]) -> dict[str, Any]:
+def _n8n(response: WebhookResponse) -> dict[str, Any]:
+    """An n8n Webhook's answer (``functions.n8n.webhook``): text as is (``text/html``
+    unless its headers say otherwise, as n8n's server sends a string), JSON, or no body;
+    with the headers a Respond to Webhook node set."""
+    if response.empty:
+        answer = {"statusCode": response.status, "headers": {}, "body": ""}
+    elif response.text:
+        answer = {"statusCode": response.status, "body": str(response.body),
+                  "headers": {"Content-Type": "text/html; charset=utf-8"}}
+    else:
+        answer = _json(response.status, response.body)
+    given = {key.lower() for key in response.headers}
+    answer["headers"] = {key: value for key, value in answer["headers"].items()
+                         if key.lower() not in given} | response.headers
+    return answer
+
+
+def _json(status: int, body: Any) -> dict[str, Any]:
     return {"statusCode": status, "headers": {"Content-Type": "application/json"},
             "body": json.dumps(body, default=str)}

@@ -12,6 +12,10 @@ answers 202 with the execution id;
 ``lastNode`` waits while the request's budget lasts (``functions.services.waiting``) and
 answers with the output items, or 202 with a status URL.
 
+An n8n Webhook node's route (its manifest trigger has ``n8nType``) starts with n8n's item
+and answers as n8n does (``functions.n8n.webhook``: responseCode, responseData,
+Respond to Webhook), which may be text, JSON of any shape, or no body.
+
 What a public caller can see, all of it JSON: ``202 {executionId}``; for ``lastNode``
 ``200 {executionId, status, items...}``, ``202 {executionId, status: RUNNING, statusUrl}``
 or, when the execution failed, ``500 {executionId, status, error: {type, message}}`` whose
@@ -35,6 +39,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from functions.api.requests import BodyInvalid, parse_json
+from functions.n8n import webhook as n8n_webhook
 from functions.services.execution_control import ExecutionControl, ExecutionNotFound
 from functions.services.staging import InputTooLarge
 from functions.store.limits import ItemTooLarge
@@ -63,7 +68,10 @@ class WebhookRequest:
 @dataclass
 class WebhookResponse:
     status: int
-    body: dict[str, Any]
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+    text: bool = False  # body is text, sent as is (an n8n answer)
+    empty: bool = False  # no body at all (an n8n answer)
 
 
 def _error(status: int, error_type: str, message: str) -> WebhookResponse:
@@ -155,6 +163,10 @@ class WebhookService:
         item = {"body": body, **({"bodyEncoding": "base64"} if base64_body else {}),
                 "headers": request.headers, "query": request.query,
                 "method": request.method.upper(), "path": request.path.strip("/")}
+        n8n = trigger.get("n8nType") is not None
+        if n8n:
+            url = f"{self.control.config.api_url}/webhook/{request.path.strip('/')}"
+            item = n8n_webhook.trigger_item(request.headers, request.query, body, url)
         try:
             execution = self.control.start(
                 hook.workflow_id, {"items": [item]}, mode="webhook",
@@ -166,9 +178,34 @@ class WebhookService:
                 "details": {"what": exc.what, "size": exc.size, "limit": exc.limit}}})
         except ExecutionNotFound:  # the workflow was deleted since the route was read
             return _error(404, "NotFound", "no active webhook at this route")
+        if n8n:
+            return self._n8n_answer(execution, parameters.get("n8n") or {}, request, context)
         if parameters.get("responseMode") != "lastNode":
             return WebhookResponse(202, {"executionId": execution.execution_id})
         result = self.control.wait(execution, context=context,
                                    request_epoch_ms=request.received_epoch_ms)
         status = {"SUCCEEDED": 200, "RUNNING": 202}.get(result["status"], 500)
         return WebhookResponse(status, result)
+
+    def _n8n_answer(self, execution: Any, fields: dict[str, Any], request: WebhookRequest,
+                    context: Any) -> WebhookResponse:
+        """n8n's answer (``functions.n8n.webhook``); a run still going when the time is
+        up, or one that failed before answering, is answered as sfnflow's lastNode."""
+        mode = fields.get("responseMode")
+        if mode not in ("lastNode", "responseNode"):
+            return _answer(n8n_webhook.on_received(fields))
+        result = self.control.wait(execution, context=context,
+                                   request_epoch_ms=request.received_epoch_ms)
+        if mode == "responseNode" and result["status"] != "RUNNING":
+            recorded = n8n_webhook.recorded_response(
+                self.control.runs.node_runs(execution.execution_id))
+            if recorded is not None or result["status"] == "SUCCEEDED":
+                return _answer(n8n_webhook.from_response(recorded))
+        elif result["status"] == "SUCCEEDED":
+            return _answer(n8n_webhook.last_node(fields, result.get("items") or []))
+        return WebhookResponse(202 if result["status"] == "RUNNING" else 500, result)
+
+
+def _answer(answer: n8n_webhook.Answer) -> WebhookResponse:
+    return WebhookResponse(answer.status, answer.body, answer.headers, answer.text,
+                           answer.empty)
