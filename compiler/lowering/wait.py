@@ -1,5 +1,6 @@
 """The wait node: a native Wait state, no Lambda. Its output is its input items.
 With ``resume: webhook`` or ``approval`` it pauses instead (``compiler.lowering.resume``).
+n8n's Wait node lowers here too; ``compiler.lowering.n8n_wait`` gives its time and items.
 
 Like the other native nodes it also assigns its run record (``compiler.lowering.native``),
 from which the node run is recorded when the execution ends.
@@ -12,8 +13,9 @@ from typing import TYPE_CHECKING
 from compiler import asl
 from compiler.expressions import is_expression
 from compiler.jsonata_text import jsonata, literal
-from compiler.lowering import resume
+from compiler.lowering import n8n_wait, resume
 from compiler.lowering.native import comment, run_record, run_variable
+from compiler.n8n.wait_params import N8nWaitParams
 from compiler.nodetypes import WaitParams
 
 if TYPE_CHECKING:
@@ -29,7 +31,10 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
     items = emitter.input_items(node)
     seconds: int | str | None = params.seconds
     timestamp = None
-    if params.until is not None:
+    if isinstance(params, N8nWaitParams):  # n8n's Wait (compiler.lowering.n8n_wait)
+        seconds, timestamp = n8n_wait.wait_time(emitter, node, params)
+        items = n8n_wait.output_items(items)
+    elif params.until is not None:
         # Normalised to UTC ("...Z"): the form every Step Functions implementation accepts.
         source = params.until[2:-2].strip() if is_expression(params.until) else literal(
             params.until)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler.n8n import triggers
+from compiler.n8n import triggers, wait
 
 BASE = "n8n-nodes-base."
 TESTING = "n8n-nodes-testing."
@@ -211,6 +211,10 @@ N8N_TYPES: dict[str, N8nType] = {
         N8nType(BASE + "crypto", _V1, "n8n's Crypto: hash, hmac, generate.",
                 refusals=_crypto_refusals),
         N8nType(TESTING + "testData", _V1, "n8n's test-only node: emits its data."),
+        N8nType(wait.N8N_WAIT, frozenset({1.0, 1.1}),
+                "n8n's Wait: a native Wait state (time) or a pause resumed by its signed "
+                "URL (webhook); compiler.n8n.wait.", lowering="wait",
+                refusals=wait.refusals),
         N8nType(BASE + "splitInBatches", frozenset({1.0, 2.0, 2.1, 3.0}),
                 "n8n's Split In Batches / Loop Over Items.", outputs=_batches_outputs,
                 lowering="loop"),

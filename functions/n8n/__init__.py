@@ -79,6 +79,8 @@ NODES: dict[str, NodeFunction] = {
     "n8n-nodes-base.summarize": summarize.run,
     "n8n-nodes-base.renameKeys": renamekeys.run,
     "n8n-nodes-base.noOp": noop.run,
+    # a native Wait state when deployed (compiler.n8n.wait); in-process, its items pass
+    "n8n-nodes-base.wait": noop.run,
     "n8n-nodes-base.stopAndError": stopanderror.run,
     "n8n-nodes-base.crypto": crypto.run,
     "n8n-nodes-base.respondToWebhook": respond.run,

@@ -51,4 +51,4 @@ class N8nManualTrigger(Trigger):
 
 EXECUTORS[MANUAL_TRIGGER] = N8nManualTrigger()
 EXECUTORS.update({name: N8nExecutor(name) for name, spec in N8N_TYPES.items()
-                  if name != MANUAL_TRIGGER and spec.lowering == "task"})  # not loops
+                  if name != MANUAL_TRIGGER and spec.lowering != "loop"})

@@ -1,0 +1,214 @@
+"""n8n's Wait node (v1, v1.1) as sfnflow's wait: what each ``resume`` becomes, decided once.
+
+n8n's Wait either sleeps (``timeInterval``: ``amount`` x ``unit``; ``specificTime``:
+``dateTime``), waits for a call of its resume URL (``webhook``) or for a form (``form``).
+sfnflow's wait node does the first two as a native Wait state and the third as a paused
+Task resumed by a signed URL (``compiler.lowering.wait`` / ``resume``), so an n8n Wait is
+read into sfnflow's ``WaitParams`` (``compiler.lowering.n8n_wait``), and the Wait state
+is the same. This module is the reading, pure and free of the compiler's models (the
+catalogue imports it for its refusals).
+
+How each value becomes a Wait state, exactly or not at all:
+
+* a fixed ``amount``/``unit``: ``Seconds``. n8n waits milliseconds (an amount has two
+  decimals); Step Functions waits whole seconds (``Seconds`` is an integer from 0 to
+  99,999,999), so a fraction of a second is rounded up: the wait is never shorter.
+  A Standard execution lasts at most one year, so a longer wait is refused.
+* a fixed ``dateTime``: ``Timestamp``, in UTC. Without an offset it is read in the
+  workflow's time zone (``settings.timezone``, UTC by default), as n8n does.
+  A moment in the past waits nothing (n8n: ``max(waitTill - now, 0)``).
+* an expression reading one field of the first item (``={{ $json.a.b }}``): JSONata
+  over the Wait state's input, only where its result is n8n's (an ``amount`` that is a
+  number or a decimal numeral; a ``dateTime`` that is an ISO-8601 text with an offset,
+  or any ISO text in a UTC workflow). A value outside that domain fails the state
+  (``States.QueryEvaluationError``, naming the node), where n8n might have coerced it. Any other
+  expression is refused: it needs n8n's expression engine (the runner) before the wait.
+* ``webhook``: sfnflow's ``resume: webhook``, limited like n8n by nothing (its
+  ``limitWaitTime`` needs the node's timeout, which sfnflow's n8n nodes do not carry:
+  refused). The resume URL takes a POST; the data posted becomes the node's items.
+* ``form``: refused (sfnflow serves no forms).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+N8N_WAIT = "n8n-nodes-base.wait"
+UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+# Step Functions: a Standard execution runs at most one year; Seconds is at most 99999999.
+MAX_WAIT_SECONDS = 365 * 86400
+# A value outside the exact domain fails the Wait state with this error, naming the node.
+WAIT_VALUE_ERROR = "States.QueryEvaluationError"
+WAIT_VALUE_DOMAIN = {"amount": "a number of at least 0, or a decimal numeral",
+                     "dateTime": "an ISO-8601 date and time with an offset"}
+_PATH = re.compile(r"^=\{\{\s*\$json((?:\.[A-Za-z_$][\w$]*)+)\s*\}\}$")
+_NUMERAL = r"^\s*-?(\d+\.?\d*|\.\d+)\s*$"
+_WITH_OFFSET = r"(Z|[+-]\d\d:?\d\d)$"
+
+
+class WaitRefused(ValueError):
+    """A Wait parameter sfnflow does not run: ``field`` (``parameters.x``) and why."""
+
+    def __init__(self, field: str, why: str) -> None:
+        super().__init__(why)
+        self.field = field
+        self.why = why
+
+
+@dataclass(frozen=True)
+class N8nWait:
+    """What an n8n Wait does, in sfnflow's terms: ``resume`` ("time" or "webhook"), and
+    for a time wait either fixed ``seconds``, a fixed ``moment`` (naive: read in the
+    workflow's zone), or a one-field path of the first item (``amount_path`` x
+    ``factor`` seconds, or ``moment_path``)."""
+
+    resume: str
+    seconds: int | None = None
+    moment: datetime | None = None
+    amount_path: str | None = None
+    factor: int = 1
+    moment_path: str | None = None
+
+
+def _defaults(version: float) -> tuple[Any, str]:
+    """n8n's default amount and unit: v1 waits 1 hour, v1.1 5 seconds."""
+    return (1, "hours") if version < 1.1 else (5, "seconds")
+
+
+def _is_expression(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("=")
+
+
+def read(version: float, parameters: Mapping[str, Any]) -> N8nWait:
+    """The wait ``parameters`` describe; raises ``WaitRefused`` naming the field."""
+    resume = parameters.get("resume", "timeInterval")
+    if resume == "timeInterval":
+        return _interval(version, parameters)
+    if resume == "specificTime":
+        return _specific_time(parameters.get("dateTime", ""))
+    if resume == "webhook":
+        if parameters.get("limitWaitTime") is True:
+            raise WaitRefused("parameters.limitWaitTime", "a time limit on a webhook wait is "
+                              "not supported yet (it needs the node's timeout)")
+        return N8nWait("webhook")
+    if resume == "form":
+        raise WaitRefused("parameters.resume", "resuming on a form submission is not "
+                          "supported: sfnflow serves no forms (use 'webhook')")
+    raise WaitRefused("parameters.resume", f"unknown resume {resume!r} (timeInterval, "
+                      "specificTime, webhook)")
+
+
+def _interval(version: float, parameters: Mapping[str, Any]) -> N8nWait:
+    default_amount, default_unit = _defaults(version)
+    unit = parameters.get("unit", default_unit)
+    if unit not in UNIT_SECONDS:
+        raise WaitRefused("parameters.unit", "Invalid wait unit. Valid units are 'seconds', "
+                          "'minutes', 'hours', or 'days'.")
+    amount = parameters.get("amount", default_amount)
+    factor = UNIT_SECONDS[unit]
+    if _is_expression(amount):
+        match = _PATH.match(amount)
+        if match is None:
+            raise WaitRefused("parameters.amount", "only a fixed amount or one field of the "
+                              "first item ({{ $json.field }}) is supported: other "
+                              "expressions need the runner before the wait")
+        return N8nWait("time", amount_path=match.group(1)[1:], factor=factor)
+    if isinstance(amount, bool) or not isinstance(amount, int | float) or amount < 0 \
+            or not math.isfinite(amount):
+        raise WaitRefused("parameters.amount", "Invalid wait amount. Please enter a number "
+                          "that is 0 or greater.")
+    seconds = math.ceil(round(amount * factor * 1000) / 1000)  # n8n counts milliseconds
+    if seconds > MAX_WAIT_SECONDS:
+        raise WaitRefused("parameters.amount", f"a wait of {seconds:,} s is longer than a "
+                          f"Standard execution may run (one year, {MAX_WAIT_SECONDS:,} s)")
+    return N8nWait("time", seconds=seconds)
+
+
+def _specific_time(value: Any) -> N8nWait:
+    if _is_expression(value):
+        match = _PATH.match(value)
+        if match is None:
+            raise WaitRefused("parameters.dateTime", "only a fixed date or one field of the "
+                              "first item ({{ $json.field }}) is supported: other "
+                              "expressions need the runner before the wait")
+        return N8nWait("time", moment_path=match.group(1)[1:])
+    try:
+        moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise WaitRefused("parameters.dateTime", "Cannot put execution to wait because "
+                          "`dateTime` parameter is not a valid date. Please pick a specific "
+                          "date and time to wait until.") from None
+    return N8nWait("time", moment=moment)
+
+
+def refusals(version: float, parameters: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The catalogue's refusals of a Wait node: ``(field, why)``, none when it runs.
+
+    Also refused, whatever its parameters, while ``compiler.nodetypes`` still builds the
+    type as a runner Task (the node runner has no Wait: it would fail at run time)."""
+    from compiler.nodetypes import NODE_TYPES  # at validation: no import cycle
+
+    if NODE_TYPES[N8N_WAIT].lowering != "wait":
+        return [("type", "n8n's Wait does not run yet: the compiler builds it as a runner "
+                 "Task (compiler.nodetypes must use compiler.n8n.wait_params.node_type)")]
+    try:
+        read(version, parameters)
+    except WaitRefused as refused:
+        return [(refused.field, refused.why)]
+    return []
+
+
+def utc_timestamp(moment: datetime, timezone: str) -> str:
+    """``moment`` as Step Functions' Timestamp (``...Z``, whole seconds: it truncates
+    milliseconds); a naive moment is read in ``timezone``, as n8n reads it."""
+    if moment.tzinfo is None:
+        try:
+            moment = moment.replace(tzinfo=ZoneInfo(timezone))
+        except (ZoneInfoNotFoundError, ValueError):
+            moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _error(node: str, what: str) -> str:
+    """JSONata failing the state (``States.QueryEvaluationError``), naming the node."""
+    message = f"node {node!r}: the wait {what} is not one sfnflow computes natively " \
+              f"({WAIT_VALUE_DOMAIN[what]})"
+    return f"$error({_quoted(message)})"
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def seconds_jsonata(wait: N8nWait, first_item: str, node: str) -> str:
+    """JSONata of the seconds to wait for ``amount_path`` (``first_item``: the JSONata of
+    the first input item, an n8n ``{json}`` item): n8n's number validation, exactly for
+    numbers and decimal numerals; milliseconds rounded up to whole seconds."""
+    assert wait.amount_path is not None
+    return (f"($f := {first_item}; $v := $f.json.{_path(wait.amount_path)}; "
+            f'$n := $type($v) = "number" ? $v : ($type($v) = "string" and '
+            f'$contains($v, /{_NUMERAL}/) ? $number($trim($v)) : null); '
+            f"($n != null and $n >= 0) ? $ceil($round($n * {wait.factor} * 1000) / 1000) : "
+            f"{_error(node, 'amount')})")
+
+
+def timestamp_jsonata(wait: N8nWait, first_item: str, node: str, timezone: str) -> str:
+    """JSONata of the UTC timestamp for ``moment_path``: an ISO-8601 text with an offset
+    (or any ISO text when the workflow's zone is UTC, where both read it the same)."""
+    assert wait.moment_path is not None
+    pattern = _WITH_OFFSET if timezone not in ("UTC", "Etc/UTC") else r"^\d{4}-\d\d-\d\d"
+    return (f"($f := {first_item}; $v := $f.json.{_path(wait.moment_path)}; "
+            f'($type($v) = "string" and $contains($v, /{pattern}/)) ? '
+            f"$fromMillis($toMillis($v), \"[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01]Z\") : "
+            f"{_error(node, 'dateTime')})")
+
+
+def _path(dotted: str) -> str:
+    """A ``$json`` path as JSONata steps, each quoted (a key may be a JSONata word)."""
+    return ".".join(f"`{step}`" for step in dotted.split("."))
