@@ -40,6 +40,10 @@ native states would change its semantics or lose a feature (``fallback_reason``)
   runner requires text); any expression with a newline inside a backtick name or a regex;
   a literal integer beyond 2^53 (JSONata numbers are doubles).
 
+n8n's IF, Filter, Switch and Set (``compiler.lowering.n8n_native``) share the generic
+reasons above (retry, onError, disabled, pinned, cache); their expressions are JavaScript,
+translated by ``compiler.n8n.jsonata``, and reads by name (``$('X')``) have their own rule.
+
 A node's ``timeoutSeconds`` does not make it fall back: a native state does no work that a
 timeout could bound.
 
@@ -64,6 +68,7 @@ from compiler.graph import Graph, per_graph
 from compiler.jsonata_text import jsonata
 from compiler.lowering import task
 from compiler.nodetypes import (
+    NODE_TYPES,
     ConditionParams,
     LimitParams,
     MergeParams,
@@ -294,7 +299,8 @@ def falls_back_to_runner(graph: Graph, node: int) -> bool:
 
 def _reason(graph: Graph, node: int, facts: _WorkflowFacts) -> str | None:
     spec = graph.nodes[node]
-    if spec.type not in _BUILDERS:
+    n8n = NODE_TYPES[spec.type].n8n
+    if spec.type not in _BUILDERS and not n8n:
         return f"{spec.type} has no native lowering"
     if spec.retry is not None:
         return "retry"
@@ -306,6 +312,10 @@ def _reason(graph: Graph, node: int, facts: _WorkflowFacts) -> str | None:
         return "pinned"
     if spec.cache is not None:
         return "cache"
+    if n8n:  # n8n expressions are JavaScript: their own translation and reads by name
+        from compiler.lowering import n8n_native
+
+        return n8n_native.fallback_reason(graph, node)
     if facts.read_by_node_call is None:
         return "$node() with a computed name in the workflow"
     if spec.name in facts.read_by_node_call:
@@ -509,6 +519,10 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
     if fallback_reason(emitter.graph, node) is not None:
         return task.lower(emitter, node, states, next_name, out)
     spec, params = emitter.graph.nodes[node], emitter.graph.params[node]
+    if NODE_TYPES[spec.type].n8n:
+        from compiler.lowering import n8n_native
+
+        return n8n_native.lower(emitter, node, states, next_name, out)
     if spec.type == "stopAndError":
         assert isinstance(params, StopAndErrorParams)
         return _stop(emitter, node, params, states, next_name, out)

@@ -142,7 +142,7 @@ def _tokens(source: str) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------- parser
 
 
-def _all(*guards: str) -> str:
+def all_of(*guards: str) -> str:
     """Guards in order, each read only when the ones before hold (a ternary chain)."""
     real = [g for g in guards if g != "true"]
     if not real:
@@ -195,7 +195,7 @@ class _Parser:
         test = f"$jsTruthy({c})"
         return Translation(
             f"({c} := {condition.value}; {test} ? {yes.value} : {no.value})",
-            _all(condition.guard, f"({c} := {condition.value}; {test} ? {yes.guard} : "
+            all_of(condition.guard, f"({c} := {condition.value}; {test} ? {yes.guard} : "
                                   f"{no.guard})"),
             yes.kind if yes.kind == no.kind else "any")
 
@@ -210,7 +210,7 @@ class _Parser:
         while self.peek() in self._LEVELS[level]:
             operator = self.take()[1]
             right = self.binary(level + 1)
-            left = self.combine(operator, left, right)
+            left = combine(operator, left, right)
         return left
 
     def unary(self) -> Translation:
@@ -223,7 +223,7 @@ class _Parser:
             operand = self.unary()
             a = self.variable()
             return Translation(f"(-({operand.value}))",
-                               _all(operand.guard, f"({a} := {operand.value}; "
+                               all_of(operand.guard, f"({a} := {operand.value}; "
                                                    f"$jsSmall({a}))"), "number")
         return self.primary()
 
@@ -266,55 +266,58 @@ class _Parser:
             value = f"$lookup({value}, {text(key)})"
         if self.peek() == "(":
             raise NotTranslatable("a method call")
-        return Translation(value, _all(*guards), "any")
+        return Translation(value, all_of(*guards), "any")
 
-    def combine(self, operator: str, left: Translation, right: Translation) -> Translation:
-        a, b = self.variable(), self.variable()
-        bind = f"{a} := {left.value}; {b} := {right.value}; "
-        both = _all(left.guard, right.guard)
 
-        def guarded(condition: str) -> str:
-            return _all(both, f"({bind}{condition})")
+def combine(operator: str, left: Translation, right: Translation) -> Translation:
+    """JavaScript's binary ``operator`` on two translations (block-scoped names: the
+    operands' own bindings never meet these)."""
+    a, b = "$l", "$r"
+    bind = f"{a} := {left.value}; {b} := {right.value}; "
+    both = all_of(left.guard, right.guard)
 
-        if operator in ("&&", "||"):
-            pick = f"$jsTruthy({a})" if operator == "&&" else f"$not($jsTruthy({a}))"
-            return Translation(
-                f"({a} := {left.value}; {pick} ? {right.value} : {a})",
-                _all(left.guard, f"({a} := {left.value}; {pick} ? {right.guard} : true)"),
-                left.kind if left.kind == right.kind else "any")
-        if operator in ("===", "!=="):
-            same = (f"($not($exists({a})) and $not($exists({b}))) or ($exists({a}) and "
-                    f"$exists({b}) and $type({a}) = $type({b}) and {a} = {b})")
-            negate = "" if operator == "===" else "$not"
-            prims = "true" if PRIMITIVE_KINDS & {left.kind, right.kind} else \
-                f"$jsPrim({a}) and $jsPrim({b})"  # objects compare by identity
-            return Translation(f"({bind}{negate}({same}))", guarded(prims), "boolean")
-        if operator in ("==", "!="):
-            nullish = f"$jsNullish({a}) or $jsNullish({b})"
-            same = f"(({nullish}) ? ($jsNullish({a}) and $jsNullish({b})) : {a} = {b})"
-            negate = "" if operator == "==" else "$not"
-            exact = (f"({nullish}) or ($type({a}) = $type({b}) and $type({a}) in "
-                     '["string", "number", "boolean"])')
-            return Translation(f"({bind}{negate}{same})", guarded(exact), "boolean")
-        if operator in ("<", "<=", ">", ">="):
-            numbers = f'$type({a}) = "number" and $type({b}) = "number"'
-            return Translation(f"({bind}{a} {operator} {b})", guarded(numbers), "boolean")
-        small = f"$jsSmall({a}) and $jsSmall({b})"
-        if operator == "+":
-            numeric = f'$type({a}) = "number" and $type({b}) = "number"'
-            text_ = (f'($type({a}) = "string" or $type({b}) = "string") and '
-                     f"$jsStrable({a}) and $jsStrable({b})")
-            kind = "number" if left.kind == right.kind == "number" else \
-                "string" if "string" in (left.kind, right.kind) else "any"
-            return Translation(
-                f"({bind}{numeric} ? {a} + {b} : $jsStr({a}) & $jsStr({b}))",
-                guarded(f"({numeric} and {small}) or ({text_})"), kind)
-        if operator in ("-", "*"):
-            return Translation(f"({bind}{a} {operator} {b})", guarded(small), "number")
-        # / and %: a divisor away from zero keeps the result finite (JSONata fails on
-        # Infinity and NaN, JavaScript computes them)
-        divisor = f"{small} and $abs({b}) >= 1e-150"
-        return Translation(f"({bind}{a} {operator} {b})", guarded(divisor), "number")
+    def guarded(condition: str) -> str:
+        return all_of(both, f"({bind}{condition})")
+
+    if operator in ("&&", "||"):
+        pick = f"$jsTruthy({a})" if operator == "&&" else f"$not($jsTruthy({a}))"
+        return Translation(
+            f"({a} := {left.value}; {pick} ? {right.value} : {a})",
+            all_of(left.guard, f"({a} := {left.value}; {pick} ? {right.guard} : true)"),
+            left.kind if left.kind == right.kind else "any")
+    if operator in ("===", "!=="):
+        same = (f"($not($exists({a})) and $not($exists({b}))) or ($exists({a}) and "
+                f"$exists({b}) and $type({a}) = $type({b}) and {a} = {b})")
+        negate = "" if operator == "===" else "$not"
+        prims = "true" if PRIMITIVE_KINDS & {left.kind, right.kind} else \
+            f"$jsPrim({a}) and $jsPrim({b})"  # objects compare by identity
+        return Translation(f"({bind}{negate}({same}))", guarded(prims), "boolean")
+    if operator in ("==", "!="):
+        nullish = f"$jsNullish({a}) or $jsNullish({b})"
+        same = f"(({nullish}) ? ($jsNullish({a}) and $jsNullish({b})) : {a} = {b})"
+        negate = "" if operator == "==" else "$not"
+        exact = (f"({nullish}) or ($type({a}) = $type({b}) and $type({a}) in "
+                 '["string", "number", "boolean"])')
+        return Translation(f"({bind}{negate}{same})", guarded(exact), "boolean")
+    if operator in ("<", "<=", ">", ">="):
+        numbers = f'$type({a}) = "number" and $type({b}) = "number"'
+        return Translation(f"({bind}{a} {operator} {b})", guarded(numbers), "boolean")
+    small = f"$jsSmall({a}) and $jsSmall({b})"
+    if operator == "+":
+        numeric = f'$type({a}) = "number" and $type({b}) = "number"'
+        text_ = (f'($type({a}) = "string" or $type({b}) = "string") and '
+                 f"$jsStrable({a}) and $jsStrable({b})")
+        kind = "number" if left.kind == right.kind == "number" else \
+            "string" if "string" in (left.kind, right.kind) else "any"
+        return Translation(
+            f"({bind}{numeric} ? {a} + {b} : $jsStr({a}) & $jsStr({b}))",
+            guarded(f"({numeric} and {small}) or ({text_})"), kind)
+    if operator in ("-", "*"):
+        return Translation(f"({bind}{a} {operator} {b})", guarded(small), "number")
+    # / and %: a divisor away from zero keeps the result finite (JSONata fails on
+    # Infinity and NaN, JavaScript computes them)
+    divisor = f"{small} and $abs({b}) >= 1e-150"
+    return Translation(f"({bind}{a} {operator} {b})", guarded(divisor), "number")
 
 
 def _number(token: str) -> Translation:
@@ -384,9 +387,9 @@ def translate(parameter: object) -> Translation | None:
         if translated is None:
             return None
         values.append(f"$jsPart({translated.value})")
-        guards.append(_all(translated.guard, f"($v := {translated.value}; $jsNullish($v) or "
+        guards.append(all_of(translated.guard, f"($v := {translated.value}; $jsNullish($v) or "
                                              "$jsStrable($v))"))
-    return Translation("(" + (" & ".join(values) or '""') + ")", _all(*guards), "string")
+    return Translation("(" + (" & ".join(values) or '""') + ")", all_of(*guards), "string")
 
 
 def literal(value: object) -> Translation | None:

@@ -1,0 +1,778 @@
+"""n8n's IF, Filter, Switch and Set as native states, where JSONata computes them exactly.
+
+``compiler.lowering.native`` lowers sfnflow's own data nodes; this module gives n8n's the
+same treatment when every parameter is a literal or an expression in the subset of
+``compiler.n8n.jsonata``, and the node's options are ones reproduced here (else
+``fallback_reason`` says why, and ``sfnflow plan`` shows the node on the runner). The
+semantics are the runner's (``functions/n8n``: branching.py, conditions.py, switch.py,
+set.py), read for the parameters below and nothing more:
+
+* IF v1 / Filter v1 (legacy conditions, ``combineOperation`` / ``combineConditions``):
+  boolean, number and string conditions with equal, notEqual, smaller(Equal),
+  larger(Equal), contains, notContains, startsWith, notStartsWith, endsWith, notEndsWith,
+  isEmpty, isNotEmpty (dateTime and regex stay on the runner);
+* IF v2-v2.2 / Filter v2-v2.2 and Switch v3-v3.2 rules (the filter format): string,
+  number and boolean operators, strict or loose type validation, resolved from the stored
+  options and the node's (``ignoreCase`` only over ASCII text);
+* Switch v1/v2 rules (legacy operations on ``value1``) and v3 rules with
+  ``allMatchingOutputs`` and ``fallbackOutput`` none, extra or an output index;
+* Set v1/v2 (``values``; ``keepOnlySet``; flat names, or any name with ``dotNotation``
+  false) and v3-v3.4 manual mode (string, number and boolean fields; include all or
+  none, ``includeOtherFields`` from v3.3).
+
+Items are n8n's: ``$json`` is ``item.json``, ``$itemIndex`` the item's position, and every
+output item is ``{"json", "pairedItem": {"item": i}}``, as the runner writes them.
+
+Exactness at run time: each translated value carries a guard (``compiler.n8n.jsonata``),
+and so do the node's own conversions (a strict ``number`` operator on a string is n8n's
+"Wrong type" error; ``(v || 0) < w`` on text compares JavaScript's way). When some guard is
+not statically true (or an input may come from a node that does not write n8n items), a
+``#exact?`` Choice runs first: if every input item passes, the
+node's Pass state runs; otherwise the node's runner Task (``#runner <node>``) runs it, so
+errors and every value outside the exact domain are n8n's by construction. The Choice costs
+one state transition; the Pass saves the Lambda call and its Task transition.
+
+Reads by name stay on the runner: a node named in ``$('X')``, ``$node["X"]``,
+``$items("X")`` (or Python's ``_('X')``) anywhere in the workflow, and every node on a path
+from such a node to its reader — ``$('X').item`` walks the recorded run data of each node
+between them, which must exist before the reader runs. A reference whose name is computed
+keeps every n8n node on the runner.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from compiler import asl
+from compiler.graph import Graph, per_graph
+from compiler.jsonata_text import jsonata
+from compiler.lowering import native, task
+from compiler.n8n.catalogue import BASE
+from compiler.n8n.jsonata import HELPERS, Translation, all_of, combine, translate
+from compiler.nodetypes import NODE_TYPES, N8nParams
+
+if TYPE_CHECKING:
+    from compiler.passes.emit import Emitter, ScopeOutput
+
+IF, FILTER, SWITCH, SET = BASE + "if", BASE + "filter", BASE + "switch", BASE + "set"
+TYPES = frozenset({IF, FILTER, SWITCH, SET})
+TRUE = Translation("true", "true", "boolean")
+ZERO = Translation("0", "true", "number")
+
+
+class Refused(Exception):  # noqa: N818 - internal control flow: the fallback reason
+    pass
+
+
+@dataclass(frozen=True)
+class Built:
+    """A node's native form: per-item ``guard`` and the JSONata of its ports (over
+    ``$items``; bindings first, as ``native.Outputs``)."""
+
+    guard: str
+    bindings: str
+    ports: list[str]
+
+
+# --------------------------------------------------------------------------- reads by name
+
+_JS_READ = re.compile(
+    r"""\$\(\s*(['"])((?:(?!\1)[^\\]|\\.)*)\1\s*\)"""
+    r"""|\$node\s*\[\s*(['"])((?:(?!\3)[^\\]|\\.)*)\3\s*\]"""
+    r"""|\$node\.([A-Za-z_][A-Za-z0-9_]*)"""
+    r"""|\$items\(\s*(['"])((?:(?!\6)[^\\]|\\.)*)\6"""
+    r"""|(?<![\w$])_\(\s*(['"])((?:(?!\8)[^\\]|\\.)*)\8\s*\)"""
+    r"""|(?<![\w$])_node\s*\[\s*(['"])((?:(?!\10)[^\\]|\\.)*)\10\s*\]""")
+_ANY_READ = re.compile(r"\$\(|\$node\b|\$items\b|(?<![\w$])_\(|(?<![\w$])_node\b"
+                       r"|(?<![\w$])_items\b")
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    return []
+
+
+def names_read(text: str) -> set[str] | None:
+    """Node names read by name in one string (None: some name is computed)."""
+    names: set[str] = set()
+    found = 0
+    for match in _JS_READ.finditer(text):
+        found += 1
+        groups = [g for i, g in enumerate(match.groups()) if i in (1, 3, 4, 6, 8, 10)]
+        name = next(g for g in groups if g is not None)
+        if "\\" in name:
+            return None
+        names.add(name)
+    return names if found == len(_ANY_READ.findall(text)) else None
+
+
+@per_graph
+def _on_runner_for_reads(graph: Graph) -> frozenset[int] | None:
+    """Nodes that must record run data before their readers run (None: every node)."""
+    read: dict[int, set[str]] = {}
+    for node, spec in enumerate(graph.nodes):
+        names: set[str] = set()
+        for text in _strings(spec.parameters):
+            found = names_read(text)
+            if found is None:
+                return None
+            names |= found
+        if names:
+            read[node] = names
+    if not read:
+        return frozenset()
+    successors = [list(s) for s in graph.succs]
+    for loop in graph.loops.values():
+        for edge in loop.back_edges:
+            successors[edge.source].append(edge.target)
+    keep: set[int] = set()
+    for reader, names in read.items():
+        before = _reach(reader, [list(p) for p in _predecessors(graph, successors)])
+        for name in names:
+            source = graph.index.get(name)
+            if source is None:
+                continue
+            after = _reach(source, successors)
+            keep |= ({source} | after) & (before | {source})
+    return frozenset(keep)
+
+
+def _predecessors(graph: Graph, successors: list[list[int]]) -> list[list[int]]:
+    preds: list[list[int]] = [[] for _ in graph.nodes]
+    for source, targets in enumerate(successors):
+        for target in targets:
+            preds[target].append(source)
+    return preds
+
+
+def _reach(start: int, links: list[list[int]]) -> set[int]:
+    seen: set[int] = set()
+    pending = list(links[start])
+    while pending:
+        node = pending.pop()
+        if node not in seen:
+            seen.add(node)
+            pending.extend(links[node])
+    return seen
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def _static(parameters: Mapping[str, Any], key: str, default: Any) -> Any:
+    """A parameter that must be a literal (an expression makes the node per-item)."""
+    value = parameters.get(key, default)
+    if any(s.startswith("=") for s in _strings(value)):
+        raise Refused(f"an expression in {key}")
+    return value
+
+
+def _value(value: Any, where: str) -> Translation:
+    translated = translate(value)
+    if translated is None:
+        raise Refused(f"{where} {value!r} is not translatable to JSONata")
+    return translated
+
+
+def _bind(translation: Translation, body: str, guard: str = "true") -> Translation:
+    """``body`` over ``$x`` (the translation's value), guarded by ``guard`` over ``$x``."""
+    return Translation(f"($x := {translation.value}; {body})",
+                       _and(translation.guard, f"($x := {translation.value}; {guard})"),
+                       "boolean")
+
+
+def _and(*guards: str) -> str:
+    return all_of(*guards)
+
+
+def _not(translation: Translation) -> Translation:
+    return Translation(f"$not({translation.value})", translation.guard, "boolean")
+
+
+def _all_of(conditions: list[Translation], any_: bool) -> Translation:
+    """Conditions combined as the runner does; every guard must hold (stricter than its
+    short-circuit, never looser)."""
+    if not conditions:
+        return Translation("false" if any_ else "true", "true", "boolean")
+    joiner = " or " if any_ else " and "
+    return Translation("(" + joiner.join(f"({c.value})" for c in conditions) + ")",
+                       _and(*(c.guard for c in conditions)), "boolean")
+
+
+# --------------------------------------------------------------------------- legacy format
+
+_LEGACY_TYPES = ("boolean", "dateTime", "number", "string")
+_LEGACY_OPERATION = {"boolean": "equal", "dateTime": "after", "number": "smaller",
+                     "string": "equal"}
+_LEGACY_DEFAULT = {"boolean": False, "dateTime": "", "number": 0, "string": ""}
+_RELATIONAL = {"smaller": "<", "smallerEqual": "<=", "larger": ">", "largerEqual": ">="}
+_TEXT = "$jsTruthy($x) ? $jsStr($x) : \"\""  # conditions._text
+_TEXT_GUARD = "$not($jsTruthy($x)) or $jsStrable($x)"
+
+
+def _text_of(value: Translation) -> Translation:
+    return Translation(f"($x := {value.value}; {_TEXT})",
+                       _and(value.guard, f"($x := {value.value}; {_TEXT_GUARD})"), "string")
+
+
+def _string_of(value: Translation) -> Translation:
+    """``js_string``: guarded to values String() writes exactly (no undefined)."""
+    return Translation(f"($x := {value.value}; $jsStr($x))",
+                       _and(value.guard, f"($x := {value.value}; $jsStrable($x))"), "string")
+
+
+def _starts(a: Translation, b: Translation, at_end: bool = False) -> Translation:
+    where = "$length($l) - $length($r)" if at_end else "0"
+    return Translation(
+        f"($l := {a.value}; $r := {b.value}; $length($r) <= $length($l) and "
+        f"$substring($l, {where}, $length($r)) = $r)", _and(a.guard, b.guard), "boolean")
+
+
+def _contains(a: Translation, b: Translation) -> Translation:
+    return Translation(f"$contains({a.value}, {b.value})", _and(a.guard, b.guard), "boolean")
+
+
+def _is_empty(value: Translation) -> Translation:
+    return _bind(value, '$jsNullish($x) or $x = "" or ($type($x) = "array" and $count($x) = 0)'
+                        ' or ($type($x) = "object" and $count($keys($x)) = 0)')
+
+
+def legacy_compare(data_type: str, operation: str, value1: Any, value2: Any) -> Translation:
+    """One IF v1 / Filter v1 / Switch v1-v2 comparison (``conditions.legacy_compare``)."""
+    if data_type not in ("boolean", "number", "string"):
+        raise Refused(f"{data_type} conditions")
+    left, right = _value(value1, "value1"), _value(value2, "value2")
+    if operation in ("equal", "notEqual"):
+        equal = combine("===", left, right)  # two objects: guarded off (runner: never equal)
+        return equal if operation == "equal" else _not(equal)
+    if operation in _RELATIONAL:
+        return combine(_RELATIONAL[operation], combine("||", left, ZERO),
+                       combine("||", right, ZERO))
+    if operation in ("contains", "notContains"):
+        found = _contains(_text_of(left), _text_of(right))
+        return found if operation == "contains" else _not(found)
+    if operation in ("startsWith", "notStartsWith", "endsWith", "notEndsWith"):
+        found = _starts(_string_of(left), _string_of(right), at_end="ends" in operation.lower())
+        return found if not operation.startswith("not") else _not(found)
+    if operation in ("isEmpty", "isNotEmpty"):
+        empty = _is_empty(left)
+        return empty if operation == "isEmpty" else _not(empty)
+    raise Refused(f"the {operation} operation")
+
+
+def legacy_conditions(parameters: Mapping[str, Any], combine_key: str, any_value: str,
+                      default: str) -> Translation:
+    conditions = _static_container(parameters, "conditions")
+    combine_any = _static(parameters, combine_key, default) == any_value
+    results: list[Translation] = []
+    for data_type in _LEGACY_TYPES:
+        for condition in conditions.get(data_type) or []:
+            if not isinstance(condition, dict):
+                raise Refused("a malformed condition")
+            operation = _static(condition, "operation", _LEGACY_OPERATION[data_type])
+            results.append(legacy_compare(
+                data_type, str(operation),
+                condition.get("value1", _LEGACY_DEFAULT[data_type]),
+                condition.get("value2", _LEGACY_DEFAULT[data_type])))
+    return _all_of(results, combine_any)
+
+
+def _static_container(parameters: Mapping[str, Any], key: str) -> dict[str, Any]:
+    value = parameters.get(key, {})
+    if not isinstance(value, dict):
+        raise Refused(f"{key} is not an object")
+    return value
+
+
+# --------------------------------------------------------------------------- filter format
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    case_sensitive: bool
+    strict: bool
+    version: int
+
+
+def filter_options(stored: Any, ignore_case: Any, loose: Any, version: int | None
+                   ) -> FilterOptions:
+    """``conditions.filter_options``: the stored options win over the node's."""
+    if not isinstance(stored, dict):
+        raise Refused("a filter value without options")  # n8n fails on it
+    for value in (ignore_case, loose, *stored.values()):
+        if isinstance(value, str) and value.startswith("="):
+            raise Refused("an expression in the filter options")
+    case_sensitive = stored.get("caseSensitive",
+                                True if ignore_case is None else not ignore_case)
+    strict = stored["typeValidation"] != "loose" if "typeValidation" in stored else \
+        not loose
+    stored_version = stored.get("version", 1)
+    if not isinstance(stored_version, int):
+        raise Refused("a filter options version that is not a number")
+    return FilterOptions(bool(case_sensitive), bool(strict),
+                         int(version if version is not None else stored_version or 1))
+
+
+def _typed(value: Translation, type_: str, options: FilterOptions) -> tuple[Translation, str]:
+    """The operand after n8n's type validation (``conditions.parse_typed``) and the guard
+    that it validates (a failure is n8n's error: the runner raises it)."""
+    nullish = "$jsNullish($x)"
+    if type_ == "string":
+        if options.strict:
+            return value, f'{nullish} or $type($x) = "string"'
+        return (Translation(f"($x := {value.value}; {nullish} ? $x : $jsStr($x))", value.guard,
+                            "any"), f"{nullish} or $jsStrable($x)")
+    if type_ == "number":
+        return value, f'{nullish} or $type($x) = "number"'
+    if type_ == "boolean":
+        if not options.strict and options.version < 2:
+            return (Translation(f"($x := {value.value}; {nullish} ? $x : $jsTruthy($x))",
+                                value.guard, "any"), "true")
+        return value, f'{nullish} or $type($x) = "boolean"'
+    raise Refused(f"{type_} operators")
+
+
+_STRING_OPS = {"equals", "notEquals", "contains", "notContains", "startsWith",
+               "notStartsWith", "endsWith", "notEndsWith", "empty", "notEmpty"}
+_NUMBER_OPS = {"gt": "<", "lt": ">", "gte": "<=", "lte": ">="}  # right OP left, below
+_ASCII = r'$not($contains($x, /[^\u0000-\u007f]/))'
+
+
+def filter_condition(condition: Any, options: FilterOptions) -> Translation:
+    if not isinstance(condition, dict):
+        raise Refused("a malformed condition")
+    operator = _static(condition, "operator", {})
+    if not isinstance(operator, dict):
+        raise Refused("a malformed operator")
+    type_ = operator.get("type", "string")
+    operation = operator.get("operation", "equals")
+    right_type = operator.get("rightType") or type_
+    single = bool(operator.get("singleValue"))
+    if "leftValue" not in condition:
+        raise Refused("a condition without leftValue")
+    left, left_guard = _typed(_value(condition["leftValue"], "leftValue"), type_, options)
+    guards = [_bind(left, left_guard, left_guard).guard]
+    if single:
+        right = Translation("null", "true", "null")
+    elif "rightValue" not in condition:
+        raise Refused("a condition without rightValue")
+    else:
+        right, right_guard = _typed(_value(condition["rightValue"], "rightValue"),
+                                    right_type, options)
+        guards.append(_bind(right, right_guard, right_guard).guard)
+    checked = _and(*guards)
+    result = _operation(type_, operation, left, right, options)
+    return Translation(result.value, _and(checked, result.guard), "boolean")
+
+
+def _operation(type_: str, operation: str, left: Translation, right: Translation,
+               options: FilterOptions) -> Translation:
+    if operation in ("exists", "notExists"):
+        exists = _bind(left, "$not($jsNullish($x))")
+        return exists if operation == "exists" else _not(exists)
+    if type_ == "string":
+        if operation not in _STRING_OPS:
+            raise Refused(f"the string operation {operation}")
+        return _string_operation(operation, left, right, options)
+    if type_ == "number":
+        if operation in ("equals", "notEquals"):
+            equal = combine("===", left, right)
+            return equal if operation == "equals" else _not(equal)
+        if operation in _NUMBER_OPS:  # nullish operands compare as numbers: the runner
+            symbol = {"gt": ">", "lt": "<", "gte": ">=", "lte": "<="}[operation]
+            return combine(symbol, left, right)
+        raise Refused(f"the number operation {operation}")
+    # boolean
+    if operation in ("true", "false"):
+        truthy = _bind(left, "$jsTruthy($x)")
+        return truthy if operation == "true" else _not(truthy)
+    if operation in ("equals", "notEquals"):
+        equal = combine("===", left, right)
+        return equal if operation == "equals" else _not(equal)
+    raise Refused(f"the boolean operation {operation}")
+
+
+def _string_operation(operation: str, left: Translation, right: Translation,
+                      options: FilterOptions) -> Translation:
+    def text(value: Translation) -> Translation:  # nullish reads "" (after case folding)
+        body = '$jsNullish($x) ? "" : $x'
+        guard = "true"
+        if not options.case_sensitive:
+            body = '$jsNullish($x) ? "" : $lowercase($x)'
+            guard = f"$jsNullish($x) or {_ASCII}"
+        return _bind(value, body, guard)
+
+    a, b = text(left), text(right)
+    if operation in ("empty", "notEmpty"):
+        empty = Translation(f"($length({a.value}) = 0)", a.guard, "boolean")
+        return empty if operation == "empty" else _not(empty)
+    if operation in ("equals", "notEquals"):
+        equal = Translation(f"({a.value} = {b.value})", _and(a.guard, b.guard), "boolean")
+        return equal if operation == "equals" else _not(equal)
+    if operation in ("contains", "notContains"):
+        found = _contains(a, b)
+        return found if operation == "contains" else _not(found)
+    found = _starts(a, b, at_end="ends" in operation.lower())
+    return found if not operation.startswith("not") else _not(found)
+
+
+def filter_value(value: Any, ignore_case: Any, loose: Any, version: int | None
+                 ) -> Translation:
+    """A whole filter value (``conditions.run_filter``)."""
+    if not isinstance(value, dict):
+        raise Refused("conditions is not an object")
+    options = filter_options(value.get("options"), ignore_case, loose, version)
+    combinator = _static(value, "combinator", "and")
+    conditions = _static_list(value, "conditions")
+    return _all_of([filter_condition(c, options) for c in conditions], combinator == "or")
+
+
+def _static_list(parameters: Mapping[str, Any], key: str) -> list[Any]:
+    value = parameters.get(key) or []
+    if not isinstance(value, list):
+        raise Refused(f"{key} is not a list")
+    return value
+
+
+def _node_options(parameters: Mapping[str, Any], version: float, loose_from: float
+                  ) -> tuple[Any, Any]:
+    options = _static(parameters, "options", {}) or {}
+    if not isinstance(options, dict):
+        raise Refused("options is not an object")
+    loose = options.get("looseTypeValidation") if version < loose_from else \
+        _static(parameters, "looseTypeValidation", None)
+    ignore_case = options.get("ignoreCase")
+    return (None if ignore_case is None else bool(ignore_case),
+            None if loose is None else bool(loose))
+
+
+# --------------------------------------------------------------------------- nodes
+
+
+def _item(json: str) -> str:
+    return f'{{"json": {json}, "pairedItem": {{"item": $index}}}}'
+
+
+def _per_item(body: str) -> str:
+    return f"[$map($items, function($it, $index) {{ ($json := $it.json; {body}) }})]"
+
+
+def _condition(type_name: str, version: float, parameters: Mapping[str, Any]) -> Translation:
+    if version < 2:
+        if type_name == FILTER:
+            return legacy_conditions(parameters, "combineConditions", "OR", "AND")
+        return legacy_conditions(parameters, "combineOperation", "any", "all")
+    ignore_case, loose = _node_options(parameters, version, 2.1)
+    return filter_value(parameters.get("conditions"), ignore_case, loose,
+                        2 if version >= 2.2 else None)
+
+
+def _branching(type_name: str, version: float, parameters: Mapping[str, Any]) -> Built:
+    condition = _condition(type_name, version, parameters)
+    routed = _per_item(f'{{"t": {condition.value}, "j": {_item("$json")}}}')
+    # Filter v2+ keeps its discarded items on a second port, as IF does its false ones
+    ports = ["[$m[t].j]", "[$m[$not(t)].j]"]
+    if type_name == FILTER and version < 2:
+        ports = ports[:1]
+    return Built(condition.guard, f"$m := {routed}; ", ports)
+
+
+def _switch(version: float, parameters: Mapping[str, Any], outputs: int) -> Built:
+    if _static(parameters, "mode", "rules") != "rules":
+        raise Refused("Switch in expression mode")
+    if version < 3:
+        return _legacy_switch(version, parameters, outputs)
+    rules = _static_list(_static_container(parameters, "rules"), "values")
+    options = _static(parameters, "options", {}) or {}
+    if not isinstance(options, dict):
+        raise Refused("options is not an object")
+    ignore_case = options.get("ignoreCase")
+    loose = options.get("looseTypeValidation") if version < 3.2 else \
+        _static(parameters, "looseTypeValidation", None)
+    conditions = [
+        filter_value(rule.get("conditions") if isinstance(rule, dict) else None,
+                     None if ignore_case is None else bool(ignore_case),
+                     None if loose is None else bool(loose), 2 if version >= 3.2 else None)
+        for rule in rules]
+    fallback = options.get("fallbackOutput", "none")
+    count = len(rules) + (1 if fallback == "extra" else 0)
+    if max(count, 1) != outputs:
+        raise Refused("outputs that do not match the rules")
+    if fallback in (None, "none"):
+        target = None
+    elif fallback == "extra":
+        target = count - 1
+    elif isinstance(fallback, int) and not isinstance(fallback, bool) \
+            and 0 <= fallback < count:
+        target = fallback
+    else:
+        raise Refused(f"the fallback output {fallback!r}")
+    targets = list(range(len(rules)))
+    return _route(conditions, targets, bool(options.get("allMatchingOutputs", False)),
+                  target, max(count, 1))
+
+
+def _legacy_switch(version: float, parameters: Mapping[str, Any], outputs: int) -> Built:
+    data_type = str(_static(parameters, "dataType", "number"))
+    rules = _static_list(_static_container(parameters, "rules"), "rules")
+    fallback = _static(parameters, "fallbackOutput", -1)
+    value1 = parameters.get("value1", _LEGACY_DEFAULT.get(data_type))
+    conditions, targets = [], []
+    for index, rule in enumerate(rules):
+        if not isinstance(rule, dict):
+            raise Refused("a malformed rule")
+        output = _static(rule, "output", index)
+        if not isinstance(output, int) or isinstance(output, bool) or \
+                not 0 <= output < outputs:
+            raise Refused(f"the rule output {output!r}")
+        conditions.append(legacy_compare(
+            data_type, str(_static(rule, "operation", "equal")), value1,
+            rule.get("value2", _LEGACY_DEFAULT.get(data_type))))
+        targets.append(output)
+    if fallback in ("extra", -3, "-3") and version >= 2:
+        target: int | None = outputs - 1
+    elif isinstance(fallback, int) and not isinstance(fallback, bool) and \
+            0 <= fallback < outputs:
+        target = fallback
+    elif fallback == -1:
+        target = None
+    else:
+        raise Refused(f"the fallback output {fallback!r}")
+    return _route(conditions, targets, False, target, outputs)
+
+
+def _route(conditions: list[Translation], targets: list[int], all_matching: bool,
+           fallback: int | None, outputs: int) -> Built:
+    """Each item to the output of its first (or every) matching rule, else ``fallback``."""
+    values = "[" + ", ".join(c.value for c in conditions) + "]"
+    guard = _and(*(c.guard for c in conditions))
+    none = " and ".join(f"$not($c[{k}])" for k in range(len(conditions))) or "true"
+    if all_matching:
+        routed = _per_item(f'($c := {values}; {{"c": $c, "n": {none}, "j": {_item("$json")}}})')
+        ports = []
+        for port in range(outputs):
+            rules = [k for k, t in enumerate(targets) if t == port]
+            test = " or ".join(f"c[{k}]" for k in rules) or "false"
+            if fallback == port:
+                test = f"({test}) or n"
+            ports.append(f"[$m[{test}].j]")
+    else:
+        first = "".join(f"$c[{k}] ? {t} : " for k, t in enumerate(targets))
+        last = str(fallback) if fallback is not None else "-1"
+        routed = _per_item(f'($c := {values}; {{"o": {first}{last}, "j": {_item("$json")}}})')
+        ports = [f"[$m[o = {port}].j]" for port in range(outputs)]
+    return Built(guard, f"$m := {routed}; ", ports)
+
+
+_FLAT_NAME = re.compile(r"^[^.\[\]]+$")
+_FORBIDDEN = frozenset({"__proto__", "constructor", "prototype"})
+_V1_KINDS = (("boolean", False), ("number", 0), ("string", ""))
+
+
+def _field_name(name: Any, dot_notation: bool) -> str:
+    if not isinstance(name, str) or name.startswith("=") or name == "" or name in _FORBIDDEN:
+        raise Refused(f"the field name {name!r}")
+    if dot_notation and not _FLAT_NAME.match(name):
+        raise Refused(f"the dot-notation field name {name!r}")
+    return name
+
+
+def _set_options(parameters: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    options = _static(parameters, "options", {}) or {}
+    if not isinstance(options, dict) or set(options) - known:
+        raise Refused(f"Set options {sorted(set(options) - known)}")
+    return options
+
+
+def _set_v1(version: float, parameters: Mapping[str, Any]) -> Built:
+    options = _set_options(parameters, frozenset({"dotNotation"}))
+    dot = options.get("dotNotation") is not False
+    keep_only = _static(parameters, "keepOnlySet", False)
+    values = _static_container(parameters, "values")
+    fields: list[tuple[str, Translation]] = []
+    for kind, default in _V1_KINDS:
+        for entry in values.get(kind) or []:
+            if not isinstance(entry, dict):
+                raise Refused("a malformed value")
+            name = _field_name(entry.get("name", "propertyName"), dot)
+            value = _value(entry.get("value", default), "value")
+            if kind == "boolean":
+                value = _bind(value, "$jsTruthy($x)")
+            elif kind == "number" and version >= 2:  # numeric text would become a number
+                value = Translation(value.value, _and(value.guard, f'($x := {value.value}; '
+                                                      '$type($x) != "string")'), value.kind)
+            fields.append((name, value))
+    return _set_item(fields, base="{}" if keep_only else "$json")
+
+
+def _set_item(fields: list[tuple[str, Translation]], base: str) -> Built:
+    # a value must exist: the runner would store JavaScript's undefined
+    guard = _and(*(_and(v.guard, f"$exists({v.value})") for _, v in fields))
+    objects = ", ".join(f"{{{native.text(name)}: {v.value}}}" for name, v in fields)
+    json = f"$merge([{base}{', ' if objects else ''}{objects}])"
+    return Built(guard, "", [_per_item(_item(json))])
+
+
+_V3_TYPES = {"stringValue": "string", "numberValue": "number", "booleanValue": "boolean"}
+_V3_DEFAULTS = {"stringValue": "", "numberValue": 0, "booleanValue": True}
+
+
+def _set_v3(version: float, parameters: Mapping[str, Any]) -> Built:
+    if _static(parameters, "mode", "manual") != "manual":
+        raise Refused("Set in raw mode")
+    options = _set_options(parameters, frozenset({"dotNotation", "ignoreConversionErrors"}))
+    dot = options.get("dotNotation") is not False
+    if version >= 3.3:
+        entries = [(a.get("name", ""), a.get("type", "string"), a.get("value"))
+                   for a in _static_list(_static_container(parameters, "assignments"),
+                                         "assignments") if isinstance(a, dict)]
+        include = _static(parameters, "include", "all") if \
+            _static(parameters, "includeOtherFields", False) else "none"
+    else:
+        entries = []
+        for entry in _static_list(_static_container(parameters, "fields"), "values"):
+            key = entry.get("type", "stringValue") if isinstance(entry, dict) else None
+            if key not in _V3_TYPES:
+                raise Refused(f"a {key} field")
+            entries.append((entry.get("name", ""), _V3_TYPES[key],
+                            entry.get(key, _V3_DEFAULTS[key])))
+        include = _static(parameters, "include", "all")
+    if include not in ("all", "none"):
+        raise Refused(f"include {include!r}")
+    fields = [(_field_name(name, dot), _typed_field(version, type_, value))
+              for name, type_, value in entries]
+    return _set_item(fields, base="$json" if include == "all" else "{}")
+
+
+def _typed_field(version: float, type_: Any, value: Any) -> Translation:
+    """A v3 field in its declared type, guarded to values that need no conversion error
+    (``typed.convert``: nullish stays null; a string field writes String() of a scalar)."""
+    translated = _value(value, "value")
+    if type_ == "string":  # String(undefined) is "undefined"; v3.1+ keep null
+        null = '$type($x) = "null" ? null : ' if version >= 3.1 else ""
+        return _bind(translated, f'$exists($x) ? ({null}$jsStr($x)) : "undefined"',
+                     "$not($exists($x)) or $jsStrable($x)")
+    if type_ == "number":
+        return _bind(translated, "$jsNullish($x) ? null : $x",
+                     '$jsNullish($x) or $type($x) = "number"')
+    if type_ == "boolean":
+        return _bind(translated, "$jsNullish($x) ? null : $x",
+                     '$jsNullish($x) or $type($x) = "boolean"')
+    raise Refused(f"a {type_} field")
+
+
+def _set(version: float, parameters: Mapping[str, Any]) -> Built:
+    return _set_v1(version, parameters) if version < 3 else _set_v3(version, parameters)
+
+
+_BUILDERS: dict[str, Callable[[float, Mapping[str, Any], int], Built]] = {
+    IF: lambda v, p, _n: _branching(IF, v, p),
+    FILTER: lambda v, p, _n: _branching(FILTER, v, p),
+    SWITCH: _switch,
+    SET: lambda v, p, _n: _set(v, p),
+}
+
+
+def build(type_name: str, version: float, parameters: Mapping[str, Any], outputs: int
+          ) -> Built | str:
+    """The node's native form, or why it stays on the runner."""
+    builder = _BUILDERS.get(type_name)
+    if builder is None:
+        return f"{type_name} has no native lowering"
+    try:
+        built = builder(version, parameters, outputs)
+    except Refused as refused:
+        return str(refused)
+    if len(built.guard) + sum(map(len, built.ports)) > _MAX_JSONATA:
+        return "its JSONata would be too long"
+    return built
+
+
+_MAX_JSONATA = 60_000  # per state field; Step Functions bounds a definition at 1 MiB
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+def fallback_reason(graph: Graph, node: int) -> str | None:
+    """Why an n8n node runs on the runner (None: native); the generic reasons (retry,
+    pinned, onError...) are ``native.fallback_reason``'s."""
+    spec = graph.nodes[node]
+    if spec.type not in TYPES:
+        return f"{spec.type} has no native lowering"
+    if spec.alwaysOutputData or spec.executeOnce:
+        return "alwaysOutputData" if spec.alwaysOutputData else "executeOnce"
+    if len(graph.in_edges[node]) != 1:
+        return "more than one incoming connection (n8n runs the node once per source)"
+    keep = _on_runner_for_reads(graph)
+    if keep is None:
+        return "a node is read by a computed name ($('...') or $node[...])"
+    if node in keep:
+        return "read by name ($('X'), $node[\"X\"]) or between such a node and its reader"
+    built = _built(graph, node)
+    return built if isinstance(built, str) else None
+
+
+def _built(graph: Graph, node: int) -> Built | str:
+    cache = _build_cache(graph)
+    if node not in cache:
+        params = graph.params[node]
+        assert isinstance(params, N8nParams)
+        cache[node] = build(graph.type_of(node), params.typeVersion, params.parameters,
+                            len(graph.outputs[node]))
+    return cache[node]
+
+
+@per_graph
+def _build_cache(graph: Graph) -> dict[int, Built | str]:
+    return {}
+
+
+def is_n8n(graph: Graph, node: int) -> bool:
+    return NODE_TYPES[graph.type_of(node)].n8n
+
+
+# --------------------------------------------------------------------------- states
+
+
+def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: str | None,
+          out: ScopeOutput) -> str:
+    """``#exact? X`` (when some guard is dynamic) -> ``X`` (Pass) or ``#runner X`` (Task)."""
+    built = _built(emitter.graph, node)
+    assert isinstance(built, Built)  # fallback_reason checked
+    spec = emitter.graph.nodes[node]
+    sources = native._port_sources(emitter, node)
+    items = native.input_items(emitter, node, sources)
+    result = f"($items := {items}; {HELPERS}{built.bindings}{native._ports(built.ports)})"
+    states[spec.name] = asl.Pass(
+        comment=native.comment(spec.type),
+        assign={emitter.var[node]: jsonata(result),
+                native.run_variable(emitter, node): jsonata(
+                    native.run_record(emitter, node, "", sources))},
+        output=emitter.end_output(next_name, out, {node: result}),
+        next=next_name,
+    )
+    if built.guard == "true" and all(is_n8n(emitter.graph, p) for p in emitter.graph.preds[node]):
+        return spec.name  # n8n nodes write n8n items: nothing to check at run time
+    shape = '$type($it.json) = "object"'
+    guard = shape if built.guard == "true" else \
+        f"({shape} ? ($json := $it.json; {built.guard}) : false)"
+    runner: dict[str, asl.State] = {}
+    task.lower(emitter, node, runner, next_name, out)
+    runner_name = emitter.helper("runner", spec.name)
+    states[runner_name] = runner.pop(spec.name)
+    states.update(runner)
+    check = emitter.helper("exact?", spec.name)
+    exact = (f"($items := {items}; {HELPERS}$count($items) = $count($filter($items, "
+             f"function($it, $index) {{ {guard} }})))")
+    states[check] = asl.Choice(choices=(asl.ChoiceRule(jsonata(exact), spec.name),),
+                               default=runner_name)
+    return check
