@@ -111,10 +111,26 @@ def _batches_outputs(version: float, _parameters: Mapping[str, Any]) -> list[str
     return ["loop", "done"] if version < 3 else ["done", "loop"]
 
 
+def _region_outputs(_version: float, parameters: Mapping[str, Any]) -> list[str]:
+    """One port per member output leaving the region: ``Member:output``."""
+    exits = parameters.get("exits")
+    return [f"{e.get('node')}:{e.get('output')}" for e in exits if isinstance(e, Mapping)] \
+        if isinstance(exits, list) else []
+
+
+def _region_inputs(_version: float, parameters: Mapping[str, Any]) -> int:
+    entries = parameters.get("entries")
+    return max(1, len(entries)) if isinstance(entries, list) else 1
+
+
 #: SplitInBatches versions that run as sfnflow's loop: v3's ports are its (done, loop),
 #: and its body runs once per batch, in order, its items collected into done. v1 and v2
 #: decide when to stop through ``$node[...].context`` read by an IF in the body: no Map.
 LOOP_VERSIONS = frozenset({3.0})
+SPLIT_IN_BATCHES = BASE + "splitInBatches"
+#: A cycle through a SplitInBatches v1/v2/v2.1 node, contracted into one node that runs on
+#: the node runner (``compiler.n8n.cycles``); never written in a document.
+REGION_TYPE = "sfnflow.n8nLoop"
 N8N_DEFAULT_BATCH_SIZE = 1  # v3 (Loop Over Items); v1 and v2 default to 10
 
 
@@ -218,5 +234,8 @@ N8N_TYPES: dict[str, N8nType] = {
         N8nType(BASE + "splitInBatches", frozenset({1.0, 2.0, 2.1, 3.0}),
                 "n8n's Split In Batches / Loop Over Items.", outputs=_batches_outputs,
                 lowering="loop"),
+        N8nType(REGION_TYPE, _V1, "An n8n SplitInBatches v1/v2 loop, run whole in n8n's "
+                "order on the node runner (compiler.n8n.cycles).", outputs=_region_outputs,
+                inputs=_region_inputs),
     ]
 }
