@@ -11,7 +11,10 @@ runner implements n8n's behaviour per type and version. What changes:
   reads it as), ``retryOnFail``/``maxTries``/``waitBetweenTries`` (ms) become a ``retry``
   policy (Step Functions waits whole seconds: a shorter wait is rounded up and reported);
 - ``settings``: ``executionOrder``, ``errorWorkflow``, ``timezone`` keep their names,
-  ``executionTimeout`` (seconds, -1 for none) becomes ``timeoutSeconds``;
+  ``executionTimeout`` (seconds, -1 for none) becomes ``timeoutSeconds``. n8n's
+  ``errorWorkflow`` is a workflow *id*, kept as is: it names the sfnflow workflow to start,
+  so deploy the error workflow under that name (its document's ``name``), or put the
+  error workflow's sfnflow name here; ``timezone`` is also the Schedule Trigger's;
 - ``pinData``: n8n's ``[{json: ...}]`` items become plain JSON objects;
 - the name becomes a valid workflow name (letters, digits, ``-`` and ``_``);
 - n8n's Execute Workflow becomes sfnflow's ``executeWorkflow`` (a child execution), the

@@ -8,7 +8,7 @@ node into that node type and keeps n8n's own node in ``editor.n8n`` for export:
   ``{"__rl": true, "value", "cachedResultName"}`` (v1.1+). **The sfnflow workflow it runs**
   is named after ``cachedResultName`` when the locator has one (``workflow_name`` of it:
   the name ``sfnflow import`` gives that workflow from its n8n name), else the id itself
-  (import the child under that name: ``sfnflow import child.json --name <id>``).
+  (deploy the child under that name: its document's ``name``).
 - ``options.waitForSubWorkflow`` (default true) is ``waitForCompletion``: the node outputs
   the child's output items (the items of its sink nodes); false passes the input on.
 - ``mode: once`` (the default) sends every item to one child execution, whose Execute
