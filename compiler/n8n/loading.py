@@ -5,7 +5,9 @@
 what the importer could not carry splits in two. What would change how the workflow
 behaves (credentials, AI sub-node connections) is a validation problem; what does not
 (a retry wait rounded up to whole seconds, pinned binary data, which sfnflow's pins do not
-hold) is a note the caller may show.
+hold) is a note the caller may show. A document in n8n's legacy execution order (no
+``settings.executionOrder: "v1"``) is also checked for what that order computes differently
+(``compiler.n8n.order``): what sfnflow cannot honour is a validation problem.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from compiler.errors import Problem
 from compiler.n8n.document import from_n8n, is_n8n
+from compiler.n8n.order import legacy_order_problems
 
 #: importer fields whose loss changes nothing the workflow computes
 NOTE_FIELDS = ("waitBetweenTries", "pinData[")
@@ -29,6 +32,7 @@ def as_workflow_document(document: Any) -> tuple[Any, list[Problem], list[Proble
         return document, [], []
     imported = from_n8n(document)
     problems = [p for p in imported.unsupported if not is_note(p)]
+    problems += legacy_order_problems(document)
     notes = [p for p in imported.unsupported if is_note(p)]
     return imported.document, problems, notes
 
@@ -42,7 +46,7 @@ def import_n8n(document: Any, fallback_name: str = "imported") -> tuple[dict[str
     from compiler.passes.validate import validate
 
     imported = from_n8n(document, fallback_name)
-    problems = list(imported.unsupported)
+    problems = [*imported.unsupported, *legacy_order_problems(document)]
     try:
         validate(imported.document)
     except WorkflowInvalid as exc:

@@ -230,6 +230,15 @@ def _python_code(run: N8nRun) -> Ports:
         time_left=ctx.time_left, logs=logs))]
 
 
+def waits_for_input_0(run: N8nRun) -> bool:
+    """n8n's legacy execution order (a document without ``executionOrder: "v1"``) reads a
+    node's items from input 0 alone: a multi-input node whose input 0 got no items does not
+    run, whatever its other inputs hold (only ``alwaysOutputData`` still gives one empty
+    item). ``compiler.n8n.order`` refuses the legacy cases that this does not cover."""
+    return run.context.get("executionOrder", "v1") != "v1" and len(run.inputs) > 1 \
+        and not run.inputs[0]
+
+
 def run_node(type_name: str, inputs: Ports, ctx: NodeContext) -> Ports:
     """One run of an n8n node of ``type_name``: its ports, as many as the compiler drew."""
     run = N8nRun(inputs, ctx)
@@ -238,6 +247,8 @@ def run_node(type_name: str, inputs: Ports, ctx: NodeContext) -> Ports:
                     _LazyEvaluator(data, run.parameters))
 
     def node_function(call: NodeCall) -> list[list[Item]]:
+        if waits_for_input_0(run):
+            return []
         if type_name == CODE:
             return _code(run)
         if type_name == SORT and call.parameter("type", 0, "simple") == "code":
