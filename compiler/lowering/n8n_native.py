@@ -26,11 +26,11 @@ output item is ``{"json", "pairedItem": {"item": i}}``, as the runner writes the
 Exactness at run time: each translated value carries a guard (``compiler.n8n.jsonata``),
 and so do the node's own conversions (a strict ``number`` operator on a string is n8n's
 "Wrong type" error; ``(v || 0) < w`` on text compares JavaScript's way). When some guard is
-not statically true (or an input may come from a node that does not write n8n items), a
-``#exact?`` Choice runs first: if every input item passes, the
-node's Pass state runs; otherwise the node's runner Task (``#runner <node>``) runs it, so
-errors and every value outside the exact domain are n8n's by construction. The Choice costs
-one state transition; the Pass saves the Lambda call and its Task transition.
+not statically true (or an input may come from a node that does not write n8n items), the
+node's state is a Choice instead of a Pass: its one rule holds when every input item passes
+and assigns what the Pass would; its default is the node's runner Task (``#runner
+<node>``), so errors and every value outside the exact domain are n8n's by construction.
+Either way the native node is one state transition, as its Task was, and no Lambda call.
 
 Reads by name stay on the runner: a node named in ``$('X')``, ``$node["X"]``,
 ``$items("X")`` (or Python's ``_('X')``) anywhere in the workflow, and every node on a path
@@ -614,8 +614,10 @@ def _set_v1(version: float, parameters: Mapping[str, Any]) -> Built:
 
 
 def _set_item(fields: list[tuple[str, Translation]], base: str) -> Built:
-    # a value must exist: the runner would store JavaScript's undefined
-    guard = _and(*(_and(v.guard, f"$exists({v.value})") for _, v in fields))
+    # a value must exist (the runner would store JavaScript's undefined): values of a
+    # static type always do
+    guard = _and(*(v.guard if v.kind != "any" else _and(v.guard, f"$exists({v.value})")
+                   for _, v in fields))
     objects = ", ".join(f"{{{native.text(name)}: {v.value}}}" for name, v in fields)
     json = f"$merge([{base}{', ' if objects else ''}{objects}])"
     return Built(guard, "", [_per_item(_item(json))])
@@ -745,23 +747,26 @@ def is_n8n(graph: Graph, node: int) -> bool:
 
 def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: str | None,
           out: ScopeOutput) -> str:
-    """``#exact? X`` (when some guard is dynamic) -> ``X`` (Pass) or ``#runner X`` (Task)."""
+    """The node's state: a Pass when nothing needs checking at run time, else a Choice
+    whose one rule (every item exact) assigns what the Pass would, and whose default is
+    the node's runner Task, ``#runner <node>``."""
     built = _built(emitter.graph, node)
     assert isinstance(built, Built)  # fallback_reason checked
     spec = emitter.graph.nodes[node]
     sources = native._port_sources(emitter, node)
     items = native.input_items(emitter, node, sources)
     result = f"($items := {items}; {HELPERS}{built.bindings}{native._ports(built.ports)})"
-    states[spec.name] = asl.Pass(
-        comment=native.comment(spec.type),
-        assign={emitter.var[node]: jsonata(result),
-                native.run_variable(emitter, node): jsonata(
-                    native.run_record(emitter, node, "", sources))},
-        output=emitter.end_output(next_name, out, {node: result}),
-        next=next_name,
-    )
-    if built.guard == "true" and all(is_n8n(emitter.graph, p) for p in emitter.graph.preds[node]):
-        return spec.name  # n8n nodes write n8n items: nothing to check at run time
+    assign: dict[str, asl.JSON] = {
+        emitter.var[node]: jsonata(result),
+        native.run_variable(emitter, node): jsonata(native.run_record(emitter, node, "",
+                                                                      sources))}
+    output = emitter.end_output(next_name, out, {node: result})
+    if built.guard == "true" and all(is_n8n(emitter.graph, p)
+                                     for p in emitter.graph.preds[node]):
+        # n8n nodes write n8n items: nothing to check at run time
+        states[spec.name] = asl.Pass(comment=native.comment(spec.type), assign=assign,
+                                     output=output, next=next_name)
+        return spec.name
     shape = '$type($it.json) = "object"'
     guard = shape if built.guard == "true" else \
         f"({shape} ? ($json := $it.json; {built.guard}) : false)"
@@ -770,9 +775,14 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
     runner_name = emitter.helper("runner", spec.name)
     states[runner_name] = runner.pop(spec.name)
     states.update(runner)
-    check = emitter.helper("exact?", spec.name)
+    target = next_name
+    if target is None:  # a Choice cannot end a scope
+        target = emitter.helper("done", spec.name)
+        states[target] = asl.Succeed()
     exact = (f"($items := {items}; {HELPERS}$count($items) = $count($filter($items, "
              f"function($it, $index) {{ {guard} }})))")
-    states[check] = asl.Choice(choices=(asl.ChoiceRule(jsonata(exact), spec.name),),
-                               default=runner_name)
-    return check
+    states[spec.name] = asl.Choice(
+        comment=native.comment(spec.type),
+        choices=(asl.ChoiceRule(jsonata(exact), target, assign=assign, output=output),),
+        default=runner_name)
+    return spec.name

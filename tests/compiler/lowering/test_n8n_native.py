@@ -9,19 +9,35 @@ Each case runs on every item alone and on all items that pass together (item ind
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from compiler import compile_workflow
+from compiler.explain import node_states
 from compiler.jsonata_compat import compile_expression
-from compiler.lowering.n8n_native import FILTER, IF, SET, SWITCH, Built, build, names_read
+from compiler.lowering.n8n_native import (
+    FILTER,
+    IF,
+    SET,
+    SWITCH,
+    TYPES,
+    Built,
+    build,
+    names_read,
+)
 from compiler.lowering.native import text
-from compiler.n8n.catalogue import N8N_TYPES
+from compiler.n8n.catalogue import BASE, N8N_TYPES
 from compiler.n8n.jsonata import HELPERS
+from compiler.nodetypes import NODE_TYPES
 from functions.js import ExpressionEvaluator, NodeRunData
 from functions.js.engine import JsEngine
 from functions.n8n import NODES, NodeCall, NodeOperationError
+from local.cloud import LocalCloud
+from tests.conftest import TIME_SCALE
 
 ITEMS: list[dict[str, Any]] = [
     {"a": 5, "s": "Alpha-1", "b": True, "n": None, "e": "", "l": [1], "o": {"k": "v"}},
@@ -230,3 +246,109 @@ def test_reads_by_name_are_found_or_make_the_workflow_computed() -> None:
 
 def test_node_text_literals_are_jsonata_strings() -> None:
     assert compile_expression(text('it\'s "q" {% %}')).evaluate(None) == 'it\'s "q" {% %}'
+
+
+# --------------------------------------------------------------------------- states
+
+
+@pytest.fixture
+def native_n8n(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The four types with lowering "native", as the catalogue will make them once
+    compiler/nodetypes.py builds n8n types with the catalogue's lowering."""
+    for name in TYPES:
+        monkeypatch.setitem(NODE_TYPES, name,
+                            dataclasses.replace(NODE_TYPES[name], lowering="native"))
+
+
+def _workflow(nodes: list[tuple[str, str, float, dict[str, Any]]],
+              links: list[tuple[str, str, int]]) -> dict[str, Any]:
+    """An n8n document: a manual trigger named Start, then ``nodes``; links are
+    (source, target, source output)."""
+    document_nodes = [{"name": "Start", "type": BASE + "manualTrigger", "typeVersion": 1,
+                       "parameters": {}, "position": [0, 0]}]
+    for name, type_name, version, parameters in nodes:
+        document_nodes.append({"name": name, "type": type_name, "typeVersion": version,
+                               "parameters": parameters, "position": [0, 0]})
+    connections: dict[str, Any] = {}
+    for source, target, output in links:
+        ports = connections.setdefault(source, {"main": []})["main"]
+        while len(ports) <= output:
+            ports.append([])
+        ports[output].append({"node": target, "type": "main", "index": 0})
+    return {"name": "native-n8n", "nodes": document_nodes, "connections": connections}
+
+
+CODE = BASE + "code"
+
+
+def _if_workflow() -> dict[str, Any]:
+    return _workflow(
+        [("Rows", CODE, 2, {"jsCode": "return [{json: {a: 1}}, {json: {a: 5}}];"}),
+         ("Small?", IF, 1, _legacy("number", "smaller", 2)),
+         ("Tag", SET, 1, {"values": {"string": [{"name": "tag", "value": "small"}]}}),
+         ("Copy", SET, 3.4, {"assignments": {"assignments": [
+             {"name": "b", "type": "string", "value": "={{ $json.a }}"}]}})],
+        [("Start", "Rows", 0), ("Rows", "Small?", 0), ("Small?", "Tag", 0),
+         ("Small?", "Copy", 1)])
+
+
+def test_a_guarded_node_is_a_choice_with_its_runner_task_as_default(native_n8n: None) -> None:
+    compiled = compile_workflow(_if_workflow())
+    kinds = node_states(compiled.definition)
+    assert kinds["Small?"] == "Choice" and kinds["#runner Small?"] == "Lambda"
+    assert kinds["Tag"] == "Pass"  # a literal after an n8n node: nothing to check
+    assert kinds["Copy"] == "Choice"  # its string field is checked per item
+    assert kinds["Rows"] == "Lambda"
+
+
+def test_nodes_read_by_name_and_those_between_stay_on_the_runner(native_n8n: None) -> None:
+    compiled = compile_workflow(_workflow(
+        [("A", SET, 1, {"values": {"number": [{"name": "x", "value": 1}]}}),
+         ("B", SET, 1, {"values": {"number": [{"name": "y", "value": 2}]}}),
+         ("C", SET, 1, {"values": {"number": [{"name": "z", "value":
+                                               "={{ $('A').item.json.x }}"}]}}),
+         ("D", SET, 1, {"values": {"number": [{"name": "w", "value": 3}]}})],
+        [("Start", "A", 0), ("A", "B", 0), ("B", "C", 0), ("C", "D", 0)]))
+    kinds = node_states(compiled.definition)
+    assert [kinds[n] for n in "ABCD"] == ["Lambda", "Lambda", "Lambda", "Pass"]
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[LocalCloud]:
+    with LocalCloud(time_scale=TIME_SCALE) as local_cloud:
+        yield local_cloud
+
+
+def _outputs_by_node(cloud: LocalCloud, document: dict[str, Any]) -> dict[str, Any]:
+    finished = cloud.wait(cloud.start(compile_workflow(document), None, mode="manual"),
+                          timeout_seconds=60)
+    assert finished.status == "SUCCEEDED", finished.cause
+    entered = [e["stateEnteredEventDetails"]["name"] for e in finished.history
+               if e["type"].endswith("StateEntered")]
+    runs: dict[str, Any] = {"#entered": entered}
+    for run in cloud.repository.node_runs(finished.execution_id):
+        assert run.node not in runs, f"{run.node} recorded twice"
+        runs[run.node] = run.output
+    return runs
+
+
+def test_native_runs_record_what_the_runner_records(native_n8n: None, cloud: LocalCloud,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    native = _outputs_by_node(cloud, _if_workflow())
+    monkeypatch.undo()  # the same workflow, every node on the runner
+    expected = _outputs_by_node(cloud, _if_workflow())
+    assert "#runner Small?" not in native["#entered"]  # the native path was taken
+    assert "Small?" in expected["#entered"]
+    for node in ("Small?", "Tag", "Copy"):
+        assert native[node] == expected[node], node
+
+
+def test_an_item_outside_the_exact_domain_runs_the_node_on_the_runner(
+        native_n8n: None, cloud: LocalCloud) -> None:
+    document = _if_workflow()
+    document["nodes"][1]["parameters"]["jsCode"] = \
+        "return [{json: {a: 1}}, {json: {a: 'x'}}];"  # 'x' < 2 is JavaScript's coercion
+    runs = _outputs_by_node(cloud, document)
+    assert "#runner Small?" in runs["#entered"]
+    assert [item["json"] for item in runs["Small?"][1]] == [{"a": "x"}]
+    assert [item["json"] for item in runs["Tag"][0]] == [{"a": 1, "tag": "small"}]
