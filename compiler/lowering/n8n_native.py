@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from compiler import asl
+from compiler.expressions import parse
 from compiler.graph import Graph, per_graph
 from compiler.jsonata_text import jsonata
 from compiler.lowering import native, task
@@ -183,10 +184,28 @@ def _value(value: Any, where: str) -> Translation:
 
 
 def _bind(translation: Translation, body: str, guard: str = "true") -> Translation:
-    """``body`` over ``$x`` (the translation's value), guarded by ``guard`` over ``$x``."""
+    """``body`` over ``$x`` (the translation's value), guarded by ``guard`` over ``$x``.
+    A literal's guard is decided here: always true needs no check at run time, never true
+    means the runner always converts or rejects it."""
+    check = f"($x := {translation.value}; {guard})"
+    if guard != "true" and translation.guard == "true" and _constant(translation.value):
+        if not _static_truth(check):
+            raise Refused(f"the literal {translation.value}, which n8n converts or rejects "
+                          "as this type")
+        check = "true"
     return Translation(f"($x := {translation.value}; {body})",
-                       _and(translation.guard, f"($x := {translation.value}; {guard})"),
-                       "boolean")
+                       _and(translation.guard, check), "boolean")
+
+
+def _constant(value: str) -> bool:
+    return not re.search(r"\$(json|index|it)\b", value)
+
+
+def _static_truth(source: str) -> bool:
+    try:
+        return parse(f"({HELPERS}{source})").evaluate(None) is True
+    except Exception:  # noqa: BLE001 - any failure: not known to hold
+        return False
 
 
 def _and(*guards: str) -> str:

@@ -352,3 +352,12 @@ def test_an_item_outside_the_exact_domain_runs_the_node_on_the_runner(
     assert "#runner Small?" in runs["#entered"]
     assert [item["json"] for item in runs["Small?"][1]] == [{"a": "x"}]
     assert [item["json"] for item in runs["Tag"][0]] == [{"a": 1, "tag": "small"}]
+
+
+def test_literals_are_checked_when_compiling() -> None:
+    always = build(SET, 3.4, {"assignments": {"assignments": [
+        {"name": "n", "type": "number", "value": 5}]}}, 1)
+    assert isinstance(always, Built) and always.guard == "true"
+    never = build(SET, 3.4, {"assignments": {"assignments": [
+        {"name": "n", "type": "number", "value": "five"}]}}, 1)
+    assert isinstance(never, str) and "converts or rejects" in never
