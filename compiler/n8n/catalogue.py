@@ -227,6 +227,9 @@ N8N_TYPES: dict[str, N8nType] = {
         N8nType(BASE + "crypto", _V1, "n8n's Crypto: hash, hmac, generate.",
                 refusals=_crypto_refusals),
         N8nType(TESTING + "testData", _V1, "n8n's test-only node: emits its data."),
+        N8nType(BASE + "dateTime", frozenset({1.0, 2.0}),
+                "n8n's Date & Time: v2 (Luxon) and v1 (moment.js format strings read as "
+                "Luxon tokens), on the runner's JavaScript engine."),
         N8nType(wait.N8N_WAIT, frozenset({1.0, 1.1}),
                 "n8n's Wait: a native Wait state (time) or a pause resumed by its signed "
                 "URL (webhook); compiler.n8n.wait.", lowering="wait",

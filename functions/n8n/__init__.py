@@ -42,6 +42,7 @@ from functions.n8n import (
     aggregate,
     branching,
     crypto,
+    datetime,
     limit,
     merge,
     noop,
@@ -83,6 +84,7 @@ NODES: dict[str, NodeFunction] = {
     "n8n-nodes-base.wait": noop.run,
     "n8n-nodes-base.stopAndError": stopanderror.run,
     "n8n-nodes-base.crypto": crypto.run,
+    "n8n-nodes-base.dateTime": datetime.run,  # the runner passes the workflow's time zone
     "n8n-nodes-base.respondToWebhook": respond.run,
     "n8n-nodes-testing.testData": testdata.run,
 }
