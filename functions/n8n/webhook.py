@@ -15,13 +15,13 @@ request as for any webhook, and for an n8n Webhook (a manifest trigger with ``n8
     workflow's last node (sfnflow: the items of its sink nodes): ``firstEntryJson`` the
     first item's json (``responsePropertyName``: one field of it), ``allEntries`` every
     item's json, ``noData`` no body;
-  * ``responseNode``: when the execution has ended, what the first Respond to Webhook node
-    that ran recorded on its ``response`` port (``functions.n8n.respond``).
+  * ``responseNode``: as soon as a Respond to Webhook node has recorded the answer on its
+    ``response`` port (``functions.n8n.respond``), while the execution goes on, as in n8n
+    (the route looks for it every ``RESPONSE_POLL_SECONDS``); the first one that ran wins.
 
   A failed execution, or one still running when the request's time is up, is answered as
   for sfnflow's own ``lastNode`` webhooks (500 with the public error, 202 with a status
-  URL). n8n answers a ``responseNode`` call as soon as the node has run; sfnflow answers
-  when the execution ends.
+  URL).
 """
 
 from __future__ import annotations

@@ -42,6 +42,7 @@ from functions.api.requests import BodyInvalid, parse_json
 from functions.n8n import webhook as n8n_webhook
 from functions.services.execution_control import ExecutionControl, ExecutionNotFound
 from functions.services.staging import InputTooLarge
+from functions.services.waiting import wait_seconds
 from functions.store.limits import ItemTooLarge
 from functions.store.workflows import WorkflowRepository
 
@@ -49,6 +50,7 @@ SIGNATURE_HEADER = "x-sfnflow-signature"
 IDEMPOTENCY_HEADER = "idempotency-key"
 ROUTE_KEY_MAX_BYTES = 2048  # the webhook table's partition key: DynamoDB's limit
 ECHO_MAX_CHARS = 200  # of the caller's path, quoted back in a 404
+RESPONSE_POLL_SECONDS = 0.5  # how often a responseNode wait looks for the recorded answer
 
 
 class BodyUnreadable(ValueError):
@@ -194,16 +196,38 @@ class WebhookService:
         mode = fields.get("responseMode")
         if mode not in ("lastNode", "responseNode"):
             return _answer(n8n_webhook.on_received(fields))
+        if mode == "responseNode":
+            return self._respond_node_answer(execution, request, context)
         result = self.control.wait(execution, context=context,
                                    request_epoch_ms=request.received_epoch_ms)
-        if mode == "responseNode" and result["status"] != "RUNNING":
-            recorded = n8n_webhook.recorded_response(
-                self.control.runs.node_runs(execution.execution_id))
-            if recorded is not None or result["status"] == "SUCCEEDED":
-                return _answer(n8n_webhook.from_response(recorded))
-        elif result["status"] == "SUCCEEDED":
+        if result["status"] == "SUCCEEDED":
             return _answer(n8n_webhook.last_node(fields, result.get("items") or []))
         return WebhookResponse(202 if result["status"] == "RUNNING" else 500, result)
+
+    def _respond_node_answer(self, execution: Any, request: WebhookRequest,
+                             context: Any) -> WebhookResponse:
+        """As n8n: the answer goes as soon as a Respond to Webhook node has recorded it,
+        while the execution goes on. The request's budget is waited in slices of
+        ``RESPONSE_POLL_SECONDS``, the node runs read after each."""
+        budget = wait_seconds(context, request_epoch_ms=request.received_epoch_ms)
+        deadline = self.control.clock() + budget
+        while True:
+            left = max(0.0, deadline - self.control.clock())
+            result = self.control.wait(execution, min(RESPONSE_POLL_SECONDS, left),
+                                       context=context,
+                                       request_epoch_ms=request.received_epoch_ms)
+            recorded = self._recorded_response(execution.execution_id)
+            if recorded is not None or result["status"] == "SUCCEEDED":
+                return _answer(n8n_webhook.from_response(recorded))
+            if result["status"] != "RUNNING" or left <= RESPONSE_POLL_SECONDS:
+                return WebhookResponse(202 if result["status"] == "RUNNING" else 500, result)
+
+    def _recorded_response(self, execution_id: str) -> dict[str, Any] | None:
+        runs = [run for run in self.control.runs.node_runs(execution_id, with_output=False)
+                if run.node_type == n8n_webhook.RESPOND_TO_WEBHOOK and run.status == "success"]
+        for run in runs:
+            run.output = self.control.runs.node_output(execution_id, run.node, run.run_index)
+        return n8n_webhook.recorded_response(runs)
 
 
 def _answer(answer: n8n_webhook.Answer) -> WebhookResponse:

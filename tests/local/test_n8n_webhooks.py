@@ -52,6 +52,9 @@ WORKFLOWS = [
     n8n("started", webhook("later", 1.1, responseCode=202)),
     n8n("all-entries", webhook("all", responseMode="lastNode", responseData="allEntries"),
         code("return [{json: {n: 1}}, {json: {n: 2}}];")),
+    # an hour-long wait (36 s at the test time scale) after the answer
+    n8n("respond-early", webhook("early", responseMode="responseNode"), RESPOND,
+        {"name": "Later", "type": "wait", "parameters": {"seconds": 3600}}),
 ]
 
 
@@ -103,3 +106,17 @@ def test_last_node_all_entries_is_every_items_json(platform: LocalPlatform) -> N
     response = requests.post(f"{platform.url}/webhook/all", json={}, timeout=30)
     assert response.status_code == 200, response.text
     assert response.json() == [{"n": 1}, {"n": 2}]
+
+
+def test_the_answer_goes_as_soon_as_respond_to_webhook_ran(platform: LocalPlatform) -> None:
+    """As n8n: the execution goes on after the Respond to Webhook node has answered."""
+    response = requests.post(f"{platform.url}/webhook/early", json={"name": "Bo"}, timeout=30)
+    assert response.status_code == 201, response.text
+    assert response.json() == {"hello": "Bo", "via": "production"}
+    listed = requests.get(f"{platform.url}/executions", params={"workflowId": "respond-early"},
+                          headers={"x-api-key": KEY}, timeout=30).json()["items"]
+    (execution,) = listed
+    assert execution["status"] == "RUNNING"
+    cancelled = requests.post(f"{platform.url}/executions/{execution['id']}/cancel",
+                              headers={"x-api-key": KEY}, timeout=30)
+    assert cancelled.status_code in (200, 202), cancelled.text
