@@ -20,6 +20,7 @@ from compiler.graph import Edge, Graph, Loop, strongly_connected_cycles
 from compiler.limits import LAMBDA_MAX_SECONDS
 from compiler.model import Node, Workflow
 from compiler.n8n.catalogue import LOOP_VERSIONS, N8N_DEFAULT_BATCH_SIZE, N8N_TYPES
+from compiler.n8n.cycles import contract_cycles
 from compiler.n8n.document import N8N_TYPE_PREFIXES
 from compiler.n8n.loading import as_workflow_document
 from compiler.nodetypes import LOOP_LOWERINGS, NODE_TYPES, NodeType, Params, output_names
@@ -119,6 +120,15 @@ def _node_problems(workflow: Workflow) -> tuple[list[Problem], list[Params | Non
     return problems, params
 
 
+def _member_problems(node: Node) -> list[Problem]:
+    """A node inside an n8n loop region is checked as any node would be (its type, version
+    and refusals; its parameters are n8n's and the runner reads them)."""
+    spec = NODE_TYPES.get(node.type)
+    if spec is None or not spec.n8n:
+        return []  # compiler.n8n.cycles names it
+    return _n8n_problems(node, spec)
+
+
 def _n8n_problems(node: Node, spec: NodeType) -> list[Problem]:
     """An n8n node's typeVersion must be one sfnflow implements (n8n's default is 1), and
     its parameters none its catalogue entry refuses (``N8nType.refusals``)."""
@@ -136,9 +146,10 @@ def _n8n_loop(node: Node) -> tuple[dict[str, Any], list[Problem]]:
     (n8n runs them in order). What a Map cannot do exactly is refused, naming the field."""
     version = node.typeVersion or 1
     if version not in LOOP_VERSIONS:
-        return {}, [Problem(node.name, "typeVersion", f"SplitInBatches v{version:g} loops stop "
-                            "on $node[...].context read in the loop body, which sfnflow does "
-                            "not run yet: use Loop Over Items (v3)", "unsupported")]
+        return {}, [Problem(node.name, "typeVersion", f"SplitInBatches v{version:g} runs as "
+                            "part of a loop (a path from its output back into it), and this "
+                            "node is in none: connect its loop, or use Loop Over Items (v3)",
+                            "unsupported")]
     size = node.parameters.get("batchSize", N8N_DEFAULT_BATCH_SIZE)
     options = node.parameters.get("options") or {}
     problems = []
@@ -168,6 +179,9 @@ def validate(document: Any) -> Graph:
         workflow = parse_document(document)
     except WorkflowInvalid as exc:
         raise WorkflowInvalid(problems + exc.problems) from None
+    # n8n's SplitInBatches v1/v2 cycles become one node each (compiler.n8n.cycles)
+    workflow, cycle_problems, absorbed = contract_cycles(workflow, _member_problems)
+    problems += cycle_problems
     node_problems, params = _node_problems(workflow)
     problems += node_problems
     index = {node.name: i for i, node in enumerate(workflow.nodes)}
@@ -225,7 +239,7 @@ def validate(document: Any) -> Graph:
         edges.append(edge)
 
     for name in workflow.pinData:
-        if name not in index:
+        if name not in index and name not in absorbed:
             problems.append(Problem(None, f"pinData.{name}", f"unknown node {name!r}", "dangling"))
     if workflow.settings.errorWorkflow == workflow.name:
         problems.append(Problem(None, "settings.errorWorkflow",

@@ -7,7 +7,12 @@ is what ``$node["Loop"].context`` shows: ``noItemsLeft``, ``done``, ``maxRunInde
 ``currentRunIndex``.
 
 * First run (or ``options.reset`` true): the input items are the work list; the first
-  ``batchSize`` (default 10) go out, the rest are kept.
+  ``batchSize`` (default 10) go out, the rest are kept. **v2.1** resets only once its
+  loop has ended (its last run handed out ``done``): a reset expression such as
+  ``$node["Loop"].context["noItemsLeft"]`` is already true when the body returns the last
+  batch, and n8n's recorded run of ``workflow_v2.1`` collects that batch into ``done``
+  instead of starting over with it (n8n 1.123 no longer has v2.1: the rule comes from
+  that recording, ``tests/n8n/corpus``).
 * Later runs: the next batch goes out; v2/v3 also collect the items that came back
   (the loop body's results) into ``processed``.
 * Outputs: **v1** one output, the batch (an empty list when nothing is left: n8n returns
@@ -71,13 +76,17 @@ class BatchState:
         )
 
 
+def _may_reset(call: NodeCall, state: BatchState) -> bool:
+    return call.type_version != 2.1 or state.done is True
+
+
 def run(call: NodeCall, state: BatchState) -> list[list[Item]]:
     incoming = [{"json": it["json"], "pairedItem": paired(i)} for i, it in enumerate(call.items)]
     batch_size = int(call.parameter("batchSize", 0, 10))
     if batch_size < 1:
         raise call.invalid("batchSize", "must be at least 1")
     options = call.parameter("options", 0, {}) or {}
-    if not state.started or options.get("reset") is True:
+    if not state.started or (options.get("reset") is True and _may_reset(call, state)):
         state.started = True
         state.current_run_index = 0
         state.max_run_index = math.ceil(len(incoming) / batch_size)

@@ -30,7 +30,8 @@ from functions.js import (
     evaluate,
     run_code,
 )
-from functions.n8n import NODES, NodeCall
+from functions.n8n import NODES, NodeCall, batches
+from functions.n8n import datetime as n8n_datetime
 from functions.n8n import http as n8n_http
 from functions.n8n.flags import run_with_flags
 from functions.n8n.items import Item
@@ -46,6 +47,8 @@ _READS_OTHER_NODES = re.compile(r"\$\(|\$node\b|\$items\b|\$prevNode\b")
 CODE = "n8n-nodes-base.code"
 SORT = "n8n-nodes-base.sort"
 HTTP_REQUEST = "n8n-nodes-base.httpRequest"
+DATE_TIME = "n8n-nodes-base.dateTime"
+SPLIT_IN_BATCHES, REGION = "n8n-nodes-base.splitInBatches", "sfnflow.n8nLoop"
 # n8n's Python flavours: Pyodide's ("python") and the task runner's ("pythonNative", whose
 # ``_items``/``_item`` the sandbox's n8n globals hold too).
 PYTHON_LANGUAGES = frozenset({"python", "pythonNative"})
@@ -72,6 +75,8 @@ class N8nRun:
         self.execution_id = str(extras.get("executionId") or "")
         self.load_runs: Callable[[], list[Any]] = extras.get("runs") or (lambda: [])
         self.parameters: Mapping[str, Any] = ctx.raw_params
+        # inside an n8n loop region (functions.nodes.n8n_region): SplitInBatches contexts
+        self.contexts: Mapping[str, Any] = extras.get("contexts") or {}
 
     @property
     def type_version(self) -> float:
@@ -84,6 +89,7 @@ class N8nRun:
     def run_data(self, input_index: int = 0, code: str = "") -> NodeRunData:
         text = json.dumps(self.parameters) + code
         runs = self._task_data() if _READS_OTHER_NODES.search(text) else {}
+        contexts = self.contexts or (self._loop_contexts() if ".context" in text else {})
         items = self.inputs[input_index] if input_index < len(self.inputs) else []
         scope = self.ctx.scope
         return NodeRunData(
@@ -93,13 +99,20 @@ class N8nRun:
             input_index=input_index,
             sources=[self._source(port) for port in range(len(self.inputs))],
             run_data=runs,
-            nodes={name: NodeInfo(name) for name in self._node_names()},
+            nodes={name: NodeInfo(name, context=contexts.get(name) or {})
+                   for name in self._node_names() | set(contexts)},
             connections=self.connections,
             workflow={"id": self.workflow, "name": self.workflow, "active": False},
             execution={"id": self.execution_id, "mode": "manual", "resumeUrl": ""},
             variables=scope.variables or {},
             timezone=str(self.context.get("timezone") or "UTC"),
         )
+
+    def _loop_contexts(self) -> Mapping[str, Any]:
+        """Node contexts n8n loops of this execution left (``functions.nodes.n8n_region``)."""
+        from functions.nodes.n8n_region import stored_contexts
+
+        return stored_contexts(self.load_runs())
 
     def _node_names(self) -> set[str]:
         names = set(self.connections) | {self.ctx.node_name}
@@ -241,6 +254,10 @@ def waits_for_input_0(run: N8nRun) -> bool:
 
 def run_node(type_name: str, inputs: Ports, ctx: NodeContext) -> Ports:
     """One run of an n8n node of ``type_name``: its ports, as many as the compiler drew."""
+    if type_name == REGION:  # a SplitInBatches v1/v2 cycle, run whole
+        from functions.nodes.n8n_region import run_region_node
+
+        return run_region_node(inputs, ctx)
     run = N8nRun(inputs, ctx)
     data = run.run_data()
     call = NodeCall(ctx.node_name, run.type_version, run.parameters, run.inputs,
@@ -249,12 +266,16 @@ def run_node(type_name: str, inputs: Ports, ctx: NodeContext) -> Ports:
     def node_function(call: NodeCall) -> list[list[Item]]:
         if waits_for_input_0(run):
             return []
+        if type_name == SPLIT_IN_BATCHES:  # its node context: the region's, in memory
+            return batches.run(call, run.ctx.extras["n8n"]["batchState"])
         if type_name == CODE:
             return _code(run)
         if type_name == SORT and call.parameter("type", 0, "simple") == "code":
             return _sort_by_code(run)
         if type_name == HTTP_REQUEST:  # the runner's HTTP session and time left
             return n8n_http.run(call, ctx.http, ctx.seconds_left())
+        if type_name == DATE_TIME:  # the workflow's time zone
+            return n8n_datetime.run(call, data.timezone)
         if type_name in n8n_triggers.TRIGGERS:  # the execution's envelope
             return n8n_triggers.run(type_name, call, ctx,
                                     str(run.context.get("timezone") or "UTC"))

@@ -101,8 +101,10 @@ def test_loop_over_items_v3_is_a_map_over_batches_of_one() -> None:
     assert compile_workflow(loop_document(3, batchSize=5)).graph.params[1].batchSize == 5
 
 
-def test_older_loops_and_what_a_map_cannot_do_are_refused_by_field() -> None:
-    assert problems(loop_document(2)) == [("Loop", "typeVersion")]
+def test_older_loops_run_whole_and_what_a_map_cannot_do_is_refused_by_field() -> None:
+    """v1/v2 loops are one node-runner Task each (``compiler.n8n.cycles``)."""
+    states = compile_workflow(loop_document(2)).definition["States"]
+    assert states["Loop (n8n loop)"]["Type"] == "Task" and "Loop" not in states
     assert problems(loop_document(3, batchSize="={{ 2 }}", options={"reset": True})) == [
         ("Loop", "parameters.batchSize"), ("Loop", "parameters.options.reset")]
 
