@@ -104,6 +104,8 @@ class _Graph:
             self.into[edge.target].append(edge)
             self.out[edge.source].append(edge)
         self.back = _back_edges(self.nodes, self.out)
+        self.forward = {name: [edge for edge in edges if edge not in self.back]
+                        for name, edges in self.into.items()}
         self._need: dict[str, frozenset[Gate]] = {}
         self._known: dict[str, frozenset[Gate]] = {}
         self._compute_gates()
@@ -111,7 +113,7 @@ class _Graph:
     # ---------------------------------------------------------------- which ports gate a node
 
     def forward_into(self, name: str) -> list[_Edge]:
-        return [edge for edge in self.into[name] if edge not in self.back]
+        return self.forward[name]
 
     def multi_input(self, name: str) -> bool:
         return len({edge.input for edge in self.forward_into(name)}) > 1 or any(
@@ -197,12 +199,16 @@ class _Graph:
     def parallel_reference_problems(self) -> Iterator[Problem]:
         """Case 3: a node reading a node that is neither before nor after it."""
         for name, node in self.nodes.items():
-            before, after = self.reach(name, self.into, "source"), \
-                self.reach(name, self.out, "target")
+            related: set[str] | None = None  # before or after it: found on first use
             for path, text in _expressions(node.get("parameters"), "parameters"):
                 for match in _NODE_REFERENCE.finditer(text):
                     other = next(group for group in match.group("a", "b", "c", "d") if group)
-                    if other in self.nodes and other != name and other not in before | after:
+                    if other not in self.nodes or other == name:
+                        continue
+                    if related is None:
+                        related = self.reach(name, self.into, "source") | \
+                            self.reach(name, self.out, "target")
+                    if other not in related:
                         yield Problem(name, path, _parallel_message(name, other),
                                       "execution_order")
 
@@ -299,13 +305,16 @@ def _back_edges(nodes: Mapping[str, Any], out: Mapping[str, list[_Edge]]) -> set
 
 
 def _expressions(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    """Each expression (``=...``) or code of a parameter tree, with its dotted path."""
-    if isinstance(value, str):
-        if value.startswith("=") or path.rsplit(".", 1)[-1] in CODE_PARAMETERS:
-            yield path, value
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            yield from _expressions(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _expressions(item, f"{path}[{index}]")
+    """Each expression (``=...``) or code of a parameter tree, with its dotted path (walked
+    with a stack: a parameter tree may be deeper than Python's recursion limit)."""
+    stack = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            if item.startswith("=") or where.rsplit(".", 1)[-1] in CODE_PARAMETERS:
+                yield where, item
+        elif isinstance(item, Mapping):
+            stack.extend((f"{where}.{key}", child) for key, child in reversed(list(item.items())))
+        elif isinstance(item, list):
+            stack.extend((f"{where}[{index}]", child)
+                         for index, child in reversed(list(enumerate(item))))

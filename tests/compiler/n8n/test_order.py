@@ -137,6 +137,15 @@ def test_a_long_chain_is_checked_without_recursion() -> None:
     assert legacy_order_problems(document) == []
 
 
+def test_a_deep_parameter_tree_is_walked_without_recursion() -> None:
+    deep: Any = "={{ $('A').item }}"
+    for _ in range(5000):
+        deep = {"x": [deep]}
+    reader = node("Reader", parameters={"deep": deep})
+    document = n8n([node("A"), reader], "Start > A", "Start > Reader")
+    assert [problem.node for problem in legacy_order_problems(document)] == ["Reader"]
+
+
 PARALLEL = [node("A"), node("B")]
 
 
