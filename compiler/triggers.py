@@ -23,7 +23,13 @@ from typing import Any
 
 from compiler.errors import Problem
 from compiler.graph import Graph
-from compiler.n8n.triggers import ERROR_TRIGGER, platform_trigger
+from compiler.n8n.triggers import (
+    ERROR_TRIGGER,
+    RESPOND_TO_WEBHOOK,
+    WEBHOOK,
+    platform_trigger,
+    webhook_fields,
+)
 from compiler.nodetypes import NODE_TYPES, N8nParams, WorkflowTriggerParams
 
 WORKFLOW_TAG = "sfnflow:workflow"
@@ -75,7 +81,40 @@ def trigger_problems(graph: Graph) -> list[Problem]:
         for node, params in zip(graph.nodes, graph.params, strict=True)
         if isinstance(params, WorkflowTriggerParams) and not node.disabled
         and params.workflow == graph.workflow.name
-    ]
+    ] + _respond_problems(graph)
+
+
+def _descendants(graph: Graph, start: int) -> set[int]:
+    seen, frontier = set(), [start]
+    while frontier:
+        for successor in graph.succs[frontier.pop()]:
+            if successor not in seen:
+                seen.add(successor)
+                frontier.append(successor)
+    return seen
+
+
+def _respond_problems(graph: Graph) -> list[Problem]:
+    """n8n's Webhook v2 refuses to run (``checkResponseModeConfiguration``) when it answers
+    ``responseNode`` with no Respond to Webhook node after it, or has one after it and
+    answers otherwise: the same two mistakes, found before deploying."""
+    problems = []
+    for i, (node, params) in enumerate(zip(graph.nodes, graph.params, strict=True)):
+        if node.type != WEBHOOK or node.disabled or not isinstance(params, N8nParams) \
+                or params.typeVersion < 2:
+            continue
+        mode = webhook_fields(params.typeVersion, params.parameters)["responseMode"]
+        responds = any(graph.nodes[j].type == RESPOND_TO_WEBHOOK and not graph.nodes[j].disabled
+                       for j in _descendants(graph, i))
+        if mode == "responseNode" and not responds:
+            problems.append(Problem(node.name, "parameters.responseMode", "No Respond to "
+                                    "Webhook node found in the workflow: add one after "
+                                    "this node, or choose another response mode", "configuration"))
+        elif responds and mode != "responseNode":
+            problems.append(Problem(node.name, "parameters.responseMode", "Unused Respond "
+                                    "to Webhook node found in the workflow: set the response "
+                                    "mode to responseNode, or remove it", "configuration"))
+    return problems
 
 
 def event_bus_problems(triggers: list[dict[str, Any]], allowed: Collection[str]) -> list[Problem]:

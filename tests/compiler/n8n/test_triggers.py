@@ -175,3 +175,25 @@ def test_execute_workflow_trigger_needs_nothing_of_the_platform() -> None:
                                  "typeVersion": 1.1,
                                  "parameters": {"inputSource": "jsonExample"}})) == \
         {("Called", "parameters.inputSource")}
+
+
+@pytest.mark.parametrize(("mode", "respond", "problem"), [
+    ("responseNode", False, "No Respond to Webhook node"),
+    ("lastNode", True, "Unused Respond to Webhook node"),
+    ("responseNode", True, None),
+], ids=["responseNode without one", "one unused", "as meant"])
+def test_webhook_v2_and_respond_to_webhook_go_together(mode: str, respond: bool,
+                                                       problem: str | None) -> None:
+    document = workflow({"name": "Hook", "type": BASE + "webhook", "typeVersion": 2,
+                         "parameters": {"path": "p", "responseMode": mode}})
+    if respond:
+        document["nodes"][1] = {"name": "Next", "type": BASE + "respondToWebhook",
+                                "typeVersion": 1.1, "position": [0, 0], "parameters": {}}
+    if problem is None:
+        compile_workflow(document)
+        return
+    with pytest.raises(WorkflowInvalid) as caught:
+        compile_workflow(document)
+    (found,) = caught.value.problems
+    assert (found.node, found.field) == ("Hook", "parameters.responseMode")
+    assert problem in found.message
