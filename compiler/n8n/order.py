@@ -9,8 +9,10 @@ same items except in these cases (each recorded on n8n 1.123's engine in
 1. **A multi-input node whose input 0 gets no items** while another input has some: v0
    does not run it at all (n8n's legacy engine reads a node's items from input 0 only), so
    nothing after it runs; with ``alwaysOutputData`` it outputs one empty item. v1 runs it on
-   the items it has. *Honoured*: the node runner skips such a node when the document's
-   order is v0 (``functions.nodes.n8n_run``), and ``alwaysOutputData`` still applies.
+   the items it has. Conversely a chooseBranch Merge whose input 2 got nothing runs in v0
+   (on input 1) and not in v1 (it requires both inputs). *Honoured*: the node runner skips
+   such a node when the document's order is v0 (``functions.nodes.n8n_run``), and
+   ``alwaysOutputData`` still applies; the Merge runs on the node runner.
 2. **A multi-input node one of whose inputs comes from a node that may not have run** (its
    branch got no items, or it has no input connection at all) when another input receives
    data: v0 runs that node -- or the first node before it that did not run -- on one empty

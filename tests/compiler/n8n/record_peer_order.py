@@ -93,6 +93,16 @@ CASES: dict[str, dict[str, Any]] = {
         "IF's empty false output feeds Merge input 1 directly; true feeds input 0",
         [above("IF", 0, 400, 0), merge("Merge", 800, 0)],
         [("Data", 0, "IF", 0), ("IF", 0, "Merge", 0), ("IF", 1, "Merge", 1)]),
+    "choose_branch_input_2_empty": case(
+        "a chooseBranch Merge (output input 1) whose input 2 gets no items",
+        [above("IF", 0, 400, 0),
+         merge("Merge", 800, 0, parameters={"mode": "chooseBranch", "output": "input1"})],
+        [("Data", 0, "IF", 0), ("IF", 0, "Merge", 0), ("IF", 1, "Merge", 1)]),
+    "choose_branch_input_1_empty": case(
+        "a chooseBranch Merge (output input 2) whose input 1 gets no items",
+        [above("IF", 5, 400, 0),
+         merge("Merge", 800, 0, parameters={"mode": "chooseBranch", "output": "input2"})],
+        [("Data", 0, "IF", 0), ("IF", 0, "Merge", 0), ("IF", 1, "Merge", 1)]),
     "empty_branch_with_always_output_data": case(
         "as empty_branch_into_input_0, the Merge with alwaysOutputData",
         [above("IF", 5, 400, 0), merge("Merge", 800, 0, alwaysOutputData=True)],
