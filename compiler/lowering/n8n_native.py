@@ -279,7 +279,9 @@ def legacy_compare(data_type: str, operation: str, value1: Any, value2: Any) -> 
         found = _contains(_text_of(left), _text_of(right))
         return found if operation == "contains" else _not(found)
     if operation in ("startsWith", "notStartsWith", "endsWith", "notEndsWith"):
-        found = _starts(_string_of(left), _string_of(right), at_end="ends" in operation.lower())
+        # n8n calls value1.startsWith(value2): a value1 that is not text is its TypeError
+        text1 = _bind(left, "$x", '$type($x) = "string"')
+        found = _starts(text1, _string_of(right), at_end="ends" in operation.lower())
         return found if not operation.startswith("not") else _not(found)
     if operation in ("isEmpty", "isNotEmpty"):
         empty = _is_empty(left)
@@ -556,9 +558,12 @@ def _legacy_switch(version: float, parameters: Mapping[str, Any], outputs: int) 
             data_type, str(_static(rule, "operation", "equal")), value1,
             rule.get("value2", _LEGACY_DEFAULT.get(data_type))))
         targets.append(output)
-    if fallback in ("extra", -3, "-3") and version >= 2:
-        target: int | None = outputs - 1
-    elif isinstance(fallback, int) and not isinstance(fallback, bool) and \
+    if version >= 2 and (targets != list(range(len(rules))) or outputs != len(rules)):
+        # n8n's v2 routes a match to the rule's position among len(rules) outputs (its
+        # ``output`` is only range-checked) and fails on an "extra" fallback
+        raise Refused("Switch v2 rules whose outputs are not their positions")
+    target: int | None
+    if isinstance(fallback, int) and not isinstance(fallback, bool) and \
             0 <= fallback < outputs:
         target = fallback
     elif fallback == -1:
@@ -677,10 +682,10 @@ def _typed_field(version: float, type_: Any, value: Any) -> Translation:
     """A v3 field in its declared type, guarded to values that need no conversion error
     (``typed.convert``: nullish stays null; a string field writes String() of a scalar)."""
     translated = _value(value, "value")
-    if type_ == "string":  # String(undefined) is "undefined"; v3.1+ keep null
+    if type_ == "string":  # v3.1+ keep null; undefined: the runner (it writes
+        # "undefined" where n8n 1.123 writes null: peer_n8n_native.json)
         null = '$type($x) = "null" ? null : ' if version >= 3.1 else ""
-        return _bind(translated, f'$exists($x) ? ({null}$jsStr($x)) : "undefined"',
-                     "$not($exists($x)) or $jsStrable($x)")
+        return _bind(translated, f"{null}$jsStr($x)", "$exists($x) and $jsStrable($x)")
     if type_ == "number":
         return _bind(translated, "$jsNullish($x) ? null : $x",
                      '$jsNullish($x) or $type($x) = "number"')

@@ -10,8 +10,10 @@ Each case runs on every item alone and on all items that pass together (item ind
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -109,9 +111,11 @@ CASES: list[tuple[str, str, float, dict[str, Any]]] = [
         {"operation": "equal", "value2": 5}, {"operation": "smaller", "value2": 1,
                                               "output": 2}]}, "fallbackOutput": 3}),
     ("switch v2 string rules", SWITCH, 2, {"dataType": "string", "value1": "={{ $json.s }}",
-                                           "rules": {"rules": [{"operation": "endsWith",
-                                                                "value2": "a"}]},
-                                           "fallbackOutput": "extra"}),
+                                           "rules": {"rules": [
+                                               {"operation": "endsWith", "value2": "a"},
+                                               {"operation": "contains", "value2": "l",
+                                                "output": 1}]},
+                                           "fallbackOutput": 1}),
     ("set v1", SET, 1, {"values": {
         "string": [{"name": "greeting", "value": "=Hi {{ $json.s }} #{{ $itemIndex }}"}],
         "number": [{"name": "twice", "value": "={{ $json.a * 2 }}"}],
@@ -149,6 +153,8 @@ REFUSED: list[tuple[str, float, dict[str, Any], str]] = [
                                                  "value": "[1]"}]}}, "array"),
     (SET, 3.2, {"fields": {"values": []}, "include": "selected"}, "include"),
     (SET, 1, {"values": {}, "options": {"includeBinary": True}}, "options"),
+    (SWITCH, 2, {"dataType": "string", "value1": "={{ $json.s }}", "rules": {"rules": [
+        {"operation": "equal", "value2": "a"}]}, "fallbackOutput": "extra"}, "positions"),
 ]
 
 
@@ -361,3 +367,22 @@ def test_literals_are_checked_when_compiling() -> None:
     never = build(SET, 3.4, {"assignments": {"assignments": [
         {"name": "n", "type": "number", "value": "five"}]}}, 1)
     assert isinstance(never, str) and "converts or rejects" in never
+
+
+PEER = json.loads(Path(__file__).with_name("peer_n8n_native.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(PEER))
+def test_native_ports_are_n8ns(name: str) -> None:
+    """n8n 1.123's own outputs (``record_peer_n8n_native.py``) for every case on the items
+    that stay native: the same ports, items, json and pairedItem."""
+    title = name.rsplit(" / ", 1)[0]
+    _title, type_name, version, parameters = next(c for c in CASES if c[0] == title)
+    built = build(type_name, version, parameters, _outputs(type_name, version, parameters))
+    assert isinstance(built, Built), built
+    recorded = PEER[name]
+    native = _native(built, [ITEMS[i] for i in recorded["items"]])
+    assert native is not None
+    expected = recorded["outputs"][:len(native)]
+    expected += [[] for _ in range(len(native) - len(expected))]  # unused ports
+    assert _same(native, expected), (native, expected)
