@@ -30,20 +30,27 @@ Failures are sfnflow's HTTP error types, the ones ``functions.nodes.http`` raise
 same Retry/Catch rules apply: 429 ``RateLimited``, 5xx ``HttpServerError``, other 4xx
 ``HttpClientError`` (unless ``neverError``), ``NodeTimeout`` after ``options.timeout`` ms
 (default 300 s, n8n's, capped by the caller's time left), ``ConnectionFailed``. With
-``continueOnFail`` a failed item becomes ``{"error": message}``, as n8n does per item.
+``continueOnFail`` a failed item becomes n8n's error item (``n8n_error``): for a failed
+request the error object n8n's HTTP client gives (``{message: "404 - \"<body>\"", name:
+"AxiosError", code: "ERR_BAD_REQUEST" | "ERR_BAD_RESPONSE", status}``; a timeout's
+``ECONNABORTED``; ``connect ECONNREFUSED host:port`` / ``getaddrinfo ENOTFOUND host``),
+without n8n's JavaScript ``stack``; for the node's own failures (invalid JSON...) the
+message text, as n8n does.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import socket
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import requests
 
-from functions.errors import NodeError
+from functions.errors import ConnectionFailed, NodeError, NodeTimeout
 from functions.http import send, status_error
 from functions.n8n.call import NodeCall
 from functions.n8n.errors import NodeOperationError, NodeParameterError
@@ -239,17 +246,25 @@ class Request:
             seconds = max(min(seconds, time_left), 0.001)
         follow = self.call.type_version >= 4 or bool(
             ((self.options.get("redirect") or {}).get("redirect") or {}).get("followRedirects"))
-        return send(session, self.method, self.url, timeout=seconds, headers=self.headers,
-                    data=self.data, allow_redirects=follow)
+        try:
+            return send(session, self.method, self.url, timeout=seconds, headers=self.headers,
+                        data=self.data, allow_redirects=follow)
+        except NodeTimeout as error:
+            raise _with_n8n_error(error, {"message": f"timeout of {self.timeout_ms:g}ms "
+                                          "exceeded", "name": "AxiosError",
+                                          "code": "ECONNABORTED"}) from error.__cause__
+        except ConnectionFailed as error:
+            raise _with_n8n_error(error, _connection_error(error, self.url)) \
+                from error.__cause__
 
     def items(self, response: requests.Response) -> list[Item]:
         if "charset" not in response.headers.get("content-type", ""):
             response.encoding = "utf-8"  # n8n decodes UTF-8 when no charset is given
         status = response.status_code
         if status >= 400 and not self.never_error:
-            error = status_error(status)
-            raise error(f"{self.method} {self.url} returned {status}: "
-                        f"{response.text[:EXCERPT_CHARS]}")
+            error = status_error(status)(f"{self.method} {self.url} returned {status}: "
+                                         f"{response.text[:EXCERPT_CHARS]}")
+            raise _with_n8n_error(error, _status_error(status, response.text))
         body = self._read(response)
         if self.full_response:
             key = self.output_property if self._format(response) == "text" else "body"
@@ -298,6 +313,51 @@ class Request:
         return parsed
 
 
+# What n8n's HTTP client (axios) says of a 429, instead of the body.
+TOO_MANY_REQUESTS = "Try spacing your requests out using the batching settings under 'Options'"
+
+
+def _status_error(status: int, body: str) -> dict[str, Any]:
+    """n8n's error object of a response with an error status (the body as JSON text)."""
+    message = TOO_MANY_REQUESTS if status == 429 else \
+        f"{status} - {json.dumps(body, ensure_ascii=False)}"
+    return {"message": message, "name": "AxiosError",
+            "code": "ERR_BAD_RESPONSE" if status >= 500 else "ERR_BAD_REQUEST",
+            "status": status}
+
+
+def _connection_error(error: BaseException, url: str) -> dict[str, Any]:
+    """n8n's error object of a request that reached no server: Node.js's errno names."""
+    parts = urlsplit(url)
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, socket.gaierror):
+            return {"message": f"getaddrinfo ENOTFOUND {parts.hostname}", "name": "Error",
+                    "code": "ENOTFOUND"}
+        if isinstance(cause, OSError) and cause.errno in errno.errorcode:
+            code = errno.errorcode[cause.errno]
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            return {"message": f"connect {code} {parts.hostname}:{port}", "name": "Error",
+                    "code": code}
+        cause = cause.__cause__ or cause.__context__
+    return {"message": str(error), "name": "Error"}
+
+
+_N8N_ERROR = "n8n_error"
+
+
+def _with_n8n_error(error: NodeError, shape: dict[str, Any]) -> NodeError:
+    """``error`` (sfnflow's type, for Retry/Catch) carrying n8n's error item object."""
+    setattr(error, _N8N_ERROR, shape)
+    return error
+
+
+def n8n_error(error: NodeError) -> Any:
+    """The ``error`` of n8n's item for a failed item (continueOnFail): the request's error
+    object, or the message of the node's own failure."""
+    return getattr(error, _N8N_ERROR, None) or str(error)
+
+
 def _reason(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
@@ -319,7 +379,7 @@ def run(call: NodeCall, session: requests.Session | None = None,
             except NodeError as error:
                 if not call.continue_on_fail:
                     raise
-                values = [{"error": str(error)}]
+                values = [{"error": n8n_error(error)}]
             out.extend({"json": value, "pairedItem": paired(index)} for value in values)
     finally:
         if own:
