@@ -33,6 +33,7 @@ from functions.js import (
 from functions.n8n import NODES, NodeCall, batches
 from functions.n8n import datetime as n8n_datetime
 from functions.n8n import http as n8n_http
+from functions.n8n.execution import execution_mode
 from functions.n8n.flags import run_with_flags
 from functions.n8n.items import Item
 from functions.nodes import code as code_node
@@ -73,6 +74,10 @@ class N8nRun:
         self.run_index = int(extras.get("runIndex") or 0)
         self.workflow = str(extras.get("workflow") or "")
         self.execution_id = str(extras.get("executionId") or "")
+        # how the execution started (its input's ``mode``): the runner's, or a trigger's
+        trigger = ctx.extras.get("trigger")
+        self.mode = extras.get("executionMode") or (
+            trigger.get("mode") if isinstance(trigger, dict) else None)
         self.load_runs: Callable[[], list[Any]] = extras.get("runs") or (lambda: [])
         self.parameters: Mapping[str, Any] = ctx.raw_params
         # inside an n8n loop region (functions.nodes.n8n_region): SplitInBatches contexts
@@ -103,7 +108,8 @@ class N8nRun:
                    for name in self._node_names() | set(contexts)},
             connections=self.connections,
             workflow={"id": self.workflow, "name": self.workflow, "active": False},
-            execution={"id": self.execution_id, "mode": "manual", "resumeUrl": ""},
+            execution={"id": self.execution_id, "mode": execution_mode(self.mode),
+                       "resumeUrl": ""},
             variables=scope.variables or {},
             timezone=str(self.context.get("timezone") or "UTC"),
         )
