@@ -117,7 +117,9 @@ class Step:
     state: BatchState | None = None
 
 
-RunMember = Callable[[Step], list[list[Item]]]
+#: One node run: its outputs, or None for n8n's "no data" (SplitInBatches v1 with nothing
+#: left returns null: n8n then records no run and starts nothing).
+RunMember = Callable[[Step], list[list[Item]] | None]
 
 
 @dataclass
@@ -169,6 +171,9 @@ def run_region(region: Region, inputs: Sequence[Sequence[Item]], run_member: Run
         outputs = run_member(Step(pending.node, [pending.items], run_index, pending.source,
                                   states.get(pending.node)))
         result.runs += 1
+        if outputs is None:  # no run: the run index is not used up
+            counts[pending.node] = run_index
+            continue
         children: list[_Pending] = []
         positions: list[tuple[float, float]] = []
         for output, items in enumerate(outputs):

@@ -89,7 +89,7 @@ def run_region_node(inputs: Ports, ctx: NodeContext, store: RegionStore | None =
     entry_sources = extras.get("sources") or []
     states: dict[str, BatchState] = {}
 
-    def run_member(step: Step) -> list[list[Item]]:
+    def run_member(step: Step) -> list[list[Item]] | None:
         member = members[step.node]
         if step.source is not None:
             sources = [[step.source]]
@@ -157,7 +157,7 @@ def _node_spec(member: Mapping[str, Any], context_json: str) -> dict[str, Any]:
 
 def _run_and_record(step: Step, member: Mapping[str, Any], ctx: NodeContext,
                     execution_id: str, store: RegionStore, clock: Callable[[], float],
-                    done: list[NodeRun]) -> list[list[Item]]:
+                    done: list[NodeRun]) -> list[list[Item]] | None:
     from functions.nodes.n8n_run import run_node  # imports this module's caller
 
     outputs_count = len(member.get("outputs") or ["main"])
@@ -189,6 +189,9 @@ def _run_and_record(step: Step, member: Mapping[str, Any], ctx: NodeContext,
         error = NodeError(f"{type(exc).__name__}: {exc}")
         record("error", None, error)
         raise error from exc
+    if step.state is not None and float(member.get("typeVersion") or 1) < 2 \
+            and not any(outputs):
+        return None  # n8n's SplitInBatches v1 returns null when nothing is left: no run
     done.append(record("success", outputs))
     return outputs
 
