@@ -75,7 +75,7 @@ def test_a_body_over_dynamodbs_item_size_is_staged_and_runs(platform: LocalPlatf
     assert started.status_code == 202, started.text
     execution_id = started.json()["executionId"]
     deadline = time.monotonic() + 20
-    while (status := requests.get(f"{platform.url}/executions/{execution_id}", timeout=10,
+    while (status := requests.get(f"{platform.url}/executions/{execution_id}", timeout=30,
                                   headers={"x-api-key": KEY}).json()["status"]) \
             not in ("SUCCEEDED", "FAILED") and time.monotonic() < deadline:
         time.sleep(0.05)
