@@ -183,10 +183,12 @@ def _value(value: Any, where: str) -> Translation:
     return translated
 
 
-def _bind(translation: Translation, body: str, guard: str = "true") -> Translation:
-    """``body`` over ``$x`` (the translation's value), guarded by ``guard`` over ``$x``.
-    A literal's guard is decided here: always true needs no check at run time, never true
-    means the runner always converts or rejects it."""
+def _bind(translation: Translation, body: str, guard: str = "true",
+          kind: str = "boolean") -> Translation:
+    """``body`` over ``$x`` (the translation's value), guarded by ``guard`` over ``$x``;
+    ``kind`` is the body's type (``compiler.n8n.jsonata.Translation``: any may be
+    undefined, the others never are). A literal's guard is decided here: always true needs
+    no check at run time, never true means the runner always converts or rejects it."""
     check = f"($x := {translation.value}; {guard})"
     if guard != "true" and translation.guard == "true" and _constant(translation.value):
         if not _static_truth(check):
@@ -194,7 +196,7 @@ def _bind(translation: Translation, body: str, guard: str = "true") -> Translati
                           "as this type")
         check = "true"
     return Translation(f"($x := {translation.value}; {body})",
-                       _and(translation.guard, check), "boolean")
+                       _and(translation.guard, check), kind)
 
 
 def _constant(value: str) -> bool:
@@ -280,7 +282,7 @@ def legacy_compare(data_type: str, operation: str, value1: Any, value2: Any) -> 
         return found if operation == "contains" else _not(found)
     if operation in ("startsWith", "notStartsWith", "endsWith", "notEndsWith"):
         # n8n calls value1.startsWith(value2): a value1 that is not text is its TypeError
-        text1 = _bind(left, "$x", '$type($x) = "string"')
+        text1 = _bind(left, "$x", '$type($x) = "string"', "string")
         found = _starts(text1, _string_of(right), at_end="ends" in operation.lower())
         return found if not operation.startswith("not") else _not(found)
     if operation in ("isEmpty", "isNotEmpty"):
@@ -429,7 +431,7 @@ def _string_operation(operation: str, left: Translation, right: Translation,
         if not options.case_sensitive:
             body = '$jsNullish($x) ? "" : $lowercase($x)'
             guard = f"$jsNullish($x) or {_ASCII}"
-        return _bind(value, body, guard)
+        return _bind(value, body, guard, "string")
 
     a, b = text(left), text(right)
     if operation in ("empty", "notEmpty"):
@@ -685,13 +687,14 @@ def _typed_field(version: float, type_: Any, value: Any) -> Translation:
     if type_ == "string":  # v3.1+ keep null; undefined: the runner (it writes
         # "undefined" where n8n 1.123 writes null: peer_n8n_native.json)
         null = '$type($x) = "null" ? null : ' if version >= 3.1 else ""
-        return _bind(translated, f"{null}$jsStr($x)", "$exists($x) and $jsStrable($x)")
+        return _bind(translated, f"{null}$jsStr($x)", "$exists($x) and $jsStrable($x)",
+                     "string")
     if type_ == "number":
         return _bind(translated, "$jsNullish($x) ? null : $x",
-                     '$jsNullish($x) or $type($x) = "number"')
+                     '$jsNullish($x) or $type($x) = "number"', "number")  # or null
     if type_ == "boolean":
         return _bind(translated, "$jsNullish($x) ? null : $x",
-                     '$jsNullish($x) or $type($x) = "boolean"')
+                     '$jsNullish($x) or $type($x) = "boolean"', "boolean")  # or null
     raise Refused(f"a {type_} field")
 
 

@@ -78,7 +78,8 @@ class NotTranslatable(Exception):  # noqa: N818 - internal control flow, never e
 @dataclass(frozen=True)
 class Translation:
     """JSONata of a JavaScript value (see the module docstring); ``kind`` is its static
-    type: string, number, boolean, null, or any (read from the item)."""
+    type: string, number, boolean, null (never undefined), or any (read from the item: any
+    type, or undefined)."""
 
     value: str
     guard: str
