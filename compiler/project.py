@@ -173,11 +173,12 @@ def load_project(path: str | Path, directory: str | Path | None = None) -> list[
             document = load_file(candidate)
         except WorkflowInvalid:
             continue
-        if isinstance(document, dict) and isinstance(document.get("name"), str):
-            by_name.setdefault(document["name"], []).append(document)
+        name = workflow_name(document)
+        if name is not None:
+            by_name.setdefault(name, []).append(document)
     documents = [root]
-    wanted = deque(_child_names(root))
-    taken = {root.get("name") if isinstance(root, dict) else None}
+    wanted = deque(child_names(root))
+    taken = {workflow_name(root)}
     while wanted:
         name = wanted.popleft()
         if name in taken:
@@ -185,12 +186,28 @@ def load_project(path: str | Path, directory: str | Path | None = None) -> list[
         taken.add(name)
         for document in by_name.get(name, []):
             documents.append(document)
-            wanted.extend(_child_names(document))
+            wanted.extend(child_names(document))
     return documents
 
 
-def _child_names(document: Any) -> list[str]:
-    """Names of the workflows a (not yet validated) document runs."""
+def _as_sfnflow(document: Any) -> Any:
+    """sfnflow's shape of a document as loaded: an n8n export is converted (its name made
+    a workflow name, its Execute Workflow nodes sfnflow's), anything else is unchanged."""
+    from compiler.n8n.loading import as_workflow_document
+
+    return as_workflow_document(document)[0]
+
+
+def workflow_name(document: Any) -> str | None:
+    """The name a (not yet validated) document deploys under, n8n's exports included."""
+    document = _as_sfnflow(document)
+    name = document.get("name") if isinstance(document, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def child_names(document: Any) -> list[str]:
+    """Names of the workflows a (not yet validated) document runs, n8n's exports included."""
+    document = _as_sfnflow(document)
     nodes = document.get("nodes") if isinstance(document, dict) else None
     names = []
     for node in nodes if isinstance(nodes, list) else []:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler import load_file
-from compiler.project import WORKFLOW_SUFFIXES
+from compiler.project import WORKFLOW_SUFFIXES, child_names, workflow_name
 from local.cloud import LocalCloud, api_gateway
 from local.server import LocalServer
 
@@ -26,7 +26,7 @@ def _documents(folder: Path) -> list[dict[str, Any]]:
 
 def deployment_order(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Documents ordered so that every workflow comes after the ones it runs."""
-    by_name = {str(doc.get("name")): doc for doc in documents}
+    by_name = {str(workflow_name(doc)): doc for doc in documents}
     ordered: list[dict[str, Any]] = []
     state: dict[str, str] = {}
 
@@ -34,11 +34,8 @@ def deployment_order(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if state.get(name) is not None or name not in by_name:
             return  # done, in progress (a cycle: deploy reports it), or not in the folder
         state[name] = "visiting"
-        for node in by_name[name].get("nodes") or []:
-            if isinstance(node, dict) and node.get("type") == "executeWorkflow":
-                child = (node.get("parameters") or {}).get("workflow")
-                if isinstance(child, str):
-                    visit(child)
+        for child in child_names(by_name[name]):
+            visit(child)
         state[name] = "done"
         ordered.append(by_name[name])
 

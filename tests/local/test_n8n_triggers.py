@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from compiler import compile_project, compile_workflow
+from compiler.project import load_project
 from functions.services.error_router import error_execution_name
 from local.cloud import LocalCloud
 from local.scheduler import LocalScheduler
+from local.serve import deployment_order
 
 BASE = "n8n-nodes-base."
 T0 = datetime(2026, 6, 1, 8, 59, 30, tzinfo=UTC)
@@ -90,7 +93,7 @@ def test_an_n8n_error_workflow_gets_n8ns_error_item(cloud: LocalCloud) -> None:
 
 
 def test_execute_workflow_runs_the_child_with_the_items_and_outputs_its_items(
-        cloud: LocalCloud) -> None:
+        cloud: LocalCloud, tmp_path: Path) -> None:
     child = n8n("Child flow", node("Called", "executeWorkflowTrigger", 1.1,
                                    inputSource="passthrough"),
                 node("Double", "code", 2, jsCode="return $input.all().map(i => "
@@ -100,8 +103,12 @@ def test_execute_workflow_runs_the_child_with_the_items_and_outputs_its_items(
                  node("Make", "code", 2, jsCode="return [{json: {n: 1}}, {json: {n: 2}}];"),
                  node("Call", "executeWorkflow", 1.2, workflowId=locator, options={}),
                  node("After", "noOp"))
-    project = compile_project([parent, child])
+    # Exported files side by side, found as `sfnflow run parent.json` and `serve` find them.
+    (tmp_path / "parent.json").write_text(json.dumps(parent))
+    (tmp_path / "child.json").write_text(json.dumps(child))
+    project = compile_project(load_project(tmp_path / "parent.json"))
     assert set(project) == {"parent", "Child-flow"}
+    assert [d["name"] for d in deployment_order([parent, child])] == ["Child flow", "parent"]
     cloud.deploy_project(project)
     execution_id = cloud.start(project["parent"], None)
     finished = cloud.wait(execution_id)
