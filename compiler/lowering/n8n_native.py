@@ -365,7 +365,7 @@ def _typed(value: Translation, type_: str, options: FilterOptions) -> tuple[Tran
 
 _STRING_OPS = {"equals", "notEquals", "contains", "notContains", "startsWith",
                "notStartsWith", "endsWith", "notEndsWith", "empty", "notEmpty"}
-_NUMBER_OPS = {"gt": "<", "lt": ">", "gte": "<=", "lte": ">="}  # right OP left, below
+_NUMBER_OPS = {"gt": ">", "lt": "<", "gte": ">=", "lte": "<="}
 _ASCII = r'$not($contains($x, /[^\u0000-\u007f]/))'
 
 
@@ -409,9 +409,8 @@ def _operation(type_: str, operation: str, left: Translation, right: Translation
         if operation in ("equals", "notEquals"):
             equal = combine("===", left, right)
             return equal if operation == "equals" else _not(equal)
-        if operation in _NUMBER_OPS:  # nullish operands compare as numbers: the runner
-            symbol = {"gt": ">", "lt": "<", "gte": ">=", "lte": "<="}[operation]
-            return combine(symbol, left, right)
+        if operation in _NUMBER_OPS:  # a nullish operand (JavaScript's coercion): runner
+            return combine(_NUMBER_OPS[operation], left, right)
         raise Refused(f"the number operation {operation}")
     # boolean
     if operation in ("true", "false"):
