@@ -103,8 +103,9 @@ def _member_json(node: Node) -> dict[str, Any]:
 def contract_cycles(workflow: Workflow, check: Callable[[Node], list[Problem]]
                     ) -> tuple[Workflow, list[Problem], dict[str, str]]:
     """``workflow`` with each n8n SplitInBatches v1/v2 cycle contracted into one region
-    node; the problems of its members (``check``: the validator's own per-node checks);
-    and which region each member went into."""
+    node, the problems only a region has, and which region each member went into. When a
+    member has problems (these, or ``check``'s: the validator's per-node checks, which it
+    reports itself) nothing is contracted."""
     nodes = workflow.nodes
     reserved = [Problem(node.name, "type", f"{REGION_TYPE} is the compiler's own node type "
                         "(an n8n loop it contracted), not one a document may use", "unknown_type")
@@ -122,6 +123,7 @@ def contract_cycles(workflow: Workflow, check: Callable[[Node], list[Problem]]
     if not cycles:
         return workflow, [], {}
     problems: list[Problem] = []
+    checked = False  # a member the validator refuses: it reports it on the document as is
     taken = {node.name for node in nodes}
     owner: dict[str, str] = {}
     for cycle in cycles:
@@ -129,8 +131,9 @@ def contract_cycles(workflow: Workflow, check: Callable[[Node], list[Problem]]
         region = _region_name(head, taken)
         for i in cycle:
             owner[nodes[i].name] = region
-            problems += check(nodes[i]) + _member_problems(nodes[i])
-    if problems:
+            checked = checked or bool(check(nodes[i]))
+            problems += _member_problems(nodes[i])
+    if problems or checked:
         return workflow, problems, owner
     return _contracted(workflow, owner), [], owner
 

@@ -9,6 +9,7 @@ from a trigger; try/catch/finally regions are well formed (``compiler.regions``)
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from pydantic import ValidationError
@@ -66,7 +67,10 @@ def parse_document(document: Any) -> Workflow:
         raise WorkflowInvalid(problems) from None
 
 
-def _node_problems(workflow: Workflow) -> tuple[list[Problem], list[Params | None]]:
+def _node_problems(workflow: Workflow, in_cycles: Collection[str] = ()
+                   ) -> tuple[list[Problem], list[Params | None]]:
+    """Per-node problems; ``in_cycles``: loop nodes of n8n cycles that could not be
+    contracted (their problems are reported by ``compiler.n8n.cycles``)."""
     problems: list[Problem] = []
     params: list[Params | None] = []
     seen: set[str] = set()
@@ -103,7 +107,9 @@ def _node_problems(workflow: Workflow) -> tuple[list[Problem], list[Params | Non
         raw: Any = node.parameters
         if spec.n8n:
             raw = {"typeVersion": node.typeVersion or 1, "parameters": node.parameters}
-            if spec.lowering == "loop":
+            if spec.lowering == "loop" and node.name in in_cycles:
+                raw = None
+            elif spec.lowering == "loop":
                 loop, loop_problems = _n8n_loop(node)
                 problems += loop_problems
                 raw = loop if not loop_problems else None
@@ -182,7 +188,8 @@ def validate(document: Any) -> Graph:
     # n8n's SplitInBatches v1/v2 cycles become one node each (compiler.n8n.cycles)
     workflow, cycle_problems, absorbed = contract_cycles(workflow, _member_problems)
     problems += cycle_problems
-    node_problems, params = _node_problems(workflow)
+    node_problems, params = _node_problems(  # a cycle that could not be contracted is here
+        workflow, {node.name for node in workflow.nodes} & set(absorbed))
     problems += node_problems
     index = {node.name: i for i, node in enumerate(workflow.nodes)}
     outputs = [

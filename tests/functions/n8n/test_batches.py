@@ -90,3 +90,20 @@ def test_batch_size_below_one_is_a_parameter_error() -> None:
 
     with pytest.raises(NodeParameterError, match="batchSize"):
         run(_call(3, [{"n": 1}], batchSize=0), BatchState())
+
+
+@pytest.mark.parametrize("version", [1, 2, 2.1])
+def test_v2_1_resets_only_once_its_loop_has_ended(version: float) -> None:
+    """n8n's recorded ``workflow_v2.1``: with ``reset`` set from its own ``noItemsLeft``, the
+    last batch coming back is collected into done (v2.1), not a new start (v1, v2)."""
+    state = BatchState()
+    run(_call(version, [{"n": 1}, {"n": 2}], batchSize=1), state)
+    run(_call(version, [{"n": 1}], batchSize=1), state)  # the last batch goes out
+    back = run(_call(version, [{"n": 2}], batchSize=1, options={"reset": True}), state)
+    ended = state.done
+    restarted = run(_call(version, [{"n": 7}], batchSize=1, options={"reset": True}), state)
+    if version == 2.1:
+        assert [it["json"] for it in back[1]] == [{"n": 1}, {"n": 2}] and ended
+        assert [it["json"] for it in restarted[0]] == [{"n": 7}]
+    else:
+        assert [it["json"] for it in back[0]] == [{"n": 2}]  # started over with it
