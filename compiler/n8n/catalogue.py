@@ -112,10 +112,10 @@ def _batches_outputs(version: float, _parameters: Mapping[str, Any]) -> list[str
 
 
 def _region_outputs(_version: float, parameters: Mapping[str, Any]) -> list[str]:
-    """One port per member output leaving the region: ``Member:output``."""
+    """One port per member output leaving the region: ``Member:output name``."""
     exits = parameters.get("exits")
-    return [f"{e.get('node')}:{e.get('output')}" for e in exits if isinstance(e, Mapping)] \
-        if isinstance(exits, list) else []
+    return [str(e.get("name") or f"{e.get('node')}:{e.get('output')}") for e in exits
+            if isinstance(e, Mapping)] if isinstance(exits, list) else []
 
 
 def _region_inputs(_version: float, parameters: Mapping[str, Any]) -> int:
