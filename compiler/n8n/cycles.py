@@ -47,6 +47,11 @@ def _output_index(node: Node, output: int | str) -> int | None:
     return int(output) if output.isascii() and output.isdigit() else None
 
 
+def _output_name(node: Node, output: int) -> str:
+    names = N8N_TYPES[node.type].outputs(node.typeVersion or 1, node.parameters)
+    return names[output] if output < len(names) else str(output)
+
+
 def _member_problems(node: Node) -> list[Problem]:
     spec = N8N_TYPES.get(node.type)
     why = None
@@ -183,7 +188,8 @@ def _contracted(workflow: Workflow, owner: Mapping[str, str]) -> Workflow:
             "nodes": [_member_json(member) for member in members],
             "links": links.get(region, []),
             "entries": [{"node": n, "input": i} for n, i in entries.get(region, [])],
-            "exits": [{"node": n, "output": o} for n, o in exits.get(region, [])],
+            "exits": [{"node": n, "output": o, "name": f"{n}:{_output_name(by_name[n], o)}"}
+                      for n, o in exits.get(region, [])],
             "executionOrder": order,
             "connections": connections,
         }))

@@ -44,11 +44,11 @@ def test_a_v2_cycle_becomes_one_region_node_with_its_ports() -> None:
     names = [node.name for node in graph.nodes]
     assert names == ["Start", "Loop (n8n loop)", "After"]
     region = graph.nodes[1]
-    assert region.type == REGION_TYPE and graph.outputs[1] == ["Loop:1"]
+    assert region.type == REGION_TYPE and graph.outputs[1] == ["Loop:done"]
     parameters = region.parameters
     assert [member["name"] for member in parameters["nodes"]] == ["Loop", "Body"]
     assert parameters["entries"] == [{"node": "Loop", "input": 0}]
-    assert parameters["exits"] == [{"node": "Loop", "output": 1}]
+    assert parameters["exits"] == [{"node": "Loop", "output": 1, "name": "Loop:done"}]
     assert parameters["links"] == [{"from": "Loop", "output": 0, "to": "Body", "input": 0},
                                    {"from": "Body", "output": 0, "to": "Loop", "input": 0}]
     assert parameters["connections"]["Loop"]["main"][1] == [
@@ -62,7 +62,7 @@ def test_the_region_is_one_runner_task_and_its_members_keep_their_document() -> 
     state = compiled.definition["States"]["Loop (n8n loop)"]
     assert state["Type"] == "Task"
     node = state["Arguments"]["node"]
-    assert node["type"] == REGION_TYPE and node["outputs"] == ["Loop:1"]
+    assert node["type"] == REGION_TYPE and node["outputs"] == ["Loop:done"]
     members = json.loads(node["parameters"])["nodes"]
     assert members[0]["executeOnce"] is True and members[0]["outputs"] == ["loop", "done"]
 
