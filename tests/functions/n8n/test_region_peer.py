@@ -53,3 +53,19 @@ def test_every_node_runs_as_in_n8n(cloud: LocalCloud, case: str) -> None:
                if spec["type"] == "sfnflow.n8nLoop"}
     assert set(runs) - regions - {n for n in runs if n.startswith("#")} == \
         set(recorded["runs"])  # no node ran that n8n did not run
+
+
+def test_a_node_failing_inside_a_loop_fails_the_execution_and_keeps_the_runs_before(
+        cloud: LocalCloud) -> None:
+    workflow = json.loads(json.dumps(RECORDED["nested"]["workflow"]))
+    body = next(node for node in workflow["nodes"] if node["name"] == "Make")
+    body["parameters"]["jsCode"] = ("if ($runIndex === 1) throw new Error('second parent');"
+                                    "\n" + body["parameters"]["jsCode"])
+    execution_id = cloud.start(compile_workflow(workflow), None, mode="manual")
+    finished = cloud.wait(execution_id, timeout_seconds=60)
+    assert finished.status == "FAILED" and "second parent" in (finished.cause or "")
+    runs = [(run.node, run.run_index, run.status)
+            for run in cloud.repository.node_runs(execution_id)]
+    assert ("Make", 1, "error") in runs
+    assert {("Make", 0, "success"), ("Body", 1, "success"), ("Outer", 1, "success")} <= \
+        set(runs)  # the first parent's whole inner loop, and the outer loop's second run
