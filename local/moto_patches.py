@@ -126,7 +126,7 @@ def apply_all() -> None:
         _patch_lambda_dispatch()
         _patch_lambda_service_errors()
         _patch_client_cache()
-        _patch_client_creation()
+        _patch_client_creation()  # and one loader of service models for every session
         _patch_clock()
         _patch_start_execution_task()
         _patch_sync_task_retry()
@@ -476,6 +476,23 @@ def _patch_client_creation() -> None:
             return original(self, *args, **kwargs)
 
     botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
+    _share_service_models(botocore.session.Session)
+
+
+def _share_service_models(session_class: Any) -> None:
+    """Every botocore session of the process reads the service models, endpoints and
+    partitions through one loader. A session parses those JSON files itself, and pynamodb
+    makes a new session per connection: an embedded cloud opened ~20 sessions and spent
+    0.6 s in ``json.loads`` of files it had already read. The loader caches what it has
+    parsed and botocore never changes it; clients are created under ``_CLIENT_CREATION``."""
+    import botocore.loaders
+
+    shared = botocore.loaders.create_loader()
+
+    def register_data_loader(self: Any) -> None:
+        self._components.lazy_register_component("data_loader", lambda: shared)
+
+    session_class._register_data_loader = register_data_loader
 
 
 # --------------------------------------------------------------------------- 4. clock
