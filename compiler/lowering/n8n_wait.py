@@ -31,7 +31,7 @@ def wait_time(emitter: Emitter, node: int,
         return wait.seconds, None
     if wait.moment is not None:
         return None, utc_timestamp(wait.moment, timezone)
-    if wait.amount_path is not None:
+    if wait.amount is not None:
         return jsonata(seconds_jsonata(wait, first, name)), None
     return None, jsonata(timestamp_jsonata(wait, first, name, timezone))
 

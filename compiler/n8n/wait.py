@@ -17,12 +17,15 @@ How each value becomes a Wait state, exactly or not at all:
 * a fixed ``dateTime``: ``Timestamp``, in UTC. Without an offset it is read in the
   workflow's time zone (``settings.timezone``, UTC by default), as n8n does.
   A moment in the past waits nothing (n8n: ``max(waitTill - now, 0)``).
-* an expression reading one field of the first item (``={{ $json.a.b }}``): JSONata
-  over the Wait state's input, only where its result is n8n's (an ``amount`` that is a
-  number or a decimal numeral; a ``dateTime`` that is an ISO-8601 text with an offset,
-  or any ISO text in a UTC workflow). A value outside that domain fails the state
-  (``States.QueryEvaluationError``, naming the node), where n8n might have coerced it. Any other
-  expression is refused: it needs n8n's expression engine (the runner) before the wait.
+* an expression JSONata computes exactly (``compiler.n8n.jsonata``: ``$json`` paths,
+  literals, arithmetic, comparisons, ternaries... over the first input item, as n8n reads
+  the Wait's parameters for item 0): JSONata over the Wait state's input, used where its
+  guard holds and its result is in n8n's domain (an ``amount`` that is a number or a
+  numeral; a ``dateTime`` that is an ISO-8601 text with an offset, or any ISO
+  text in a UTC workflow). Otherwise the state fails (``States.QueryEvaluationError``,
+  naming the node), where n8n might have computed or coerced a value. Any other
+  expression (``$now``, method calls, ``$('Node')``...) is refused: it needs n8n's
+  expression engine (the runner) before the wait, which sfnflow does not lower yet.
 * ``webhook``: sfnflow's ``resume: webhook``, limited like n8n by nothing (its
   ``limitWaitTime`` needs the node's timeout, which sfnflow's n8n nodes do not carry:
   refused). The resume URL takes a POST; the data posted becomes the node's items.
@@ -32,7 +35,6 @@ How each value becomes a Wait state, exactly or not at all:
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,11 +47,13 @@ UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 MAX_WAIT_SECONDS = 365 * 86400
 # A value outside the exact domain fails the Wait state with this error, naming the node.
 WAIT_VALUE_ERROR = "States.QueryEvaluationError"
-WAIT_VALUE_DOMAIN = {"amount": "a number of at least 0, or a decimal numeral",
+WAIT_VALUE_DOMAIN = {"amount": "a number of at least 0, or a numeral",
                      "dateTime": "an ISO-8601 date and time with an offset"}
-_PATH = re.compile(r"^=\{\{\s*\$json((?:\.[A-Za-z_$][\w$]*)+)\s*\}\}$")
-_NUMERAL = r"^\s*-?(\d+\.?\d*|\.\d+)\s*$"
-_WITH_OFFSET = r"(Z|[+-]\d\d:?\d\d)$"
+# No regular expressions in these JSONata texts: a `/` of the translated expression and
+# one of a regex read as a pair would hide the regex's `$` from Step Functions' scan of
+# variable references (it refuses a bare `$`).
+_WITH_OFFSET = ('($substring($v, -1) = "Z" or ($substring($v, -6, 1) in ["+", "-"] and '
+                '$substring($v, -3, 1) = ":"))')
 
 
 class WaitRefused(ValueError):
@@ -65,15 +69,15 @@ class WaitRefused(ValueError):
 class N8nWait:
     """What an n8n Wait does, in sfnflow's terms: ``resume`` ("time" or "webhook"), and
     for a time wait either fixed ``seconds``, a fixed ``moment`` (naive: read in the
-    workflow's zone), or a one-field path of the first item (``amount_path`` x
-    ``factor`` seconds, or ``moment_path``)."""
+    workflow's zone), or an n8n expression of the first item (``amount`` x ``factor``
+    seconds, or ``moment``) that ``compiler.n8n.jsonata`` translates."""
 
     resume: str
     seconds: int | None = None
     moment: datetime | None = None
-    amount_path: str | None = None
+    amount: str | None = None
     factor: int = 1
-    moment_path: str | None = None
+    moment_expression: str | None = None
 
 
 def _defaults(version: float) -> tuple[Any, str]:
@@ -113,12 +117,8 @@ def _interval(version: float, parameters: Mapping[str, Any]) -> N8nWait:
     amount = parameters.get("amount", default_amount)
     factor = UNIT_SECONDS[unit]
     if _is_expression(amount):
-        match = _PATH.match(amount)
-        if match is None:
-            raise WaitRefused("parameters.amount", "only a fixed amount or one field of the "
-                              "first item ({{ $json.field }}) is supported: other "
-                              "expressions need the runner before the wait")
-        return N8nWait("time", amount_path=match.group(1)[1:], factor=factor)
+        _translatable(amount, "parameters.amount")
+        return N8nWait("time", amount=amount, factor=factor)
     if isinstance(amount, bool) or not isinstance(amount, int | float) or amount < 0 \
             or not math.isfinite(amount):
         raise WaitRefused("parameters.amount", "Invalid wait amount. Please enter a number "
@@ -132,12 +132,8 @@ def _interval(version: float, parameters: Mapping[str, Any]) -> N8nWait:
 
 def _specific_time(value: Any) -> N8nWait:
     if _is_expression(value):
-        match = _PATH.match(value)
-        if match is None:
-            raise WaitRefused("parameters.dateTime", "only a fixed date or one field of the "
-                              "first item ({{ $json.field }}) is supported: other "
-                              "expressions need the runner before the wait")
-        return N8nWait("time", moment_path=match.group(1)[1:])
+        _translatable(value, "parameters.dateTime")
+        return N8nWait("time", moment_expression=value)
     try:
         moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
     except ValueError:
@@ -145,6 +141,16 @@ def _specific_time(value: Any) -> N8nWait:
                           "`dateTime` parameter is not a valid date. Please pick a specific "
                           "date and time to wait until.") from None
     return N8nWait("time", moment=moment)
+
+
+def _translatable(expression: str, field: str) -> None:
+    from compiler.n8n.jsonata import translate  # imports the lowering: not at import time
+
+    if translate(expression) is None:
+        raise WaitRefused(field, "this expression is not one sfnflow computes before a "
+                          "native Wait (fixed values, $json paths, arithmetic, comparisons, "
+                          "ternaries); compute the value in an earlier node and read it "
+                          "with {{ $json.field }}")
 
 
 def refusals(version: float, parameters: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -186,29 +192,38 @@ def _quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _translated(expression: str, first_item: str) -> tuple[str, str]:
+    """``(helpers and bindings, value)`` of ``expression`` over ``first_item``'s json;
+    the value is the JSONata nothing where the translation's guard does not hold."""
+    from compiler.n8n.jsonata import HELPERS, translate
+
+    translation = translate(expression)
+    assert translation is not None  # read() refused the others
+    prelude = f"{HELPERS} $json := ({first_item}).json; $index := 0;"
+    return prelude, f"(({translation.guard}) ? {translation.value} : null)"
+
+
 def seconds_jsonata(wait: N8nWait, first_item: str, node: str) -> str:
-    """JSONata of the seconds to wait for ``amount_path`` (``first_item``: the JSONata of
-    the first input item, an n8n ``{json}`` item): n8n's number validation, exactly for
-    numbers and decimal numerals; milliseconds rounded up to whole seconds."""
-    assert wait.amount_path is not None
-    return (f"($f := {first_item}; $v := $f.json.{_path(wait.amount_path)}; "
-            f'$n := $type($v) = "number" ? $v : ($type($v) = "string" and '
-            f'$contains($v, /{_NUMERAL}/) ? $number($trim($v)) : null); '
+    """JSONata of the seconds to wait for an ``amount`` expression (``first_item``: the
+    JSONata of the first input item, an n8n ``{json}`` item): n8n's number validation
+    (text is read as a number, which fails the state when it is not one); milliseconds
+    rounded up to whole seconds."""
+    assert wait.amount is not None
+    prelude, value = _translated(wait.amount, first_item)
+    return (f"({prelude} $v := {value}; "
+            f'$n := $type($v) = "number" ? $v : ($type($v) = "string" ? '
+            f'$number($trim($v)) : null); '
             f"($n != null and $n >= 0) ? $ceil($round($n * {wait.factor} * 1000) / 1000) : "
             f"{_error(node, 'amount')})")
 
 
 def timestamp_jsonata(wait: N8nWait, first_item: str, node: str, timezone: str) -> str:
-    """JSONata of the UTC timestamp for ``moment_path``: an ISO-8601 text with an offset
-    (or any ISO text when the workflow's zone is UTC, where both read it the same)."""
-    assert wait.moment_path is not None
-    pattern = _WITH_OFFSET if timezone not in ("UTC", "Etc/UTC") else r"^\d{4}-\d\d-\d\d"
-    return (f"($f := {first_item}; $v := $f.json.{_path(wait.moment_path)}; "
-            f'($type($v) = "string" and $contains($v, /{pattern}/)) ? '
+    """JSONata of the UTC timestamp for a ``dateTime`` expression: an ISO-8601 text with an
+    offset (or any ISO text when the workflow's zone is UTC, where both read it the same)."""
+    assert wait.moment_expression is not None
+    prelude, value = _translated(wait.moment_expression, first_item)
+    zoned = "true" if timezone in ("UTC", "Etc/UTC") else _WITH_OFFSET
+    return (f"({prelude} $v := {value}; "
+            f'($type($v) = "string" and {zoned}) ? '
             f"$fromMillis($toMillis($v), \"[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01]Z\") : "
             f"{_error(node, 'dateTime')})")
-
-
-def _path(dotted: str) -> str:
-    """A ``$json`` path as JSONata steps, each quoted (a key may be a JSONata word)."""
-    return ".".join(f"`{step}`" for step in dotted.split("."))

@@ -124,6 +124,9 @@ def test_a_field_of_the_first_item_gives_the_time(cloud: LocalCloud) -> None:
     items = [{"delay": "1.5"}, {"delay": 999}]
     status, runs = run(cloud, workflow({"amount": "={{ $json.delay }}"}, items))
     assert status == "SUCCEEDED" and len(runs["Done"].output[0]) == 2
+    status, _ = run(cloud, workflow({"amount": "={{ $json.m > 1 ? $json.m / 2 : 1 }}"},
+                                    [{"m": 3}]))
+    assert status == "SUCCEEDED"
     moment = [{"at": "2020-01-01T00:00:00+02:00"}]
     status, _ = run(cloud, workflow({"resume": "specificTime", "dateTime": "={{ $json.at }}"},
                                     moment, timezone="Europe/Berlin", version=1))

@@ -26,11 +26,13 @@ CASES: list[tuple[str, float, dict[str, Any], N8nWait]] = [
     ("whole milliseconds do not round up", 1.1, {"amount": 0.1, "unit": "minutes"},
      N8nWait("time", seconds=6)),
     ("an amount field", 1.1, {"amount": "={{ $json.delay.s }}", "unit": "hours"},
-     N8nWait("time", amount_path="delay.s", factor=3600)),
+     N8nWait("time", amount="={{ $json.delay.s }}", factor=3600)),
+    ("amount arithmetic", 1.1, {"amount": "={{ $json.m * 60 }}"},
+     N8nWait("time", amount="={{ $json.m * 60 }}")),
     ("a fixed moment", 1, {"resume": "specificTime", "dateTime": "2030-01-02T03:04:05"},
      N8nWait("time", moment=datetime(2030, 1, 2, 3, 4, 5))),
     ("a moment field", 1, {"resume": "specificTime", "dateTime": "={{$json.at}}"},
-     N8nWait("time", moment_path="at")),
+     N8nWait("time", moment_expression="={{$json.at}}")),
     ("webhook", 1.1, {"resume": "webhook", "httpMethod": "POST"}, N8nWait("webhook")),
 ]
 
@@ -47,12 +49,13 @@ REFUSED: list[tuple[dict[str, Any], str, str]] = [
     ({"resume": "webhook", "limitWaitTime": True}, "parameters.limitWaitTime", "time limit"),
     ({"unit": "weeks"}, "parameters.unit", "Invalid wait unit"),
     ({"amount": -1}, "parameters.amount", "0 or greater"),
-    ({"amount": "={{ $json.a * 2 }}"}, "parameters.amount", "one field"),
+    ({"amount": "={{ $json.s.toUpperCase() }}"}, "parameters.amount",
+     "not one sfnflow computes"),
     ({"amount": 366, "unit": "days"}, "parameters.amount", "one year"),
     ({"resume": "specificTime", "dateTime": "next tuesday"}, "parameters.dateTime",
      "not a valid date"),
     ({"resume": "specificTime", "dateTime": "={{ $now.plus(1, 'day') }}"},
-     "parameters.dateTime", "one field"),
+     "parameters.dateTime", "not one sfnflow computes"),
 ]
 
 
