@@ -598,16 +598,22 @@ def _route(conditions: list[Translation], targets: list[int], all_matching: bool
 
 
 _FLAT_NAME = re.compile(r"^[^.\[\]]+$")
+# lodash paths sfnflow reproduces: keys joined by dots, no brackets, quotes or index keys
+_DOTTED_NAME = re.compile(r"""^[^.\[\]"'\\]+(\.[^.\[\]"'\\]+)+$""")
 _FORBIDDEN = frozenset({"__proto__", "constructor", "prototype"})
 _V1_KINDS = (("boolean", False), ("number", 0), ("string", ""))
 
 
-def _field_name(name: Any, dot_notation: bool) -> str:
+def _field_name(name: Any, dot_notation: bool) -> list[str]:
+    """The keys of the path a field name sets (one key without dot notation)."""
     if not isinstance(name, str) or name.startswith("=") or name == "" or name in _FORBIDDEN:
         raise Refused(f"the field name {name!r}")
-    if dot_notation and not _FLAT_NAME.match(name):
+    if not dot_notation or _FLAT_NAME.match(name):
+        return [name]
+    keys = name.split(".")
+    if not _DOTTED_NAME.match(name) or any(k in _FORBIDDEN or k.isdigit() for k in keys):
         raise Refused(f"the dot-notation field name {name!r}")
-    return name
+    return keys
 
 
 def _set_options(parameters: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
@@ -622,7 +628,7 @@ def _set_v1(version: float, parameters: Mapping[str, Any]) -> Built:
     dot = options.get("dotNotation") is not False
     keep_only = _static(parameters, "keepOnlySet", False)
     values = _static_container(parameters, "values")
-    fields: list[tuple[str, Translation]] = []
+    fields: list[tuple[list[str], Translation]] = []
     for kind, default in _V1_KINDS:
         for entry in values.get(kind) or []:
             if not isinstance(entry, dict):
@@ -638,14 +644,46 @@ def _set_v1(version: float, parameters: Mapping[str, Any]) -> Built:
     return _set_item(fields, base="{}" if keep_only else "$json")
 
 
-def _set_item(fields: list[tuple[str, Translation]], base: str) -> Built:
+def _set_item(fields: list[tuple[list[str], Translation]], base: str) -> Built:
+    """Fields written in order into (a copy of) the item, as lodash ``set`` does: a dotted
+    name merges into an object on its way and replaces any other value there by ``{}``;
+    an array on the way is left to the runner."""
     # a value must exist (the runner would store JavaScript's undefined): values of a
     # static type always do
-    guard = _and(*(v.guard if v.kind != "any" else _and(v.guard, f"$exists({v.value})")
-                   for _, v in fields))
-    objects = ", ".join(f"{{{native.text(name)}: {v.value}}}" for name, v in fields)
-    json = f"$merge([{base}{', ' if objects else ''}{objects}])"
-    return Built(guard, "", [_per_item(_item(json))])
+    guards = [v.guard if v.kind != "any" else _and(v.guard, f"$exists({v.value})")
+              for _, v in fields]
+    steps, checks = [], []
+    for keys, value in fields:
+        if len(keys) > 1:
+            checks.append(f"$ok := $ok and {_no_array_on(keys[:-1], '$j')}; ")
+        steps.append(f"$j := {_set_path('$j', keys, value.value)}; ")
+        checks.append(steps[-1])
+    if any(len(keys) > 1 for keys, _ in fields):
+        guards.append(f"($j := {base}; $ok := true; {''.join(checks)}$ok)")
+    body = f"$j := {base}; {''.join(steps)}{_item('$j')}"
+    return Built(_and(*guards), "", [_per_item(body)])
+
+
+def _set_path(target: str, keys: list[str], value: str, depth: int = 0) -> str:
+    key = native.text(keys[0])
+    if len(keys) == 1:
+        return f"$merge([{target}, {{{key}: {value}}}])"
+    child = f"$c{depth}"
+    inner = _set_path(child, keys[1:], value, depth + 1)
+    return (f"$merge([{target}, {{{key}: ({child} := $lookup({target}, {key}); "
+            f'{child} := $type({child}) = "object" ? {child} : {{}}; {inner})}}])')
+
+
+def _no_array_on(keys: list[str], target: str, depth: int = 0) -> str:
+    """JSONata: no array where the path's intermediate keys lead (lodash would write a
+    property onto it, which JSON cannot hold)."""
+    child = f"$a{depth}"
+    # $not(... = ...): JSONata's != is false when a side is undefined (a missing key)
+    deeper = "" if len(keys) == 1 else \
+        f' and ($not($type({child}) = "object") or ' \
+        f"{_no_array_on(keys[1:], child, depth + 1)})"
+    return (f"({child} := $lookup({target}, {native.text(keys[0])}); "
+            f'$not($type({child}) = "array"){deeper})')
 
 
 _V3_TYPES = {"stringValue": "string", "numberValue": "number", "booleanValue": "boolean"}

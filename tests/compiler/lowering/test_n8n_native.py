@@ -123,6 +123,14 @@ CASES: list[tuple[str, str, float, dict[str, Any]]] = [
     ("set v1 keepOnlySet", SET, 1, {"keepOnlySet": True, "values": {
         "number": [{"name": "a", "value": "={{ $json.a }}"}, {"name": "c"}],
         "string": [{"name": "a.b", "value": "x"}]}, "options": {"dotNotation": False}}),
+    ("set v1 dot notation", SET, 1, {"values": {
+        "string": [{"name": "o.k", "value": "={{ $json.s }}"},
+                   {"name": "deep.er.est", "value": "x"}, {"name": "s.t", "value": "y"}],
+        "number": [{"name": "o.n", "value": 1}]}, "options": {}}),
+    ("set v3.3 dot notation", SET, 3.3, {"assignments": {"assignments": [
+        {"name": "l.x", "type": "number", "value": 1},
+        {"name": "m.a.b", "type": "string", "value": "={{ $itemIndex }}"}]},
+        "includeOtherFields": True, "options": {}}),
     ("set v2 number", SET, 2, {"keepOnlySet": True, "values": {
         "number": [{"name": "num", "value": "={{ $json.a }}"}]}, "options": {}}),
     ("set v3 fields", SET, 3, {"fields": {"values": [
@@ -147,7 +155,8 @@ REFUSED: list[tuple[str, float, dict[str, Any], str]] = [
     (IF, 2, {"conditions": {"conditions": []}}, "without options"),
     (FILTER, 2, _filter("array", "contains", "x"), "array"),
     (SWITCH, 3, {"mode": "expression", "output": "={{ 1 }}"}, "expression mode"),
-    (SET, 1, {"values": {"string": [{"name": "a.b", "value": "x"}]}}, "dot-notation"),
+    (SET, 1, {"values": {"string": [{"name": "a[0]", "value": "x"}]}}, "dot-notation"),
+    (SET, 1, {"values": {"string": [{"name": "a.0", "value": "x"}]}}, "dot-notation"),
     (SET, 3.3, {"mode": "raw", "jsonOutput": "{}"}, "raw mode"),
     (SET, 3.3, {"assignments": {"assignments": [{"name": "x", "type": "array",
                                                  "value": "[1]"}]}}, "array"),
