@@ -15,7 +15,10 @@ put in front). ``run_region`` reproduces that loop for the members of one region
 * A node whose output has no items starts nothing (n8n's rule; ``alwaysOutputData`` is the
   member's own flag, applied by ``run_member``).
 * Items on an *exit* (an output connected to a node outside the region) are handed out
-  when the region ends. n8n would run the outside node at once, once per firing; here an
+  when the region ends, paired with the region's input items they descend from (their
+  ``pairedItem`` walked back through the member runs), so lineage from a node after the
+  loop to one before it (``$('Before').item``) crosses the region as one node. n8n
+  would run the outside node at once, once per firing; here an
   exit that fires twice is an ``ExitFiredTwice`` error naming the node and output, so no
   run of the outside node is silently merged or lost.
 * n8n has no bound on a loop that never ends; here ``max_runs`` node runs and the time
@@ -132,11 +135,16 @@ class RegionRun:
     states: dict[str, BatchState] = field(default_factory=dict)
 
 
+#: Where an item inside the region comes from: (region input port, item index) pairs.
+Origins = list[list[tuple[int, int]]]
+
+
 @dataclass(frozen=True)
 class _Pending:
     node: str
     items: list[Item]
     source: tuple[str, int] | None
+    origins: Origins
 
 
 def run_region(region: Region, inputs: Sequence[Sequence[Item]], run_member: RunMember, *,
@@ -151,13 +159,15 @@ def run_region(region: Region, inputs: Sequence[Sequence[Item]], run_member: Run
             states.setdefault(name, BatchState())
     counts = dict(base_runs or {})
     stack: deque[_Pending] = deque(
-        _Pending(node, list(items), None)
-        for (node, _input), items in zip(region.entries, inputs, strict=False) if items)
+        _Pending(node, list(items), None, [[(port, i)] for i in range(len(items))])
+        for port, ((node, _input), items) in enumerate(zip(region.entries, inputs,
+                                                          strict=False)) if items)
     outgoing: dict[tuple[str, int], list[Link]] = {}
     for link in region.links:
         outgoing.setdefault((link.source, link.output), []).append(link)
     exits: list[list[Item] | None] = [None] * len(region.exits)
     result = RegionRun([], 0, states)
+    lineage = _Lineage(states)
     while stack:
         if result.runs >= region.max_runs:
             raise RegionRunaway(f"the loop through {_names(region)} made {region.max_runs:,} "
@@ -176,11 +186,14 @@ def run_region(region: Region, inputs: Sequence[Sequence[Item]], run_member: Run
             continue
         children: list[_Pending] = []
         positions: list[tuple[float, float]] = []
+        lineage.ran(pending, outputs, region.members[pending.node].type_version)
         for output, items in enumerate(outputs):
             if not items:
                 continue
+            origins = lineage.origins(pending, output, items)
             for link in outgoing.get((pending.node, output), []):
-                children.append(_Pending(link.target, list(items), (pending.node, output)))
+                children.append(_Pending(link.target, list(items), (pending.node, output),
+                                         origins))
                 positions.append(region.members[link.target].position)
             for port, (node, exit_output) in enumerate(region.exits):
                 if (node, exit_output) == (pending.node, output):
@@ -189,10 +202,66 @@ def run_region(region: Region, inputs: Sequence[Sequence[Item]], run_member: Run
                             f"node {node!r} sent items out of its loop (output {output}) a "
                             "second time: n8n would run the nodes after it once per time, "
                             "which sfnflow does not do; end the loop before leaving it")
-                    exits[port] = list(items)
+                    exits[port] = [_traced(item, origin)
+                                   for item, origin in zip(items, origins, strict=True)]
         _schedule(stack, children, positions, region.execution_order)
     result.exits = [items or [] for items in exits]
     return result
+
+
+def _origins(item: Item, inputs: Origins) -> list[tuple[int, int]]:
+    """The region inputs an output item descends from (through its ``pairedItem``)."""
+    pairing = item.get("pairedItem") if isinstance(item, dict) else None
+    entries = pairing if isinstance(pairing, list) else [pairing]
+    found: list[tuple[int, int]] = []
+    for entry in entries:
+        index = entry if isinstance(entry, int) else \
+            entry.get("item") if isinstance(entry, dict) else None
+        if isinstance(index, int) and 0 <= index < len(inputs):
+            found += [origin for origin in inputs[index] if origin not in found]
+    return found
+
+
+class _Lineage:
+    """Origins of output items: through ``pairedItem`` for most nodes; a SplitInBatches
+    hands out items it kept from the run that (re)started it (their ``pairedItem`` points
+    into that run's input) and, on ``done``, every item that came back since, in order."""
+
+    def __init__(self, states: Mapping[str, BatchState]) -> None:
+        self.states = states
+        self.kept: dict[str, Origins] = {}
+        self.back: dict[str, Origins] = {}
+        self.done_port: dict[str, int] = {}
+
+    def ran(self, pending: _Pending, outputs: list[list[Item]], version: float) -> None:
+        state = self.states.get(pending.node)
+        if state is None:
+            return
+        if version >= 2:
+            self.done_port[pending.node] = 0 if version >= 3 else 1
+        if state.current_run_index == 0:  # started (or reset) on these items
+            self.kept[pending.node], self.back[pending.node] = pending.origins, []
+        elif version >= 2:
+            self.back[pending.node] = self.back.get(pending.node, []) + pending.origins
+
+    def origins(self, pending: _Pending, output: int, items: list[Item]) -> Origins:
+        node = pending.node
+        if node not in self.states:
+            return [_origins(item, pending.origins) for item in items]
+        if self.done_port.get(node) == output:
+            back = self.back.get(node, [])
+            return [back[i] if i < len(back) else [] for i in range(len(items))]
+        return [_origins(item, self.kept.get(node, [])) for item in items]
+
+
+def _traced(item: Item, origins: list[tuple[int, int]]) -> Item:
+    """An item leaving the region, paired with the region's input items it descends from
+    (the rest of the workflow sees the region as one node: ``$('Before').item`` walks it)."""
+    if not origins:
+        return item
+    pairs = [{"item": index} if port == 0 else {"item": index, "input": port}
+             for port, index in origins]
+    return {**item, "pairedItem": pairs[0] if len(pairs) == 1 else pairs}
 
 
 def _schedule(stack: deque[_Pending], children: list[_Pending],

@@ -3,7 +3,8 @@ loops that are cycles of the workflow, each node's every run.
 
 Cases: a v2 loop nested in a v2 loop, the inner one resetting through its own context and
 a Set reading both loops' contexts and ``$runIndex``, and a Code node after the loop
-reading every run of the body (``$("Body").all(0, i)``); a v1 loop whose IF sends both
+reading every run of the body (``$("Body").all(0, i)``); lineage from nodes after two loops
+to the items before them (``$('Items').item``); a v1 loop whose IF sends both
 branches back to the loop, in v1 order (children by canvas position) and in legacy order.
 The tests run the same documents on the embedded cloud and compare run by run.
 
@@ -99,7 +100,31 @@ def both_branches(order: str) -> dict[str, Any]:
             "settings": settings}
 
 
-CASES = {"nested": nested, "both_branches_v1": lambda: both_branches("v1"),
+def lineage() -> dict[str, Any]:
+    """A v2 loop (batch 2) whose done items, and a v1 loop whose IF exit items, are traced
+    back to the items before the loop from a node after it (``$('Items').item``)."""
+    after = {"string": [{"name": "from", "value": "={{ $('Items').item.json.k }}"}]}
+    nodes = [
+        _node("Start", "manualTrigger", 1, (0, 0)),
+        _node("Items", "code", 2, (200, 0),
+              jsCode="return ['x', 'y', 'z'].map(k => ({json: {k}}));"),
+        _node("Loop", "splitInBatches", 2, (400, 0), batchSize=2, options={}),
+        _node("Body", "set", 1, (600, 0), values={"number": [
+            {"name": "run", "value": "={{ $runIndex }}"}]}, options={}),
+        _node("After", "set", 1, (600, 300), values=after, options={}),
+        _node("Each", "splitInBatches", 1, (400, 600), batchSize=1, options={}),
+        _if("Last?", '={{ $node["Each"].context["noItemsLeft"] }}', (600, 600)),
+        _node("After each", "set", 1, (800, 600), values=after, options={}),
+    ]
+    connections = _links(("Start", 0, "Items"), ("Items", 0, "Loop"), ("Loop", 0, "Body"),
+                         ("Body", 0, "Loop"), ("Loop", 1, "After"), ("Items", 0, "Each"),
+                         ("Each", 0, "Last?"), ("Last?", 0, "After each"),
+                         ("Last?", 1, "Each"))
+    return {"name": "lineage", "nodes": nodes, "connections": connections,
+            "settings": {"executionOrder": "v1"}}
+
+
+CASES = {"nested": nested, "lineage": lineage, "both_branches_v1": lambda: both_branches("v1"),
          "both_branches_v0": lambda: both_branches("v0")}
 
 
