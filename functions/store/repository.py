@@ -117,10 +117,10 @@ class RunRepository:
         )
 
     def create_tables(self) -> None:
-        """Create every table on demand (local runtime and tests; CDK creates them in AWS)."""
+        """Create every table on demand (local runtime and tests; CDK creates them in AWS).
+        pynamodb's ``create_table`` checks that the table is missing itself."""
         for model in ALL_MODELS:
-            if not model.exists():
-                model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+            model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
 
     def _expires_at(self) -> int:
         return int(time.time()) + self.config.retention_days * 86_400
