@@ -47,7 +47,8 @@ UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 MAX_WAIT_SECONDS = 365 * 86400
 # A value outside the exact domain fails the Wait state with this error, naming the node.
 WAIT_VALUE_ERROR = "States.QueryEvaluationError"
-WAIT_VALUE_DOMAIN = {"amount": "a number of at least 0, or a numeral",
+WAIT_VALUE_DOMAIN = {"amount": "a number or numeral from 0 up to a year in seconds, a "
+                               "Standard execution's longest run",
                      "dateTime": "an ISO-8601 date and time with an offset"}
 # No regular expressions in these JSONata texts: a `/` of the translated expression and
 # one of a regex read as a pair would hide the regex's `$` from Step Functions' scan of
@@ -213,7 +214,8 @@ def seconds_jsonata(wait: N8nWait, first_item: str, node: str) -> str:
     return (f"({prelude} $v := {value}; "
             f'$n := $type($v) = "number" ? $v : ($type($v) = "string" ? '
             f'$number($trim($v)) : null); '
-            f"($n != null and $n >= 0) ? $ceil($round($n * {wait.factor} * 1000) / 1000) : "
+            f"($n != null and $n >= 0 and $n * {wait.factor} <= {MAX_WAIT_SECONDS}) ? "
+            f"$ceil($round($n * {wait.factor} * 1000) / 1000) : "
             f"{_error(node, 'amount')})")
 
 

@@ -19,6 +19,7 @@ from compiler.n8n.wait import N8N_WAIT, WAIT_VALUE_ERROR
 from compiler.n8n.wait_params import node_type
 from compiler.nodetypes import NODE_TYPES
 from local.cloud import LocalCloud
+from tests.conftest import TIME_SCALE
 
 BASE = "n8n-nodes-base."
 
@@ -27,6 +28,13 @@ BASE = "n8n-nodes-base."
 def wired(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setitem(NODE_TYPES, N8N_WAIT, node_type(N8N_TYPES[N8N_WAIT]))
     yield
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[LocalCloud]:
+    """One embedded cloud for the module's runs (each run is its own execution)."""
+    with LocalCloud(time_scale=TIME_SCALE) as local_cloud:
+        yield local_cloud
 
 
 def workflow(wait: dict[str, Any], items: list[Any] | None = None,
@@ -133,10 +141,12 @@ def test_a_field_of_the_first_item_gives_the_time(cloud: LocalCloud) -> None:
     assert status == "SUCCEEDED"
 
 
+@pytest.mark.parametrize("delay", ["soon", 400 * 86400])
 @pytest.mark.usefixtures("wired")
-def test_a_field_outside_the_exact_domain_fails_naming_the_node(cloud: LocalCloud) -> None:
+def test_a_field_outside_the_exact_domain_fails_naming_the_node(cloud: LocalCloud,
+                                                                 delay: Any) -> None:
     execution_id = cloud.start(compile_workflow(workflow({"amount": "={{ $json.delay }}"},
-                                                         [{"delay": "soon"}])))
+                                                         [{"delay": delay}])))
     finished = cloud.wait(execution_id)
     failed = [e for e in finished.history if e["type"] == "ExecutionFailed"]
     assert failed and failed[0]["executionFailedEventDetails"]["error"] == WAIT_VALUE_ERROR

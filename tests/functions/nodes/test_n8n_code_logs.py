@@ -4,6 +4,7 @@ before a throw, and Python ``print`` (n8n's Python Code node), failing or not.""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,7 +12,15 @@ import pytest
 from functions.errors import CodeError
 from functions.runner import NodeRunner
 from local.cloud import LocalCloud
+from tests.conftest import TIME_SCALE
 from tests.functions.nodes.test_n8n import BASE, event
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[LocalCloud]:
+    """One embedded cloud for the module: each case records under its own execution id."""
+    with LocalCloud(time_scale=TIME_SCALE) as local_cloud:
+        yield local_cloud
 
 
 @pytest.fixture
