@@ -1,8 +1,9 @@
 """n8n's core nodes, as pure Python functions over items, per typeVersion.
 
 This package reproduces what n8n's own node code does with items, so that n8n workflows
-run unchanged on sfnflow. It knows nothing of AWS, Step Functions or JavaScript: the node
-runner (and the importer, to validate parameters) call it.
+run unchanged on sfnflow. It knows nothing of AWS or Step Functions, and of JavaScript
+only where n8n's node *is* a JavaScript library (Date & Time: Luxon on ``functions.js``):
+the node runner (and the importer, to validate parameters) call it.
 
 The API
 -------
@@ -30,8 +31,9 @@ output port, in n8n's port order (IF: true, false; SplitInBatches v3: done, loop
   comparator=...)`` (random seed; a ``code`` sort's JavaScript comparator).
 
 ``NODES`` maps n8n node type names to their ``run``; ``run_node(type, call)`` dispatches.
-Code, HTTP Request, Wait, triggers and the other I/O nodes are not here: they belong to the
-runner, which has the engines and the network.
+Code and the other nodes that need the runner's engines or session are dispatched by the
+runner (``functions.nodes.n8n_run``); Wait is a Wait state (its entry here passes items, for
+a runner that executes a workflow in-process).
 """
 
 from __future__ import annotations
