@@ -7,8 +7,10 @@ JSONata, webhook as sfnflow's paused Task; its items come out paired to their po
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -18,6 +20,8 @@ from compiler.n8n.catalogue import N8N_TYPES
 from compiler.n8n.wait import N8N_WAIT, WAIT_VALUE_ERROR
 from compiler.n8n.wait_params import node_type
 from compiler.nodetypes import NODE_TYPES
+from functions.services.waits import WaitService
+from functions.store.waits import WaitRepository
 from local.cloud import LocalCloud
 from tests.conftest import TIME_SCALE
 
@@ -151,3 +155,21 @@ def test_a_field_outside_the_exact_domain_fails_naming_the_node(cloud: LocalClou
     failed = [e for e in finished.history if e["type"] == "ExecutionFailed"]
     assert failed and failed[0]["executionFailedEventDetails"]["error"] == WAIT_VALUE_ERROR
     assert "'Wait'" in failed[0]["executionFailedEventDetails"]["cause"]
+
+
+@pytest.mark.usefixtures("wired")
+def test_a_webhook_wait_pauses_until_its_signed_url_is_called(cloud: LocalCloud) -> None:
+    execution_id = cloud.start(compile_workflow(workflow({"resume": "webhook"})))
+    service = WaitService(cloud.sfn, cloud.repository, WaitRepository(), cloud.config)
+    deadline = time.monotonic() + 30
+    views: list[dict[str, Any]] = []
+    while not views and time.monotonic() < deadline:
+        views = [v for v in service.views(execution_id) if "resumeUrl" in v]
+        time.sleep(0.02)
+    (view,) = views
+    assert view["node"] == "Wait" and view["mode"] == "webhook"
+    signature = parse_qs(urlsplit(view["resumeUrl"]).query)["sig"][0]
+    service.resume(execution_id, view["waitId"], signature, {"approved": True})
+    cloud.wait(execution_id)
+    runs = {r.node: r for r in cloud.repository.node_runs(execution_id)}
+    assert [item["json"] for item in runs["Done"].output[0]] == [{"approved": True}]
