@@ -18,6 +18,11 @@ from compiler.n8n.catalogue import N8nType
 from compiler.n8n.wait import N8nWait, WaitRefused, read
 from compiler.nodetypes import NodeType, WaitParams
 
+#: ``seconds`` of a wait whose length is known only at run time, so that every pass that
+#: bounds a node's time (``compiler.lowering.rendezvous``) sees no fixed bound; the Wait
+#: state's own Seconds/Timestamp come from ``compiler.lowering.n8n_wait``.
+COMPUTED = "{% /* n8n: compiler.lowering.n8n_wait */ null %}"
+
 
 class N8nWaitParams(WaitParams):
     """An n8n Wait's parameters, verbatim, read as sfnflow's wait."""
@@ -40,6 +45,8 @@ class N8nWaitParams(WaitParams):
         fields["resume"] = wait.resume
         if wait.seconds is not None:
             fields["seconds"] = wait.seconds
+        elif wait.resume == "time":  # a moment or an expression: no fixed length
+            fields["seconds"] = COMPUTED
         return fields
 
     @property

@@ -18,7 +18,7 @@ from compiler import compile_workflow
 from compiler.errors import WorkflowInvalid
 from compiler.n8n.catalogue import N8N_TYPES
 from compiler.n8n.wait import N8N_WAIT, WAIT_VALUE_ERROR
-from compiler.n8n.wait_params import node_type
+from compiler.n8n.wait_params import COMPUTED, N8nWaitParams, node_type
 from compiler.nodetypes import NODE_TYPES
 from functions.services.waits import WaitService
 from functions.store.waits import WaitRepository
@@ -97,6 +97,16 @@ def test_a_fixed_moment_is_a_utc_timestamp_in_the_workflow_zone() -> None:
     state = wait_state(workflow({"resume": "specificTime", "dateTime": "2030-01-15T08:30:00"},
                                 timezone="Europe/Berlin", version=1))
     assert state["Type"] == "Wait" and state["Timestamp"] == "2030-01-15T07:30:00Z"
+
+
+def test_only_a_fixed_amount_bounds_the_node_in_time() -> None:
+    def bound(parameters: dict[str, Any]) -> Any:
+        return N8nWaitParams.model_validate({"typeVersion": 1.1,
+                                             "parameters": parameters}).seconds
+
+    assert bound({"amount": 3}) == 3
+    assert bound({"amount": "={{ $json.s }}"}) == COMPUTED
+    assert bound({"resume": "specificTime", "dateTime": "2030-01-01T00:00:00Z"}) == COMPUTED
 
 
 @pytest.mark.usefixtures("wired")
