@@ -213,6 +213,9 @@
   globalThis.__sfnflowDateTime = function (requestJson) {
     var r = JSON.parse(requestJson);
     if (r.nowMillis !== null) luxon.Settings.now = function () { return r.nowMillis; };
+    // n8n's expression proxy sets Luxon's default zone to the workflow's: a date read
+    // without a zone (fromFormat) is the workflow's local time.
+    luxon.Settings.defaultZone = r.timezone;
     try {
       var table = r.version >= 2 ? V2 : V1;
       var op = table[r.node_operation];

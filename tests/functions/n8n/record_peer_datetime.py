@@ -49,6 +49,17 @@ CASES = {
     "format_from_format_bad": (V2, {"operation": "formatDate", "date": D,
                                     "options": {"fromFormat": "dd/MM/yyyy"}}, [{"d": "bad"}],
                                None),
+    "format_odd_inputs": (
+        V2, {"operation": "formatDate", "date": D, "format": "custom",
+             "customFormat": "yyyy-MM-dd'T'HH:mm:ss.SSS ZZ"},
+        [{"d": "2024-01-01T00:00:00.000Z"}, {"d": "1700000000.5"}, {"d": "2024-06-15"},
+         {"d": "2024-06-15T08:00"}, {"d": "20240615T080000Z"}, {"d": 0}, {"d": ""},
+         {"d": "2024-W24-6"}, {"d": "2024-06-15T08:00:00-0330"}], "Europe/Berlin"),
+    "format_with_zone_and_from_format": (
+        V2, {"operation": "formatDate", "date": D, "format": "custom",
+             "customFormat": "dd LLL yyyy HH:mm z", "options": {"fromFormat": "yyyy-MM-dd HH:mm",
+                                                                "timezone": True}},
+        [{"d": "2024-06-15 08:30"}], "America/Sao_Paulo"),
     "format_null": (V2, {"operation": "formatDate", "date": D}, [{"d": None}], None),
     "round_down_day": (V2, {"operation": "roundDate", "date": D, "toNearest": "day"}, DATES,
                        BERLIN),
