@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from functions.nodes.triggers import ENVELOPE_KEYS
-from functions.services import native_runs, subworkflows
+from functions.services import finished, native_runs, subworkflows
 from functions.services.staging import stage_large_input
 from functions.store.repository import Execution, NodeRun, RunRepository, utc_now
 
@@ -103,6 +103,7 @@ class ExecutionService:
     def __init__(self, sfn: Any, repository: RunRepository) -> None:
         self.sfn = sfn
         self.repository = repository
+        self.observers = finished.observers(repository)
 
     def start(
         self,
@@ -207,6 +208,10 @@ class ExecutionService:
             failed = [run for run in native if run.status == "error"]
             if failed:  # a native state failed: only the history names it
                 self.repository.name_failed_node(execution_id, failed[-1].node)
+        recorded = self.repository.get_execution(execution_id)
+        finished.notify(self.observers, finished.Finished(
+            execution_id, recorded.workflow_id if recorded is not None else None, status,
+            detail, tuple(native)))
 
     def _error(self, execution_id: str, detail: dict[str, Any]) -> dict[str, Any]:
         """The error of a failed execution, naming the node from its cause or the run data."""
