@@ -119,7 +119,9 @@
     H: "H", HH: "HH", h: "h", hh: "hh", k: null, m: "m", mm: "mm", s: "s", ss: "ss",
     S: "S", SS: null, SSS: "SSS", A: "a", Z: "ZZ", ZZ: "ZZZ", X: "X", x: "x",
   };
-  var MOMENT_TOKEN = /\[[^\]]*\]|YYYY|YY|Y|Qo|Q|MMMM|MMM|MM|Mo|M|DDDD|DDDo|DDD|Do|DD|D|dddd|ddd|dd|do|d|E|e|WW|Wo|W|ww|wo|w|GGGG|GG|gggg|gg|HH|H|hh|h|kk|k|mm|m|ss|s|SSS+|SS|S|A|a|ZZ|Z|X|x|zz|z|N+|LTS|LT|LLLL|LLL|LL|L|llll|lll|ll|l|[A-Za-z]+|[^A-Za-z[]+/g;
+  var MOMENT_TOKEN = /\[[^\]]*\]|YYYY|YY|Y|Qo|Q|MMMM|MMM|MM|Mo|M|DDDD|DDDo|DDD|Do|DD|D|dddd|ddd|dd|do|d|E|e|WW|Wo|W|ww|wo|w|GGGG|GG|gggg|gg|HH|H|hh|h|kk|k|mm|m|ss|s|SSS+|SS|S|A|a|ZZ|Z|X|x|zz|z|N+|LTS|LT|LLLL|LLL|LL|L|llll|lll|ll|l|[A-Za-z]|[^A-Za-z[]+/g;
+  // Letters moment reads as (parts of) tokens; any other letter prints as itself.
+  var MOMENT_LETTERS = /[YQMDdEeWwGgHhkmsSAaZXxzNLl]/;
 
   function luxonFormat(format, parameter) {
     var out = "";
@@ -128,7 +130,7 @@
       var part = parts[i];
       if (part.charAt(0) === "[") {
         out += literal(part.slice(1, -1));
-      } else if (!/[A-Za-z]/.test(part)) {
+      } else if (!/[A-Za-z]/.test(part) || (part.length === 1 && !MOMENT_LETTERS.test(part))) {
         out += literal(part);
       } else if (Object.prototype.hasOwnProperty.call(MOMENT_TOKENS, part) && MOMENT_TOKENS[part]) {
         out += MOMENT_TOKENS[part];
