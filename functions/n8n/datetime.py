@@ -19,7 +19,8 @@ v1 (``action``, default ``format``) is moment.js in n8n. ``format`` (value, toFo
 options.fromFormat / fromTimezone / toTimezone) and ``calculate`` (add/subtract duration
 timeUnit) are computed with Luxon, moment's format strings translated token by token:
 ``YYYY YY Q M MM MMM MMMM D DD DDD DDDD ddd dddd E W WW GGGG GG H HH h hh m mm s ss S SSS
-A Z ZZ X x`` and ``[literal text]``. Any other token (``Do``, ``d``, ``dd``, ``a``, ``k``,
+A Z ZZ X x``, ``[literal text]`` and letters moment does not read (they print as
+themselves). Any other token (``Do``, ``d``, ``dd``, ``a``, ``k``,
 ``w``, ``zz``, locale formats ``L``...) is a ``NodeParameterError`` naming the parameter
 (``toFormat`` or ``options.fromFormat``): no silent misprint. The result is set at
 ``dataPropertyName`` on a copy of the item (one key: n8n's ``set`` gets it as one path
