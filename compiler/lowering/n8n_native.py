@@ -189,8 +189,8 @@ def _bind(translation: Translation, body: str, guard: str = "true",
     ``kind`` is the body's type (``compiler.n8n.jsonata.Translation``: any may be
     undefined, the others never are). A literal's guard is decided here: always true needs
     no check at run time, never true means the runner always converts or rejects it."""
-    check = f"($x := {translation.value}; {guard})"
-    if guard != "true" and translation.guard == "true" and _constant(translation.value):
+    check = "true" if guard == "true" else f"($x := {translation.value}; {guard})"
+    if check != "true" and translation.guard == "true" and _constant(translation.value):
         if not _static_truth(check):
             raise Refused(f"the literal {translation.value}, which n8n converts or rejects "
                           "as this type")

@@ -373,6 +373,8 @@ def test_literals_are_checked_when_compiling() -> None:
     always = build(SET, 3.4, {"assignments": {"assignments": [
         {"name": "n", "type": "number", "value": 5}]}}, 1)
     assert isinstance(always, Built) and always.guard == "true"
+    flag = build(SET, 1, {"values": {"boolean": [{"name": "b", "value": True}]}}, 1)
+    assert isinstance(flag, Built) and flag.guard == "true"
     never = build(SET, 3.4, {"assignments": {"assignments": [
         {"name": "n", "type": "number", "value": "five"}]}}, 1)
     assert isinstance(never, str) and "converts or rejects" in never
