@@ -3,9 +3,12 @@
 ``compiler.lowering.native`` lowers sfnflow's own data nodes; this module gives n8n's the
 same treatment when every parameter is a literal or an expression in the subset of
 ``compiler.n8n.jsonata``, and the node's options are ones reproduced here (else
-``fallback_reason`` says why, and ``sfnflow plan`` shows the node on the runner). The
+``fallback_reason`` says why; ``sfnflow plan`` shows the node's state: Lambda). The
 semantics are the runner's (``functions/n8n``: branching.py, conditions.py, switch.py,
-set.py), read for the parameters below and nothing more:
+set.py), read for the parameters below and nothing more, and checked against n8n 1.123
+itself (``tests/compiler/lowering/peer_n8n_native.json``), which corrected three places
+where the runner differs from n8n (legacy startsWith on non-text, Switch v2 outputs, a
+Set v3 string field of undefined: those stay on the runner):
 
 * IF v1 / Filter v1 (legacy conditions, ``combineOperation`` / ``combineConditions``):
   boolean, number and string conditions with equal, notEqual, smaller(Equal),
@@ -14,11 +17,12 @@ set.py), read for the parameters below and nothing more:
 * IF v2-v2.2 / Filter v2-v2.2 and Switch v3-v3.2 rules (the filter format): string,
   number and boolean operators, strict or loose type validation, resolved from the stored
   options and the node's (``ignoreCase`` only over ASCII text);
-* Switch v1/v2 rules (legacy operations on ``value1``) and v3 rules with
-  ``allMatchingOutputs`` and ``fallbackOutput`` none, extra or an output index;
-* Set v1/v2 (``values``; ``keepOnlySet``; flat names, or any name with ``dotNotation``
-  false) and v3-v3.4 manual mode (string, number and boolean fields; include all or
-  none, ``includeOtherFields`` from v3.3).
+* Switch v1 rules, v2 rules whose outputs are their positions (legacy operations on
+  ``value1``) and v3 rules with ``allMatchingOutputs`` and ``fallbackOutput`` none, extra
+  or an output index;
+* Set v1/v2 (``values``; ``keepOnlySet``) and v3-v3.4 manual mode (string, number and
+  boolean fields; include all or none, ``includeOtherFields`` from v3.3); names are flat
+  keys, or dotted paths without index keys (lodash ``set``; an array on the way: runner).
 
 Items are n8n's: ``$json`` is ``item.json``, ``$itemIndex`` the item's position, and every
 output item is ``{"json", "pairedItem": {"item": i}}``, as the runner writes them.
@@ -30,7 +34,8 @@ not statically true (or an input may come from a node that does not write n8n it
 node's state is a Choice instead of a Pass: its one rule holds when every input item passes
 and assigns what the Pass would; its default is the node's runner Task (``#runner
 <node>``), so errors and every value outside the exact domain are n8n's by construction.
-Either way the native node is one state transition, as its Task was, and no Lambda call.
+Either way the native node is one state transition, as its Task was, and no Lambda call
+(a Choice that ends its scope adds a ``#done`` Succeed: Choice states cannot end one).
 
 Reads by name stay on the runner: a node named in ``$('X')``, ``$node["X"]``,
 ``$items("X")`` (or Python's ``_('X')``) anywhere in the workflow, and every node on a path
