@@ -25,7 +25,7 @@ WEBHOOKS_FUNCTION = "sfnflow-webhooks"
 STREAM = "stream"  # served by the local gateway itself (live progress, SSE)
 # The methods API Gateway knows; ``ANY`` stands for all of them.
 HTTP_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
-MANAGEMENT_ROOTS = ("workflows", "executions", "admin", "stream-tokens")
+MANAGEMENT_ROOTS = ("workflows", "executions", "admin", "stream-tokens", "stats")
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from constructs import Construct
 from functions.api.gateway import BINARY_MEDIA_TYPES
 from sfnflow_cdk.naming import Naming
 
-MANAGEMENT_ROOTS = ("workflows", "executions", "admin", "stream-tokens")
+MANAGEMENT_ROOTS = ("workflows", "executions", "admin", "stream-tokens", "stats")
 WEBHOOK_ROOT = "webhook"
 
 # API Gateway's own responses -> the error type the API's handler would use.
