@@ -25,6 +25,9 @@ Access patterns (no Scan on any request path):
 - the execution a socket watches           -> ByConnectionIndex (hash: connectionId)
 - branches finished into a quorum Merge,   -> MergeQuorumModel (hash: quorumKey)
   and rendezvous of chains in a Flow
+- a workflow's statistics for a day range  -> StatsModel (hash: workflowId,
+                                              range: bucket "day#<YYYY-MM-DD>")
+- every workflow's statistics, by days     -> ByMonthIndex (hash: month, range: dayWorkflow)
 """
 
 from __future__ import annotations
@@ -363,10 +366,47 @@ class NodeCacheModel(BoundedModel):
     expiresAt = NumberAttribute()  # DynamoDB TTL: createdAt + ttlSeconds
 
 
+class ByMonthIndex(GlobalSecondaryIndex["StatsModel"]):
+    """Every workflow's day aggregates of a month, by day then workflow: ``GET /stats``
+    reads a day range in one Query per month touched. Sparse: markers lack its keys."""
+
+    class Meta:
+        index_name = "byMonth"
+        projection = AllProjection()
+
+    month = UnicodeAttribute(hash_key=True)  # "YYYY-MM"
+    dayWorkflow = UnicodeAttribute(range_key=True)  # "YYYY-MM-DD#<workflowId>"
+
+
+class StatsModel(BoundedModel):
+    """Per-workflow statistics, kept incrementally as executions end
+    (``functions.store.stats``): one aggregate item per workflow and day (counters by
+    status, a log-scale duration histogram, the maximum, failures by node), and one marker
+    per counted execution, so a repeated status-change event counts nothing twice."""
+
+    class Meta:
+        table_name = "sfnflow-stats"
+        region = "us-east-1"
+
+    workflowId = UnicodeAttribute(hash_key=True)
+    bucket = UnicodeAttribute(range_key=True)  # "day#<YYYY-MM-DD>" | "counted#<executionId>"
+    month = UnicodeAttribute(null=True)  # aggregates only: the byMonth index's keys
+    dayWorkflow = UnicodeAttribute(null=True)
+    statuses = MapAttribute[str, Any](null=True)  # status -> executions
+    durations = MapAttribute[str, Any](null=True)  # histogram bucket index -> executions
+    totalMs = NumberAttribute(null=True)
+    maxMs = NumberAttribute(null=True)
+    nodeFailures = MapAttribute[str, Any](null=True)  # quoted node name -> executions
+    countedAt = UnicodeAttribute(null=True)  # markers only
+    expiresAt = NumberAttribute(null=True)  # DynamoDB TTL, markers only
+
+    by_month = ByMonthIndex()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     ExecutionModel, NodeRunModel, PinModel, PinVersionModel, NodeCacheModel, WorkflowModel,
     WorkflowVersionModel, WebhookModel, ProgressEventModel, MergeQuorumModel, WaitModel,
-    StreamConnectionModel,
+    StreamConnectionModel, StatsModel,
 )
 
 TABLE_SUFFIXES: dict[type[Model], str] = {
