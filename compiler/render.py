@@ -5,12 +5,20 @@ The SVG uses a layered layout: one column per topological level (left to right),
 column ordered by a few barycenter sweeps to cut edge crossings, edges as cubic curves
 labelled with the output name (IF, Switch, error ports) and the input index (Merge). Loop
 back edges (a loop body returning items to its loop node) are dashed.
+
+An edge that skips columns gets a free row of its own in every column it crosses (a
+"dummy node" of the Sugiyama layout, ordered by the same sweeps) and is drawn through
+those rows, so it never passes through a node's box: between two adjacent columns a curve
+stays in the gap, and within a column it runs straight along its own row.
+
+Every node's box carries ``data-node`` (its name), so a page can colour the boxes by the
+status of an execution (the execution viewer does).
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from compiler.explain import topological_levels
 from compiler.graph import Edge, Graph
@@ -106,18 +114,54 @@ class Layout:
     y: list[float]  # top edge
     width: float
     height: float
+    # (source, target) of an edge that skips columns -> the top edge of its own row in
+    # each column it crosses, left to right
+    via: dict[tuple[int, int], list[float]] = field(default_factory=dict)
+
+
+Chains = dict[tuple[int, int], list[int]]
+
+
+def _with_long_edge_rows(graph: Graph, levels: list[list[int]]) -> tuple[
+        list[list[int]], list[list[int]], list[list[int]], Chains]:
+    """Levels with a placeholder (an id past the graph's nodes) in every column an edge
+    skips, the predecessors and successors of every id, and each long pair's placeholders."""
+    column = {node: k for k, level in enumerate(levels) for node in level}
+    preds = [list(p) for p in graph.preds]
+    succs = [list(s) for s in graph.succs]
+    chains: Chains = {}
+    for edge in graph.edges:
+        pair = (edge.source, edge.target)
+        if pair in chains or column[edge.target] - column[edge.source] < 2:
+            continue
+        chain = list(range(len(preds), len(preds) + column[edge.target]
+                           - column[edge.source] - 1))
+        preds += [[] for _ in chain]
+        succs += [[] for _ in chain]
+        hops = [edge.source, *chain, edge.target]
+        succs[edge.source] = [n for n in succs[edge.source] if n != edge.target]
+        preds[edge.target] = [n for n in preds[edge.target] if n != edge.source]
+        for before, after in zip(hops, hops[1:], strict=False):
+            succs[before].append(after)
+            preds[after].append(before)
+        for k, placeholder in enumerate(chain):
+            levels[column[edge.source] + 1 + k].append(placeholder)
+        chains[pair] = chain
+    return levels, preds, succs, chains
 
 
 def layered_layout(graph: Graph) -> Layout:
-    """Columns by topological level, rows by barycenter ordering (alternating sweeps)."""
-    levels = topological_levels(graph, after_loops=False)
-    row = [0.0] * len(graph)
+    """Columns by topological level, rows by barycenter ordering (alternating sweeps); an
+    edge that skips columns holds a row in each (module docstring)."""
+    levels, preds, succs, chains = _with_long_edge_rows(
+        graph, topological_levels(graph, after_loops=False))
+    row = [0.0] * len(preds)
     for level in levels:
         for k, node in enumerate(level):
             row[node] = float(k)
     for sweep in range(SWEEPS):
         forward = sweep % 2 == 0
-        neighbours = graph.preds if forward else graph.succs
+        neighbours = preds if forward else succs
         for level in levels[1:] if forward else levels[-2::-1]:
             keys = {node: (_barycenter(neighbours[node], row, row[node]), row[node])
                     for node in level}
@@ -126,8 +170,8 @@ def layered_layout(graph: Graph) -> Layout:
                 row[node] = float(k)
     tallest = max((len(level) for level in levels), default=0)
     step_y = NODE_HEIGHT + GAP_Y
-    x = [0.0] * len(graph)
-    y = [0.0] * len(graph)
+    x = [0.0] * len(preds)
+    y = [0.0] * len(preds)
     for column, level in enumerate(levels):
         offset = (tallest - len(level)) * step_y / 2
         for k, node in enumerate(level):
@@ -136,7 +180,9 @@ def layered_layout(graph: Graph) -> Layout:
     width = 2 * MARGIN + max(len(levels) * (NODE_WIDTH + GAP_X) - GAP_X, 0)
     lanes = sum(len(loop.back_edges) for loop in graph.loops.values())
     height = 2 * MARGIN + max(tallest * step_y - GAP_Y, 0) + BACK_LANE * (lanes + 1) * (lanes > 0)
-    return Layout(x, y, width, height)
+    size = len(graph)
+    return Layout(x[:size], y[:size], width, height,
+                  {pair: [y[n] for n in chain] for pair, chain in chains.items()})
 
 
 def _barycenter(around: list[int], row: list[float], default: float) -> float:
@@ -151,19 +197,34 @@ def _short(text: str) -> str:
 
 
 def _edge_svg(graph: Graph, layout: Layout, edge: Edge, sibling: int, siblings: int) -> str:
+    """A curve across each gap between columns; through the columns an edge skips, a
+    straight run along the row it holds there (``Layout.via``)."""
     spread = (sibling - (siblings - 1) / 2) * 6  # parallel edges of one pair fan out
     x1 = layout.x[edge.source] + NODE_WIDTH
     y1 = layout.y[edge.source] + NODE_HEIGHT / 2 + spread
     x2 = layout.x[edge.target]
     y2 = layout.y[edge.target] + NODE_HEIGHT / 2 + spread
-    bend = max(30.0, (x2 - x1) / 2)
-    path = (f'<path class="edge" d="M{x1:.1f},{y1:.1f} C{x1 + bend:.1f},{y1:.1f} '
-            f'{x2 - bend:.1f},{y2:.1f} {x2:.1f},{y2:.1f}" marker-end="url(#arrow)"/>')
+    rows = layout.via.get((edge.source, edge.target), [])
+    points = [(x1, y1)]
+    for k, top in enumerate(rows):
+        left = layout.x[edge.source] + (k + 1) * (NODE_WIDTH + GAP_X)
+        points += [(left, top + NODE_HEIGHT / 2 + spread),
+                   (left + NODE_WIDTH, top + NODE_HEIGHT / 2 + spread)]
+    points.append((x2, y2))
+    d = f"M{x1:.1f},{y1:.1f}"
+    for k in range(0, len(points) - 1, 2):
+        (ax, ay), (bx, by) = points[k], points[k + 1]
+        bend = max(30.0, (bx - ax) / 2)
+        d += f" C{ax + bend:.1f},{ay:.1f} {bx - bend:.1f},{by:.1f} {bx:.1f},{by:.1f}"
+        if k + 2 < len(points):
+            d += f" L{points[k + 2][0]:.1f},{points[k + 2][1]:.1f}"
+    path = f'<path class="edge" d="{d}" marker-end="url(#arrow)"/>'
     label = edge_label(graph, edge)
     if not label:
         return path
-    return (path + f'<text class="edge-label" x="{(x1 + x2) / 2:.1f}" '
-            f'y="{(y1 + y2) / 2 - 3:.1f}" text-anchor="middle">{html.escape(label)}</text>')
+    (lx1, ly1), (lx2, ly2) = points[0], points[1]
+    return (path + f'<text class="edge-label" x="{(lx1 + lx2) / 2:.1f}" '
+            f'y="{(ly1 + ly2) / 2 - 3:.1f}" text-anchor="middle">{html.escape(label)}</text>')
 
 
 def _back_edge_svg(graph: Graph, layout: Layout, edge: Edge, lane: int) -> str:
@@ -189,7 +250,8 @@ def _node_svg(graph: Graph, layout: Layout, node: int) -> str:
     cx = x + NODE_WIDTH / 2
     return (
         f'<g class="node"><title>{html.escape(spec.name)} ({html.escape(spec.type)})</title>'
-        f'<rect x="{x:.1f}" y="{y:.1f}" width="{NODE_WIDTH}" height="{NODE_HEIGHT}" rx="7" '
+        f'<rect data-node="{html.escape(spec.name)}" x="{x:.1f}" y="{y:.1f}" '
+        f'width="{NODE_WIDTH}" height="{NODE_HEIGHT}" rx="7" '
         f'fill="{colour(spec.type)}"/>'
         f'<text x="{cx:.1f}" y="{y + 19:.1f}" text-anchor="middle">'
         f"{html.escape(_short(spec.name))}</text>"
