@@ -452,10 +452,15 @@ NODE_TYPES: dict[str, NodeType] = {
 def _n8n_node_type(spec: N8nType) -> NodeType:
     """n8n's nodes run on the node runner (``functions.nodes.n8n``), which keeps every
     node's run data and ``pairedItem`` lineage for the expressions that read them; Loop
-    Over Items v3 is sfnflow's splitInBatches loop (a Map over batches, one at a time)."""
+    Over Items v3 is sfnflow's splitInBatches loop (a Map over batches, one at a time), and
+    n8n's Wait is sfnflow's wait lowering (``compiler.n8n.wait_params``)."""
     if spec.lowering == "loop":  # validate gives it SplitInBatchesParams (LOOP_VERSIONS)
         return NodeType(spec.name, SplitInBatchesParams, spec.description, lowering="loop",
                         outputs=lambda _p: ["done", "loop"], versions=spec.versions)
+    if spec.lowering == "wait":  # a native Wait state (compiler.lowering.n8n_wait)
+        from compiler.n8n.wait_params import node_type
+
+        return node_type(spec)
     return NodeType(
         spec.name, N8nParams, spec.description, trigger=spec.trigger,
         outputs=lambda p: spec.outputs(p.typeVersion, p.parameters),

@@ -37,6 +37,7 @@ def wait_time(emitter: Emitter, node: int,
 
 
 def output_items(items: str) -> str:
-    """JSONata of the output items: the input items, each paired to its position."""
-    return (f'$map({items}, function($v, $k) {{ $merge([$v, {{"pairedItem": '
-            f'{{"item": $k}}}}]) }})')
+    """JSONata of the output items: the input items, each paired to its position. The
+    ``[...]`` around ``$map`` keeps one item a list (JSONata unwraps one-element results)."""
+    return (f'[$map({items}, function($v, $k) {{ $merge([$v, {{"pairedItem": '
+            f'{{"item": $k}}}}]) }})]')

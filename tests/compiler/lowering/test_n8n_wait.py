@@ -1,9 +1,6 @@
 """n8n's Wait node lowers to a native Wait state (no Lambda) and runs on the embedded cloud:
 fixed amounts as Seconds, fixed moments as a UTC Timestamp, one field of the first item as
-JSONata, webhook as sfnflow's paused Task; its items come out paired to their positions.
-
-``wired`` builds the node type the way ``compiler.nodetypes`` must for the catalogue's
-"wait" lowering (``compiler.n8n.wait_params.node_type``)."""
+JSONata, webhook as sfnflow's paused Task; its items come out paired to their positions."""
 
 from __future__ import annotations
 
@@ -26,12 +23,6 @@ from local.cloud import LocalCloud
 from tests.conftest import TIME_SCALE
 
 BASE = "n8n-nodes-base."
-
-
-@pytest.fixture
-def wired(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setitem(NODE_TYPES, N8N_WAIT, node_type(N8N_TYPES[N8N_WAIT]))
-    yield
 
 
 @pytest.fixture(scope="module")
@@ -78,21 +69,16 @@ def _all_states(definition: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def test_without_the_wiring_a_wait_is_refused_not_compiled_to_a_task() -> None:
-    if NODE_TYPES[N8N_WAIT].lowering == "wait":
-        pytest.skip("compiler.nodetypes builds the n8n Wait type already")
-    with pytest.raises(WorkflowInvalid) as invalid:
-        compile_workflow(workflow({"amount": 2}))
-    assert [(p.node, p.field) for p in invalid.value.problems] == [("Wait", "type")]
+def test_compiler_nodetypes_builds_the_wait_from_the_catalogue() -> None:
+    assert NODE_TYPES[N8N_WAIT].lowering == "wait"
+    assert NODE_TYPES[N8N_WAIT].params is node_type(N8N_TYPES[N8N_WAIT]).params
 
 
-@pytest.mark.usefixtures("wired")
 def test_a_fixed_amount_is_a_native_wait_state() -> None:
     state = wait_state(workflow({"amount": 1.5, "unit": "minutes"}))
     assert state["Type"] == "Wait" and state["Seconds"] == 90
 
 
-@pytest.mark.usefixtures("wired")
 def test_a_fixed_moment_is_a_utc_timestamp_in_the_workflow_zone() -> None:
     state = wait_state(workflow({"resume": "specificTime", "dateTime": "2030-01-15T08:30:00"},
                                 timezone="Europe/Berlin", version=1))
@@ -109,14 +95,12 @@ def test_only_a_fixed_amount_bounds_the_node_in_time() -> None:
     assert bound({"resume": "specificTime", "dateTime": "2030-01-01T00:00:00Z"}) == COMPUTED
 
 
-@pytest.mark.usefixtures("wired")
 def test_refusals_name_node_and_field() -> None:
     with pytest.raises(WorkflowInvalid) as invalid:
         compile_workflow(workflow({"resume": "form"}))
     assert [(p.node, p.field) for p in invalid.value.problems] == [("Wait", "parameters.resume")]
 
 
-@pytest.mark.usefixtures("wired")
 def test_webhook_is_a_paused_task() -> None:
     state = wait_state(workflow({"resume": "webhook"}))
     assert state["Type"] == "Task" and state["Resource"].endswith("waitForTaskToken")
@@ -132,7 +116,6 @@ def run(cloud: LocalCloud, document: dict[str, Any]) -> tuple[str, dict[str, Any
     return execution.status, {r.node: r for r in cloud.repository.node_runs(execution_id)}
 
 
-@pytest.mark.usefixtures("wired")
 def test_a_wait_runs_natively_and_passes_its_items_paired(cloud: LocalCloud) -> None:
     status, runs = run(cloud, workflow({"amount": 2, "unit": "seconds"}))
     assert status == "SUCCEEDED"
@@ -141,7 +124,13 @@ def test_a_wait_runs_natively_and_passes_its_items_paired(cloud: LocalCloud) -> 
     assert [item["json"] for item in runs["Done"].output[0]] == [{"a": 1}, {"a": 2}]
 
 
-@pytest.mark.usefixtures("wired")
+def test_one_item_stays_a_list_of_one(cloud: LocalCloud) -> None:
+    status, runs = run(cloud, workflow({"amount": 1, "unit": "seconds"}, items=[{"a": 1}]))
+    assert status == "SUCCEEDED"  # JSONata unwraps a one-element result: the state wraps it
+    assert runs["Wait"].output == [[{"json": {"a": 1}, "pairedItem": {"item": 0}}]]
+    assert runs["Done"].output == [[{"json": {"a": 1}, "pairedItem": {"item": 0}}]]
+
+
 def test_a_field_of_the_first_item_gives_the_time(cloud: LocalCloud) -> None:
     items = [{"delay": "1.5"}, {"delay": 999}]
     status, runs = run(cloud, workflow({"amount": "={{ $json.delay }}"}, items))
@@ -156,7 +145,6 @@ def test_a_field_of_the_first_item_gives_the_time(cloud: LocalCloud) -> None:
 
 
 @pytest.mark.parametrize("delay", ["soon", 400 * 86400])
-@pytest.mark.usefixtures("wired")
 def test_a_field_outside_the_exact_domain_fails_naming_the_node(cloud: LocalCloud,
                                                                  delay: Any) -> None:
     execution_id = cloud.start(compile_workflow(workflow({"amount": "={{ $json.delay }}"},
@@ -167,7 +155,6 @@ def test_a_field_outside_the_exact_domain_fails_naming_the_node(cloud: LocalClou
     assert "'Wait'" in failed[0]["executionFailedEventDetails"]["cause"]
 
 
-@pytest.mark.usefixtures("wired")
 def test_a_webhook_wait_pauses_until_its_signed_url_is_called(cloud: LocalCloud) -> None:
     execution_id = cloud.start(compile_workflow(workflow({"resume": "webhook"})))
     service = WaitService(cloud.sfn, cloud.repository, WaitRepository(), cloud.config)
