@@ -354,6 +354,8 @@ class NodeRunner:
                 "runIndex": invocation.runIndex,
                 "workflow": invocation.workflow,
                 "executionId": execution_id,
+                "executionMode": lambda: getattr(
+                    self.repository.get_execution(execution_id), "mode", None),
                 "runs": lambda: self.repository.node_runs(execution_id),
             }
         try:

@@ -45,6 +45,7 @@ from functions.sandbox.child import N8N_ALL, N8N_EACH, n8n_source
 
 # Expressions or code naming other nodes need the execution's run data.
 _READS_OTHER_NODES = re.compile(r"\$\(|\$node\b|\$items\b|\$prevNode\b")
+_READS_MODE = re.compile(r"\$mode\b|\$execution\b")
 CODE = "n8n-nodes-base.code"
 SORT = "n8n-nodes-base.sort"
 HTTP_REQUEST = "n8n-nodes-base.httpRequest"
@@ -74,10 +75,13 @@ class N8nRun:
         self.run_index = int(extras.get("runIndex") or 0)
         self.workflow = str(extras.get("workflow") or "")
         self.execution_id = str(extras.get("executionId") or "")
-        # how the execution started (its input's ``mode``): the runner's, or a trigger's
+        # how the execution started (its input's ``mode``): a trigger's own, or the
+        # execution record's, read only when an expression or code asks (``_mode``)
         trigger = ctx.extras.get("trigger")
-        self.mode = extras.get("executionMode") or (
-            trigger.get("mode") if isinstance(trigger, dict) else None)
+        self.mode = trigger.get("mode") if isinstance(trigger, dict) else None
+        recorded = extras.get("executionMode")
+        self._recorded_mode: Callable[[], Any] = recorded if callable(recorded) \
+            else (lambda: recorded)
         self.load_runs: Callable[[], list[Any]] = extras.get("runs") or (lambda: [])
         self.parameters: Mapping[str, Any] = ctx.raw_params
         # inside an n8n loop region (functions.nodes.n8n_region): SplitInBatches contexts
@@ -108,11 +112,17 @@ class N8nRun:
                    for name in self._node_names() | set(contexts)},
             connections=self.connections,
             workflow={"id": self.workflow, "name": self.workflow, "active": False},
-            execution={"id": self.execution_id, "mode": execution_mode(self.mode),
+            execution={"id": self.execution_id, "mode": execution_mode(self._mode(text)),
                        "resumeUrl": ""},
             variables=scope.variables or {},
             timezone=str(self.context.get("timezone") or "UTC"),
         )
+
+    def _mode(self, text: str) -> Any:
+        """The execution's start kind; beyond a trigger only where ``text`` reads it."""
+        if self.mode is None and _READS_MODE.search(text):
+            self.mode = self._recorded_mode()
+        return self.mode
 
     def _loop_contexts(self) -> Mapping[str, Any]:
         """Node contexts n8n loops of this execution left (``functions.nodes.n8n_region``)."""
