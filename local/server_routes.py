@@ -4,7 +4,8 @@ The resource tree mirrors ``cdk/sfnflow_cdk/api.py`` (``local/`` may not import 
 ``tests/local/test_server_routes.py`` checks the two agree): the management roots with
 an ``ANY`` method that needs the API key and a ``{proxy+}`` below each, one public static
 route below an execution (``POST /executions/{execution_id}/resume/{wait_id}``: a signed
-resume URL), ``GET /openapi.json``, and the public ``/webhook/{proxy+}``. Every resource
+resume URL), ``GET /openapi.json``, the public ``/webhook/{proxy+}``, and the execution
+viewer's public static files (``GET /viewer``, ``GET /viewer/{proxy+}``). Every resource
 answers ``OPTIONS`` without a key (CORS preflights, through the function behind it). The
 local Server-Sent Events route (a WebSocket API in AWS) is one more resource here.
 
@@ -26,6 +27,7 @@ STREAM = "stream"  # served by the local gateway itself (live progress, SSE)
 # The methods API Gateway knows; ``ANY`` stands for all of them.
 HTTP_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
 MANAGEMENT_ROOTS = ("workflows", "executions", "admin", "stream-tokens", "stats")
+VIEWER_ROOT = "viewer"  # the execution viewer: public static files (functions.api.viewer)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ def _resources() -> tuple[Resource, ...]:
                       Resource(parent + "/stream", STREAM, {"GET": True})]
         found.append(Resource(parent + "/{proxy+}", API_FUNCTION, keyed))
     found += [Resource("/openapi.json", API_FUNCTION, {"GET": True}),
+              Resource(f"/{VIEWER_ROOT}", API_FUNCTION, {"GET": False}),
+              Resource(f"/{VIEWER_ROOT}/{{proxy+}}", API_FUNCTION, {"GET": False}),
               Resource("/webhook/{proxy+}", WEBHOOKS_FUNCTION, {"ANY": False})]
     return tuple(found)
 

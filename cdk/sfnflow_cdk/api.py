@@ -5,7 +5,9 @@ function and need an API key (a usage plan throttles them); ``/webhook/{proxy+}`
 the webhooks function and is public — the handler checks each webhook's HMAC signature.
 So is ``POST /executions/{execution_id}/resume/{wait_id}``, a static sibling of the
 execution's ``{proxy+}`` (API Gateway prefers it): the API function checks the signed
-resume URL of a paused wait (``functions.services.waits``).
+resume URL of a paused wait (``functions.services.waits``). ``GET /viewer`` and
+``GET /viewer/{proxy+}`` are public too: the execution viewer's static files, which hold no
+data (``functions.api.viewer``); the page calls the keyed routes with the key a person gives.
 Access logs go to CloudWatch; API Gateway's own errors (missing key, throttling, bad
 request) answer with the API's JSON error shape ``{"error": {"type", "message", "details"}}``.
 
@@ -28,6 +30,7 @@ from sfnflow_cdk.naming import Naming
 
 MANAGEMENT_ROOTS = ("workflows", "executions", "admin", "stream-tokens", "stats")
 WEBHOOK_ROOT = "webhook"
+VIEWER_ROOT = "viewer"  # the execution viewer: public static files (functions.api.viewer)
 
 # API Gateway's own responses -> the error type the API's handler would use.
 GATEWAY_ERRORS = {
@@ -110,6 +113,9 @@ class PlatformApi(Construct):
                 self._add(resume, "POST", management, api_key=False)
             self._add(resource.add_resource("{proxy+}"), "ANY", management, api_key=True)
         self._add(self.api.root.add_resource("openapi.json"), "GET", management, api_key=True)
+        viewer = self.api.root.add_resource(VIEWER_ROOT)  # public: the page holds no data
+        self._add(viewer, "GET", management, api_key=False)
+        self._add(viewer.add_resource("{proxy+}"), "GET", management, api_key=False)
         webhooks = apigw.LambdaIntegration(webhooks_function, allow_test_invoke=False)
         self._add(self.api.root.add_resource(WEBHOOK_ROOT).add_resource("{proxy+}"), "ANY",
                   webhooks, api_key=False)

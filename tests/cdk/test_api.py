@@ -17,6 +17,7 @@ MANAGEMENT = {("/workflows", "ANY"), ("/workflows/{proxy+}", "ANY"), ("/executio
               ("/stream-tokens/{proxy+}", "ANY")}
 WEBHOOK = ("/webhook/{proxy+}", "ANY")
 RESUME = ("/executions/{execution_id}/resume/{wait_id}", "POST")
+VIEWER = {("/viewer", "GET"), ("/viewer/{proxy+}", "GET")}  # public static files
 
 
 def _methods(built: Built) -> dict[tuple[str, str], dict[str, Any]]:
@@ -30,7 +31,7 @@ def _target(built: Built, props: dict[str, Any]) -> str:
 
 
 def test_routes(built: Built) -> None:
-    routes = MANAGEMENT | {WEBHOOK, RESUME}
+    routes = MANAGEMENT | VIEWER | {WEBHOOK, RESUME}
     preflights = {(path, "OPTIONS") for path, _ in routes}
     assert set(_methods(built)) == routes | preflights
 
@@ -81,7 +82,7 @@ def test_every_route_the_api_function_serves_has_a_gateway_route(built: Built) -
         props = methods.get((resource, method)) or methods.get((resource, "ANY"))
         assert props is not None, (method, path, resource)
         assert api_fn in _target(built, props), (method, path)
-        public = (resource, method) == RESUME
+        public = (resource, method) == RESUME or (resource, method) in VIEWER
         assert props.get("ApiKeyRequired", False) is not public, (method, path)
         # and a browser may ask first (CORS preflight, no key)
         preflight = methods[(resource, "OPTIONS")]

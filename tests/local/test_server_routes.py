@@ -28,9 +28,10 @@ def test_the_resources_are_the_stacks() -> None:
         ("/executions/{execution_id}", "ANY"), (PROXY, "ANY"), ("/openapi.json", "GET"),
         ("/admin", "ANY"), ("/admin/{proxy+}", "ANY"), ("/stream-tokens", "ANY"),
         ("/stream-tokens/{proxy+}", "ANY"), ("/webhook/{proxy+}", "ANY"), (RESUME, "POST"),
-        ("/executions/{execution_id}/stream", "GET")}
+        ("/executions/{execution_id}/stream", "GET"), ("/viewer", "GET"),
+        ("/viewer/{proxy+}", "GET")}
     public = {r.path for r in RESOURCES if not any(r.methods.values())}
-    assert public == {RESUME, "/webhook/{proxy+}"}
+    assert public == {RESUME, "/webhook/{proxy+}", "/viewer", "/viewer/{proxy+}"}
     assert {r.function for r in RESOURCES if r.path.startswith("/webhook")} == \
         {WEBHOOKS_FUNCTION}
 
