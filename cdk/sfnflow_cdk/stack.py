@@ -7,7 +7,9 @@ Context (``-c key=value``): ``stage`` (default ``dev``), ``logLevel`` (``INFO``)
 Lambda keeps 100 of the account's concurrency unreserved, so set it only on an account
 whose quota allows it, and keep Distributed Maps' maxConcurrency below it),
 ``codeRunnerNetwork`` (``isolated``: the code runner in a VPC without any egress;
-``internet``: outside any VPC, so code nodes can call out; see ``code_network``).
+``internet``: outside any VPC, so code nodes can call out; see ``code_network``),
+``alarms`` (an object of alarm thresholds, e.g. ``{"failureRatePercent": 5}``; the keys
+and defaults are ``monitoring.AlarmThresholds``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from sfnflow_cdk import functions as fns
 from sfnflow_cdk.api import PlatformApi
 from sfnflow_cdk.bundling import lambda_code
 from sfnflow_cdk.events import PlatformEvents
+from sfnflow_cdk.monitoring import CONTEXT_KEY as ALARMS_CONTEXT_KEY
+from sfnflow_cdk.monitoring import AlarmThresholds, PlatformMonitoring
 from sfnflow_cdk.nag import acknowledge_findings, nag_checks
 from sfnflow_cdk.naming import Naming
 from sfnflow_cdk.registration import WorkflowRegistration
@@ -70,6 +74,7 @@ class Settings:
     # Reserved concurrency of the node and code runners (None: share the account's pool).
     runner_reserved_concurrency: int | None = None
     code_runner_network: str = code_network.ISOLATED  # or code_network.INTERNET
+    alarms: AlarmThresholds = AlarmThresholds()
 
     @classmethod
     def from_context(cls, scope: Construct) -> Settings:
@@ -85,7 +90,8 @@ class Settings:
                    runner_reserved_concurrency=_reserved_concurrency(
                        get("runnerReservedConcurrency", None)),
                    code_runner_network=code_network.network_setting(
-                       get("codeRunnerNetwork", None)))
+                       get("codeRunnerNetwork", None)),
+                   alarms=AlarmThresholds.from_context(get(ALARMS_CONTEXT_KEY, None)))
 
     @property
     def removal_policy(self) -> RemovalPolicy:
@@ -175,6 +181,11 @@ class SfnflowStack(Stack):
             log_retention=retention, removal_policy=removal)
         self.runtime_logs = runtime_log_group(self, "ApiCreatedMachineLogs", naming=naming,
                                               log_retention=retention, removal_policy=removal)
+        self.monitoring = PlatformMonitoring(
+            self, "Monitoring", naming=naming, thresholds=settings.alarms,
+            functions=functions, runners=[spec.role for spec in fns.RUNNERS],
+            api=self.api.api, dead_letter_queues=[self.events.dead_letters],
+            reconciler_logs=functions[fns.RECONCILER.role].log_group)
 
         self._grant(naming)
         self._configure(naming)
@@ -273,6 +284,7 @@ class SfnflowStack(Stack):
                   description="Live progress: POST /stream-tokens {executionId} (API key) "
                               "answers the URL to connect to, <url>?token=<token>")
         CfnOutput(self, "PayloadBucketName", value=self.storage.bucket.bucket_name)
+        self.monitoring.outputs(self)
         CfnOutput(self, "TablePrefix", value=self.naming.prefix)
         CfnOutput(self, "StateMachinePrefix", value=self.naming.state_machine_prefix)
         for suffix, table in self.tables.tables.items():
