@@ -328,6 +328,9 @@ class FilterOptions:
     case_sensitive: bool
     strict: bool
     version: int
+    #: the node's typeVersion implies options version 2 but the stored options do not say
+    #: so: n8n 1.123 reads the stored one (1), the runner the node's (2)
+    disputed: bool = False
 
 
 def filter_options(stored: Any, ignore_case: Any, loose: Any, version: int | None
@@ -346,7 +349,8 @@ def filter_options(stored: Any, ignore_case: Any, loose: Any, version: int | Non
     if not isinstance(stored_version, int):
         raise Refused("a filter options version that is not a number")
     return FilterOptions(bool(case_sensitive), bool(strict),
-                         int(version if version is not None else stored_version or 1))
+                         int(version if version is not None else stored_version or 1),
+                         version is not None and stored_version != version)
 
 
 def _typed(value: Translation, type_: str, options: FilterOptions) -> tuple[Translation, str]:
@@ -359,12 +363,26 @@ def _typed(value: Translation, type_: str, options: FilterOptions) -> tuple[Tran
         return (Translation(f"($x := {value.value}; {nullish} ? $x : $jsStr($x))", value.guard,
                             "any"), f"{nullish} or $jsStrable($x)")
     if type_ == "number":
-        return value, f'{nullish} or $type($x) = "number"'
+        if options.strict:
+            return value, f'{nullish} or $type($x) = "number"'
+        return (Translation(f"($x := {value.value}; {nullish} ? $x : $jsNumber($x))",
+                            value.guard, "any"),
+                f'{nullish} or $type($x) = "number" or $jsNumeric($x)')
     if type_ == "boolean":
-        if not options.strict and options.version < 2:
+        if options.strict:
+            return value, f'{nullish} or $type($x) = "boolean"'
+        if options.disputed:
+            raise Refused("a loose boolean condition whose filter options name no version "
+                          "2 (n8n reads 1 there, the runner 2)")
+        if options.version < 2:
             return (Translation(f"($x := {value.value}; {nullish} ? $x : $jsTruthy($x))",
                                 value.guard, "any"), "true")
-        return value, f'{nullish} or $type($x) = "boolean"'
+        # tryToParseBoolean, else truthiness: text with digits may parse as 0 or 1
+        loose = (f'{nullish} ? $x : $type($x) = "boolean" ? $x : $type($x) = "number" ? '
+                 '$x != 0 : $jsBoolText($x) ? $lowercase($x) = "true" : $x != ""')
+        return (Translation(f"($x := {value.value}; {loose})", value.guard, "any"),
+                f'{nullish} or $type($x) in ["boolean", "number"] or ($type($x) = "string" '
+                "and ($jsBoolText($x) or $not($contains($x, /[0-9]/))))")
     raise Refused(f"{type_} operators")
 
 
@@ -642,9 +660,9 @@ def _set_v1(version: float, parameters: Mapping[str, Any]) -> Built:
             value = _value(entry.get("value", default), "value")
             if kind == "boolean":
                 value = _bind(value, "$jsTruthy($x)")
-            elif kind == "number" and version >= 2:  # numeric text would become a number
-                value = Translation(value.value, _and(value.guard, f'($x := {value.value}; '
-                                                      '$type($x) != "string")'), value.kind)
+            elif kind == "number" and version >= 2:  # numeric text becomes a number
+                value = _bind(value, "$jsNumber($x)",
+                              '$not($type($x) = "string") or $jsNumeric($x)', value.kind)
             fields.append((name, value))
     return _set_item(fields, base="{}" if keep_only else "$json")
 
@@ -732,11 +750,12 @@ def _typed_field(version: float, type_: Any, value: Any) -> Translation:
         return _bind(translated, f"{null}$jsStr($x)", "$exists($x) and $jsStrable($x)",
                      "string")
     if type_ == "number":
-        return _bind(translated, "$jsNullish($x) ? null : $x",
-                     '$jsNullish($x) or $type($x) = "number"', "number")  # or null
+        return _bind(translated, "$jsNullish($x) ? null : $jsNumber($x)",
+                     '$jsNullish($x) or $type($x) = "number" or $jsNumeric($x)',
+                     "number")  # or null
     if type_ == "boolean":
-        return _bind(translated, "$jsNullish($x) ? null : $x",
-                     '$jsNullish($x) or $type($x) = "boolean"', "boolean")  # or null
+        return _bind(translated, "$jsNullish($x) ? null : $jsBoolean($x)",
+                     "$jsNullish($x) or $jsBoolable($x)", "boolean")  # or null
     raise Refused(f"a {type_} field")
 
 

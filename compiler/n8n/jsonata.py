@@ -58,6 +58,17 @@ HELPERS = (
     '$jsPrim := function($v) { $not($exists($v)) or $type($v) in ["string", "number", '
     '"boolean", "null"] }; '
     '$jsNullish := function($v) { $not($exists($v)) or $type($v) = "null" }; '
+    # text Number() and JSONata's $number read alike: plain decimals, integers to 15 digits
+    '$jsNumeric := function($v) { $type($v) = "string" and '
+    r'$contains($v, /^(-?0\.[0-9]+|-?[1-9][0-9]{0,14}(\.[0-9]+)?|0)$/) }; '
+    '$jsNumber := function($v) { $type($v) = "string" ? $number($v) : $v }; '
+    # n8n's tryToParseBoolean, for the values it accepts that need no number parsing
+    '$jsBoolText := function($v) { $type($v) = "string" and $lowercase($v) in ["true", '
+    '"false"] }; '
+    '$jsBoolean := function($v) { $type($v) = "boolean" ? $v : $type($v) = "number" ? '
+    '$v = 1 : $lowercase($v) = "true" }; '
+    '$jsBoolable := function($v) { $type($v) = "boolean" or ($type($v) = "number" and '
+    '($v = 0 or $v = 1)) or $jsBoolText($v) }; '
 )
 
 PRIMITIVE_KINDS = frozenset({"string", "number", "boolean", "null"})

@@ -47,6 +47,8 @@ ITEMS: list[dict[str, Any]] = [
     {"a": "7", "s": 12, "b": "true", "n": 3.5, "e": 0},
     {"a": -2.5, "s": "ALPHA", "b": 1, "n": "", "o": None},
     {"a": 1e21, "s": "é", "b": None, "n": 0.30000000000000004},
+    {"a": "-0.25", "s": "true", "b": "FALSE", "n": "12", "e": " "},
+    {"a": "1e3", "s": "0", "b": 0, "n": "0x10", "e": "no"},
     {},
 ]
 
@@ -58,12 +60,14 @@ def _legacy(data_type: str, operation: str, value2: Any, value1: str = "={{ $jso
 
 
 def _filter(type_: str, operation: str, right: Any, left: str = "={{ $json.a }}",
-            loose: bool = False, case: bool = True, single: bool = False) -> dict[str, Any]:
+            loose: bool = False, case: bool = True, single: bool = False,
+            version: int | None = None) -> dict[str, Any]:
     operator = {"type": type_, "operation": operation} | ({"singleValue": True} if single
                                                         else {})
+    stored = {"version": version} if version is not None else {}
     return {"conditions": {
         "options": {"caseSensitive": case, "leftValue": "",
-                    "typeValidation": "loose" if loose else "strict"},
+                    "typeValidation": "loose" if loose else "strict"} | stored,
         "conditions": [{"leftValue": left, "rightValue": right, "operator": operator}],
         "combinator": "and"}}
 
@@ -96,7 +100,7 @@ CASES: list[tuple[str, str, float, dict[str, Any]]] = [
                                           loose=True)),
     ("if v2 exists", IF, 2, _filter("string", "exists", "", "={{ $json.n }}", single=True)),
     ("if v2.2 boolean true loose", IF, 2.2, _filter("boolean", "true", "", "={{ $json.b }}",
-                                                    loose=True, single=True)),
+                                                    loose=True, single=True, version=2)),
     ("if v2 boolean loose v1", IF, 2, _filter("boolean", "false", "", "={{ $json.b }}",
                                               loose=True, single=True)),
     ("filter v2 number equals", FILTER, 2, _filter("number", "equals", 5)),
@@ -142,6 +146,9 @@ CASES: list[tuple[str, str, float, dict[str, Any]]] = [
         {"name": "label", "type": "string", "value": "={{ $json.s + '!' }}"},
         {"name": "count", "type": "number", "value": "={{ $itemIndex + 1 }}"}]},
         "includeOtherFields": True, "options": {}}),
+    ("set v3.3 conversions", SET, 3.3, {"assignments": {"assignments": [
+        {"name": "num", "type": "number", "value": "={{ $json.a }}"},
+        {"name": "flag", "type": "boolean", "value": "={{ $json.b }}"}]}, "options": {}}),
     ("set v3.4 only new", SET, 3.4, {"assignments": {"assignments": [
         {"name": "n", "type": "string", "value": "={{ $json.n }}"}]}, "options": {}}),
 ]
@@ -154,6 +161,7 @@ REFUSED: list[tuple[str, float, dict[str, Any], str]] = [
     (IF, 2, _filter("string", "regex", "a"), "regex"),
     (IF, 2, {"conditions": {"conditions": []}}, "without options"),
     (FILTER, 2, _filter("array", "contains", "x"), "array"),
+    (IF, 2.2, _filter("boolean", "true", "", loose=True, single=True), "no version"),
     (SWITCH, 3, {"mode": "expression", "output": "={{ 1 }}"}, "expression mode"),
     (SET, 1, {"values": {"string": [{"name": "a[0]", "value": "x"}]}}, "dot-notation"),
     (SET, 1, {"values": {"string": [{"name": "a.0", "value": "x"}]}}, "dot-notation"),
