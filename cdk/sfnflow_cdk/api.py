@@ -28,7 +28,8 @@ from constructs import Construct
 from functions.api.gateway import BINARY_MEDIA_TYPES
 from sfnflow_cdk.naming import Naming
 
-MANAGEMENT_ROOTS = ("workflows", "executions", "admin", "stream-tokens", "stats")
+MANAGEMENT_ROOTS = ("workflows", "executions", "admin", "stream-tokens", "stats",
+                    "costs")
 WEBHOOK_ROOT = "webhook"
 VIEWER_ROOT = "viewer"  # the execution viewer: public static files (functions.api.viewer)
 
