@@ -40,7 +40,11 @@ Observer = Callable[[Finished], None]
 
 def observers(repository: RunRepository) -> list[Observer]:
     """Every observer of ended executions, in the order they run."""
-    return []
+    from functions.services import stats  # imports the store: only when observers are built
+
+    return [
+        stats.count_finished(repository),  # per-workflow statistics (GET /stats)
+    ]
 
 
 def notify(listeners: Sequence[Observer], finished: Finished) -> None:
