@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
-from functions.api import costs, executions, pins, streams, viewer, waits, workflows
+from functions.api import costs, executions, pins, stats, streams, viewer, waits, workflows
 from functions.api.errors import register_error_handlers
 from functions.api.gateway import cors_config
 from functions.api.limits import bounded_ids
@@ -21,6 +21,7 @@ app.include_router(pins.router)
 app.include_router(waits.router)
 app.include_router(streams.router)
 app.include_router(costs.router)
+app.include_router(stats.router)
 app.include_router(viewer.router)  # the execution viewer's page (public) and graph
 register_error_handlers(app)
 app.use([bounded_ids])  # ids no DynamoDB key can hold are 404s before any lookup
