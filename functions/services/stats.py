@@ -4,14 +4,15 @@
 it adds the execution to its workflow's day in ``functions.store.stats`` — by status, its
 duration in a log-scale histogram (``duration_histogram``: p50/p95 within 9.05 % above the
 true value, the maximum exact), and the nodes that failed in it. An execution belongs to
-the UTC day it started on, as ``GET /executions``' time filters read it. Counting is
-idempotent per execution (the store's marker), so a repeated event adds nothing.
+the UTC day it ended on, the day its cost is added to (``functions.costs.observer``), so a
+day's statistics and its cost describe the same executions. Counting is idempotent per
+execution (the store's marker), so a repeated event adds nothing.
 
 ``StatsService`` answers ``GET /workflows/{id}/stats`` and ``GET /stats`` from Queries of
 the day aggregates only (no Scan, no execution read): totals, per-day rows, failure rate
 (FAILED and TIMED_OUT over all ended executions; ABORTED is a person's decision, counted
-but not a failure), the nodes that fail most, and the cost per day where the cost observer
-recorded one (``CostSource``).
+but not a failure), the nodes that fail most, and the cost per day the cost observer
+recorded (``RecordedCosts``), read only for the days that had executions.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from compiler.errors import SfnflowError
+from functions.costs.store import CostStore
 from functions.services import duration_histogram
 from functions.store.stats import Counted, DayStats, StatsStore
 
@@ -82,7 +84,7 @@ def counted_of(finished: Finished, repository: RunRepository) -> Counted | None:
     if isinstance(node, str) and finished.status != "SUCCEEDED":
         failed.add(node)
     return Counted(
-        workflow_id=finished.workflow_id, day=started.astimezone(UTC).date(),
+        workflow_id=finished.workflow_id, day=stopped.astimezone(UTC).date(),
         execution_id=finished.execution_id, status=finished.status,
         duration_ms=duration_ms, duration_bucket=duration_histogram.bucket_of(duration_ms),
         failed_nodes=frozenset(failed))
@@ -107,16 +109,20 @@ def count_finished(repository: RunRepository,
 class CostSource(Protocol):
     """Where the cost observer keeps each workflow's cost per day (USD)."""
 
-    def daily_costs(self, workflow_id: str, first: date, last: date) -> Mapping[date, float]:
+    def daily_costs(self, workflow_id: str, days: Iterable[date]) -> Mapping[date, float]:
         ...
 
 
-class NoCosts:
-    """The seam for the cost observer's per-workflow-day totals: until they are recorded,
-    no day has a cost (``cost`` is null in the answers, never 0)."""
+class RecordedCosts:
+    """The cost observer's per-workflow-day totals (``functions.costs.store``): one GetItem
+    per day asked for. A day it has no total for is left out (a null cost, never 0)."""
 
-    def daily_costs(self, workflow_id: str, first: date, last: date) -> Mapping[date, float]:
-        return {}
+    def __init__(self, store: CostStore | None = None) -> None:
+        self.store = store or CostStore()
+
+    def daily_costs(self, workflow_id: str, days: Iterable[date]) -> Mapping[date, float]:
+        return {date.fromisoformat(cost.day): cost.total for day in days
+                for cost in self.store.days(workflow_id, day, day)}
 
 
 def day_range(first: str | None, last: str | None, *, today: date | None = None,
@@ -195,7 +201,7 @@ def _added(maps: Iterable[Mapping[str, int]]) -> dict[str, int]:
 
 def _cost(costs: Mapping[date, float], days: Iterable[date]) -> float | None:
     known = [costs[day] for day in days if day in costs]
-    return round(sum(known), 6) if known else None
+    return round(sum(known), 10) if known else None  # USD; executions cost fractions of a cent
 
 
 PERCENTILE_NOTE = (f"p50/p95 are read from a log-scale histogram: never below the true "
@@ -207,12 +213,12 @@ class StatsService:
     def __init__(self, store: StatsStore | None = None,
                  costs: CostSource | None = None) -> None:
         self.store = store or StatsStore()
-        self.costs = costs or NoCosts()
+        self.costs = costs or RecordedCosts()
 
     def workflow(self, workflow_id: str, first: date, last: date) -> dict[str, Any]:
         """One workflow's statistics over the range, in total and day by day."""
         days = self.store.workflow_days(workflow_id, first, last)
-        costs = self.costs.daily_costs(workflow_id, first, last)
+        costs = self.costs.daily_costs(workflow_id, [day.day for day in days])
         rows = []
         for day in days:
             row = _Totals.of([day]).view()
@@ -230,7 +236,7 @@ class StatsService:
             by_workflow.setdefault(day.workflow_id, []).append(day)
         workflows = []
         for workflow_id, days in by_workflow.items():
-            costs = self.costs.daily_costs(workflow_id, first, last)
+            costs = self.costs.daily_costs(workflow_id, [day.day for day in days])
             workflows.append({"workflowId": workflow_id, **_Totals.of(days).view(),
                               "cost": _cost(costs, costs.keys())})
         workflows.sort(key=lambda view: (-view["executions"], view["workflowId"]))

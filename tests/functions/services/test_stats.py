@@ -3,13 +3,14 @@ embedded cloud counted once each by the status-change handler, read back as tota
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date
 from typing import Any
 
 import pytest
 
 from compiler import compile_workflow
+from functions.costs.store import CostStore
 from functions.handlers import execution_events
 from functions.services import duration_histogram
 from functions.services.executions import ExecutionService
@@ -75,7 +76,7 @@ def test_runs_on_the_embedded_cloud_are_counted_once_each(cloud: LocalCloud) -> 
 
     durations = sorted(round((d["stopDate"] - d["startDate"]).total_seconds() * 1000)
                        for d in ended)
-    day = ended[0]["startDate"].astimezone(UTC).date()
+    day = ended[0]["stopDate"].astimezone(UTC).date()
     stats = StatsService().workflow("stats-flow", day, day)
     assert stats["executions"] == 5
     assert stats["byStatus"] == {"FAILED": 2, "SUCCEEDED": 3}
@@ -87,7 +88,11 @@ def test_runs_on_the_embedded_cloud_are_counted_once_each(cloud: LocalCloud) -> 
     assert durations[2] <= p50 <= durations[2] * (1 + duration_histogram.RELATIVE_ERROR) + 1
     assert [row["day"] for row in stats["days"]] == [day.isoformat()]
     assert stats["days"][0]["byStatus"] == stats["byStatus"]
-    assert stats["cost"] is None  # no cost recorded: null, not 0
+    costs = CostStore()  # the cost observer's records of the same executions
+    recorded = [costs.execution_cost(d["name"]) for d in ended]
+    assert all(recorded)
+    assert stats["cost"] == pytest.approx(sum(cost["total"] for cost in recorded if cost))
+    assert stats["days"][0]["cost"] == stats["cost"]
 
     summary = StatsService().summary(day, day)
     (mine,) = [w for w in summary["workflows"] if w["workflowId"] == "stats-flow"]
@@ -99,13 +104,14 @@ class _Days:
     """A store holding two days of one workflow (the reading side only)."""
 
     def workflow_days(self, workflow_id: str, first: date, last: date) -> list[DayStats]:
-        return [DayStats(workflow_id, date(2026, 12, 1), {"SUCCEEDED": 2}, {80: 1, 81: 1}, 2100, 1100),
+        return [DayStats(workflow_id, date(2026, 12, 1), {"SUCCEEDED": 2}, {80: 1, 81: 1},
+                         2100, 1100),
                 DayStats(workflow_id, date(2026, 12, 2), {"ABORTED": 1}, {40: 1}, 32, 32)]
 
 
 class _Costs:
-    def daily_costs(self, workflow_id: str, first: date, last: date) -> dict[date, float]:
-        return {date(2026, 12, 1): 0.25}
+    def daily_costs(self, workflow_id: str, days: Iterable[date]) -> dict[date, float]:
+        return {day: 0.25 for day in days if day == date(2026, 12, 1)}
 
 
 def test_costs_per_day_come_from_the_cost_source() -> None:
