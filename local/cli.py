@@ -168,6 +168,10 @@ def _render_report(report: dict[str, Any]) -> None:
     out.print(f"status: [bold {colour}]{report['status']}[/]")
     if report["error"]:
         out.print(f"error: {report['error']}", highlight=False)
+    if report.get("cost"):
+        from local.report import cost_line
+
+        out.print(cost_line(report["cost"]), highlight=False)
     out.print("output (items of the last nodes):")
     out.print_json(data=report["output"])
 
@@ -195,7 +199,7 @@ def run(
     project = _with_children(file, compiled, workflows) | {compiled.name: compiled}
     user_input = _read_input(input)
     from local.cloud import LocalCloud
-    from local.report import build_report
+    from local.report import build_report, recorded_cost
 
     with LocalCloud(time_scale=time_scale) as cloud:
         # pinData joined by --pin; --no-pins drops only the document's own
@@ -214,7 +218,8 @@ def run(
         execution = cloud.repository.get_execution(execution_id)
         assert execution is not None
         report = build_report(compiled, execution, cloud.repository.node_runs(execution_id),
-                              finished.history, finished.output)
+                              finished.history, finished.output,
+                              cost=recorded_cost(execution_id, compiled.graph))
     if as_json:
         sys.stdout.write(json.dumps(report, indent=2, default=str) + "\n")
     else:

@@ -1,13 +1,15 @@
 """The result of one execution as ``sfnflow run --json`` prints it, from the run data.
 
 ``{"executionId", "status", "error", "output", "nodes": {NAME: {"status", "runs", "items",
-"durationMs", "attempts", "output"}}}`` where ``items`` counts output items and ``output``
+"durationMs", "attempts", "output"}}, "cost"}`` where ``items`` counts output items and ``output``
 holds them per output port; ``logs`` (only when the node printed something) is the
 console output of its runs, in run order. Nodes lowered to native states (no Lambda call: set, if,
 wait...) have their runs recorded from the execution history when it ends
 (``functions.services.native_runs``), so they read like any other run. An executeWorkflow
 node's run is recorded from its child's events and adds ``childExecutionId``; without one
-its status and duration come from the history here.
+its status and duration come from the history here. ``cost`` is what the execution cost
+as recorded when it ended (``functions.costs``: by component and node, sub-workflows
+included in ``withChildren``, with suggestions), or None.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ def build_report(
     runs: list[NodeRun],
     history: list[dict[str, Any]],
     output: Any,
+    cost: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     by_node: dict[str, list[NodeRun]] = defaultdict(list)
     for run in runs:
@@ -112,4 +115,26 @@ def build_report(
             {name: node["output"] for name, node in nodes.items()},
         ),
         "nodes": nodes,
+        "cost": cost,
     }
+
+
+def recorded_cost(execution_id: str, graph: Any = None) -> dict[str, Any] | None:
+    """The cost recorded when the execution ended (``functions.costs``), with its
+    sub-workflows' total and suggestions; None if none was recorded."""
+    from functions.costs.store import CostStore
+    from functions.costs.view import CostNotRecorded, cost_view
+
+    try:
+        return cost_view(CostStore(), execution_id, graph)
+    except CostNotRecorded:
+        return None
+
+
+def cost_line(cost: dict[str, Any]) -> str:
+    """One line of the cost for people: total, components, suggestions."""
+    parts = ", ".join(f"{name} ${value:.7f}" for name, value in cost["components"].items())
+    line = (f"cost: ${cost['withChildren']['total']:.7f} ({parts}; "
+            f"{cost['usage']['stateTransitions']} state transitions, "
+            f"{cost['prices']['region']} prices of {cost['prices']['readOn']})")
+    return "\n".join([line, *(f"  suggestion: {s['message']}" for s in cost["suggestions"])])
