@@ -41,11 +41,12 @@ Observer = Callable[[Finished], None]
 def observers(repository: RunRepository) -> list[Observer]:
     """Every observer of ended executions, in the order they run."""
     from functions.costs.observer import cost_observer
-    from functions.services import stats  # imports the store: only when observers are built
+    from functions.services import execution_metrics, stats  # imports the store: lazily
 
     return [
         cost_observer(repository),  # the execution's cost, and its workflow's day (GET /costs)
         stats.count_finished(repository),  # per-workflow statistics (GET /stats)
+        execution_metrics.observer(),  # Executions<Status>, ExecutionDuration (functions.metrics)
     ]
 
 
