@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
-from functions.api import costs, executions, pins, stats, streams, viewer, waits, workflows
+from functions.api import (
+    costs,
+    executions,
+    logs,
+    pins,
+    stats,
+    streams,
+    viewer,
+    waits,
+    workflows,
+)
 from functions.api.errors import register_error_handlers
 from functions.api.gateway import cors_config
 from functions.api.limits import bounded_ids
@@ -17,6 +27,7 @@ app = APIGatewayRestResolver(enable_validation=True, cors=cors_config(Config.fro
                              json_body_deserializer=parse_json)
 app.include_router(workflows.router)
 app.include_router(executions.router)
+app.include_router(logs.router)  # GET /executions/{id}/logs
 app.include_router(pins.router)
 app.include_router(waits.router)
 app.include_router(streams.router)
