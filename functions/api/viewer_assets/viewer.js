@@ -101,7 +101,7 @@ async function showWorkflow(id, filters) {
     if (to.value) next.set("to", new Date(to.value).toISOString());
     location.hash = `#/workflows/${enc(id)}?${next}`;
   });
-  return [el("h2", {}, id), form, el("table", { id: "executions" },
+  return [el("h2", {}, id), form, el("table", { id: "executions", "data-status": filters.get("status") ?? "" },
     el("tr", {}, ["Execution", "Status", "Mode", "Started", "Duration"].map((h) => el("th", {}, h))),
     executions.items.map((e) => el("tr", {},
       el("td", {}, link(`#/executions/${enc(e.id)}`, e.id)), el("td", {}, badge(e.status)),
@@ -184,16 +184,17 @@ function paint() {  // colours, counts, summary and buttons from `shown`
       : status === "waiting" ? "waiting for a decision" : status === "running" ? "running…" : "";
   }
   const error = execution.error;
-  $("summary").replaceChildren(badge(execution.status), " ",
+  $("summary").replaceChildren(...[badge(execution.status), " ",
     el("span", {}, `started ${execution.startedAt ?? "—"} · ${elapsed(execution.startedAt, execution.stoppedAt)}`),
     execution.replayOf ? el("span", {}, " · replay of ", link(`#/executions/${enc(execution.replayOf)}`, execution.replayOf)) : null,
     execution.retryOf ? el("span", {}, " · retry of ", link(`#/executions/${enc(execution.retryOf)}`, execution.retryOf)) : null,
     error ? el("p", { class: "error-text", id: "execution-error" },
-      `${error.type ?? "Error"}${error.node ? ` in ${error.node}` : ""}: ${error.message ?? ""}`) : null);
+      `${error.type ?? "Error"}${error.node ? ` in ${error.node}` : ""}: ${error.message ?? ""}`) : null,
+  ].filter(Boolean));
   const buttons = [];
   const act = (label, path, body) => el("button", { type: "button", onclick: () => control(path, body) }, label);
   const base = `/executions/${enc(execution.id)}`;
-  if (execution.status === "RUNNING") buttons.push(act("Cancel", `${base}/cancel`));
+  if (!ENDED.has(execution.status)) buttons.push(act("Cancel", `${base}/cancel`));
   if (["FAILED", "TIMED_OUT", "ABORTED"].includes(execution.status)) buttons.push(act("Retry from failure", `${base}/retry`));
   if (ENDED.has(execution.status)) buttons.push(act("Replay", `${base}/replay`, {}));
   for (const wait of waits.filter((w) => w.status === "waiting" && w.approveUrl)) {
@@ -210,7 +211,7 @@ async function control(path, body) {
       location.hash = `#/executions/${enc(answer.executionId)}`;
     } else {
       await refresh();
-      if (!ENDED.has(shown.execution.status)) follow(shown.id);
+      if (ENDED.has(shown.execution.status)) { stop(); settle(shown.id); } else follow(shown.id);
     }
   } catch (error) { report(error); }
 }
@@ -237,7 +238,7 @@ async function follow(id) {  // live progress: SSE under `sfnflow serve`, WebSoc
   const onEvent = (data) => {
     if (shown?.id !== id) return;
     if (data.type === "nodeStarted") { shown.running.add(data.node); paint(); }
-    refresh().then(() => { if (data.type === "executionFinished") stop(); });
+    if (data.type === "executionFinished") { stop(); settle(id); } else refresh();
   };
   let url = null;
   try {
@@ -254,9 +255,20 @@ async function follow(id) {  // live progress: SSE under `sfnflow serve`, WebSoc
     stream = source;
   } else {  // no live stream configured: poll
     const timer = setInterval(() => refresh().then(() => {
-      if (ENDED.has(shown?.execution.status)) stop();
+      if (ENDED.has(shown?.execution.status)) { stop(); settle(id); }
     }), 2000);
     stream = { close: () => clearInterval(timer) };
+  }
+}
+
+// The runs of native nodes (Pass, Choice, Wait states) are read from the history after
+// the final status is recorded, and their events sort before the execution's end: read
+// the execution again a few times once it has ended.
+async function settle(id) {
+  for (const delay of [0, 300, 1000, 3000]) {
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    if (shown?.id !== id) return;
+    await refresh();
   }
 }
 
