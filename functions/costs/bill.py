@@ -26,7 +26,8 @@ EXPRESS_MAX_SECONDS = 300
 
 
 def _round(value: float) -> float:
-    return round(value, 10)
+    """Nine significant digits: a cost of one run is often millionths of a dollar."""
+    return float(f"{value:.9g}")
 
 
 def express_seconds(seconds: float) -> float:

@@ -9,6 +9,10 @@ handler, which already updates execution items):
   and the item has none of the attributes the table's indexes are keyed on (workflowId,
   status, kind, startedAt): no listing of executions ever sees it.
 
+Money is summed in whole nanodollars (1e-9 USD) and Lambda time in micro-GB-seconds:
+integers add exactly over any number of executions, where floats would drift (and a float
+such as ``2e-05`` is sent in exponent form, which moto's ADD cannot parse).
+
 Recording is one transaction: set the execution's ``cost`` if it has none, and add to the
 day's totals. A second delivery of the same ended execution fails the condition and adds
 nothing, so the daily totals count every execution exactly once. ``GET /costs`` reads one
@@ -31,6 +35,12 @@ from functions.store.models import ExecutionModel
 
 DAY_KEY_PREFIX = "costs#"
 COMPONENTS = ("stepFunctions", "lambda", "dynamodb", "s3")
+NANO = 1_000_000_000  # nanodollars per dollar
+MICRO = 1_000_000  # micro-GB-seconds per GB-second
+
+
+def _nano(dollars: Any) -> int:
+    return round(float(dollars or 0) * NANO)
 
 
 class ExecutionCostModel(Model):
@@ -55,13 +65,13 @@ class DailyCostModel(Model):
     costWorkflow = UnicodeAttribute(null=True)
     costDay = UnicodeAttribute(null=True)
     executions = NumberAttribute(default=0)
-    total = NumberAttribute(default=0)
-    stepFunctions = NumberAttribute(default=0)
-    lambda_ = NumberAttribute(attr_name="lambda", default=0)
-    dynamodb = NumberAttribute(default=0)
-    s3 = NumberAttribute(default=0)
+    totalNano = NumberAttribute(default=0)  # nanodollars
+    stepFunctionsNano = NumberAttribute(default=0)
+    lambdaNano = NumberAttribute(default=0)
+    dynamodbNano = NumberAttribute(default=0)
+    s3Nano = NumberAttribute(default=0)
     stateTransitions = NumberAttribute(default=0)
-    lambdaGbSeconds = NumberAttribute(default=0)
+    lambdaMicroGbSeconds = NumberAttribute(default=0)
 
 
 def day_key(workflow_id: str, day: str) -> str:
@@ -126,13 +136,14 @@ class CostStore:
                     DailyCostModel.costWorkflow.set(workflow_id),
                     DailyCostModel.costDay.set(day),
                     DailyCostModel.executions.add(1),
-                    DailyCostModel.total.add(cost.get("total", 0)),
-                    DailyCostModel.stepFunctions.add(components.get("stepFunctions", 0)),
-                    DailyCostModel.lambda_.add(components.get("lambda", 0)),
-                    DailyCostModel.dynamodb.add(components.get("dynamodb", 0)),
-                    DailyCostModel.s3.add(components.get("s3", 0)),
-                    DailyCostModel.stateTransitions.add(usage.get("stateTransitions", 0)),
-                    DailyCostModel.lambdaGbSeconds.add(usage.get("lambdaGbSeconds", 0)),
+                    DailyCostModel.totalNano.add(_nano(cost.get("total"))),
+                    DailyCostModel.stepFunctionsNano.add(_nano(components.get("stepFunctions"))),
+                    DailyCostModel.lambdaNano.add(_nano(components.get("lambda"))),
+                    DailyCostModel.dynamodbNano.add(_nano(components.get("dynamodb"))),
+                    DailyCostModel.s3Nano.add(_nano(components.get("s3"))),
+                    DailyCostModel.stateTransitions.add(int(usage.get("stateTransitions", 0))),
+                    DailyCostModel.lambdaMicroGbSeconds.add(
+                        round(float(usage.get("lambdaGbSeconds", 0)) * MICRO)),
                 ])
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
@@ -153,10 +164,11 @@ class CostStore:
                 item = None
             if item is not None:
                 found.append(DayCost(
-                    workflow_id, day.isoformat(), int(item.executions), float(item.total),
-                    {"stepFunctions": float(item.stepFunctions),
-                     "lambda": float(item.lambda_), "dynamodb": float(item.dynamodb),
-                     "s3": float(item.s3)},
-                    int(item.stateTransitions), float(item.lambdaGbSeconds)))
+                    workflow_id, day.isoformat(), int(item.executions),
+                    int(item.totalNano) / NANO,
+                    {"stepFunctions": int(item.stepFunctionsNano) / NANO,
+                     "lambda": int(item.lambdaNano) / NANO,
+                     "dynamodb": int(item.dynamodbNano) / NANO, "s3": int(item.s3Nano) / NANO},
+                    int(item.stateTransitions), int(item.lambdaMicroGbSeconds) / MICRO))
             day += timedelta(days=1)
         return found

@@ -36,7 +36,7 @@ def suggestions(cost: dict[str, Any], graph: Any = None) -> list[dict[str, Any]]
             "message": (f"runs are short ({cost['usage']['seconds']} s) and have no waits: as "
                         f"an Express workflow, Step Functions would cost {ratio}x less "
                         f"(${express['stepFunctions']:.8f} instead of ${standard:.8f} a run)"),
-            "saving": round(standard - float(express["stepFunctions"]), 10),
+            "saving": float(f"{standard - float(express['stepFunctions']):.9g}"),
         })
     if graph is not None:
         found.extend(_native_on_lambda(cost, graph))

@@ -42,7 +42,7 @@ def cost_view(store: CostStore, execution_id: str, graph: Any = None) -> dict[st
                               "or not ended yet)")
     children = _children_total(store, cost, 0, {execution_id})
     return cost | {
-        "withChildren": {"total": round(float(cost.get("total", 0)) + children, 10),
-                         "children": round(children, 10)},
+        "withChildren": {"total": float(f"{float(cost.get('total', 0)) + children:.9g}"),
+                         "children": float(f"{children:.9g}")},
         "suggestions": suggestions(cost, graph),
     }
