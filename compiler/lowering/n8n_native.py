@@ -353,36 +353,34 @@ def filter_options(stored: Any, ignore_case: Any, loose: Any, version: int | Non
                          version is not None and stored_version != version)
 
 
-def _typed(value: Translation, type_: str, options: FilterOptions) -> tuple[Translation, str]:
-    """The operand after n8n's type validation (``conditions.parse_typed``) and the guard
-    that it validates (a failure is n8n's error: the runner raises it)."""
+def _typed(value: Translation, type_: str, options: FilterOptions) -> Translation:
+    """The operand after n8n's type validation (``conditions.parse_typed``), guarded by
+    the validation of the raw value (a failure is n8n's error: the runner raises it)."""
     nullish = "$jsNullish($x)"
     if type_ == "string":
         if options.strict:
-            return value, f'{nullish} or $type($x) = "string"'
-        return (Translation(f"($x := {value.value}; {nullish} ? $x : $jsStr($x))", value.guard,
-                            "any"), f"{nullish} or $jsStrable($x)")
+            return _bind(value, "$x", f'{nullish} or $type($x) = "string"', "any")
+        return _bind(value, f"{nullish} ? $x : $jsStr($x)", f"{nullish} or $jsStrable($x)",
+                     "any")
     if type_ == "number":
         if options.strict:
-            return value, f'{nullish} or $type($x) = "number"'
-        return (Translation(f"($x := {value.value}; {nullish} ? $x : $jsNumber($x))",
-                            value.guard, "any"),
-                f'{nullish} or $type($x) = "number" or $jsNumeric($x)')
+            return _bind(value, "$x", f'{nullish} or $type($x) = "number"', "any")
+        return _bind(value, f"{nullish} ? $x : $jsNumber($x)",
+                     f'{nullish} or $type($x) = "number" or $jsNumeric($x)', "any")
     if type_ == "boolean":
         if options.strict:
-            return value, f'{nullish} or $type($x) = "boolean"'
+            return _bind(value, "$x", f'{nullish} or $type($x) = "boolean"', "any")
         if options.disputed:
             raise Refused("a loose boolean condition whose filter options name no version "
                           "2 (n8n reads 1 there, the runner 2)")
         if options.version < 2:
-            return (Translation(f"($x := {value.value}; {nullish} ? $x : $jsTruthy($x))",
-                                value.guard, "any"), "true")
+            return _bind(value, f"{nullish} ? $x : $jsTruthy($x)", "true", "any")
         # tryToParseBoolean, else truthiness: text with digits may parse as 0 or 1
         loose = (f'{nullish} ? $x : $type($x) = "boolean" ? $x : $type($x) = "number" ? '
                  '$x != 0 : $jsBoolText($x) ? $lowercase($x) = "true" : $x != ""')
-        return (Translation(f"($x := {value.value}; {loose})", value.guard, "any"),
-                f'{nullish} or $type($x) in ["boolean", "number"] or ($type($x) = "string" '
-                "and ($jsBoolText($x) or $not($contains($x, /[0-9]/))))")
+        return _bind(value, loose, f'{nullish} or $type($x) in ["boolean", "number"] or '
+                     '($type($x) = "string" and ($jsBoolText($x) or '
+                     "$not($contains($x, /[0-9]/))))", "any")
     raise Refused(f"{type_} operators")
 
 
@@ -404,16 +402,15 @@ def filter_condition(condition: Any, options: FilterOptions) -> Translation:
     single = bool(operator.get("singleValue"))
     if "leftValue" not in condition:
         raise Refused("a condition without leftValue")
-    left, left_guard = _typed(_value(condition["leftValue"], "leftValue"), type_, options)
-    guards = [_bind(left, left_guard, left_guard).guard]
+    left = _typed(_value(condition["leftValue"], "leftValue"), type_, options)
+    guards = [left.guard]
     if single:
         right = Translation("null", "true", "null")
     elif "rightValue" not in condition:
         raise Refused("a condition without rightValue")
     else:
-        right, right_guard = _typed(_value(condition["rightValue"], "rightValue"),
-                                    right_type, options)
-        guards.append(_bind(right, right_guard, right_guard).guard)
+        right = _typed(_value(condition["rightValue"], "rightValue"), right_type, options)
+        guards.append(right.guard)
     checked = _and(*guards)
     result = _operation(type_, operation, left, right, options)
     return Translation(result.value, _and(checked, result.guard), "boolean")
