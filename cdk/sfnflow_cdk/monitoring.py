@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from aws_cdk import ArnFormat, CfnOutput, Duration, Stack
+from aws_cdk import ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
@@ -51,7 +51,7 @@ from sfnflow_cdk.naming import Naming
 NAMESPACE = METRICS_NAMESPACE  # what the functions write to (POWERTOOLS_METRICS_NAMESPACE)
 CONTEXT_KEY = "alarms"
 FAILING = ("FAILED", "TIMED_OUT")  # ended statuses the failure rate counts
-# Stuck executions: the reconciler's log line when it completed any (see stuck_executions).
+# Stuck executions: the reconciler's log line when it completed any (_stuck_executions).
 RECONCILED_MESSAGE = "completed executions whose status change was lost"
 STUCK_METRIC = "StuckExecutionsFound"
 
@@ -90,18 +90,29 @@ class AlarmThresholds:
                              f"known: {sorted(known)}")
         settings: dict[str, Any] = {}
         for key, raw in value.items():
-            field = known[key]
-            number = float(raw) if field.type == "float" else int(raw)
-            if isinstance(raw, bool) or number < 0 or (
-                    field.name in ("period_minutes", "evaluation_periods") and number < 1):
-                raise ValueError(f"context {CONTEXT_KEY!r}: {key} must be a positive "
-                                 f"number, got {raw!r}")
-            settings[field.name] = number
+            name = known[key].name
+            number = _number(raw)
+            minimum = 1 if name in ("period_minutes", "evaluation_periods") else 0
+            if number is None or number < minimum or (
+                    known[key].type != "float" and number != int(number)):
+                kind = "a number" if known[key].type == "float" else "a whole number"
+                raise ValueError(f"context {CONTEXT_KEY!r}: {key} must be {kind} of at "
+                                 f"least {minimum}, got {raw!r}")
+            settings[name] = number if known[key].type == "float" else int(number)
         return cls(**settings)
 
     @property
     def period(self) -> Duration:
         return Duration.minutes(self.period_minutes)
+
+
+def _number(raw: Any) -> float | None:
+    if isinstance(raw, bool):
+        return None
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        return None
 
 
 def _camel(name: str) -> str:
@@ -148,12 +159,13 @@ class PlatformMonitoring(Construct):
                  thresholds: AlarmThresholds, functions: Mapping[str, lambda_.IFunction],
                  runners: Sequence[str], api: apigw.RestApi,
                  dead_letter_queues: Sequence[sqs.IQueue],
-                 reconciler_logs: logs.ILogGroup) -> None:
+                 reconciler_logs: logs.ILogGroup, removal_policy: RemovalPolicy) -> None:
         """``functions``: role -> function (alarms and widgets per function); ``runners``:
         the roles whose errors include nodes failing by design; ``reconciler_logs``: the
-        reconciler's log group (stuck executions)."""
+        reconciler's log group (stuck executions); ``removal_policy``: the topic's key."""
         super().__init__(scope, id)
         self.naming = naming
+        self.removal_policy = removal_policy
         self.thresholds = thresholds
         self.alarms: dict[str, cw.Alarm] = {}
         self.topic = self._topic()
@@ -190,6 +202,7 @@ class PlatformMonitoring(Construct):
                                   resource_name=f"{self.naming.prefix}-*",
                                   arn_format=ArnFormat.COLON_RESOURCE_NAME)
         key = kms.Key(self, "AlarmTopicKey", enable_key_rotation=True,
+                      removal_policy=self.removal_policy,
                       description=f"{self.naming.prefix}: the alarm topic's messages")
         key.add_to_resource_policy(iam.PolicyStatement(
             actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources=["*"],
@@ -235,8 +248,7 @@ class PlatformMonitoring(Construct):
             filter_pattern=logs.FilterPattern.string_value(
                 "$.message", "=", RECONCILED_MESSAGE),
             metric_namespace=NAMESPACE, metric_name=STUCK_METRIC, metric_value="1")
-        return metric_filter.metric(period=period, statistic="Sum",
-                                    label="reconciler runs that found stuck executions")
+        return metric_filter.metric(period=period, statistic="Sum")
 
     def _dashboard(self, rate: cw.IMetric, stuck: cw.IMetric,
                    functions: Mapping[str, lambda_.IFunction], api: apigw.RestApi,

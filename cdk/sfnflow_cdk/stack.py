@@ -185,7 +185,7 @@ class SfnflowStack(Stack):
             self, "Monitoring", naming=naming, thresholds=settings.alarms,
             functions=functions, runners=[spec.role for spec in fns.RUNNERS],
             api=self.api.api, dead_letter_queues=[self.events.dead_letters],
-            reconciler_logs=functions[fns.RECONCILER.role].log_group)
+            reconciler_logs=functions[fns.RECONCILER.role].log_group, removal_policy=removal)
 
         self._grant(naming)
         self._configure(naming)

@@ -168,3 +168,30 @@ def test_api_created_machines_get_a_log_group_and_the_api_may_deliver_to_it(
     assert {"logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
             "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
             "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"} <= actions_of(delivery)
+
+
+def test_every_function_that_can_make_a_machine_makes_it_log_and_trace(built: Built) -> None:
+    """Machines made at run time (``functions.services.workflows.observability``) log to
+    the stage's log group and are traced, as the stack's are: every function allowed to
+    create or update a state machine is told the log group and not told to stop tracing
+    (``SFNFLOW_STATE_MACHINE_TRACING`` defaults to on)."""
+    from .conftest import actions_of, policy_statements
+
+    stack = built.stack
+    group_id = stack.get_logical_id(stack.runtime_logs.node.default_child)
+    makers = []
+    for role, function in stack.functions.functions.items():
+        actions = actions_of(policy_statements(built, f"Functions/{_role_path(role)}"))
+        if actions & {"states:CreateStateMachine", "states:UpdateStateMachine"}:
+            makers.append(role)
+            props = built.resources("AWS::Lambda::Function")[stack.get_logical_id(
+                function.node.default_child)]["Properties"]
+            env = props["Environment"]["Variables"]
+            assert env["SFNFLOW_STATE_MACHINE_LOG_GROUP_ARN"] == \
+                {"Fn::GetAtt": [group_id, "Arn"]}, role
+            assert env.get("SFNFLOW_STATE_MACHINE_TRACING", "true").lower() == "true", role
+    assert makers == ["api"]
+
+
+def _role_path(role: str) -> str:
+    return "".join(part.capitalize() for part in role.split("-")) + "Role"
