@@ -19,15 +19,23 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from compiler.nodetypes import NODE_TYPES
+from functions import metrics
 from functions.errors import NodeError, ParameterError, PayloadTooLarge
 from functions.expressions import Item, Scope
 from functions.nodes import get_executor
 from functions.nodes.base import NodeContext, Ports
 from functions.services.cache import NodeResultCache
+from functions.services.execution_metrics import count_node_run
 from functions.store.repository import NodeRun, RunRepository, utc_now
+from functions.tracing import annotate_run
+
+# A child of the node-runner Lambda's logger: its lines carry the correlation keys the
+# handler appends (``functions.tracing``).
+logger = Logger(service="sfnflow-node-runner", child=True)
 
 MAX_INLINE_OUTPUT = 200_000  # bytes: leaves room in a 256 KiB state for everything else
 
@@ -385,22 +393,39 @@ class NodeRunner:
         offload: bool = False,
         logs: list[str] | None = None,
     ) -> str | None:
-        return self.repository.record_node_run(
-            NodeRun(
-                execution_id=invocation.execution.id,
-                node=invocation.node.name,
-                node_type=invocation.node.type,
-                status=status,
-                started_at=started_at,
-                finished_at=utc_now(),
-                duration_ms=int((self.clock() - started) * 1000),
-                attempts=invocation.attempt,
-                run_index=invocation.runIndex,
-                input_counts=[len(port) for port in inputs],
-                output_counts=[len(port) for port in outputs or []],
-                output=outputs,
-                error={"type": error.error_type, "message": str(error)} if error else None,
-                logs=logs or None,
-            ),
-            offload=offload,
+        run = NodeRun(
+            execution_id=invocation.execution.id,
+            node=invocation.node.name,
+            node_type=invocation.node.type,
+            status=status,
+            started_at=started_at,
+            finished_at=utc_now(),
+            duration_ms=int((self.clock() - started) * 1000),
+            attempts=invocation.attempt,
+            run_index=invocation.runIndex,
+            input_counts=[len(port) for port in inputs],
+            output_counts=[len(port) for port in outputs or []],
+            output=outputs,
+            error={"type": error.error_type, "message": str(error)} if error else None,
+            logs=logs or None,
         )
+        ref = self.repository.record_node_run(run, offload=offload)
+        observe_node_run(run, stored_in_s3=ref is not None)
+        return ref
+
+
+def observe_node_run(run: NodeRun, *, stored_in_s3: bool = False) -> None:
+    """What a recorded run tells an operator: its metrics (``functions.metrics``), the
+    status and item counts on its trace, and one log line (read back, node by node, by
+    ``GET /executions/{id}/logs``). Native nodes' runs, recorded from the history, are
+    observed by ``functions.services.execution_metrics``."""
+    count_node_run(run)
+    if stored_in_s3:
+        metrics.record("PayloadOffloads", nodeType=run.node_type)
+    annotate_run(run.status, run.input_counts, run.output_counts)
+    fields = {"status": run.status, "durationMs": run.duration_ms,
+              "inputCounts": run.input_counts, "outputCounts": run.output_counts}
+    if run.error:
+        logger.warning("node run failed", extra=fields | {"error": run.error})
+    else:
+        logger.info("node run recorded", extra=fields)

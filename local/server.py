@@ -22,6 +22,9 @@ more; every answer it gives itself is the API's JSON error (``local.server_error
    integration timeout a 504, and the handler's context counts those 29 s down
    (``GatewayContext``).
 
+One route is the local server's own, before all of these: ``GET /metrics``, the
+handlers' metrics for Prometheus (``local.observability``; no key, loopback only).
+
 uvicorn serves it (asyncio, h11): a slow or stalled client holds a coroutine until its
 deadline, not a thread. Everything behind the handlers is the local cloud.
 """
@@ -51,6 +54,7 @@ from functions.api.gateway import is_binary
 from functions.services.waiting import API_GATEWAY_TIMEOUT_SECONDS
 from local import call_recorder
 from local.moto_patches import InvokeContext
+from local.observability import METRICS_PATH, Observability
 from local.server_errors import JSON, TYPES, error_response
 from local.server_protocol import GatewayProtocol
 from local.server_routes import HTTP_METHODS, STREAM, WEBHOOKS_FUNCTION, Match, match
@@ -326,9 +330,11 @@ class GatewayApp:
     """The ASGI application: API Gateway's checks on a request in its order (the module
     docstring), then the integration on a worker thread."""
 
-    def __init__(self, gateway: ApiGateway, body_timeout: float) -> None:
+    def __init__(self, gateway: ApiGateway, body_timeout: float,
+                 observability: Observability | None = None) -> None:
         self.gateway = gateway
         self.body_timeout = body_timeout
+        self.observability = observability  # GET /metrics (local only, no key)
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any],
                        send: Callable[..., Any]) -> None:
@@ -360,6 +366,10 @@ class GatewayApp:
         headers: dict[str, str] = {}
         for name, value in scope["headers"]:
             headers[name.decode("latin-1")] = value.decode("utf-8", "replace")
+        if scope["path"] == METRICS_PATH and self.observability is not None:
+            await self._answer(send, scope, self.observability.metrics_response(method),
+                               close=False)
+            return
         refusal = _head_refusal(method, target, scope["headers"])
         admitted = refusal or self.gateway.admit(method, scope["path"], headers)
         if not isinstance(admitted, Match):
@@ -508,8 +518,9 @@ class LocalServer:
                  body_timeout: float = BODY_TIMEOUT_SECONDS, workers: int = WORKERS) -> None:
         self.socket = socket.create_server((host, port))
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sfnflow-api")
+        self.observability = Observability()  # /metrics and the execution logs it keeps
         config = uvicorn.Config(
-            GatewayApp(gateway, body_timeout), http=GatewayProtocol, ws="none",
+            GatewayApp(gateway, body_timeout, self.observability), http=GatewayProtocol, ws="none",
             lifespan="off", log_config=None, log_level="warning", access_log=False,
             server_header=False, timeout_keep_alive=5,
             # h11 refuses heads past this itself (431); smaller ones over API Gateway's
@@ -525,10 +536,12 @@ class LocalServer:
         return f"http://{host}:{port}"
 
     def __enter__(self) -> LocalServer:
+        self.observability.__enter__()
         self.thread.start()
         while not self.server.ready.wait(0.01):
             if not self.thread.is_alive():
                 self.socket.close()
+                self.observability.__exit__(None, None, None)
                 raise RuntimeError("the local HTTP server did not start")
         return self
 
@@ -538,3 +551,4 @@ class LocalServer:
             self.thread.join(timeout=5)
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.socket.close()
+        self.observability.__exit__(*exc_info)

@@ -17,6 +17,7 @@ from aws_lambda_powertools import Logger
 
 from functions.api.app import app
 from functions.api.errors import internal_error_response
+from functions.tracing import tracer
 
 logger = Logger(service="sfnflow-api")
 JSON = "application/json"
@@ -45,6 +46,7 @@ def _internal(event: Any) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         return with_content_type(app.resolve(event, context))

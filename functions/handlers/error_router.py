@@ -12,6 +12,7 @@ from functions.config import Config
 from functions.services.error_router import ErrorRouter
 from functions.services.executions import ExecutionService
 from functions.store.repository import RunRepository
+from functions.tracing import correlated, tracer
 
 logger = Logger(service="sfnflow-error-router")
 
@@ -25,10 +26,13 @@ def _router() -> ErrorRouter:
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    started = _router().on_status_change(event["detail"])
-    if started is not None:
-        logger.info("error workflow started", extra={
-            "failedExecution": event["detail"].get("name"),
-            "errorExecution": started.execution_id, "workflow": started.workflow_id})
+    name = event["detail"].get("name")
+    with correlated(logger, {"execution": name} if name else {}):
+        started = _router().on_status_change(event["detail"])
+        if started is not None:
+            logger.info("error workflow started", extra={
+                "failedExecution": name,
+                "errorExecution": started.execution_id, "errorWorkflow": started.workflow_id})
     return {"errorExecutionId": started.execution_id if started else None}

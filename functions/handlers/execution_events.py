@@ -11,6 +11,7 @@ from aws_lambda_powertools import Logger
 from functions.config import Config
 from functions.services.executions import ExecutionService
 from functions.store.repository import RunRepository
+from functions.tracing import correlated, tracer
 
 logger = Logger(service="sfnflow-execution-events")
 
@@ -23,5 +24,9 @@ def _service() -> ExecutionService:
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: Any) -> None:
-    _service().on_status_change(event["detail"])
+    detail = event["detail"]
+    with correlated(logger, {"execution": detail.get("name")} if detail.get("name") else {}):
+        logger.info("execution status change", extra={"status": detail.get("status")})
+        _service().on_status_change(detail)

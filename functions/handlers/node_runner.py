@@ -1,6 +1,9 @@
 """Lambda: run one node (see ``functions.runner``), do a rendezvous's bookkeeping
 (``functions.services.rendezvous``) or move a loop's items through S3
-(``functions.services.loop_items``). Thin: config, logger, one call."""
+(``functions.services.loop_items``). Thin: config, logger, one call.
+
+Every log line carries the node run's correlation keys (``functions.tracing``), and a
+node run is one X-Ray subsegment."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from functions.services.rendezvous import RendezvousService
 from functions.services.waits import WaitService
 from functions.store.repository import RunRepository
 from functions.store.waits import WaitRepository
+from functions.tracing import correlated, node_run_keys, node_run_segment, tracer
 
 logger = Logger(service="sfnflow-node-runner")
 
@@ -65,15 +69,22 @@ def time_left(context: Any) -> Callable[[], float] | None:
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)  # outputs may be large or private
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    logger.append_keys(node=event.get("node", {}).get("name"),
-                       execution=event.get("execution", {}).get("id"))
+    with correlated(logger, node_run_keys(event)):
+        return _handle(event, context)
+
+
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         if "stage" in event:
             return _stager().stage(event["stage"])
         if "collect" in event:
             return _stager().collect(event["collect"])
-        result = _runner().run(event, time_left=time_left(context)) if "node" in event else {}
+        result = {}
+        if "node" in event:
+            with node_run_segment(event):
+                result = _runner().run(event, time_left=time_left(context))
         if "rendezvous" in event:  # a Flow's signal or await (after the node's run, if any)
             _rendezvous().handle(event["rendezvous"], result if "node" in event else None)
         return result

@@ -14,6 +14,7 @@ from functions.services.error_router import ErrorRouter
 from functions.services.executions import ExecutionService
 from functions.services.reconciler import Reconciler
 from functions.store.repository import RunRepository
+from functions.tracing import tracer
 
 logger = Logger(service="sfnflow-reconciler")
 
@@ -38,6 +39,7 @@ def _now(event: dict[str, Any]) -> datetime:
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     result = _reconciler().run(
         _now(event), time_left=lambda: context.get_remaining_time_in_millis() / 1000)

@@ -15,6 +15,7 @@ from functions.services.triggers import TriggerRules
 from functions.services.workflows import WorkflowService
 from functions.store.repository import RunRepository
 from functions.store.workflows import WorkflowRepository
+from functions.tracing import tracer
 
 logger = Logger(service="sfnflow-registration")
 
@@ -31,6 +32,7 @@ def _workflows() -> WorkflowService:
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.info("registration", extra={"requestType": event.get("RequestType"),
                                        "workflow": event.get("PhysicalResourceId") or

@@ -37,6 +37,7 @@ from functions.services.streams import StreamService, StreamTokens, TokenInvalid
 from functions.store.repository import RunRepository
 from functions.store.streams import StreamConnectionRepository
 from functions.store.workflows import WorkflowRepository
+from functions.tracing import tracer
 
 logger = Logger(service="sfnflow-stream")
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -104,6 +105,7 @@ def publish_record(record: DynamoDBRecord, service: StreamService) -> None:
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
 def connections_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     ws_event = APIGatewayWebSocketEvent(event)
     logger.append_keys(connection=ws_event.request_context.connection_id,
@@ -116,6 +118,7 @@ def connections_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
 def publisher_handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     service = _service()
     return process_partial_response(

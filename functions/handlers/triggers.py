@@ -10,6 +10,7 @@ from aws_lambda_powertools import Logger
 
 from functions.config import Config
 from functions.services.triggers import TriggerStarter
+from functions.tracing import tracer
 
 logger = Logger(service="sfnflow-triggers")
 
@@ -21,6 +22,7 @@ def _starter() -> TriggerStarter:
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     name = _starter().start(event)
     if name is None:

@@ -20,6 +20,7 @@ from functions.services.waiting import poll_client, request_epoch_ms
 from functions.services.webhooks import WebhookRequest, WebhookResponse, WebhookService
 from functions.store.repository import RunRepository
 from functions.store.workflows import WorkflowRepository
+from functions.tracing import tracer
 
 logger = Logger(service="sfnflow-webhooks")
 PREFIX = "/webhook/"
@@ -53,6 +54,7 @@ def to_request(event: APIGatewayProxyEvent) -> WebhookRequest:
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """CORS as the API's resolver does it (``functions.api.gateway``): a preflight is
     answered here, every response names the allowed origin."""

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from functions.nodes.triggers import ENVELOPE_KEYS
-from functions.services import finished, native_runs, subworkflows
+from functions.services import execution_metrics, finished, native_runs, subworkflows
 from functions.services.staging import stage_large_input
 from functions.store.repository import Execution, NodeRun, RunRepository, utc_now
 
@@ -165,6 +165,7 @@ class ExecutionService:
                 error={"type": "Sfnflow.StartFailed", "message": str(exc), "node": None})
             raise
         execution.execution_arn = response["executionArn"]
+        execution_metrics.started(workflow_id)
         return execution
 
     def on_status_change(self, detail: dict[str, Any]) -> None:
