@@ -25,6 +25,7 @@ the catalogue is a programming error and raises ``UnknownMetric``.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -127,18 +128,23 @@ class EmfSink:
     """CloudWatch EMF through Powertools: one document per value, printed at once (a
     Lambda's stdout goes to its log group, where CloudWatch extracts the metric). One
     document each keeps every metric with its own dimensions and needs no flush at the
-    end of an invocation that may fail."""
+    end of an invocation that may fail. Powertools' default ``service`` dimension (the
+    function's name) is left out: the same metric comes from several functions (a start
+    from the API, a webhook or a trigger) and must be one series."""
 
     def __init__(self, namespace: str = NAMESPACE) -> None:
         self.namespace = namespace
 
     def emit(self, metric: Metric, value: float, dimensions: Mapping[str, str]) -> None:
-        from aws_lambda_powertools.metrics import MetricUnit, single_metric
+        from aws_lambda_powertools.metrics import MetricUnit
+        from aws_lambda_powertools.metrics.base import SingleMetric
 
-        with single_metric(name=metric.name, unit=MetricUnit(metric.unit), value=value,
-                           namespace=self.namespace,
-                           default_dimensions=dict(dimensions)):
-            pass
+        document = SingleMetric(namespace=self.namespace)
+        document.service = None
+        document.add_metric(name=metric.name, unit=MetricUnit(metric.unit), value=value)
+        for name, label in dimensions.items():
+            document.add_dimension(name=name, value=label)
+        print(json.dumps(document.serialize_metric_set(), separators=(",", ":")), flush=True)
 
 
 def configured_sink() -> Sink:
