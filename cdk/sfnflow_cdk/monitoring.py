@@ -80,7 +80,11 @@ class AlarmThresholds:
         if value is None or value == "":
             return cls()
         if isinstance(value, str):
-            value = json.loads(value)
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"context {CONTEXT_KEY!r} is not a JSON object: {exc}") \
+                    from exc
         if not isinstance(value, Mapping):
             raise ValueError(f"context {CONTEXT_KEY!r} must be an object, got {value!r}")
         known = {_camel(f.name): f for f in fields(cls)}

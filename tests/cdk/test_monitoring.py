@@ -251,6 +251,7 @@ def test_thresholds_come_from_the_alarms_context() -> None:
     {"lambdaErrors": 2.5},
     {"lambdaErrors": "many"},
     ["lambdaErrors"],
+    "{lambdaErrors: 1}",  # -c alarms=... that is not JSON
 ])
 def test_a_bad_threshold_is_refused_naming_it(context: Any) -> None:
     from sfnflow_cdk.monitoring import AlarmThresholds
