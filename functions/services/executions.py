@@ -183,8 +183,9 @@ class ExecutionService:
         envelope = subworkflows.envelope_of(detail)
         link = subworkflows.ParentLink.of(envelope)
         if link is not None:  # a sub-workflow: Step Functions started it, not ``start``
-            self.repository.create_execution_if_absent(
-                subworkflows.child_execution(detail, envelope, link))
+            child = subworkflows.child_execution(detail, envelope, link)
+            if self.repository.create_execution_if_absent(child):
+                execution_metrics.started(child.workflow_id)  # Step Functions started it
             run = subworkflows.parent_node_run(detail, envelope, link,
                                                _error_message(detail.get("cause")))
             if run is not None:
@@ -238,7 +239,7 @@ class ExecutionService:
         if workflow_id is None:
             return
         envelope = envelope if isinstance(envelope, dict) else {}
-        self.repository.create_execution_if_absent(Execution(
+        created = self.repository.create_execution_if_absent(Execution(
             execution_id=detail["name"],
             workflow_id=workflow_id,
             status="RUNNING",
@@ -247,6 +248,8 @@ class ExecutionService:
             execution_arn=detail.get("executionArn"),
             input=envelope,
         ))
+        if created:  # a schedule, an event rule or the console started it: counted once
+            execution_metrics.started(workflow_id)
 
     def _record_native_runs(self, execution_id: str, execution_arn: str | None,
                             skipped: set[str]) -> list[NodeRun]:

@@ -85,3 +85,17 @@ def test_the_observer_is_listed_with_the_others():
     from functions.services.finished import observers
 
     assert execution_metrics.observer() in observers(repository=None)  # type: ignore[arg-type]
+
+
+def test_an_execution_started_elsewhere_is_counted_once_from_its_events(collected, cloud):
+    """Schedules, event rules and the console start executions without ``start``: the
+    first status-change event that records one counts it; a repeated one does not."""
+    from functions.services.executions import ExecutionService
+
+    detail = {"name": "sched-1", "status": "RUNNING", "input": "{}", "startDate": 1_000,
+              "stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:wf",
+              "executionArn": "arn:aws:states:us-east-1:123456789012:execution:wf:sched-1"}
+    service = ExecutionService(cloud.sfn, cloud.repository)
+    service.on_status_change(detail)
+    service.on_status_change(detail)
+    assert collected.values == [("ExecutionsStarted", 1.0, {"workflow": "wf"})]
