@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -406,3 +407,22 @@ def test_native_ports_are_n8ns(name: str) -> None:
     expected = recorded["outputs"][:len(native)]
     expected += [[] for _ in range(len(native) - len(expected))]  # unused ports
     assert _same(native, expected), (native, expected)
+
+
+_VALUES: list[Any] = [None, True, False, 0, 1, -1, 2.5, 1e21, 0.1, "", " ", "0", "1", "true",
+                      "False", "abc", "12", "-0.5", "1e3", "Alpha", "é", [], [1], {}, {"k": 1}]
+
+
+def test_random_items_never_break_a_guard_and_match_the_runner() -> None:
+    """Seeded random items per case: the guard always evaluates (a failing check would
+    fail the state), and where it holds the ports are the runner's."""
+    rng = random.Random(7)
+    for title, type_name, version, parameters in CASES:
+        built = build(type_name, version, parameters, _outputs(type_name, version, parameters))
+        assert isinstance(built, Built)
+        for _ in range(3):
+            item = {key: rng.choice(_VALUES) for key in "asbnelom" if rng.random() < 0.8}
+            native = _native(built, [item])
+            if native is not None:
+                expected = _runner(type_name, version, parameters, [item])
+                assert expected is not None and _same(native, expected), (title, item)
