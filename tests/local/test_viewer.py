@@ -207,7 +207,7 @@ def test_approve_button_resumes_a_paused_execution(
     page.goto(f"{platform.url}/viewer#/executions/{execution}")
     page.wait_for_selector('rect[data-node="Approve expense"][data-status="waiting"]')
     assert fill(page, "Approve expense") == AMBER and fill(page, "Book") == GREY
-    page.click("button:text-is('Approve Approve expense')")
+    page.click("button:text-is('Approve (Approve expense)')")
     page.wait_for_selector('rect[data-node="Book"][data-status="success"]')
     assert api.until(execution, "SUCCEEDED")["status"] == "SUCCEEDED"
     page.wait_for_selector("#summary .badge:text-is('SUCCEEDED')")

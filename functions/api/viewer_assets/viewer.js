@@ -136,13 +136,19 @@ async function showExecution(id) {
   });
   const summary = el("div", { id: "summary" });
   const actions = el("div", { class: "actions", id: "actions" });
-  const costPanel = cost ? scalars(cost) : el("p", { class: "muted", id: "cost" }, "Cost: not available");
+  const costPanel = cost ? costView(cost) : el("p", { class: "muted", id: "cost" }, "Cost: not available");
   const logLink = logs ? el("a", { href: "#", id: "logs", onclick: (e) => { e.preventDefault(); showLogs(); } }, "Logs")
     : el("span", { class: "muted", id: "logs" }, "Logs: not available");
   const page = [el("h2", {}, `Execution ${id}`), summary, actions,
     el("div", { class: "layout" }, canvas, el("aside", { id: "panel" })),
-    el("h3", {}, "Cost"), costPanel, el("p", {}, logLink)];
+    el("h3", {}, "Cost and logs"), costPanel, el("p", {}, logLink)];
   return page;
+}
+
+function costView(cost) {  // the total first, every detail the route gives below it
+  const total = cost.total ?? cost.totalUsd ?? cost.amount;
+  return el("div", {}, el("p", { id: "cost" }, total == null ? "Cost" : `Total: ${total} ${cost.currency ?? ""}`),
+    el("details", {}, el("summary", {}, "Details"), scalars(cost)));
 }
 
 function nodeSummaries(runs) {
@@ -198,8 +204,8 @@ function paint() {  // colours, counts, summary and buttons from `shown`
   if (["FAILED", "TIMED_OUT", "ABORTED"].includes(execution.status)) buttons.push(act("Retry from failure", `${base}/retry`));
   if (ENDED.has(execution.status)) buttons.push(act("Replay", `${base}/replay`, {}));
   for (const wait of waits.filter((w) => w.status === "waiting" && w.approveUrl)) {
-    buttons.push(act(`Approve ${wait.node}`, `${base}/approve/${enc(wait.waitId)}`),
-      act(`Reject ${wait.node}`, `${base}/reject/${enc(wait.waitId)}`));
+    buttons.push(act(`Approve (${wait.node})`, `${base}/approve/${enc(wait.waitId)}`),
+      act(`Reject (${wait.node})`, `${base}/reject/${enc(wait.waitId)}`));
   }
   $("actions").replaceChildren(...buttons);
 }
@@ -286,9 +292,10 @@ async function showNode(name, offset) {
     return;
   }
   const page = await json(`/executions/${enc(shown.id)}/nodes/${enc(name)}?offset=${offset}&limit=${RUNS_PER_PAGE}`);
-  panel.replaceChildren(el("h3", {}, name), ...page.items.map(runView),
+  panel.replaceChildren(...[el("h3", {}, name), ...page.items.map(runView),
     offset > 0 ? el("button", { type: "button", onclick: () => showNode(name, Math.max(0, offset - RUNS_PER_PAGE)) }, "Earlier runs") : null,
-    page.nextOffset != null ? el("button", { type: "button", onclick: () => showNode(name, page.nextOffset) }, "Later runs") : null);
+    page.nextOffset != null ? el("button", { type: "button", onclick: () => showNode(name, page.nextOffset) }, "Later runs") : null,
+  ].filter(Boolean));
 }
 
 function runView(run) {
