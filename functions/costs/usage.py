@@ -9,8 +9,9 @@
 - **Lambda**: one request per attempt of every run the node runner recorded, its duration
   times the runner's memory (``functions.costs.memory``); a ``code`` node also calls the
   code runner (billed at the same duration: an upper bound, the runner waits for it).
-  Helper states that call the runner (``#``-prefixed) are one request each, timed from
-  their history events. Nodes lowered to native states make no Lambda call.
+  Helper states that call the runner (``#``-prefixed: a Lambda task, direct or through
+  ``lambda:invoke``) are one request each, timed from their history events. Nodes lowered
+  to native states make no Lambda call.
 - **DynamoDB writes** of the run data, as ``functions.store`` writes them: per node run its
   item (1 unit per KB, the inline output, error and logs counted) and a ``nodeFinished``
   progress event; per runner run also ``nodeStarted``. Per execution: the execution item
@@ -40,6 +41,8 @@ WRITE_UNIT_BYTES = 1024
 EXECUTION_WRITES = 3  # the execution item created and finished, its executionFinished event
 COST_RECORD_WRITES = 2 * 2  # two items (the execution's cost, the day's total) in a transaction
 _SCHEDULED = ("LambdaFunctionScheduled", "TaskScheduled")
+_ENDED = ("LambdaFunctionSucceeded", "LambdaFunctionFailed", "LambdaFunctionTimedOut",
+          "TaskSucceeded", "TaskFailed", "TaskTimedOut")
 
 
 @dataclass
@@ -143,11 +146,12 @@ def count_history(events: Sequence[Event], usage: Usage) -> list[tuple[str, str]
                 usage.has_waits = True
             if scheduled[entry] > 1:  # scheduled again within one entry: a retry
                 usage.node(name).transitions += 1
-            if name.startswith(HELPER_PREFIX) and kind == "LambdaFunctionScheduled":
+            calls_lambda = (kind == "LambdaFunctionScheduled"
+                            or details.get("resourceType") == "lambda")
+            if name.startswith(HELPER_PREFIX) and calls_lambda:
                 usage.node(name).lambda_requests += 1
                 scheduled_at[entry] = event.get("timestamp")
-        elif kind in ("LambdaFunctionSucceeded", "LambdaFunctionFailed",
-                      "LambdaFunctionTimedOut") and entry in scheduled_at:
+        elif kind in _ENDED and entry in scheduled_at:
             seconds = _seconds(scheduled_at.pop(entry), event.get("timestamp"))
             usage.node(name).lambda_gb_seconds += seconds * NODE_RUNNER_MB / 1024
         elif kind == "MapRunStarted":

@@ -147,3 +147,16 @@ def test_an_execute_workflow_run_bills_no_lambda_its_child_does() -> None:
     usage, _ = measure([], [run("Child", node_type="executeWorkflow",
                                 child_execution_id="c1")], set())
     assert usage.nodes["Child"].lambda_requests == 0
+
+
+def test_helpers_through_the_lambda_invoke_integration_are_requests_too() -> None:
+    h = History()
+    h.add("ExecutionStarted", after=0)
+    h.enter("Task", "#await B")
+    h.add("TaskScheduled", seconds=1, taskScheduledEventDetails={
+        "resource": "invoke", "resourceType": "lambda"})
+    h.add("TaskSucceeded", seconds=3)
+    usage = Usage()
+    count_history(h.events, usage)
+    assert usage.nodes["#await B"].lambda_requests == 1
+    assert usage.nodes["#await B"].lambda_gb_seconds == 2 * NODE_RUNNER_MB / 1024
