@@ -6,10 +6,15 @@ their total and maximum, and failures by node. Counting an execution is idempote
 transaction puts the execution's marker (``bucket = "counted#<executionId>"``, condition:
 absent) and adds to the counters, so a second delivery of the same status change cancels
 on the marker and adds nothing. The maximum is a conditional ``SET`` outside the
-transaction (raising it twice to the same value changes nothing, and a smaller value must
-not fail the counting). A marker expires after ``MARKER_DAYS``; a status change that
-arrives later than that would be counted again (EventBridge retries for 24 hours at most
-and the reconciler replays only executions still recorded as running).
+transaction, in the update that creates the day's item (raising it twice to the same value
+changes nothing, and a smaller value must not fail the counting). An execution costs two
+writes, the transaction's counting double (DynamoDB bills transactional writes twice), all
+on its workflow's day item: one item takes up to 1,000 write units a second, so a workflow
+ending more than ~300 executions a second would be throttled (retried by the SDK).
+
+A marker expires after ``MARKER_DAYS``; a status change arriving later than that would be
+counted again (EventBridge retries for 24 hours at most and the reconciler replays only
+executions still recorded as running).
 
 Reads are Queries by key: a workflow's days (``workflowId`` and a ``bucket`` range), and
 every workflow's days through the sparse ``byMonth`` index, one Query per month touched.
@@ -74,8 +79,7 @@ class StatsStore:
         """Add one ended execution to its day; False (nothing added) when it already was."""
         key = _day_key(counted.day)
         aggregate = StatsModel(counted.workflow_id, key)
-        self._ensure(aggregate, counted)
-        self._raise_max(aggregate, counted.duration_ms)
+        self._prepare(aggregate, counted)
         marker = StatsModel(
             counted.workflow_id, MARKER_PREFIX + counted.execution_id,
             countedAt=key,
@@ -103,23 +107,25 @@ class StatsStore:
         return True
 
     @staticmethod
-    def _ensure(aggregate: StatsModel, counted: Counted) -> None:
-        """The day's item with its maps, so the transaction can add inside them (an update
-        may not write into a map that does not exist yet). Idempotent."""
-        aggregate.update(actions=[
-            StatsModel.month.set(counted.day.isoformat()[:7]),
-            StatsModel.dayWorkflow.set(f"{counted.day.isoformat()}#{counted.workflow_id}"),
-            StatsModel.statuses.set(StatsModel.statuses | {}),
-            StatsModel.durations.set(StatsModel.durations | {}),
-            StatsModel.nodeFailures.set(StatsModel.nodeFailures | {}),
-        ])
-
-    @staticmethod
-    def _raise_max(aggregate: StatsModel, duration_ms: int) -> None:
+    def _prepare(aggregate: StatsModel, counted: Counted) -> None:
+        """Raise the day's maximum and, on the day's first execution, create the item with
+        its maps, so the transaction can add inside them (an update may not write into a map
+        that does not exist yet). One conditional update: when the maximum is already as
+        high the condition fails, and the maps exist, for the maximum is only ever written
+        together with them. Idempotent."""
+        day = counted.day.isoformat()
         try:
             aggregate.update(
-                actions=[StatsModel.maxMs.set(duration_ms)],
-                condition=StatsModel.maxMs.does_not_exist() | (StatsModel.maxMs < duration_ms))
+                actions=[
+                    StatsModel.maxMs.set(counted.duration_ms),
+                    StatsModel.month.set(day[:7]),
+                    StatsModel.dayWorkflow.set(f"{day}#{counted.workflow_id}"),
+                    StatsModel.statuses.set(StatsModel.statuses | {}),
+                    StatsModel.durations.set(StatsModel.durations | {}),
+                    StatsModel.nodeFailures.set(StatsModel.nodeFailures | {}),
+                ],
+                condition=StatsModel.maxMs.does_not_exist()
+                | (StatsModel.maxMs < counted.duration_ms))
         except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise
