@@ -270,29 +270,34 @@ class PlatformMonitoring(Construct):
         dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=self.naming.prefix,
                                  default_interval=Duration.hours(3))
         width = 8
+
+        def graph(**props: Any) -> cw.GraphWidget:
+            """Counts per alarm period, as the alarms see them (not the console's auto)."""
+            return cw.GraphWidget(period=period, **props)
+
         dashboard.add_widgets(
-            cw.GraphWidget(title="Executions", left=executions, width=width),
-            cw.GraphWidget(title="Failure rate (%)", left=[rate], width=width,
+            graph(title="Executions", left=executions, width=width),
+            graph(title="Failure rate (%)", left=[rate], width=width,
                            left_annotations=[cw.HorizontalAnnotation(
                                value=self.thresholds.failure_rate_percent, label="alarm")]),
-            cw.GraphWidget(title="Execution duration", left=duration, width=width))
+            graph(title="Execution duration", left=duration, width=width))
         dashboard.add_widgets(
-            cw.GraphWidget(title="Node runs and failures", left=nodes, width=width),
-            cw.GraphWidget(title="Lambda errors", width=width, left=[
+            graph(title="Node runs and failures", left=nodes, width=width),
+            graph(title="Lambda errors", width=width, left=[
                 f.metric_errors(period=period, statistic="Sum", label=role)
                 for role, f in functions.items()]),
-            cw.GraphWidget(title="Lambda throttles", width=width, left=[
+            graph(title="Lambda throttles", width=width, left=[
                 f.metric_throttles(period=period, statistic="Sum", label=role)
                 for role, f in functions.items()]))
         dashboard.add_widgets(
-            cw.GraphWidget(title="API 5xx", width=width, left=[
+            graph(title="API 5xx", width=width, left=[
                 api.metric_server_error(period=period, statistic="Sum", label="5xx")]),
-            cw.GraphWidget(title="API latency (ms)", left=latency, width=width),
-            cw.GraphWidget(title="Dead-letter queue depth", width=width, left=[
+            graph(title="API latency (ms)", left=latency, width=width),
+            graph(title="Dead-letter queue depth", width=width, left=[
                 q.metric_approximate_number_of_messages_visible(
                     period=period, statistic="Maximum", label=q.node.id) for q in queues]))
         dashboard.add_widgets(
-            cw.GraphWidget(title="Stuck executions", left=[stuck], width=width),
+            graph(title="Stuck executions", left=[stuck], width=width),
             cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()),
                                  width=2 * width))
         return dashboard

@@ -211,6 +211,8 @@ def _dashboard_body(built: Built) -> dict[str, Any]:
 
 
 def test_the_dashboard_shows_what_an_operator_watches(built: Built) -> None:
+    from sfnflow_cdk.monitoring import AlarmThresholds
+
     widgets = {w["properties"]["title"]: w for w in _dashboard_body(built)["widgets"]}
     assert {"Executions", "Failure rate (%)", "Execution duration", "Lambda errors",
             "Lambda throttles", "API 5xx", "API latency (ms)", "Dead-letter queue depth",
@@ -220,6 +222,8 @@ def test_the_dashboard_shows_what_an_operator_watches(built: Built) -> None:
             assert len(widget["properties"]["alarms"]) == len(_alarms(built))
         else:
             assert widget["properties"]["metrics"], title
+            # the alarms' period, so a graph shows the counts an alarm judges
+            assert widget["properties"]["period"] == 60 * AlarmThresholds().period_minutes
     executions = json.dumps(widgets["Executions"]["properties"]["metrics"])
     for name in ("ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed",
                  "ExecutionsAborted", "ExecutionsTimedOut"):
