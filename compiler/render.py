@@ -11,8 +11,9 @@ An edge that skips columns gets a free row of its own in every column it crosses
 those rows, so it never passes through a node's box: between two adjacent columns a curve
 stays in the gap, and within a column it runs straight along its own row.
 
-Every node's box carries ``data-node`` (its name), so a page can colour the boxes by the
-status of an execution (the execution viewer does).
+Every node's box carries ``data-node`` (its name) and every forward edge its ends
+(``data-from``/``data-output``, ``data-to``/``data-input``), so a page can colour the boxes
+by the status of an execution and find a node's input items (the execution viewer does).
 """
 
 from __future__ import annotations
@@ -218,7 +219,9 @@ def _edge_svg(graph: Graph, layout: Layout, edge: Edge, sibling: int, siblings: 
         d += f" C{ax + bend:.1f},{ay:.1f} {bx - bend:.1f},{by:.1f} {bx:.1f},{by:.1f}"
         if k + 2 < len(points):
             d += f" L{points[k + 2][0]:.1f},{points[k + 2][1]:.1f}"
-    path = f'<path class="edge" d="{d}" marker-end="url(#arrow)"/>'
+    ends = (f'data-from="{html.escape(graph.nodes[edge.source].name)}" data-output="{edge.output}" '
+            f'data-to="{html.escape(graph.nodes[edge.target].name)}" data-input="{edge.input}"')
+    path = f'<path class="edge" d="{d}" {ends} marker-end="url(#arrow)"/>'
     label = edge_label(graph, edge)
     if not label:
         return path

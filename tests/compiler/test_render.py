@@ -41,6 +41,16 @@ def test_html_is_self_contained_svg_with_the_mermaid_text() -> None:
     assert ">true</text>" in page and ">in 1</text>" in page
 
 
+def test_boxes_and_edges_name_their_nodes_and_ports() -> None:
+    """What the execution viewer reads: a box's node, an edge's ends."""
+    from compiler.render import svg
+
+    picture = svg(compile_workflow(workflow(EDGES, {"Big?": IF, "M": MERGE})).graph)
+    assert picture.count("<rect data-node=") == 5 and '<rect data-node="Big?"' in picture
+    assert 'data-from="Big?" data-output="1" data-to="b" data-input="0"' in picture
+    assert 'data-from="b" data-output="0" data-to="M" data-input="1"' in picture
+
+
 def test_layout_puts_each_level_in_a_column() -> None:
     graph = compile_workflow(workflow(EDGES, {"Big?": IF, "M": MERGE})).graph
     layout = layered_layout(graph)

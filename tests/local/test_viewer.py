@@ -183,7 +183,7 @@ def test_a_finished_execution_colours_its_nodes_and_counts_their_runs(
 
 def test_a_failed_execution_shows_its_error_and_what_is_not_available(
         platform: LocalPlatform, api: Api, page: Any) -> None:
-    execution = api.start("breaks", {})
+    execution = api.start("breaks", {"sku": 42})
     api.until(execution, "FAILED")
     # Cost, logs and stats are other routes' (issue 13): absent, the page says so.
     page.route(re.compile(r".*/executions/[^/]+/(cost|logs)$"),
@@ -198,6 +198,12 @@ def test_a_failed_execution_shows_its_error_and_what_is_not_available(
     page.click('rect[data-node="Reserve"]')
     page.wait_for_selector("#panel .error-text")
     assert "no stock for sku 42" in page.text_content("#panel .error-text")
+    page.click("#panel button:text-is('Input 0 from Start')")  # the items it failed on
+    page.wait_for_selector("#panel .items:has-text('Input from Start')")
+    assert '"sku": 42' in page.text_content("#panel .items:has-text('Input from Start') pre")
+    page.click("button:text-is('Retry from failure')")  # a new execution, opened at once
+    page.wait_for_selector("#summary:has-text('retry of')")
+    assert execution not in page.evaluate("location.hash")
 
 
 def test_approve_button_resumes_a_paused_execution(

@@ -292,21 +292,43 @@ async function showNode(name, offset) {
     return;
   }
   const page = await json(`/executions/${enc(shown.id)}/nodes/${enc(name)}?offset=${offset}&limit=${RUNS_PER_PAGE}`);
-  panel.replaceChildren(...[el("h3", {}, name), ...page.items.map(runView),
+  panel.replaceChildren(...[el("h3", {}, name), ...page.items.map((run) => runView(name, run)),
     offset > 0 ? el("button", { type: "button", onclick: () => showNode(name, Math.max(0, offset - RUNS_PER_PAGE)) }, "Earlier runs") : null,
     page.nextOffset != null ? el("button", { type: "button", onclick: () => showNode(name, page.nextOffset) }, "Later runs") : null,
   ].filter(Boolean));
 }
 
-function runView(run) {
+function runView(name, run) {
   const box = el("section", { class: "run" }, el("h4", {}, `Run ${run.runIndex ?? 0} `, badge(run.status)),
     scalars({ attempts: run.attempts, duration: ms(run.durationMs), "items in": (run.inputCounts ?? []).join(" + ") || "0",
               "items out": (run.outputCounts ?? []).join(" + ") || "0", started: run.startedAt }));
   if (run.error) box.append(el("p", { class: "error-text" }, `${run.error.type ?? "Error"}: ${run.error.message ?? ""}`));
   if (run.logs?.length) box.append(el("pre", {}, run.logs.join("\n")));
   if (run.outputUrl) box.append(el("p", {}, el("a", { href: run.outputUrl }, `Output (${run.outputBytes} bytes)`)));
+  box.append(...inputButtons(name, run));
   (run.output ?? []).forEach((items, port) => box.append(itemsView(`Output ${port}`, items ?? [], 0)));
   return box;
+}
+
+// Input items are not stored twice: they are the output of the node behind each incoming
+// edge (the graph's data-from/data-output), from its last run before this one started.
+function inputButtons(name, run) {
+  const edges = shown.canvas.querySelectorAll(`path.edge[data-to="${CSS.escape(name)}"]`);
+  return [...edges].map((edge) => {
+    const from = edge.getAttribute("data-from");
+    const port = Number(edge.getAttribute("data-output"));
+    const button = el("button", { type: "button", class: "input" }, `Input ${edge.getAttribute("data-input")} from ${from}`);
+    button.addEventListener("click", async () => button.replaceWith(await inputItems(from, port, run)));
+    return button;
+  });
+}
+
+async function inputItems(from, port, run) {
+  const page = await json(`/executions/${enc(shown.id)}/nodes/${enc(from)}?limit=1000`).catch(() => null);
+  const runs = page?.items ?? [];
+  const source = runs.filter((r) => !run.startedAt || (r.finishedAt ?? "") <= run.startedAt).at(-1) ?? runs.at(-1);
+  if (!source) return el("p", { class: "muted" }, `${from} has no recorded output`);
+  return itemsView(`Input from ${from} (output ${port}, run ${source.runIndex ?? 0})`, source.output?.[port] ?? [], 0);
 }
 
 function itemsView(title, items, start) {  // items, ITEMS_PER_PAGE at a time
