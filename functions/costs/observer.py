@@ -2,28 +2,27 @@
 
 Told by ``functions.services.finished`` once the final status and the native runs are
 recorded; idempotent (``CostStore.record`` adds an execution once). It reads the history
-(as the native runs did), the node runs without stored outputs, and for every Distributed
-Map run its child executions' histories. Where those cannot be listed (the local cloud's
-interpreter keeps no child histories; a role without ``states:ListExecutions`` on map
-runs), the children's transitions are estimated: the map run's child count times the
-item processor's transitions on its usual path (``compiler.explain``), and the breakdown
-says so under ``estimated``.
+(as the native runs did) and the node runs without stored outputs. The children of a
+Distributed Map run in executions of their own, whose histories are not read: their
+transitions are estimated (``MapRunCounter``) and the breakdown says so under
+``estimated``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from functions.costs.bill import price
 from functions.costs.store import CostStore
-from functions.costs.usage import MapRunUsage, Usage, count_history, measure
+from functions.costs.usage import MapRunUsage, measure
 from functions.services import native_runs
 from functions.services.finished import Finished, Observer
-from functions.store.repository import RunRepository
+from functions.store.repository import NodeRun, RunRepository
 
 logger = logging.getLogger(__name__)
 
@@ -53,44 +52,50 @@ def _find_state(scope: Mapping[str, Any], name: str) -> Mapping[str, Any] | None
     return None
 
 
-class MapRunCounter:
-    """State transitions of the children of one Distributed Map run."""
+def _processor_states(processor: Mapping[str, Any]) -> set[str]:
+    names: set[str] = set()
+    pending = [processor]
+    while pending:
+        scope = pending.pop()
+        for name, state in scope.get("States", {}).items():
+            names.add(name)
+            pending.extend(state.get("Branches", ()))
+            if "ItemProcessor" in state:
+                pending.append(state["ItemProcessor"])
+    return names
 
-    def __init__(self, sfn: Any, execution_arn: str) -> None:
+
+class MapRunCounter:
+    """State transitions of the children of a Distributed Map, from the run data.
+
+    Every node inside a Distributed Map runs on the node runner (the compiler keeps them
+    off native states so their runs are recorded), once per child execution: the node
+    with the most runs there tells how many children ran. Each child is charged the item
+    processor's transitions on its usual path (``compiler.explain``). Counting the
+    children's own histories instead would need ``states:ListExecutions`` and
+    ``states:DescribeMapRun`` on map runs, which the status-change handler is not granted.
+    """
+
+    def __init__(self, sfn: Any, execution_arn: str, runs: Sequence[NodeRun]) -> None:
         self.sfn = sfn
         self.execution_arn = execution_arn
+        self.runs = runs
         self._definition: dict[str, Any] | None = None
 
-    def __call__(self, state: str, map_run_arn: str) -> MapRunUsage:
-        try:
-            return self._counted(state, map_run_arn)
-        except Exception:  # noqa: BLE001 - no child histories: estimate instead
-            logger.info("children of %s not listed; estimating", map_run_arn)
-        return self._estimated(state, map_run_arn)
-
-    def _counted(self, state: str, map_run_arn: str) -> MapRunUsage:
-        usage = Usage()
-        children = 0
-        pages = self.sfn.get_paginator("list_executions").paginate(mapRunArn=map_run_arn)
-        for page in pages:
-            for child in page["executions"]:
-                children += 1
-                count_history(list(native_runs.history(self.sfn, child["executionArn"])),
-                              usage)
-        return MapRunUsage(state, usage.transitions, children, estimated=False)
-
-    def _estimated(self, state: str, map_run_arn: str) -> MapRunUsage:
+    def __call__(self, state: str) -> MapRunUsage:
         from compiler.explain import evaluate_definition
 
-        described = self.sfn.describe_map_run(mapRunArn=map_run_arn)
-        counts = described.get("executionCounts") or described.get("itemCounts") or {}
-        children = int(counts.get("total", 0))
         if self._definition is None:
             self._definition = json.loads(self.sfn.describe_state_machine_for_execution(
                 executionArn=self.execution_arn)["definition"])
         found = _find_state(self._definition, state)
         processor = (found or {}).get("ItemProcessor")
-        per_child = evaluate_definition(processor, {}).live.transitions if processor else 0
+        if not processor:
+            return MapRunUsage(state, 0, 0, estimated=True)
+        members = _processor_states(processor)
+        runs_per_node = Counter(run.node for run in self.runs if run.node in members)
+        children = max(runs_per_node.values(), default=0)
+        per_child = evaluate_definition(processor, {}).live.transitions
         return MapRunUsage(state, children * per_child, children, estimated=True)
 
 
@@ -101,15 +106,14 @@ def execution_cost(sfn: Any, repository: RunRepository, finished: Finished) -> d
     runs = repository.node_runs(finished.execution_id, stored_outputs=False)
     native = {(run.node, run.run_index) for run in finished.native_runs}
     usage, map_runs = measure(events, runs, native)
-    counter = MapRunCounter(sfn, arn)
-    for state, map_run_arn in map_runs:
-        run = counter(state, map_run_arn)
+    counter = MapRunCounter(sfn, arn, runs)
+    for state, _map_run_arn in map_runs:
+        run = counter(state)
         usage.node(run.state).transitions += run.transitions
-        if run.estimated:
-            usage.estimated.append(
-                f"{run.state}: the transitions of its {run.children} Distributed Map "
-                "child executions are estimated from the item processor (their "
-                "histories could not be listed)")
+        usage.estimated.append(
+            f"{run.state}: the transitions of its {run.children} Distributed Map child "
+            "executions are estimated: the item processor's, once per child counted in "
+            "the run data")
     cost = price(usage, repository.config.region)
     cost["executionId"] = finished.execution_id
     cost["workflowId"] = finished.workflow_id
