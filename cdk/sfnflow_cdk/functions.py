@@ -19,11 +19,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from functions.metrics import NAMESPACE as METRICS_NAMESPACE
+from functions.services.execution_logs import LOG_GROUPS_ENV
 from sfnflow_cdk.naming import Naming
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
-METRICS_NAMESPACE = "sfnflow"
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,9 @@ REGISTRATION = FunctionSpec(
 # Reserved concurrency (stack context ``runnerReservedConcurrency``) applies to both: every
 # code-runner call is made by a node-runner invocation, so the same number never throttles it.
 RUNNERS = (NODE_RUNNER, CODE_RUNNER)
+# The functions whose lines belong to executions: ``GET /executions/{id}/logs`` queries
+# their log groups (Logs Insights) for the execution's correlation key.
+EXECUTION_LOGS = (NODE_RUNNER, CODE_RUNNER, EXECUTION_EVENTS, ERROR_ROUTER)
 ALL_FUNCTIONS = (NODE_RUNNER, EXECUTION_EVENTS, ERROR_ROUTER, API, WEBHOOKS, CODE_RUNNER,
                  STREAM_CONNECTIONS, STREAM_PUBLISHER, RECONCILER, TRIGGERS, REGISTRATION)
 
@@ -92,10 +96,13 @@ class PlatformFunctions(Construct):
         super().__init__(scope, id)
         self.functions: dict[str, lambda_.Function] = {}
         self.roles: dict[str, iam.Role] = {}
+        self.log_groups: dict[str, logs.LogGroup] = {}
+        self.log_group_names: dict[str, str] = {}  # literal names (the token's value)
         for spec in ALL_FUNCTIONS:
             name = naming.function(spec.role)
+            self.log_group_names[spec.role] = f"/aws/lambda/{name}"
             log_group = logs.LogGroup(self, f"{_pascal(spec.role)}Logs",
-                                      log_group_name=f"/aws/lambda/{name}",
+                                      log_group_name=self.log_group_names[spec.role],
                                       retention=log_retention, removal_policy=removal_policy)
             role = iam.Role(self, f"{_pascal(spec.role)}Role",
                             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -125,6 +132,21 @@ class PlatformFunctions(Construct):
             )
             self.functions[spec.role] = function
             self.roles[spec.role] = role
+            self.log_groups[spec.role] = log_group
+        self._grant_execution_logs(API)
+
+    def _grant_execution_logs(self, reader: FunctionSpec) -> None:
+        """``reader`` (the API) runs Logs Insights queries over the executions' log groups:
+        StartQuery names them; GetQueryResults and StopQuery take a query id and support
+        no resource-level permissions (``*``)."""
+        groups = [self.log_groups[spec.role] for spec in EXECUTION_LOGS]
+        self.functions[reader.role].add_environment(
+            LOG_GROUPS_ENV, ",".join(self.log_group_names[spec.role] for spec in EXECUTION_LOGS))
+        role = self.roles[reader.role]
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["logs:StartQuery"], resources=[group.log_group_arn for group in groups]))
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["logs:GetQueryResults", "logs:StopQuery"], resources=["*"]))
 
     def platform(self) -> list[lambda_.Function]:
         """Every function but the code runner: those that see the platform's configuration."""
