@@ -132,6 +132,8 @@ def test_the_page_is_public_and_the_data_needs_the_key(platform: LocalPlatform) 
     keyed = Api(platform.url)("GET", "/workflows/approval-flow/graph")
     assert keyed.status_code == 200 and keyed.headers["content-type"] == "image/svg+xml"
     assert 'data-node="Approve expense"' in keyed.text
+    older = Api(platform.url)("GET", "/workflows/approval-flow/graph?version=9")
+    assert older.status_code == 404 and "no version 9" in older.json()["error"]["message"]
 
 
 # ------------------------------------------------------------------ in the browser

@@ -119,7 +119,7 @@ let stream = null;
 async function showExecution(id) {
   const execution = await json(`/executions/${enc(id)}`);
   const [picture, waits, cost, logs] = await Promise.all([
-    call(`/workflows/${enc(execution.workflowId)}/graph?version=${enc(execution.workflowVersion ?? "")}`)
+    call(`/workflows/${enc(execution.workflowId)}/graph${execution.workflowVersion ? `?version=${enc(execution.workflowVersion)}` : ""}`)
       .then((r) => r.ok ? r.text() : null),
     json(`/executions/${enc(id)}/waits`).then((b) => b.items).catch(() => []),
     optional(`/executions/${enc(id)}/cost`), optional(`/executions/${enc(id)}/logs`)]);
@@ -255,7 +255,9 @@ async function follow(id) {  // live progress: SSE under `sfnflow serve`, WebSoc
     socket.onmessage = (message) => onEvent(JSON.parse(message.data));
     stream = { close: () => socket.close() };
   } else if (url) {
-    const source = new EventSource(url);
+    // the stream route is this API's own: same origin as the page, whatever host it was opened by
+    const at = new URL(url);
+    const source = new EventSource(BASE + at.pathname.slice(at.pathname.indexOf("/executions/")) + at.search);
     source.addEventListener("progress", (message) => onEvent(JSON.parse(message.data)));
     source.onerror = () => { if (ENDED.has(shown?.execution.status)) stop(); };
     stream = source;
