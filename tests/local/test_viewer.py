@@ -215,6 +215,8 @@ def test_approve_button_resumes_a_paused_execution(
     page.goto(f"{platform.url}/viewer#/executions/{execution}")
     page.wait_for_selector('rect[data-node="Approve expense"][data-status="waiting"]')
     assert fill(page, "Approve expense") == AMBER and fill(page, "Book") == GREY
+    # the IF before it is a native Choice: its run is recorded when the execution ends
+    assert page.get_attribute('rect[data-node="Over the limit?"]', "data-status") == "passed"
     page.click("button:text-is('Approve (Approve expense)')")
     page.wait_for_selector('rect[data-node="Book"][data-status="success"]')
     assert api.until(execution, "SUCCEEDED")["status"] == "SUCCEEDED"

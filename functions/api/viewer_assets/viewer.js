@@ -7,7 +7,7 @@ const BASE = location.pathname.replace(/\/viewer\/?$/, "");
 const KEY = "sfnflow.apiKey";
 const OK = new Set(["success", "reused", "pinned", "cached"]);
 const ENDED = new Set(["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]);
-const COLOURS = { success: "#a5d6a7", error: "#ef9a9a", running: "#90caf9",
+const COLOURS = { success: "#a5d6a7", passed: "#c8e6c9", error: "#ef9a9a", running: "#90caf9",
                   waiting: "#ffe082", idle: "#eeeeee" };
 const RUNS_PER_PAGE = 5;
 const ITEMS_PER_PAGE = 20;
@@ -165,15 +165,36 @@ function nodeSummaries(runs) {
   return byNode;
 }
 
+// While an execution runs, native nodes (Pass, Choice, Wait states) have no runs yet: their
+// runs are read from the history when it ends. A node with no run that some node after it
+// has reached (a run, a wait, a start) has run too.
+function passedNodes(summaries, paused, running) {
+  const reached = new Set([...summaries.keys(), ...paused, ...running]);
+  const passed = new Set();
+  const edges = [...shown.canvas.querySelectorAll("path.edge[data-from]")]
+    .map((edge) => [edge.getAttribute("data-from"), edge.getAttribute("data-to")]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [from, to] of edges) {
+      if ((reached.has(to) || passed.has(to)) && !reached.has(from) && !passed.has(from)) {
+        passed.add(from);
+        grew = true;
+      }
+    }
+  }
+  return passed;
+}
+
 function paint() {  // colours, counts, summary and buttons from `shown`
   const { execution, waits, running, canvas } = shown;
   const summaries = nodeSummaries(execution.nodeRuns ?? []);
   const paused = new Set(waits.filter((w) => w.status === "waiting").map((w) => w.node));
+  const passed = ENDED.has(execution.status) ? new Set() : passedNodes(summaries, paused, running);
   for (const rect of canvas.querySelectorAll("rect[data-node]")) {
     const name = rect.getAttribute("data-node");
     const s = summaries.get(name);
     const status = paused.has(name) ? "waiting" : running.has(name) && !s ? "running"
-      : s ? (s.status in COLOURS ? s.status : "error") : "idle";
+      : s ? (s.status in COLOURS ? s.status : "error") : passed.has(name) ? "passed" : "idle";
     rect.setAttribute("fill", COLOURS[status]);
     rect.setAttribute("data-status", status);
     let label = rect.parentNode.querySelector("text.runs");
@@ -187,7 +208,8 @@ function paint() {  // colours, counts, summary and buttons from `shown`
     }
     label.setAttribute("data-node-runs", name);
     label.textContent = s ? `${s.runs} run${s.runs === 1 ? "" : "s"} · ${ms(s.ms)} · ${s.in}→${s.out} items`
-      : status === "waiting" ? "waiting for a decision" : status === "running" ? "running…" : "";
+      : status === "waiting" ? "waiting for a decision" : status === "running" ? "running…"
+        : status === "passed" ? "ran (recorded when the execution ends)" : "";
   }
   const error = execution.error;
   $("summary").replaceChildren(...[badge(execution.status), " ",
