@@ -18,6 +18,7 @@ recorded (``RecordedCosts``), read only for the days that had executions.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 DEFAULT_DAYS = 30
 MAX_DAYS = 366  # a range is at most a year of days: one Query per month (GET /stats)
 TOP_NODES = 5
+COST_READERS = 8  # GET /stats reads workflows' day costs in parallel (GetItem each)
 FAILURES = ("FAILED", "TIMED_OUT")
 
 
@@ -234,11 +236,13 @@ class StatsService:
         by_workflow: dict[str, list[DayStats]] = {}
         for day in self.store.all_days(first, last):
             by_workflow.setdefault(day.workflow_id, []).append(day)
-        workflows = []
-        for workflow_id, days in by_workflow.items():
-            costs = self.costs.daily_costs(workflow_id, [day.day for day in days])
-            workflows.append({"workflowId": workflow_id, **_Totals.of(days).view(),
-                              "cost": _cost(costs, costs.keys())})
+        with ThreadPoolExecutor(max_workers=COST_READERS) as pool:  # a read per day each
+            costs = dict(zip(by_workflow, pool.map(
+                lambda item: self.costs.daily_costs(item[0], [d.day for d in item[1]]),
+                by_workflow.items()), strict=True))
+        workflows = [{"workflowId": workflow_id, **_Totals.of(days).view(),
+                      "cost": _cost(costs[workflow_id], costs[workflow_id].keys())}
+                     for workflow_id, days in by_workflow.items()]
         workflows.sort(key=lambda view: (-view["executions"], view["workflowId"]))
         total = _Totals.of(day for days in by_workflow.values() for day in days).view()
         del total["topFailingNodes"]  # node names mean something within one workflow only
