@@ -4,11 +4,12 @@ estimate: the table of the README.
 Run: ``.venv/bin/python -m benchmarks.costs [--markdown]``. Every example runs once on the
 embedded cloud (clock scaled 1/100: waits and retry intervals are short, which changes no
 count), with the inputs of ``benchmarks.examples`` and its local HTTP server. Columns:
-recorded state transitions; the plan's (``compiler.explain``: every guarded block live /
-every guard skipped, one loop iteration); Lambda requests and GB-seconds; the recorded
-cost of one run and of 1,000 runs (us-east-1 prices, ``functions.costs.prices``), and what
-1,000 runs would cost as Express (``-`` where Express cannot run it: waits or > 5 min).
-Lambda durations are this machine's, not AWS's: their share of the cost is indicative.
+recorded state transitions (of the execution itself); the plan's (``compiler.explain``:
+every guarded block live / every guard skipped, one loop iteration); Lambda requests and
+GB-seconds; the recorded cost of one run and of 1,000 runs, sub-workflows included
+(us-east-1 prices, ``functions.costs.prices``), and what 1,000 runs would cost as Express
+(``-`` where Express cannot run it: waits or > 5 min). Lambda durations are this
+machine's, not AWS's: their share of the cost is indicative.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from benchmarks.examples import INPUTS, _Api
 from compiler import compile_workflow, load_file
 from compiler.explain import explain
 from functions.costs.store import CostStore
+from functions.costs.view import cost_view
 from local.cloud import LocalCloud
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -48,7 +50,7 @@ def rows(time_scale: float = 0.01) -> list[dict[str, Any]]:
                 execution_id = cloud.start(compiled, INPUTS.get(path.name,
                                                                 {"baseUrl": base_url}))
                 finished = cloud.wait(execution_id, poll_seconds=0.005)
-                cost = CostStore().execution_cost(execution_id) or {}
+                cost = cost_view(CostStore(), execution_id)
                 plan = explain(compiled).run
                 found.append({"example": path.name, "status": finished.status,
                               "cost": cost, "plan": plan})
@@ -61,7 +63,7 @@ def _cells(row: dict[str, Any]) -> list[str]:
     cost, plan = row["cost"], row["plan"]
     usage = cost.get("usage", {})
     express = cost.get("express", {})
-    total = cost.get("total", 0.0)
+    total = cost["withChildren"]["total"]
     return [row["example"], row["status"], str(usage.get("stateTransitions", "?")),
             f"{plan.live.transitions}/{plan.skipped.transitions}",
             str(usage.get("lambdaRequests", "?")), f"{usage.get('lambdaGbSeconds', 0):.3f}",

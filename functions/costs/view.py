@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from compiler.errors import SfnflowError
 from functions.costs.store import CostStore
 from functions.costs.suggestions import suggestions
 
 MAX_DEPTH = 16  # sub-workflow nesting; deeper children are left out of ``withChildren``
 
 
-class CostNotRecorded(LookupError):
+class CostNotRecorded(SfnflowError, LookupError):
     """The execution has no cost yet: unknown, or still running."""
 
 

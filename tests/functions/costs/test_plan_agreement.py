@@ -41,8 +41,8 @@ from local.cloud import LocalCloud
 from tests.conftest import TIME_SCALE, HttpApi
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
-STRAIGHT = ["orders.yaml", "fan-out-merge.yaml", "non-series-parallel.yaml",
-            "continue-error-output.yaml", "approval-flow.yaml"]
+STRAIGHT = ["orders.yaml", "non-series-parallel.yaml", "continue-error-output.yaml",
+            "approval-flow.yaml"]
 INPUTS: dict[str, Any] = {"continue-error-output.yaml": {"amount": "12.5"},
                           "approval-flow.yaml": [{"amount": 40}, {"amount": 60}]}
 
