@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from functions.errors import SfnflowError
@@ -66,12 +66,24 @@ class LogSource(Protocol):
              limit: int) -> LogPage: ...
 
 
+def _iso_at(value: Any) -> Any:
+    """Powertools' default timestamp (``2026-01-01 00:00:00,123+0000``) as ISO-8601 UTC
+    (``2026-01-01T00:00:00.123Z``), as every other time in the API; others unchanged."""
+    if not isinstance(value, str):
+        return value
+    try:
+        moment = datetime.strptime(value, "%Y-%m-%d %H:%M:%S,%f%z")
+    except ValueError:
+        return value
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def log_line(document: Mapping[str, Any]) -> dict[str, Any]:
     """One Powertools JSON line as the API shows it."""
     fields = {key: value for key, value in document.items()
               if key not in POWERTOOLS_KEYS and key not in CORRELATION}
     return {
-        "at": document.get("timestamp"),
+        "at": _iso_at(document.get("timestamp")),
         "level": document.get("level"),
         "message": document.get("message"),
         "function": document.get("function_name") or document.get("service"),

@@ -112,3 +112,9 @@ def test_a_foreign_cursor_is_refused() -> None:
 def test_a_line_without_correlation_keys_keeps_its_fields() -> None:
     line = log_line({"level": "ERROR", "message": "m", "extra": 1})
     assert line["node"] is None and line["fields"] == {"extra": 1}
+
+
+def test_powertools_timestamps_are_shown_as_iso_8601_utc() -> None:
+    assert log_line({"timestamp": "2026-01-01 02:00:00,123+0200"})["at"] == \
+        "2026-01-01T00:00:00.123Z"
+    assert log_line({"timestamp": "not a time"})["at"] == "not a time"
