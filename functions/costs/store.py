@@ -49,6 +49,7 @@ class ExecutionCostModel(Model):
     class Meta:
         table_name = "sfnflow-executions"
         region = "us-east-1"
+        host: str | None = None
 
     executionId = UnicodeAttribute(hash_key=True)
     cost = JSONAttribute(null=True)
@@ -60,6 +61,7 @@ class DailyCostModel(Model):
     class Meta:
         table_name = "sfnflow-executions"
         region = "us-east-1"
+        host: str | None = None
 
     executionId = UnicodeAttribute(hash_key=True)  # costs#<workflowId>#<YYYY-MM-DD>
     costWorkflow = UnicodeAttribute(null=True)
