@@ -463,6 +463,8 @@ def _n8n_node_type(spec: N8nType) -> NodeType:
         return node_type(spec)
     return NodeType(
         spec.name, N8nParams, spec.description, trigger=spec.trigger,
+        # native where exact (compiler.lowering.n8n_native), the runner otherwise
+        lowering="native" if spec.lowering == "native" else "task",
         outputs=lambda p: spec.outputs(p.typeVersion, p.parameters),
         inputs=lambda p: spec.inputs(p.typeVersion, p.parameters),
         versions=spec.versions)

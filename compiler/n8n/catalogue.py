@@ -37,7 +37,9 @@ class N8nType:
     outputs: Outputs = field(default=lambda _v, _p: MAIN)
     inputs: Inputs = field(default=lambda _v, _p: 1)
     trigger: bool = False
-    #: "task": the node runner; "loop": sfnflow's loop lowering (Loop Over Items v3)
+    #: "task": the node runner; "loop": sfnflow's loop lowering (Loop Over Items v3);
+    #: "native": Pass/Choice states where exact, else the runner (compiler.lowering.n8n_native);
+    #: "wait": a Wait state (compiler.lowering.n8n_wait)
     lowering: str = "task"
     refusals: Refusals = field(default=lambda _v, _p: [])
 
@@ -198,13 +200,13 @@ N8N_TYPES: dict[str, N8nType] = {
                 refusals=triggers.execute_trigger_refusals),
         N8nType(BASE + "noOp", _V1, "n8n's No Operation: passes items through."),
         N8nType(BASE + "set", frozenset({1.0, 2.0, 3.0, 3.1, 3.2, 3.3, 3.4}),
-                "n8n's Set / Edit Fields."),
+                "n8n's Set / Edit Fields.", lowering="native"),
         N8nType(BASE + "if", frozenset({1.0, 2.0, 2.1, 2.2}), "n8n's IF: true, false.",
-                outputs=_if_outputs),
+                outputs=_if_outputs, lowering="native"),
         N8nType(BASE + "filter", frozenset({1.0, 2.0, 2.1, 2.2}), "n8n's Filter.",
-                outputs=_filter_outputs),
+                outputs=_filter_outputs, lowering="native"),
         N8nType(BASE + "switch", frozenset({1.0, 2.0, 3.0, 3.1, 3.2}), "n8n's Switch.",
-                outputs=_switch_outputs),
+                outputs=_switch_outputs, lowering="native"),
         N8nType(BASE + "merge", frozenset({1.0, 2.0, 2.1, 3.0, 3.1}), "n8n's Merge.",
                 inputs=_merge_inputs),
         N8nType(BASE + "splitOut", _V1, "n8n's Split Out."),

@@ -51,10 +51,12 @@ def test_continue_error_output_adds_the_error_port() -> None:
     assert outputs("set", 3.4, on_error="continueErrorOutput") == ["main", "error"]
 
 
-def test_n8n_types_run_on_the_node_runner_but_loop_over_items_and_wait() -> None:
+def test_n8n_types_run_on_the_node_runner_but_loops_waits_and_the_native_four() -> None:
     lowerings = {name: spec.lowering for name, spec in NODE_TYPES.items() if spec.n8n}
     assert lowerings.pop(BASE + "splitInBatches") == "loop"
     assert lowerings.pop(BASE + "wait") == "wait"  # a native Wait state
+    for name in ("set", "if", "filter", "switch"):  # native where exact, else the runner
+        assert lowerings.pop(BASE + name) == "native"
     assert lowerings and set(lowerings.values()) == {"task"}
 
 
