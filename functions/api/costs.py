@@ -83,6 +83,6 @@ def get_costs(
     return json_response(200, {
         "workflowId": workflowId, "from": start.isoformat(), "to": end.isoformat(),
         "days": [day.to_dict() for day in days],
-        "total": round(sum(day.total for day in days), 10),
+        "total": float(f"{sum(day.total for day in days):.9g}"),
         "executions": sum(day.executions for day in days),
     })

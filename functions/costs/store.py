@@ -9,7 +9,7 @@ handler, which already updates execution items):
   and the item has none of the attributes the table's indexes are keyed on (workflowId,
   status, kind, startedAt): no listing of executions ever sees it.
 
-Money is summed in whole nanodollars (1e-9 USD) and Lambda time in micro-GB-seconds:
+Money is summed in whole picodollars (1e-12 USD) and Lambda time in micro-GB-seconds:
 integers add exactly over any number of executions, where floats would drift (and a float
 such as ``2e-05`` is sent in exponent form, which moto's ADD cannot parse).
 
@@ -35,12 +35,12 @@ from functions.store.models import ExecutionModel
 
 DAY_KEY_PREFIX = "costs#"
 COMPONENTS = ("stepFunctions", "lambda", "dynamodb", "s3")
-NANO = 1_000_000_000  # nanodollars per dollar
+PICO = 1_000_000_000_000  # picodollars per dollar
 MICRO = 1_000_000  # micro-GB-seconds per GB-second
 
 
-def _nano(dollars: Any) -> int:
-    return round(float(dollars or 0) * NANO)
+def _pico(dollars: Any) -> int:
+    return round(float(dollars or 0) * PICO)
 
 
 class ExecutionCostModel(Model):
@@ -67,11 +67,11 @@ class DailyCostModel(Model):
     costWorkflow = UnicodeAttribute(null=True)
     costDay = UnicodeAttribute(null=True)
     executions = NumberAttribute(default=0)
-    totalNano = NumberAttribute(default=0)  # nanodollars
-    stepFunctionsNano = NumberAttribute(default=0)
-    lambdaNano = NumberAttribute(default=0)
-    dynamodbNano = NumberAttribute(default=0)
-    s3Nano = NumberAttribute(default=0)
+    totalPico = NumberAttribute(default=0)  # picodollars
+    stepFunctionsPico = NumberAttribute(default=0)
+    lambdaPico = NumberAttribute(default=0)
+    dynamodbPico = NumberAttribute(default=0)
+    s3Pico = NumberAttribute(default=0)
     stateTransitions = NumberAttribute(default=0)
     lambdaMicroGbSeconds = NumberAttribute(default=0)
 
@@ -138,11 +138,11 @@ class CostStore:
                     DailyCostModel.costWorkflow.set(workflow_id),
                     DailyCostModel.costDay.set(day),
                     DailyCostModel.executions.add(1),
-                    DailyCostModel.totalNano.add(_nano(cost.get("total"))),
-                    DailyCostModel.stepFunctionsNano.add(_nano(components.get("stepFunctions"))),
-                    DailyCostModel.lambdaNano.add(_nano(components.get("lambda"))),
-                    DailyCostModel.dynamodbNano.add(_nano(components.get("dynamodb"))),
-                    DailyCostModel.s3Nano.add(_nano(components.get("s3"))),
+                    DailyCostModel.totalPico.add(_pico(cost.get("total"))),
+                    DailyCostModel.stepFunctionsPico.add(_pico(components.get("stepFunctions"))),
+                    DailyCostModel.lambdaPico.add(_pico(components.get("lambda"))),
+                    DailyCostModel.dynamodbPico.add(_pico(components.get("dynamodb"))),
+                    DailyCostModel.s3Pico.add(_pico(components.get("s3"))),
                     DailyCostModel.stateTransitions.add(int(usage.get("stateTransitions", 0))),
                     DailyCostModel.lambdaMicroGbSeconds.add(
                         round(float(usage.get("lambdaGbSeconds", 0)) * MICRO)),
@@ -167,10 +167,10 @@ class CostStore:
             if item is not None:
                 found.append(DayCost(
                     workflow_id, day.isoformat(), int(item.executions),
-                    int(item.totalNano) / NANO,
-                    {"stepFunctions": int(item.stepFunctionsNano) / NANO,
-                     "lambda": int(item.lambdaNano) / NANO,
-                     "dynamodb": int(item.dynamodbNano) / NANO, "s3": int(item.s3Nano) / NANO},
+                    int(item.totalPico) / PICO,
+                    {"stepFunctions": int(item.stepFunctionsPico) / PICO,
+                     "lambda": int(item.lambdaPico) / PICO,
+                     "dynamodb": int(item.dynamodbPico) / PICO, "s3": int(item.s3Pico) / PICO},
                     int(item.stateTransitions), int(item.lambdaMicroGbSeconds) / MICRO))
             day += timedelta(days=1)
         return found

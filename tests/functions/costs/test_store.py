@@ -87,7 +87,7 @@ def test_the_view_adds_the_sub_workflows_costs(cloud: LocalCloud) -> None:
 
 def test_millionths_of_a_dollar_add_up_exactly(cloud: LocalCloud) -> None:
     """A run costs millionths of a dollar (``2e-05`` as a float's shortest text): the day
-    sums them as whole nanodollars, exactly, however many runs it adds."""
+    sums them as whole picodollars, exactly, however many runs it adds."""
     store = CostStore()
     for n in range(3):
         started(cloud, f"tiny{n}", "wf-tiny")
