@@ -14,6 +14,7 @@ from pynamodb.models import Model
 from functions.store.models import (
     TABLE_SUFFIXES,
     ByKindIndex,
+    ByMonthIndex,
     ByStartedAtIndex,
     ByStatusIndex,
     ByWorkflowIndex,
@@ -24,6 +25,7 @@ from functions.store.models import (
     PinModel,
     PinVersionModel,
     ProgressEventModel,
+    StatsModel,
     WaitModel,
     WebhookModel,
     WorkflowModel,
@@ -75,6 +77,9 @@ _FOLLOW_EXECUTIONS = (  # the status-change handlers record runs and start error
     TableAccess(ExecutionModel, (GET, PUT, UPDATE)),
     TableAccess(NodeRunModel, (PUT, QUERY)),
     TableAccess(ProgressEventModel, (PUT,)),
+    # per-workflow statistics, counted once per ended execution (a marker put and the day's
+    # counters updated in one transaction: TransactWriteItems needs these two actions)
+    TableAccess(StatsModel, (PUT, UPDATE)),
 )
 _REGISTRY = (  # deploy, update and delete workflows
     TableAccess(WorkflowModel, (GET, PUT, UPDATE, DELETE), (_index(ByKindIndex),)),
@@ -106,6 +111,7 @@ DATA_ACCESS: dict[str, tuple[TableAccess, ...]] = {
         TableAccess(PinModel, (GET, QUERY, PUT, DELETE)),
         TableAccess(PinVersionModel, (GET, QUERY, PUT)),
         TableAccess(WaitModel, (GET, QUERY, PUT, UPDATE)),
+        TableAccess(StatsModel, (QUERY,), (_index(ByMonthIndex),)),  # GET .../stats
         *_REGISTRY,
     ),
     "webhooks": (

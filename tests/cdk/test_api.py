@@ -14,7 +14,8 @@ MANAGEMENT = {("/workflows", "ANY"), ("/workflows/{proxy+}", "ANY"), ("/executio
               ("/executions/{execution_id}", "ANY"),
               ("/executions/{execution_id}/{proxy+}", "ANY"), ("/openapi.json", "GET"),
               ("/admin", "ANY"), ("/admin/{proxy+}", "ANY"), ("/stream-tokens", "ANY"),
-              ("/stream-tokens/{proxy+}", "ANY")}
+              ("/stream-tokens/{proxy+}", "ANY"), ("/costs", "ANY"), ("/costs/{proxy+}", "ANY"),
+              ("/stats", "ANY"), ("/stats/{proxy+}", "ANY")}
 WEBHOOK = ("/webhook/{proxy+}", "ANY")
 RESUME = ("/executions/{execution_id}/resume/{wait_id}", "POST")
 VIEWER = {("/viewer", "GET"), ("/viewer/{proxy+}", "GET")}  # public static files

@@ -27,7 +27,9 @@ def test_the_resources_are_the_stacks() -> None:
         ("/workflows", "ANY"), ("/workflows/{proxy+}", "ANY"), ("/executions", "ANY"),
         ("/executions/{execution_id}", "ANY"), (PROXY, "ANY"), ("/openapi.json", "GET"),
         ("/admin", "ANY"), ("/admin/{proxy+}", "ANY"), ("/stream-tokens", "ANY"),
-        ("/stream-tokens/{proxy+}", "ANY"), ("/webhook/{proxy+}", "ANY"), (RESUME, "POST"),
+        ("/stream-tokens/{proxy+}", "ANY"), ("/costs", "ANY"), ("/costs/{proxy+}", "ANY"),
+        ("/stats", "ANY"), ("/stats/{proxy+}", "ANY"), ("/webhook/{proxy+}", "ANY"),
+        (RESUME, "POST"),
         ("/executions/{execution_id}/stream", "GET"), ("/viewer", "GET"),
         ("/viewer/{proxy+}", "GET")}
     public = {r.path for r in RESOURCES if not any(r.methods.values())}
