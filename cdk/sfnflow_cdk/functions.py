@@ -19,6 +19,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from functions.costs.memory import CODE_RUNNER_MB, NODE_RUNNER_MB
 from functions.metrics import NAMESPACE as METRICS_NAMESPACE
 from functions.services.execution_logs import LOG_GROUPS_ENV
 from sfnflow_cdk.naming import Naming
@@ -39,7 +40,7 @@ class FunctionSpec:
 
 NODE_RUNNER = FunctionSpec("node-runner", "functions.handlers.node_runner.lambda_handler",
                            "Runs one workflow node (the Task of every runner state)",
-                           timeout_seconds=900, memory_mb=1024)
+                           timeout_seconds=900, memory_mb=NODE_RUNNER_MB)
 EXECUTION_EVENTS = FunctionSpec(
     "execution-events", "functions.handlers.execution_events.lambda_handler",
     "Records execution status changes (EventBridge) in the run data")
@@ -52,7 +53,8 @@ WEBHOOKS = FunctionSpec("webhooks", "functions.handlers.webhooks.lambda_handler"
                         timeout_seconds=29)
 CODE_RUNNER = FunctionSpec("code-runner", "functions.handlers.code_runner.lambda_handler",
                            "Runs code-node Python; its role can only write its logs",
-                           timeout_seconds=300, memory_mb=512, tracing=False)
+                           timeout_seconds=300, memory_mb=CODE_RUNNER_MB,
+                           tracing=False)
 STREAM_CONNECTIONS = FunctionSpec(
     "stream-connections", "functions.handlers.stream.connections_handler",
     "Live progress: records WebSocket connections ($connect, $disconnect)",

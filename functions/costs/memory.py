@@ -1,9 +1,10 @@
 """Memory of the Lambda functions an execution bills, in MB: the one place it is decided.
 
 Lambda bills duration x configured memory (GB-seconds), so the cost of a node run needs the
-memory its function has. The CDK stack's ``FunctionSpec``s must configure these same sizes
-(``tests/functions/costs/test_memory.py`` checks that they agree); the runtime reads them
-from here, never from the deployed function (no extra permission, no call per execution).
+memory its function has. The CDK stack's ``FunctionSpec``s configure these sizes
+(``cdk/sfnflow_cdk/functions.py`` imports them; ``tests/cdk/test_functions.py`` checks the
+template); the runtime reads them from here, never from the deployed function (no extra
+permission, no call per execution).
 """
 
 from __future__ import annotations

@@ -169,3 +169,13 @@ def test_code_runner_network_is_a_documented_stack_setting() -> None:
     assert code_network.network_setting(None) == "isolated"
     with pytest.raises(ValueError, match="codeRunnerNetwork must be one of isolated, internet"):
         code_network.network_setting("open")
+
+
+def test_the_runners_have_the_memory_the_costs_bill(built: Built) -> None:
+    """Lambda bills duration x configured memory: the stack configures the sizes
+    ``functions.costs.memory`` decides, which the cost of every execution reads."""
+    from functions.costs.memory import CODE_RUNNER_MB, NODE_RUNNER_MB
+
+    functions = _functions(built)
+    assert functions["sfnflow-dev-node-runner"]["MemorySize"] == NODE_RUNNER_MB
+    assert functions["sfnflow-dev-code-runner"]["MemorySize"] == CODE_RUNNER_MB
