@@ -5,6 +5,7 @@ template (``conftest.built``); cdk-nag and cfn-lint run on the same template in
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -173,7 +174,7 @@ def test_stuck_executions_are_counted_from_the_reconciler_log(built: Built) -> N
 
 
 def test_the_reconciler_logs_the_line_the_stuck_filter_counts(
-        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """The filter matches the reconciler's JSON log line by its message: a reworded
     message would leave the alarm silent, so the real handler's line is checked."""
     from sfnflow_cdk.monitoring import RECONCILED_MESSAGE
@@ -195,10 +196,26 @@ def test_the_reconciler_logs_the_line_the_stuck_filter_counts(
             return 60_000
 
     monkeypatch.setattr(handler, "_reconciler", Reconciler)
-    capsys.readouterr()
-    handler.lambda_handler({"time": "2026-01-01T00:00:00Z"}, Context())
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()
-             if line.startswith("{")]
+    # The lines as the deployed function writes them (its JSON formatter, at INFO), kept
+    # by a handler of our own: the logger's stream and level were fixed when it was made,
+    # perhaps under an earlier test's embedded cloud (POWERTOOLS_LOG_LEVEL=ERROR).
+    written: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            written.append(self.format(record))
+
+    keep = Keep()
+    keep.setFormatter(handler.logger.registered_formatter)
+    level = handler.logger.log_level
+    handler.logger.setLevel("INFO")
+    handler.logger.addHandler(keep)
+    try:
+        handler.lambda_handler({"time": "2026-01-01T00:00:00Z"}, Context())
+    finally:
+        handler.logger.removeHandler(keep)
+        handler.logger.setLevel(level)
+    lines = [json.loads(line) for line in written]
     assert [line["message"] for line in lines if line.get("completed")] == [RECONCILED_MESSAGE]
 
 
