@@ -30,7 +30,7 @@ from compiler.lowering import rendezvous
 from compiler.lowering.rendezvous import AWAIT, SIGNAL
 from compiler.lowering.task import NODE_RUNNER
 from compiler.model import HELPER_PREFIX
-from compiler.nodetypes import ForEachParams, SplitInBatchesParams
+from compiler.nodetypes import NODE_TYPES, ForEachParams, SplitInBatchesParams
 from compiler.passes.structure import Flow, Guard, NodeStep, Seq, Step
 from compiler.pipeline import CompiledWorkflow
 
@@ -444,6 +444,7 @@ class PlanBlock:
     node_type: str | None = None
     state: str | None = None  # how a node runs: "Lambda", or its state's Type ("Pass", ...)
     waits_for: tuple[str, ...] = ()  # in a Flow: nodes of other chains it meets
+    why: str | None = None  # a native-capable node on Lambda: the compiler's reason
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "label": self.label, "seconds": self.seconds}
@@ -453,6 +454,8 @@ class PlanBlock:
             out["state"] = self.state
         if self.waits_for:
             out["waitsFor"] = list(self.waits_for)
+        if self.why is not None:
+            out["why"] = self.why
         if self.children:
             out["children"] = [child.to_dict() for child in self.children]
         return out
@@ -483,9 +486,7 @@ def plan_blocks(graph: Graph, step: Step, weights: Sequence[float],
     if isinstance(step, NodeStep):
         if step.node in graph.loops:
             return _map_block(graph, step.node, weights, loop_plans or {}, states)
-        return PlanBlock("node", graph.name(step.node), weights[step.node],
-                         node_type=graph.type_of(step.node),
-                         state=states.get(graph.name(step.node)))
+        return _node_block(graph, step.node, weights, states)
     if isinstance(step, Guard):
         ports = ", ".join(f"{graph.name(n)}.{graph.outputs[n][p]}" for n, p in step.ports)
         body = plan_blocks(graph, step.body, weights, loop_plans, states)
@@ -503,6 +504,19 @@ def plan_blocks(graph: Graph, step: Step, weights: Sequence[float],
                      max((c.seconds for c in children), default=0.0), children)
 
 
+def _node_block(graph: Graph, node: int, weights: Sequence[float],
+                states: Mapping[str, str], waits_for: tuple[str, ...] = ()) -> PlanBlock:
+    """One node; a node whose type lowers natively but runs on Lambda says why."""
+    state = states.get(graph.name(node))
+    why = None
+    if state == "Lambda" and NODE_TYPES[graph.type_of(node)].lowering == "native":
+        from compiler.lowering.native import fallback_reason
+
+        why = fallback_reason(graph, node)
+    return PlanBlock("node", graph.name(node), weights[node], node_type=graph.type_of(node),
+                     state=state, waits_for=waits_for, why=why)
+
+
 def _flow_block(graph: Graph, flow: Flow, weights: Sequence[float],
                 states: Mapping[str, str]) -> PlanBlock:
     """A Flow: one chain block per branch (``seconds``: when its last node finishes), each
@@ -511,11 +525,9 @@ def _flow_block(graph: Graph, flow: Flow, weights: Sequence[float],
     waits = flow.producers
     chains = []
     for chain in flow.chains:
-        nodes = tuple(PlanBlock(
-            "node", graph.name(n), weights[n], node_type=graph.type_of(n),
-            state=states.get(graph.name(n)),
-            waits_for=tuple(graph.name(p) for p in waits.get(n, ())))
-            for n in chain)
+        nodes = tuple(_node_block(graph, n, weights, states,
+                                  tuple(graph.name(p) for p in waits.get(n, ())))
+                      for n in chain)
         chains.append(PlanBlock("chain", f"chain of {len(chain)}", finish[chain[-1]], nodes))
     meetings = sum(len(producers) for producers in waits.values())
     return PlanBlock("flow", f"parallel, {len(chains)} chains meeting at {meetings} "

@@ -359,6 +359,8 @@ def _block_label(block: Any) -> str:
 
     if block.kind == "node":
         state = f" · {block.state}" if block.state else ""
+        if block.why:
+            state += f" ({escape(block.why)})"
         waits = f" [green](waits for {escape(', '.join(block.waits_for))})[/]" \
             if block.waits_for else ""
         return (f"{escape(block.label)}{waits} [dim]{block.node_type}{state} · "

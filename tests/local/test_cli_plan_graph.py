@@ -87,3 +87,27 @@ def test_plan_estimate_matches_a_real_run(cloud: LocalCloud) -> None:
     kinds = [event["type"] for event in finished.history]
     assert sum(kind.endswith("StateEntered") for kind in kinds) == live.transitions
     assert kinds.count("LambdaFunctionScheduled") == live.lambda_calls == 3
+
+
+def test_plan_says_why_a_native_capable_node_runs_on_lambda(tmp_path: Path) -> None:
+    document = load_file(ORDERS)
+    for node in document["nodes"]:
+        if node["name"] == "Standard":
+            node["retry"] = {"maxAttempts": 2}  # the documented way to force the runner
+    path = tmp_path / "orders.json"
+    path.write_text(json.dumps(document))
+    result = runner.invoke(app, ["plan", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+
+    def nodes(block: dict[str, object]) -> list[dict[str, object]]:
+        found = [block] if block["kind"] == "node" else []
+        for child in block.get("children", []):  # type: ignore[attr-defined]
+            found += nodes(child)
+        return found
+
+    by_name = {block["label"]: block for block in nodes(json.loads(result.output)["plan"])}
+    assert by_name["Standard"]["state"] == "Lambda" and "retry" in str(by_name["Standard"]["why"])
+    assert by_name["Priority"]["state"] == "Pass" and "why" not in by_name["Priority"]
+    assert "why" not in by_name["Load orders"]  # a code node always runs on Lambda
+    text = runner.invoke(app, ["plan", str(path)]).output
+    assert "Standard set · Lambda (" in text
