@@ -79,6 +79,32 @@ class CachePolicy(_Strict):
                             "(at most a year).")
 
 
+class CircuitBreakerPolicy(_Strict):
+    """Stop calling a failing dependency: after ``failureThreshold`` failures within
+    ``windowSeconds`` the node fails at once with ``Sfnflow.CircuitOpen`` for
+    ``cooldownSeconds``; then one probe run decides whether it closes again. The state is
+    shared by every execution (``functions.services.breakers``)."""
+
+    failureThreshold: int = Field(5, ge=1, le=10_000)
+    windowSeconds: float = Field(60, gt=0, le=86_400)
+    cooldownSeconds: float = Field(30, gt=0, le=86_400)
+    key: Literal["node", "host"] = Field(
+        "node", description="Whose health is tracked: the node (workflow and node name), or "
+        "for httpRequest the host of its literal url (shared by every node calling it).")
+
+
+class RateLimitPolicy(_Strict):
+    """A token bucket shared by every execution (``functions.services.rate_limits``): one
+    token per run of the node, or per request for httpRequest (one call per item)."""
+
+    perSecond: float = Field(gt=0, le=10_000)
+    burst: int = Field(1, ge=1, le=10_000, description="Tokens the bucket holds when full.")
+    onLimit: Literal["wait", "fail"] = Field(
+        "wait", description="wait: until a token is free (bounded by maxWaitSeconds and the "
+        "task's time left); fail: with Sfnflow.RateLimited (retryable).")
+    maxWaitSeconds: float = Field(30, ge=0, le=900)
+
+
 class Settings(_Strict):
     errorWorkflow: str | None = None
     executionOrder: Literal["v0", "v1"] | None = Field(
@@ -110,6 +136,12 @@ class Node(_Strict):
     cache: CachePolicy | None = Field(
         None, description="Reuse the node's outputs for the same input within ttlSeconds "
         "(the node then runs on the node runner).")
+    circuitBreaker: CircuitBreakerPolicy | None = Field(
+        None, description="Fail fast with Sfnflow.CircuitOpen while the node's dependency "
+        "keeps failing (the node then runs on the node runner).")
+    rateLimit: RateLimitPolicy | None = Field(
+        None, description="At most perSecond runs (httpRequest: requests), shared by every "
+        "execution (the node then runs on the node runner).")
     typeVersion: float | None = Field(
         None, description="n8n node types: the version whose parameters and semantics apply.")
     alwaysOutputData: bool = Field(
@@ -130,6 +162,21 @@ class Node(_Strict):
             raise ValueError(f"a {node_type.name} node cannot be cached: only nodes that run "
                              "on the node runner can")
         return cache
+
+    @field_validator("circuitBreaker", "rateLimit")
+    @classmethod
+    def _guardable(cls, policy: _Strict | None, info: ValidationInfo) -> _Strict | None:
+        from compiler.nodetypes import NODE_TYPES
+
+        node_type = NODE_TYPES.get(str(info.data.get("type")))
+        if policy is not None and node_type is not None \
+                and node_type.lowering not in ("task", "native"):
+            raise ValueError(f"a {node_type.name} node cannot have {info.field_name}: only "
+                             "nodes that run on the node runner can")
+        if isinstance(policy, CircuitBreakerPolicy) and policy.key == "host" \
+                and info.data.get("type") != "httpRequest":
+            raise ValueError("circuitBreaker key 'host' needs an httpRequest node")
+        return policy
 
     @field_validator("name")
     @classmethod

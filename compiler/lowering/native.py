@@ -312,6 +312,8 @@ def _reason(graph: Graph, node: int, facts: _WorkflowFacts) -> str | None:
         return "pinned"
     if spec.cache is not None:
         return "cache"
+    if spec.circuitBreaker is not None or spec.rateLimit is not None:
+        return "circuitBreaker" if spec.circuitBreaker is not None else "rateLimit"
     if n8n:  # n8n expressions are JavaScript: their own translation and reads by name
         from compiler.lowering import n8n_native
 
