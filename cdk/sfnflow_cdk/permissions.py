@@ -13,6 +13,7 @@ from pynamodb.models import Model
 
 from functions.store.models import (
     TABLE_SUFFIXES,
+    ByGuardKindIndex,
     ByKindIndex,
     ByMonthIndex,
     ByStartedAtIndex,
@@ -21,6 +22,7 @@ from functions.store.models import (
     ExecutionModel,
     MergeQuorumModel,
     NodeCacheModel,
+    NodeGuardModel,
     NodeRunModel,
     PinModel,
     PinVersionModel,
@@ -96,6 +98,8 @@ DATA_ACCESS: dict[str, tuple[TableAccess, ...]] = {
         TableAccess(NodeCacheModel, (GET, PUT)),
         TableAccess(WaitModel, (GET, QUERY, PUT, UPDATE)),
         TableAccess(MergeQuorumModel, (GET, UPDATE)),
+        # circuit breakers and token buckets: read, then a conditional put
+        TableAccess(NodeGuardModel, (GET, PUT)),
     ),
     "execution-events": _FOLLOW_EXECUTIONS,
     "error-router": _FOLLOW_EXECUTIONS,
@@ -112,6 +116,7 @@ DATA_ACCESS: dict[str, tuple[TableAccess, ...]] = {
         TableAccess(PinVersionModel, (GET, QUERY, PUT)),
         TableAccess(WaitModel, (GET, QUERY, PUT, UPDATE)),
         TableAccess(StatsModel, (QUERY,), (_index(ByMonthIndex),)),  # GET .../stats
+        TableAccess(NodeGuardModel, (GET,), (_index(ByGuardKindIndex),)),  # .../breakers
         *_REGISTRY,
     ),
     "webhooks": (

@@ -28,6 +28,8 @@ Access patterns (no Scan on any request path):
 - a workflow's statistics for a day range  -> StatsModel (hash: workflowId,
                                               range: bucket "day#<YYYY-MM-DD>")
 - every workflow's statistics, by days     -> ByMonthIndex (hash: month, range: dayWorkflow)
+- a node's circuit breaker or token bucket -> NodeGuardModel (hash: guardKey)
+- every circuit breaker                    -> ByGuardKindIndex (hash: kind, range: guardKey)
 """
 
 from __future__ import annotations
@@ -403,10 +405,42 @@ class StatsModel(BoundedModel):
     by_month = ByMonthIndex()
 
 
+class ByGuardKindIndex(GlobalSecondaryIndex["NodeGuardModel"]):
+    """Every circuit breaker, by key: ``GET /admin/breakers`` in one Query. Sparse: token
+    buckets lack ``kind``."""
+
+    class Meta:
+        index_name = "byGuardKind"
+        projection = AllProjection()
+
+    kind = UnicodeAttribute(hash_key=True)  # "breaker"
+    guardKey = UnicodeAttribute(range_key=True)
+
+
+class NodeGuardModel(BoundedModel):
+    """Shared state of a node's circuit breaker or rate limit (``circuitBreaker``,
+    ``rateLimit``): one item per key, changed only by conditional writes on ``rev``
+    (``functions.store.breakers``), so concurrent runs never both win a transition."""
+
+    class Meta:
+        table_name = "sfnflow-node-guards"
+        region = "us-east-1"
+
+    guardKey = UnicodeAttribute(hash_key=True)  # "breaker#..." | "rate#..."
+    kind = UnicodeAttribute(null=True)  # breakers only: the byGuardKind index's key
+    workflowId = UnicodeAttribute(null=True)
+    node = UnicodeAttribute(null=True)
+    rev = NumberAttribute()  # bumped by every write; the condition of the next one
+    state = JSONAttribute()  # the service's state (functions.services.breakers/rate_limits)
+    updatedAt = UnicodeAttribute()
+
+    by_kind = ByGuardKindIndex()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     ExecutionModel, NodeRunModel, PinModel, PinVersionModel, NodeCacheModel, WorkflowModel,
     WorkflowVersionModel, WebhookModel, ProgressEventModel, MergeQuorumModel, WaitModel,
-    StreamConnectionModel, StatsModel,
+    StreamConnectionModel, StatsModel, NodeGuardModel,
 )
 
 TABLE_SUFFIXES: dict[type[Model], str] = {
