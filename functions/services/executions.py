@@ -173,7 +173,9 @@ class ExecutionService:
         reconciler replays what never arrived). The final status is recorded first, from
         the run data alone; only then is the history read (slow on long executions) for
         the runs of native nodes, so a handler that times out there leaves the execution
-        finished, not RUNNING. Events of Distributed Map child executions are ignored:
+        finished, not RUNNING. The ``executionFinished`` progress event comes last, once
+        the native runs' events are written (a replay writes what a timeout left out).
+        Events of Distributed Map child executions are ignored:
         their runs are recorded by the runner, and their parent's events carry the status.
         """
         if is_map_run_child(detail):
@@ -196,12 +198,14 @@ class ExecutionService:
             return
         error = self._error(execution_id, detail) if status != "SUCCEEDED" else None
         output = detail.get("output")
+        stopped_at = _iso(detail.get("stopDate")) or utc_now()
         self.repository.record_execution_status(
             execution_id,
             status,
-            stopped_at=_iso(detail.get("stopDate")) or utc_now(),
+            stopped_at=stopped_at,
             output=json.loads(output) if isinstance(output, str) else output,
             error=error,
+            announce=False,  # last, below: after the native nodes' progress events
         )
         skipped = envelope.get("skip") if isinstance(envelope, dict) else None
         native = self._record_native_runs(execution_id, detail.get("executionArn"),
@@ -210,6 +214,8 @@ class ExecutionService:
             failed = [run for run in native if run.status == "error"]
             if failed:  # a native state failed: only the history names it
                 self.repository.name_failed_node(execution_id, failed[-1].node)
+        # The stream's last event: clients stop at it, so it follows every run's events.
+        self.repository.announce_finished(execution_id, status, stopped_at)
         recorded = self.repository.get_execution(execution_id)
         finished.notify(self.observers, finished.Finished(
             execution_id, recorded.workflow_id if recorded is not None else None, status,

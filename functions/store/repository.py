@@ -169,9 +169,12 @@ class RunRepository:
         stopped_at: str | None = None,
         output: Any = None,
         error: dict[str, Any] | None = None,
+        announce: bool = True,
     ) -> bool:
         """Record a status change; a terminal status is final (late events are ignored).
-        Returns whether anything changed."""
+        Returns whether anything changed. ``announce``: append ``executionFinished`` to the
+        progress events now; the status-change handler does it itself, last, once the
+        native nodes' runs are recorded (``announce_finished``)."""
         model = ExecutionModel.get(execution_id)
         if model.status in TERMINAL:
             return False
@@ -192,10 +195,23 @@ class RunRepository:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 return False
             raise
-        if status in TERMINAL:
-            self.append_progress(execution_id, "executionFinished", status=status,
-                                 at=stopped_at)
+        if status in TERMINAL and announce:
+            self.announce_finished(execution_id, status, stopped_at)
         return True
+
+    def announce_finished(self, execution_id: str, status: str, at: str | None) -> None:
+        """The last progress event, ``executionFinished``, once: its ``seq`` is derived
+        from the stop time, so a repeated status change finds it written and adds none."""
+        at = at or utc_now()
+        try:
+            ProgressEventModel(
+                executionId=execution_id, seq=f"{at}#{_RANK['executionFinished']}finished",
+                type="executionFinished", status=status, runIndex=0, at=at,
+                expiresAt=self._expires_at(),
+            ).save(condition=ProgressEventModel.seq.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
 
     def name_failed_node(self, execution_id: str, node: str) -> bool:
         """Name the node of a recorded failure that named none yet (a native state's

@@ -67,6 +67,40 @@ def test_the_final_status_is_recorded_before_the_history_is_read(cloud: LocalClo
         assert stored.output == {"ok": 1}
 
 
+def test_execution_finished_is_the_last_progress_event_and_is_written_once(
+        cloud: LocalCloud) -> None:
+    """Stream clients stop at ``executionFinished``: it must follow the native nodes'
+    events (recorded from the history after the final status), and a repeated status
+    change must not announce the end twice. A handler that failed reading the history
+    announces nothing; its retry does."""
+    from compiler import compile_workflow
+
+    compiled = compile_workflow({"name": "wf", "nodes": [
+        {"name": "Start", "type": "manualTrigger"},
+        {"name": "Same", "type": "noOp"}],  # native: its run comes from the history
+        "connections": [{"from": "Start", "to": "Same"}]})
+    execution_id = cloud.start(compiled, None)
+    finished = cloud.wait(execution_id)
+    events = cloud.repository.progress_events(execution_id, consistent=True)
+    assert [e["type"] for e in events][-1] == "executionFinished"
+    assert ("nodeFinished", "Same") in [(e["type"], e["node"]) for e in events]
+    again = {"executionArn": finished.execution_arn, "name": execution_id,
+             "status": "SUCCEEDED", "stateMachineArn": cloud.deploy(compiled),
+             "stopDate": cloud.sfn.describe_execution(
+                 executionArn=finished.execution_arn)["stopDate"].timestamp() * 1000,
+             "input": "{}"}
+    ExecutionService(cloud.sfn, cloud.repository).on_status_change(again)
+    repeated = cloud.repository.progress_events(execution_id, consistent=True)
+    assert [e["type"] for e in repeated].count("executionFinished") == 1
+
+    cloud.repository.create_execution(Execution("e2", "wf", "RUNNING",
+                                                "2026-06-01T09:00:00.000Z"))
+    with pytest.raises(HistoryUnavailable):
+        ExecutionService(SlowHistory(cloud.sfn), cloud.repository).on_status_change(
+            detail("e2", "SUCCEEDED"))
+    assert cloud.repository.progress_events("e2", consistent=True) == []
+
+
 def test_map_run_children_are_recognised_by_their_labelled_arns() -> None:
     assert is_map_run_child({"stateMachineArn": CHILD_MACHINE,
                              "executionArn": CHILD_EXECUTION})
