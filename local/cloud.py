@@ -172,7 +172,12 @@ class LocalCloud:
 
         triggers._starter.cache_clear()
         moto_patches.register_lambda(TRIGGERS, triggers.lambda_handler)
-        boto3.client("sqs", region_name=REGION).create_queue(QueueName=UNDELIVERED)
+        sqs = boto3.client("sqs", region_name=REGION)
+        undelivered = sqs.create_queue(QueueName=UNDELIVERED)["QueueUrl"]
+        # The stack's OnFailure destination of every asynchronously invoked function.
+        moto_patches.set_async_failures(
+            lambda record: sqs.send_message(QueueUrl=undelivered, MessageBody=record),
+            lambda name: local_arn("lambda", f"function:{name}"))
         self.events.put_rule(Name=STATUS_CHANGE_RULE, EventPattern=json.dumps(
             {"source": [SOURCE], "detail-type": [DETAIL_TYPE]}))
         targets = []
@@ -213,6 +218,7 @@ class LocalCloud:
             self.stop_event_threads()
             if hasattr(self, "_stop_listening"):
                 self._stop_listening()
+            moto_patches.set_async_failures(None)
             self._mock.stop()
             self._mock = None
 
@@ -426,10 +432,11 @@ class LocalCloud:
 
 def _clear_api_caches() -> None:
     """Handlers build their clients once per container; a new cloud is a new container."""
-    from functions.api import dependencies, streams
+    from functions.api import dead_letters, dependencies, streams
     from functions.handlers import stream, webhooks
 
     dependencies.services.cache_clear()
+    dead_letters.dead_letters.cache_clear()
     webhooks._service.cache_clear()
     streams.stream_tokens.cache_clear()
     stream._service.cache_clear()

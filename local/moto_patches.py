@@ -333,6 +333,9 @@ def _patch_lambda_dispatch() -> None:
         if handler is None:
             return original(self, function_name, qualifier, body, headers, response_headers)
         event = json.loads(body) if body else {}
+        if (headers or {}).get("X-Amz-Invocation-Type") == "Event":  # accepted: 202
+            invoke_registered(function_name, event)
+            return b""
         name = function_name.split(":function:")[-1].split(":")[0]
         _take_throttle(name, event)
         try:
@@ -717,22 +720,74 @@ def _patch_atomic_dynamodb_writes() -> None:
 # --------------------------------------------------------------------------- 9. EventBridge
 
 
+# Lambda's asynchronous invocation: the first attempt and its retries (the stack's
+# ``ASYNC_RETRIES``), then the function's OnFailure destination (see ``set_async_failures``).
+ASYNC_ATTEMPTS = 3
+# (send(record_json), function name -> ARN), or None: failures are only logged
+_async_failures: tuple[Callable[[str], None], Callable[[str], str]] | None = None
+
+
+def set_async_failures(send: Callable[[str], None] | None,
+                       function_arn: Callable[[str], str] = lambda name: name) -> None:
+    """Where asynchronous invocations that failed every attempt go: ``send`` gets the
+    failure record Lambda writes to an ``OnFailure`` destination (the local cloud sends it
+    to its dead-letter queue, as the stack configures every asynchronously invoked
+    function); None only logs them."""
+    global _async_failures
+    _async_failures = None if send is None else (send, function_arn)
+
+
+def _failure_record(function_arn: str, payload: Any, exc: BaseException) -> str:
+    """Lambda's documented OnFailure record of an asynchronous invocation."""
+    import uuid
+    from datetime import UTC, datetime
+
+    return json.dumps({
+        "version": "1.0",
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace(
+            "+00:00", "Z"),
+        "requestContext": {"requestId": str(uuid.uuid4()),
+                           "functionArn": f"{function_arn}:$LATEST",
+                           "condition": "RetriesExhausted",
+                           "approximateInvokeCount": ASYNC_ATTEMPTS},
+        "requestPayload": payload,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
+                            "functionError": "Unhandled"},
+        "responsePayload": {"errorType": getattr(exc, "error_type", None)
+                            or type(exc).__name__, "errorMessage": str(exc)},
+    }, default=str)
+
+
 def invoke_registered(function: str, payload: Any) -> bool:
     """Invoke a handler registered with ``register_lambda`` the way EventBridge and
-    Scheduler invoke Lambda targets (asynchronously): the result is dropped and an
-    exception is logged, never raised to the sender. Returns whether a handler was
-    registered for ``function`` (a name or ARN)."""
+    Scheduler invoke Lambda targets (asynchronously): the result is dropped; an exception
+    is retried as Lambda retries an asynchronous invocation (``ASYNC_ATTEMPTS`` in all, at
+    once: the local clock has no backoff to wait), then logged and sent to the failure
+    destination, never raised to the sender. Returns whether a handler was registered for
+    ``function`` (a name or ARN)."""
     import logging
 
     handler = _handler_for(function)
     if handler is None:
         return False
     name = function.split(":function:")[-1].split(":")[0]
-    try:
-        with call_recorder.running(name):
-            handler(payload, InvokeContext(name))
-    except Exception:  # noqa: BLE001 - the Lambda service would log and retry it
-        logging.getLogger("sfnflow.local").exception("Lambda target %s failed", name)
+    for attempt in range(1, ASYNC_ATTEMPTS + 1):
+        try:
+            with call_recorder.running(name):
+                handler(payload, InvokeContext(name))
+            return True
+        except Exception as exc:  # noqa: BLE001 - the Lambda service logs and retries it
+            if attempt < ASYNC_ATTEMPTS:
+                continue
+            logging.getLogger("sfnflow.local").exception("Lambda target %s failed", name)
+            destination = _async_failures
+            if destination is not None:
+                send, arn_of = destination
+                try:
+                    send(_failure_record(arn_of(name), payload, exc))
+                except Exception:  # noqa: BLE001 - a destination that fails drops the record
+                    logging.getLogger("sfnflow.local").exception(
+                        "Lambda target %s: failure destination refused the record", name)
     return True
 
 

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from functions.api import (
     costs,
+    dead_letters,
     executions,
     logs,
     pins,
@@ -47,6 +48,7 @@ app.include_router(waits.router)
 app.include_router(streams.router)
 app.include_router(costs.router)
 app.include_router(stats.router)
+app.include_router(dead_letters.router)  # GET /admin/dead-letters, POST .../redrive
 app.include_router(viewer.router)  # the execution viewer's page (public) and graph
 register_error_handlers(app)
 app.use([bounded_ids])  # ids no DynamoDB key can hold are 404s before any lookup
