@@ -30,6 +30,7 @@ from functions.nodes import get_executor
 from functions.nodes.base import NodeContext, Ports
 from functions.services.cache import NodeResultCache
 from functions.services.execution_metrics import count_node_run
+from functions.services.node_guards import NodeGuards
 from functions.store.repository import NodeRun, RunRepository, utc_now
 from functions.tracing import annotate_run
 
@@ -75,6 +76,9 @@ class NodeSpec(RunnerEvent):
     disabled: bool = False
     outputs: list[str] = Field(default_factory=lambda: ["main"])
     cache: CacheSpec | None = None  # reuse outputs for the same input (functions.services.cache)
+    # shared across executions (functions.services.node_guards): the model's fields as dicts
+    circuitBreaker: dict[str, Any] | None = None
+    rateLimit: dict[str, Any] | None = None
     # n8n node types (compiler.lowering.task.n8n_arguments; functions.nodes.n8n reads them)
     typeVersion: float | None = None
     alwaysOutputData: bool = False
@@ -179,6 +183,7 @@ class NodeRunner:
         self.clock = clock
         self.waits = waits  # functions.services.waits.WaitService: pausing wait nodes
         self.cache = NodeResultCache()
+        self.guards = NodeGuards()
 
     def run(self, event: dict[str, Any], *,
             time_left: Callable[[], float] | None = None) -> dict[str, Any]:
@@ -226,8 +231,13 @@ class NodeRunner:
         logs: list[str] = []  # what the node's code printed: recorded with the run
         reused = self._reused_outputs(invocation)
         try:
-            outputs = reused if reused is not None else \
-                self._execute(invocation, inputs, assigned, time_left, logs)
+            if reused is not None:
+                outputs = reused
+            else:  # an open breaker or a rate limit may refuse the run here
+                with self.guards.around(invocation.workflow, node, self.http,
+                                        time_left) as http:
+                    outputs = self._execute(invocation, inputs, assigned, time_left, logs,
+                                            http)
         except NodeError as exc:
             self._record(invocation, "error", inputs, None, started_at, started, exc,
                          logs=logs)
@@ -325,8 +335,9 @@ class NodeRunner:
     def _execute(self, invocation: Invocation, inputs: Ports,
                  assigned: dict[str, Any] | None = None,
                  time_left: Callable[[], float] | None = None,
-                 logs: list[str] | None = None) -> Ports:
-        """Run the node's executor; ``logs`` receives the console output it handed over
+                 logs: list[str] | None = None, http: Any = None) -> Ports:
+        """Run the node's executor (``http``: its session, default the runner's); ``logs``
+        receives the console output it handed over
         (``ctx.extras["logs"]``), also when it failed after printing."""
         node = invocation.node
         execution_id = invocation.execution.id
@@ -348,7 +359,7 @@ class NodeRunner:
             node_type=node.type,
             raw_params=node.parameters,
             scope=scope,
-            http=self.http,
+            http=http if http is not None else self.http,
             extras={"trigger": resolved_trigger(self.repository, invocation.trigger),
                     "attempt": invocation.attempt},
             time_left=time_left,

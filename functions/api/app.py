@@ -7,6 +7,7 @@ import re
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
 from functions.api import (
+    breakers,
     costs,
     dead_letters,
     executions,
@@ -49,6 +50,7 @@ app.include_router(streams.router)
 app.include_router(costs.router)
 app.include_router(stats.router)
 app.include_router(dead_letters.router)  # GET /admin/dead-letters, POST .../redrive
+app.include_router(breakers.router)  # GET /admin/breakers, per workflow and node
 app.include_router(viewer.router)  # the execution viewer's page (public) and graph
 register_error_handlers(app)
 app.use([bounded_ids])  # ids no DynamoDB key can hold are 404s before any lookup

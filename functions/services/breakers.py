@@ -123,6 +123,18 @@ class CircuitBreakers:
             if self._write(permit.key, nxt, current, workflow, node):
                 return
 
+    def released(self, permit: Permit) -> None:
+        """A run let through ended without a verdict on the dependency (it did not call it):
+        a probe gives its turn back at once instead of holding half-open for its lease."""
+        while permit.probe:
+            current = self.store.read(permit.key)
+            if current is None or current.state["state"] != HALF_OPEN:
+                return
+            if self.store.write(permit.key, dict(current.state) | {"probeUntil": 0},
+                                current, kind=BREAKER, workflow_id=current.workflow_id,
+                                node=current.node):
+                return
+
     def failed(self, permit: Permit, policy: BreakerPolicy, error: BaseException, *,
                workflow: str | None = None, node: str | None = None) -> None:
         """A run let through failed: counted while closed (opening at the threshold); a

@@ -35,6 +35,11 @@ class RatePolicy:
     max_wait_seconds: float
 
 
+class OverRate(RateLimited):
+    """This node's own rate limit refused the run (``Sfnflow.RateLimited``, as a dependency's
+    429): no dependency was called, so a circuit breaker does not count it."""
+
+
 def rate_key(workflow: str, node: str) -> str:
     return f"rate#{workflow}#{node}"
 
@@ -67,7 +72,7 @@ class RateLimiter:
             if time_left is not None:
                 allowed = min(allowed, max(0.0, time_left()))
             if wait > allowed:
-                raise RateLimited(
+                raise OverRate(
                     f"rate limit of {policy.per_second:g}/s (burst {policy.burst}) reached: "
                     f"the next slot is {wait:.3f} s away"
                     + (f", past the {allowed:.3f} s this run may wait"
