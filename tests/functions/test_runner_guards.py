@@ -18,7 +18,9 @@ import pytest
 
 from functions.errors import NodeError, RateLimited
 from functions.runner import NodeRunner
-from functions.services.breakers import CircuitOpen
+from functions.services.breakers import BreakerPolicy, CircuitBreakers, CircuitOpen
+from functions.services.rate_limits import RateLimiter, RatePolicy
+from functions.store.breakers import DynamoGuardStore
 from local.serve import LocalPlatform
 from tests.conftest import TIME_SCALE
 from tests.local.test_serve import KEY, Client
@@ -127,3 +129,36 @@ def test_a_rate_limited_node_paces_its_requests(platform: LocalPlatform,
     runner.run(event(failing, "r2"))
     with pytest.raises(RateLimited):
         runner.run(event(failing, "r3"))
+
+
+def test_the_tables_conditional_writes_admit_one_probe_and_keep_the_rate(
+        platform: LocalPlatform) -> None:
+    """The DynamoDB store under threads: one probe of eight; 24 takers of a 10/s bucket
+    (burst 4) hold distinct slots 0.1 s apart."""
+    store, now = DynamoGuardStore(), time.time()
+    breakers = CircuitBreakers(store, now=lambda: now)
+    policy = BreakerPolicy(failure_threshold=1, window_seconds=60, cooldown_seconds=1)
+    breakers.failed(breakers.admit("breaker#node#wf#Many", policy), policy,
+                    RuntimeError("down"))
+    later = CircuitBreakers(store, now=lambda: now + 2)
+    rates = RateLimiter(store, now=lambda: now, sleep=lambda _: None)
+    bucket = RatePolicy(per_second=10, burst=4, on_limit="wait", max_wait_seconds=60)
+    outcomes: list[Any] = []
+    waits: list[float] = []
+    start = threading.Barrier(8)
+
+    def race() -> None:
+        start.wait()
+        try:
+            outcomes.append(later.admit("breaker#node#wf#Many", policy).probe)
+        except CircuitOpen:
+            outcomes.append("refused")
+        waits.extend(rates.take("rate#wf#Many", bucket) for _ in range(3))
+
+    threads = [threading.Thread(target=race) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count(True) == 1 and outcomes.count("refused") == 7
+    assert sorted(waits) == pytest.approx([0.0] * 4 + [0.1 * n for n in range(1, 21)])
