@@ -11,8 +11,8 @@ import pytest
 from compiler import compile_workflow
 from compiler.errors import WorkflowInvalid
 from compiler.lowering.native import fallback_reason
-from compiler.model import Workflow
 from compiler.passes.validate import validate
+from compiler.schema import workflow_schema
 
 
 def document(**guards: Any) -> dict[str, Any]:
@@ -48,6 +48,8 @@ def test_bad_settings_name_the_node_and_the_field(guards: dict[str, Any], field:
     assert "Shape" in text and field in text
 
 
-def test_the_schema_shows_both_settings() -> None:
-    node = Workflow.model_json_schema()["$defs"]["Node"]["properties"]
-    assert {"circuitBreaker", "rateLimit"} <= set(node)
+def test_sfnflow_schema_shows_both_settings() -> None:
+    schema = workflow_schema()
+    assert {"circuitBreaker", "rateLimit"} <= set(schema["$defs"]["Node"]["properties"])
+    assert schema["$defs"]["RateLimitPolicy"]["properties"]["onLimit"]["enum"] == \
+        ["wait", "fail"]
