@@ -8,8 +8,10 @@
 - the reconcile schedule: every 5 minutes the reconciler completes what a lost
   status-change event left RUNNING (EventBridge delivers best-effort);
 - one dead-letter queue for every delivery that failed all its retries: status changes
-  (the rule's targets, and the two functions' own asynchronous invocations) and triggers
-  (the rules and schedules the API creates at run time, and the trigger starter);
+  (the rule's targets, and the two functions' own asynchronous invocations), the
+  reconciler's runs, triggers (the rules and schedules the API creates at run time, and the
+  trigger starter) and the progress stream's batches (``streams``); the API lists and
+  redrives them (``grant_redrive``, ``functions.services.dead_letters``);
 - the schedule group; the role Scheduler assumes for schedule triggers (invoke the trigger
   starter, dead-letter to the queue), and the permission for this stage's event-trigger
   rules to invoke the trigger starter, which names each execution after its delivery.
@@ -73,9 +75,26 @@ class PlatformEvents(Construct):
             targets=[targets.LambdaFunction(
                 reconciler, retry_attempts=2, max_event_age=RECONCILE_EVERY,
                 dead_letter_queue=self.dead_letters)])
+        # EventBridge invokes it asynchronously too: a run that fails its retries is a
+        # record in the queue (the next run, five minutes on, covers what it missed).
+        reconciler.configure_async_invoke(
+            retry_attempts=ASYNC_RETRIES, max_event_age=RECONCILE_EVERY,
+            on_failure=destinations.SqsDestination(self.dead_letters))
+        # What a dead letter may be redriven to (``grant_redrive``): the functions whose
+        # deliveries and asynchronous invocations end in the queue.
+        self._redrive_targets = [*status_change_targets, reconciler, trigger_starter]
         self.schedule_group = scheduler.ScheduleGroup(self, "Schedules",
                                                       schedule_group_name=naming.prefix)
         self._trigger_net(naming, stack, trigger_starter)
+
+    def grant_redrive(self, grantee: iam.IGrantable) -> None:
+        """``/admin/dead-letters``: read, hide and delete the queue's messages, and invoke
+        the functions they were meant for again (unqualified: the redrive drops the
+        ``:$LATEST`` Lambda's failure records name, so no ``<function>:*`` wildcard)."""
+        self.dead_letters.grant_consume_messages(grantee)
+        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
+            actions=["lambda:InvokeFunction"],
+            resources=[function.function_arn for function in self._redrive_targets]))
 
     def _lambda_target(self, function: lambda_.IFunction) -> targets.LambdaFunction:
         """Retried for a day, then dead-lettered; the function's own asynchronous

@@ -157,7 +157,8 @@ class SfnflowStack(Stack):
             publisher_function=functions[fns.STREAM_PUBLISHER.role],
             progress_table=self.tables.tables[TABLE_SUFFIXES[ProgressEventModel]],
             rate_limit=API_RATE_LIMIT, burst_limit=API_BURST_LIMIT,
-            log_retention=retention, removal_policy=removal)
+            log_retention=retention, removal_policy=removal,
+            dead_letters=self.events.dead_letters)
         # WebSocket access logs need the account's API Gateway logging role the REST API sets.
         account = self.api.api.node.try_find_child("Account")
         if account is not None:
@@ -221,6 +222,7 @@ class SfnflowStack(Stack):
         permissions.grant_write_map_results(self.state_machine_role, bucket)  # ResultWriter
         self._grant_streams()
         self.streams.grant_issue_tokens(roles[fns.API.role])
+        self.events.grant_redrive(roles[fns.API.role])  # /admin/dead-letters
 
     def _grant_streams(self) -> None:
         """Live progress reads a few tables; only the publisher posts to connections (it

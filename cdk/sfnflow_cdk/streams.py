@@ -7,8 +7,10 @@ function verifies the token (a KMS HMAC key's MAC over the execution id and an e
 minutes ahead: the API may only GenerateMac, the connections function only VerifyMac) and
 records the connection; ``$disconnect`` forgets it. The stage throttles. The progress
 table streams new items (``ProgressEventModel.Meta.stream_view_type``) to the publisher,
-which posts each event to the connections of its execution through the stage's callback URL.
-There is no ``$default`` route: clients only listen.
+which posts each event to the connections of its execution through the stage's callback URL
+(a batch that fails its retries is split in two to find the bad record, and its position in
+the stream is recorded in ``dead_letters``). There is no ``$default`` route: clients only
+listen.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from aws_cdk.aws_apigatewayv2_integrations import WebSocketLambdaIntegration
 from constructs import Construct
 
@@ -52,7 +55,8 @@ class ProgressStreams(Construct):
                  connections_function: lambda_.IFunction,
                  publisher_function: lambda_.IFunction, progress_table: dynamodb.ITable,
                  rate_limit: int, burst_limit: int,
-                 log_retention: logs.RetentionDays, removal_policy: RemovalPolicy) -> None:
+                 log_retention: logs.RetentionDays, removal_policy: RemovalPolicy,
+                 dead_letters: sqs.IQueue | None = None) -> None:
         super().__init__(scope, id)
         self.api = apigwv2.WebSocketApi(
             self, "Api", api_name=f"{naming.prefix}-progress",
@@ -83,7 +87,8 @@ class ProgressStreams(Construct):
             progress_table, starting_position=lambda_.StartingPosition.LATEST,
             batch_size=PUBLISH_BATCH_SIZE, max_batching_window=PUBLISH_BATCHING_WINDOW,
             report_batch_item_failures=True, retry_attempts=PUBLISH_RETRIES,
-            max_record_age=PUBLISH_MAX_RECORD_AGE,
+            max_record_age=PUBLISH_MAX_RECORD_AGE, bisect_batch_on_error=True,
+            on_failure=sources.SqsDlq(dead_letters) if dead_letters is not None else None,
             filters=[lambda_.FilterCriteria.filter(
                 {"eventName": lambda_.FilterRule.is_equal("INSERT")})]))
 

@@ -4,6 +4,8 @@ One queue (``Config.trigger_dlq_arn``) holds two shapes of message, as AWS write
 
 - a Lambda asynchronous-invocation failure record (the functions' ``OnFailure``
   destination): a JSON body with ``requestContext.functionArn`` and ``requestPayload``;
+- a DynamoDB stream batch that failed its retries (the progress publisher's event source
+  mapping): ``DDBStreamBatchInfo`` says where in the stream; listed, never redriven;
 - an EventBridge or Scheduler dead letter: the body is the event (or the target's input)
   and the message attributes ``TARGET_ARN``, ``RULE_ARN``/``SCHEDULE_ARN``, ``ERROR_CODE``
   and ``ERROR_MESSAGE`` say where it was going and why it did not arrive.
@@ -32,6 +34,9 @@ from compiler.errors import SfnflowError
 REDRIVE_VISIBILITY_SECONDS = 60
 RECEIVE_BATCH = 10  # SQS's maximum per ReceiveMessage
 MAX_LIST = 100
+# An event source mapping's OnFailure record of a DynamoDB stream batch: its position only.
+STREAM_BATCH = "DDBStreamBatchInfo"
+STREAM_SOURCE = "dynamodb-stream"
 
 __all__ = ["DeadLetter", "DeadLetterNotFound", "DeadLetterUnredrivable", "DeadLetters",
            "DeadLettersUnavailable"]
@@ -91,6 +96,10 @@ def parse(queue: str, message: dict[str, Any]) -> DeadLetter:
     common = {"message_id": str(message["MessageId"]), "queue": queue, "sent_at": sent_at,
               "receive_count": int(attributes.get("ApproximateReceiveCount") or 0)}
     context = body.get("requestContext") if isinstance(body, dict) else None
+    if isinstance(context, dict) and STREAM_BATCH in body:
+        return DeadLetter(**common, target=context.get("functionArn"), source=STREAM_SOURCE,
+                          error={"condition": str(context.get("condition", ""))},
+                          payload=body[STREAM_BATCH])
     if isinstance(context, dict) and "requestPayload" in body:
         response = body.get("responsePayload")
         error = {"condition": str(context.get("condition", ""))}
@@ -174,11 +183,17 @@ class DeadLetters:
         return letter
 
     def _send(self, letter: DeadLetter) -> None:
+        if letter.source == STREAM_SOURCE:
+            raise DeadLetterUnredrivable(
+                f"dead letter {letter.message_id}: a stream batch's record holds its position "
+                "in the stream, not its data; the live progress it carried is in the events API")
         if not letter.target or ":lambda:" not in letter.target:
             raise DeadLetterUnredrivable(
                 f"dead letter {letter.message_id}: target {letter.target!r} is not a function")
+        # $LATEST is the unqualified function (the stack grants invoking just that).
+        function = letter.target.removesuffix(":$LATEST")
         try:
-            self.lambda_client.invoke(FunctionName=letter.target, InvocationType="Event",
+            self.lambda_client.invoke(FunctionName=function, InvocationType="Event",
                                       Payload=json.dumps(letter.payload).encode())
         except ClientError as exc:
             raise DeadLetterUnredrivable(

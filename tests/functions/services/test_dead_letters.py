@@ -149,3 +149,20 @@ def test_an_eventbridge_dead_letter_is_read_from_its_attributes() -> None:
         "source": "arn:aws:events:us-east-1:1:rule/r",
         "error": {"code": "SDK_CLIENT_ERROR", "message": "Unable to invoke Lambda"},
         "payload": {"id": "e-9", "detail": {}}}
+
+
+def test_a_stream_batch_record_is_listed_but_not_redriven(cloud: LocalCloud,
+                                                           letters: DeadLetters) -> None:
+    url = letters._queue_url()
+    batch = {"shardId": "shardId-1", "startSequenceNumber": "100", "endSequenceNumber": "120",
+             "batchSize": 3, "streamArn": "arn:aws:dynamodb:us-east-1:1:table/t/stream/s"}
+    record = {"requestContext": {"functionArn": "arn:aws:lambda:us-east-1:1:function:pub",
+                                 "condition": "RetryAttemptsExhausted"},
+              "DDBStreamBatchInfo": batch}
+    sent = letters.sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
+    (letter,) = letters.list()
+    assert (letter.source, letter.payload, letter.error) == (
+        "dynamodb-stream", batch, {"condition": "RetryAttemptsExhausted"})
+    with pytest.raises(DeadLetterUnredrivable):
+        letters.redrive(sent["MessageId"])
+    assert [kept.message_id for kept in letters.list()] == [sent["MessageId"]]
