@@ -281,6 +281,19 @@ def _function(params: dict[str, Any], context: _Context) -> list[Request]:
     return [Request("lambda:InvokeFunction", (f"{name}:{qualifier}" if qualifier else name,))]
 
 
+def _queue(action: str) -> Rule:
+    """SQS: the queue by URL (``.../<account>/<name>``) or, for GetQueueUrl, by name."""
+    def rule(params: dict[str, Any], context: _Context) -> list[Request]:
+        if "QueueUrl" in params:
+            account, name = str(params["QueueUrl"]).rstrip("/").split("/")[-2:]
+        else:
+            account = params.get("QueueOwnerAWSAccountId") or context.account
+            name = params["QueueName"]
+        return [Request(action, (f"arn:{context.partition}:sqs:{context.region}:{account}:"
+                                 f"{name}",))]
+    return rule
+
+
 def _object(action: str) -> Rule:
     def rule(params: dict[str, Any], context: _Context) -> list[Request]:
         return [Request(action, (f"arn:{context.partition}:s3:::{params['Bucket']}/"
@@ -400,6 +413,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("stepfunctions", "SendTaskHeartbeat"): _wildcard("states:SendTaskHeartbeat"),
     ("stepfunctions", "ListStateMachines"): _wildcard("states:ListStateMachines"),
     ("lambda", "Invoke"): _function,
+    ("sqs", "GetQueueUrl"): _queue("sqs:GetQueueUrl"),
+    ("sqs", "ReceiveMessage"): _queue("sqs:ReceiveMessage"),
+    ("sqs", "DeleteMessage"): _queue("sqs:DeleteMessage"),
+    ("sqs", "ChangeMessageVisibility"): _queue("sqs:ChangeMessageVisibility"),
+    ("sqs", "SendMessage"): _queue("sqs:SendMessage"),
     ("s3", "GetObject"): _object("s3:GetObject"),
     ("s3", "HeadObject"): _object("s3:GetObject"),
     ("s3", "PutObject"): _object("s3:PutObject"),
