@@ -18,6 +18,7 @@ from compiler.nodetypes import NODE_TYPES
 
 if TYPE_CHECKING:
     from compiler.graph import Graph
+    from compiler.model import Node
     from compiler.passes.emit import Emitter, ScopeOutput
 
 NODE_RUNNER = "${NodeRunnerArn}"  # a DefinitionSubstitutions placeholder
@@ -27,6 +28,7 @@ RETRYABLE_ERRORS = (
     "Sfnflow.ConnectionError",
     "Sfnflow.HttpServerError",
     "Sfnflow.RateLimited",
+    "Sfnflow.CircuitOpen",  # retried after the breaker's cooldown, when a probe may pass
     "States.Timeout",
 )
 # The Lambda service's transient 500s, as a Task invoking a function sees them, with the
@@ -140,6 +142,7 @@ def runner_arguments(emitter: Emitter, node: int) -> dict[str, object]:
             "disabled": spec.disabled,
             "outputs": graph.outputs[node],
         } | ({"cache": spec.cache.model_dump()} if spec.cache is not None else {})
+          | guard_arguments(spec)
           | n8n_arguments(graph, node),
         "inputs": inputs,
         "data": {
@@ -169,6 +172,17 @@ def runner_arguments(emitter: Emitter, node: int) -> dict[str, object]:
     if graph.is_trigger(node):
         arguments["trigger"] = jsonata("$states.context.Execution.Input")
     return arguments
+
+
+def guard_arguments(spec: Node) -> dict[str, object]:
+    """The node's circuit breaker and rate limit, which the runner applies around its work
+    (``functions.services.node_guards``)."""
+    guards: dict[str, object] = {}
+    if spec.circuitBreaker is not None:
+        guards["circuitBreaker"] = spec.circuitBreaker.model_dump()
+    if spec.rateLimit is not None:
+        guards["rateLimit"] = spec.rateLimit.model_dump()
+    return guards
 
 
 def n8n_arguments(graph: Graph, node: int) -> dict[str, object]:

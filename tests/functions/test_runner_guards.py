@@ -162,3 +162,26 @@ def test_the_tables_conditional_writes_admit_one_probe_and_keep_the_rate(
         thread.join()
     assert outcomes.count(True) == 1 and outcomes.count("refused") == 7
     assert sorted(waits) == pytest.approx([0.0] * 4 + [0.1 * n for n in range(1, 21)])
+
+
+def test_a_compiled_workflow_carries_its_breaker_to_the_runner(
+        platform: LocalPlatform, dependency: Dependency) -> None:
+    """Through the state machine: the Task's arguments carry ``circuitBreaker``, so after
+    two failed executions the third fails with Sfnflow.CircuitOpen without a request."""
+    from compiler import compile_workflow
+
+    cloud = platform.cloud
+    dependency.status, dependency.hits = 503, 0
+    compiled = compile_workflow({"name": "breaking", "nodes": [
+        {"name": "Start", "type": "manualTrigger"},
+        {"name": "Call", "type": "httpRequest", "parameters": {"url": dependency.url},
+         "circuitBreaker": {"failureThreshold": 2, "windowSeconds": 60,
+                            "cooldownSeconds": 600}}],
+        "connections": [{"from": "Start", "to": "Call"}]})
+    errors = []
+    for _ in range(3):
+        finished = cloud.wait(cloud.start(compiled, None))
+        errors.append(finished.error)
+    assert errors == ["Sfnflow.HttpServerError", "Sfnflow.HttpServerError",
+                      "Sfnflow.CircuitOpen"]
+    assert dependency.hits == 2  # the open breaker called nothing
