@@ -399,6 +399,8 @@ RULES: dict[tuple[str, str], Rule] = {
                                                       "stateMachineArn"),
     ("stepfunctions", "DescribeExecution"): _sfn_arn("states:DescribeExecution", "executionArn"),
     ("stepfunctions", "StopExecution"): _sfn_arn("states:StopExecution", "executionArn"),
+    ("stepfunctions", "RedriveExecution"): _sfn_arn("states:RedriveExecution",
+                                                    "executionArn"),
     ("stepfunctions", "GetExecutionHistory"): _sfn_arn("states:GetExecutionHistory",
                                                        "executionArn"),
     ("stepfunctions", "DescribeStateMachineForExecution"): _sfn_arn(

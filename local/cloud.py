@@ -432,11 +432,12 @@ class LocalCloud:
 
 def _clear_api_caches() -> None:
     """Handlers build their clients once per container; a new cloud is a new container."""
-    from functions.api import dead_letters, dependencies, streams
+    from functions.api import dead_letters, dependencies, redrive, streams
     from functions.handlers import stream, webhooks
 
     dependencies.services.cache_clear()
     dead_letters.dead_letters.cache_clear()
+    redrive.redriver.cache_clear()
     webhooks._service.cache_clear()
     streams.stream_tokens.cache_clear()
     stream._service.cache_clear()

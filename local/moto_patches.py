@@ -140,6 +140,7 @@ def apply_all() -> None:
         _patch_execution_changes()
         _patch_stopped_stays_stopped()
         _patch_string_escapes()
+        _patch_redrive_refused()
         strict.install()  # last: it wraps some of the patches above
         _applied = True
 
@@ -1210,3 +1211,31 @@ def _patch_string_escapes() -> None:
         return json.loads(f'"{text}"') if text is not None and "\\" in text else text
 
     Preprocessor._inner_string_of = staticmethod(inner_string_of)
+
+
+# --------------------------------------------------------------------------- redrive
+
+
+REDRIVE_UNAVAILABLE = (
+    "RedriveExecution is not available in the embedded cloud (moto's interpreter cannot "
+    "resume an execution from its failed state); POST /executions/{id}/retry starts a new "
+    "execution that reuses the successful node runs")
+
+
+def _patch_redrive_refused() -> None:
+    """moto has no RedriveExecution (its response layer raises Python's
+    NotImplementedError, a 500 through the local API). Answer as an endpoint that does not
+    implement the operation does: HTTP 501 ``NotImplemented``, naming the alternative."""
+    from moto.core.exceptions import JsonRESTError
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    class RedriveNotImplemented(JsonRESTError):
+        code = 501
+
+        def __init__(self) -> None:
+            super().__init__("NotImplemented", REDRIVE_UNAVAILABLE)
+
+    def redrive_execution(self: Any) -> Any:
+        raise RedriveNotImplemented
+
+    StepFunctionResponse.redrive_execution = redrive_execution  # type: ignore[attr-defined]

@@ -45,7 +45,8 @@ STATE_MACHINE_ADMIN_ACTIONS = (
     "states:ListTagsForResource", "states:StartExecution", "states:ListExecutions",
     # create/update with publish=True, and forget old versions (functions.services.workflows)
     "states:PublishStateMachineVersion", "states:DeleteStateMachineVersion")
-EXECUTION_ADMIN_ACTIONS = (*EXECUTION_READ_ACTIONS, "states:StopExecution")
+EXECUTION_ADMIN_ACTIONS = (*EXECUTION_READ_ACTIONS, "states:StopExecution",
+                           "states:RedriveExecution")  # POST /executions/{id}/redrive
 SCHEDULE_ACTIONS = ("scheduler:CreateSchedule", "scheduler:UpdateSchedule",
                     "scheduler:DeleteSchedule", "scheduler:GetSchedule")
 RULE_ACTIONS = ("events:PutRule", "events:PutTargets", "events:RemoveTargets",

@@ -13,6 +13,7 @@ from functions.api import (
     executions,
     logs,
     pins,
+    redrive,
     stats,
     streams,
     viewer,
@@ -50,6 +51,7 @@ app.include_router(streams.router)
 app.include_router(costs.router)
 app.include_router(stats.router)
 app.include_router(dead_letters.router)  # GET /admin/dead-letters, POST .../redrive
+app.include_router(redrive.router)  # POST /executions/{id}/redrive (Step Functions')
 app.include_router(breakers.router)  # GET /admin/breakers, per workflow and node
 app.include_router(viewer.router)  # the execution viewer's page (public) and graph
 register_error_handlers(app)

@@ -71,3 +71,13 @@ def test_the_api_may_redrive_dead_letters(built: Built) -> None:
     for function_id in _function_ids_targeted_by_rules(built) | {
             logical_id(built, built.stack.functions.functions["triggers"])}:
         assert str({"Fn::GetAtt": [function_id, "Arn"]}) in invocable, function_id
+
+
+def test_the_api_may_redrive_executions_of_this_stage(built: Built) -> None:
+    statements = policy_statements(built, "Functions/ApiRole")
+    redrive = [s for s in statements if "states:RedriveExecution" in _actions(s)]
+    assert redrive and all("states:DescribeStateMachineForExecution" in _actions(s)
+                           for s in redrive)
+    resources = {str(s["Resource"]) for s in redrive}
+    assert all("execution" in resource and "sfnflow-dev" in resource
+               for resource in resources), resources

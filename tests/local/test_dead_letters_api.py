@@ -1,7 +1,8 @@
 """Dead letters over real HTTP on loopback (``sfnflow serve``'s platform): an event
 trigger's delivery that fails every attempt is listed by ``GET /admin/dead-letters`` and redriven by
 ``POST /admin/dead-letters/{id}/redrive`` once; the second redrive is a 404 and starts
-nothing."""
+nothing. Step Functions' own redrive, ``POST /executions/{id}/redrive``: 404 for an unknown
+execution, 409 for one AWS would not redrive, 501 locally (moto has no RedriveExecution)."""
 
 from __future__ import annotations
 
@@ -72,3 +73,25 @@ def test_a_failed_event_delivery_is_listed_and_redriven_once(
 def test_listing_is_bounded(platform: LocalPlatform) -> None:
     answer = Client(platform.url)("GET", "/admin/dead-letters?limit=101")
     assert answer.status_code == 400
+
+
+def _run(platform: LocalPlatform, name: str, code: str) -> str:
+    document = {"name": name, "nodes": [
+        {"name": "Start", "type": "manualTrigger"},
+        {"name": "Work", "type": "code", "parameters": {"code": code}}],
+        "connections": [{"from": "Start", "to": "Work"}]}
+    cloud = platform.cloud
+    return cloud.wait(cloud.start(compile_workflow(document), [{"n": 1}])).execution_id
+
+
+def test_redriving_an_execution_over_http(platform: LocalPlatform) -> None:
+    api = Client(platform.url)
+    failed = _run(platform, "jammed", "raise ValueError('paper jam')")
+    answer = api("POST", f"/executions/{failed}/redrive")
+    assert answer.status_code == 501, answer.text
+    assert answer.json()["error"]["type"] == "RedriveUnavailable"
+    assert "/retry" in answer.json()["error"]["message"]
+    done = _run(platform, "smooth", "return items")
+    refused = api("POST", f"/executions/{done}/redrive")
+    assert refused.status_code == 409 and "SUCCEEDED" in refused.json()["error"]["message"]
+    assert api("POST", "/executions/nope/redrive").status_code == 404
