@@ -50,7 +50,7 @@ class PlatformEvents(Construct):
         stack = Stack.of(self)
         self.bus = events.EventBus(self, "WorkflowBus", event_bus_name=naming.prefix)
         self.dead_letters = sqs.Queue(
-            self, "Undelivered", queue_name=f"{naming.prefix}-undelivered",
+            self, "Undelivered", queue_name=naming.queue("undelivered"),
             encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
             retention_period=DEAD_LETTER_RETENTION)
         Validations.of(self.dead_letters).acknowledge(Acknowledgment(

@@ -49,6 +49,9 @@ class Naming:
     def state_machine(self, workflow: str) -> str:
         return f"{self.state_machine_prefix}{workflow}"
 
+    def queue(self, role: str) -> str:
+        return f"{self.prefix}-{role}"
+
     # ARNs built from names, not from resources: referring to a name never creates a
     # dependency, so functions can know the machines and each other without cycles.
 

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from local.call_recorder import STATE_MACHINE, Call, CallRecorder, Request
+from local.cloud import UNDELIVERED
 from tests.support import iam_policy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,6 +109,8 @@ class StageNames:
             resource = "rule/" + "".join(f"{b}/" for b in bus) + self.machine(name)
         elif service == "kms" and arn == os.environ.get("SFNFLOW_STREAM_TOKEN_KEY_ARN"):
             resource = f"key/{TOKEN_KEY}"
+        elif service == "sqs" and resource == UNDELIVERED:  # the stage's dead letters
+            resource = self.naming.queue(UNDELIVERED.removeprefix("sfnflow-"))
         elif service == "scheduler" and resource.startswith("schedule/"):
             group, name = resource.removeprefix("schedule/").split("/", 1)
             if group == self.local.schedule_group:

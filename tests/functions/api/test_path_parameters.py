@@ -4,6 +4,7 @@ against ``sfnflow serve``."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -33,7 +34,10 @@ def test_node_names_with_url_characters_are_one_segment(platform: LocalPlatform)
     started = requests.post(f"{platform.url}/workflows/orders/executions?wait=true", json={},
                             headers=headers, timeout=60).json()
     assert started["status"] == "SUCCEEDED"
-    node = requests.get(f"{platform.url}/executions/{started['executionId']}/nodes/"
-                        f"{quote('Big?', safe='')}", headers=headers, timeout=30)
+    url = f"{platform.url}/executions/{started['executionId']}/nodes/{quote('Big?', safe='')}"
+    deadline = time.monotonic() + 20  # a native node's run is recorded after the status
+    while (node := requests.get(url, headers=headers, timeout=30)).status_code == 404 \
+            and node.json()["error"]["type"] == "NotFound" and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert node.status_code == 200, node.text
     assert node.json()["items"][0]["node"] == "Big?"
