@@ -16,20 +16,6 @@ ISSUE_13 = {"ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed",
             "QueueWaits"}
 
 
-class Collected:
-    def __init__(self) -> None:
-        self.values: list[tuple[str, float, dict[str, str]]] = []
-
-    def emit(self, metric, value, dimensions):
-        self.values.append((metric.name, value, dict(dimensions)))
-
-
-@pytest.fixture
-def collected():
-    sink = Collected()
-    previous = metrics.use_sink(sink)
-    yield sink
-    metrics.use_sink(previous)
 
 
 def test_the_catalogue_has_every_metric_of_issue_13_with_few_bounded_dimensions():

@@ -5,27 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from functions import metrics
 from functions.errors import CodeError
 from functions.runner import NodeRunner
 from local.cloud import LocalCloud
+from tests.functions.conftest import Collected
 from tests.functions.test_runner import event
-
-
-class Collected:
-    def __init__(self) -> None:
-        self.names: list[tuple[str, dict[str, str]]] = []
-
-    def emit(self, metric, value, dimensions):
-        self.names.append((metric.name, dict(dimensions)))
-
-
-@pytest.fixture
-def collected():
-    sink = Collected()
-    previous = metrics.use_sink(sink)
-    yield sink
-    metrics.use_sink(previous)
 
 
 def test_a_run_a_failure_and_an_offloaded_output_are_counted(cloud: LocalCloud,

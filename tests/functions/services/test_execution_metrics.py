@@ -4,27 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from functions import metrics
 from functions.services import execution_metrics
 from functions.services.execution_metrics import ExecutionMetrics, count_node_run
 from functions.services.finished import Finished
 from functions.store.repository import NodeRun
-
-
-class Collected:
-    def __init__(self) -> None:
-        self.values: list[tuple[str, float, dict[str, str]]] = []
-
-    def emit(self, metric, value, dimensions):
-        self.values.append((metric.name, value, dict(dimensions)))
-
-
-@pytest.fixture
-def collected():
-    sink = Collected()
-    previous = metrics.use_sink(sink)
-    yield sink
-    metrics.use_sink(previous)
 
 
 def run(status: str = "success", *, attempts: int = 1, duration_ms: int = 40) -> NodeRun:
