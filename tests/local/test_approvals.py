@@ -13,18 +13,13 @@ import requests
 from local.cloud import _clear_api_caches
 from local.serve import LocalPlatform
 from tests.conftest import TIME_SCALE
+from tests.support.api_client import ApiClient
 
 KEY = "test-key"
 
 
-class Client:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.session = requests.Session()
-        self.session.headers["x-api-key"] = KEY
-
-    def __call__(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        return self.session.request(method, self.url + path, timeout=30, **kwargs)
+class Client(ApiClient):
+    key = KEY
 
     def start(self, workflow: str, user_input: Any = None) -> str:
         response = self("POST", f"/workflows/{workflow}/executions", json={"input": user_input})

@@ -15,18 +15,13 @@ import requests
 from functions.services.webhooks import signature
 from local.serve import LocalPlatform, deployment_order
 from tests.conftest import TIME_SCALE, HttpApi
+from tests.support.api_client import ApiClient
 
 KEY = "test-key"
 
 
-class Client:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.session = requests.Session()
-        self.session.headers["x-api-key"] = KEY
-
-    def __call__(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        return self.session.request(method, self.url + path, timeout=30, **kwargs)
+class Client(ApiClient):
+    key = KEY
 
     def wait_status(self, execution_id: str, *statuses: str, seconds: float = 20,
                     runs_of: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -23,6 +23,7 @@ import requests
 from compiler import load_file
 from local.serve import LocalPlatform
 from tests.conftest import TIME_SCALE
+from tests.support.api_client import ApiClient
 
 KEY = "viewer-key"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -36,14 +37,8 @@ BREAKS = {
 }
 
 
-class Api:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.session = requests.Session()
-        self.session.headers["x-api-key"] = KEY
-
-    def __call__(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        return self.session.request(method, self.url + path, timeout=30, **kwargs)
+class Api(ApiClient):
+    key = KEY
 
     def start(self, workflow: str, user_input: Any) -> str:
         response = self("POST", f"/workflows/{workflow}/executions", json={"input": user_input})
