@@ -20,7 +20,6 @@ from typing import Any
 from functions.costs.bill import price
 from functions.costs.store import CostStore
 from functions.costs.usage import MapRunUsage, measure
-from functions.services import native_runs
 from functions.services.finished import Finished, Observer
 from functions.store.repository import NodeRun, RunRepository
 
@@ -102,7 +101,7 @@ class MapRunCounter:
 def execution_cost(sfn: Any, repository: RunRepository, finished: Finished) -> dict[str, Any]:
     """The cost breakdown of one ended execution (``functions.costs.bill``)."""
     arn = str(finished.detail.get("executionArn") or "")
-    events = list(native_runs.history(sfn, arn)) if arn else []
+    events = finished.history  # read once by the status-change handler
     runs = repository.node_runs(finished.execution_id, stored_outputs=False)
     native = {(run.node, run.run_index) for run in finished.native_runs}
     usage, map_runs = measure(events, runs, native)

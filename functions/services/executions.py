@@ -208,7 +208,9 @@ class ExecutionService:
             announce=False,  # last, below: after the native nodes' progress events
         )
         skipped = envelope.get("skip") if isinstance(envelope, dict) else None
-        native = self._record_native_runs(execution_id, detail.get("executionArn"),
+        arn = detail.get("executionArn")
+        history = list(native_runs.history(self.sfn, arn)) if arn else []  # read once
+        native = self._record_native_runs(execution_id, arn, history,
                                           set(skipped) if isinstance(skipped, list) else set())
         if error is not None and error["node"] is None:
             failed = [run for run in native if run.status == "error"]
@@ -219,7 +221,7 @@ class ExecutionService:
         recorded = self.repository.get_execution(execution_id)
         finished.notify(self.observers, finished.Finished(
             execution_id, recorded.workflow_id if recorded is not None else None, status,
-            detail, tuple(native)))
+            detail, tuple(native), history))
 
     def _error(self, execution_id: str, detail: dict[str, Any]) -> dict[str, Any]:
         """The error of a failed execution, naming the node from its cause or the run data."""
@@ -258,6 +260,7 @@ class ExecutionService:
             execution_metrics.started(workflow_id)
 
     def _record_native_runs(self, execution_id: str, execution_arn: str | None,
+                            history: list[dict[str, Any]],
                             skipped: set[str]) -> list[NodeRun]:
         """Record the runs of nodes lowered to native states (no Lambda), from the history;
         returns them. Outside a partial run (``skipped``) a pure native node may still
@@ -270,9 +273,8 @@ class ExecutionService:
             described = self.sfn.describe_state_machine_for_execution(executionArn=execution_arn)
             return json.loads(described["definition"])  # type: ignore[no-any-return]
 
-        events = native_runs.history(self.sfn, execution_arn)
         recorded = []
-        for run in native_runs.native_node_runs(execution_id, events, definition):
+        for run in native_runs.native_node_runs(execution_id, history, definition):
             if run.node not in skipped:
                 self.repository.record_node_run(run)
                 recorded.append(run)

@@ -33,6 +33,9 @@ class Finished:
     status: str  # SUCCEEDED, FAILED, TIMED_OUT or ABORTED
     detail: Mapping[str, Any]  # the event's detail: executionArn, startDate, stopDate, ...
     native_runs: Sequence[NodeRun] = ()
+    #: the execution's history events, read once by the status-change handler (the native
+    #: runs come from it); observers read it here rather than page through it again
+    history: Sequence[Mapping[str, Any]] = ()
 
 
 Observer = Callable[[Finished], None]
