@@ -40,22 +40,27 @@ def dead_letters() -> DeadLetters:
 
 @router.get("/admin/dead-letters", summary="Deliveries that failed every retry, oldest first")
 def list_dead_letters(limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = 50) -> Response[str]:
-    try:
-        letters = dead_letters().list(limit)
-    except DeadLettersUnavailable as exc:
-        return error_response(501, "DeadLettersUnavailable", str(exc))
+    letters = dead_letters().list(limit)
     return json_response(200, {"items": [letter.view() for letter in letters]})
 
 
 @router.post("/admin/dead-letters/<message_id>/redrive",
              summary="Send a dead letter to its target again; deleted once accepted")
 def redrive_dead_letter(message_id: str) -> Response[str]:
-    try:
-        letter = dead_letters().redrive(message_id)
-    except DeadLetterNotFound as exc:
-        return error_response(404, "DeadLetterNotFound", str(exc))
-    except DeadLetterUnredrivable as exc:
-        return error_response(409, "DeadLetterUnredrivable", str(exc))
-    except DeadLettersUnavailable as exc:
-        return error_response(501, "DeadLettersUnavailable", str(exc))
+    letter = dead_letters().redrive(message_id)
     return json_response(202, {"redriven": letter.view()})
+
+
+@router.exception_handler(DeadLetterNotFound)
+def _not_found(exc: DeadLetterNotFound) -> Response[str]:
+    return error_response(404, "DeadLetterNotFound", str(exc))
+
+
+@router.exception_handler(DeadLetterUnredrivable)
+def _unredrivable(exc: DeadLetterUnredrivable) -> Response[str]:
+    return error_response(409, "DeadLetterUnredrivable", str(exc))
+
+
+@router.exception_handler(DeadLettersUnavailable)
+def _unavailable(exc: DeadLettersUnavailable) -> Response[str]:
+    return error_response(501, "DeadLettersUnavailable", str(exc))

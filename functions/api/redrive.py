@@ -36,11 +36,16 @@ def redrive(execution_id: str) -> Response[str]:
     found = services().executions.get(execution_id)  # 404 when unknown
     arn = found.execution_arn or execution_arn_of(
         services().config.state_machine_arn(found.workflow_id), found.execution_id)
-    try:
-        answer = redriver().redrive(arn)
-    except ExecutionNotRedrivable as exc:
-        return error_response(409, "ExecutionNotRedrivable", str(exc))
-    except RedriveUnavailable as exc:
-        return error_response(501, "RedriveUnavailable", str(exc))
+    answer = redriver().redrive(arn)
     return json_response(202, {"executionId": execution_id, "status": "RUNNING",
                                "redriveCount": answer["redriveCount"] + 1})
+
+
+@router.exception_handler(ExecutionNotRedrivable)
+def _not_redrivable(exc: ExecutionNotRedrivable) -> Response[str]:
+    return error_response(409, "ExecutionNotRedrivable", str(exc))
+
+
+@router.exception_handler(RedriveUnavailable)
+def _unavailable(exc: RedriveUnavailable) -> Response[str]:
+    return error_response(501, "RedriveUnavailable", str(exc))
