@@ -44,6 +44,10 @@ class Config:
     # The reconciler completes RUNNING records whose execution ended this long ago or more
     # without a status-change event reaching the run data.
     reconcile_after_seconds: int = 300
+    # At most this many executions of the stage run at once, every workflow together
+    # (``functions.services.admission``); None: no stage-wide limit (the stack sets it from
+    # the ``globalConcurrency`` context value).
+    global_concurrency: int | None = None
     api_url: str = ""
     # The WebSocket API stage's management (callback) URL, ``https://<id>.execute-api.
     # <region>.amazonaws.com/<stage>``: where live progress is posted to connections.
@@ -118,6 +122,8 @@ class Config:
             trigger_function_arn=env.get("SFNFLOW_TRIGGER_FUNCTION_ARN") or None,
             trigger_dlq_arn=env.get("SFNFLOW_TRIGGER_DLQ_ARN") or None,
             reconcile_after_seconds=int(env.get("SFNFLOW_RECONCILE_AFTER_SECONDS", "300")),
+            global_concurrency=int(env["SFNFLOW_GLOBAL_CONCURRENCY"])
+            if env.get("SFNFLOW_GLOBAL_CONCURRENCY") else None,
             api_url=env.get("SFNFLOW_API_URL", "").rstrip("/"),
             stream_endpoint=env.get("SFNFLOW_STREAM_ENDPOINT", "").rstrip("/") or None,
             state_machine_log_group_arn=env.get("SFNFLOW_STATE_MACHINE_LOG_GROUP_ARN") or None,
