@@ -105,6 +105,26 @@ class RateLimitPolicy(_Strict):
     maxWaitSeconds: float = Field(30, ge=0, le=900)
 
 
+class CredentialRef(_Strict):
+    """A named credential the node reads (``compiler.credentials``): its value never enters
+    the workflow, the state machine or the run data; the node runner resolves it by name."""
+
+    name: str = Field(description="The credential's name (POST /credentials).")
+    type: str | None = Field(
+        None, description="The credential type the node expects; default: the one it "
+        "accepts, or any of them (httpRequest: whichever HTTP auth the credential is).")
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, name: str) -> str:
+        from compiler.credentials import name_problem
+
+        problem = name_problem(name)
+        if problem is not None:
+            raise ValueError(problem)
+        return name
+
+
 class Settings(_Strict):
     errorWorkflow: str | None = None
     executionOrder: Literal["v0", "v1"] | None = Field(
@@ -149,6 +169,9 @@ class Node(_Strict):
     executeOnce: bool = Field(False, description="n8n: run on the first input item only.")
     editor: dict[str, Any] | None = Field(
         None, description="What only n8n's editor reads (id, position...), kept for export.")
+    credentials: CredentialRef | None = Field(
+        None, description="The named credential the node authenticates with "
+        "(compiler.credentials: which node types take which credential types).")
 
     @field_validator("cache")
     @classmethod
@@ -177,6 +200,26 @@ class Node(_Strict):
                 and info.data.get("type") != "httpRequest":
             raise ValueError("circuitBreaker key 'host' needs an httpRequest node")
         return policy
+
+    @field_validator("credentials")
+    @classmethod
+    def _credential_accepted(cls, ref: CredentialRef | None,
+                             info: ValidationInfo) -> CredentialRef | None:
+        from compiler.credentials import CREDENTIAL_TYPES, accepted_types
+
+        node_type = str(info.data.get("type"))
+        if ref is None:
+            return ref
+        accepted = accepted_types(node_type)
+        if not accepted:
+            raise ValueError(f"a {node_type} node takes no credentials")
+        if ref.type is not None and ref.type not in CREDENTIAL_TYPES:
+            raise ValueError(f"unknown credential type {ref.type!r}; known: "
+                             f"{', '.join(CREDENTIAL_TYPES)}")
+        if ref.type is not None and ref.type not in accepted:
+            raise ValueError(f"a {node_type} node takes credentials of type "
+                             f"{', '.join(accepted)}, not {ref.type}")
+        return ref
 
     @field_validator("name")
     @classmethod

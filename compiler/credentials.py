@@ -1,0 +1,53 @@
+"""Which credentials a node may name: the credential types sfnflow knows and, per node
+type, the types it accepts (``Node.credentials``).
+
+The compiler makes no AWS calls, so it cannot see what is stored; what it can check is the
+shape: a node type that takes no credential names none, and a stated ``type`` is one the
+node accepts. That a named credential exists (and has that type) is checked when the
+workflow is deployed, and again when the node resolves it (``functions.credentials``).
+
+A node type that reads a credential adds one line to ``NODE_CREDENTIALS``.
+"""
+
+from __future__ import annotations
+
+import re
+
+HTTP_AUTH_TYPES = ("httpHeaderAuth", "httpBearerAuth", "httpBasicAuth", "httpQueryAuth")
+
+CREDENTIAL_TYPES: tuple[str, ...] = (*HTTP_AUTH_TYPES, "openAiApi", "postgres",
+                                     "awsAssumeRole")
+"""Every credential type (``functions.credentials.types`` has one model per name)."""
+
+NODE_CREDENTIALS: dict[str, tuple[str, ...]] = {
+    "httpRequest": HTTP_AUTH_TYPES,
+}
+"""Node type -> the credential types its ``credentials`` may have."""
+
+
+def accepted_types(node_type: str) -> tuple[str, ...]:
+    """The credential types ``node_type`` accepts (none: it takes no credential)."""
+    return NODE_CREDENTIALS.get(node_type, ())
+
+
+NAME_PATTERN = r"^[A-Za-z0-9_+=.@-]{1,128}$"
+"""A credential's name: Secrets Manager's name characters (ASCII letters, digits and
+``/_+=.@-``) without ``/``, so a name is one segment under the stage's prefix and listing
+by prefix cannot reach into another's path; at most 128, well inside the 512 of the whole
+secret name."""
+
+
+def name_problem(name: str) -> str | None:
+    """What is wrong with ``name`` as a credential name, or None.
+
+    Secrets Manager appends ``-`` and six random characters to a secret's name in its ARN,
+    and documents that a name itself ending in a hyphen and six characters is then taken
+    for a complete ARN when used as a partial one: such names are refused.
+    """
+    if not re.match(NAME_PATTERN, name):
+        return (f"credential name {name!r}: use 1-128 ASCII letters, digits or _+=.@- "
+                "(no '/')")
+    if re.search(r"-.{6}$", name):
+        return (f"credential name {name!r} ends in a hyphen and six characters, which "
+                "Secrets Manager confuses with the random suffix of its ARNs: rename it")
+    return None
