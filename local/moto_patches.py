@@ -40,8 +40,10 @@ Also: a stopped execution ends ABORTED even when the Task it waited for fails af
 (moto let that late failure turn it FAILED); SendTaskFailure keeps its ``cause`` (moto's
 response layer dropped it); every
 execution's start and end is announced to listeners (``on_execution_change``), so the
-local cloud reacts to them instead of polling; strings in a definition are decoded as JSON
-(moto kept their escapes, so a node named ``Run "A"`` was keyed ``Run \\"A\\"``).
+local cloud reacts to them instead of polling; every request moto answers with a 2xx is
+announced to listeners (``on_successful_call``: ``local.persistence`` journals writes);
+strings in a definition are decoded as JSON (moto kept their escapes,
+so a node named ``Run "A"`` was keyed ``Run \\"A\\"``).
 
 Last, ``apply_all`` installs the strict layer (``local/strict.py``): the AWS limits and rules
 moto does not enforce, so the embedded cloud fails where AWS fails.
@@ -117,6 +119,23 @@ def on_execution_change(listener: Callable[[], None]) -> Callable[[], None]:
     return remove
 
 
+_call_listeners: list[Callable[[str, Any], None]] = []
+
+
+def on_successful_call(listener: Callable[[str, Any], None]) -> Callable[[], None]:
+    """Call ``listener(event_name, request)`` after moto answers a botocore request with a
+    2xx (``event_name``: ``before-send.<service>.<Operation>``), in the caller's thread,
+    before the caller sees the answer (``local.persistence`` journals writes so); returns
+    the function that removes it."""
+    _call_listeners.append(listener)
+
+    def remove() -> None:
+        if listener in _call_listeners:
+            _call_listeners.remove(listener)
+
+    return remove
+
+
 def apply_all() -> None:
     global _applied
     with _lock:
@@ -138,6 +157,7 @@ def apply_all() -> None:
         _patch_send_task_failure_cause()
         _patch_start_on_version()
         _patch_execution_changes()
+        _patch_call_listeners()
         _patch_stopped_stays_stopped()
         _patch_string_escapes()
         _patch_redrive_refused()
@@ -1150,6 +1170,21 @@ def _patch_delete_version() -> None:
 
 
 # --------------------------------------------------------------------------- status changes
+
+
+def _patch_call_listeners() -> None:
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    answer = BotocoreStubber.__call__
+
+    def answered(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        response = answer(self, event_name, request, **kwargs)
+        if _call_listeners and response is not None and response.status_code < 300:
+            for listener in tuple(_call_listeners):
+                listener(event_name, request)
+        return response
+
+    BotocoreStubber.__call__ = answered  # type: ignore[method-assign]
 
 
 def _announce_execution_change() -> None:
