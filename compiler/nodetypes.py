@@ -473,6 +473,16 @@ def _n8n_node_type(spec: N8nType) -> NodeType:
 NODE_TYPES.update({name: _n8n_node_type(spec) for name, spec in N8N_TYPES.items()})
 
 
+def _database_node_types() -> list[NodeType]:
+    """sqlItems, dynamodb and postgres: their models build on ``Params`` above."""
+    from compiler.database_nodes import node_types
+
+    return node_types()
+
+
+NODE_TYPES.update({spec.name: spec for spec in _database_node_types()})
+
+
 def output_names(type_name: str, params: Params, on_error: str) -> list[str]:
     """Output port names of a node, including the `error` port of continueErrorOutput."""
     names = NODE_TYPES[type_name].outputs(params)
