@@ -20,12 +20,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from compiler import CompiledWorkflow, SfnflowError
 from compiler.limits import enforce_limits
 from functions.config import partition_of
 from local import moto_patches
+from local.persistence import Persistence
 from local.server import ApiGateway
 
 REGION = "us-east-1"
@@ -96,8 +98,10 @@ class Finished:
 class LocalCloud:
     """Use as a context manager; everything lives in memory until ``__exit__``."""
 
-    def __init__(self, time_scale: float = 1.0) -> None:
+    def __init__(self, time_scale: float = 1.0, state_dir: Path | None = None) -> None:
         self.time_scale = time_scale
+        self.state_dir = state_dir  # None: in memory; else kept there (local.persistence)
+        self.state: Persistence | None = None
         self._mock: Any = None
 
     def __enter__(self) -> LocalCloud:
@@ -147,6 +151,14 @@ class LocalCloud:
         self._state_machines: dict[str, str] = {}
         self._compiled: dict[str, CompiledWorkflow] = {}
         self._delivered: set[str] = set()  # executions whose final event was delivered
+        if self.state_dir is not None:  # last: the cloud's own resources are not journaled
+            self.state = Persistence(self.state_dir)
+            try:
+                self.restored = self.state.open()
+            except BaseException:
+                self.state = None
+                self.__exit__(None, None, None)
+                raise
         return self
 
     def _follow_status_changes(self, *handlers: moto_patches.LambdaHandler) -> None:
@@ -216,6 +228,9 @@ class LocalCloud:
     def __exit__(self, *exc_info: object) -> None:
         if self._mock is not None:
             self.stop_event_threads()
+            if self.state is not None:
+                self.state.close()
+                self.state = None
             if hasattr(self, "_stop_listening"):
                 self._stop_listening()
             moto_patches.set_async_failures(None)
