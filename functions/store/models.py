@@ -30,6 +30,11 @@ Access patterns (no Scan on any request path):
 - every workflow's statistics, by days     -> ByMonthIndex (hash: month, range: dayWorkflow)
 - a node's circuit breaker or token bucket -> NodeGuardModel (hash: guardKey)
 - every circuit breaker                    -> ByGuardKindIndex (hash: kind, range: guardKey)
+- a workflow's admission: slots, leases,   -> AdmissionModel (hash: scope = workflowId,
+  queued executions in admission order        range: entry "slots" | "lease#<id>" |
+                                              "queue#<rank>#<queuedAt>#<id>")
+- every queued execution in admission      -> ByAdmissionKindIndex (hash: kind "queued" |
+  order; every lease, oldest first            "lease", range: order)
 """
 
 from __future__ import annotations
@@ -110,7 +115,7 @@ class ExecutionModel(BoundedModel):
     workflowVersion = UnicodeAttribute(null=True)
     executionArn = UnicodeAttribute(null=True)
     kind = UnicodeAttribute(default="execution")  # the byStartedAt index's constant key
-    status = UnicodeAttribute()  # RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED
+    status = UnicodeAttribute()  # QUEUED | RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED
     mode = UnicodeAttribute(default="manual")
     startedAt = UnicodeAttribute()
     stoppedAt = UnicodeAttribute(null=True)
@@ -121,6 +126,10 @@ class ExecutionModel(BoundedModel):
     pinVersions = JSONAttribute(null=True)  # {node: pin version} used by this run
     parentExecutionId = UnicodeAttribute(null=True)  # set on sub-workflow executions
     parentNode = UnicodeAttribute(null=True)  # the parent's executeWorkflow node
+    # Set on executions that went through admission (a concurrency limit applied):
+    # {"priority", "entry" (its queue item's key), "queuedAt", "admittedAt"}
+    # (functions.store.admission); its presence is what makes an end release a slot.
+    admission = JSONAttribute(null=True)
     expiresAt = NumberAttribute(null=True)  # DynamoDB TTL
     version = VersionAttribute()
 
@@ -437,10 +446,49 @@ class NodeGuardModel(BoundedModel):
     by_kind = ByGuardKindIndex()
 
 
+class ByAdmissionKindIndex(GlobalSecondaryIndex["AdmissionModel"]):
+    """Every queued execution of the stage in admission order (priority rank, then time:
+    the stage-wide limit admits from it, ``GET /admin/queue`` counts it), and every lease
+    (the reconciler finds slots whose holder ended). Sparse: slot counters lack ``kind``."""
+
+    class Meta:
+        index_name = "byAdmissionKind"
+        projection = AllProjection()
+
+    kind = UnicodeAttribute(hash_key=True)  # "queued" | "lease"
+    order = UnicodeAttribute(range_key=True)
+
+
+class AdmissionModel(BoundedModel):
+    """Admission of executions under concurrency limits (``functions.store.admission``):
+    per workflow (``scope``; ``#stage`` for the stage-wide limit) one ``slots`` counter
+    (``held`` of ``limit``, changed only in transactions with a lease), one ``lease#<id>``
+    item per execution holding a slot, one ``queue#...`` item per execution waiting, keyed
+    so a Query returns them highest priority first, first come first served."""
+
+    class Meta:
+        table_name = "sfnflow-admission"
+        region = "us-east-1"
+
+    scope = UnicodeAttribute(hash_key=True)  # the workflow id, or "#stage"
+    entry = UnicodeAttribute(range_key=True)  # "slots" | "lease#<id>" | "queue#<order>"
+    kind = UnicodeAttribute(null=True)  # leases and queued items: the index's key
+    order = UnicodeAttribute(null=True)  # "<rank>#<queuedAt>#<id>" | "<acquiredAt>#<id>"
+    held = NumberAttribute(null=True)  # slots: executions holding one
+    limit = NumberAttribute(null=True)  # slots: the limit last set
+    executionId = UnicodeAttribute(null=True)
+    priority = UnicodeAttribute(null=True)  # high | normal | low
+    stateMachineArn = UnicodeAttribute(null=True)  # what a queued execution starts
+    at = UnicodeAttribute(null=True)  # queued at / lease acquired at
+    stage = BooleanAttribute(null=True)  # leases: also holds a stage-wide slot
+
+    by_kind = ByAdmissionKindIndex()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     ExecutionModel, NodeRunModel, PinModel, PinVersionModel, NodeCacheModel, WorkflowModel,
     WorkflowVersionModel, WebhookModel, ProgressEventModel, MergeQuorumModel, WaitModel,
-    StreamConnectionModel, StatsModel, NodeGuardModel,
+    StreamConnectionModel, StatsModel, NodeGuardModel, AdmissionModel,
 )
 
 TABLE_SUFFIXES: dict[type[Model], str] = {
