@@ -483,6 +483,16 @@ def _database_node_types() -> list[NodeType]:
 NODE_TYPES.update({spec.name: spec for spec in _database_node_types()})
 
 
+def _ai_node_types() -> list[NodeType]:
+    """agent and tool: their models build on ``Params`` above."""
+    from compiler.ai_params import node_types
+
+    return node_types()
+
+
+NODE_TYPES.update({spec.name: spec for spec in _ai_node_types()})
+
+
 def output_names(type_name: str, params: Params, on_error: str) -> list[str]:
     """Output port names of a node, including the `error` port of continueErrorOutput."""
     names = NODE_TYPES[type_name].outputs(params)
