@@ -135,14 +135,14 @@ def node_types() -> list[NodeType]:
         NodeType("sqlItems", SqlItemsParams, "Runs SQL (DuckDB, in-process) over its "
                  "input items as tables input1..inputN: joins, group-by, window functions; "
                  "one item per result row.", inputs=_inputs),
+        NodeType("dynamodb", DynamoDbParams, "Gets, puts, updates or deletes a DynamoDB "
+                 "item by key, or queries by key, once per input item; records the "
+                 "consumed capacity."),
     ]
 
 
 def _later() -> list[NodeType]:
     return [
-        NodeType("dynamodb", DynamoDbParams, "Gets, puts, updates or deletes a DynamoDB "
-                 "item by key, or queries by key, once per input item; records the "
-                 "consumed capacity."),
         NodeType("postgres", PostgresParams, "Runs a parameterised query, or inserts, "
                  "updates, upserts or deletes rows, in PostgreSQL (a postgres credential); "
                  "one item per row."),
