@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -84,8 +85,13 @@ class _Sleeper(BaseHTTPRequestHandler):
 
 
 def serve() -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Sleeper)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Sleeper, bind_and_activate=False)
     server.daemon_threads = True
+    # socketserver's backlog of 5 drops the 6th of 10 simultaneous connections: its
+    # client retries a second later, which would be measured as a slow node
+    server.request_queue_size = 128
+    server.server_bind()
+    server.server_activate()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -127,14 +133,15 @@ def run_n8n(harness: Path, document: dict[str, Any], folder: Path) -> float:
 
 
 def run_sfnflow(document: dict[str, Any], folder: Path) -> dict[str, Any]:
-    """``sfnflow run --json``'s report of one execution, in a process of its own."""
+    """``sfnflow run --json``'s report of one execution, in a process of its own (the CLI
+    of this tree: the one the benchmark is in, not necessarily the installed one)."""
     path = folder / "sfnflow.json"
     path.write_text(json.dumps(document))
-    cli = Path(sys.executable).parent / "sfnflow"
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     with tempfile.TemporaryFile("w+") as out:
-        subprocess.run([str(cli), "run", str(path), "--json", "--input",
-                        json.dumps({"value": VALUE})], stdout=out, cwd=folder,
-                       timeout=RUN_TIMEOUT_SECONDS, check=False)
+        subprocess.run([sys.executable, "-m", "local.cli", "run", str(path), "--json",
+                        "--input", json.dumps({"value": VALUE})], stdout=out, cwd=folder,
+                       env=environment, timeout=RUN_TIMEOUT_SECONDS, check=False)
         out.seek(0)
         report: dict[str, Any] = json.load(out)
     if report["status"] != "SUCCEEDED":
