@@ -13,14 +13,15 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 MAX_PROBLEMS = 5
 _FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
 
 
 @lru_cache(maxsize=64)
-def _validator(schema_text: str) -> Draft202012Validator:
+def _validator(schema_text: str) -> Any:
+    # imported on first use: a runner that never checks a schema does not pay for it
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(json.loads(schema_text))
 
 
