@@ -140,6 +140,13 @@ class Settings(_Strict):
         "transitions and Lambda calls); never: cut into structured blocks (fewer transitions, "
         "may wait longer); auto: always where a node takes time (runs on the node runner, "
         "waits or runs a sub-workflow), never where every node is instant pure data.")
+    maxConcurrency: int | None = Field(
+        None, ge=1, description="At most this many executions of the workflow run at once; "
+        "further starts wait QUEUED and are admitted later, by priority, never dropped.")
+    priority: Literal["high", "normal", "low"] = Field(
+        "normal", description="Who is admitted first when starts wait for a slot (a start "
+        "may override it: X-Priority header or priority in the body); equal priorities "
+        "first come, first served.")
 
 
 class Node(_Strict):
