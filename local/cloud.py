@@ -140,7 +140,7 @@ class LocalCloud:
             Description="sfnflow stream tokens")["KeyMetadata"]["Arn"]
         self.config = Config.from_env()
         self.repository = RunRepository(self.config, s3_client=self.s3)
-        self.repository.create_tables()
+        self.repository.create_tables(wait=False)  # moto's tables are ACTIVE at once
         node_runner._runner.cache_clear()
         _clear_api_caches()
         execution_events._service.cache_clear()

@@ -116,11 +116,13 @@ class RunRepository:
             prefix=config.table_prefix, region=config.region, host=config.dynamodb_endpoint
         )
 
-    def create_tables(self) -> None:
+    def create_tables(self, *, wait: bool = True) -> None:
         """Create every table on demand (local runtime and tests; CDK creates them in AWS).
-        pynamodb's ``create_table`` checks that the table is missing itself."""
+        pynamodb's ``create_table`` checks that the table is missing itself. ``wait``
+        polls each new table until it is ACTIVE; moto creates tables ACTIVE, so the
+        embedded cloud skips those 14 DescribeTable calls."""
         for model in ALL_MODELS:
-            model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+            model.create_table(billing_mode="PAY_PER_REQUEST", wait=wait)
 
     def _expires_at(self) -> int:
         return int(time.time()) + self.config.retention_days * 86_400
