@@ -50,7 +50,8 @@ def tool_env(ctx: NodeContext, session: requests.Session) -> ToolEnv:
 
         return str(Config.from_env().state_machine_arn(workflow))
 
-    return ToolEnv(session=session, execution_id=str(ctx.scope.bindings(None, 0)["execution"].get("id", "")),
+    execution = ctx.scope.bindings(None, 0)["execution"]
+    return ToolEnv(session=session, execution_id=str(execution.get("id", "")),
                    node=ctx.node_name, attempt=int(ctx.extras.get("attempt") or 1),
                    sfn=sfn, state_machine_arn=state_machine_arn,
                    seconds_left=ctx.seconds_left, sleep=_sleep(ctx))
