@@ -85,9 +85,9 @@ PostgresOperation = Literal["executeQuery", "insert", "update", "upsert", "delet
 
 
 class PostgresParams(Params):
-    raw_fields: ClassVar[frozenset[str]] = frozenset({"query", "credential"})
-    credential: str = Field(min_length=1, description="Name of a credential of type "
-                            "postgres (host, port, database, user, password, sslmode).")
+    """The connection is the node's credential (``credentials: {name}``, type postgres)."""
+
+    raw_fields: ClassVar[frozenset[str]] = frozenset({"query"})
     operation: PostgresOperation = "executeQuery"
     query: str | None = Field(
         None, description="executeQuery: SQL, run once per input item, with %s "
@@ -138,11 +138,6 @@ def node_types() -> list[NodeType]:
         NodeType("dynamodb", DynamoDbParams, "Gets, puts, updates or deletes a DynamoDB "
                  "item by key, or queries by key, once per input item; records the "
                  "consumed capacity."),
-    ]
-
-
-def _later() -> list[NodeType]:
-    return [
         NodeType("postgres", PostgresParams, "Runs a parameterised query, or inserts, "
                  "updates, upserts or deletes rows, in PostgreSQL (a postgres credential); "
                  "one item per row."),

@@ -9,12 +9,12 @@ from __future__ import annotations
 from functions.errors import ParameterError
 from functions.nodes import agent, code, data, flow, http, merge, n8n, tool, triggers, variables
 from functions.nodes.base import EXECUTORS, Executor, NodeContext, Ports
-from functions.nodes.databases import dynamodb, sql_items
+from functions.nodes.databases import dynamodb, postgres, sql_items
 
 __all__ = ["EXECUTORS", "Executor", "NodeContext", "Ports", "get_executor"]
 
 _MODULES = (code, data, flow, http, merge, n8n, triggers, variables,
-            dynamodb, sql_items, agent, tool)  # imported for their @register
+            dynamodb, postgres, sql_items, agent, tool)  # imported for their @register
 
 
 def get_executor(type_name: str) -> Executor:
