@@ -32,7 +32,7 @@ from functions.store.models import (
     StreamConnectionModel,
     WorkflowModel,
 )
-from sfnflow_cdk import code_network, permissions
+from sfnflow_cdk import code_network, dynamodb_node_access, permissions
 from sfnflow_cdk import functions as fns
 from sfnflow_cdk.api import PlatformApi
 from sfnflow_cdk.bundling import lambda_code
@@ -189,6 +189,8 @@ class SfnflowStack(Stack):
             reconciler_logs=functions[fns.RECONCILER.role].log_group, removal_policy=removal)
 
         self._grant(naming)
+        dynamodb_node_access.grant_node_tables(  # the tables its workflows' dynamodb nodes name
+            self.functions.roles[fns.NODE_RUNNER.role], self, compiled)
         self._configure(naming)
         self._outputs()
         acknowledge_findings(self)
