@@ -1,0 +1,89 @@
+"""The agent examples end to end on the embedded cloud, the model being the fake
+OpenAI-compatible server on loopback (which also serves the HTTP tool): the state machine
+runs the agent on the node runner, the sub-workflow tool runs as a child execution of
+subworkflow-child, and the run data keeps the turns and token usage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from compiler import compile_workflow, load_file
+from local.cloud import LocalCloud
+from tests.conftest import TIME_SCALE
+from tests.examples.test_examples import EXAMPLES, run_example
+from tests.support.fake_model import fake_model, text, tool_calls
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[LocalCloud]:
+    """One embedded cloud for the module's runs (each run is its own execution)."""
+    with LocalCloud(time_scale=TIME_SCALE) as local_cloud:
+        local_cloud.deploy(compile_workflow(load_file(EXAMPLES / "subworkflow-child.yaml")))
+        yield local_cloud
+
+
+def weather(body: Any) -> tuple[int, Any]:
+    return 200, {"city": body["city"], "sky": "snow", "celsius": -3}
+
+
+def test_agent_with_an_http_tool_and_a_subworkflow_tool(cloud: LocalCloud) -> None:
+    with fake_model(tool_calls(("weather", {"city": "Oslo"}), ("double", {"amount": 21}),
+                               usage=(40, 12)),
+                    text("Snowing in Oslo; twice 21 is 42.", usage=(90, 11)),
+                    routes={"POST /tools/weather": weather}) as server:
+        report = run_example(cloud, "agent-tools.yaml", {
+            "question": "Weather in Oslo, and twice 21?", "modelUrl": server.base_url,
+            "toolsUrl": server.url})
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert report["output"]["Answer"] == [{"answer": "Snowing in Oslo; twice 21 is 42.",
+                                           "tokens": 153, "modelCalls": 2}]
+    (item,) = report["nodes"]["Assistant"]["output"][0]
+    assert item["usage"] == {"inputTokens": 130, "outputTokens": 23, "totalTokens": 153,
+                             "modelCalls": 2}
+    weather_call, double_call = item["turns"][0]["toolResults"]
+    assert weather_call["result"] == {"city": "Oslo", "sky": "snow", "celsius": -3}
+    assert double_call["result"] == {"amount": 42, "doubledBy": "subworkflow-child"}
+    # the model read the child's output as the tool's result
+    sent = server.chat_requests[1].body["messages"]
+    assert sent[-1] == {"role": "tool", "tool_call_id": "call_1",
+                        "content": '{"amount": 42, "doubledBy": "subworkflow-child"}'}
+    children = cloud.sfn.list_executions(
+        stateMachineArn=cloud.deploy(compile_workflow(load_file(
+            EXAMPLES / "subworkflow-child.yaml"))))["executions"]
+    mine = [c for c in children if c["name"].startswith(report["executionId"][:32])]
+    assert [c["status"] for c in mine] == ["SUCCEEDED"]
+
+
+def test_structured_answers_route_and_a_bad_one_is_retried(cloud: LocalCloud) -> None:
+    with fake_model(text('{"severity": "urgent", "summary": "crash"}'),  # not in the enum
+                    text('{"severity": "high", "summary": "App crashes on start"}'),
+                    text('{"severity": "low", "summary": "Typo on the about page"}')
+                    ) as server:
+        report = run_example(cloud, "agent-structured.yaml", {
+            "modelUrl": server.base_url,
+            "tickets": [{"text": "The app crashes"}, {"text": "A typo"}]})
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert report["output"]["Page on-call"] == [{"page": "App crashes on start"}]
+    assert report["output"]["Queue"] == [{"queued": "Typo on the about page"}]
+    first, second = report["nodes"]["Triage"]["output"][0]
+    assert len(first["turns"]) == 2 and "$.severity" in first["turns"][0]["answerProblems"][0]
+    assert len(second["turns"]) == 1
+    assert len(server.chat_requests) == 3
+
+
+def test_an_answer_never_valid_fails_the_execution_and_keeps_the_turns(
+        cloud: LocalCloud) -> None:
+    with fake_model(text("I think it is bad.")) as server:
+        report = run_example(cloud, "agent-structured.yaml", {
+            "modelUrl": server.base_url, "tickets": [{"text": "The app crashes"}]})
+    assert report["status"] == "FAILED"
+    assert report["error"]["node"] == "Triage"
+    assert report["error"]["type"] == "Sfnflow.AgentAnswerInvalid"
+    assert len(server.chat_requests) == 3  # the answer, then answerRetries: 2
+    runs = cloud.repository.node_runs(report["executionId"])
+    (triage,) = [run for run in runs if run.node == "Triage"]
+    assert triage.logs is not None and len(triage.logs) == 3
+    assert all("answer invalid" in line for line in triage.logs)
