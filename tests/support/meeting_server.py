@@ -1,0 +1,65 @@
+"""A loopback HTTP server whose answers prove that requests were in flight together, with
+no sleeps: ``GET /together/{n}?i=I`` waits at a barrier of ``n`` requests and answers
+``{"i": I}`` once ``n`` are waiting (the n-th arrival releases them all), or 504 after
+``TOGETHER_SECONDS`` if they never are (requests sent one at a time). ``/fail?i=I``
+answers 500.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+TOGETHER_SECONDS = 1.0
+
+
+class _Meeting(BaseHTTPRequestHandler):
+    barriers: dict[int, threading.Barrier] = {}
+    lock = threading.Lock()
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        url = urlsplit(self.path)
+        index = parse_qs(url.query).get("i", ["?"])[0]
+        status = 200
+        if url.path.startswith("/together/"):
+            size = int(url.path.rsplit("/", 1)[1])
+            with self.lock:
+                barrier = self.barriers.setdefault(
+                    size, threading.Barrier(size, timeout=TOGETHER_SECONDS))
+            try:
+                barrier.wait()
+            except threading.BrokenBarrierError:
+                barrier.reset()
+                status = 504
+        elif url.path == "/fail":
+            status = 500
+        body = json.dumps({"i": int(index) if index.isdigit() else index}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def meeting_server() -> Iterator[str]:
+    """The server's base URL while the block runs."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Meeting, bind_and_activate=False)
+    server.daemon_threads = True
+    server.request_queue_size = 64  # socketserver's 5 would drop simultaneous connections
+    server.server_bind()
+    server.server_activate()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                     daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
