@@ -22,6 +22,7 @@ CREDENTIAL_TYPES: tuple[str, ...] = (*HTTP_AUTH_TYPES, "openAiApi", "postgres",
 NODE_CREDENTIALS: dict[str, tuple[str, ...]] = {
     "httpRequest": HTTP_AUTH_TYPES,
     "postgres": ("postgres",),
+    "agent": ("openAiApi",),
 }
 """Node type -> the credential types its ``credentials`` may have."""
 
