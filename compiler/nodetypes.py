@@ -124,6 +124,10 @@ class HttpRequestParams(Params):
     timeoutSeconds: float | Expr = Field(10.0)
     responseFormat: Literal["json", "text"] = "json"
     fullResponse: bool = False
+    concurrency: int = Field(
+        1, ge=1, le=10, description="Items whose requests are in flight at once (output keeps "
+        "the items' order; a failure is the first failing item's). At most 10: the runner's "
+        "HTTP session keeps 10 connections per host.")
 
 
 class StopAndErrorParams(Params):
