@@ -27,7 +27,7 @@ STREAM = "stream"  # served by the local gateway itself (live progress, SSE)
 # The methods API Gateway knows; ``ANY`` stands for all of them.
 HTTP_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
 MANAGEMENT_ROOTS = ("workflows", "executions", "admin", "stream-tokens", "stats",
-                    "costs")
+                    "costs", "credentials")
 VIEWER_ROOT = "viewer"  # the execution viewer: public static files (functions.api.viewer)
 
 

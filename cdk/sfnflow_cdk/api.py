@@ -29,7 +29,7 @@ from functions.api.gateway import BINARY_MEDIA_TYPES
 from sfnflow_cdk.naming import Naming
 
 MANAGEMENT_ROOTS = ("workflows", "executions", "admin", "stream-tokens", "stats",
-                    "costs")
+                    "costs", "credentials")
 WEBHOOK_ROOT = "webhook"
 VIEWER_ROOT = "viewer"  # the execution viewer: public static files (functions.api.viewer)
 

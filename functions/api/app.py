@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from functions.api import (
     breakers,
     costs,
+    credentials,
     dead_letters,
     executions,
     logs,
@@ -53,6 +54,7 @@ app.include_router(stats.router)
 app.include_router(dead_letters.router)  # GET /admin/dead-letters, POST .../redrive
 app.include_router(redrive.router)  # POST /executions/{id}/redrive (Step Functions')
 app.include_router(breakers.router)  # GET /admin/breakers, per workflow and node
+app.include_router(credentials.router)  # /credentials: named secrets, values write-only
 app.include_router(viewer.router)  # the execution viewer's page (public) and graph
 register_error_handlers(app)
 app.use([bounded_ids])  # ids no DynamoDB key can hold are 404s before any lookup

@@ -15,7 +15,8 @@ MANAGEMENT = {("/workflows", "ANY"), ("/workflows/{proxy+}", "ANY"), ("/executio
               ("/executions/{execution_id}/{proxy+}", "ANY"), ("/openapi.json", "GET"),
               ("/admin", "ANY"), ("/admin/{proxy+}", "ANY"), ("/stream-tokens", "ANY"),
               ("/stream-tokens/{proxy+}", "ANY"), ("/costs", "ANY"), ("/costs/{proxy+}", "ANY"),
-              ("/stats", "ANY"), ("/stats/{proxy+}", "ANY")}
+              ("/stats", "ANY"), ("/stats/{proxy+}", "ANY"), ("/credentials", "ANY"),
+              ("/credentials/{proxy+}", "ANY")}
 WEBHOOK = ("/webhook/{proxy+}", "ANY")
 RESUME = ("/executions/{execution_id}/resume/{wait_id}", "POST")
 VIEWER = {("/viewer", "GET"), ("/viewer/{proxy+}", "GET")}  # public static files

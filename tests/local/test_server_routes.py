@@ -28,6 +28,7 @@ def test_the_resources_are_the_stacks() -> None:
         ("/executions/{execution_id}", "ANY"), (PROXY, "ANY"), ("/openapi.json", "GET"),
         ("/admin", "ANY"), ("/admin/{proxy+}", "ANY"), ("/stream-tokens", "ANY"),
         ("/stream-tokens/{proxy+}", "ANY"), ("/costs", "ANY"), ("/costs/{proxy+}", "ANY"),
+        ("/credentials", "ANY"), ("/credentials/{proxy+}", "ANY"),
         ("/stats", "ANY"), ("/stats/{proxy+}", "ANY"), ("/webhook/{proxy+}", "ANY"),
         (RESUME, "POST"),
         ("/executions/{execution_id}/stream", "GET"), ("/viewer", "GET"),
