@@ -145,3 +145,30 @@ def test_one_conversation_per_item() -> None:
     assert [item["output"] for item in out] == ["A.", "B."]
     assert [r.body["messages"][-1]["content"] for r in server.chat_requests] == [
         "Weather in Oslo?", "Weather in Rome?"]
+
+
+def test_the_openai_credential_gives_the_key_and_base_url() -> None:
+    from moto import mock_aws
+
+    from functions import credentials
+    from functions.config import Config
+
+    with fake_model(text("Snow.")) as server, mock_aws():
+        credentials.reset()
+        credentials.store_for(Config.from_env()).create(
+            "openai", credentials.OpenAiApi(apiKey="sk-agent-secret", baseUrl=server.base_url))
+        try:
+            [[item]] = run("agent", {"model": {"model": "gpt-test"}, "prompt": "Oslo?"},
+                           [{}], extras={"credentials": {"name": "openai"}})
+        finally:
+            credentials.reset()
+    assert item["output"] == "Snow."
+    assert server.chat_requests[0].headers["Authorization"] == "Bearer sk-agent-secret"
+    assert "sk-agent-secret" not in str(item)
+
+
+def test_an_openai_model_needs_a_base_url_or_a_credential() -> None:
+    from functions.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="baseUrl` or an openAiApi credential"):
+        run("agent", {"model": {"model": "gpt-test"}, "prompt": "Oslo?"}, [{}])
