@@ -4,10 +4,13 @@
     .venv/bin/python -m benchmarks.peer --shapes chain n      # some of them
     .venv/bin/python -m benchmarks.peer --peer /work/peer     # an installed peer harness
     .venv/bin/python -m benchmarks.peer --markdown            # the README's table
+    .venv/bin/python -m benchmarks.peer --shapes items-1 items-10 --no-n8n   # concurrency
 
 The shapes (``benchmarks.peer_shapes``) are HTTP calls to a loopback server that sleeps N ms
 per call (a threaded ``http.server`` on 127.0.0.1), joined by Merge nodes, plus a 1,000-item
-transform chain and an IF-heavy flow. Each is emitted as an n8n workflow and run by n8n
+transform chain, an IF-heavy flow and one HTTP node over 10 items (``items-1``: one request
+at a time, ``items-10``: httpRequest ``concurrency`` 10; n8n sends them all at once either
+way). Each is emitted as an n8n workflow and run by n8n
 1.123's engine (``run-n8n.js``: its ``ms`` is the execution alone, no process start), and as
 an sfnflow workflow run by ``sfnflow run --json`` in its own process (startedAt -> stoppedAt
 of the execution record: the embedded cloud's start-up is not counted, its per-node and
@@ -16,7 +19,7 @@ end-of-execution overheads are).
 Columns: the critical path (the longest path of the nodes that run, from the DAG and the
 call durations; an IF's other side does not run), n8n's and sfnflow's wall time and their
 ratios; state transitions and Lambda calls per node as the execution recorded them (its
-history, ``functions.costs``) and, after the bar, as ``sfnflow plan`` estimates them (every
+history, ``functions.costs``) and, in brackets, as ``sfnflow plan`` estimates them (every
 guarded block live); and Step Functions + Lambda dollars per 1,000 runs, Standard (billed
 per transition) and Express (per request and duration at 64 MB; ``-`` where the run could
 not be Express: it waits, e.g. for a rendezvous's task token). Lambda GB-seconds are this
@@ -209,8 +212,8 @@ def cells(row: Row) -> list[str]:
         row.shape, str(row.calls), f"{row.critical:.2f} s",
         "-" if row.n8n is None else f"{row.n8n:.2f} s", f"{row.sfnflow:.2f} s",
         _ratio(row.sfnflow, row.n8n), _ratio(row.sfnflow, row.critical),
-        f"{row.transitions / row.nodes:.2f} | {row.plan_transitions / row.nodes:.2f}",
-        f"{row.lambda_calls / row.nodes:.2f} | {row.plan_lambda_calls / row.nodes:.2f}",
+        f"{row.transitions / row.nodes:.2f} ({row.plan_transitions / row.nodes:.2f})",
+        f"{row.lambda_calls / row.nodes:.2f} ({row.plan_lambda_calls / row.nodes:.2f})",
         f"{row.standard:.4f}", "-" if row.express is None else f"{row.express:.4f}",
     ]
 
@@ -234,14 +237,17 @@ def main(argv: list[str] | None = None) -> None:
                 rows.append(measure(SHAPES[name](), base_url, harness))
     finally:
         server.shutdown()
+    load = "load average " + " / ".join(f"{value:.1f}" for value in os.getloadavg())
     if args.markdown:
+        print(f"{len(rows)} shapes, one run each, {os.cpu_count()} cores, {load}\n")
         print("| " + " | ".join(COLUMNS) + " |")
         print("|" + "---|" * len(COLUMNS))
         for row in rows:
             print("| " + " | ".join(cells(row)) + " |")
         return
     table = Table(title="sfnflow beside n8n 1.123's engine (one run each; per node: "
-                        "recorded | plan estimate; $: Step Functions + Lambda, us-east-1)")
+                        "recorded (plan estimate); $: Step Functions + Lambda, us-east-1; "
+                        f"{load})")
     for column in COLUMNS:
         table.add_column(column, justify="left" if column == "shape" else "right")
     for row in rows:

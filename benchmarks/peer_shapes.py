@@ -5,8 +5,8 @@ A shape is a list of steps and links. Its kinds of step:
 
 ``call``
     An HTTP GET to the loopback server, which sleeps ``ms`` and answers ``{"value": V}``
-    (sfnflow ``httpRequest``; n8n HTTP Request v4.2). Every call carries the execution's
-    ``value`` so the items after it still hold it for the IF nodes.
+    (sfnflow ``httpRequest``; n8n HTTP Request v4.2), once per item it receives. Every call
+    carries the execution's ``value`` so the items after it still hold it for the IF nodes.
 ``merge``
     A join of ``inputs`` inputs (``merge`` append; n8n Merge v3 append). A step with more
     than one parent always gets one in front of it, in both engines: n8n runs a node once
@@ -26,6 +26,7 @@ The topologies of the layered and IF-heavy shapes come from ``benchmarks.dags`` 
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from collections import defaultdict
@@ -48,6 +49,13 @@ class Step:
     count: int = 0
     factor: int = 1
     choose: bool = False  # merge: pass input 0's items only (a join in front of a call)
+    items: int = 1  # call: the items it receives, one request each
+    concurrency: int = 1  # call: sfnflow's httpRequest concurrency (n8n: all at once)
+
+    @property
+    def seconds(self) -> float:
+        """A call's time as sfnflow runs it: its items' requests, ``concurrency`` at once."""
+        return math.ceil(self.items / self.concurrency) * self.ms / 1000
 
 
 @dataclass(frozen=True)
@@ -90,7 +98,7 @@ class Shape:
                     for link in incoming[name])
             return live[name]
 
-        return {step.name: step.ms / 1000 if reached(step.name) else 0.0
+        return {step.name: step.seconds if reached(step.name) else 0.0
                 for step in self.steps}
 
 
@@ -203,6 +211,17 @@ def if_heavy(size: int = 24, seed: int = 6) -> Shape:
     return shape
 
 
+def item_calls(count: int = 10, ms: int = 300, concurrency: int = 1) -> Shape:
+    """One HTTP node over ``count`` items: n8n sends them all at once (n8n 1.123's HTTP
+    Request starts every item's request before awaiting any), sfnflow ``concurrency`` at
+    a time."""
+    shape = Shape(f"{count} items x {ms} ms, concurrency {concurrency}")
+    shape.add(Step(START, "start"))
+    items = shape.add(Step("Items", "items", count=count), START)
+    shape.add(Step("Call", "call", ms=ms, items=count, concurrency=concurrency), items)
+    return shape
+
+
 SHAPES = {
     "fan-out": fan_out,
     "chain": chain,
@@ -210,6 +229,8 @@ SHAPES = {
     "layered": layered,
     "transform": transform_chain,
     "if-heavy": if_heavy,
+    "items-1": item_calls,
+    "items-10": lambda: item_calls(concurrency=10),
 }
 
 
@@ -228,6 +249,8 @@ def sfnflow_document(shape: Shape, base_url: str) -> dict[str, Any]:
             node["type"] = "manualTrigger"
         elif step.kind == "call":
             node |= {"type": "httpRequest", "parameters": {"url": _url(base_url, step.ms)}}
+            if step.concurrency > 1:
+                node["parameters"]["concurrency"] = step.concurrency
         elif step.kind == "merge":
             node |= {"type": "merge", "parameters": {
                 "mode": "chooseBranch" if step.choose else "append",
