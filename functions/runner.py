@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from compiler.nodetypes import NODE_TYPES
 from functions import metrics
+from functions.credentials import NODE_CREDENTIALS_KEY, REDACTOR
 from functions.errors import NodeError, ParameterError, PayloadTooLarge
 from functions.expressions import Item, Scope
 from functions.nodes import get_executor
@@ -84,6 +85,7 @@ class NodeSpec(RunnerEvent):
     alwaysOutputData: bool = False
     executeOnce: bool = False
     n8n: str | None = None  # JSON: the workflow's connections, time zone, execution order
+    credentials: dict[str, Any] | None = None  # {name, type?}: functions.credentials
 
 
 class Source(RunnerEvent):
@@ -364,6 +366,8 @@ class NodeRunner:
                     "attempt": invocation.attempt},
             time_left=time_left,
         )
+        if node.credentials is not None:
+            ctx.extras[NODE_CREDENTIALS_KEY] = node.credentials
         if node.n8n is not None:
             ctx.extras["n8n"] = {
                 "node": node.model_dump(),
@@ -377,11 +381,19 @@ class NodeRunner:
                     self.repository.get_execution(execution_id), "mode", None),
                 "runs": lambda: self.repository.node_runs(execution_id),
             }
+        # The choke point of redaction (functions.credentials.redact): what the node made
+        # (outputs, error, logs) is scrubbed of every resolved secret before it is recorded,
+        # cached, returned or raised.
         try:
-            outputs = get_executor(node.type).run(inputs, ctx)
+            outputs = REDACTOR.scrub(get_executor(node.type).run(inputs, ctx))
+        except BaseException as exc:
+            clean = REDACTOR.scrub_error(exc)
+            if clean is exc:
+                raise
+            raise clean from None
         finally:
             if logs is not None:
-                logs.extend(str(line) for line in ctx.extras.get("logs") or [])
+                logs.extend(REDACTOR.scrub(str(line)) for line in ctx.extras.get("logs") or [])
         if assigned is not None and "setVars" in ctx.extras:
             assigned["vars"] = ctx.extras["setVars"]
         expected = len(node.outputs) - (1 if node.onError == "continueErrorOutput" else 0)

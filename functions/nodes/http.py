@@ -10,6 +10,8 @@ from typing import Any
 
 import requests
 
+from functions.credentials import NODE_CREDENTIALS_KEY, node_credential
+from functions.credentials.http_auth import HTTP_AUTH, RequestAuth, request_auth
 from functions.expressions import Item
 from functions.http import send, status_error
 from functions.nodes.base import Executor, NodeContext, Ports, register
@@ -35,15 +37,19 @@ def _items(body: Any) -> list[Item]:
     return [value if isinstance(value, dict) else {"data": value} for value in values]
 
 
-def _send(session: requests.Session, params: Any) -> requests.Response:
+def _send(session: requests.Session, params: Any,
+          auth: RequestAuth | None = None) -> requests.Response:
+    headers, query = auth.apply(params.headers, params.query) if auth is not None \
+        else (params.headers, params.query)
     return send(session, params.method, params.url, timeout=params.timeoutSeconds,
-                headers=params.headers, params=params.query,
+                headers=headers, params=query,
                 json=params.body if params.method != "GET" and params.body is not None
                 else None)
 
 
-def request_items(session: requests.Session, params: Any) -> list[Item]:
-    response = _send(session, params)
+def request_items(session: requests.Session, params: Any,
+                  auth: RequestAuth | None = None) -> list[Item]:
+    response = _send(session, params, auth)
     if response.status_code >= 400:
         excerpt = response.text[:EXCERPT_CHARS]
         raise status_error(response.status_code)(
@@ -67,11 +73,14 @@ class HttpRequest(Executor):
 
     def run(self, inputs: Ports, ctx: NodeContext) -> Ports:
         items = main_input(inputs)
+        # the node's credential (functions.credentials), resolved once per run
+        auth = request_auth(node_credential(ctx, HTTP_AUTH)) \
+            if ctx.extras.get(NODE_CREDENTIALS_KEY) else None
         session = ctx.http if ctx.http is not None else requests.Session()
         out: list[Item] = []
         try:
             for index, item in enumerate(items):
-                out.extend(request_items(session, ctx.params(item, index)))
+                out.extend(request_items(session, ctx.params(item, index), auth))
         finally:
             if ctx.http is None:
                 session.close()
