@@ -147,6 +147,12 @@ class Settings(_Strict):
         "normal", description="Who is admitted first when starts wait for a slot (a start "
         "may override it: X-Priority header or priority in the body); equal priorities "
         "first come, first served.")
+    type: Literal["standard", "express", "auto"] = Field(
+        "standard", description="The state machine's type. express: an Express state "
+        "machine (billed per request and duration instead of per state transition; at most "
+        "five minutes, no callbacks or long waits, no execution history, no idempotent "
+        "starts), refused with the reason where the workflow needs Standard; auto: express "
+        "where the workflow can be one, standard otherwise (compiler.express decides).")
 
 
 class Node(_Strict):
