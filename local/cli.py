@@ -26,6 +26,7 @@ from compiler.n8n.loading import import_n8n
 from compiler.passes.validate import parse_document
 from compiler.schema import workflow_schema
 from local import cdk_commands
+from local.persistence import DEFAULT_STATE_DIR
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="sfnflow: n8n-style workflows on AWS Step Functions, locally on moto.")
@@ -479,16 +480,27 @@ def serve(
     ] = None,
     time_scale: Annotated[float, typer.Option(
         help="Multiply waits, retry intervals and the schedule clock.", min=0.0001)] = 1.0,
+    state_dir: Annotated[str, typer.Option(
+        "--state-dir", help="Keep workflows, executions, pins, waits, schedules and dead "
+        "letters here across restarts ('': in memory).")] = str(DEFAULT_STATE_DIR),
+    no_state: Annotated[bool, typer.Option(
+        "--no-state", help="Keep nothing: everything in memory until the server stops.")
+    ] = False,
 ) -> None:
     """Serve the REST API and webhooks on 127.0.0.1 with the embedded cloud behind them."""
     import time
 
     from compiler.errors import WorkflowInvalid as Invalid
+    from local.persistence import StateError
     from local.serve import LocalPlatform
 
+    folder = None if no_state or not state_dir else Path(state_dir)
     try:
         platform = LocalPlatform(port=port, workflows=workflows, api_key=api_key,
-                                 time_scale=time_scale).__enter__()
+                                 time_scale=time_scale, state_dir=folder).__enter__()
+    except StateError as exc:
+        err.print(f"[red]{exc}[/]", highlight=False)
+        raise typer.Exit(1) from None
     except Invalid as exc:
         _print_problems(workflows or Path("."), exc)
         raise typer.Exit(EXIT_INVALID) from None
@@ -498,6 +510,12 @@ def serve(
     out.print(f"[bold green]sfnflow[/] serving {platform.url}  "
               f"(OpenAPI: {platform.url}/openapi.json)")
     out.print(f"API key (x-api-key): [bold]{platform.api_key}[/]")
+    if folder is not None:
+        restored = platform.cloud.restored
+        out.print(f"state: {folder} ({restored.items:,} items, {restored.objects:,} objects "
+                  f"restored in {restored.seconds:.1f} s; {len(platform.recovered.resumed)} "
+                  f"paused executions resumed, {len(platform.recovered.failed)} running "
+                  "ones failed: retry them)", highlight=False)
     for name in platform.deployed:
         out.print(f"  deployed [bold]{name}[/]")
     try:

@@ -4,6 +4,12 @@
 API's own ``WorkflowService`` (children before the workflows that run them), starts the
 threads that stand in for EventBridge (status-change events) and EventBridge Scheduler,
 and serves the API on loopback. Tests use it exactly as the CLI does.
+
+With ``state_dir`` (``sfnflow serve``'s default, ``.sfnflow/state``) the cloud keeps its
+state there (``local.persistence``) and, once restored, the executions the last process
+left unfinished are resumed or failed (``local.recovery``) before anything else runs; a
+workflow of the folder already deployed with the same document is left as it is, a
+changed one gets a new version.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any
 from compiler import load_file
 from compiler.project import WORKFLOW_SUFFIXES, child_names, workflow_name
 from local.cloud import LocalCloud, api_gateway
+from local.recovery import Recovered, recover_executions
 from local.server import LocalServer
 
 
@@ -48,13 +55,15 @@ class LocalPlatform:
     """Use as a context manager; ``url`` and ``api_key`` once entered."""
 
     def __init__(self, *, port: int = 0, workflows: Path | None = None,
-                 api_key: str | None = None, time_scale: float = 1.0) -> None:
+                 api_key: str | None = None, time_scale: float = 1.0,
+                 state_dir: Path | None = None) -> None:
         self.port = port
         self.workflows = workflows
         self.api_key = api_key or os.environ.get("SFNFLOW_API_KEY") or secrets.token_urlsafe(18)
-        self.cloud = LocalCloud(time_scale=time_scale)
+        self.cloud = LocalCloud(time_scale=time_scale, state_dir=state_dir)
         self.server: LocalServer | None = None
         self.deployed: list[str] = []
+        self.recovered = Recovered()
 
     @property
     def url(self) -> str:
@@ -66,6 +75,8 @@ class LocalPlatform:
         try:
             self.server = LocalServer(api_gateway(self.api_key), port=self.port)
             os.environ["SFNFLOW_API_URL"] = self.server.url
+            if self.cloud.state is not None:
+                self.recovered = self._recover()
             if self.workflows is not None:
                 self._deploy_folder(self.workflows)
             self.cloud.start_event_threads()
@@ -82,7 +93,19 @@ class LocalPlatform:
 
         workflows = services().workflows
         for document in deployment_order(_documents(folder)):
-            self.deployed.append(workflows.create(document).workflow_id)
+            name = str(workflow_name(document))
+            existing = workflows.workflows.get(name)
+            if existing is None:
+                self.deployed.append(workflows.create(document).workflow_id)
+            elif existing.document != document:  # kept from the last run, since edited
+                self.deployed.append(workflows.update(name, document).workflow_id)
+
+    def _recover(self) -> Recovered:
+        from functions.api.dependencies import services
+        from functions.store.waits import WaitRepository
+
+        return recover_executions(self.cloud.sfn, self.cloud.repository,
+                                  services().workflows.workflows, WaitRepository())
 
     def __exit__(self, *exc_info: object) -> None:
         if self.server is not None:
