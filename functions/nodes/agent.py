@@ -8,10 +8,16 @@ turn the model's reply, tool calls with their inputs, results, errors and durati
 usage and the turn's duration. The record travels in the item, so it is the node run's
 output in the run data. Each turn is also written to the run's logs as it ends, so a
 node that fails (out of turns, an answer never valid, a model unreachable) keeps what ran.
+
+The tokens every model used over all items, failed conversations included (they are paid
+for), go to the runner as ``ctx.extras["modelUsage"]`` (model -> inputTokens, outputTokens,
+totalTokens, modelCalls) and as the run's last log line (``agent model usage: {json}``):
+what an execution's cost will read once the runner records it with the run.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import requests
@@ -51,6 +57,18 @@ def _credential(ctx: NodeContext) -> Any:
     return node_credential(ctx, OpenAiApi)
 
 
+USAGE_LOG_PREFIX = "agent model usage: "
+
+
+def _count(totals: dict[str, dict[str, int]], run: AgentRun) -> None:
+    usage = run.turns[-1]["usage"]
+    entry = totals.setdefault(run.model, {"inputTokens": 0, "outputTokens": 0,
+                                          "totalTokens": 0, "modelCalls": 0})
+    for key in ("inputTokens", "outputTokens", "totalTokens"):
+        entry[key] += usage[key]
+    entry["modelCalls"] += 1
+
+
 @register
 class Agent(Executor):
     type_name = "agent"
@@ -59,6 +77,12 @@ class Agent(Executor):
         session = ctx.http if ctx.http is not None else requests.Session()
         env = tool_env(ctx, session)
         logs: list[str] = ctx.extras.setdefault("logs", [])
+        totals: dict[str, dict[str, int]] = ctx.extras.setdefault("modelUsage", {})
+
+        def on_turn(run: AgentRun, index: int) -> None:
+            logs.append(turn_line(index, run))
+            _count(totals, run)
+
         out: list[Item] = []
         try:
             for index, item in enumerate(main_input(inputs)):
@@ -69,9 +93,11 @@ class Agent(Executor):
                 task = AgentTask(params.systemPrompt, params.prompt, params.tools,
                                  params.maxTurns, params.answerSchema, params.answerRetries)
                 run = run_agent(model, task, env, item_index=index,
-                                on_turn=lambda run, i=index: logs.append(turn_line(i, run)))
+                                on_turn=lambda run, i=index: on_turn(run, i))
                 out.append({"output": run.answer, **run.to_dict()})
         finally:
+            if totals:
+                logs.append(USAGE_LOG_PREFIX + json.dumps(totals, sort_keys=True))
             if ctx.http is None:
                 session.close()
         return [out]

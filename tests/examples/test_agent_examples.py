@@ -5,6 +5,7 @@ subworkflow-child, and the run data keeps the turns and token usage."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -85,5 +86,8 @@ def test_an_answer_never_valid_fails_the_execution_and_keeps_the_turns(
     assert len(server.chat_requests) == 3  # the answer, then answerRetries: 2
     runs = cloud.repository.node_runs(report["executionId"])
     (triage,) = [run for run in runs if run.node == "Triage"]
-    assert triage.logs is not None and len(triage.logs) == 3
-    assert all("answer invalid" in line for line in triage.logs)
+    assert triage.logs is not None and len(triage.logs) == 4
+    assert all("answer invalid" in line for line in triage.logs[:3])
+    assert triage.logs[3].startswith("agent model usage: ")
+    assert json.loads(triage.logs[3].split(": ", 1)[1])["openai:gpt-4o-mini"][
+        "modelCalls"] == 3

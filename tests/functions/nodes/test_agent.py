@@ -4,6 +4,7 @@ rate limits, the run record (turns, usage) and the logs a failed run keeps."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -112,10 +113,15 @@ def test_an_answer_still_bad_after_the_retries_is_a_typed_error_and_logs_keep_th
             get_executor("agent").run([[{"city": "Oslo"}]], ctx)
     assert caught.value.error_type == "Sfnflow.AgentAnswerInvalid" and not caught.value.retryable
     assert len(server.chat_requests) == 2
-    logs = ctx.extras["logs"]
-    assert [line.split(" (")[0] for line in logs] == ["agent item 0 turn 1",
-                                                      "agent item 0 turn 2"]
-    assert "answer invalid" in logs[1]
+    *turns, usage = ctx.extras["logs"]
+    assert [line.split(" (")[0] for line in turns] == ["agent item 0 turn 1",
+                                                       "agent item 0 turn 2"]
+    assert "answer invalid" in turns[1]
+    # the failed conversation's tokens are counted: they were paid for
+    expected = {"openai:gpt-test": {"inputTokens": 20, "outputTokens": 10,
+                                    "totalTokens": 30, "modelCalls": 2}}
+    assert ctx.extras["modelUsage"] == expected
+    assert json.loads(usage.removeprefix("agent model usage: ")) == expected
 
 
 def test_a_model_still_calling_tools_at_its_last_turn() -> None:
@@ -139,9 +145,12 @@ def test_rate_limited_every_time() -> None:
     assert len(server.chat_requests) == 2
 
 
-def test_one_conversation_per_item() -> None:
-    with fake_model(text("A."), text("B.")) as server:
-        out = agent(server, [{"city": "Oslo"}, {"city": "Rome"}], tools=[])
+def test_one_conversation_per_item_and_the_usage_of_all() -> None:
+    with fake_model(text("A.", usage=(7, 1)), text("B.", usage=(9, 2))) as server:
+        ctx = context("agent", params(server, tools=[]), [{"city": "Oslo"}, {"city": "Rome"}])
+        [out] = get_executor("agent").run([[{"city": "Oslo"}, {"city": "Rome"}]], ctx)
+    assert ctx.extras["modelUsage"] == {"openai:gpt-test": {
+        "inputTokens": 16, "outputTokens": 3, "totalTokens": 19, "modelCalls": 2}}
     assert [item["output"] for item in out] == ["A.", "B."]
     assert [r.body["messages"][-1]["content"] for r in server.chat_requests] == [
         "Weather in Oslo?", "Weather in Rome?"]
