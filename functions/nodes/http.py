@@ -1,5 +1,9 @@
 """The HTTP request node: one call per input item, with parameters evaluated per item.
 
+``concurrency`` (default 1) sends that many items' requests at a time
+(``functions.concurrent_items``): the output keeps the items' order, and a failure is the
+error a one-at-a-time run would raise (the first failing item's); no item starts after it.
+
 Failures become typed errors so that the state machine's Retry/Catch can tell them apart:
 timeouts, connection failures, 429 and 5xx are retryable, other 4xx and bad URLs are not.
 """
@@ -10,6 +14,7 @@ from typing import Any
 
 import requests
 
+from functions.concurrent_items import run_items, values_or_raise
 from functions.credentials import NODE_CREDENTIALS_KEY, node_credential
 from functions.credentials.http_auth import HTTP_AUTH, RequestAuth, request_auth
 from functions.expressions import Item
@@ -77,11 +82,12 @@ class HttpRequest(Executor):
         auth = request_auth(node_credential(ctx, HTTP_AUTH)) \
             if ctx.extras.get(NODE_CREDENTIALS_KEY) else None
         session = ctx.http if ctx.http is not None else requests.Session()
-        out: list[Item] = []
         try:
-            for index, item in enumerate(items):
-                out.extend(request_items(session, ctx.params(item, index), auth))
+            outcomes = run_items(
+                len(items), lambda index: ctx.params(items[index], index),
+                lambda params: request_items(session, params, auth),
+                concurrency=int(ctx.raw_params.get("concurrency", 1)))
         finally:
             if ctx.http is None:
                 session.close()
-        return [out]
+        return [[item for found in values_or_raise(outcomes) for item in found]]
