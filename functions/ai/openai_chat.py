@@ -22,7 +22,7 @@ import requests
 from functions.ai.chat import Message, Reply, ToolCall, ToolSpec, Usage
 from functions.ai.errors import ModelRequestRefused, ModelResponseInvalid
 from functions.ai.retries import retry_after, with_retries
-from functions.errors import HttpClientError, RateLimited
+from functions.errors import HttpClientError, NodeTimeout, RateLimited
 from functions.http import send, status_error
 
 EXCERPT_CHARS = 300
@@ -116,7 +116,11 @@ class OpenAIChat:
         return Reply(reply.message, reply.usage, reply.stop_reason, waits)
 
     def _call(self, body: dict[str, Any]) -> Reply:
-        response = send(self._session, "POST", self.url, timeout=self._timeout,
+        left = self._seconds_left()
+        if left is not None and left <= 0:
+            raise NodeTimeout(f"model {self.model!r}: no time left for another call")
+        timeout = self._timeout if left is None else min(self._timeout, left)
+        response = send(self._session, "POST", self.url, timeout=timeout,
                         headers=self._headers, json=body)
         if response.status_code >= 400:
             excerpt = response.text[:EXCERPT_CHARS]

@@ -105,3 +105,12 @@ def test_a_4xx_is_refused_at_once() -> None:
             pytest.raises(ModelRequestRefused, match="404: .*model not found") as caught:
         client(server.base_url, []).complete([Message("user", "x")], [])
     assert not caught.value.retryable and len(server.chat_requests) == 1
+
+
+def test_no_call_is_made_without_time_left() -> None:
+    from functions.errors import NodeTimeout
+
+    with fake_model(text("late")) as server, pytest.raises(NodeTimeout, match="no time left"):
+        client(server.base_url, [], seconds_left=lambda: 0.0).complete(
+            [Message("user", "x")], [])
+    assert server.chat_requests == []
