@@ -37,11 +37,16 @@ if TYPE_CHECKING:
 def connect() -> duckdb.DuckDBPyConnection:
     import duckdb
 
-    return duckdb.connect(":memory:", config={
+    conn = duckdb.connect(":memory:", config={
         "threads": 1,
         "autoinstall_known_extensions": False,  # never fetch code at run time
         "autoload_known_extensions": False,
+        # Past the memory limit DuckDB spills to disk: /tmp in Lambda (its default, ./.tmp,
+        # is in the read-only code directory).
+        "temp_directory": os.path.join(tempfile.gettempdir(), "sfnflow-duckdb"),
     })
+    conn.execute("SET enable_progress_bar = false")  # it prints to stdout: the function's log
+    return conn
 
 
 def load_table(conn: duckdb.DuckDBPyConnection, name: str, items: Sequence[Item]) -> None:

@@ -92,6 +92,22 @@ def test_the_memory_limit_fails_a_query_that_needs_more() -> None:
                 memory_limit_mb=16, node_name="Big")
 
 
+def test_spills_go_to_the_temporary_folder_and_nothing_prints() -> None:
+    """Lambda's code directory (DuckDB's default ./.tmp) is read only; a progress bar
+    would print into the function's log."""
+    import tempfile
+
+    from functions.nodes.databases.sql_items import connect
+
+    conn = connect()
+    settings = dict(conn.execute(
+        "SELECT name, value FROM duckdb_settings() WHERE name IN "
+        "('temp_directory', 'enable_progress_bar')").fetchall())
+    conn.close()
+    assert settings["temp_directory"].startswith(tempfile.gettempdir())
+    assert settings["enable_progress_bar"] == "false"
+
+
 def test_a_query_at_the_deadline_is_interrupted() -> None:
     with pytest.raises(SqlError, match="deadline"):
         run_sql("SELECT count(*) FROM range(10000000000) a", [[{"id": 1}]],
