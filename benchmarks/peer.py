@@ -21,9 +21,9 @@ call durations; an IF's other side does not run), n8n's and sfnflow's wall time 
 ratios; state transitions and Lambda calls per node as the execution recorded them (its
 history, ``functions.costs``) and, in brackets, as ``sfnflow plan`` estimates them (every
 guarded block live); and Step Functions + Lambda dollars per 1,000 runs, Standard (billed
-per transition) and Express (per request and duration at 64 MB; ``-`` where the run could
-not be Express: it waits, e.g. for a rendezvous's task token). Lambda GB-seconds are this
-machine's durations (a call's sleep is billed Lambda time, as it would be in AWS).
+per transition) and Express (per request and duration at 64 MB; ``-`` where
+``compiler.express`` keeps the workflow Standard, e.g. a rendezvous's callback). Lambda
+GB-seconds are this machine's durations (a call's sleep is billed Lambda time, as in AWS).
 
 The peer harness is installed when missing (about 40 s and 750 MB, ``npm ci``) into a cache
 folder outside the repository (``--peer``, default ``~/.cache/sfnflow/n8n-peer``) from
@@ -56,6 +56,7 @@ from rich.table import Table
 from benchmarks.peer_shapes import SHAPES, VALUE, Shape, n8n_document, sfnflow_document
 from compiler import compile_workflow
 from compiler.explain import critical_path, explain, node_weights
+from compiler.express import decide
 
 ROOT = Path(__file__).resolve().parents[1]
 PEER_SOURCE = ROOT.parent / "shared" / "n8n-peer"
@@ -197,7 +198,7 @@ def measure(shape: Shape, base_url: str, harness: Path | None) -> Row:
         plan_transitions=plan.transitions, plan_lambda_calls=plan.lambda_calls,
         standard=1000 * (components["stepFunctions"] + components["lambda"]),
         express=1000 * (express["stepFunctions"] + components["lambda"])
-        if express["possible"] else None,
+        if decide("auto", compiled.definition).type == "EXPRESS" else None,
     )
 
 
