@@ -42,14 +42,13 @@ secret name."""
 def name_problem(name: str) -> str | None:
     """What is wrong with ``name`` as a credential name, or None.
 
-    Secrets Manager appends ``-`` and six random characters to a secret's name in its ARN,
-    and documents that a name itself ending in a hyphen and six characters is then taken
-    for a complete ARN when used as a partial one: such names are refused.
+    Secrets Manager appends ``-`` and six random characters to a secret's name in its ARN
+    and warns that a name itself ending in a hyphen and six characters is taken for a
+    complete ARN when used as a *partial* ARN. sfnflow addresses secrets by name only
+    (never by partial ARN), and IAM patterns name ``<name>-??????``, so such names (like
+    ``partner-header``) are fine here.
     """
     if not re.match(NAME_PATTERN, name):
         return (f"credential name {name!r}: use 1-128 ASCII letters, digits or _+=.@- "
                 "(no '/')")
-    if re.search(r"-.{6}$", name):
-        return (f"credential name {name!r} ends in a hyphen and six characters, which "
-                "Secrets Manager confuses with the random suffix of its ARNs: rename it")
     return None

@@ -66,7 +66,7 @@ def test_create_rotate_list_describe_delete(api: ApiClient) -> None:
                               "data": {"user": "u", "password": "short"}}, 400),
     ("POST", "/credentials", {"name": "bad/name", "type": "httpBearerAuth",
                               "data": {"token": SECRET}}, 400),
-    ("POST", "/credentials", {"name": "ends-abcdef", "type": "httpBearerAuth",
+    ("POST", "/credentials", {"name": "x" * 129, "type": "httpBearerAuth",
                               "data": {"token": SECRET}}, 400),
     ("POST", "/credentials", {"name": "x1", "type": "httpBearerAuth",
                               "data": {"token": SECRET, "extra": SECRET}}, 400),
