@@ -111,7 +111,9 @@ class PostgresParams(Params):
         "rolled back if one fails; perItem: each item commits on its own. A transaction "
         "never spans nodes (each node run is its own Lambda invocation and connection).")
     connectTimeoutSeconds: int = Field(5, ge=1, le=60)
-    statementTimeoutSeconds: int = Field(30, ge=1, le=900)
+    statementTimeoutSeconds: float = Field(
+        30, gt=0, le=900, description="A statement running longer is cancelled "
+        "(Sfnflow.SqlError, SQLSTATE 57014).")
 
     @model_validator(mode="after")
     def _operation_fields(self) -> PostgresParams:

@@ -55,7 +55,7 @@ def connect(credential: PostgresCredential, params: Any, node: str) -> psycopg.C
             host=credential.host, port=credential.port, dbname=credential.database,
             user=credential.user, password=credential.password, sslmode=credential.ssl,
             connect_timeout=params.connectTimeoutSeconds, application_name="sfnflow",
-            options=f"-c statement_timeout={int(params.statementTimeoutSeconds * 1000)}",
+            options=f"-c statement_timeout={max(1, round(params.statementTimeoutSeconds * 1000))}",
             autocommit=True)
     except psycopg.OperationalError as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__

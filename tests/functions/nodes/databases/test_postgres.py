@@ -138,7 +138,7 @@ def test_a_refused_login_is_not_retried_and_keeps_the_password_out(
 
 def test_statement_timeout_stops_a_slow_query(server: PostgresServer) -> None:
     with pytest.raises(SqlError, match="57014"):
-        pg({"query": "SELECT pg_sleep(5)", "statementTimeoutSeconds": 1}, [{}])
+        pg({"query": "SELECT pg_sleep(5)", "statementTimeoutSeconds": 0.05}, [{}])
 
 
 def test_validation_names_the_node_and_field() -> None:
