@@ -44,7 +44,8 @@ execution's start and end is announced to listeners (``on_execution_change``), s
 local cloud reacts to them instead of polling; every request moto answers with a 2xx is
 announced to listeners (``on_successful_call``: ``local.persistence`` journals writes);
 strings in a definition are decoded as JSON (moto kept their escapes,
-so a node named ``Run "A"`` was keyed ``Run \\"A\\"``).
+so a node named ``Run "A"`` was keyed ``Run \\"A\\"``); a backend already created is
+looked up without moto's process-wide lock (concurrent requests queued on it).
 
 Last, ``apply_all`` installs the strict layer (``local/strict.py``): the AWS limits and rules
 moto does not enforce, so the embedded cloud fails where AWS fails.
@@ -153,6 +154,7 @@ def apply_all() -> None:
         _patch_sync_task_retry()
         _patch_branch_error_names()
         _patch_atomic_dynamodb_writes()
+        _patch_backend_lookup()
         _patch_event_targets()
         _patch_distributed_map_failures()
         _patch_result_writer()
@@ -541,16 +543,23 @@ def _patch_shared_dynamodb_client() -> None:
         key = (self.region, self.host, botocore_stubber.enabled, self._connect_timeout_seconds,
                self._read_timeout_seconds, self._max_pool_connections,
                str(self._retry_configuration), self._max_retry_attempts_exception)
+        found = shared.get(key)  # every DynamoDB call asks: no lock once built
+        if found is not None and _signs(found):
+            return found
         with _CLIENT_CREATION:
             found = shared.get(key)
-            if found is None or (found._request_signer
-                                 and not found._request_signer._credentials):
+            if found is None or not _signs(found):
                 found = shared[key] = original.fget(self)
                 self._client = None  # built for all: not this connection's own
             return found
 
     assert isinstance(original, property)
     Connection.client = property(client)  # type: ignore[method-assign,assignment]
+
+
+def _signs(client: Any) -> bool:
+    """pynamodb's own test: a client whose signer lost its credentials is rebuilt."""
+    return not (client._request_signer and not client._request_signer._credentials)
 
 
 # --------------------------------------------------------------------------- 4. clock
@@ -770,6 +779,30 @@ def _patch_atomic_dynamodb_writes() -> None:
 
         atomic._sfnflow_atomic = True  # type: ignore[attr-defined]
         setattr(DynamoDBBackend, method_name, atomic)
+
+
+def _patch_backend_lookup() -> None:
+    """Every request moto answers looks its service's backend up by account, and moto takes
+    one process-wide lock for each look-up, even for an account it already has. In-process
+    dispatch answers hundreds of requests at once from many threads (server threads,
+    Parallel branches, Map iterations, event deliveries): they queued on that lock, a
+    handover per GIL switch, and 500 starts through ``sfnflow serve`` spent most of their
+    time waiting there. An account already present is returned without the lock; the
+    first look-up of an account still creates it under the lock, as moto does (moto's
+    reset clears the accounts and its list of used backends together, under the lock)."""
+    from moto.core.base_backend import BackendDict
+
+    original = BackendDict.__getitem__
+    if getattr(original, "_sfnflow_unlocked", False):
+        return
+    present = dict.get
+
+    def getitem(self: Any, account_id: str) -> Any:
+        found = present(self, account_id)
+        return found if found is not None else original(self, account_id)
+
+    getitem._sfnflow_unlocked = True  # type: ignore[attr-defined]
+    BackendDict.__getitem__ = getitem  # type: ignore[method-assign]
 
 
 # --------------------------------------------------------------------------- 9. EventBridge

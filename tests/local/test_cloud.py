@@ -60,3 +60,44 @@ def test_an_execution_ending_is_published_without_a_poll_interval(
         assert time.monotonic() < deadline, "the end was not published"
         time.sleep(0.02)
     assert cloud.emitter.emitted(execution_arn, "RUNNING")
+
+
+class CountedDeploys:
+    """Stands in for the cloud's Step Functions client and counts what redeploys."""
+
+    def __init__(self, sfn: Any) -> None:
+        self._sfn = sfn
+        self.calls: list[str] = []
+
+    def update_state_machine(self, **kwargs: Any) -> Any:
+        self.calls.append("update")
+        return self._sfn.update_state_machine(**kwargs)
+
+    def tag_resource(self, **kwargs: Any) -> Any:
+        self.calls.append("tag")
+        return self._sfn.tag_resource(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sfn, name)
+
+
+def test_a_start_deploys_only_a_changed_definition(
+        cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    document: dict[str, Any] = {
+        "name": "deployed-once", "nodes": [{"name": "Start", "type": "manualTrigger"},
+                                           {"name": "Done", "type": "noOp"}],
+        "connections": [{"from": "Start", "to": "Done"}]}
+    compiled = compile_workflow(document)
+    cloud.deploy(compiled)
+    counted = CountedDeploys(cloud.sfn)
+    monkeypatch.setattr(cloud, "sfn", counted)
+    for _ in range(2):
+        assert cloud.wait(cloud.start(compiled)).status == "SUCCEEDED"
+    assert counted.calls == []  # the same definition and tags: nothing redeployed
+    document["nodes"][1]["name"] = "Finished"
+    document["connections"][0]["to"] = "Finished"
+    changed = compile_workflow(document)
+    assert cloud.wait(cloud.start(changed)).status == "SUCCEEDED"
+    assert counted.calls == ["update", "tag"]
+    assert "Finished" in cloud.sfn.describe_state_machine(
+        stateMachineArn=cloud.deploy(changed))["definition"]

@@ -511,3 +511,22 @@ def test_run_data_models_share_one_dynamodb_client(cloud: LocalCloud) -> None:
     clients = {id(model._get_connection().connection.client) for model in ALL_MODELS}
     assert len(clients) == 1
     assert ExecutionModel.count() == 0 and NodeRunModel.count() == 0
+
+
+def test_a_known_account_backend_is_looked_up_without_moto_s_global_lock(
+        cloud: LocalCloud) -> None:
+    """Every request looks its backend up; under moto's one process-wide lock, hundreds of
+    concurrent requests (``sfnflow serve``) queued there. A known account needs no lock."""
+    import threading
+
+    from moto.core.base_backend import backend_lock
+    from moto.stepfunctions.models import stepfunctions_backends
+
+    cloud.sfn.list_state_machines()  # the account's backend exists
+    found: list[Any] = []
+    with backend_lock:  # held here: a look-up that needs it would wait for good
+        looking = threading.Thread(target=lambda: found.append(
+            stepfunctions_backends["123456789012"]["us-east-1"]), daemon=True)
+        looking.start()
+        looking.join(timeout=2)
+    assert found and found[0] is stepfunctions_backends["123456789012"]["us-east-1"]
