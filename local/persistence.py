@@ -389,6 +389,7 @@ class Persistence:
 
         started = time.perf_counter()
         (self.folder / OBJECTS).mkdir(parents=True, exist_ok=True)
+        self.folder.chmod(0o700)  # it holds payloads and Secrets Manager values in clear
         self._take_lock()
         try:
             records = read_journal(self.journal_path)

@@ -73,7 +73,7 @@ def approval(name: str) -> dict[str, Any]:
 def ticking(name: str) -> dict[str, Any]:
     return {"name": name, "nodes": [
         {"name": "Tick", "type": "scheduleTrigger",
-         "parameters": {"expression": "rate(1 minute)"}},  # 0.6 s at the tests' time scale
+         "parameters": {"expression": "rate(1 hour)"}},  # fires when first seen, then 36 s
         {"name": "Work", "type": "noOp"}],
         "connections": [{"from": "Tick", "to": "Work"}]}
 
