@@ -1,4 +1,4 @@
-"""The agent examples end to end on the embedded cloud, the model being the fake
+"""The agent examples (examples/ai/) end to end on the embedded cloud, the model being the fake
 OpenAI-compatible server on loopback (which also serves the HTTP tool): the state machine
 runs the agent on the node runner, the sub-workflow tool runs as a child execution of
 subworkflow-child, and the run data keeps the turns and token usage."""
@@ -14,8 +14,17 @@ import pytest
 from compiler import compile_workflow, load_file
 from local.cloud import LocalCloud
 from tests.conftest import TIME_SCALE
-from tests.examples.test_examples import EXAMPLES, run_example
+from tests.examples.test_examples import EXAMPLES, run_compiled
+from tests.support.asl_validator import assert_valid_asl
 from tests.support.fake_model import fake_model, text, tool_calls
+
+AI_EXAMPLES = EXAMPLES / "ai"
+
+
+def run_example(cloud: LocalCloud, name: str, user_input: Any) -> dict[str, Any]:
+    compiled = compile_workflow(load_file(AI_EXAMPLES / name))
+    assert_valid_asl(compiled)
+    return run_compiled(cloud, compiled, user_input)
 
 
 @pytest.fixture(scope="module")
