@@ -181,3 +181,33 @@ def test_an_openai_model_needs_a_base_url_or_a_credential() -> None:
 
     with pytest.raises(ParameterError, match="baseUrl` or an openAiApi credential"):
         run("agent", {"model": {"model": "gpt-test"}, "prompt": "Oslo?"}, [{}])
+
+
+def test_a_bedrock_model_with_an_http_tool() -> None:
+    import boto3
+    from botocore.stub import ANY, Stubber
+
+    client = boto3.client("bedrock-runtime", region_name="us-east-1",
+                          aws_access_key_id="x", aws_secret_access_key="x")
+    usage = {"inputTokens": 11, "outputTokens": 4, "totalTokens": 15}
+    with fake_model(routes={"POST /tools/weather": weather}) as server, \
+            Stubber(client) as stubber:
+        stubber.add_response("converse", {
+            "output": {"message": {"role": "assistant", "content": [{"toolUse": {
+                "toolUseId": "t1", "name": "weather", "input": {"city": "Oslo"}}}]}},
+            "stopReason": "tool_use", "usage": usage, "metrics": {"latencyMs": 1}},
+            {"modelId": "amazon.nova-lite-v1:0", "system": ANY, "messages": ANY,
+             "toolConfig": ANY})
+        stubber.add_response("converse", {
+            "output": {"message": {"role": "assistant", "content": [{"text": "Snow."}]}},
+            "stopReason": "end_turn", "usage": usage, "metrics": {"latencyMs": 1}},
+            {"modelId": "amazon.nova-lite-v1:0", "system": ANY, "toolConfig": ANY,
+             "messages": [ANY, ANY, {"role": "user", "content": [{"toolResult": {
+                 "toolUseId": "t1", "status": "success", "content": [{"json": {
+                     "city": "Oslo", "sky": "snow", "celsius": -3}}]}}]}]})
+        [[item]] = run("agent", params(server, model={"provider": "bedrock",
+                                                      "model": "amazon.nova-lite-v1:0"}),
+                       [{"city": "Oslo"}], extras={"bedrock": client})
+        stubber.assert_no_pending_responses()
+    assert item["output"] == "Snow." and item["model"] == "bedrock:amazon.nova-lite-v1:0"
+    assert item["usage"]["totalTokens"] == 30
