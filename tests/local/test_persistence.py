@@ -180,3 +180,34 @@ def test_the_journal_is_compacted_at_start(tmp_path: Path) -> None:
         assert cloud.s3.get_object(Bucket=PAYLOAD_BUCKET, Key="same")["Body"].read() == b"19"
     assert [record["key"] for record in read_journal(tmp_path / JOURNAL)] == ["same"]
     assert len(list((tmp_path / "objects").iterdir())) == 1
+
+
+def test_control_plane_calls_are_replayed_and_deletes_compacted(tmp_path: Path) -> None:
+    definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    role = "arn:aws:iam::123456789012:role/r"
+    with LocalCloud(state_dir=tmp_path) as cloud:
+        secrets = boto3.client("secretsmanager", region_name=REGION)
+        secrets.create_secret(Name="db", SecretString="one")
+        secrets.put_secret_value(SecretId="db", SecretString="two")
+        secrets.create_secret(Name="old", SecretString="x")
+        secrets.delete_secret(SecretId="old", ForceDeleteWithoutRecovery=True)
+        cloud.events.put_rule(Name="orders", EventPattern=json.dumps({"source": ["shop"]}))
+        cloud.events.put_targets(Rule="orders", Targets=[{"Id": "t", "Arn": role}])
+        cloud.events.put_rule(Name="gone", ScheduleExpression="rate(1 hour)")
+        cloud.events.delete_rule(Name="gone")
+        arn = cloud.sfn.create_state_machine(name="m", definition=definition, roleArn=role,
+                                             publish=True)["stateMachineArn"]
+        cloud.sfn.update_state_machine(stateMachineArn=arn, definition=definition,
+                                       publish=True)
+    with LocalCloud(state_dir=tmp_path) as cloud:
+        assert cloud.restored.failed_calls == []
+        secrets = boto3.client("secretsmanager", region_name=REGION)
+        assert secrets.get_secret_value(SecretId="db")["SecretString"] == "two"
+        assert [s["Name"] for s in secrets.list_secrets()["SecretList"]] == ["db"]
+        rules = {rule["Name"] for rule in cloud.events.list_rules()["Rules"]}
+        assert "orders" in rules and "gone" not in rules
+        (target,) = cloud.events.list_targets_by_rule(Rule="orders")["Targets"]
+        assert target["Arn"] == role
+        assert cloud.sfn.describe_state_machine(stateMachineArn=f"{arn}:2")["name"] == "m"
+    calls = [r for r in read_journal(tmp_path / JOURNAL) if r["t"] == "call"]
+    assert not any("old" in r["body"] or "gone" in r["body"] for r in calls)
