@@ -36,6 +36,9 @@ upgrade that changes behaviour fails loudly.
    node's ``States.QueryEvaluationError``) propagates under its name. moto re-raises branch
    errors as custom error names, which may not start with ``States.``, so the execution
    failed with ``States.Runtime`` ("Custom Error Names MUST NOT begin with ...").
+8. Parsing: moto lexes and parses a definition (ANTLR, slow in Python) on every create,
+   update and start; the syntax tree is kept per definition text (``_syntax_tree``) and
+   each execution builds its own evaluation components from it.
 
 Also: a stopped execution ends ABORTED even when the Task it waited for fails afterwards
 (moto let that late failure turn it FAILED); SendTaskFailure keeps its ``cause`` (moto's
@@ -1108,10 +1111,8 @@ def _patch_result_writer() -> None:
     evaluator = resource_eval_s3.ResourceEvalS3
     if getattr(evaluator._handle_put_object, "_sfnflow_results", False):
         return
-    parse = asl_parser.AmazonStateLanguageParser.parse
-
     def parse_jsonata_writer(definition: str) -> Any:
-        return parse(result_writer.for_moto(definition))
+        return _parse(result_writer.for_moto(definition))
 
     asl_parser.AmazonStateLanguageParser.parse = staticmethod(parse_jsonata_writer)
     asl_parser.Preprocessor.visitResult_writer_decl = _writer_parameters_anywhere(
@@ -1135,6 +1136,44 @@ def _patch_result_writer() -> None:
 
     handle_put_object._sfnflow_results = True  # type: ignore[attr-defined]
     evaluator._handle_put_object = staticmethod(handle_put_object)
+
+
+# Definitions whose syntax tree is kept: one per state machine revision a run uses.
+PARSED_DEFINITIONS = 128
+
+
+@lru_cache(maxsize=PARSED_DEFINITIONS)
+def _syntax_tree(definition: str) -> Any:
+    """moto's ANTLR lexing and parsing of a definition (its syntax errors raised as moto
+    raises them), once per definition text. moto parses on every CreateStateMachine,
+    UpdateStateMachine and StartExecution, and ANTLR's Python runtime made that the
+    largest part of an execution's CPU time (~25 ms for three states). The tree is only
+    read afterwards, so executions of one definition share it."""
+    from antlr4 import CommonTokenStream, InputStream
+    from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
+    from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
+    from moto.stepfunctions.parser.asl.parse.asl_parser import (
+        ASLParserException,
+        SyntaxErrorListener,
+    )
+
+    errors = SyntaxErrorListener()
+    parser = ASLParser(CommonTokenStream(ASLLexer(InputStream(definition))))
+    parser.removeErrorListeners()
+    parser.addErrorListener(errors)
+    tree = parser.state_machine()
+    if errors.errors:
+        raise ASLParserException(errors=errors.errors)
+    return tree
+
+
+def _parse(definition: str) -> tuple[Any, Any]:
+    """``AmazonStateLanguageParser.parse``: the shared syntax tree, and evaluation
+    components built fresh from it (they hold an execution's state), as moto builds them."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import Preprocessor
+
+    tree = _syntax_tree(definition)
+    return Preprocessor().visit(tree), tree
 
 
 def _writer_parameters_anywhere(visit: Callable[..., Any]) -> Callable[..., Any]:

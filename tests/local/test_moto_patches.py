@@ -530,3 +530,23 @@ def test_a_known_account_backend_is_looked_up_without_moto_s_global_lock(
         looking.start()
         looking.join(timeout=2)
     assert found and found[0] is stepfunctions_backends["123456789012"]["us-east-1"]
+
+
+def test_a_definition_is_parsed_once_for_all_its_executions(cloud: LocalCloud) -> None:
+    """moto lexes and parses (ANTLR) on create and on every start; the syntax tree is kept
+    per definition text, and each execution still gets its own evaluation components."""
+    definition = jsonata_machine({
+        "Count": {"Type": "Pass", "Output": "{% $states.input.n + 1 %}", "End": True}}, "Count")
+    moto_patches._syntax_tree.cache_clear()
+    arn = cloud.sfn.create_state_machine(name="parsed-once", definition=json.dumps(definition),
+                                         roleArn=ROLE)["stateMachineArn"]
+    outputs = []
+    for n in range(3):
+        execution = cloud.sfn.start_execution(stateMachineArn=arn, name=f"n{n}",
+                                              input=json.dumps({"n": n}))["executionArn"]
+        while (described := cloud.sfn.describe_execution(executionArn=execution))[
+                "status"] == "RUNNING":
+            time.sleep(0.005)
+        outputs.append(json.loads(described["output"]))
+    assert outputs == [1, 2, 3]
+    assert moto_patches._syntax_tree.cache_info().misses == 1
