@@ -18,16 +18,17 @@ what an execution's cost will read once the runner records it with the run.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
-from functions.ai.agent_loop import AgentRun, AgentTask, run_agent
-from functions.ai.models import chat_model
 from functions.expressions import Item
 from functions.nodes.base import Executor, NodeContext, Ports, register
 from functions.nodes.items import main_input
 from functions.nodes.tool import _sleep, tool_env
+
+if TYPE_CHECKING:  # functions.ai loads on an agent node's first run, not at cold start
+    from functions.ai.agent_loop import AgentRun
 
 
 def turn_line(index: int, run: AgentRun) -> str:
@@ -74,6 +75,9 @@ class Agent(Executor):
     type_name = "agent"
 
     def run(self, inputs: Ports, ctx: NodeContext) -> Ports:
+        from functions.ai.agent_loop import AgentTask, run_agent
+        from functions.ai.models import chat_model
+
         session = ctx.http if ctx.http is not None else requests.Session()
         env = tool_env(ctx, session)
         logs: list[str] = ctx.extras.setdefault("logs", [])

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
-from functions.ai.tools import ToolEnv, call_tool
 from functions.errors import ConnectionFailed, HttpServerError, NodeTimeout, RateLimited
 from functions.expressions import Item
 from functions.nodes.base import Executor, NodeContext, Ports, register
 from functions.nodes.items import main_input
+
+if TYPE_CHECKING:  # functions.ai loads on a tool or agent node's first run, not at cold start
+    from functions.ai.tools import ToolEnv
 
 RETRIED = (NodeTimeout, HttpServerError, RateLimited, ConnectionFailed)
 BACKOFF_SECONDS = 0.5
@@ -32,6 +34,8 @@ def tool_env(ctx: NodeContext, session: requests.Session) -> ToolEnv:
     """A tool call's environment from the node's context: the runner's HTTP session, a
     Step Functions client made on first use (a test may give ``extras["sfn"]``), the
     node's remaining time, ``extras["sleep"]`` (tests: no real sleeps)."""
+    from functions.ai.tools import ToolEnv
+
     made: list[Any] = []
 
     def sfn() -> Any:
@@ -82,6 +86,8 @@ class Tool(Executor):
 
     @staticmethod
     def _call(params: Any, value: Any, env: ToolEnv, index: int) -> Any:
+        from functions.ai.tools import call_tool
+
         attempt = 0
         while True:
             try:

@@ -211,3 +211,16 @@ def test_a_bedrock_model_with_an_http_tool() -> None:
         stubber.assert_no_pending_responses()
     assert item["output"] == "Snow." and item["model"] == "bedrock:amazon.nova-lite-v1:0"
     assert item["usage"]["totalTokens"] == 30
+
+
+def test_the_node_runner_loads_the_ai_package_only_when_an_agent_or_tool_runs() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, functions.handlers.node_runner\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('functions.ai', "
+            "'jsonschema'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[3], check=True, timeout=120)
+    assert done.stdout.strip() == "[]"
