@@ -114,3 +114,18 @@ def test_no_call_is_made_without_time_left() -> None:
         client(server.base_url, [], seconds_left=lambda: 0.0).complete(
             [Message("user", "x")], [])
     assert server.chat_requests == []
+
+
+def test_an_unreachable_server_is_named_after_the_retries() -> None:
+    import socket
+
+    from functions.errors import ConnectionFailed
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sleeps: list[float] = []
+    url = f"http://127.0.0.1:{port}/v1"
+    with pytest.raises(ConnectionFailed, match=f"{url}/chat/completions failed to connect"):
+        client(url, sleeps, retries=2).complete([Message("user", "x")], [])
+    assert sleeps == [0.5, 1.0]
