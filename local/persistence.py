@@ -30,11 +30,12 @@ logs, PutEvents (replaying would deliver events twice), the KMS key of stream to
 
 Durability: each line is written and flushed to the OS before the call returns to its
 caller (a killed process loses nothing it answered; a torn last line is dropped at the
-next start). ``fsync=True`` also forces every line to the disk (survives a power cut); it
-costs one disk flush per write — measured in ``tests/local/test_persistence.py``'s
-benchmark notes, a few hundred microseconds to milliseconds per write on an SSD versus a
-few microseconds for a flush — so the default is flush only, as a local server's data
-outlives a killed process, not a lost disk.
+next start). ``fsync=True`` also forces every line to the disk (survives a power cut), at
+one disk flush per write: ``benchmarks/state_journal.py`` measured PutItem at 115 writes/s
+journaled with a flush and 71 with an fsync (about 5 ms more per write, on a loaded shared
+disk), while the journal itself is about 5 % of a PutItem's CPU (cProfile). The default is
+flush only: a local server's data has to outlive a killed process, not a lost disk.
+Restoring 1,000 executions (11,004 items, a 9 MB journal) took 1.8 s of CPU.
 
 At start the journal is read, folded into the live state (last image per item, object
 and queue; the calls of live resources), replayed into moto, and written back as a fresh
