@@ -16,6 +16,7 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
 from sfnflow_cdk import functions as fns
+from sfnflow_cdk import permissions
 
 if TYPE_CHECKING:
     from sfnflow_cdk.stack import SfnflowStack
@@ -79,6 +80,10 @@ def reviewed_wildcards(stack: SfnflowStack) -> dict[str, str]:
         naming.executions_arn(stack):
             "Executions get their names at run time; the scope is the executions of this "
             "stage's sfnflow state machines.",
+        permissions.credential_secrets_arn(stack, naming.stage):
+            "Named credentials are created through the API at run time, and workflows "
+            "deployed through the API name them: the scope is this stage's credential "
+            "secrets (the runner reads values, the API writes them and never reads one).",
         f"{node_runner}:*":
             "Qualified ARNs (versions, aliases) of the node runner: the state machines "
             "invoke exactly this function.",

@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from pynamodb.models import Model
 
+from functions.credentials.names import secret_prefix
 from functions.store.models import (
     TABLE_SUFFIXES,
     ByGuardKindIndex,
@@ -155,6 +156,57 @@ def grant_data_access(role: iam.IRole, tables: Tables, bucket: s3.IBucket,
         role.add_to_principal_policy(iam.PolicyStatement(
             actions=list(PAYLOAD_ACCESS[function_role]),
             resources=[bucket.arn_for_objects("*")]))
+    grant_credentials(role, function_role)
+
+
+# Named credentials (functions.credentials): one secret per credential under the stage's
+# prefix. The node runner reads values; the API writes them and never reads one.
+CREDENTIAL_ACCESS: dict[str, tuple[str, ...]] = {
+    "node-runner": ("secretsmanager:GetSecretValue",),
+    "api": ("secretsmanager:CreateSecret", "secretsmanager:PutSecretValue",
+            "secretsmanager:UpdateSecret", "secretsmanager:DescribeSecret",
+            "secretsmanager:DeleteSecret", "secretsmanager:TagResource"),
+}
+"""Function role -> what it may do with the stage's credential secrets."""
+
+
+def credential_secrets_arn(stack: Stack, stage: str, name: str | None = None) -> str:
+    """The ARN pattern of credential ``name`` (None: every credential of the stage).
+
+    Secrets Manager ends a secret's ARN with ``-`` and six random characters (a secret
+    created again under a deleted one's name gets a new ARN), so one secret's pattern is
+    ``<name>-??????``: exactly six characters, never ``<name>*``, which would also match
+    ``<name>-other``'s secret."""
+    suffix = f"{name}-??????" if name is not None else "*"
+    return stack.format_arn(service="secretsmanager", resource="secret",
+                            resource_name=secret_prefix(stage) + suffix,
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME)
+
+
+def grant_credentials(role: iam.IRole, function_role: str,
+                      names: tuple[str, ...] | None = None) -> None:
+    """``CREDENTIAL_ACCESS[function_role]`` on the stage's credential secrets.
+
+    The node runner reads exactly the secrets its workflows may reference, and workflows
+    are also deployed through the API at run time (``POST /workflows``) onto the same
+    runner, naming credentials the stack never saw: so its honest scope is the stage's
+    prefix, ``sfnflow/<stage>/credentials/*``, not the names the stack's own workflows
+    use. ``names`` narrows it to those secrets (``<name>-??????`` each), for a runner that
+    only ever runs known workflows. ListSecrets supports no resource-level permission
+    (``*``); the API filters the listing by the prefix itself.
+    """
+    actions = CREDENTIAL_ACCESS.get(function_role)
+    if not actions:
+        return
+    stack = Stack.of(role)
+    stage = stack.naming.stage  # type: ignore[attr-defined]  # SfnflowStack's Naming
+    resources = [credential_secrets_arn(stack, stage, name) for name in names] \
+        if names is not None else [credential_secrets_arn(stack, stage)]
+    role.add_to_principal_policy(iam.PolicyStatement(actions=list(actions),
+                                                     resources=resources))
+    if function_role == "api":
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["secretsmanager:ListSecrets"], resources=["*"]))
 
 
 def grant_read_staged_items(role: iam.IRole, bucket: s3.IBucket) -> None:
