@@ -100,3 +100,27 @@ def test_an_answer_never_valid_fails_the_execution_and_keeps_the_turns(
     assert triage.logs[3].startswith("agent model usage: ")
     assert json.loads(triage.logs[3].split(": ", 1)[1])["openai:gpt-4o-mini"][
         "modelCalls"] == 3
+
+
+def test_the_tool_node_runs_a_subworkflow_per_item_and_checks_its_output(
+        cloud: LocalCloud) -> None:
+    document = {"name": "tool-double", "nodes": [
+        {"name": "Amounts", "type": "manualTrigger"},
+        {"name": "Double", "type": "tool", "parameters": {
+            "tool": {"name": "double", "workflow": "subworkflow-child",
+                     "inputSchema": {"type": "object", "required": ["amount"]},
+                     "outputSchema": {"type": "object", "required": ["amount"],
+                                      "properties": {"amount": {"type": "number",
+                                                                "maximum": 100}}}},
+            "input": {"amount": "{% $json.n %}"}}}],
+        "connections": [{"from": "Amounts", "to": "Double"}]}
+    compiled = compile_workflow(document)
+    report = run_compiled(cloud, compiled, [{"n": 1}, {"n": 20}])
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert report["output"]["Double"] == [
+        {"output": {"amount": 2, "doubledBy": "subworkflow-child"}},
+        {"output": {"amount": 40, "doubledBy": "subworkflow-child"}}]
+    failed = run_compiled(cloud, compiled, [{"n": 60}])  # 120 breaks the outputSchema
+    assert failed["status"] == "FAILED"
+    assert failed["error"]["type"] == "Sfnflow.ToolOutputInvalid"
+    assert "$.amount: 120 is greater than the maximum of 100" in failed["error"]["message"]
