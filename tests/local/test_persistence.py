@@ -100,6 +100,9 @@ def test_a_restart_loses_nothing(tmp_path: Path) -> None:
         assert api("POST", f"/executions/{done}/approve/{decided['waitId']}",
                    json={"by": "ada"}).status_code == 200
         assert api.finished(done)["status"] == "SUCCEEDED"
+        api.until("its run data complete", lambda: any(  # native runs are recorded last
+            e["type"] == "executionFinished"
+            for e in api("GET", f"/executions/{done}/events").json()["items"]))
         paused = api.start("expense", {"amount": 2})
         held = api.paused(paused)
         pin = api("PUT", "/workflows/expense/pins/After", json={"items": [{"pinned": 1}]})
