@@ -5,9 +5,14 @@ cancel, and retry from the failed node.
   and ``ExecutionService.start`` records a name at most once with a conditional write, so
   a repeated request returns the first execution and starts nothing. Step Functions itself
   refuses a second execution of one name, so even a race between two requests is safe.
+* **Admission**: every start passes the workflow's ``maxConcurrency`` and priority (the
+  start's own ``priority`` first) to ``ExecutionService.start``
+  (``functions.services.admission``); a start beyond the limit answers ``QUEUED``.
 * **Cancel** stops the execution (StopExecution) and records it ABORTED with the error type
   ``Sfnflow.Cancelled``; the status-change event that follows still reaches the error
-  router.
+  router. A QUEUED execution is taken off its queue instead (nothing ran, nothing to stop);
+  one admitted while being cancelled is recorded ABORTED first, and its admitter stops
+  what it started. A second cancel is a conflict (409), as for any ended execution.
 * **Retry** starts a new execution of the workflow with the failed one's input and
   ``reuse = {from, nodes}``: every node that ran on the node runner and succeeded replays
   its recorded output instead of running again (its side effects already happened), so
@@ -23,9 +28,12 @@ import time
 from dataclasses import asdict
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from compiler.errors import Problem, WorkflowInvalid
 from functions.config import Config
 from functions.nodes.triggers import ENVELOPE_KEYS
+from functions.services.admission import policy_of
 from functions.services.executions import ExecutionService, execution_arn_of
 from functions.services.output_pages import node_runs_page, result_items
 from functions.services.waiting import ExecutionWaiter, wait_seconds
@@ -80,18 +88,22 @@ class ExecutionControl:
     # ------------------------------------------------------------------ start
 
     def start(self, workflow_id: str, user_input: Any, *, idempotency_key: str | None = None,
-              mode: str = "api", envelope_extras: dict[str, Any] | None = None) -> Execution:
+              mode: str = "api", envelope_extras: dict[str, Any] | None = None,
+              priority: str | None = None) -> Execution:
+        """``priority``: this start's own (high, normal, low), over the workflow's."""
         record = self.workflows.get(workflow_id)
         if record is None:
             raise ExecutionNotFound(f"workflow {workflow_id!r} does not exist")
         name = idempotent_name(workflow_id, idempotency_key) if idempotency_key else None
         return self.executions.start(
             workflow_id, record.state_machine_arn, user_input, mode=mode,
-            version=str(record.version), name=name, envelope_extras=envelope_extras)
+            version=str(record.version), name=name, envelope_extras=envelope_extras,
+            admission=policy_of(record.document, priority))
 
     def start_partial(self, workflow_id: str, user_input: Any, *, start_nodes: list[str],
                       destination: str | None, from_execution: str | None,
-                      idempotency_key: str | None = None) -> Execution:
+                      idempotency_key: str | None = None,
+                      priority: str | None = None) -> Execution:
         """Run part of the workflow (``compiler.partial``), replaying what it depends on
         from ``from_execution``; raises ``WorkflowInvalid`` naming every node whose needed
         output was never recorded."""
@@ -126,7 +138,7 @@ class ExecutionControl:
         if from_execution:
             extras["reuse"] = {"from": from_execution, "nodes": needed}
         return self.start(workflow_id, user_input, idempotency_key=idempotency_key,
-                          mode="partial", envelope_extras=extras)
+                          mode="partial", envelope_extras=extras, priority=priority)
 
     def replay(self, execution_id: str, user_input: Any = None) -> Execution:
         """Run the workflow again with the execution's input (or a new one), linked to it."""
@@ -180,7 +192,14 @@ class ExecutionControl:
         execution = self.get(execution_id)
         runs = self.runs.node_runs(execution_id, with_output=False)
         runs.sort(key=lambda run: (run.started_at, run.node, run.run_index))
-        return execution_view(execution) | {"nodeRuns": [run_summary(run) for run in runs]}
+        return execution_view(execution) | self.queue_position(execution) | {
+            "nodeRuns": [run_summary(run) for run in runs]}
+
+    def queue_position(self, execution: Execution) -> dict[str, Any]:
+        """``{"position": n}`` for a QUEUED execution (1: admitted next), else nothing."""
+        if execution.status != "QUEUED":
+            return {}
+        return {"position": self.executions.admission.position(execution)}
 
     def node(self, execution_id: str, node: str, offset: int = 0,
              limit: int = 100) -> dict[str, Any]:
@@ -198,12 +217,24 @@ class ExecutionControl:
 
     def cancel(self, execution_id: str) -> Execution:
         execution = self.get(execution_id)
+        if execution.status == "QUEUED" and self.executions.admission.cancel(execution):
+            return self.get(execution_id)
         if execution.status in TERMINAL:
             raise ExecutionConflict(f"execution {execution_id!r} already ended: "
                                     f"{execution.status}")
         message = "cancelled through the API"
-        self.sfn.stop_execution(executionArn=self._arn(execution), error=CANCELLED,
-                                cause=message)
+        if execution.status == "QUEUED":  # admitted just now: maybe not started yet
+            self.runs.record_execution_status(
+                execution_id, "ABORTED", stopped_at=utc_now(),
+                error={"type": CANCELLED, "message": message, "node": None})
+            execution = self.get(execution_id)
+        try:
+            self.sfn.stop_execution(executionArn=self._arn(execution), error=CANCELLED,
+                                    cause=message)
+        except ClientError as exc:  # not started yet: its admitter stops it (see above)
+            if exc.response["Error"]["Code"] != "ExecutionDoesNotExist" or \
+                    execution.status != "ABORTED":
+                raise
         self.runs.record_execution_status(
             execution_id, "ABORTED", stopped_at=utc_now(),
             error={"type": CANCELLED, "message": message, "node": None})

@@ -19,6 +19,7 @@ from typing import Any
 
 from functions.nodes.triggers import ENVELOPE_KEYS
 from functions.services import execution_metrics, finished, native_runs, subworkflows
+from functions.services.admission import Admission, Policy
 from functions.services.staging import stage_large_input
 from functions.store.repository import Execution, NodeRun, RunRepository, utc_now
 
@@ -104,6 +105,7 @@ class ExecutionService:
         self.sfn = sfn
         self.repository = repository
         self.observers = finished.observers(repository)
+        self.admission = Admission(sfn, repository)
 
     def start(
         self,
@@ -117,6 +119,7 @@ class ExecutionService:
         version: str | None = None,
         name: str | None = None,
         envelope_extras: dict[str, Any] | None = None,
+        admission: Policy | None = None,
     ) -> Execution:
         """Record and start one execution. With ``name`` the start is idempotent: a name
         already recorded returns that execution and starts nothing (a duplicate delivery,
@@ -126,7 +129,11 @@ class ExecutionService:
         Pins apply only when the caller passes them (manual runs, ``usePins``): ``pin_data``
         stores items as the nodes' current pins (a new version when they changed), ``pins``
         names stored pin versions (node -> version). The execution records the versions it
-        uses, so a pin edited during the run does not change it."""
+        uses, so a pin edited during the run does not change it.
+
+        Under a concurrency limit (``admission``'s ``maxConcurrency``, or the stage's) the
+        execution is recorded ``QUEUED`` and admitted by ``functions.services.admission``:
+        it may come back RUNNING or still QUEUED."""
         versions = dict(pins or {})
         for node, items in (pin_data or {}).items():
             versions[node] = self.repository.put_pin(workflow_id, node, items)
@@ -146,6 +153,9 @@ class ExecutionService:
             pin_versions=versions,
             execution_arn=execution_arn_of(state_machine_arn, name or ""),
         )
+        admitted = self.admission.applies(admission)
+        if admitted:
+            execution.status, execution.execution_arn = "QUEUED", None
         if name is None:
             execution.execution_arn = None
             self.repository.create_execution(execution)
@@ -153,6 +163,8 @@ class ExecutionService:
             existing = self.repository.get_execution(name)
             assert existing is not None
             return existing
+        if admitted:
+            return self.admission.submit(execution, state_machine_arn, admission)
         try:
             response = self.sfn.start_execution(
                 stateMachineArn=state_machine_arn,
@@ -207,6 +219,9 @@ class ExecutionService:
             error=error,
             announce=False,  # last, below: after the native nodes' progress events
         )
+        # its concurrency slot, if admission gave it one, goes to the next queued at once
+        self.admission.on_finished(execution_id, self.repository.config.workflow_of(
+            str(detail.get("stateMachineArn") or "")))
         skipped = envelope.get("skip") if isinstance(envelope, dict) else None
         arn = detail.get("executionArn")
         history = list(native_runs.history(self.sfn, arn)) if arn else []  # read once
