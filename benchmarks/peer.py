@@ -63,7 +63,7 @@ PEER_SOURCE = ROOT.parent / "shared" / "n8n-peer"
 PEER_FILES = ("package.json", "package-lock.json", "run-n8n.js")
 DEFAULT_PEER = Path.home() / ".cache" / "sfnflow" / "n8n-peer"
 RUN_TIMEOUT_SECONDS = 300
-COLUMNS = ("shape", "calls", "critical path", "n8n", "sfnflow", "sfnflow / n8n",
+COLUMNS = ("shape", "requests", "critical path", "n8n", "sfnflow", "sfnflow / n8n",
            "sfnflow / critical path", "transitions / node", "Lambda / node",
            "Standard $ / 1,000", "Express $ / 1,000")
 

@@ -80,7 +80,8 @@ class Shape:
 
     @property
     def calls(self) -> int:
-        return sum(1 for step in self.steps if step.kind == "call")
+        """HTTP requests per run: one per item a call step receives."""
+        return sum(step.items for step in self.steps if step.kind == "call")
 
     def live_seconds(self) -> dict[str, float]:
         """Seconds per step as this execution runs it: a step no item reaches (the other
