@@ -24,6 +24,7 @@ guarded block live); and Step Functions + Lambda dollars per 1,000 runs, Standar
 per transition) and Express (per request and duration at 64 MB; ``-`` where
 ``compiler.express`` keeps the workflow Standard, e.g. a rendezvous's callback). Lambda
 GB-seconds are this machine's durations (a call's sleep is billed Lambda time, as in AWS).
+The last column is the whole ``sfnflow run`` process (start-up, deploy, run, report).
 
 The peer harness is installed when missing (about 40 s and 750 MB, ``npm ci``) into a cache
 folder outside the repository (``--peer``, default ``~/.cache/sfnflow/n8n-peer``) from
@@ -65,7 +66,7 @@ DEFAULT_PEER = Path.home() / ".cache" / "sfnflow" / "n8n-peer"
 RUN_TIMEOUT_SECONDS = 300
 COLUMNS = ("shape", "requests", "critical path", "n8n", "sfnflow", "sfnflow / n8n",
            "sfnflow / critical path", "transitions / node", "Lambda / node",
-           "Standard $ / 1,000", "Express $ / 1,000")
+           "Standard $ / 1,000", "Express $ / 1,000", "sfnflow run process")
 
 
 # ---------------------------------------------------------------------------- the server
@@ -143,11 +144,14 @@ def run_sfnflow(document: dict[str, Any], folder: Path) -> dict[str, Any]:
     path.write_text(json.dumps(document))
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     with tempfile.TemporaryFile("w+") as out:
+        started = time.perf_counter()
         subprocess.run([sys.executable, "-m", "local.cli", "run", str(path), "--json",
                         "--input", json.dumps({"value": VALUE})], stdout=out, cwd=folder,
                        env=environment, timeout=RUN_TIMEOUT_SECONDS, check=False)
+        process = time.perf_counter() - started
         out.seek(0)
         report: dict[str, Any] = json.load(out)
+    report["processSeconds"] = process
     if report["status"] != "SUCCEEDED":
         raise RuntimeError(f"sfnflow: {document['name']}: {report['status']} {report['error']}")
     return report
@@ -172,6 +176,7 @@ class Row:
     critical: float
     n8n: float | None
     sfnflow: float
+    process: float  # the whole `sfnflow run` process: start-up, deploy, run, report
     transitions: int
     lambda_calls: int
     plan_transitions: int
@@ -193,7 +198,7 @@ def measure(shape: Shape, base_url: str, harness: Path | None) -> Row:
     return Row(
         shape=shape.name, calls=shape.calls, nodes=len(shape.steps),
         critical=critical_path(compiled.graph, weights)[0],
-        n8n=n8n, sfnflow=_seconds(report),
+        n8n=n8n, sfnflow=_seconds(report), process=report["processSeconds"],
         transitions=usage["stateTransitions"], lambda_calls=usage["lambdaRequests"],
         plan_transitions=plan.transitions, plan_lambda_calls=plan.lambda_calls,
         standard=1000 * (components["stepFunctions"] + components["lambda"]),
@@ -216,6 +221,7 @@ def cells(row: Row) -> list[str]:
         f"{row.transitions / row.nodes:.2f} ({row.plan_transitions / row.nodes:.2f})",
         f"{row.lambda_calls / row.nodes:.2f} ({row.plan_lambda_calls / row.nodes:.2f})",
         f"{row.standard:.4f}", "-" if row.express is None else f"{row.express:.4f}",
+        f"{row.process:.1f} s",
     ]
 
 
