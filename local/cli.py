@@ -24,6 +24,7 @@ from compiler.limits import enforce_limits
 from compiler.n8n import is_n8n, to_n8n
 from compiler.n8n.loading import import_n8n
 from compiler.passes.validate import parse_document
+from compiler.project import WORKFLOW_SUFFIXES
 from compiler.schema import workflow_schema
 from local import cdk_commands
 from local.persistence import DEFAULT_STATE_DIR
@@ -244,13 +245,21 @@ def compile_command(
         sys.stdout.write(text + "\n")
 
 
+def _workflow_files(paths: list[Path]) -> list[Path]:
+    """The paths given, a folder standing for every workflow document under it."""
+    return [found for path in paths for found in (
+        sorted(p for p in path.rglob("*") if p.suffix in WORKFLOW_SUFFIXES and p.is_file())
+        if path.is_dir() else [path])]
+
+
 @app.command()
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Workflow documents.")],
+    files: Annotated[list[Path], typer.Argument(
+        help="Workflow documents, or folders of them (searched recursively).")],
 ) -> None:
     """Check workflows; list every problem (node and field) and exit 2 if any is invalid."""
     invalid = 0
-    for path in files:
+    for path in _workflow_files(files):
         try:
             enforce_limits(compile_workflow(load_file(path)))
             out.print(f"[green]✓[/] {path}")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from compiler.project import WORKFLOW_SUFFIXES
 from local.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -15,9 +16,12 @@ runner = CliRunner()
 
 
 def test_validate_good_workflows_exits_0() -> None:
-    result = runner.invoke(app, ["validate", *map(str, sorted((ROOT / "examples").glob("*")))])
+    """A folder stands for every workflow document under it, subfolders included."""
+    result = runner.invoke(app, ["validate", str(ROOT / "examples")])
     assert result.exit_code == 0, result.output
-    assert result.output.count("✓") == len(list((ROOT / "examples").glob("*")))
+    documents = [p for p in (ROOT / "examples").rglob("*") if p.suffix in WORKFLOW_SUFFIXES]
+    assert len(documents) > len(list((ROOT / "examples").glob("*.yaml")))  # subfolders too
+    assert result.output.count("✓") == len(documents)
 
 
 def test_validate_bad_workflow_lists_every_problem_and_exits_2(tmp_path: Path) -> None:
