@@ -300,7 +300,12 @@ class Admission:
         """Release the leases of executions that ended or vanished, start the admitted
         ones whose admitter died before StartExecution (older than ``settle_seconds``),
         and admit whatever waits while slots are free."""
-        released, restarted = [], []
+        released: list[str] = []
+        restarted: list[str] = []
+        if not self.repository.query_executions(status=QUEUED, limit=1).items:
+            # nobody waits, so no slot can be wedging anyone: the next pass after a start
+            # queues finds any lost slot (and a stage that never queues never reads here)
+            return {"released": released, "restarted": restarted, "admitted": []}
         cutoff = (now - timedelta(seconds=settle_seconds)).isoformat()
         for lease in list(self.store.leases()):
             record = self.repository.get_execution(lease.execution_id)

@@ -14,6 +14,11 @@ execution — a late event and the reconciler together still start it once.
 A record whose execution Step Functions does not know after the settle time (by the wall
 clock) never started (the starter died between recording it and StartExecution): it is
 recorded as FAILED.
+
+Then admission's own pass (``Admission.reconcile``): the concurrency slot of an execution
+that ended or vanished without its release is given back, an admission whose admitter died
+before StartExecution is started (under its own name: at most once), and whatever waits
+is admitted while slots are free — a lost release never wedges a queue.
 """
 
 from __future__ import annotations
@@ -73,6 +78,9 @@ class ReconcileResult:
     completed: list[str] = field(default_factory=list)  # execution ids, with their status
     not_started: list[str] = field(default_factory=list)
     more: bool = False  # stopped by its budget before the last page
+    # admission (functions.services.admission): slots given back, admissions started
+    # again, queued executions admitted
+    admission: dict[str, list[str]] = field(default_factory=dict)
 
 
 class Reconciler:
@@ -92,6 +100,13 @@ class Reconciler:
         before ``now - settle_seconds``, newest first, until ``max_checks`` descriptions
         or ``time_left()`` (seconds) runs low; the next run continues."""
         result = ReconcileResult()
+        self._complete_lost_ends(now, result, time_left)
+        # after the ends it completed (each released its slot): what is left is lost
+        result.admission = self.executions.admission.reconcile(now, self.settle_seconds)
+        return result
+
+    def _complete_lost_ends(self, now: datetime, result: ReconcileResult,
+                            time_left: Callable[[], float] | None) -> None:
         cutoff = _iso(now - timedelta(seconds=self.settle_seconds))
         cursor: str | None = None
         while True:
@@ -101,12 +116,12 @@ class Reconciler:
                 if result.checked >= self.max_checks or (
                         time_left is not None and time_left() < 5):
                     result.more = True
-                    return result
+                    return
                 result.checked += 1
                 self._reconcile(execution, result)
             cursor = page.cursor
             if cursor is None:
-                return result
+                return
 
     def _reconcile(self, execution: Execution, result: ReconcileResult) -> None:
         arn = execution.execution_arn or execution_arn_of(
