@@ -1,0 +1,53 @@
+"""``credentials: {name, type?}`` on a node: validated with problems naming node and field
+(a node type that takes none, an unknown or unaccepted type, a name Secrets Manager
+cannot hold), and published in the workflow schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from compiler.credentials import CREDENTIAL_TYPES, NODE_CREDENTIALS, name_problem
+from compiler.errors import WorkflowInvalid
+from compiler.passes.validate import validate
+from compiler.schema import workflow_schema
+
+
+def document(node_type: str, credentials: Any) -> dict[str, Any]:
+    return {"name": "w", "nodes": [
+        {"name": "Start", "type": "manualTrigger"},
+        {"name": "Call", "type": node_type, "credentials": credentials,
+         "parameters": {"url": "http://x"} if node_type == "httpRequest" else {}}],
+        "connections": [{"from": "Start", "to": "Call"}]}
+
+
+@pytest.mark.parametrize(("node_type", "credentials", "field", "message"), [
+    ("noOp", {"name": "api"}, "credentials", "a noOp node takes no credentials"),
+    ("httpRequest", {"name": "api", "type": "postgres"}, "credentials",
+     "takes credentials of type httpHeaderAuth"),
+    ("httpRequest", {"name": "api", "type": "smtp"}, "credentials",
+     "unknown credential type 'smtp'"),
+    ("httpRequest", {"name": "a/b"}, "credentials.name", "no '/'"),
+    ("httpRequest", {"name": ""}, "credentials.name", "use 1-128"),
+    ("httpRequest", {"name": "api", "value": "x"}, "credentials.value", "Extra inputs"),
+])
+def test_problems_name_node_and_field(node_type: str, credentials: Any, field: str,
+                                      message: str) -> None:
+    with pytest.raises(WorkflowInvalid) as invalid:
+        validate(document(node_type, credentials))
+    assert [(p.node, p.field) for p in invalid.value.problems] == [("Call", field)]
+    assert message in invalid.value.problems[0].message
+
+
+def test_an_accepted_credential_validates() -> None:
+    graph = validate(document("httpRequest", {"name": "partner-header",
+                                              "type": "httpBasicAuth"}))
+    node = graph.workflow.nodes[1]
+    assert node.credentials is not None and node.credentials.name == "partner-header"
+
+
+def test_every_accepted_type_is_known_and_the_schema_has_the_field() -> None:
+    assert all(set(types) <= set(CREDENTIAL_TYPES) for types in NODE_CREDENTIALS.values())
+    assert "credentials" in workflow_schema()["$defs"]["Node"]["properties"]
+    assert name_problem("x" * 128) is None and name_problem("x" * 129) is not None
