@@ -7,10 +7,14 @@ the tool's time is up, when it is stopped). The node cannot use ``startExecution
 ``executeWorkflow`` does: the model decides mid-invocation which tool to call. The child's
 name derives from this execution, node, attempt and call, so a repeated StartExecution of the
 same call is idempotent and a Step Functions retry of the node starts fresh children. Its
-input is ``{"items": [input], "mode": "subworkflow", "workflow", "calledBy"}`` — not the
-``parent`` link of ``executeWorkflow``, whose status changes would be recorded as the run of
-an ``executeWorkflow`` node in place of this node's own run (``functions.services.
-subworkflows``). Its result is the child's output items; one item is returned as itself.
+input is ``{"items": [input], "mode": "subworkflow", "workflow", "parent", "calledBy"}``.
+Its ``parent`` carries the call depth and limit only — the child's trigger enforces them as
+for ``executeWorkflow`` (``Sfnflow.SubworkflowDepthExceeded``), so an agent whose tool runs
+a workflow that calls the agent again stops at the limit — and never ``executionId``: with
+it the child's status changes would be recorded as the run of an ``executeWorkflow`` node in
+place of this node's own (``functions.services.subworkflows``); ``calledBy`` names the
+caller instead. This execution's own depth is read once, from its input (one
+DescribeExecution). Its result is the child's output items; one item is returned as itself.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 
 import requests
 
+from compiler.nodetypes import SUBWORKFLOW_MAX_DEPTH
 from functions.ai.errors import ToolFailed, ToolInputInvalid, ToolOutputInvalid, ToolTimeout
 from functions.ai.schemas import problems
 from functions.errors import NodeTimeout, ParameterError
@@ -43,12 +48,14 @@ class ToolEnv:
     execution_id: str
     node: str
     attempt: int = 1
+    workflow: str = ""  # the workflow this node runs in
     sfn: Callable[[], Any] | None = None  # a Step Functions client, made on first use
     state_machine_arn: Callable[[str], str] | None = None  # workflow name -> ARN
     seconds_left: Callable[[], float | None] = lambda: None
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     started: list[str] = field(default_factory=list)  # child executions started (names)
+    depth: tuple[int, int] | None = None  # (this execution's depth, its limit), once read
 
 
 def check_input(tool: Any, value: Any) -> None:
@@ -120,7 +127,10 @@ def _call_workflow(tool: Any, value: Any, env: ToolEnv, timeout: float,
     sfn = env.sfn()
     name = child_name(env, call_key)
     machine = env.state_machine_arn(tool.workflow)
+    depth, limit = _own_depth(sfn, env)
     envelope = {"items": [value], "mode": "subworkflow", "workflow": tool.workflow,
+                "parent": {"depth": depth + 1, "maxDepth": limit, "workflow": env.workflow,
+                           "node": env.node},
                 "calledBy": {"executionId": env.execution_id, "node": env.node,
                              "tool": tool.name}}
     try:
@@ -149,6 +159,30 @@ def _call_workflow(tool: Any, value: Any, env: ToolEnv, timeout: float,
     output = described.get("output")
     items = child_output_items(json.loads(output) if isinstance(output, str) else output)
     return items[0] if len(items) == 1 else items
+
+
+def _own_depth(sfn: Any, env: ToolEnv) -> tuple[int, int]:
+    """(depth, limit) of the execution this node runs in, from its input's ``parent``
+    (a root execution: 0 and the default limit)."""
+    if env.depth is None:
+        from functions.services.executions import execution_arn_of
+
+        assert env.state_machine_arn is not None
+        arn = execution_arn_of(env.state_machine_arn(env.workflow), env.execution_id)
+        try:
+            raw = sfn.describe_execution(executionArn=arn).get("input")
+        except sfn.exceptions.ExecutionDoesNotExist:
+            raw = None
+        try:
+            envelope = json.loads(raw) if isinstance(raw, str) else None
+        except ValueError:
+            envelope = None
+        parent = envelope.get("parent") if isinstance(envelope, dict) else None
+        parent = parent if isinstance(parent, dict) else {}
+        depth, limit = parent.get("depth"), parent.get("maxDepth")
+        env.depth = (depth if isinstance(depth, int) else 0,
+                     limit if isinstance(limit, int) else SUBWORKFLOW_MAX_DEPTH)
+    return env.depth
 
 
 def _await(sfn: Any, arn: str, env: ToolEnv, timeout: float) -> dict[str, Any] | None:

@@ -54,8 +54,9 @@ def tool_env(ctx: NodeContext, session: requests.Session) -> ToolEnv:
 
         return str(Config.from_env().state_machine_arn(workflow))
 
-    execution = ctx.scope.bindings(None, 0)["execution"]
-    return ToolEnv(session=session, execution_id=str(execution.get("id", "")),
+    bindings = ctx.scope.bindings(None, 0)
+    return ToolEnv(session=session, execution_id=str(bindings["execution"].get("id", "")),
+                   workflow=str(bindings["workflow"].get("name", "")),
                    node=ctx.node_name, attempt=int(ctx.extras.get("attempt") or 1),
                    sfn=sfn, state_machine_arn=state_machine_arn,
                    seconds_left=ctx.seconds_left, sleep=_sleep(ctx))

@@ -124,3 +124,32 @@ def test_the_tool_node_runs_a_subworkflow_per_item_and_checks_its_output(
     assert failed["status"] == "FAILED"
     assert failed["error"]["type"] == "Sfnflow.ToolOutputInvalid"
     assert "$.amount: 120 is greater than the maximum of 100" in failed["error"]["message"]
+
+
+
+def test_a_workflow_tool_calling_its_own_workflow_stops_at_the_depth_limit(
+        cloud: LocalCloud) -> None:
+    """Started at depth 8 of 10 (as a sub-workflow would be), the tool's children run at
+    9 and 10; the one at 11 is refused by its trigger and the failure comes back up."""
+    import time
+
+    arn = cloud.deploy(compile_workflow({"name": "tool-recurse", "nodes": [
+        {"name": "Start", "type": "manualTrigger"},
+        {"name": "Again", "type": "tool", "parameters": {
+            "tool": {"name": "again", "workflow": "tool-recurse", "timeoutSeconds": 60}}}],
+        "connections": [{"from": "Start", "to": "Again"}]}))
+    envelope = {"items": [{"n": 1}], "mode": "subworkflow", "workflow": "tool-recurse",
+                "parent": {"depth": 8, "maxDepth": 10}}
+    execution = cloud.sfn.start_execution(stateMachineArn=arn, name="recurse-at-8",
+                                          input=json.dumps(envelope))["executionArn"]
+    deadline = time.monotonic() + 60
+    while (described := cloud.sfn.describe_execution(executionArn=execution))[
+            "status"] == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert described["status"] == "FAILED"
+    assert described["error"] == "Sfnflow.ToolFailed"
+    assert "Sfnflow.SubworkflowDepthExceeded" in described["cause"]
+    depths = sorted(json.loads(cloud.sfn.describe_execution(executionArn=child[
+        "executionArn"])["input"])["parent"]["depth"] for child in cloud.sfn.list_executions(
+        stateMachineArn=arn)["executions"])
+    assert depths == [8, 9, 10, 11]

@@ -17,6 +17,7 @@ from functions.errors import ParameterError
 
 ToolDef = NODE_TYPES["tool"].params.model_fields["tool"].annotation
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:double"
+OWN = "arn:aws:states:us-east-1:123456789012:execution:double:" + "e" * 40
 
 
 class Sfn:
@@ -29,10 +30,15 @@ class Sfn:
         class StateMachineDoesNotExist(Exception):
             pass
 
-    def __init__(self, *statuses: dict[str, Any], missing: bool = False) -> None:
+        class ExecutionDoesNotExist(Exception):
+            pass
+
+    def __init__(self, *statuses: dict[str, Any], missing: bool = False,
+                 own_input: Any = None) -> None:
         self.statuses = list(statuses)
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.missing = missing
+        self.own_input = own_input  # the input of the execution the node runs in
 
     def start_execution(self, **kwargs: Any) -> dict[str, Any]:
         self.calls.append(("start", kwargs))
@@ -42,6 +48,10 @@ class Sfn:
 
     def describe_execution(self, **kwargs: Any) -> dict[str, Any]:
         self.calls.append(("describe", kwargs))
+        if kwargs["executionArn"] == OWN:
+            if self.own_input is None:
+                raise self.exceptions.ExecutionDoesNotExist()
+            return {"status": "RUNNING", "input": json.dumps(self.own_input)}
         return self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
 
     def stop_execution(self, **kwargs: Any) -> None:
@@ -61,6 +71,7 @@ class Clock:
 
 def env(sfn: Sfn, clock: Clock) -> ToolEnv:
     return ToolEnv(session=requests.Session(), execution_id="e" * 40, node="Assistant",
+                   workflow="agents",
                    attempt=2, sfn=lambda: sfn, state_machine_arn=lambda _w: MACHINE,
                    sleep=clock.sleep, clock=clock)
 
@@ -75,14 +86,26 @@ def test_the_child_runs_with_the_input_as_its_item_and_its_output_is_the_result(
     sfn, clock = Sfn({"status": "RUNNING"}, SUCCEEDED), Clock()
     result = call_tool(TOOL, {"amount": 21}, env(sfn, clock), "0/1/call_0")
     assert result == {"amount": 42}
-    (_, start), *_ = sfn.calls
+    start = next(kwargs for call, kwargs in sfn.calls if call == "start")
     assert start["stateMachineArn"] == MACHINE
     assert start["name"] == child_name(env(sfn, clock), "0/1/call_0")
     assert start["name"].startswith("e" * 32 + "-") and start["name"].endswith("-2")
     assert len(start["name"]) <= 80
     assert json.loads(start["input"]) == {
         "items": [{"amount": 21}], "mode": "subworkflow", "workflow": "double",
+        "parent": {"depth": 1, "maxDepth": 10, "workflow": "agents", "node": "Assistant"},
         "calledBy": {"executionId": "e" * 40, "node": "Assistant", "tool": "double"}}
+
+
+def test_the_child_is_one_level_deeper_than_this_execution_within_its_limit() -> None:
+    sfn = Sfn(SUCCEEDED, own_input={"items": [], "parent": {"depth": 3, "maxDepth": 4}})
+    tool_env = env(sfn, Clock())
+    call_tool(TOOL, {}, tool_env, "a")
+    call_tool(TOOL, {}, tool_env, "b")
+    starts = [json.loads(kw["input"])["parent"] for call, kw in sfn.calls if call == "start"]
+    assert [(p["depth"], p["maxDepth"]) for p in starts] == [(4, 4), (4, 4)]
+    assert "executionId" not in starts[0]  # no executeWorkflow run is recorded for it
+    assert [kw["executionArn"] for call, kw in sfn.calls if call == "describe"].count(OWN) == 1
 
 
 def test_a_failed_child_is_tool_failed() -> None:
