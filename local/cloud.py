@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,6 +59,7 @@ RECONCILE_EVERY_SECONDS = 300  # the stack's schedule: rate(5 minutes)
 # what was never announced. Polling every 50 ms instead cost an idle `sfnflow serve` a
 # sixth to a third of a core, growing with every workflow and execution (issue 11).
 EMIT_MIN_GAP_SECONDS = 0.05
+UNANNOUNCED_END_SECONDS = 0.5  # ``wait`` looks again at least this often
 EMIT_FALLBACK_SECONDS = 10.0
 STATUS_CHANGE_FUNCTIONS = ("sfnflow-execution-events", "sfnflow-error-router")
 
@@ -203,10 +205,12 @@ class LocalCloud:
                             "Arn": local_arn("lambda", f"function:{function}")})
         self.events.put_targets(Rule=STATUS_CHANGE_RULE, Targets=targets)
         self.emitter = StatusChangeEmitter(self.sfn, self.events)
-        self._emitting = Periodic(self.emitter.poll_once, EMIT_FALLBACK_SECONDS,
+        self._emitting = Periodic(self.emitter.emit_changed, EMIT_FALLBACK_SECONDS,
                                   "sfnflow-status-events", at_once=True,
                                   min_gap_seconds=EMIT_MIN_GAP_SECONDS)
-        self._stop_listening = moto_patches.on_execution_change(self._emitting.wake)
+        self._execution_changed = threading.Condition()  # ``wait`` sleeps on it
+        self._changes = 0  # executions started or ended so far
+        self._stop_listening = moto_patches.on_execution_change(self._on_execution_change)
         self.scheduler = LocalScheduler(self.scheduler_client, self.sfn,
                                         time_scale=self.time_scale)
         # The stack's reconciler schedule (rate 5 minutes), on the same clock.
@@ -216,6 +220,21 @@ class LocalCloud:
         moto_patches.register_lambda(RECONCILER, reconciler.lambda_handler)
         self.reconciler = Periodic(self.reconcile, RECONCILE_EVERY_SECONDS * self.time_scale,
                                    "sfnflow-reconciler")
+
+    def _on_execution_change(self, execution_arn: str) -> None:
+        """moto announced that an execution started or ended (from its thread)."""
+        self.emitter.changed(execution_arn)
+        self._emitting.wake()
+        with self._execution_changed:
+            self._changes += 1
+            self._execution_changed.notify_all()
+
+    def _sleep_until_a_change(self, seen: int, seconds: float) -> None:
+        """Sleep until an execution starts or ends after ``seen`` (``_changes``), at most
+        ``seconds`` (a fallback: a change nobody announced)."""
+        with self._execution_changed:
+            if self._changes == seen:
+                self._execution_changed.wait(seconds)
 
     def start_event_threads(self) -> None:
         """What ``sfnflow serve`` runs: status-change events and schedules in the background."""
@@ -347,11 +366,15 @@ class LocalCloud:
         poll_seconds: float = 0.02,
         timeout_seconds: float = 600,
     ) -> Finished:
-        """Poll until the execution ends, emulate the status-change event, return the end."""
+        """Wait until the execution ends, emulate the status-change event, return the end.
+        moto announces every execution's end, so ``wait`` sleeps until one ends rather
+        than describing it every ``poll_seconds``; with ``on_event`` (a live view of the
+        history) it reads the history every ``poll_seconds``."""
         arn = getattr(self, "_arns", {}).get(execution_id) or self._recorded_arn(execution_id)
         seen = 0
         deadline = time.monotonic() + timeout_seconds
         while True:
+            changes = self._changes
             described = self.sfn.describe_execution(executionArn=arn)
             if on_event is not None:
                 events = self.history(arn)
@@ -363,7 +386,10 @@ class LocalCloud:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"execution {execution_id} still running after "
                                    f"{timeout_seconds}s")
-            time.sleep(poll_seconds)
+            if on_event is not None:
+                time.sleep(poll_seconds)
+            else:
+                self._sleep_until_a_change(changes, UNANNOUNCED_END_SECONDS)
         self._deliver_descendants(described, poll_seconds, deadline)
         self.emitter.emit(described)  # through EventBridge, once (the thread may have)
         self._delivered.add(described["executionArn"])

@@ -109,12 +109,13 @@ def throttle(function_name: str, times: int,
         _throttled[function_name] = (times, when or (lambda _event: True))
 
 
-_execution_listeners: list[Callable[[], None]] = []
+_execution_listeners: list[Callable[[str], None]] = []
 
 
-def on_execution_change(listener: Callable[[], None]) -> Callable[[], None]:
-    """Call ``listener()`` whenever an execution starts or ends (from moto's threads: it
-    must only signal, e.g. ``Periodic.wake``); returns the function that removes it."""
+def on_execution_change(listener: Callable[[str], None]) -> Callable[[], None]:
+    """Call ``listener(execution_arn)`` whenever an execution starts or ends (from moto's
+    threads: it must only note and signal, e.g. ``Periodic.wake``); returns the function
+    that removes it."""
     _execution_listeners.append(listener)
 
     def remove() -> None:
@@ -1293,10 +1294,10 @@ def _patch_call_listeners() -> None:
     BotocoreStubber.__call__ = answered  # type: ignore[method-assign]
 
 
-def _announce_execution_change() -> None:
+def _announce_execution_change(execution_arn: str) -> None:
     for listener in list(_execution_listeners):
         try:
-            listener()
+            listener(execution_arn)
         except Exception:  # noqa: BLE001 - a listener must not fail an execution
             logging.getLogger("sfnflow.local").exception("execution listener failed")
 
@@ -1312,11 +1313,11 @@ def _patch_execution_changes() -> None:
 
     def announced_start(self: Any) -> None:
         start(self)
-        _announce_execution_change()
+        _announce_execution_change(self.exec_arn)
 
     def announced_terminated(self: Any) -> None:
         terminated(self)
-        _announce_execution_change()
+        _announce_execution_change(self.execution.exec_arn)
 
     execution.Execution.start = announced_start
     execution.BaseExecutionWorkerCommunication.terminated = announced_terminated

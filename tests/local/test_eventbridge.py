@@ -159,3 +159,50 @@ def test_periodic_runs_its_task_until_stopped_and_survives_failures() -> None:
     count = len(calls)
     time.sleep(0.05)
     assert len(calls) == count >= 3
+
+
+class NoListing:
+    """The emitter's Step Functions client, refusing to list executions."""
+
+    def __init__(self, sfn: Any) -> None:
+        self._sfn = sfn
+        self.described: list[str] = []
+
+    def get_paginator(self, name: str) -> Any:
+        raise AssertionError(f"listed ({name}): only announced executions are described")
+
+    def describe_execution(self, executionArn: str) -> Any:  # noqa: N803 - boto3's name
+        self.described.append(executionArn)
+        return self._sfn.describe_execution(executionArn=executionArn)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sfn, name)
+
+
+def test_announced_changes_are_published_without_listing_executions(
+        cloud: LocalCloud) -> None:
+    """moto announces each start and end; ``emit_changed`` describes just those (a poll
+    listed every execution of every machine at each change: quadratic in a burst)."""
+    received = listen(cloud)
+    arn = cloud.deploy(compile_workflow(workflow("announced-only")))
+    for name in ("a", "b"):
+        execution = cloud.sfn.start_execution(stateMachineArn=arn, name=name, input="{}")
+        while cloud.sfn.describe_execution(executionArn=execution["executionArn"])[
+                "status"] == "RUNNING":
+            time.sleep(0.01)
+    cloud.emitter.sfn = NoListing(cloud.emitter.sfn)
+    assert cloud.emitter.emit_changed() == 4
+    assert sorted(cloud.emitter.sfn.described) == sorted(
+        {a.replace(":stateMachine:", ":execution:") + f":{n}" for a in [arn] for n in "ab"})
+    assert sorted((e["detail"]["name"], e["detail"]["status"]) for e in received()) == [
+        ("a", "RUNNING"), ("a", "SUCCEEDED"), ("b", "RUNNING"), ("b", "SUCCEEDED")]
+
+
+def test_wait_sleeps_until_the_end_is_announced(cloud: LocalCloud) -> None:
+    """``LocalCloud.wait`` described the execution every 20 ms until it ended."""
+    compiled = compile_workflow(workflow("announced-end", wait_seconds=30))  # 0.3 s scaled
+    execution_id = cloud.start(compiled)
+    counted = NoListing(cloud.sfn)
+    cloud.sfn = counted  # type: ignore[assignment]
+    assert cloud.wait(execution_id).status == "SUCCEEDED"
+    assert len(counted.described) <= 4  # its start, maybe a spurious wake, its end
