@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler import CompiledWorkflow, SfnflowError
+from compiler.errors import WorkflowInvalid
 from compiler.limits import enforce_limits
 from functions.config import partition_of
 from local import moto_patches
@@ -142,6 +143,7 @@ class LocalCloud:
             KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC",
             Description="sfnflow stream tokens")["KeyMetadata"]["Arn"]
         self.config = Config.from_env()
+        self._seed_credentials()
         self.repository = RunRepository(self.config, s3_client=self.s3)
         self.repository.create_tables(wait=False)  # moto's tables are ACTIVE at once
         node_runner._runner.cache_clear()
@@ -166,6 +168,15 @@ class LocalCloud:
                 self.__exit__(None, None, None)
                 raise
         return self
+
+    def _seed_credentials(self) -> None:
+        """A new cloud is a new account: no cached credential or learnt secret survives it;
+        its Secrets Manager (moto's) starts with the file's credentials (local.credentials)."""
+        from functions import credentials
+        from local.credentials import seed_from_env
+
+        credentials.reset()
+        seed_from_env(self.config)
 
     def _follow_status_changes(self, *handlers: moto_patches.LambdaHandler) -> None:
         """The CDK stack's status-change rule (default bus) -> the run-data and error-router
@@ -282,6 +293,7 @@ class LocalCloud:
         the workflows it runs are substituted whether or not they are deployed yet. A
         definition and tags already deployed there are not deployed again."""
         enforce_limits(compiled)
+        self._check_credentials(compiled)
         substitutions = {"NodeRunnerArn": NODE_RUNNER_ARN,
                          "MergeQuorumTable": self.config.merge_quorum_table,
                          "Partition": self.config.partition}
@@ -314,6 +326,16 @@ class LocalCloud:
                  "ResourceProperties": registration.registration_properties(compiled, arn)},
                 self.workflows)
         return arn
+
+    def _check_credentials(self, compiled: CompiledWorkflow) -> None:
+        """Every credential the workflow names exists, with a type its node takes."""
+        from functions.credentials import store_for
+        from functions.credentials.references import credential_problems
+
+        naming = [node for node in compiled.graph.workflow.nodes if node.credentials]
+        problems = credential_problems(naming, store_for(self.config)) if naming else []
+        if problems:
+            raise WorkflowInvalid(problems)
 
     def deploy_project(self, compiled_by_name: dict[str, CompiledWorkflow]) -> dict[str, str]:
         """Deploy workflows together (e.g. ``compile_project``'s result); returns their ARNs."""
@@ -480,10 +502,11 @@ class LocalCloud:
 
 def _clear_api_caches() -> None:
     """Handlers build their clients once per container; a new cloud is a new container."""
-    from functions.api import dead_letters, dependencies, redrive, streams
+    from functions.api import credentials, dead_letters, dependencies, redrive, streams
     from functions.handlers import stream, webhooks
 
     dependencies.services.cache_clear()
+    credentials.credential_store.cache_clear()
     dead_letters.dead_letters.cache_clear()
     redrive.redriver.cache_clear()
     webhooks._service.cache_clear()

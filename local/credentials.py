@@ -13,7 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from functions.credentials import CredentialExists, CredentialInvalid, CredentialStore
+from functions.config import Config
+from functions.credentials import CredentialExists, CredentialInvalid, CredentialStore, store_for
 from functions.credentials.store import parse_credential
 
 ENV = "SFNFLOW_CREDENTIALS_FILE"
@@ -37,6 +38,8 @@ def seed(store: CredentialStore, path: Path) -> list[str]:
     return sorted(document)
 
 
-def seed_from_env(store: CredentialStore) -> list[str]:
+def seed_from_env(config: Config) -> list[str]:
+    """The file's credentials stored (none without ``SFNFLOW_CREDENTIALS_FILE``: then not
+    even a client is built, a cloud's start stays as fast)."""
     path = os.environ.get(ENV)
-    return seed(store, Path(path)) if path else []
+    return seed(store_for(config), Path(path)) if path else []
