@@ -1,4 +1,5 @@
-"""Routes under /executions: list (one index query), inspect, cancel, retry."""
+"""Routes under /executions: list (one index query), inspect, cancel, retry; and
+``GET /admin/queue``, admission's queues and slots (``functions.services.admission``)."""
 
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ def _node_run_views(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for run in runs]
 
 
-@router.post("/executions/<execution_id>/cancel", summary="Stop a running execution")
+@router.post("/executions/<execution_id>/cancel",
+             summary="Stop a running execution, or take a queued one off its queue")
 def cancel(execution_id: str) -> Response[str]:
     return json_response(200, execution_view(services().executions.cancel(execution_id)))
 
@@ -94,3 +96,10 @@ def progress_events(
 ) -> Response[str]:
     services().executions.get(execution_id)
     return json_response(200, services().progress.events(execution_id, after, limit))
+
+
+@router.get("/admin/queue",
+            summary="Admission: queued executions by workflow and priority, the oldest "
+            "waiting, running per workflow, the limits")
+def admission_queue() -> Response[str]:
+    return json_response(200, services().executions.executions.admission.overview())

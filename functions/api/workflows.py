@@ -9,8 +9,10 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
+from functions.api.admission import AdmittedStart, queued_answer, start_priority
 from functions.api.dependencies import services
-from functions.api.models import StartExecution
+from functions.api.errors import error_response
+from functions.services.admission import InvalidPriority
 from functions.services.waiting import request_epoch_ms
 from functions.store.workflows import WorkflowRecord
 
@@ -84,17 +86,21 @@ def deactivate(workflow_id: str) -> Response[str]:
 @router.post("/workflows/<workflow_id>/executions", summary="Start an execution")
 def start_execution(
     workflow_id: str,
-    request: Annotated[StartExecution, Body()],
+    request: Annotated[AdmittedStart, Body()],
     wait: Annotated[bool, Query(description="Answer with the result if the execution "
                                 "ends within `timeout` seconds.")] = False,
     timeout: Annotated[float, Query(gt=0, le=25)] = 25,
 ) -> Response[str]:
     control = services().executions
+    try:
+        priority = start_priority(request, router.current_event)
+    except InvalidPriority as exc:
+        return error_response(400, "BadRequest", str(exc))
     if request.partial:
         execution = control.start_partial(
             workflow_id, request.input, start_nodes=request.startNodes,
             destination=request.destinationNode, from_execution=request.fromExecution,
-            idempotency_key=request.idempotencyKey)
+            idempotency_key=request.idempotencyKey, priority=priority)
     elif request.usePins:
         from functions.api.pins import pin_service  # pins imports this module
 
@@ -102,7 +108,11 @@ def start_execution(
                                         idempotency_key=request.idempotencyKey)
     else:
         execution = control.start(workflow_id, request.input,
-                                  idempotency_key=request.idempotencyKey)
+                                  idempotency_key=request.idempotencyKey, priority=priority)
+    if execution.status == "QUEUED":  # waits for a slot: nothing to wait for here yet
+        response = json_response(202, queued_answer(control, execution))
+        response.headers["Location"] = control.status_url(execution.execution_id)
+        return response
     if not wait:
         return json_response(202, {"executionId": execution.execution_id,
                                    "status": execution.status})

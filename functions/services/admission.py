@@ -255,7 +255,8 @@ class Admission:
         return True
 
     def position(self, execution: Execution) -> int | None:
-        """1 for the next of its workflow admitted; None when it is not queued."""
+        """1 for the next of its workflow admitted (0: being admitted right now, by a
+        concurrent start or end); None when it is not queued."""
         if execution.status != QUEUED:
             return None
         marker = self.store.marker(execution.execution_id)
