@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from aws_cdk import App, Stack
 from sfnflow_cdk import permissions
 
@@ -32,13 +33,19 @@ def _secret_statements(built: Built, role: str) -> dict[str, list[str]]:
     return found
 
 
-def test_the_runner_reads_the_stages_credentials_and_nothing_else(built: Built) -> None:
-    assert _secret_statements(built, "node-runner") == {
-        "secretsmanager:GetSecretValue": [PREFIX + "*"]}
+@pytest.fixture(scope="module")
+def granted(built: Built) -> dict[str, dict[str, list[str]]]:
+    """Function role -> its Secrets Manager actions -> their resources."""
+    return {role: _secret_statements(built, role) for role in ROLE_PATHS}
 
 
-def test_the_api_writes_credentials_and_never_reads_a_value(built: Built) -> None:
-    granted = _secret_statements(built, "api")
+def test_the_runner_reads_the_stages_credentials_and_nothing_else(
+        granted: dict[str, Any]) -> None:
+    assert granted["node-runner"] == {"secretsmanager:GetSecretValue": [PREFIX + "*"]}
+
+
+def test_the_api_writes_credentials_and_never_reads_a_value(granted: dict[str, Any]) -> None:
+    granted = dict(granted["api"])
     assert "secretsmanager:GetSecretValue" not in granted
     assert granted.pop("secretsmanager:ListSecrets") == ["*"]  # no resource-level scope
     assert granted == {action: [PREFIX + "*"] for action in (
@@ -47,9 +54,9 @@ def test_the_api_writes_credentials_and_never_reads_a_value(built: Built) -> Non
         "secretsmanager:DeleteSecret", "secretsmanager:TagResource")}
 
 
-def test_no_other_function_touches_secrets(built: Built) -> None:
-    for role in set(ROLE_PATHS) - {"node-runner", "api"}:
-        assert _secret_statements(built, role) == {}, role
+def test_no_other_function_touches_secrets(granted: dict[str, Any]) -> None:
+    assert {role: found for role, found in granted.items()
+            if role not in ("node-runner", "api") and found} == {}
 
 
 def _rendered(stack: Any, value: Any) -> str:
