@@ -52,3 +52,34 @@ def name_problem(name: str) -> str | None:
         return (f"credential name {name!r}: use 1-128 ASCII letters, digits or _+=.@- "
                 "(no '/')")
     return None
+
+
+def from_n8n(block: object, auth_type: str | None = None) -> tuple[dict[str, str] | None,
+                                                                    str | None]:
+    """An n8n node's ``credentials`` block (``{"httpHeaderAuth": {"id": .., "name": ..}}``)
+    as sfnflow's ``Node.credentials`` (``{"name", "type"}``), or the problem with it.
+
+    n8n keys the block by credential type and its HTTP Request reads the entry named by
+    ``genericAuthType`` (``auth_type``); sfnflow keeps the credential's *name* (n8n's ids
+    are its own database's). An n8n name that Secrets Manager cannot hold (spaces are
+    common: "Header Auth account") is a problem asking for a rename, not a silent
+    rewrite that would name a different secret. For the importer (``compiler.n8n``).
+    """
+    if not isinstance(block, dict) or not block:
+        return None, None
+    if auth_type is not None:
+        entry, kind = block.get(auth_type), auth_type
+    elif len(block) == 1:
+        kind, entry = next(iter(block.items()))
+    else:
+        return None, f"several credentials ({', '.join(map(str, block))}): name one"
+    if kind not in CREDENTIAL_TYPES:
+        return None, f"credential type {kind!r} is not one sfnflow stores"
+    name = entry.get("name") if isinstance(entry, dict) else None
+    if not isinstance(name, str):
+        return None, f"the {kind} credential has no name"
+    problem = name_problem(name)
+    if problem is not None:
+        return None, f"{problem}; rename the credential in n8n or create it in sfnflow " \
+            "under such a name"
+    return {"name": name, "type": str(kind)}, None

@@ -51,3 +51,24 @@ def test_every_accepted_type_is_known_and_the_schema_has_the_field() -> None:
     assert all(set(types) <= set(CREDENTIAL_TYPES) for types in NODE_CREDENTIALS.values())
     assert "credentials" in workflow_schema()["$defs"]["Node"]["properties"]
     assert name_problem("x" * 128) is None and name_problem("x" * 129) is not None
+
+
+@pytest.mark.parametrize(("block", "auth_type", "ref", "problem"), [
+    ({"httpHeaderAuth": {"id": "7", "name": "partner-api"}}, "httpHeaderAuth",
+     {"name": "partner-api", "type": "httpHeaderAuth"}, None),
+    ({"httpBasicAuth": {"id": "7", "name": "intranet"}}, None,
+     {"name": "intranet", "type": "httpBasicAuth"}, None),
+    ({"httpHeaderAuth": {"id": "7", "name": "Header Auth account"}}, "httpHeaderAuth",
+     None, "rename the credential"),
+    ({"slackApi": {"id": "7", "name": "slack"}}, None, None, "not one sfnflow stores"),
+    ({"httpHeaderAuth": {"name": "a"}, "httpQueryAuth": {"name": "b"}}, None, None,
+     "several credentials"),
+    ({}, None, None, None),
+])
+def test_an_n8n_credentials_block_maps_to_a_name_and_type(
+        block: Any, auth_type: str | None, ref: Any, problem: str | None) -> None:
+    from compiler.credentials import from_n8n
+
+    mapped, found = from_n8n(block, auth_type)
+    assert mapped == ref
+    assert (found is None) == (problem is None) and (problem or "") in (found or "")
