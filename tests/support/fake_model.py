@@ -154,7 +154,9 @@ class FakeModel:
                 self.wfile.write(reply.body)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # a short poll interval: stop() (shutdown) waits for the loop to notice, 0.5 s by default
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
+                         daemon=True).start()
         return self
 
     def stop(self) -> None:
