@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from compiler import compile_workflow, load_file
-from local.cloud import LocalCloud
+from local.cloud import LocalCloud, state_machine_arn
 from tests.conftest import TIME_SCALE
 from tests.examples.test_examples import EXAMPLES, run_compiled
 from tests.support.asl_validator import assert_valid_asl
@@ -61,8 +61,7 @@ def test_agent_with_an_http_tool_and_a_subworkflow_tool(cloud: LocalCloud) -> No
     assert sent[-1] == {"role": "tool", "tool_call_id": "call_1",
                         "content": '{"amount": 42, "doubledBy": "subworkflow-child"}'}
     children = cloud.sfn.list_executions(
-        stateMachineArn=cloud.deploy(compile_workflow(load_file(
-            EXAMPLES / "subworkflow-child.yaml"))))["executions"]
+        stateMachineArn=state_machine_arn("subworkflow-child"))["executions"]
     mine = [c for c in children if c["name"].startswith(report["executionId"][:32])]
     assert [c["status"] for c in mine] == ["SUCCEEDED"]
 
