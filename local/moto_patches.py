@@ -48,7 +48,8 @@ local cloud reacts to them instead of polling; every request moto answers with a
 announced to listeners (``on_successful_call``: ``local.persistence`` journals writes);
 strings in a definition are decoded as JSON (moto kept their escapes,
 so a node named ``Run "A"`` was keyed ``Run \\"A\\"``); a backend already created is
-looked up without moto's process-wide lock (concurrent requests queued on it).
+looked up without moto's process-wide lock (concurrent requests queued on it); a DynamoDB
+Query of a table's key reads its partition (moto sorted and scanned the whole table).
 
 Last, ``apply_all`` installs the strict layer (``local/strict.py``): the AWS limits and rules
 moto does not enforce, so the embedded cloud fails where AWS fails.
@@ -159,6 +160,7 @@ def apply_all() -> None:
         _patch_branch_error_names()
         _patch_atomic_dynamodb_writes()
         _patch_backend_lookup()
+        _patch_partition_queries()
         _patch_event_targets()
         _patch_distributed_map_failures()
         _patch_result_writer()
@@ -807,6 +809,46 @@ def _patch_backend_lookup() -> None:
 
     getitem._sfnflow_unlocked = True  # type: ignore[attr-defined]
     BackendDict.__getitem__ = getitem  # type: ignore[method-assign]
+
+
+class _Partition:
+    """A moto table seen through one partition: ``all_items`` yields only its items."""
+
+    def __init__(self, table: Any, hash_key: Any) -> None:
+        self._table = table
+        self._hash_key = hash_key
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._table, name)
+
+    def all_items(self) -> list[Any]:
+        found = self._table.items.get(self._hash_key)  # a defaultdict: .get adds nothing
+        if found is None:
+            return []
+        if not self._table.range_key_attr:
+            return [found]
+        return sorted(found.values(), key=lambda item: item.range_key)
+
+
+def _patch_partition_queries() -> None:
+    """A Query of a table's own key reads that partition, as DynamoDB does. moto sorted
+    and scanned every item of the table for each one, so reading one execution's node runs
+    or progress events grew with every execution ever run: hundreds of executions made
+    each Query cost ~15 ms. Index queries (GSIs, LSIs) are left to moto."""
+    from moto.dynamodb.models.table import Table
+
+    original = Table.query
+    if getattr(original, "_sfnflow_partition", False):
+        return
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        if index_name or hash_key is None:
+            return original(self, hash_key, *args, **kwargs)
+        return original(_Partition(self, hash_key), hash_key, *args, **kwargs)
+
+    query._sfnflow_partition = True  # type: ignore[attr-defined]
+    Table.query = query
 
 
 # --------------------------------------------------------------------------- 9. EventBridge

@@ -550,3 +550,45 @@ def test_a_definition_is_parsed_once_for_all_its_executions(cloud: LocalCloud) -
         outputs.append(json.loads(described["output"]))
     assert outputs == [1, 2, 3]
     assert moto_patches._syntax_tree.cache_info().misses == 1
+
+
+def test_a_key_query_reads_only_its_partition(cloud: LocalCloud,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto sorted and scanned every item of the table for each Query: reading one
+    execution's runs grew with every execution. A Query of the table's key reads its
+    partition, with DynamoDB's order, conditions, limits and pages."""
+    import boto3
+    from moto.dynamodb.models.table import Table
+
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    dynamodb.create_table(
+        TableName="partitions", BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "p", "AttributeType": "S"},
+                              {"AttributeName": "r", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "p", "KeyType": "HASH"},
+                   {"AttributeName": "r", "KeyType": "RANGE"}])
+    for p in ("a", "b"):
+        for r in ("3", "1", "2"):
+            dynamodb.put_item(TableName="partitions",
+                              Item={"p": {"S": p}, "r": {"S": r}, "v": {"S": p + r}})
+
+    def scanned(self: Any) -> Any:
+        raise AssertionError("a key query scanned the whole table")
+
+    monkeypatch.setattr(Table, "all_items", scanned)
+
+    def query(**kwargs: Any) -> Any:
+        return dynamodb.query(TableName="partitions", KeyConditionExpression=kwargs.pop(
+            "condition", "p = :p"), ExpressionAttributeValues=kwargs.pop(
+            "values", {":p": {"S": "b"}}), **kwargs)
+
+    assert [i["v"]["S"] for i in query()["Items"]] == ["b1", "b2", "b3"]
+    assert [i["v"]["S"] for i in query(ScanIndexForward=False)["Items"]] == ["b3", "b2", "b1"]
+    assert [i["v"]["S"] for i in query(
+        condition="p = :p AND r > :r",
+        values={":p": {"S": "a"}, ":r": {"S": "1"}})["Items"]] == ["a2", "a3"]
+    first = query(Limit=2)
+    assert [i["v"]["S"] for i in first["Items"]] == ["b1", "b2"]
+    rest = query(Limit=2, ExclusiveStartKey=first["LastEvaluatedKey"])
+    assert [i["v"]["S"] for i in rest["Items"]] == ["b3"]
+    assert query(values={":p": {"S": "none"}})["Items"] == []
