@@ -11,8 +11,10 @@ execution the run data still calls RUNNING or WAITING is an orphan, and:
   execution itself). Every node that finished replays its recorded output without running
   again; the paused wait node runs again and pauses again, which records a fresh task
   token on the same wait (``WaitRepository.save``), so the approve / reject / resume URLs a
-  person holds keep working (a resume URL's signature is keyed by the token: ask for the
-  waits again to get the new URL).
+  person holds keep working: a resume URL is signed with the token the wait first paused
+  with, which the wait keeps (``functions.services.waits``). Until the wait has paused
+  again (a moment after the start) a decision finds only the old token, which Step
+  Functions no longer knows: it is refused (409) and the wait is paused again all the same.
 * **Running** (or a paused sub-workflow, whose parent's ``.sync`` task died with the old
   process) it is recorded **FAILED** with ``Sfnflow.LocalServerRestarted``. Resuming it
   would run the node that was in flight a second time, unasked, and its side effects

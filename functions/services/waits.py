@@ -11,9 +11,16 @@
   timed out or its execution stopped) the wait becomes ``timedOut``; a passing failure
   gives it back.
 * **Signed resume URLs** (``POST /executions/{id}/resume/{waitId}?sig=``) are public: the
-  signature is an HMAC of the execution and wait ids keyed by the task token, a secret
-  only Step Functions and the run data know. No shared key to distribute or rotate, and
-  a URL dies with its token (a wait that pauses again gets a new one).
+  signature is an HMAC of the execution and wait ids keyed by the task token the wait
+  *first* paused with (``Wait.signing_token``), a secret only Step Functions and the run
+  data know. No shared key to distribute or rotate. A wait that pauses again (its Task
+  retried, or its execution resumed by a restarted local server: ``local.recovery``) gets
+  a new token but keeps its first one, so a URL handed out before still resumes it, with
+  the current token. Keeping every earlier token instead would grow the record with each
+  pause and cost one HMAC per token on every call; one first token is one comparison.
+  What ends a URL is the wait being decided or its execution ending, not a new token: the
+  (execution, wait) pair never names another question. A wait decided and then paused
+  again asks a new one and gets a new key (``WaitRepository.save``).
 * **Output**: the received data becomes the node's items (a list of objects, one object,
   ``{"items": [...]}`` or a scalar as ``{"value": ...}``); no data passes the input items
   through. The wait's node run (output = those items, or the rejection) is recorded.
@@ -72,7 +79,7 @@ def wait_id_of(node: str, run_index: int) -> str:
 
 def signature(wait: Wait) -> str:
     message = f"{wait.execution_id}/{wait.wait_id}".encode()
-    return hmac.new(wait.token.encode(), message, hashlib.sha256).hexdigest()[:40]
+    return hmac.new(wait.signing_token.encode(), message, hashlib.sha256).hexdigest()[:40]
 
 
 _DECOY = "0" * 40  # compared against when there is no wait, so both paths do the same work

@@ -2,6 +2,14 @@
 
 Every transition is one conditional write, so two callers racing to resume one wait (or a
 resume racing the end of its execution) cannot both win.
+
+A wait that pauses again (its Task retried on AWS; its execution resumed by a restarted
+``sfnflow serve``, ``local.recovery``) gets a new task token, but keeps the token it first
+paused with as ``first_token``: resume URLs are signed with that one
+(``functions.services.waits``), so a URL handed out before stays good. ``WaitModel`` has no
+attribute for it yet, so its ``token`` attribute holds both, ``"<token> <first token>"``
+(task tokens are base64 or uuid text, never a space), and only while they differ: a wait
+that paused once is stored exactly as before.
 """
 
 from __future__ import annotations
@@ -19,6 +27,8 @@ WAITING = "waiting"  # a wait's status until it is decided
 TIMED_OUT = "timedOut"
 NEVER_PAUSED = "-"  # the token of a wait that timed out before it paused
 EXECUTION_WAITING = "WAITING"  # the execution's status while one of its waits is paused
+UNDECIDED = frozenset({WAITING, TIMED_OUT})  # a pause again asks the same question again
+_FIRST_TOKEN = " "  # between the token and the first token in ``WaitModel.token``
 # DynamoDB refuses a partition key over 2,048 bytes and a sort key over 1,024 (UTF-8), or an
 # empty one, with a ValidationException: such ids, straight from a URL, name no wait.
 PARTITION_KEY_MAX_BYTES = 2048
@@ -41,14 +51,30 @@ class Wait:
     created_at: str = field(default_factory=utc_now)
     deadline: str | None = None
     decided_at: str | None = None
+    first_token: str | None = None  # the token of its first pause, when it paused again
+
+    @property
+    def signing_token(self) -> str:
+        """The token resume URLs are signed with: the first one, stable across pauses."""
+        return self.first_token or self.token
+
+
+def _stored_token(wait: Wait) -> str:
+    """``WaitModel.token``: the token, then the first token when they differ."""
+    if wait.first_token is None or wait.first_token == wait.token \
+            or _FIRST_TOKEN in wait.token + wait.first_token:
+        return wait.token
+    return f"{wait.token}{_FIRST_TOKEN}{wait.first_token}"
 
 
 def _wait(model: WaitModel) -> Wait:
+    token, _, first = model.token.partition(_FIRST_TOKEN)
     return Wait(
         execution_id=model.executionId, wait_id=model.waitId, workflow_id=model.workflowId,
-        node=model.node, mode=model.mode, token=model.token, status=model.status,
+        node=model.node, mode=model.mode, token=token, status=model.status,
         run_index=int(model.runIndex), outputs=int(model.outputs), inputs=model.inputs,
-        created_at=model.createdAt, deadline=model.deadline, decided_at=model.decidedAt)
+        created_at=model.createdAt, deadline=model.deadline, decided_at=model.decidedAt,
+        first_token=first or None)
 
 
 def _storable(key: str, limit: int) -> bool:
@@ -69,10 +95,30 @@ class WaitRepository:
         self.retention_days = retention_days
 
     def save(self, wait: Wait) -> bool:
-        """Record a pause; a state that pauses again (a retried task) replaces its token.
-        Returns False, recording nothing, when the wait expired before it could pause (see
-        ``expire_unpaused``)."""
-        try:
+        """Record a pause; a state that pauses again (a retried task, a resumed execution)
+        replaces its token and, unless it was decided in between, keeps its first token
+        (see the module's docstring). Returns False, recording nothing, when the wait
+        expired before it could pause (see ``expire_unpaused``)."""
+        for _ in range(3):  # another pause of the same wait may land between read and write
+            try:
+                before = WaitModel.get(wait.execution_id, wait.wait_id)
+            except DoesNotExist:
+                before = None
+            if before is not None and before.token == NEVER_PAUSED:
+                return False
+            paused = wait
+            if before is not None and before.status in UNDECIDED:
+                paused = replace(wait, first_token=_wait(before).signing_token)
+            condition = WaitModel.waitId.does_not_exist() if before is None \
+                else WaitModel.token == before.token
+            try:
+                self._model(paused).save(condition=condition)
+            except PutError as exc:
+                if exc.cause_response_code == "ConditionalCheckFailedException":
+                    continue
+                raise
+            return True
+        try:  # still contended: record the pause, if not keeping the first token
             self._model(wait).save(condition=WaitModel.waitId.does_not_exist()
                                    | (WaitModel.token != NEVER_PAUSED))
         except PutError as exc:
@@ -95,7 +141,7 @@ class WaitRepository:
         return WaitModel(
             executionId=wait.execution_id, waitId=wait.wait_id, workflowId=wait.workflow_id,
             node=wait.node, runIndex=wait.run_index, mode=wait.mode, status=wait.status,
-            token=wait.token, outputs=wait.outputs, inputs=wait.inputs,
+            token=_stored_token(wait), outputs=wait.outputs, inputs=wait.inputs,
             createdAt=wait.created_at, deadline=wait.deadline, decidedAt=wait.decided_at,
             expiresAt=int(time.time()) + self.retention_days * 86_400,
         )
@@ -121,7 +167,8 @@ class WaitRepository:
         try:
             WaitModel(wait.execution_id, wait.wait_id).update(
                 actions=[WaitModel.status.set(status), WaitModel.decidedAt.set(utc_now())],
-                condition=(WaitModel.status == WAITING) & (WaitModel.token == wait.token))
+                condition=(WaitModel.status == WAITING)
+                & (WaitModel.token == _stored_token(wait)))
         except UpdateError as exc:
             if _condition_failed(exc):
                 return False
@@ -133,7 +180,8 @@ class WaitRepository:
         try:
             WaitModel(wait.execution_id, wait.wait_id).update(
                 actions=[WaitModel.status.set(WAITING), WaitModel.decidedAt.remove()],
-                condition=(WaitModel.status == status) & (WaitModel.token == wait.token))
+                condition=(WaitModel.status == status)
+                & (WaitModel.token == _stored_token(wait)))
         except UpdateError as exc:
             if not _condition_failed(exc):
                 raise

@@ -8,9 +8,11 @@ import json
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
+import requests
 
 from local.cloud import PAYLOAD_BUCKET, REGION, UNDELIVERED, LocalCloud
 from local.persistence import (
@@ -141,6 +143,38 @@ def test_a_restart_loses_nothing(tmp_path: Path) -> None:
         api.until("the schedule fires again", lambda: len(api.executions("tick")) > ticks)
         # an S3 payload and the state machine of version 2 came back too
         assert boto3.client("s3", region_name=REGION).head_bucket(Bucket=PAYLOAD_BUCKET)
+
+
+def hook(name: str) -> dict[str, Any]:
+    return {"name": name, "nodes": [
+        {"name": "Start", "type": "manualTrigger"},
+        {"name": "Hold", "type": "wait", "parameters": {"resume": "webhook"}},
+        {"name": "After", "type": "noOp"}],
+        "connections": [{"from": "Start", "to": "Hold"}, {"from": "Hold", "to": "After"}]}
+
+
+def test_a_resume_url_from_before_a_restart_resumes_the_execution(tmp_path: Path) -> None:
+    """The resumed execution pauses its wait again with a new task token; the URL a person
+    was sent before the restart still resumes it (signed with the wait's first token)."""
+    with LocalPlatform(api_key=KEY, time_scale=TIME_SCALE, state_dir=tmp_path) as first:
+        api = Client(first.url)
+        assert api("POST", "/workflows", json=hook("hook")).status_code == 201
+        paused = api.start("hook", {"n": 1})
+        held = api.paused(paused)
+        parts = urlsplit(held["resumeUrl"])
+        sent = f"{parts.path}?{parts.query}"
+
+    with LocalPlatform(api_key=KEY, time_scale=TIME_SCALE, state_dir=tmp_path) as second:
+        api = Client(second.url)
+        assert second.recovered.resumed == [paused]
+        again = api.until("paused again", lambda: (wait := api.paused(paused))["createdAt"]
+                          != held["createdAt"] and wait)
+        assert again["waitId"] == held["waitId"]
+        resumed = requests.post(second.url + sent, json={"by": "url"}, timeout=10)
+        assert resumed.status_code == 200, resumed.text
+        assert api.finished(paused)["status"] == "SUCCEEDED"
+        (run,) = api("GET", f"/executions/{paused}/nodes/Hold").json()["items"]
+        assert run["output"][0] == [{"by": "url"}]
 
 
 def test_a_torn_last_line_is_dropped_and_the_rest_restored(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""WaitService on moto: a wait that times out, before or after its runner records the pause.
+"""WaitService on moto: a wait that times out, before or after its runner records the pause;
+a resume URL that outlives a new pause of its wait.
 
 (The API side — approve, reject, resume, exactly once — is tested over HTTP in
 ``tests/local/test_approvals.py``.)
@@ -6,7 +7,13 @@
 
 from __future__ import annotations
 
-from functions.services.waits import WaitService, wait_id_of
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from functions.services.execution_control import ExecutionConflict
+from functions.services.waits import SignatureInvalid, WaitService, wait_id_of
 from functions.store.repository import Execution, utc_now
 from functions.store.waits import TIMED_OUT, WaitRepository
 from local.cloud import LocalCloud
@@ -19,9 +26,9 @@ def _service(cloud: LocalCloud, execution_id: str) -> WaitService:
     return WaitService(cloud.sfn, cloud.repository, WaitRepository(), cloud.config)
 
 
-def _pause(service: WaitService, execution_id: str) -> None:
+def _pause(service: WaitService, execution_id: str, token: str = "token-1") -> None:
     service.pause(execution_id=execution_id, workflow_id="reminder", node="Hold",
-                  mode="webhook", token="token-1", inputs=[[{"n": 1}]], outputs=1)
+                  mode="webhook", token=token, inputs=[[{"n": 1}]], outputs=1)
 
 
 def _expire(service: WaitService, execution_id: str) -> None:
@@ -63,3 +70,46 @@ def test_expiring_twice_changes_nothing(cloud: LocalCloud) -> None:
     _expire(service, "e3")
     assert [view["status"] for view in service.views("e3")] == [TIMED_OUT]
     assert _status(cloud, "e3") == "RUNNING"
+
+
+class _StepFunctions:
+    """Records the task token each decision is sent with (moto knows none of these)."""
+
+    def __init__(self) -> None:
+        self.tokens: list[str] = []
+
+    def send_task_success(self, *, taskToken: str, output: str) -> dict[str, Any]:
+        self.tokens.append(taskToken)
+        return {}
+
+
+def _signature(view: dict[str, Any]) -> str:
+    return parse_qs(urlsplit(view["resumeUrl"]).query)["sig"][0]
+
+
+def test_a_resume_url_outlives_a_new_pause_of_its_wait(cloud: LocalCloud) -> None:
+    """A wait paused again (a retried Task; an execution resumed by a restarted server) has
+    a new token: the URL handed out before still resumes it, with the new token."""
+    _service(cloud, "e4")
+    sfn = _StepFunctions()
+    service = WaitService(sfn, cloud.repository, WaitRepository(), cloud.config)
+    _pause(service, "e4", "token-1")
+    (before,) = service.views("e4")
+    _pause(service, "e4", "token-2")
+    _pause(service, "e4", "token-3")
+    (after,) = service.views("e4")
+    assert after["resumeUrl"] == before["resumeUrl"]
+    assert service.resume("e4", before["waitId"], _signature(before), {"ok": 1})[
+        "status"] == "resumed"
+    assert sfn.tokens == ["token-3"]
+    with pytest.raises(ExecutionConflict, match="already resumed"):
+        service.resume("e4", before["waitId"], _signature(before), {"ok": 2})
+
+    # Decided, then paused again: a new question, with a URL of its own.
+    _pause(service, "e4", "token-4")
+    (again,) = service.views("e4")
+    assert again["status"] == "waiting" and again["resumeUrl"] != before["resumeUrl"]
+    with pytest.raises(SignatureInvalid):
+        service.resume("e4", before["waitId"], _signature(before), {"ok": 3})
+    service.resume("e4", again["waitId"], _signature(again), None)
+    assert sfn.tokens == ["token-3", "token-4"]
