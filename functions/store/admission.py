@@ -241,8 +241,7 @@ class DynamoAdmissionStore:
         """The execution's admission marker (None: it was never admitted under a limit,
         or its record is gone)."""
         try:
-            model = ExecutionModel.get(execution_id, consistent_read=True,
-                                       attributes_to_get=["admission"])
+            model = ExecutionModel.get(execution_id, consistent_read=True)
         except DoesNotExist:
             return None
         return dict(model.admission) if isinstance(model.admission, dict) else None

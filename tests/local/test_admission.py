@@ -23,12 +23,14 @@ from tests.local.test_serve import KEY, Client
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
-def _document(name: str, seconds: float) -> dict[str, Any]:
+def _document(name: str) -> dict[str, Any]:
+    """Naps as long as its input's ``seconds`` say."""
     return {
         "name": name,
         "settings": {"maxConcurrency": 2},
         "nodes": [{"name": "Start", "type": "manualTrigger"},
-                  {"name": "Nap", "type": "wait", "parameters": {"seconds": seconds}},
+                  {"name": "Nap", "type": "wait",
+                   "parameters": {"seconds": "{% $json.seconds %}"}},
                   {"name": "Done", "type": "noOp"}],
         "connections": [{"from": "Start", "to": "Nap"}, {"from": "Nap", "to": "Done"}],
     }
@@ -56,10 +58,10 @@ def _ended(api: Client, ids: list[str], seconds: float = 30) -> dict[str, dict[s
         time.sleep(0.05)
 
 
-def test_concurrent_starts_run_two_at_a_time_all_finish_by_priority(
+def test_a_limit_of_two_queues_the_rest_admits_by_priority_and_cancels(
         platform: LocalPlatform) -> None:
     api = Client(platform.url)
-    assert api("POST", "/workflows", json=_document("limited", 50)).status_code == 201
+    assert api("POST", "/workflows", json=_document("limited")).status_code == 201
     peak, stop = [0], threading.Event()
 
     def watch() -> None:
@@ -67,70 +69,59 @@ def test_concurrent_starts_run_two_at_a_time_all_finish_by_priority(
             peak[0] = max(peak[0], _running(platform, "limited"))
             time.sleep(0.01)
 
-    def start(priority: str) -> str:
-        return str(api("POST", "/workflows/limited/executions",
-                       json={"priority": priority}).json()["executionId"])
+    def start(priority: str, seconds: float = 20) -> dict[str, Any]:
+        answer = api("POST", "/workflows/limited/executions",
+                     json={"input": {"seconds": seconds}}, headers={"X-Priority": priority})
+        assert answer.status_code == 202, answer.text
+        return dict(answer.json())
 
     watcher = threading.Thread(target=watch)
     watcher.start()
     try:
-        holders = [start("normal"), start("normal")]
-        priorities = ["low", "normal", "high", "low", "normal", "high"]
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            queued = dict(zip(pool.map(start, priorities), priorities, strict=True))
-        views = _ended(api, [*holders, *queued])
+        holders = [start("normal", 100_000)["executionId"] for _ in range(2)]
+        priorities = ["low", "normal", "high", "low", "normal", "high", "normal"]
+        with ThreadPoolExecutor(max_workers=4) as pool:  # concurrent starts, all waiting
+            answers = list(pool.map(start, priorities))
+        assert {a["status"] for a in answers} == {"QUEUED"}
+        queued = {a["executionId"]: p for a, p in zip(answers, priorities, strict=True)}
+        positions = {i: api("GET", f"/executions/{i}").json()["position"] for i in queued}
+        assert sorted(positions.values()) == list(range(1, 8))
+        ranked = sorted(queued, key=positions.__getitem__)
+        assert [queued[i] for i in ranked] == ["high"] * 2 + ["normal"] * 3 + ["low"] * 2
+
+        queue = api("GET", "/admin/queue").json()
+        assert queue["byWorkflow"]["limited"] == {"high": 2, "normal": 3, "low": 2}
+        assert queue["running"]["limited"] == 2
+        assert queue["limits"]["workflows"]["limited"] == 2
+        assert queue["oldestWaiting"]["workflowId"] == "limited"
+
+        doomed = ranked[2]  # the first normal: cancelled while queued
+        cancelled = api("POST", f"/executions/{doomed}/cancel")
+        assert cancelled.status_code == 200, cancelled.text
+        assert cancelled.json()["status"] == "ABORTED"
+        assert cancelled.json()["error"]["type"] == "Sfnflow.Cancelled"
+        assert api("POST", f"/executions/{doomed}/cancel").status_code == 409
+        assert api("GET", f"/executions/{ranked[3]}").json()["position"] == 3
+
+        for holder in holders:  # their ends admit the queued ones, two at a time
+            assert api("POST", f"/executions/{holder}/cancel").status_code == 200
+        rest = [i for i in ranked if i != doomed]
+        views = _ended(api, rest)
     finally:
         stop.set()
         watcher.join()
     assert {view["status"] for view in views.values()} == {"SUCCEEDED"}
     assert peak[0] <= 2
-    by_start = sorted(queued, key=lambda i: views[i]["startedAt"])
-    assert [queued[i] for i in by_start] == ["high"] * 2 + ["normal"] * 2 + ["low"] * 2
-
-
-def test_queued_executions_show_their_position_and_cancel(platform: LocalPlatform) -> None:
-    api = Client(platform.url)
-    assert api("POST", "/workflows", json=_document("held", 100_000)).status_code == 201
-    holders = [api("POST", "/workflows/held/executions", json={}).json()["executionId"]
-               for _ in range(2)]
-    high = api("POST", "/workflows/held/executions", json={},
-               headers={"X-Priority": "high"}).json()
-    low = api("POST", "/workflows/held/executions", json={"priority": "low"}).json()
-    normal = api("POST", "/workflows/held/executions", json={}).json()
-    assert [high["status"], high["position"]] == ["QUEUED", 1]
-    assert (normal["position"], low["position"]) == (2, 2)  # low was 2nd, normal got ahead
-    view = api("GET", f"/executions/{low['executionId']}").json()
-    assert view["status"] == "QUEUED" and view["position"] == 3
-
-    queue = api("GET", "/admin/queue").json()
-    assert queue["byWorkflow"]["held"] == {"high": 1, "normal": 1, "low": 1}
-    assert queue["running"]["held"] == 2 and queue["limits"]["workflows"]["held"] == 2
-    assert queue["oldestWaiting"]["executionId"] == high["executionId"]
-
-    cancelled = api("POST", f"/executions/{normal['executionId']}/cancel")
-    assert cancelled.status_code == 200, cancelled.text
-    assert cancelled.json()["status"] == "ABORTED"
-    assert cancelled.json()["error"]["type"] == "Sfnflow.Cancelled"
-    assert api("POST", f"/executions/{normal['executionId']}/cancel").status_code == 409
-    assert api("GET", f"/executions/{low['executionId']}").json()["position"] == 2
-
-    for execution_id in holders:  # their ends admit high, then low
-        assert api("POST", f"/executions/{execution_id}/cancel").status_code == 200
-    deadline = time.monotonic() + 10
-    while api("GET", f"/executions/{low['executionId']}").json()["status"] != "RUNNING":
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    for execution_id in (high["executionId"], low["executionId"]):
-        assert api("POST", f"/executions/{execution_id}/cancel").status_code == 200
+    assert sorted(rest, key=lambda i: views[i]["startedAt"]) == rest  # priority, then arrival
     started = platform.cloud.sfn.list_executions(
-        stateMachineArn=local_arn("states", "stateMachine:held"))["executions"]
-    assert normal["executionId"] not in {e["name"] for e in started}
-    assert len(started) == 4
+        stateMachineArn=local_arn("states", "stateMachine:limited"))["executions"]
+    assert doomed not in {e["name"] for e in started} and len(started) == 8
+    assert api("GET", "/admin/queue").json()["byWorkflow"].get("limited") is None
 
 
 def test_a_bad_priority_is_a_400(platform: LocalPlatform) -> None:
     api = Client(platform.url)
-    api("POST", "/workflows", json=_document("picky", 1))
+    api("POST", "/workflows", json=_document("picky"))
     answer = api("POST", "/workflows/picky/executions", json={},
                  headers={"X-Priority": "urgent"})
     assert answer.status_code == 400 and "urgent" in answer.text
@@ -141,12 +132,13 @@ def test_a_bad_priority_is_a_400(platform: LocalPlatform) -> None:
 def test_a_lost_release_is_recovered_by_the_reconciler(
         platform: LocalPlatform, monkeypatch: pytest.MonkeyPatch) -> None:
     api = Client(platform.url)
-    assert api("POST", "/workflows", json=_document("wedged", 5)).status_code == 201
+    assert api("POST", "/workflows", json=_document("wedged")).status_code == 201
     monkeypatch.setattr(Admission, "on_finished", lambda *args: False)  # every release lost
     monkeypatch.setattr(Admission, "reconcile", lambda *args: {})  # the schedule's too
-    holders = [api("POST", "/workflows/wedged/executions", json={}).json()
-               for _ in range(2)]
-    waiting = api("POST", "/workflows/wedged/executions", json={}).json()
+    holders = [api("POST", "/workflows/wedged/executions",
+                   json={"input": {"seconds": 1}}).json() for _ in range(2)]
+    waiting = api("POST", "/workflows/wedged/executions",
+                  json={"input": {"seconds": 1}}).json()
     _ended(api, [h["executionId"] for h in holders])
     assert api("GET", f"/executions/{waiting['executionId']}").json()["status"] == "QUEUED"
     monkeypatch.undo()
