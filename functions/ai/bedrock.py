@@ -79,7 +79,9 @@ def converse_messages(messages: Sequence[Message]) -> tuple[list[dict[str, Any]]
             content += [{"toolUse": {"toolUseId": call.id, "name": call.name,
                                      "input": _tool_input(call.arguments)}}
                         for call in message.tool_calls]
-            out.append({"role": "assistant", "content": content})
+            # Converse refuses an empty or blank message: an empty answer sent back with
+            # what was wrong with it travels as a placeholder
+            out.append({"role": "assistant", "content": content or [{"text": "(empty)"}]})
         else:
             out.append({"role": "user", "content": [{"text": message.content}]})
     return system, out

@@ -103,3 +103,15 @@ def test_validation_errors_are_refused(stubbed: tuple[object, Stubber]) -> None:
     stubber.add_client_error("converse", "ValidationException", "bad model id", 400)
     with pytest.raises(ModelRequestRefused, match="bad model id"):
         BedrockChat(client, model=MODEL).complete([Message("user", "x")], [])
+
+
+def test_an_empty_answer_sent_back_is_no_empty_message(stubbed: tuple[object, Stubber]) -> None:
+    client, stubber = stubbed
+    stubber.add_response("converse", _response([{"text": "{}"}], "end_turn"), {
+        "modelId": MODEL, "messages": [
+            {"role": "user", "content": [{"text": "JSON please"}]},
+            {"role": "assistant", "content": [{"text": "(empty)"}]},
+            {"role": "user", "content": [{"text": "$: not JSON"}]}]})
+    BedrockChat(client, model=MODEL).complete(
+        [Message("user", "JSON please"), Message("assistant", ""),
+         Message("user", "$: not JSON")], [])
