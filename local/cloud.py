@@ -143,7 +143,6 @@ class LocalCloud:
             KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC",
             Description="sfnflow stream tokens")["KeyMetadata"]["Arn"]
         self.config = Config.from_env()
-        self._seed_credentials()
         self.repository = RunRepository(self.config, s3_client=self.s3)
         self.repository.create_tables(wait=False)  # moto's tables are ACTIVE at once
         node_runner._runner.cache_clear()
@@ -167,6 +166,11 @@ class LocalCloud:
                 self.state = None
                 self.__exit__(None, None, None)
                 raise
+        try:  # after the restore: the file's values win over the journal's
+            self._seed_credentials()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
         return self
 
     def _seed_credentials(self) -> None:

@@ -79,3 +79,4 @@ def test_deploying_lists_every_missing_or_mistyped_credential(cloud: LocalCloud)
 
 def test_a_workflow_whose_credentials_exist_deploys(cloud: LocalCloud) -> None:
     assert cloud.deploy(compile_workflow(calling({"name": "partner-api"})))
+
