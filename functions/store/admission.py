@@ -227,7 +227,10 @@ class DynamoAdmissionStore:
         except TransactWriteError as exc:
             if _failed(exc, 0):
                 return False
-            raise
+            if not any(_failed(exc, index) for index in (1, 2)):
+                raise
+            # a counter already at 0 (set by hand, or a table restored): drop the lease
+            AdmissionModel(lease.workflow_id, f"{LEASE}#{lease.execution_id}").delete()
         return True
 
     def leases(self) -> Iterator[Lease]:
