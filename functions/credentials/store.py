@@ -64,6 +64,9 @@ def _translated(name: str) -> Iterator[None]:
             raise CredentialNotFound(name) from None
         if code == "ResourceExistsException":
             raise CredentialExists(name) from None
+        if code in ("ValidationException", "InvalidParameterException"):
+            raise CredentialInvalid(
+                f"Secrets Manager refused credential {name!r} as invalid: {code}") from None
         if code in _UNAVAILABLE:
             raise CredentialUnavailable(
                 f"Secrets Manager did not answer for credential {name!r}: {code}") from None

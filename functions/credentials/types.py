@@ -3,7 +3,8 @@
 A credential is stored as one Secrets Manager secret whose value is the model's JSON (every
 field); the fields that are not secret (a header's name, a host, a role ARN) are also kept in
 the secret's description so ``GET /credentials/{name}`` can show them without reading the
-value. ``secrets()`` lists the strings the redactor must never let out
+value. Their lengths are bounded so that description stays within Secrets Manager's 2,048
+characters. ``secrets()`` lists the strings the redactor must never let out
 (``functions.credentials.redact``); a secret shorter than ``MIN_SECRET_CHARS`` is refused,
 since scrubbing a one- or two-letter string from every record would be no protection and
 would mangle everything else.
@@ -81,7 +82,7 @@ class OpenAiApi(_Credential):
 
     type: Literal["openAiApi"] = "openAiApi"
     apiKey: Secret
-    baseUrl: str = Field("https://api.openai.com/v1", min_length=1, max_length=2048)
+    baseUrl: str = Field("https://api.openai.com/v1", min_length=1, max_length=1024)
     secret_fields: ClassVar[tuple[str, ...]] = ("apiKey",)
 
 
@@ -104,7 +105,7 @@ class AwsAssumeRole(_Credential):
     shares with us (it may be absent: then nothing here is secret)."""
 
     type: Literal["awsAssumeRole"] = "awsAssumeRole"
-    roleArn: str = Field(max_length=2048,
+    roleArn: str = Field(max_length=1024,
                          pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$")
     externalId: Annotated[str, Field(min_length=MIN_SECRET_CHARS, max_length=1224,
                                      pattern=r"^[\w+=,.@:/-]+$")] | None = None

@@ -38,13 +38,14 @@ def test_the_secret_name_carries_the_stage() -> None:
     ("ThrottlingException", CredentialUnavailable),
     ("InternalServiceError", CredentialUnavailable),
     ("AccessDeniedException", CredentialError),
+    ("InvalidParameterException", CredentialInvalid),
 ])
 def test_failures_are_typed(code: str, error: type[CredentialError]) -> None:
     credentials, stubber = store()
     stubber.add_client_error("get_secret_value", code, http_status_code=400)
     with stubber, pytest.raises(error) as failed:
         credentials.read("db")
-    assert type(failed.value) is error and failed.value.retryable == (
+    assert type(failed.value) is error and failed.value.retryable is (
         error is CredentialUnavailable)
     assert "'db'" in str(failed.value)
 
@@ -65,3 +66,21 @@ def test_secret_fields_are_kept_out_of_the_public_ones() -> None:
     assert db.secrets() == ["pw-123456"]
     with pytest.raises(ValueError, match="at least 6"):
         Postgres(host="h", database="d", user="u", password="pw")
+
+
+def test_every_public_part_fits_a_secrets_description() -> None:
+    """Secrets Manager's descriptions hold 2,048 characters: the longest public fields of
+    each type, JSON-encoded, fit."""
+    import json
+
+    from functions.credentials.types import MODELS
+
+    for model in MODELS.values():
+        bounds = {name: next((m.max_length for m in info.metadata
+                              if getattr(m, "max_length", None)), None)
+                  for name, info in model.model_fields.items()
+                  if name not in ("type", *model.secret_fields)}
+        assert all(bound is not None or model.model_fields[name].annotation is not str
+                   for name, bound in bounds.items()), (model, bounds)
+        longest = {name: "x" * bound for name, bound in bounds.items() if bound}
+        assert len(json.dumps(longest, separators=(",", ":"))) <= 2048, model
