@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import json
 import logging
+import random
+import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -66,6 +68,7 @@ QUEUED = "QUEUED"
 CANCELLED = "Sfnflow.Cancelled"
 BATCH = 25  # queued executions read per Query while admitting
 STAGE_SCAN = 200  # queued executions of the stage one stage-wide pump looks at, at most
+CONFLICT_RETRIES = 4
 
 
 class InvalidPriority(SfnflowError, ValueError):
@@ -169,8 +172,17 @@ class Admission:
         return admitted
 
     def _admit(self, ticket: Ticket) -> str:
-        outcome = self.store.admit(ticket, workflow_limited=True,
-                                   stage_limit=self.stage_limit, at=_now())
+        """One admission attempt, retried a few times with jitter while a concurrent
+        transaction holds one of its items; still conflicting, it counts as full (the next
+        end or the reconciler admits it)."""
+        for attempt in range(CONFLICT_RETRIES):
+            outcome = self.store.admit(ticket, workflow_limited=True,
+                                       stage_limit=self.stage_limit, at=_now())
+            if outcome != Outcome.CONFLICT:
+                break
+            time.sleep(random.uniform(0.005, 0.02) * (attempt + 1))  # noqa: S311 - jitter
+        else:
+            return Outcome.WORKFLOW_FULL
         if outcome == Outcome.ADMITTED:
             self._start(ticket)
         return outcome

@@ -43,6 +43,7 @@ QUEUED = "queued"
 RANKS = {"high": 0, "normal": 1, "low": 2}
 PRIORITIES = tuple(RANKS)
 _CONDITION_FAILED = "ConditionalCheckFailed"
+_CONFLICT = "TransactionConflict"
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,9 @@ class Outcome:
     WORKFLOW_FULL = "workflowFull"
     STAGE_FULL = "stageFull"
     GONE = "gone"  # admitted or cancelled by someone else
+    # another transaction on one of its items was in flight (DynamoDB cancels one of two
+    # concurrent transactions touching an item, reason TransactionConflict): try again
+    CONFLICT = "conflict"
 
 
 class DynamoAdmissionStore:
@@ -198,6 +202,9 @@ class DynamoAdmissionStore:
             for index, outcome in enumerate(steps):
                 if _failed(exc, index):
                     return outcome
+            if any(reason is not None and reason.code == _CONFLICT
+                   for reason in exc.cancellation_reasons or []):
+                return Outcome.CONFLICT
             raise
         return Outcome.ADMITTED
 

@@ -23,7 +23,7 @@ from functions.services.admission import (
     policy_of,
 )
 from functions.services.executions import ExecutionService
-from functions.store.admission import STAGE, DynamoAdmissionStore
+from functions.store.admission import STAGE, DynamoAdmissionStore, Outcome
 from functions.store.repository import RunRepository
 from local.cloud import LocalCloud
 from tests.conftest import TIME_SCALE
@@ -253,3 +253,17 @@ def test_the_overview_counts_waiting_executions_by_workflow_and_priority(
     assert view["running"][workflow] == 1 and view["limits"]["workflows"][workflow] == 1
     assert view["oldestWaiting"] is not None and view["oldestWaiting"]["ageSeconds"] >= 0
     assert view["queued"] >= 3
+
+
+def test_a_transaction_conflict_is_retried_and_never_fails_the_start(
+        local: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    sfn = RecordingSfn()
+    service, workflow = _service(local, sfn), _workflow()
+    store, real = service.admission.store, service.admission.store.admit
+    conflicts = iter([Outcome.CONFLICT, Outcome.CONFLICT])
+    monkeypatch.setattr(store, "admit", lambda *a, **k: next(conflicts, None) or real(*a, **k))
+    first = _start(service, workflow, Policy(1))
+    assert sfn.started == [first]  # admitted on the third attempt
+    monkeypatch.setattr(store, "admit", lambda *a, **k: Outcome.CONFLICT)
+    second = _start(service, workflow, Policy(5))
+    assert _status(service, second) == "QUEUED"  # left for the next end or the reconciler
