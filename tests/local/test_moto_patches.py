@@ -592,3 +592,46 @@ def test_a_key_query_reads_only_its_partition(cloud: LocalCloud,
     rest = query(Limit=2, ExclusiveStartKey=first["LastEvaluatedKey"])
     assert [i["v"]["S"] for i in rest["Items"]] == ["b3"]
     assert query(values={":p": {"S": "none"}})["Items"] == []
+
+
+def test_a_cancelled_transaction_restores_only_what_it_wrote(cloud: LocalCloud) -> None:
+    """TransactWriteItems backs up what it may have to restore; moto deep-copied the whole
+    table for each transaction (the statistics table holds a marker per execution). The
+    backup now holds copies of the items written: a cancelled transaction still restores
+    them, and the items it did not touch stay as they are."""
+    import boto3
+    from moto.dynamodb.models import dynamodb_backends
+
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    dynamodb.create_table(
+        TableName="counted", BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "p", "AttributeType": "S"},
+                              {"AttributeName": "r", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "p", "KeyType": "HASH"},
+                   {"AttributeName": "r", "KeyType": "RANGE"}])
+    for r in ("total", "marker-1", "other"):
+        dynamodb.put_item(TableName="counted",
+                          Item={"p": {"S": "w"}, "r": {"S": r}, "n": {"N": "1"}})
+    table = dynamodb_backends["123456789012"]["us-east-1"].tables["counted"]
+    untouched = table.items[next(iter(table.items))]
+    other = next(item for key, item in untouched.items() if key.value == "other")
+
+    def count(marker: str) -> Any:
+        return dynamodb.transact_write_items(TransactItems=[
+            {"Update": {"TableName": "counted", "Key": {"p": {"S": "w"}, "r": {"S": "total"}},
+                        "UpdateExpression": "SET n = n + :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}}}},
+            {"Put": {"TableName": "counted", "Item": {"p": {"S": "w"}, "r": {"S": marker}},
+                     "ConditionExpression": "attribute_not_exists(r)"}}])
+
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        count("marker-1")  # counted before: nothing changes
+    count("marker-2")
+
+    def n(r: str) -> str:
+        return dynamodb.get_item(TableName="counted", Key={"p": {"S": "w"}, "r": {"S": r}},
+                                 ConsistentRead=True)["Item"]["n"]["N"]
+
+    assert n("total") == "2" and n("marker-1") == "1"
+    restored = dynamodb_backends["123456789012"]["us-east-1"].tables["counted"]
+    assert any(item is other for item in restored.items[next(iter(restored.items))].values())
