@@ -18,8 +18,19 @@ Time: ``tick`` takes the time explicitly (tests drive it). The background thread
 (``start``/``stop``, for ``sfnflow serve``) ticks on a virtual clock that runs
 ``1 / time_scale`` times faster than real time from the moment the scheduler was made:
 with ``time_scale=0.01``, ``rate(1 minute)`` fires every 0.6 s. A schedule is first
-considered when the scheduler first sees it (a rate without StartDate fires then, as
-Scheduler fires it on creation), so nothing created before is "caught up".
+considered when the scheduler first sees it, so nothing due before is "caught up".
+
+Rate schedules are timed from their creation, as EventBridge Scheduler times them: a rate
+without StartDate first fires when it is created, then once a period (with StartDate: at
+StartDate, then once a period). A schedule created while this scheduler runs (its
+``CreationDate`` on or after ``begin``: the first tick or ``start``) fires when first seen,
+which is its creation to within a tick. One that was already there when it began was made
+by an earlier server and fired at its creation then: a restarted ``sfnflow serve`` finds
+its schedules replayed from the state folder (``local.persistence``), and firing them at
+first sight would run every rate schedule once more per restart. It is timed from the
+moment this scheduler first saw it instead: its next fire is one period later. (Its
+original creation time is not kept: the replay creates it anew, so the period restarts
+with the server, as if it were created then, without the fire a creation makes.)
 """
 
 from __future__ import annotations
@@ -87,6 +98,7 @@ class LocalScheduler:
         self._origin = datetime.now(UTC)
         self._origin_monotonic = time.monotonic()
         self._seen: dict[str, _Seen] = {}
+        self._began: datetime | None = None  # real time; see ``begin``
         self._lock = threading.Lock()
         self._ticker = Periodic(self.tick, poll_seconds, "sfnflow-scheduler", at_once=True)
 
@@ -94,6 +106,18 @@ class LocalScheduler:
         """The virtual clock: real time since creation, divided by the time scale."""
         elapsed = (time.monotonic() - self._origin_monotonic) / self.time_scale
         return self._origin + timedelta(seconds=elapsed)
+
+    def begin(self) -> None:
+        """Mark the schedules there now as made before this scheduler (by an earlier
+        server): they are not fired at first sight (see the module's docstring). The first
+        tick (or ``start``) calls it; later calls change nothing."""
+        with self._lock:
+            if self._began is None:
+                self._began = datetime.now(UTC)
+
+    def _created_since_begin(self, schedule: dict[str, Any]) -> bool:
+        created = _aware(schedule.get("CreationDate"))
+        return created is None or self._began is None or created >= self._began
 
     # ------------------------------------------------------------------ reading
 
@@ -112,6 +136,7 @@ class LocalScheduler:
         names of the executions started (or handlers invoked, by schedule ARN)."""
         now = now or self.now()
         started: list[str] = []
+        self.begin()
         with self._lock:
             schedules = self._schedules()
             live = {schedule["Arn"] for schedule in schedules}
@@ -127,8 +152,11 @@ class LocalScheduler:
         timezone = schedule.get("ScheduleExpressionTimezone") or "UTC"
         seen = self._seen.get(arn)
         if seen is None or (seen.expression, seen.timezone) != (expression, timezone):
-            # New (or changed): the window starts now; a rate's first fire is now too.
-            seen = _Seen(expression, timezone, now, now - timedelta(microseconds=1))
+            # New (or changed): the window starts now; a rate's first fire is now too,
+            # unless the schedule was there before this scheduler began (a restart).
+            fires_now = seen is not None or self._created_since_begin(schedule)
+            seen = _Seen(expression, timezone, now,
+                         now - timedelta(microseconds=1) if fires_now else now)
             self._seen[arn] = seen
         window_start, seen.last_tick = seen.last_tick, now
         if schedule.get("State", "ENABLED") != "ENABLED":
@@ -180,6 +208,7 @@ class LocalScheduler:
     # ------------------------------------------------------------------ thread
 
     def start(self) -> None:
+        self.begin()
         self._ticker.start()
 
     def stop(self) -> None:

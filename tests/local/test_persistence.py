@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,6 +15,7 @@ import boto3
 import pytest
 import requests
 
+from functions.services.workflows import unqualified
 from local.cloud import PAYLOAD_BUCKET, REGION, UNDELIVERED, LocalCloud
 from local.persistence import (
     JOURNAL,
@@ -75,7 +77,7 @@ def approval(name: str) -> dict[str, Any]:
 def ticking(name: str) -> dict[str, Any]:
     return {"name": name, "nodes": [
         {"name": "Tick", "type": "scheduleTrigger",
-         "parameters": {"expression": "rate(1 hour)"}},  # fires when first seen, then 36 s
+         "parameters": {"expression": "rate(1 hour)"}},  # fires at creation, then 36 s
         {"name": "Work", "type": "noOp"}],
         "connections": [{"from": "Tick", "to": "Work"}]}
 
@@ -140,6 +142,15 @@ def test_a_restart_loses_nothing(tmp_path: Path) -> None:
         assert body["status"] == "SUCCEEDED", body
         (after,) = api("GET", f"/executions/{paused}/nodes/After").json()["items"]
         assert after["output"][0] == [{"by": "grace", "after": True}]
+        # The schedule was not fired again by the restart (nothing started in moto, whose
+        # executions start empty), and fires one period after it (the clock moved ahead).
+        scheduler, machine = second.cloud.scheduler, second.cloud.workflows.workflows.get(
+            "tick")
+        assert machine is not None
+        assert scheduler.tick() == []
+        assert second.cloud.sfn.list_executions(stateMachineArn=unqualified(
+            machine.state_machine_arn))["executions"] == []
+        assert len(scheduler.tick(scheduler.now() + timedelta(hours=1))) == 1
         api.until("the schedule fires again", lambda: len(api.executions("tick")) > ticks)
         # an S3 payload and the state machine of version 2 came back too
         assert boto3.client("s3", region_name=REGION).head_bucket(Bucket=PAYLOAD_BUCKET)

@@ -29,6 +29,8 @@ def executions(cloud: LocalCloud, workflow: str) -> list[dict[str, Any]]:
 
 
 def test_deploy_creates_the_schedule_and_ticks_fire_it(cloud: LocalCloud) -> None:
+    clock = LocalScheduler(cloud.scheduler_client, cloud.sfn)
+    clock.begin()  # running when the schedule is created
     cloud.deploy(compile_workflow(scheduled("every-minute", "rate(1 minute)")))
     (listed,) = cloud.scheduler_client.list_schedules()["Schedules"]
     schedule = cloud.scheduler_client.get_schedule(Name=listed["Name"])
@@ -36,8 +38,7 @@ def test_deploy_creates_the_schedule_and_ticks_fire_it(cloud: LocalCloud) -> Non
     # The trigger starter names each fire's execution (tests/functions/services/test_triggers)
     assert schedule["Target"]["Arn"].endswith(":function:sfnflow-triggers")
 
-    clock = LocalScheduler(cloud.scheduler_client, cloud.sfn)
-    assert len(clock.tick(T0)) == 1  # a rate fires when the schedule is first seen
+    assert len(clock.tick(T0)) == 1  # a rate fires at its creation (first seen)
     assert clock.tick(T0 + timedelta(seconds=30)) == []
     assert len(clock.tick(T0 + timedelta(seconds=60))) == 1
     assert clock.tick(T0 + timedelta(seconds=60)) == []
@@ -61,6 +62,24 @@ def test_a_fire_is_never_doubled(cloud: LocalCloud) -> None:
                            datetime(2026, 6, 1, 9, tzinfo=UTC))]
     assert len(executions(cloud, "hourly")) == 1
     assert executions(cloud, "hourly")[0]["name"].endswith("-20260601T090000Z")
+
+
+def test_a_restarted_scheduler_fires_nothing_extra(cloud: LocalCloud) -> None:
+    """A schedule that was there before the scheduler began (a restarted server's, replayed
+    from its state folder) is not fired at first sight: every restart would run each rate
+    schedule once more. Its next fire is one period after the scheduler first saw it."""
+    running = LocalScheduler(cloud.scheduler_client, cloud.sfn)
+    running.begin()
+    cloud.deploy(compile_workflow(scheduled("hourly-rate", "rate(1 hour)")))
+    assert len(running.tick(T0)) == 1  # created while it ran: fires at its creation
+
+    restarted = LocalScheduler(cloud.scheduler_client, cloud.sfn)
+    later = T0 + timedelta(minutes=10)
+    assert restarted.tick(later) == []
+    assert restarted.tick(later + timedelta(minutes=59)) == []
+    (fired,) = restarted.tick(later + timedelta(hours=1))
+    assert fired.endswith("-20260601T100930Z")
+    assert len(executions(cloud, "hourly-rate")) == 2
 
 
 def test_cron_in_a_timezone_state_and_end_date(cloud: LocalCloud) -> None:
