@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from functions.store.models import NodeRunModel
 from functions.store.repository import Execution, NodeRun
 from local.cloud import LocalCloud
@@ -75,3 +77,30 @@ def test_node_run_logs_round_trip_bounded_and_absent_when_empty(cloud: LocalClou
     assert flood[100:] == ["[sfnflow: 400 more log lines truncated]"]
     assert runs["Quiet"].logs is None
     assert "logs" not in NodeRunModel.get("e1", "Quiet#0000").attribute_values
+
+
+def test_a_node_run_and_its_finished_event_are_one_write_request(
+        cloud: LocalCloud, monkeypatch: Any) -> None:
+    """The run record and its ``nodeFinished`` progress event were two PutItems on the
+    node's critical path; they are one request, and both are there."""
+    from functions.store.models import NodeRunModel, ProgressEventModel
+
+    sent: list[str] = []
+    client = NodeRunModel._get_connection().connection.client
+    original = client._make_api_call
+
+    def counted(operation: str, params: dict[str, Any]) -> Any:
+        sent.append(operation)
+        return original(operation, params)
+
+    monkeypatch.setattr(client, "_make_api_call", counted)
+    repo = cloud.repository
+    repo.record_node_run(NodeRun(
+        execution_id="e1", node="Fetch", node_type="httpRequest", status="success",
+        started_at="2026-01-01T00:00:00.000Z", finished_at="2026-01-01T00:00:01.000Z",
+        duration_ms=1000, output=[[{"a": 1}]], output_counts=[1]))
+    assert sent == ["TransactWriteItems"]
+    assert [run.node for run in repo.node_runs("e1")] == ["Fetch"]
+    assert [(e["type"], e["node"], e["at"]) for e in repo.progress_events("e1")] == [
+        ("nodeFinished", "Fetch", "2026-01-01T00:00:01.000Z")]
+    assert ProgressEventModel.count("e1") == 1
