@@ -161,7 +161,7 @@ def apply_all() -> None:
         _patch_atomic_dynamodb_writes()
         _patch_backend_lookup()
         _patch_partition_queries()
-        _patch_transaction_snapshots()
+        _patch_transaction_restore()
         _patch_event_targets()
         _patch_distributed_map_failures()
         _patch_result_writer()
@@ -852,43 +852,19 @@ def _patch_partition_queries() -> None:
     Table.query = query
 
 
-_transaction = threading.local()  # .keys: {table name: [(hash, range)]} a transaction writes
-
-
-def _snapshot(table: Any) -> Any:
-    """What TransactWriteItems restores when a transaction is cancelled: the table with its
-    partitions copied and the items this transaction writes deep-copied (the others are
-    untouched by it). moto deep-copied the whole table: O(items) per transaction, and the
-    statistics table keeps one marker per execution ever counted."""
-    import copy
-    from collections import defaultdict
-
-    snapshot = copy.copy(table)
-    ranged = bool(table.range_key_attr)
-    snapshot.items = defaultdict(dict, {
-        hash_key: dict(partition) if ranged else partition
-        for hash_key, partition in table.items.items()})
-    for hash_key, range_key in getattr(_transaction, "keys", {}).get(table.name, ()):
-        found = table.get_item(hash_key, range_key) if not ranged or range_key else None
-        if found is None:
-            continue
-        if ranged:
-            snapshot.items[hash_key][range_key] = copy.deepcopy(found)
-        else:
-            snapshot.items[hash_key] = copy.deepcopy(found)
-    return snapshot
-
-
-class _TransactionCopies:
-    """Stands in for ``copy`` inside moto's DynamoDB backend: a table's backup is a
-    ``_snapshot``; anything else is copied as before."""
+class _Unchanged:
+    """Stands in for ``copy`` inside moto's DynamoDB backend, whose TransactWriteItems
+    deep-copied every table it touched to restore it when the transaction is cancelled:
+    O(items) per transaction (the statistics table keeps a marker per execution counted,
+    the run tables an item per node run). The "copy" of a table is the table itself, and
+    ``_patch_transaction_restore`` restores the items the transaction wrote instead."""
 
     def deepcopy(self, value: Any, memo: Any = None) -> Any:
         import copy
 
         from moto.dynamodb.models.table import Table
 
-        return _snapshot(value) if isinstance(value, Table) else copy.deepcopy(value, memo)
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
 
     def __getattr__(self, name: str) -> Any:
         import copy
@@ -896,38 +872,69 @@ class _TransactionCopies:
         return getattr(copy, name)
 
 
-def _patch_transaction_snapshots() -> None:
-    from moto.dynamodb import models
+def _written_keys(backend: Any, transact_items: list[dict[str, Any]]
+                  ) -> list[tuple[Any, Any, Any]]:
+    """(table, hash key, range key) of every item a transaction writes or checks."""
     from moto.dynamodb.models.dynamo_type import DynamoType
 
+    keys = []
+    for entry in transact_items:
+        _, op = next(iter(entry.items()))
+        table = backend.tables.get(op.get("TableName"))
+        if table is None:
+            continue
+        key = op.get("Key") or op.get("Item") or {}
+        hash_value = key.get(table.hash_key_attr)
+        range_value = key.get(table.range_key_attr) if table.range_key_attr else None
+        if hash_value is not None:
+            keys.append((table, DynamoType(hash_value),
+                         DynamoType(range_value) if range_value is not None else None))
+    return keys
+
+
+def _patch_transaction_restore() -> None:
+    """A cancelled TransactWriteItems restores the items it wrote, and only those (see
+    ``_Unchanged``); it runs under the DynamoDB write lock, so no other write interleaves."""
+    import copy
+
+    from moto.dynamodb import models
+
     original = models.DynamoDBBackend.transact_write_items
-    if getattr(original, "_sfnflow_snapshots", False):
+    if getattr(original, "_sfnflow_restores", False):
         return
-    models.copy = _TransactionCopies()  # type: ignore[assignment]
+    models.copy = _Unchanged()  # type: ignore[assignment]
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Any:
-        keys: dict[str, list[tuple[Any, Any]]] = {}
-        for entry in transact_items:
-            _, op = next(iter(entry.items()))
-            table = self.tables.get(op.get("TableName"))
-            if table is None:
-                continue
-            key = op.get("Key") or op.get("Item") or {}
-            hash_value = key.get(table.hash_key_attr)
-            range_value = key.get(table.range_key_attr) if table.range_key_attr else None
-            if hash_value is not None:
-                keys.setdefault(table.name, []).append(
-                    (DynamoType(hash_value),
-                     DynamoType(range_value) if range_value is not None else None))
-        previous = getattr(_transaction, "keys", None)
-        _transaction.keys = keys
-        try:
-            return original(self, transact_items)
-        finally:
-            _transaction.keys = previous
+        with _dynamodb_write_lock:
+            written = _written_keys(self, transact_items)
+            before = [(table, hash_key, range_key,
+                       copy.deepcopy(table.get_item(hash_key, range_key)
+                                     if not table.range_key_attr or range_key else None))
+                      for table, hash_key, range_key in written]
+            try:
+                return original(self, transact_items)
+            except Exception:
+                for table, hash_key, range_key, item in reversed(before):
+                    _restore(table, hash_key, range_key, item)
+                raise
 
-    transact_write_items._sfnflow_snapshots = True  # type: ignore[attr-defined]
+    transact_write_items._sfnflow_restores = True  # type: ignore[attr-defined]
     models.DynamoDBBackend.transact_write_items = transact_write_items
+
+
+def _restore(table: Any, hash_key: Any, range_key: Any, item: Any) -> None:
+    if table.range_key_attr:
+        partition = table.items[hash_key]
+        if item is None:
+            partition.pop(range_key, None)
+        else:
+            partition[range_key] = item
+        if not partition:
+            del table.items[hash_key]
+    elif item is None:
+        table.items.pop(hash_key, None)
+    else:
+        table.items[hash_key] = item
 
 
 # --------------------------------------------------------------------------- 9. EventBridge
