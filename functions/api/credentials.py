@@ -28,7 +28,6 @@ from functions.credentials import (
     CredentialExists,
     CredentialInvalid,
     CredentialNotFound,
-    CredentialsMissing,
     CredentialStore,
     CredentialTypeMismatch,
     CredentialUnavailable,
@@ -122,10 +121,6 @@ _STATUS: tuple[tuple[type[CredentialError], int, str], ...] = (
 
 @router.exception_handler(CredentialError)
 def _credential_error(exc: CredentialError) -> Response[str]:
-    if isinstance(exc, CredentialsMissing):  # deploying a workflow naming unknown ones
-        return error_response(400, "CredentialsMissing", str(exc),
-                              [{"credential": name, "nodes": nodes}
-                               for name, nodes in sorted(exc.missing.items())])
     for kind, status, error_type in _STATUS:
         if isinstance(exc, kind):
             return error_response(status, error_type, str(exc))

@@ -31,7 +31,6 @@ from functions.credentials.errors import (
     CredentialExists,
     CredentialInvalid,
     CredentialNotFound,
-    CredentialsMissing,
     CredentialTypeMismatch,
     CredentialUnavailable,
 )
@@ -103,7 +102,7 @@ __all__ = [
     "NODE_CREDENTIALS_KEY", "REDACTOR", "TTL_SECONDS", "AwsAssumeRole", "Credential",
     "CredentialError", "CredentialExists", "CredentialInvalid", "CredentialNotFound",
     "CredentialResolver", "CredentialStore", "CredentialTypeMismatch",
-    "CredentialUnavailable", "CredentialsMissing", "HttpBasicAuth", "HttpBearerAuth",
+    "CredentialUnavailable", "HttpBasicAuth", "HttpBearerAuth",
     "HttpHeaderAuth", "HttpQueryAuth", "OpenAiApi", "Postgres", "Redactor", "node_credential",
     "reset", "resolve", "store_for",
 ]

@@ -29,20 +29,6 @@ class CredentialNotFound(CredentialError):
         self.name = name
 
 
-class CredentialsMissing(CredentialError):
-    """Deploying a workflow that names credentials that do not exist: every one at once."""
-
-    error_type = "Sfnflow.CredentialsMissing"
-
-    def __init__(self, missing: dict[str, list[str]]) -> None:
-        """``missing``: credential name -> the nodes that name it."""
-        listed = "; ".join(f"{name!r} (node {', '.join(repr(n) for n in nodes)})"
-                           for name, nodes in sorted(missing.items()))
-        super().__init__(f"credentials missing: {listed}; create them with "
-                         "POST /credentials first")
-        self.missing = missing
-
-
 class CredentialExists(CredentialError):
     error_type = "Sfnflow.CredentialExists"
 
