@@ -13,8 +13,8 @@ execution the run data still calls RUNNING or WAITING is an orphan, and:
   token on the same wait (``WaitRepository.save``), so the approve / reject / resume URLs a
   person holds keep working: a resume URL is signed with the token the wait first paused
   with, which the wait keeps (``functions.services.waits``). Until the wait has paused
-  again (a moment after the start) a decision finds only the old token, which Step
-  Functions no longer knows: it is refused (409) and the wait is paused again all the same.
+  again (a moment after the start) it is held (``WaitRepository.hold``): a decision is
+  refused with a 409 that says to try again, rather than sent to the dead token.
 * **Running** (or a paused sub-workflow, whose parent's ``.sync`` task died with the old
   process) it is recorded **FAILED** with ``Sfnflow.LocalServerRestarted``. Resuming it
   would run the node that was in flight a second time, unasked, and its side effects
@@ -56,9 +56,12 @@ def recover_executions(sfn: Any, runs: RunRepository, workflows: WorkflowReposit
     recovered = Recovered()
     for status in ("RUNNING", EXECUTION_WAITING):
         for execution in _executions(runs, status):
-            paused = status == EXECUTION_WAITING and execution.parent_execution_id is None \
-                and any(wait.status == WAITING for wait in waits.waits_of(
-                    execution.execution_id))
+            waiting = [wait for wait in waits.waits_of(execution.execution_id)
+                       if wait.status == WAITING] if status == EXECUTION_WAITING else []
+            paused = bool(waiting) and execution.parent_execution_id is None
+            if paused:  # held before the resume, so the new pause comes after the hold
+                for wait in waiting:
+                    waits.hold(wait)
             if paused and _resume(sfn, runs, workflows, execution):
                 recovered.resumed.append(execution.execution_id)
             else:

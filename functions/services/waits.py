@@ -41,6 +41,7 @@ from functions.store.repository import TERMINAL, NodeRun, RunRepository, utc_now
 from functions.store.waits import (
     EXECUTION_WAITING,
     NEVER_PAUSED,
+    RESUMING,
     TIMED_OUT,
     WAITING,
     Wait,
@@ -228,6 +229,10 @@ class WaitService:
                 + ("its signed resume URL" if wait.mode == "webhook" else "approve / reject"))
         if wait.status != WAITING:
             raise ExecutionConflict(f"wait {wait.wait_id!r} is already {wait.status}")
+        if wait.token == RESUMING:
+            raise ExecutionConflict(f"wait {wait.wait_id!r} is pausing again: the local "
+                                    "server restarted and is resuming its execution; try "
+                                    "again in a moment")
         execution = self.runs.get_execution(wait.execution_id)
         if execution is None or execution.status in TERMINAL:
             raise ExecutionConflict(f"execution {wait.execution_id!r} already ended")

@@ -26,6 +26,7 @@ from functions.store.repository import utc_now
 WAITING = "waiting"  # a wait's status until it is decided
 TIMED_OUT = "timedOut"
 NEVER_PAUSED = "-"  # the token of a wait that timed out before it paused
+RESUMING = "+"  # the token of a wait whose execution a restarted server resumes (``hold``)
 EXECUTION_WAITING = "WAITING"  # the execution's status while one of its waits is paused
 UNDECIDED = frozenset({WAITING, TIMED_OUT})  # a pause again asks the same question again
 _FIRST_TOKEN = " "  # between the token and the first token in ``WaitModel.token``
@@ -123,6 +124,25 @@ class WaitRepository:
                                    | (WaitModel.token != NEVER_PAUSED))
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def hold(self, wait: Wait) -> bool:
+        """A restarted local server resumes the paused wait's execution (``local.recovery``):
+        its token died with the old process, and the new one comes when the wait pauses
+        again. Until then the wait holds ``RESUMING`` (and its first token, for its URLs),
+        so a decision is told to come back instead of being sent to a token Step Functions
+        no longer knows. Returns whether it was held (a wait decided or paused again since
+        it was read is left alone)."""
+        held = replace(wait, token=RESUMING, first_token=wait.signing_token)
+        try:
+            WaitModel(wait.execution_id, wait.wait_id).update(
+                actions=[WaitModel.token.set(_stored_token(held))],
+                condition=(WaitModel.status == WAITING)
+                & (WaitModel.token == _stored_token(wait)))
+        except UpdateError as exc:
+            if _condition_failed(exc):
                 return False
             raise
         return True

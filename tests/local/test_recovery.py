@@ -12,8 +12,11 @@ from typing import Any
 import pytest
 
 from functions.api.dependencies import services
+from functions.services.execution_control import ExecutionConflict
+from functions.services.waits import WaitService
+from functions.services.workflows import unqualified
 from functions.store.repository import Execution, utc_now
-from functions.store.waits import EXECUTION_WAITING, Wait, WaitRepository
+from functions.store.waits import EXECUTION_WAITING, RESUMING, Wait, WaitRepository
 from local.cloud import LocalCloud
 from local.recovery import RESTARTED, recover_executions
 from tests.conftest import TIME_SCALE
@@ -81,3 +84,23 @@ def test_a_paused_sub_workflow_fails_with_its_parent(cloud: LocalCloud) -> None:
         execution = cloud.repository.get_execution(execution_id)
         assert execution is not None and execution.status == "FAILED"
         assert execution.error is not None and execution.error["type"] == RESTARTED
+
+
+def test_a_resumed_executions_wait_is_held_until_it_pauses_again(cloud: LocalCloud) -> None:
+    """Its token died with the old process: a decision before the new pause is told to come
+    back (409), not sent to a token Step Functions no longer knows."""
+    orphan(cloud, "was-paused", EXECUTION_WAITING)
+    WaitRepository().save(Wait(execution_id="was-paused", wait_id="hold-0-abc",
+                               workflow_id="orphans", node="Hold", mode="approval",
+                               token="old-token"))
+    assert recover(cloud).resumed == ["was-paused"]
+    held = WaitRepository().get("was-paused", "hold-0-abc")
+    assert held is not None and held.token == RESUMING and held.signing_token == "old-token"
+    with pytest.raises(ExecutionConflict, match="try again in a moment"):
+        WaitService(cloud.sfn, cloud.repository, WaitRepository(), cloud.config).decide(
+            "was-paused", "hold-0-abc", "approve", None)
+    record = services().workflows.workflows.get("orphans")
+    assert record is not None
+    (resumed,) = [e for e in cloud.sfn.list_executions(stateMachineArn=unqualified(
+        record.state_machine_arn))["executions"] if e["name"] == "was-paused"]
+    assert finish(cloud, resumed["executionArn"]) == "SUCCEEDED"  # (this one has no wait)
