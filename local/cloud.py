@@ -20,8 +20,9 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +97,13 @@ class Finished:
     error: str | None
     cause: str | None
     output: Any
-    history: list[dict[str, Any]]
+    read_history: Callable[[], list[dict[str, Any]]] = field(repr=False)
+
+    @cached_property
+    def history(self) -> list[dict[str, Any]]:
+        """The execution's history events, read when first asked for (most callers never
+        do, and moto's GetExecutionHistory costs ~8 ms even for a short execution)."""
+        return self.read_history()
 
 
 class LocalCloud:
@@ -427,7 +434,7 @@ class LocalCloud:
             error=described.get("error"),
             cause=described.get("cause"),
             output=json.loads(output) if output else None,
-            history=self.history(arn),
+            read_history=lambda: self.history(arn),
         )
 
     def _recorded_arn(self, execution_id: str) -> str:

@@ -101,3 +101,18 @@ def test_a_start_deploys_only_a_changed_definition(
     assert counted.calls == ["update", "tag"]
     assert "Finished" in cloud.sfn.describe_state_machine(
         stateMachineArn=cloud.deploy(changed))["definition"]
+
+
+def test_wait_reads_the_history_only_when_asked(
+        cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    compiled = compile_workflow({
+        "name": "history-on-demand", "nodes": [{"name": "Start", "type": "manualTrigger"},
+                                               {"name": "Done", "type": "noOp"}],
+        "connections": [{"from": "Start", "to": "Done"}]})
+    reads: list[str] = []
+    history = cloud.history
+    monkeypatch.setattr(cloud, "history", lambda arn: reads.append(arn) or history(arn))
+    finished = cloud.wait(cloud.start(compiled))
+    assert reads == []
+    assert [e["type"] for e in finished.history][-1] == "ExecutionSucceeded"
+    assert finished.history is finished.history and reads == [finished.execution_arn]
