@@ -30,7 +30,8 @@ from compiler.lowering import rendezvous
 from compiler.lowering.rendezvous import AWAIT, SIGNAL
 from compiler.lowering.task import NODE_RUNNER
 from compiler.model import HELPER_PREFIX
-from compiler.nodetypes import NODE_TYPES, ForEachParams, SplitInBatchesParams
+from compiler.nodetypes import ForEachParams, SplitInBatchesParams
+from compiler.passes.decide import Decisions
 from compiler.passes.structure import Flow, Guard, NodeStep, Seq, Step
 from compiler.pipeline import CompiledWorkflow
 
@@ -479,53 +480,54 @@ def node_states(definition: Mapping[str, Any], runner: str = NODE_RUNNER) -> dic
 
 def plan_blocks(graph: Graph, step: Step, weights: Sequence[float],
                 loop_plans: LoopPlans | None = None,
-                states: Mapping[str, str] | None = None) -> PlanBlock:
+                states: Mapping[str, str] | None = None,
+                decisions: Decisions | None = None) -> PlanBlock:
     """The plan tree with readable labels (node names, guard ports by name); a loop node is
-    a map block holding its body's plan. ``states``: ``node_states`` of the definition."""
+    a map block holding its body's plan. ``states``: ``node_states`` of the definition;
+    ``decisions``: why each node runs where it does (``compiler.passes.decide``)."""
     states = states or {}
     if isinstance(step, NodeStep):
         if step.node in graph.loops:
-            return _map_block(graph, step.node, weights, loop_plans or {}, states)
-        return _node_block(graph, step.node, weights, states)
+            return _map_block(graph, step.node, weights, loop_plans or {}, states, decisions)
+        return _node_block(graph, step.node, weights, states, decisions)
     if isinstance(step, Guard):
         ports = ", ".join(f"{graph.name(n)}.{graph.outputs[n][p]}" for n, p in step.ports)
-        body = plan_blocks(graph, step.body, weights, loop_plans, states)
+        body = plan_blocks(graph, step.body, weights, loop_plans, states, decisions)
         return PlanBlock("guard", f"if {ports} has items", body.seconds, (body,))
     if isinstance(step, Seq):
-        children = tuple(plan_blocks(graph, child, weights, loop_plans, states)
+        children = tuple(plan_blocks(graph, child, weights, loop_plans, states, decisions)
                          for child in step.steps)
         return PlanBlock("sequence", f"sequence of {len(children)}",
                          sum(c.seconds for c in children), children)
     if isinstance(step, Flow):
-        return _flow_block(graph, step, weights, states)
-    children = tuple(plan_blocks(graph, branch, weights, loop_plans, states)
+        return _flow_block(graph, step, weights, states, decisions)
+    children = tuple(plan_blocks(graph, branch, weights, loop_plans, states, decisions)
                      for branch in step.branches)
     return PlanBlock("parallel", f"parallel, {len(children)} branches",
                      max((c.seconds for c in children), default=0.0), children)
 
 
 def _node_block(graph: Graph, node: int, weights: Sequence[float],
-                states: Mapping[str, str], waits_for: tuple[str, ...] = ()) -> PlanBlock:
+                states: Mapping[str, str], decisions: Decisions | None,
+                waits_for: tuple[str, ...] = ()) -> PlanBlock:
     """One node; a node whose type lowers natively but runs on Lambda says why."""
     state = states.get(graph.name(node))
     why = None
-    if state == "Lambda" and NODE_TYPES[graph.type_of(node)].lowering == "native":
-        from compiler.lowering.native import fallback_reason
-
-        why = fallback_reason(graph, node)
+    if state == "Lambda" and decisions is not None:
+        why = decisions.fallback_reason(node)
     return PlanBlock("node", graph.name(node), weights[node], node_type=graph.type_of(node),
                      state=state, waits_for=waits_for, why=why)
 
 
 def _flow_block(graph: Graph, flow: Flow, weights: Sequence[float],
-                states: Mapping[str, str]) -> PlanBlock:
+                states: Mapping[str, str], decisions: Decisions | None) -> PlanBlock:
     """A Flow: one chain block per branch (``seconds``: when its last node finishes), each
     node saying which nodes of other chains it waits for."""
     finish = flow_finishes(flow, weights)
     waits = flow.producers
     chains = []
     for chain in flow.chains:
-        nodes = tuple(_node_block(graph, n, weights, states,
+        nodes = tuple(_node_block(graph, n, weights, states, decisions,
                                   tuple(graph.name(p) for p in waits.get(n, ())))
                       for n in chain)
         chains.append(PlanBlock("chain", f"chain of {len(chain)}", finish[chain[-1]], nodes))
@@ -535,7 +537,7 @@ def _flow_block(graph: Graph, flow: Flow, weights: Sequence[float],
 
 
 def _map_block(graph: Graph, node: int, weights: Sequence[float], loop_plans: LoopPlans,
-               states: Mapping[str, str]) -> PlanBlock:
+               states: Mapping[str, str], decisions: Decisions | None) -> PlanBlock:
     params = graph.params[node]
     label = graph.name(node)
     if isinstance(params, SplitInBatchesParams | ForEachParams):
@@ -545,7 +547,7 @@ def _map_block(graph: Graph, node: int, weights: Sequence[float], loop_plans: Lo
     state = states.get(graph.name(node))
     if plan is None:
         return PlanBlock("map", label, 0.0, node_type=graph.type_of(node), state=state)
-    body = plan_blocks(graph, plan, weights, loop_plans, states)
+    body = plan_blocks(graph, plan, weights, loop_plans, states, decisions)
     return PlanBlock("map", label, body.seconds, (body,), graph.type_of(node), state)
 
 
@@ -562,6 +564,7 @@ class Explanation:
     run: RunEstimate
     weighted_nodes: int  # nodes whose seconds were given (the rest take the default)
     history_events: int = 0  # estimated events in one execution's history (compiler.history)
+    decisions: Decisions | None = None  # every choice with its reason (compiler.passes.decide)
 
     @property
     def makespan_ratio(self) -> float:
@@ -593,6 +596,7 @@ class Explanation:
             "criticalPath": {"nodes": self.critical_path, "seconds": self.critical_path_seconds},
             "makespan": {"seconds": self.run.live.seconds, "ratio": self.makespan_ratio},
             "historyEvents": {"estimate": self.history_events, "limit": HISTORY_LIMIT},
+            **({"decisions": self.decisions.to_dict()} if self.decisions else {}),
             "allLive": self.run.live.to_dict(),
             "guardsSkipped": self.run.skipped.to_dict(),
             "costPer1000Executions": {
@@ -631,11 +635,12 @@ def explain(compiled: CompiledWorkflow,
         connections=len(graph.edges),
         states=count_states(compiled.definition),
         plan=plan_blocks(graph, compiled.plan, weights, compiled.loop_plans,
-                         node_states(compiled.definition)),
+                         node_states(compiled.definition), compiled.decisions),
         levels=[[graph.name(n) for n in level] for level in topological_levels(graph)],
         critical_path=[graph.name(n) for n in cp_nodes],
         critical_path_seconds=cp_seconds,
         run=evaluate_definition(compiled.definition, durations),
         weighted_nodes=len(seconds or {}),
-        history_events=execution_events(graph),
+        history_events=execution_events(graph, compiled.decisions),
+        decisions=compiled.decisions,
     )

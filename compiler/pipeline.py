@@ -1,4 +1,5 @@
-"""The compiler pipeline: document -> validated graph -> structured plan -> ASL + manifest."""
+"""The compiler pipeline: document -> validated graph -> decisions and the structured plan
+they shape (``compiler.passes.decide``) -> ASL + manifest."""
 
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ from compiler.lowering.quorum import QUORUM_TABLE_SUBSTITUTION, uses_quorums
 from compiler.lowering.subworkflow import substitution_key
 from compiler.lowering.task import NODE_RUNNER
 from compiler.lowering.variables import variable_problems
+from compiler.naming import variable_names
 from compiler.nodetypes import ExecuteWorkflowParams
-from compiler.passes.emit import emit, variable_names
-from compiler.passes.structure import Step, has_flows, race_problems, region_plans
+from compiler.passes.decide import Decisions, decide, has_flows
+from compiler.passes.emit import emit
+from compiler.passes.structure import Step, race_problems
 from compiler.passes.validate import validate
 from compiler.triggers import manifest_tags, manifest_triggers, trigger_problems
 
@@ -31,7 +34,12 @@ class CompiledWorkflow:
     plan: Step
     definition: dict[str, Any]
     manifest: dict[str, Any]
-    loop_plans: dict[int | None, Step] | None = None  # plan of every loop body, by loop node
+    decisions: Decisions  # every choice and its reason; the plans of every region
+
+    @property
+    def loop_plans(self) -> dict[int | None, Step]:
+        """The plan of every region: the workflow's (None), every loop body's by loop node."""
+        return dict(self.decisions.plans)
 
     @property
     def name(self) -> str:
@@ -108,18 +116,19 @@ def compile_workflow(document: Any, weights: list[float] | None = None) -> Compi
     """Compile a parsed workflow document; raises ``WorkflowInvalid`` listing every problem."""
     with _gc_paused():
         graph = validate(document)
-        plans = region_plans(graph, weights)
-        problems = (race_problems(graph, plans) + variable_problems(graph, plans[None])
-                    + trigger_problems(graph) + history_problems(graph))
+        decisions = decide(graph, weights)
+        plans = dict(decisions.plans)
+        problems = (race_problems(graph, plans) + variable_problems(graph, decisions.plan)
+                    + trigger_problems(graph) + history_problems(graph, decisions))
         if problems:
             raise WorkflowInvalid(problems)
-        definition = emit(graph, plans[None], plans).to_dict()
-        if graph.workflow.settings.rendezvous == "auto" and has_flows(plans) \
+        definition = emit(decisions).to_dict()
+        if graph.workflow.settings.rendezvous == "auto" and has_flows(decisions) \
                 and _too_large(definition):
-            plans = region_plans(graph, weights, flows="never")
-            definition = emit(graph, plans[None], plans).to_dict()
-        return CompiledWorkflow(graph, plans[None], definition, _manifest(graph, definition),
-                                plans)
+            decisions = decide(graph, weights, flows="never")
+            definition = emit(decisions).to_dict()
+        return CompiledWorkflow(graph, decisions.plan, definition,
+                                _manifest(graph, definition), decisions)
 
 
 def _too_large(definition: dict[str, Any]) -> bool:

@@ -22,7 +22,7 @@ from compiler import (
 )
 from compiler.limits import enforce_limits
 from compiler.n8n import is_n8n, to_n8n
-from compiler.n8n.loading import import_n8n
+from compiler.n8n.importing import import_n8n
 from compiler.passes.validate import parse_document
 from compiler.project import WORKFLOW_SUFFIXES
 from compiler.schema import workflow_schema

@@ -12,13 +12,14 @@ sequential n8n behaviour; forEach to 10). Inline Map's limit is 40 concurrent it
 
 An inline Map records every iteration in its execution's history (25,000 events at most).
 The item count is known only when the Map starts, so its ``Items`` expression checks it:
-past ``compiler.history.iteration_limit`` iterations it raises ``$error`` and the Map fails
-with ``States.QueryEvaluationError`` before any iteration, the message naming the loop, the
+past the loop's ``iteration_limit`` (decided by ``compiler.passes.decide`` from
+``compiler.history``'s estimate) it raises ``$error`` and the Map fails with
+``States.QueryEvaluationError`` before any iteration, the message naming the loop, the
 count and the fixes (``mode: distributed``, a sub-workflow) — where Step Functions would
 otherwise fail the execution at event 25,000, after doing most of the work.
 
-**Distributed Map** (``distributed``): above 40, with ``mode: distributed``, or when the
-loop could fill the execution's event history (``compiler.history``), the Map is a
+**Distributed Map** (decided by ``compiler.passes.decide``): above 40, with ``mode:
+distributed``, or when the loop could fill the execution's event history, the Map is a
 Distributed Map: every iteration is a STANDARD child execution with its own history, and
 the first failed iteration fails the Map (``ToleratedFailurePercentage: 0``,
 ``States.ExceedToleratedFailureThreshold``). A child execution sees neither the parent's
@@ -47,12 +48,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from compiler import asl
+from compiler.history import HISTORY_BUDGET, HISTORY_LIMIT
 from compiler.jsonata_text import jsonata, literal
-from compiler.nodetypes import INLINE_MAX_CONCURRENCY, ForEachParams, SplitInBatchesParams
+from compiler.naming import VARS, uses_variables
+from compiler.nodetypes import ForEachParams, SplitInBatchesParams
+from compiler.passes.decide import node_decisions
 
 if TYPE_CHECKING:
     from compiler.graph import Graph
-    from compiler.passes.emit import Emitter, ScopeOutput
+    from compiler.lowering.scope import ScopeOutput
+    from compiler.passes.decide import Decisions
+    from compiler.passes.emit import Emitter
 
 
 def _label(var: str) -> str:
@@ -79,16 +85,15 @@ def batches(items: str, size: int, most: int | None = None, refusal: str = "") -
     )
 
 
-def history_refusal(graph: Graph, node: int, most: int) -> str:
-    """Why inline loop ``node`` refuses more than ``most`` iterations (after the count)."""
-    from compiler.history import HISTORY_BUDGET, HISTORY_LIMIT, iteration_events
-
+def history_refusal(graph: Graph, node: int, most: int, events: int) -> str:
+    """Why inline loop ``node`` refuses more than ``most`` iterations of ``events`` history
+    events each (after the count)."""
     params = graph.params[node]
     assert isinstance(params, SplitInBatchesParams | ForEachParams)
     size = params.batchSize
     return (
         f" items reached loop {graph.name(node)!r}: more than the {most * size:,} "
-        f"({most:,} iterations of ~{iteration_events(graph, node)} history events) that fit "
+        f"({most:,} iterations of ~{events} history events) that fit "
         f"in one execution's history (sfnflow plans for {HISTORY_BUDGET:,} of Step "
         f"Functions' {HISTORY_LIMIT:,} events), so it did not start. Give it mode: "
         "distributed (each iteration then runs as a child execution with a history of its "
@@ -96,41 +101,25 @@ def history_refusal(graph: Graph, node: int, most: int) -> str:
 
 
 def is_distributed(graph: Graph, node: int) -> bool:
-    """Whether the loop node ``node`` compiles to a Distributed Map."""
-    params = graph.params[node]
-    if not isinstance(params, SplitInBatchesParams | ForEachParams) or params.mode == "inline":
-        return False
-    if params.mode == "distributed" or params.maxConcurrency > INLINE_MAX_CONCURRENCY:
-        return True
-    from compiler.history import needs_child_executions
-
-    return needs_child_executions(graph, node)
+    """Whether the loop node ``node`` compiles to a Distributed Map, as decided
+    (``compiler.passes.decide``): for readers outside the compiler."""
+    decision = node_decisions(graph)[1].get(node)
+    return decision is not None and decision.distributed
 
 
-def staged(graph: Graph, node: int) -> bool:
+def staged(decisions: Decisions, node: int) -> bool:
     """Whether loop ``node`` reads its items from S3 (``#stage``, ItemReader) and writes its
     results there (ResultWriter, ``#collect``): every Distributed Map does — its input may
     be an S3 reference, and its iterations' results may pass a state's 256 KiB together
     (``functions.services.loop_items``)."""
-    return is_distributed(graph, node)
+    return decisions.distributed(node)
 
 
 RESULT_WRITER_RESOURCE = asl.integration("s3:putObject")
 
 
-def distributed_members(graph: Graph) -> frozenset[int]:
-    """Nodes that run inside a Distributed Map's child executions (nested bodies too)."""
-    members: set[int] = set()
-    for node, loop in graph.loops.items():
-        if loop.body and is_distributed(graph, node):
-            members |= loop.body
-    return frozenset(members)
-
-
 def _context(emitter: Emitter) -> str:
     """JSONata, evaluated in the parent: what a child execution needs of it."""
-    from compiler.lowering.variables import VARS, uses_variables
-
     execution = emitter.execution
     fields = [
         f'"execution":{{"Id":{execution}.Id,"Name":{execution}.Name,'
@@ -151,13 +140,13 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
     params = graph.params[node]
     assert isinstance(params, SplitInBatchesParams | ForEachParams)
     name, var = graph.nodes[node].name, emitter.var[node]
-    distributed = is_distributed(graph, node)
+    distributed = emitter.decisions.distributed(node)
     item_selector = {"batch": jsonata("[$states.context.Map.Item.Value.items]"),
                      "index": jsonata("$states.context.Map.Item.Index")}
     if distributed:
         item_selector["context"] = jsonata(_context(emitter))
     processor = _processor(emitter, node, distributed)
-    if staged(graph, node):
+    if staged(emitter.decisions, node):
         reader, writer, stage = _stage(emitter, node, params.batchSize, name, states)
         states[name] = asl.Map(
             item_reader=reader, result_writer=writer, item_selector=item_selector,
@@ -168,12 +157,12 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
         '($d := $reduce($states.result, function($a, $b) { $append($a, $b) }, []); '
         f'{{"ports":[{{"count":$count($d),"items":$d}},{EMPTY_PORT}]}})'
     )
-    from compiler.history import iteration_limit
-
-    most = iteration_limit(graph, node)  # the real count decides, when the Map starts
+    decision = emitter.decisions.loops[node]
+    most = decision.iteration_limit  # the real count decides, when the Map starts
+    assert most is not None and decision.iteration_events is not None
     states[name] = asl.Map(  # an inline Map: its results are the state's result
         items=jsonata(batches(emitter.input_items(node), params.batchSize, most,
-                              history_refusal(graph, node, most))),
+                              history_refusal(graph, node, most, decision.iteration_events))),
         item_selector=item_selector,
         processor=processor,
         max_concurrency=params.maxConcurrency,
@@ -190,7 +179,7 @@ EMPTY_PORT = '{"count":0,"items":[]}'
 def _processor(emitter: Emitter, node: int, distributed: bool) -> asl.Branch:
     """The Map's ItemProcessor: ``#batch`` (binding the batch, and in a child execution the
     parent's context), then the body's plan, whose end returns the back edges' items."""
-    from compiler.passes.emit import LoopBodyOutput, in_flow_order
+    from compiler.lowering.scope import LoopBodyOutput, in_flow_order
 
     graph = emitter.graph
     name, var = graph.nodes[node].name, emitter.var[node]
@@ -210,7 +199,8 @@ def _processor(emitter: Emitter, node: int, distributed: bool) -> asl.Branch:
         emitter.variables = f"${context_var}.vars"
     emitter.loop_batches = [*emitter.loop_batches, f"${batch_var}.index"]
     try:
-        body_out = LoopBodyOutput((), back_edges(graph, node), as_ports=staged(graph, node),
+        body_out = LoopBodyOutput((), back_edges(graph, node),
+                                  as_ports=staged(emitter.decisions, node),
                                   index=f"${batch_var}.index" if distributed else None)
         first = emitter.emit(plan, body_states, None, body_out)
     finally:

@@ -53,286 +53,57 @@ form, so ``0.1 + 0.2`` reads ``0.3`` natively. Runtime expression errors fail th
 with ``States.QueryEvaluationError`` instead of ``Sfnflow.ExpressionError``.
 """
 
+
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from functools import lru_cache
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from compiler import asl
-from compiler.expressions import has_expression, is_expression, parse, segments, strings_in
-from compiler.graph import Graph, per_graph
-from compiler.jsonata_text import jsonata
-from compiler.lowering import task
+from compiler.expressions import has_expression, is_expression, segments
+from compiler.graph import Graph
+from compiler.jsonata_text import json_literal, jsonata, one_line, text
+from compiler.native_check import (  # what a native expression may read: for its readers
+    _PORTABLE_FUNCTIONS,
+    JS_DIVERGENT_FUNCTIONS,
+    NATIVE_TYPES,
+    expression_sources,
+    native_refusal,
+    portable,
+)
 from compiler.nodetypes import (
-    NODE_TYPES,
     ConditionParams,
     LimitParams,
-    MergeParams,
     SetParams,
     StopAndErrorParams,
     SwitchParams,
 )
+from compiler.passes.decide import node_decisions
 
 if TYPE_CHECKING:
-    from compiler.passes.emit import Emitter, ScopeOutput
+    from compiler.lowering.scope import ScopeOutput
+    from compiler.passes.emit import Emitter
+
+__all__ = ["COMMENT_PREFIX", "JS_DIVERGENT_FUNCTIONS", "RUN_MARKER", "_PORTABLE_FUNCTIONS",
+           "comment", "expression_sources", "fallback_reason", "input_items", "json_literal",
+           "lower", "node_type_of", "one_line", "portable", "run_record", "run_variable",
+           "text"]
 
 COMMENT_PREFIX = "sfnflow native node: "
 RUN_MARKER = "sfnflowRun"
 
-# JSONata functions both the runner (jsonata-python) and Step Functions provide, with the
-# same result on the same input: a user expression may call these and stay native.
-_PORTABLE_TEXT = """
-    sum count max min average string substring substringBefore substringAfter lowercase
-    uppercase length trim pad formatNumber formatBase formatInteger parseInteger number
-    floor ceil round abs sqrt power boolean not map zip filter single reduce sift keys
-    lookup append exists spread merge reverse each error assert type sort distinct
-    base64encode base64decode encodeUrlComponent encodeUrl decodeUrlComponent decodeUrl
-    toMillis fromMillis split join match contains replace
-"""
-# Functions whose results Step Functions' JSONata (JavaScript, native states on AWS) and
-# jsonata-python (the runner, and native states on the local runtime) disagree on for some
-# inputs, beyond what compiler.jsonata_compat aligns (tests/functions/
-# test_jsonata_differential.py; docs/jsonata.md): a node calling one runs on the runner,
-# where it computes the same locally and on AWS.
-JS_DIVERGENT_FUNCTIONS = frozenset({"formatNumber", "base64encode", "base64decode"})
-_PORTABLE_FUNCTIONS = frozenset(_PORTABLE_TEXT.split()) - JS_DIVERGENT_FUNCTIONS
-_ITEM_BINDINGS = frozenset({"json", "index", "items"})
-_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-_REFERENCE = re.compile(r"\$(" + _NAME + ")")
-_BOUND = re.compile(r"[#@]\s*\$(" + _NAME + r")|\$(" + _NAME + r")\s*:=")
-_PARAMETERS = re.compile(r"(?:function|λ)\s*\(([^)]*)\)")
-_NODE_USE = re.compile(r"\$node\b")
-_NODE_CALL = re.compile(r"""\$node\s*\(\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*\)""")
-
-
-# JSON escapes what JSONata fields may not hold raw: ``%`` (``%}`` ends a field) and the
-# line terminators JSON leaves alone (asl-validator's ``{%.*%}`` does not match across
-# U+2028/U+2029, like every JavaScript ``.``).
-_LITERAL_ESCAPES = str.maketrans({"%": "\\u0025", "\u2028": "\\u2028", "\u2029": "\\u2029"})
-_LINE_BREAKS = {"\n": "\\n", "\r": "\\r", "\u2028": "\\u2028", "\u2029": "\\u2029"}
-
-
-def json_literal(value: Any) -> str:
-    """A JSON value as a JSONata literal on one line, with no ``{%``/``%}``."""
-    return json.dumps(value, ensure_ascii=False).translate(_LITERAL_ESCAPES)
-
-
-@lru_cache(maxsize=65_536)
-def text(value: str) -> str:
-    """A JSONata string literal on one line, with no ``{%``/``%}`` (which end a field)."""
-    return json_literal(value)
-
-
-def one_line(source: str) -> str | None:
-    """``source`` without line breaks (asl-validator rejects them in JSONata fields): inside
-    string literals they become escapes, elsewhere spaces. None if that is not safe."""
-    if not any(char in source for char in _LINE_BREAKS):
-        return source
-    out: list[str] = []
-    quote = ""
-    position = 0
-    while position < len(source):
-        char = source[position]
-        if quote:
-            if char == "\\":
-                out.append(source[position:position + 2])
-                position += 2
-                continue
-            if char == quote:
-                quote = ""
-            out.append(_LINE_BREAKS.get(char, char) if quote != "`" else char)
-            if quote == "`" and char in _LINE_BREAKS:
-                return None
-        elif source.startswith("/*", position):
-            end = source.find("*/", position + 2)
-            if end < 0:
-                return None
-            out.append(" ")
-            position = end + 2
-            continue
-        elif char == "/":
-            return None  # division or a regex literal: cannot tell where strings are
-        elif char in "\"'`":
-            quote = char
-            out.append(char)
-        else:
-            out.append(" " if char in _LINE_BREAKS else char)
-        position += 1
-    return "".join(out)
-
-
-# --------------------------------------------------------------------------- fallbacks
-
-
-def expression_sources(value: Any) -> Iterator[str]:
-    """The JSONata source of every ``{% ... %}`` inside a parameter value."""
-    for text in strings_in(value):
-        yield from segments(text)
-
-
-@dataclass
-class _WorkflowFacts:
-    """What native decisions need about the whole workflow, computed once per graph."""
-
-    read_by_node_call: frozenset[str] | None  # None: some $node() name is computed
-    taken: frozenset[str]  # node variables and "states": never free in a native expression
-    reasons: dict[int, str | None]  # fallback_reason per node, filled as asked
-    base_reasons: dict[int, str | None] = field(default_factory=dict)
-    distributed: frozenset[int] | None = None  # nodes inside Distributed Maps
-
-
-@per_graph
-def _facts(graph: Graph) -> _WorkflowFacts:
-    from compiler.passes.emit import variable_names  # emit imports the lowerings
-
-    names: set[str] | None = set()
-    for spec in graph.nodes:
-        for source in expression_sources(spec.parameters):
-            calls = [_string_literal(quoted) for quoted in _NODE_CALL.findall(source)]
-            if names is not None and None not in calls \
-                    and len(_NODE_USE.findall(source)) == len(calls):
-                names.update(name for name in calls if name is not None)
-            else:
-                names = None
-    variables = variable_names(graph)
-    facts = _WorkflowFacts(
-        None if names is None else frozenset(names),
-        frozenset(variables) | {f"{v}_batch" for v in variables} | {"states"},
-        {},
-    )
-    return facts
-
-
-def _string_literal(quoted: str) -> str | None:
-    try:
-        value = parse(quoted).evaluate(None)
-    except Exception:  # noqa: BLE001 - any failure: treat the name as computed
-        return None
-    return value if isinstance(value, str) else None
-
-
-def portable(source: str, taken: frozenset[str] = frozenset()) -> bool:
-    """True when ``source`` evaluates natively exactly as the runner evaluates it: it reads
-    only ``$json``, ``$index``, ``$items``, names it binds itself and portable functions."""
-    if "{%" in source or "$$" in source or one_line(source) is None:
-        return False
-    bound = {a or b for a, b in _BOUND.findall(source)}
-    for parameters in _PARAMETERS.findall(source):
-        bound.update(_REFERENCE.findall(parameters))
-    for name in set(_REFERENCE.findall(source)) - _ITEM_BINDINGS:
-        if name in taken or (name not in _PORTABLE_FUNCTIONS and name not in bound):
-            return False
-    return True
-
-
-def _shape_problem(params: Any) -> str | None:
-    """Why this node's parameters cannot be reproduced natively, if they cannot."""
-    if isinstance(params, SetParams):
-        if any("." in key for key in params.values):
-            return "set with a dot-path key"
-        for value in params.values.values():
-            problem = _set_value_problem(value)
-            if problem is not None:
-                return problem
-    conditions = [params.condition] if isinstance(params, ConditionParams) else [
-        rule.condition for rule in params.rules] if isinstance(params, SwitchParams) else []
-    if any(not isinstance(c, bool) and not is_expression(c) for c in conditions):
-        return "a template condition"
-    if isinstance(params, MergeParams):
-        if params.mode != "append":
-            return f"merge mode {params.mode}"
-        if any(has_expression(v) for v in params.model_dump().values()):
-            return "an expression in merge parameters"
-    if isinstance(params, StopAndErrorParams) and is_expression(params.message):
-        return "a whole-expression message"
-    return None
-
-
-def _set_value_problem(value: Any, in_list: bool = False) -> str | None:
-    if isinstance(value, str) and in_list and has_expression(value):
-        return "set with an expression inside a list"
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
-        return "set with an integer JSONata cannot hold exactly"
-    children = value.values() if isinstance(value, dict) else value \
-        if isinstance(value, list) else ()
-    for child in children:
-        problem = _set_value_problem(child, in_list or isinstance(value, list))
-        if problem is not None:
-            return problem
-    return None
-
 
 def fallback_reason(graph: Graph, node: int) -> str | None:
-    """Why ``node`` must run in the node runner instead (None: it is lowered natively)."""
-    facts = _facts(graph)
-    if node not in facts.reasons:
-        reason = base_fallback_reason(graph, node)
-        if reason is None and node in _distributed_members(graph, facts):
-            reason = "inside a Distributed Map (its runs are recorded by the runner)"
-        facts.reasons[node] = reason
-    return facts.reasons[node]
+    """Why ``node`` runs in the node runner instead (None: it is lowered natively), as
+    decided (``compiler.passes.decide``): for readers outside the compiler."""
+    return node_decisions(graph)[0][node].fallback
 
 
 def base_fallback_reason(graph: Graph, node: int) -> str | None:
-    """``fallback_reason`` without the place of the node (used to plan Distributed Maps)."""
-    facts = _facts(graph)
-    if node not in facts.base_reasons:
-        facts.base_reasons[node] = _reason(graph, node, facts)
-    return facts.base_reasons[node]
+    """Why ``node`` could not be native wherever it stood (``compiler.native_check``)."""
+    return native_refusal(graph, node)
 
-
-def _distributed_members(graph: Graph, facts: _WorkflowFacts) -> frozenset[int]:
-    if facts.distributed is None:
-        from compiler.lowering.loop import distributed_members
-
-        facts.distributed = distributed_members(graph)
-    return facts.distributed
-
-
-def falls_back_to_runner(graph: Graph, node: int) -> bool:
-    return fallback_reason(graph, node) is not None
-
-
-def _reason(graph: Graph, node: int, facts: _WorkflowFacts) -> str | None:
-    spec = graph.nodes[node]
-    n8n = NODE_TYPES[spec.type].n8n
-    if spec.type not in _BUILDERS and not n8n:
-        return f"{spec.type} has no native lowering"
-    if spec.retry is not None:
-        return "retry"
-    if spec.onError != "stopWorkflow":
-        return f"onError {spec.onError}"
-    if spec.disabled:
-        return "disabled"
-    if spec.name in graph.workflow.pinData:
-        return "pinned"
-    if spec.cache is not None:
-        return "cache"
-    if spec.circuitBreaker is not None or spec.rateLimit is not None:
-        return "circuitBreaker" if spec.circuitBreaker is not None else "rateLimit"
-    if n8n:  # n8n expressions are JavaScript: their own translation and reads by name
-        from compiler.lowering import n8n_native
-
-        return n8n_native.fallback_reason(graph, node)
-    if facts.read_by_node_call is None:
-        return "$node() with a computed name in the workflow"
-    if spec.name in facts.read_by_node_call:
-        return "read by $node()"
-    problem = _shape_problem(graph.params[node])
-    if problem is not None:
-        return problem
-    for source in expression_sources(spec.parameters):
-        divergent = sorted(JS_DIVERGENT_FUNCTIONS & set(_REFERENCE.findall(source)))
-        if divergent:
-            return (f"expression {source!r} calls ${divergent[0]}, which Step Functions' "
-                    "JSONata computes differently (docs/jsonata.md)")
-        if not portable(source, facts.taken):
-            return f"expression {source!r} is not portable"
-    return None
 
 
 # --------------------------------------------------------------------------- JSONata
@@ -453,6 +224,7 @@ _BUILDERS: dict[str, Callable[[Any], Outputs]] = {
     "merge": _pass_through,
     "stopAndError": _pass_through,
 }
+assert _BUILDERS.keys() == NATIVE_TYPES  # compiler.native_check accepts what is built here
 
 
 # --------------------------------------------------------------------------- states
@@ -518,13 +290,9 @@ def node_type_of(state: dict[str, Any]) -> str | None:
 
 def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: str | None,
           out: ScopeOutput) -> str:
-    if fallback_reason(emitter.graph, node) is not None:
-        return task.lower(emitter, node, states, next_name, out)
+    """One of sfnflow's data nodes, decided native (``compiler.lowering.dispatch`` routes
+    the others: n8n's to ``n8n_native``, those decided for the runner to ``task``)."""
     spec, params = emitter.graph.nodes[node], emitter.graph.params[node]
-    if NODE_TYPES[spec.type].n8n:
-        from compiler.lowering import n8n_native
-
-        return n8n_native.lower(emitter, node, states, next_name, out)
     if spec.type == "stopAndError":
         assert isinstance(params, StopAndErrorParams)
         return _stop(emitter, node, params, states, next_name, out)

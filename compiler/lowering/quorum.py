@@ -95,7 +95,7 @@ def finish_race_branch(emitter: Emitter, merge: int, index: int, first: str,
     ``#finished <branch>`` with the outputs as the cause when they fit it, and otherwise
     stores them as the quorum of one does (``#store <branch>``; ``race_catchers`` reads
     them back)."""
-    from compiler.passes.emit import BRANCH_FINISHED
+    from compiler.lowering.scope import BRANCH_FINISHED
 
     fits = emitter.helper("fits?", first)
     finished = emitter.helper("finished", first)

@@ -24,7 +24,8 @@ from compiler.jsonata_text import jsonata, literal
 from compiler.regions import REGION_NODE_FAILED, Region
 
 if TYPE_CHECKING:
-    from compiler.passes.emit import Emitter, ScopeOutput
+    from compiler.lowering.scope import ScopeOutput
+    from compiler.passes.emit import Emitter
 
 _MESSAGE = (
     "$e := $states.errorOutput; $c := $e.Cause; "
@@ -34,7 +35,7 @@ _MESSAGE = (
 
 def lower(emitter: Emitter, region: Region, states: dict[str, asl.State],
           next_name: str | None, out: ScopeOutput) -> str:
-    from compiler.passes.emit import ScopeOutput, in_flow_order
+    from compiler.lowering.scope import ScopeOutput, in_flow_order
 
     var, key = emitter.var, emitter.key
     exports = emitter.exported(set(region.members))

@@ -49,7 +49,9 @@ from compiler.lowering.resume import CALLBACK_RESOURCE
 
 if TYPE_CHECKING:
     from compiler.graph import Graph
-    from compiler.passes.emit import Emitter, ScopeOutput
+    from compiler.lowering.scope import ScopeOutput
+    from compiler.passes.decide import Decisions
+    from compiler.passes.emit import Emitter
     from compiler.passes.structure import Flow
 
 FLOW_COMMENT = "sfnflow flow: branches meet through rendezvous"
@@ -79,7 +81,7 @@ def emit_chain(emitter: Emitter, flow: Flow, chain: tuple[int, ...],
     waits = flow.producers
     next_name: str | None = None
     for node in reversed(chain):
-        if node in flow.consumers and signals_itself(emitter.graph, node):
+        if node in flow.consumers and signals_itself(emitter.decisions, node):
             emitter.signals[node] = _signal_arguments(emitter, flow, node)
         elif node in flow.consumers:
             next_name = _signal(emitter, flow, node, states, next_name, out)
@@ -90,14 +92,11 @@ def emit_chain(emitter: Emitter, flow: Flow, chain: tuple[int, ...],
     return next_name
 
 
-def signals_itself(graph: Graph, node: int) -> bool:
+def signals_itself(decisions: Decisions, node: int) -> bool:
     """Whether the node-runner call that runs ``node`` also signals its outputs: a runner
     node whose outputs are the runner's result (no Catch building them from an error)."""
-    from compiler.lowering import runs_on_runner
-    from compiler.nodetypes import NODE_TYPES
-
-    return NODE_TYPES[graph.type_of(node)].lowering in ("task", "native") \
-        and runs_on_runner(graph, node) and graph.nodes[node].onError == "stopWorkflow"
+    return decisions.nodes[node].lowering == "runner" \
+        and decisions.graph.nodes[node].onError == "stopWorkflow"
 
 
 def _signal_arguments(emitter: Emitter, flow: Flow, node: int,

@@ -28,7 +28,8 @@ from compiler.lowering import region, task
 from compiler.nodetypes import WaitParams
 
 if TYPE_CHECKING:
-    from compiler.passes.emit import Emitter, ScopeOutput
+    from compiler.lowering.scope import ScopeOutput
+    from compiler.passes.emit import Emitter
 
 CALLBACK_RESOURCE = asl.integration("lambda:invoke.waitForTaskToken")
 REJECTED = "Sfnflow.Rejected"

@@ -37,7 +37,8 @@ from compiler.lowering.task import catchers, error_item_ports, policy_retrier
 from compiler.nodetypes import SUBWORKFLOW_MAX_DEPTH, ExecuteWorkflowParams
 
 if TYPE_CHECKING:
-    from compiler.passes.emit import Emitter, ScopeOutput
+    from compiler.lowering.scope import ScopeOutput
+    from compiler.passes.emit import Emitter
 
 START_SYNC = asl.integration("states:startExecution.sync:2")
 START = asl.integration("states:startExecution")

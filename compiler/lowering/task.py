@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING
 from compiler import asl
 from compiler.jsonata_text import jsonata, literal
 from compiler.lowering import region
+from compiler.naming import VARS, uses_variables
 from compiler.nodetypes import NODE_TYPES
 
 if TYPE_CHECKING:
     from compiler.graph import Graph
+    from compiler.lowering.scope import ScopeOutput
     from compiler.model import Node
-    from compiler.passes.emit import Emitter, ScopeOutput
+    from compiler.passes.emit import Emitter
 
 NODE_RUNNER = "${NodeRunnerArn}"  # a DefinitionSubstitutions placeholder
 
@@ -162,8 +164,6 @@ def runner_arguments(emitter: Emitter, node: int) -> dict[str, object]:
         # reads inline: in a sub-workflow execution they never travel as references.
         arguments["outputRefs"] = True if graph.succs[node] else jsonata(
             f"$not({execution}.Input.mode = 'subworkflow')")
-    from compiler.lowering.variables import VARS, uses_variables
-
     if uses_variables(graph):  # runner-evaluated expressions read $vars
         arguments[VARS] = jsonata(emitter.variables)
     run_index = emitter.run_index()
@@ -220,17 +220,14 @@ def outputs_may_travel_as_references(emitter: Emitter, node: int,
     runner Tasks do, and loops that read their items from S3; states that compute with
     the items in JSONata (native nodes, Wait, inline loops) do not. Sinks' outputs are
     read from the run data. ``port``: only the readers of that output port count."""
-    from compiler.lowering import runs_on_runner
-    from compiler.lowering.loop import staged
-
-    graph = emitter.graph
+    graph, decided = emitter.graph, emitter.decisions
     readers = graph.succs[node] if port is None else \
         [e.target for e in graph.edges if e.source == node and e.output == port]
     if node in emitter.back_sources and not all(  # a staged loop's #collect resolves them
-            staged(graph, loop) for loop, spec in graph.loops.items()
+            decided.distributed(loop) for loop, spec in graph.loops.items()
             if any(edge.source == node for edge in spec.back_edges)):
-        return False
-    return all(runs_on_runner(graph, succ) or staged(graph, succ) for succ in readers)
+        return False  # (every Distributed Map is staged: compiler.lowering.loop.staged)
+    return all(decided.on_runner(succ) or decided.distributed(succ) for succ in readers)
 
 
 def retriers(emitter: Emitter, node: int) -> tuple[asl.Retrier, ...]:

@@ -24,18 +24,14 @@ from compiler.graph import Graph
 from compiler.jsonata_text import jsonata
 from compiler.lowering import region
 from compiler.lowering.task import NODE_RUNNER, catchers, retriers, runner_arguments
+from compiler.naming import SET_VARIABLE, VARS
 from compiler.passes.structure import Guard, NodeStep, Seq, Step
 
 if TYPE_CHECKING:
-    from compiler.passes.emit import Emitter, ScopeOutput
+    from compiler.lowering.scope import ScopeOutput
+    from compiler.passes.emit import Emitter
 
-VARS = "vars"
-SET_VARIABLE = "setVariable"
 START = "#variables"
-
-
-def uses_variables(graph: Graph) -> bool:
-    return SET_VARIABLE in graph.node_types
 
 
 def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: str | None,

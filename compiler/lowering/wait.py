@@ -19,7 +19,8 @@ from compiler.n8n.wait_params import N8nWaitParams
 from compiler.nodetypes import WaitParams
 
 if TYPE_CHECKING:
-    from compiler.passes.emit import Emitter, ScopeOutput
+    from compiler.lowering.scope import ScopeOutput
+    from compiler.passes.emit import Emitter
 
 
 def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: str | None,

@@ -35,7 +35,8 @@ from compiler.nodetypes import WHILE_MAX_ITERATIONS, WhileParams
 
 if TYPE_CHECKING:
     from compiler.graph import Graph
-    from compiler.passes.emit import Emitter, ScopeOutput
+    from compiler.lowering.scope import ScopeOutput
+    from compiler.passes.emit import Emitter
 
 LOOP_LIMIT_EXCEEDED = "Sfnflow.LoopLimitExceeded"
 _EMPTY = '{"count":0,"items":[]}'
@@ -44,7 +45,7 @@ _EMPTY = '{"count":0,"items":[]}'
 def condition_problems(graph: Graph) -> list[Problem]:
     """A while condition is evaluated by Step Functions itself, not by the node runner, so
     it must be a whole expression that reads only the items (``native.portable``)."""
-    from compiler.lowering.native import _facts, portable
+    from compiler.native_check import _facts, portable
 
     problems: list[Problem] = []
     for node, params in enumerate(graph.params):
@@ -86,7 +87,7 @@ def _goes_on(emitter: Emitter, node: int, params: WhileParams) -> str:
 
 def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: str | None,
           out: ScopeOutput) -> str:
-    from compiler.passes.emit import ScopeOutput
+    from compiler.lowering.scope import ScopeOutput
 
     graph = emitter.graph
     params = graph.params[node]

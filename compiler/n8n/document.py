@@ -32,12 +32,12 @@ supported is the validator's question, not the importer's.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.errors import Problem
 from compiler.n8n import subworkflow
+from compiler.n8n.names import workflow_name
 
 N8N_TYPE_PREFIXES = ("n8n-nodes-base.", "n8n-nodes-testing.", "@n8n/")
 STICKY_NOTE = "n8n-nodes-base.stickyNote"
@@ -56,8 +56,6 @@ _MAPPED_TOP_LEVEL = frozenset({"name", "nodes", "connections", "settings", "pinD
 # n8n's defaults for a retrying node (packages/workflow: maxTries 3, waitBetweenTries 1000 ms).
 N8N_MAX_TRIES = 3
 N8N_WAIT_BETWEEN_TRIES_MS = 1000
-_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
-WORKFLOW_NAME_MAX = 64
 
 
 @dataclass
@@ -78,14 +76,6 @@ def is_n8n(document: Any) -> bool:
     return isinstance(nodes, list) and any(
         isinstance(node, dict) and str(node.get("type", "")).startswith(N8N_TYPE_PREFIXES)
         for node in nodes)
-
-
-def workflow_name(name: Any, fallback: str = "imported") -> str:
-    """A valid sfnflow workflow name from n8n's free-text name ("My flow 2" -> "My-flow-2")."""
-    text = _NAME_CHARS.sub("-", str(name or "")).strip("-_")[:WORKFLOW_NAME_MAX].strip("-_")
-    if text:
-        return text
-    return workflow_name(fallback) if fallback != "imported" else fallback
 
 
 def from_n8n(n8n: dict[str, Any], fallback_name: str = "imported") -> Imported:

@@ -35,7 +35,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from compiler.lowering.native import text
+from compiler.jsonata_text import text
 
 #: JSONata helper functions a translation calls; a state defines them once (``HELPERS``).
 HELPERS = (

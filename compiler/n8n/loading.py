@@ -35,20 +35,3 @@ def as_workflow_document(document: Any) -> tuple[Any, list[Problem], list[Proble
     problems += legacy_order_problems(document)
     notes = [p for p in imported.unsupported if is_note(p)]
     return imported.document, problems, notes
-
-
-def import_n8n(document: Any, fallback_name: str = "imported") -> tuple[dict[str, Any],
-                                                                        list[Problem]]:
-    """``sfnflow import``: the sfnflow document and everything of it that does not run as
-    n8n ran it: what the importer could not carry, and what the validator refuses (node
-    types, typeVersions, parameters), each naming node and field."""
-    from compiler.errors import WorkflowInvalid
-    from compiler.passes.validate import validate
-
-    imported = from_n8n(document, fallback_name)
-    problems = [*imported.unsupported, *legacy_order_problems(document)]
-    try:
-        validate(imported.document)
-    except WorkflowInvalid as exc:
-        problems += exc.problems
-    return imported.document, sorted(set(problems), key=lambda p: (p.node or "", p.field))

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from compiler.errors import Problem
+from compiler.n8n.names import workflow_name
 
 EXECUTE_WORKFLOW = "n8n-nodes-base.executeWorkflow"
 SFNFLOW_TYPE = "executeWorkflow"
@@ -39,8 +40,6 @@ def _refused(node: str, field: str, why: str) -> Problem:
 
 def target_workflow(workflow_id: Any) -> str | None:
     """The sfnflow workflow an n8n ``workflowId`` names (see the module docstring)."""
-    from compiler.n8n.document import workflow_name
-
     if isinstance(workflow_id, Mapping):
         cached = workflow_id.get("cachedResultName")
         if isinstance(cached, str) and cached.strip():

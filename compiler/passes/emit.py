@@ -22,17 +22,23 @@ expressions per item.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from compiler import asl
-from compiler.graph import Graph, per_graph
 from compiler.jsonata_text import jsonata, literal
+from compiler.lowering import quorum, region, rendezvous, variables
+from compiler.lowering.dispatch import lower_node
+from compiler.lowering.scope import (
+    BRANCH_FINISHED,
+    ScopeOutput,
+    in_flow_order,
+)
 from compiler.model import NAME_MAX, fit_name
+from compiler.naming import RESERVED_NAMES, uses_variables, variable_names
+from compiler.passes.decide import Decisions
 from compiler.passes.structure import (
     Flow,
     Guard,
@@ -45,101 +51,14 @@ from compiler.passes.structure import (
 )
 from compiler.regions import Region, resolve_regions
 
-BRANCH_FINISHED = "Sfnflow.BranchFinished"  # a waitFor-any branch won the race
-
-# Names a node variable must not shadow: JSONata's built-in functions (and the functions
-# Step Functions adds), plus the local variables the emitted expressions bind; and JSONata's
-# keywords, which are no field names in a path (``$states.result[0].true`` reads the
-# boolean, not the branch output of a node named "true").
-_RESERVED_TEXT = """
-    states i e c m items json sum count max min average string substring substringBefore
-    substringAfter lowercase uppercase length trim pad formatNumber formatBase
-    formatInteger parseInteger number floor ceil round abs sqrt power random boolean not
-    map zip filter single reduce sift keys lookup append exists spread merge reverse
-    each error assert type sort shuffle distinct base64encode base64decode
-    encodeUrlComponent encodeUrl decodeUrlComponent decodeUrl eval toMillis fromMillis
-    clone now millis split join match contains replace partition range hash randomSeeded
-    uuid parse vars x a won
-    true false null and or in function
-"""
-RESERVED_NAMES = frozenset(_RESERVED_TEXT.split())
-
-
-# Step Functions allows variable names of up to 80 characters; a node's name leaves room for
-# the suffixes of the variables derived from it (``_b12`` in a branch, ``_run``, ``_batch``,
-# ``_quorum_3``, uniqueness counters).
-VARIABLE_BASE_MAX = 56
-
-
-@per_graph
-def variable_names(graph: Graph) -> list[str]:
-    """One readable, unique JSONata variable name per node (``Big?`` -> ``Big_``); computed
-    once per graph (emit, native lowering and the manifest all ask)."""
-    return _variable_names(graph)
-
-
-def _variable_names(graph: Graph) -> list[str]:
-    names: list[str] = []
-    taken: set[str] = set(RESERVED_NAMES)
-    for node in graph.nodes:
-        base = re.sub(r"[^A-Za-z0-9_]", "_", node.name)[:VARIABLE_BASE_MAX]
-        if not base or base[0].isdigit():
-            base = "n_" + base
-        name, suffix = base, 2
-        while name in taken:
-            name, suffix = f"{base}_{suffix}", suffix + 1
-        taken.add(name)
-        names.append(name)
-    return names
-
-
 BranchEmitter = Callable[..., str]  # (states, out=ScopeOutput) -> the branch's first state
 
 
-@dataclass(frozen=True)
-class ScopeOutput:
-    """What the last state of a scope (the machine, or a Parallel branch) must output:
-    an object of node outputs. ``overrides`` replace a node's variable by an expression
-    (e.g. ``$states.result`` in the node's own state, before its Assign applies)."""
-
-    entries: tuple[tuple[str, int], ...]  # (output key, node)
-
-    def expression(self, emitter: Emitter, overrides: dict[int, str]) -> str:
-        fields = ",".join(
-            f"{literal(key)}:{overrides.get(node, '$' + emitter.var[node])}"
-            for key, node in self.entries
-        )
-        return jsonata("{" + fields + "}")
-
-
-@dataclass(frozen=True)
-class LoopBodyOutput(ScopeOutput):
-    """A loop iteration outputs the items its back edges return to the loop node (with
-    ``as_ports``, the port objects instead, which may hold S3 references for the runner to
-    resolve: ``compiler.lowering.loop``'s ``#collect``)."""
-
-    back_edges: tuple[tuple[int, int], ...] = ()  # (source node, output port)
-    as_ports: bool = False
-    # A Distributed Map's iteration outputs ``{"index": <index>, "ports": [...]}``: its
-    # results are read back from ResultWriter's files, whose order is not the items'.
-    index: str | None = None
-
-    def expression(self, emitter: Emitter, overrides: dict[int, str]) -> str:
-        field = "" if self.as_ports else ".items"
-        parts = [
-            f"({overrides.get(node, '$' + emitter.var[node])}).ports[{port}]{field}"
-            for node, port in self.back_edges
-        ]
-        returned = "[" + ", ".join(parts) + "]"
-        if self.index is not None:
-            returned = f'{{"index":{self.index},"ports":{returned}}}'
-        return jsonata(returned)
-
-
 class Emitter:
-    def __init__(self, graph: Graph, region_plans: dict[int | None, Step] | None = None) -> None:
-        self.graph = graph
-        self.region_plans = region_plans or {}
+    def __init__(self, decisions: Decisions) -> None:
+        self.graph = graph = decisions.graph
+        self.decisions = decisions  # every choice, made once (compiler.passes.decide)
+        self.region_plans = decisions.plans
         self.back_sources = graph.back_edge_sources()
         self.succ_sets = [frozenset(succs) for succs in graph.succs]
         self.loop_batches: list[str] = []  # JSONata iteration numbers of enclosing loops
@@ -169,11 +88,11 @@ class Emitter:
         self.regions = {r.entry: r for r in resolve_regions(self.graph)}
         self.region_inputs: dict[int, tuple[str, int, int]] = {}  # node -> (key, entry, port)
         self.current_region: Region | None = None
-        for entry, region in self.regions.items():
-            key = f"#region {region.name}"
-            self.region_inputs[region.catch] = (key, entry, 0)
-            if region.finally_ is not None:
-                self.region_inputs[region.finally_] = (key, entry, 1)
+        for entry, spec in self.regions.items():
+            key = f"#region {spec.name}"
+            self.region_inputs[spec.catch] = (key, entry, 0)
+            if spec.finally_ is not None:
+                self.region_inputs[spec.finally_] = (key, entry, 1)
 
     def region_input(self, node: int) -> tuple[str, str, int] | None:
         """For a region's catch or finally node: its input's key in the runner's ``data``,
@@ -297,8 +216,6 @@ class Emitter:
     def emit_node(self, node: int, states: dict[str, asl.State], next_name: str | None,
                   out: ScopeOutput) -> str:
         """Lower one node by its type's lowering (``compiler.lowering``)."""
-        from compiler.lowering import lower_node, region
-
         if node in self.regions and self.current_region is None:  # a region, by its entry
             return region.lower(self, self.regions[node], states, next_name, out)
         return lower_node(self, node, states, next_name, out)
@@ -310,8 +227,6 @@ class Emitter:
         outputs; the Parallel's Catch takes the first one, which cancels the others. A
         waitFor-N Merge counts finishes instead (``compiler.lowering.quorum``). A Flow's
         branches are its chains (``compiler.lowering.rendezvous``)."""
-        from compiler.lowering import quorum, rendezvous
-
         quorate = race is not None and quorum.quorum_of(self.graph, race) is not None
         exported_by: dict[int, int] = {}  # exported node -> its branch index
         self.parallel_count += 1
@@ -368,8 +283,6 @@ class Emitter:
         nodes it exports, and how to emit it (a Par's branch is a plan step; a Flow's is a
         chain, whose nodes export what leaves the Flow, not what leaves the chain: the rest
         meets at rendezvous, where an ``#await`` assigns its producers' variables)."""
-        from compiler.lowering import rendezvous
-
         if isinstance(step, Flow):
             leaving = set(self.exported(set(step.members)))
             return [(chain,
@@ -405,36 +318,16 @@ class Emitter:
         return name
 
 
-def in_flow_order(start: str, states: dict[str, asl.State]) -> dict[str, asl.State]:
-    """Order a scope's states as a reader follows them from StartAt (depth first)."""
-    ordered: dict[str, asl.State] = {}
-    pending = [start]
-    while pending:
-        name = pending.pop()
-        if name in ordered or name not in states:
-            continue
-        state = states[name]
-        ordered[name] = state
-        targets = [state.next] if state.next else []
-        if isinstance(state, asl.Choice):
-            targets = [state.default, *(rule.next for rule in state.choices)]
-        if isinstance(state, asl.Task | asl.Parallel):
-            targets += [catcher.next for catcher in state.catch]
-        pending.extend(reversed([t for t in targets if t]))
-    return ordered
-
-
-def emit(graph: Graph, plan: Step,
-         region_plans: dict[int | None, Step] | None = None) -> asl.StateMachine:
-    emitter = Emitter(graph, region_plans)
+def emit(decisions: Decisions) -> asl.StateMachine:
+    """The state machine of the decided plan (``compiler.passes.decide``)."""
+    graph, plan = decisions.graph, decisions.plan
+    emitter = Emitter(decisions)
     in_bodies = graph.in_loop_body()
     sinks = [n for n in range(len(graph)) if not graph.succs[n] and n not in in_bodies]
     out = ScopeOutput(tuple((graph.name(n), n) for n in sinks))
     states: dict[str, asl.State] = {}
     start = emitter.emit(plan, states, None, out)
-    from compiler.lowering import variables
-
-    if variables.uses_variables(graph):
+    if uses_variables(graph):
         start = variables.initialise(start, states)
     workflow = graph.workflow
     return asl.StateMachine(

@@ -31,8 +31,10 @@ those ports carry no items.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Protocol
 
 from compiler.errors import Problem
 from compiler.graph import Graph
@@ -139,26 +141,28 @@ def flow_eligible(graph: Graph, node: int) -> bool:
                    for edge in graph.in_edges[node])
 
 
-def takes_time(graph: Graph, node: int) -> bool:
-    """Whether ``node`` does work that takes time (``settings.rendezvous: auto`` runs a
-    segment as a Flow only then: waiting for an instant Pass state costs nothing)."""
-    from compiler.lowering import runs_on_runner
-    from compiler.nodetypes import NODE_TYPES
+class Choices(Protocol):
+    """What the plan needs decided about nodes and segments: the decisions pass
+    (``compiler.passes.decide``) answers, and records each answer with its reason."""
 
-    lowering = NODE_TYPES[graph.type_of(node)].lowering
-    return lowering in ("wait", "subworkflow") or runs_on_runner(graph, node)
+    def native(self, node: int) -> bool:
+        """Whether ``node`` is lowered to native states (no Lambda call)."""
+        ...
+
+    def runs_as_flow(self, members: Sequence[int], flows: str) -> bool:
+        """Whether the non-series-parallel segment ``members`` runs as a ``Flow`` (else it
+        is cut), under ``flows`` (always, never, auto) in force where it stands."""
+        ...
 
 
 class _Decomposer:
-    def __init__(self, graph: Graph, weights: list[float], flows: str = "never",
-                 whole: Graph | None = None) -> None:
-        """``graph``: the region to plan (a view); ``whole``: the workflow's graph, whose
-        node facts the lowerings compute too (and cache per graph object)."""
+    def __init__(self, graph: Graph, weights: list[float], choices: Choices,
+                 flows: str = "never") -> None:
+        """``graph``: the region to plan (a view)."""
         self.graph = graph
-        self.whole = whole or graph
         self.weights = weights
+        self.choices = choices
         self.flows = flows
-        self._facts: dict[int, tuple[bool, bool]] = {}
         self.order = graph.topological_order()
         self.position = {node: k for k, node in enumerate(self.order)}
         self.desc = graph.descendants(self.order)
@@ -287,18 +291,7 @@ class _Decomposer:
     LEVEL_CUT_SEGMENT = 60
 
     def _runs_as_flow(self, members: list[int]) -> bool:
-        if self.flows == "never" or not all(self._node_fact(n, 0) for n in members):
-            return False
-        return self.flows == "always" or any(self._node_fact(n, 1) for n in members)
-
-    def _node_fact(self, node: int, which: int) -> bool:
-        """(flow_eligible, takes_time) of ``node``, worked out once: a segment is asked
-        again at every level of the recursion."""
-        facts = self._facts.get(node)
-        if facts is None:
-            facts = self._facts[node] = (flow_eligible(self.whole, node),
-                                         takes_time(self.whole, node))
-        return facts[which]
+        return self.choices.runs_as_flow(members, self.flows)
 
     def _flow(self, members: list[int], inside: set[int], start: dict[int, float]) -> Flow:
         """Cover the segment with paths of the DAG, greedily: in topological order, a node
@@ -457,8 +450,9 @@ EMPTY_SAFE_TYPES = frozenset({"set", "if", "switch", "filter", "noOp", "limit", 
 MAX_UNGUARDED_BLOCK = 32
 
 
-def empty_safe(graph: Graph, node: int) -> bool:
-    """Whether ``node`` may simply run when its inputs carry no items: a natively lowered
+def empty_safe(graph: Graph, node: int, native: bool) -> bool:
+    """Whether ``node`` (``native``: lowered to native states, as decided) may simply run
+    when its inputs carry no items: a natively lowered
     pure-data node outputs nothing for nothing, and a native run without input items is
     not recorded (``functions.services.native_runs``), exactly as if it had been skipped.
     A guard is one Choice state: one transition to skip the block, one more to run it. A
@@ -466,9 +460,7 @@ def empty_safe(graph: Graph, node: int) -> bool:
     whether or not its ports carry items, against k + 1 guarded when they do (the common
     case: IF and Switch split a list of items across their outputs) and 1 when they do
     not. The cap bounds what an untaken branch can cost."""
-    from compiler.lowering.native import fallback_reason
-
-    return graph.type_of(node) in EMPTY_SAFE_TYPES and fallback_reason(graph, node) is None
+    return native and graph.type_of(node) in EMPTY_SAFE_TYPES
 
 
 def add_guards(graph: Graph, step: Step, enclosing: frozenset[tuple[int, int]] = frozenset(),
@@ -497,26 +489,27 @@ def add_guards(graph: Graph, step: Step, enclosing: frozenset[tuple[int, int]] =
 
 
 def structure(graph: Graph, weights: list[float] | None = None,
-              members: set[int] | None = None, flows: str | None = None) -> Step:
+              members: set[int] | None = None, flows: str | None = None, *,
+              choices: Choices) -> Step:
     """The structured plan of the workflow, or of the region ``members`` (a loop body, or
     everything outside loop bodies) using only the edges inside it. ``flows``: when
-    non-series-parallel segments become a ``Flow`` (always, never, auto; default: the
-    workflow's ``settings.rendezvous``)."""
+    non-series-parallel segments may become a ``Flow`` (always, never, auto; default: the
+    workflow's ``settings.rendezvous``); ``choices`` decides each one."""
     if flows is None:
         flows = graph.workflow.settings.rendezvous
     region = graph if members is None else graph.view(members)
-    decomposer = _Decomposer(region, weights or [1.0] * len(graph), flows, graph)
+    decomposer = _Decomposer(region, weights or [1.0] * len(graph), choices, flows)
     order = decomposer.order if members is None else [
         n for n in decomposer.order if n in members]
-    unguarded = frozenset(n for n in order if empty_safe(graph, n))
+    unguarded = frozenset(n for n in order if empty_safe(graph, n, choices.native(n)))
     return add_guards(region, decomposer.structure(order), guardable=False,
                       unguarded=unguarded)
 
 
 def region_plans(graph: Graph, weights: list[float] | None = None,
-                 flows: str | None = None) -> dict[int | None, Step]:
+                 flows: str | None = None, *, choices: Choices) -> dict[int | None, Step]:
     """Plans of every region: ``None`` for the top level, and one per loop node's body
-    (``flows``: as for ``structure``).
+    (``flows``, ``choices``: as for ``structure``).
 
     A loop node is one step of the region that holds it; its body (minus nested bodies) is
     a region of its own, lowered inside the loop's Map state (or, for while, after its
@@ -528,14 +521,15 @@ def region_plans(graph: Graph, weights: list[float] | None = None,
     if regions:  # a try/catch region is one step (its entry); its members are planned apart
         top -= {n for r in regions for n in r.members if n != r.entry}
         view = contracted(graph, regions, top)
-        decomposer = _Decomposer(view, weights or [1.0] * len(graph))
+        decomposer = _Decomposer(view, weights or [1.0] * len(graph), choices)
         order = [n for n in decomposer.order if n in top]
         plans: dict[int | None, Step] = {
             None: add_guards(view, decomposer.structure(order), guardable=False)}
-        plans.update({r.entry: structure(graph, weights, set(r.members), flows="never")
+        plans.update({r.entry: structure(graph, weights, set(r.members), flows="never",
+                                         choices=choices)
                       for r in regions})  # a chain cannot route to the region's catch
     else:
-        plans = {None: structure(graph, weights, top, flows)}
+        plans = {None: structure(graph, weights, top, flows, choices=choices)}
     for node, loop in graph.loops.items():
         nested = {n for inner, other in graph.loops.items() if inner in loop.body
                   for n in other.body}
@@ -545,7 +539,7 @@ def region_plans(graph: Graph, weights: list[float] | None = None,
         if any(graph.type_of(n) in JUMP_TYPES for n in region):
             plans[node] = sequential(graph, region)
         else:
-            plans[node] = structure(graph, weights, region, flows)
+            plans[node] = structure(graph, weights, region, flows, choices=choices)
     return plans
 
 

@@ -25,9 +25,9 @@ def test_a_while_loop_that_could_fill_the_history_is_rejected() -> None:
 
 def test_a_while_loop_within_budget_compiles() -> None:
     compiled = compile_workflow(while_workflow(maxIterations=1000))
-    assert execution_events(compiled.graph) <= HISTORY_BUDGET
+    assert execution_events(compiled.graph, compiled.decisions) <= HISTORY_BUDGET
     assert explain(compiled).to_dict()["historyEvents"]["estimate"] == \
-        execution_events(compiled.graph)
+        execution_events(compiled.graph, compiled.decisions)
 
 
 def nested_while(**each: object) -> dict[str, object]:
@@ -47,7 +47,8 @@ def test_a_loop_too_heavy_for_one_history_runs_as_child_executions() -> None:
     inline = compile_workflow(nested_while(mode="inline"))
     assert inline.definition["States"]["L"]["ItemProcessor"]["ProcessorConfig"]["Mode"] == \
         "INLINE"
-    assert execution_events(compiled.graph) < execution_events(inline.graph)
+    assert execution_events(compiled.graph, compiled.decisions) < \
+        execution_events(inline.graph, inline.decisions)
 
 
 def test_light_loops_stay_inline() -> None:
@@ -82,11 +83,13 @@ def test_an_inline_loop_refuses_more_items_than_its_history_holds() -> None:
 
     compiled = compile_workflow(loop_workflow())
     graph = compiled.graph
-    most = iteration_limit(graph, graph.index["L"])
-    others = execution_events(graph) - ASSUMED_ITERATIONS * iteration_events(
-        graph, graph.index["L"])
-    assert others + most * iteration_events(graph, graph.index["L"]) <= HISTORY_BUDGET
-    assert others + (most + 1) * iteration_events(graph, graph.index["L"]) > HISTORY_BUDGET
+    decided = compiled.decisions
+    most = iteration_limit(graph, graph.index["L"], decided)
+    assert decided.loops[graph.index["L"]].iteration_limit == most  # as emitted
+    per_iteration = iteration_events(graph, graph.index["L"], decided)
+    others = execution_events(graph, decided) - ASSUMED_ITERATIONS * per_iteration
+    assert others + most * per_iteration <= HISTORY_BUDGET
+    assert others + (most + 1) * per_iteration > HISTORY_BUDGET
     items = compiled.definition["States"]["L"]["Items"]
     assert f"$count($all) > {most} ? $error(" in items
     assert "items reached loop 'L'" in items and "mode: distributed" in items
@@ -94,17 +97,17 @@ def test_an_inline_loop_refuses_more_items_than_its_history_holds() -> None:
     document = loop_workflow(batchSize=10)
     document["nodes"][1]["type"] = "splitInBatches"
     batched = compile_workflow(document)
-    batches = iteration_limit(batched.graph, batched.graph.index["L"])
+    batches = iteration_limit(batched.graph, batched.graph.index["L"], batched.decisions)
     assert f"$count($all) > {batches * 10} ?" in batched.definition["States"]["L"]["Items"]
     # a loop nested in an inline loop shares its history with the outer's 100 iterations
     nested = compile_workflow(nested_loops("inline"))
     inner = nested.definition["States"]["Outer"]["ItemProcessor"]["States"]["Inner"]
-    limit = iteration_limit(nested.graph, nested.graph.index["Inner"])
+    limit = iteration_limit(nested.graph, nested.graph.index["Inner"], nested.decisions)
     assert f"> {limit} ?" in inner["Items"] and 0 < limit < most // 10
     # ... and in a Distributed Map (auto: too heavy inline), each child's history
     child = compile_workflow(nested_loops("auto"))
     assert "ItemReader" in child.definition["States"]["Outer"]
-    assert iteration_limit(child.graph, child.graph.index["Inner"]) > most
+    assert iteration_limit(child.graph, child.graph.index["Inner"], child.decisions) > most
     # a Distributed Map's iterations are child executions: no refusal
     distributed = compile_workflow(loop_workflow(mode="distributed"))
     assert "ItemReader" in distributed.definition["States"]["L"]

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from compiler.graph import Graph
+from compiler.passes.decide import decide
 from compiler.passes.structure import (
     Flow,
     Guard,
@@ -22,7 +23,6 @@ from compiler.passes.structure import (
     Step,
     has_flows,
     nodes_of,
-    structure,
 )
 from compiler.passes.validate import validate
 from tests.compiler.plan_eval import critical_path, makespan, node_times
@@ -49,6 +49,12 @@ def workflow(edges: list[tuple[str, ...]],
         {"from": e[0], "to": e[1], **({"output": e[2]} if len(e) == 3 else {})} for e in edges
     ]
     return {"name": "tiny", "nodes": nodes, "connections": connections}
+
+
+def structure(graph: Graph, weights: list[float] | None = None,
+              flows: str | None = None) -> Step:
+    """The workflow's plan, its node and segment choices made by the decisions pass."""
+    return decide(graph, weights, flows).plan
 
 
 def plan_of(document: dict[str, Any], weights: list[float] | None = None) -> tuple[Graph, Step]:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from compiler.n8n import from_n8n, to_n8n
-from compiler.n8n.loading import import_n8n
+from compiler.n8n.importing import import_n8n
 
 CALL = "n8n-nodes-base.executeWorkflow"
 
