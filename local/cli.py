@@ -393,6 +393,21 @@ def _names(names: list[str], limit: int = 8) -> str:
     return shown + (f" [dim]… (+{len(names) - limit})[/]" if len(names) > limit else "")
 
 
+def _render_decisions(explanation: Any) -> None:
+    """The compiler's block decisions and their reasons (the node ones are in the tree)."""
+    from rich.markup import escape
+
+    if explanation.decisions is None:
+        return
+    shown = explanation.decisions.to_dict()
+    for name, loop in shown["loops"].items():
+        kind = "distributed" if loop["distributed"] else "inline"
+        out.print(f"[bold]loop[/] {escape(name)}: {kind} — {escape(loop['reason'])}")
+    for segment in shown["segments"]:
+        out.print(f"[bold]segment[/] {_names(segment['nodes'])}: {segment['as']} — "
+                  f"{escape(segment['reason'])}")
+
+
 def _render_plan(explanation: Any) -> None:
     from rich.markup import escape
     from rich.tree import Tree
@@ -405,6 +420,7 @@ def _render_plan(explanation: Any) -> None:
     root = Tree(_block_label(e.plan))
     _add_blocks(e.plan, root)
     out.print(root)
+    _render_decisions(e)
     out.print("[bold]topological levels[/]")
     for number, level in enumerate(e.levels):
         out.print(f"  {number:>3}  {_names(level)}")

@@ -111,3 +111,22 @@ def test_plan_says_why_a_native_capable_node_runs_on_lambda(tmp_path: Path) -> N
     assert "why" not in by_name["Load orders"]  # a code node always runs on Lambda
     text = runner.invoke(app, ["plan", str(path)]).output
     assert "Standard set · Lambda (" in text
+
+
+def test_plan_shows_every_decision_with_its_reason() -> None:
+    """``--json`` carries the decisions pass's record (compiler.passes.decide): how every
+    node is lowered and why, each loop inline or distributed, each segment Flow or cut."""
+    example = str(ROOT / "examples/non-series-parallel.yaml")
+    result = runner.invoke(app, ["plan", example, "--json"])
+    assert result.exit_code == 0, result.output
+    decisions = json.loads(result.output)["decisions"]
+    document = load_file(example)
+    assert set(decisions["nodes"]) == {node["name"] for node in document["nodes"]}
+    assert all(d["lowering"] and d["reason"] for d in decisions["nodes"].values())
+    (segment,) = decisions["segments"]
+    assert segment["as"] == "flow" and segment["reason"].startswith("flow: ")
+    text = runner.invoke(app, ["plan", example])
+    assert "segment " in text.output and "flow — flow: " in text.output
+    loops = json.loads(runner.invoke(app, ["plan", str(ROOT / "examples/distributed-for-each"
+                                                         ".yaml"), "--json"]).output)
+    assert [d["distributed"] for d in loops["decisions"]["loops"].values()] == [True]
