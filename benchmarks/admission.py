@@ -124,16 +124,18 @@ def run(starts: int, limit: int, threads: int, latency_samples: int, seed: int) 
             ids = list(pool.map(start, priorities))
         started_all = time.perf_counter() - began
         deadline = time.monotonic() + 1800
-        while True:
-            statuses = [cloud.repository.get_execution(i) for i in ids]
-            ended = [e for e in statuses if e is not None and e.status in TERMINAL]
-            if len(ended) == len(ids) or time.monotonic() > deadline:
+        while time.monotonic() < deadline:  # two reads a poll: the queue and the slots
+            waiting = cloud.repository.query_executions(status="QUEUED", limit=1).items
+            held = store.slots("limited").held
+            if not waiting and held == 0:
                 break
-            if cloud.repository.query_executions(status="QUEUED", limit=1).items and \
-                    store.slots("limited").held == 0:
+            if waiting and held == 0:
                 cloud.reconcile()  # nothing running yet something waits: a lost release
-            time.sleep(0.2)
+            print(f"\r{time.perf_counter() - began:7.1f} s  running {held:3d}",
+                  end="", file=sys.stderr, flush=True)
+            time.sleep(0.5)
         total = time.perf_counter() - began
+        statuses = [cloud.repository.get_execution(i) for i in ids]
         stop.set()
         sampler.join()
         described = [cloud.sfn.describe_execution(executionArn=e.execution_arn)
