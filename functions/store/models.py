@@ -331,6 +331,9 @@ class WaitModel(BoundedModel):
     mode = UnicodeAttribute()  # webhook | approval
     status = UnicodeAttribute()
     token = UnicodeAttribute()
+    # the token of the wait's first pause, while it paused again undecided: resume URLs are
+    # signed with it (functions.store.waits)
+    firstToken = UnicodeAttribute(null=True)
     outputs = NumberAttribute(default=1)  # output ports of the node
     inputs = JSONAttribute(null=True)  # input items per port (passed through on no payload)
     createdAt = UnicodeAttribute()

@@ -5,11 +5,9 @@ resume racing the end of its execution) cannot both win.
 
 A wait that pauses again (its Task retried on AWS; its execution resumed by a restarted
 ``sfnflow serve``, ``local.recovery``) gets a new task token, but keeps the token it first
-paused with as ``first_token``: resume URLs are signed with that one
-(``functions.services.waits``), so a URL handed out before stays good. ``WaitModel`` has no
-attribute for it yet, so its ``token`` attribute holds both, ``"<token> <first token>"``
-(task tokens are base64 or uuid text, never a space), and only while they differ: a wait
-that paused once is stored exactly as before.
+paused with as ``first_token`` (``WaitModel.firstToken``, set only while they differ):
+resume URLs are signed with that one (``functions.services.waits``), so a URL handed out
+before stays good.
 """
 
 from __future__ import annotations
@@ -29,7 +27,6 @@ NEVER_PAUSED = "-"  # the token of a wait that timed out before it paused
 RESUMING = "+"  # the token of a wait whose execution a restarted server resumes (``hold``)
 EXECUTION_WAITING = "WAITING"  # the execution's status while one of its waits is paused
 UNDECIDED = frozenset({WAITING, TIMED_OUT})  # a pause again asks the same question again
-_FIRST_TOKEN = " "  # between the token and the first token in ``WaitModel.token``
 # DynamoDB refuses a partition key over 2,048 bytes and a sort key over 1,024 (UTF-8), or an
 # empty one, with a ValidationException: such ids, straight from a URL, name no wait.
 PARTITION_KEY_MAX_BYTES = 2048
@@ -60,22 +57,18 @@ class Wait:
         return self.first_token or self.token
 
 
-def _stored_token(wait: Wait) -> str:
-    """``WaitModel.token``: the token, then the first token when they differ."""
-    if wait.first_token is None or wait.first_token == wait.token \
-            or _FIRST_TOKEN in wait.token + wait.first_token:
-        return wait.token
-    return f"{wait.token}{_FIRST_TOKEN}{wait.first_token}"
+def _first_token(wait: Wait) -> str | None:
+    """``WaitModel.firstToken``: kept only while it differs from the token."""
+    return wait.first_token if wait.first_token != wait.token else None
 
 
 def _wait(model: WaitModel) -> Wait:
-    token, _, first = model.token.partition(_FIRST_TOKEN)
     return Wait(
         execution_id=model.executionId, wait_id=model.waitId, workflow_id=model.workflowId,
-        node=model.node, mode=model.mode, token=token, status=model.status,
+        node=model.node, mode=model.mode, token=model.token, status=model.status,
         run_index=int(model.runIndex), outputs=int(model.outputs), inputs=model.inputs,
         created_at=model.createdAt, deadline=model.deadline, decided_at=model.decidedAt,
-        first_token=first or None)
+        first_token=model.firstToken)
 
 
 def _storable(key: str, limit: int) -> bool:
@@ -138,9 +131,10 @@ class WaitRepository:
         held = replace(wait, token=RESUMING, first_token=wait.signing_token)
         try:
             WaitModel(wait.execution_id, wait.wait_id).update(
-                actions=[WaitModel.token.set(_stored_token(held))],
+                actions=[WaitModel.token.set(held.token),
+                         WaitModel.firstToken.set(_first_token(held))],
                 condition=(WaitModel.status == WAITING)
-                & (WaitModel.token == _stored_token(wait)))
+                & (WaitModel.token == wait.token))
         except UpdateError as exc:
             if _condition_failed(exc):
                 return False
@@ -161,7 +155,8 @@ class WaitRepository:
         return WaitModel(
             executionId=wait.execution_id, waitId=wait.wait_id, workflowId=wait.workflow_id,
             node=wait.node, runIndex=wait.run_index, mode=wait.mode, status=wait.status,
-            token=_stored_token(wait), outputs=wait.outputs, inputs=wait.inputs,
+            token=wait.token, firstToken=_first_token(wait), outputs=wait.outputs,
+            inputs=wait.inputs,
             createdAt=wait.created_at, deadline=wait.deadline, decidedAt=wait.decided_at,
             expiresAt=int(time.time()) + self.retention_days * 86_400,
         )
@@ -188,7 +183,7 @@ class WaitRepository:
             WaitModel(wait.execution_id, wait.wait_id).update(
                 actions=[WaitModel.status.set(status), WaitModel.decidedAt.set(utc_now())],
                 condition=(WaitModel.status == WAITING)
-                & (WaitModel.token == _stored_token(wait)))
+                & (WaitModel.token == wait.token))
         except UpdateError as exc:
             if _condition_failed(exc):
                 return False
@@ -201,7 +196,7 @@ class WaitRepository:
             WaitModel(wait.execution_id, wait.wait_id).update(
                 actions=[WaitModel.status.set(WAITING), WaitModel.decidedAt.remove()],
                 condition=(WaitModel.status == status)
-                & (WaitModel.token == _stored_token(wait)))
+                & (WaitModel.token == wait.token))
         except UpdateError as exc:
             if not _condition_failed(exc):
                 raise
