@@ -12,8 +12,9 @@ its branches), so an arbitrary DAG must be cut into nested sequences and paralle
 2. **Parallel split.** A segment between cuts that falls into several weakly connected
    components becomes a Parallel of those components (makespan = the max).
 3. **Non-series-parallel segments.** A connected segment with no exact cut (an "N"
-   shape) becomes a ``Flow`` when ``settings.rendezvous`` allows (its chains meet where
-   the DAG says: exactly the critical path, ``compiler.lowering.rendezvous``). Otherwise
+   shape) becomes a ``Flow`` when the decisions pass says so (``Choices.runs_as_flow``:
+   ``settings.rendezvous`` and the members; its chains meet where the DAG says: exactly the
+   critical path, ``compiler.lowering.rendezvous``). Otherwise
    it is split at the prefix A (in earliest-start order) that minimises CP(A) + CP(rest),
    using unit node weights (or the caller's estimates). This adds a synchronisation point
    that the DAG does not need; it is the only place a plan can be slower than the DAG.
@@ -38,6 +39,7 @@ from typing import Protocol
 
 from compiler.errors import Problem
 from compiler.graph import Graph
+from compiler.nodetypes import NODE_TYPES
 from compiler.regions import contracted, resolve_regions
 
 
@@ -128,8 +130,6 @@ def flow_eligible(graph: Graph, node: int) -> bool:
     """Whether ``node`` may run in a ``Flow`` chain: a node with one state and one way out
     (no loop, no IF/Switch, no error output, no race), fed by no IF/Switch or error output
     (a chain has no guards: every member runs)."""
-    from compiler.nodetypes import NODE_TYPES
-
     kind = graph.type_of(node)
     if NODE_TYPES[kind].lowering not in FLOW_LOWERINGS or kind in BRANCHING_TYPES:
         return False
