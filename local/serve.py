@@ -75,6 +75,9 @@ class LocalPlatform:
         try:
             self.server = LocalServer(api_gateway(self.api_key), port=self.port)
             os.environ["SFNFLOW_API_URL"] = self.server.url
+            # schedules kept from an earlier server are not fired at first sight; the ones
+            # deployed from here on are, as EventBridge Scheduler fires a new rate schedule
+            self.cloud.scheduler.begin()
             if self.cloud.state is not None:
                 self.recovered = self._recover()
             if self.workflows is not None:

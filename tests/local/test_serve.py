@@ -453,3 +453,21 @@ def test_sse_stream_read_by_a_real_http_client(platform: LocalPlatform, api: Cli
     assert events[-1]["status"] == "SUCCEEDED"
     with pytest.raises(RuntimeError, match="401"):
         list(sse_events(platform.url, None, started["executionId"]))
+
+
+def test_a_schedule_deployed_from_the_folder_fires_at_start(tmp_path: Path) -> None:
+    """As EventBridge Scheduler fires a new rate schedule at its creation, so does one
+    ``--workflows`` deploys (only schedules kept from an earlier server wait a period)."""
+    (tmp_path / "tick.json").write_text(json.dumps({
+        "name": "tick", "nodes": [
+            {"name": "Tick", "type": "scheduleTrigger",
+             "parameters": {"expression": "rate(1 hour)"}},
+            {"name": "Work", "type": "noOp"}],
+        "connections": [{"from": "Tick", "to": "Work"}]}))
+    with LocalPlatform(api_key=KEY, workflows=tmp_path, time_scale=TIME_SCALE) as local:
+        api = Client(local.url)
+        deadline = time.monotonic() + 10
+        while not api("GET", "/executions?workflowId=tick").json()["items"] \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert api("GET", "/executions?workflowId=tick").json()["items"]
