@@ -141,10 +141,10 @@ class Settings(_Strict):
         "may wait longer); auto: always where a node takes time (runs on the node runner, "
         "waits or runs a sub-workflow), never where every node is instant pure data.")
     fusion: bool = Field(
-        True, description="Run consecutive node-runner nodes of a chain (no fan-out or fan-in "
-        "between them, no retry, timeout or onError routing) in one Task: one Lambda call "
-        "and one state transition for the chain; every node keeps its own run record. false: "
-        "one Task per node.")
+        False, description="true: run consecutive node-runner nodes of a chain (no fan-out or "
+        "fan-in between them, no retry, timeout or onError routing) in one Task: one Lambda "
+        "call and one state transition for the chain; every node keeps its own run record. "
+        "false (for now the default): one Task per node.")
     maxConcurrency: int | None = Field(
         None, ge=1, description="At most this many executions of the workflow run at once; "
         "further starts wait QUEUED and are admitted later, by priority, never dropped.")
@@ -171,7 +171,7 @@ class Node(_Strict):
         description="Fail the node with States.Timeout after this long (Task TimeoutSeconds).")
     disabled: bool = False
     fuse: bool = Field(True, description="false: never run this node in the Task of the node "
-                       "before or after it (settings.fusion).")
+                       "before or after it (with settings.fusion: true).")
     notes: str | None = None
     cache: CachePolicy | None = Field(
         None, description="Reuse the node's outputs for the same input within ttlSeconds "
