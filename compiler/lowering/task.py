@@ -144,6 +144,8 @@ def runner_arguments(emitter: Emitter, node: int) -> dict[str, object]:
             "disabled": spec.disabled,
             "outputs": graph.outputs[node],
         } | ({"cache": spec.cache.model_dump()} if spec.cache is not None else {})
+          | ({"credentials": spec.credentials.model_dump(exclude_none=True)}
+             if spec.credentials is not None else {})
           | guard_arguments(spec)
           | n8n_arguments(graph, node),
         "inputs": inputs,

@@ -4,10 +4,6 @@ them in a 401, so it fails and goes to its error workflow — then every stored
 DynamoDB item (every table, scanned), every S3 object, every Step Functions history event,
 every CloudWatch Logs event, every captured log line and every progress event is searched
 for the secret values and their encodings (URL, JSON, base64 of the basic pair): none.
-
-The compiler does not yet put a node's ``credentials`` in its Task's arguments (the owner
-of ``compiler/lowering/task.py`` adds one line); until then ``emitting_credentials`` adds it
-the same way the node's guards are added, so the runner gets what the ASL will carry.
 """
 
 from __future__ import annotations
@@ -25,7 +21,6 @@ import boto3
 import pytest
 
 from compiler import compile_workflow
-from compiler.model import Node
 from functions import credentials
 from functions.credentials import HttpBasicAuth, HttpHeaderAuth, HttpQueryAuth
 from local.cloud import REGION, LocalCloud
@@ -72,20 +67,6 @@ class Everything(logging.Handler):
         self.lines.append(json.dumps(
             {k: v for k, v in record.__dict__.items() if k != "exc_info"}
             | {"formatted": logging.Formatter().format(record)}, default=str))
-
-
-def emitting_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    from compiler.lowering import task
-
-    guards = task.guard_arguments
-
-    def with_credentials(spec: Node) -> dict[str, object]:
-        extra: dict[str, object] = {}
-        if spec.credentials is not None:
-            extra["credentials"] = spec.credentials.model_dump(exclude_none=True)
-        return guards(spec) | extra
-
-    monkeypatch.setattr(task, "guard_arguments", with_credentials)
 
 
 def http(name: str, credential: str, path: str) -> dict[str, Any]:
@@ -157,8 +138,7 @@ def ran(echo: str) -> Iterator[dict[str, Any]]:
         logger for logger in logging.Logger.manager.loggerDict.values()
         if isinstance(logger, logging.Logger) and logger.handlers]
     levels = [(logger, logger.level) for logger in loggers]
-    with pytest.MonkeyPatch.context() as patch, LocalCloud(time_scale=TIME_SCALE) as cloud:
-        emitting_credentials(patch)
+    with LocalCloud(time_scale=TIME_SCALE) as cloud:
         for logger in loggers:  # INFO and up, as Lambda's default log level keeps
             logger.addHandler(everything)
             logger.setLevel(min(logger.getEffectiveLevel(), logging.INFO))
