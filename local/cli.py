@@ -206,7 +206,11 @@ def run(
     with LocalCloud(time_scale=time_scale) as cloud:
         # pinData joined by --pin; --no-pins drops only the document's own
         pins = extra_pins if no_pins else compiled.graph.workflow.pinData
-        cloud.deploy_project(project)
+        try:  # a credential the workflow names is missing or of the wrong type
+            cloud.deploy_project(project)
+        except WorkflowInvalid as exc:
+            _print_problems(file, exc)
+            raise typer.Exit(EXIT_INVALID) from None
         execution_id = cloud.start(compiled, user_input, pin_data=pins)
         progress = _Progress(compiled)
         if as_json or not out.is_terminal:
