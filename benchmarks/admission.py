@@ -20,6 +20,11 @@ does; status-change events release the slots as in ``sfnflow serve``. Reported:
   without a limit and with a limit that never fills (the admission overhead per start:
   enqueue, admit, lease, mark), measured sequentially before the run;
 - ``total``: wall time from the first start to the last execution ended.
+
+A slot is held from admission until the execution's status change has been handled; the
+embedded cloud delivers status changes one at a time from one thread, so locally Step
+Functions runs fewer at once than the slots held, and that delivery, not admission, bounds
+the throughput (AWS delivers them to concurrent Lambda invocations).
 """
 
 from __future__ import annotations
