@@ -156,10 +156,23 @@ class WorkflowService:
         compiled = enforce_limits(compile_workflow(document))
         problems = [*self._call_problems(compiled, replacing), *self._name_problems(compiled),
                     *event_bus_problems(compiled.manifest.get("triggers") or [],
-                                        self.config.allowed_event_buses)]
+                                        self.config.allowed_event_buses),
+                    *self._credential_problems(compiled)]
         if problems:
             raise WorkflowInvalid(problems)
         return compiled
+
+    def _credential_problems(self, compiled: CompiledWorkflow) -> list[Problem]:
+        """Every credential the workflow names exists with a type its node takes: a deploy
+        lists them all now rather than each node failing when it first runs. No Secrets
+        Manager call for a workflow that names none."""
+        naming = [node for node in compiled.graph.workflow.nodes if node.credentials]
+        if not naming:
+            return []
+        from functions.credentials import store_for
+        from functions.credentials.references import credential_problems
+
+        return credential_problems(naming, store_for(self.config))
 
     def _name_problems(self, compiled: CompiledWorkflow) -> list[Problem]:
         """The workflow runs as ``<stage prefix><name>``, which Step Functions caps at 80
