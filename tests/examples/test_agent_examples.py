@@ -152,3 +152,37 @@ def test_a_workflow_tool_calling_its_own_workflow_stops_at_the_depth_limit(
         "executionArn"])["input"])["parent"]["depth"] for child in cloud.sfn.list_executions(
         stateMachineArn=arn)["executions"])
     assert depths == [8, 9, 10, 11]
+
+
+def test_the_agents_credential_reaches_the_model_and_no_record(cloud: LocalCloud) -> None:
+    """An openAiApi credential in (moto's) Secrets Manager gives the agent its key and base
+    URL; the key is in no DynamoDB item and no S3 object the execution left."""
+    import boto3
+
+    from functions import credentials
+
+    key = "sk-agent-e2e-0123456789abcdef"
+    with fake_model(text(f"My key? I never saw {key[:6]}.")) as server:
+        credentials.reset()
+        credentials.store_for(cloud.config).create(
+            "openai-e2e", credentials.OpenAiApi(apiKey=key, baseUrl=server.base_url))
+        compiled = compile_workflow({
+            "name": "agent-credential", "nodes": [
+                {"name": "Start", "type": "manualTrigger"},
+                {"name": "Ask", "type": "agent", "credentials": {"name": "openai-e2e"},
+                 "parameters": {"model": {"model": "gpt-test"}, "prompt": "Hello"}}],
+            "connections": [{"from": "Start", "to": "Ask"}]})
+        report = run_compiled(cloud, compiled, {})
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert server.chat_requests[0].headers["Authorization"] == f"Bearer {key}"
+    dynamodb = boto3.client("dynamodb", region_name=cloud.config.region)
+    tables = dynamodb.list_tables()["TableNames"]
+    stored = [json.dumps(item) for table in tables
+              for item in dynamodb.scan(TableName=table)["Items"]]
+    assert any(report["executionId"] in text_ for text_ in stored)  # the scan sees the run
+    assert not [text_ for text_ in stored if key in text_]
+    s3 = boto3.client("s3", region_name=cloud.config.region)
+    for bucket in s3.list_buckets()["Buckets"]:
+        for obj in s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", []):
+            body = s3.get_object(Bucket=bucket["Name"], Key=obj["Key"])["Body"].read()
+            assert key.encode() not in body, obj["Key"]
