@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 MAX_DAYS = 36_500  # a century: more than any run data is kept
 MAX_VERSION = 2**31 - 1
 
-Status = Literal["RUNNING", "WAITING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED",
-                 "waiting"]  # WAITING: paused at a wait node (either case)
+Status = Literal["QUEUED", "RUNNING", "WAITING", "SUCCEEDED", "FAILED", "TIMED_OUT",
+                 "ABORTED", "waiting"]  # WAITING: paused at a wait node (either case);
+# QUEUED: waiting for a concurrency slot (functions.services.admission)
 
 
 class StartExecution(BaseModel):

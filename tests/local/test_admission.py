@@ -141,6 +141,9 @@ def test_a_lost_release_is_recovered_by_the_reconciler(
                   json={"input": {"seconds": 1}}).json()
     _ended(api, [h["executionId"] for h in holders])
     assert api("GET", f"/executions/{waiting['executionId']}").json()["status"] == "QUEUED"
+    listed = api("GET", "/executions?status=QUEUED&workflowId=wedged")  # was a 400
+    assert listed.status_code == 200, listed.text
+    assert [e["id"] for e in listed.json()["items"]] == [waiting["executionId"]]
     monkeypatch.undo()
     platform.cloud.reconcile()  # gives the two slots back and admits the waiting one
     assert _ended(api, [waiting["executionId"]])[waiting["executionId"]]["status"] == \
