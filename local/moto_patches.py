@@ -51,6 +51,8 @@ so a node named ``Run "A"`` was keyed ``Run \\"A\\"``); a backend already create
 looked up without moto's process-wide lock (concurrent requests queued on it); a DynamoDB
 Query of a table's key reads its partition (moto sorted and scanned the whole table).
 
+RedriveExecution, which moto lacks, is ``local/moto_redrive.py``'s.
+
 Last, ``apply_all`` installs the strict layer (``local/strict.py``): the AWS limits and rules
 moto does not enforce, so the embedded cloud fails where AWS fails.
 """
@@ -65,7 +67,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from local import call_recorder, strict
+from local import call_recorder, moto_redrive, strict
 
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
 
@@ -171,7 +173,7 @@ def apply_all() -> None:
         _patch_call_listeners()
         _patch_stopped_stays_stopped()
         _patch_string_escapes()
-        _patch_redrive_refused()
+        moto_redrive.install()
         strict.install()  # last: it wraps some of the patches above
         _applied = True
 
@@ -1481,31 +1483,3 @@ def _patch_string_escapes() -> None:
         return json.loads(f'"{text}"') if text is not None and "\\" in text else text
 
     Preprocessor._inner_string_of = staticmethod(inner_string_of)
-
-
-# --------------------------------------------------------------------------- redrive
-
-
-REDRIVE_UNAVAILABLE = (
-    "RedriveExecution is not available in the embedded cloud (moto's interpreter cannot "
-    "resume an execution from its failed state); POST /executions/{id}/retry starts a new "
-    "execution that reuses the successful node runs")
-
-
-def _patch_redrive_refused() -> None:
-    """moto has no RedriveExecution (its response layer raises Python's
-    NotImplementedError, a 500 through the local API). Answer as an endpoint that does not
-    implement the operation does: HTTP 501 ``NotImplemented``, naming the alternative."""
-    from moto.core.exceptions import JsonRESTError
-    from moto.stepfunctions.responses import StepFunctionResponse
-
-    class RedriveNotImplemented(JsonRESTError):
-        code = 501
-
-        def __init__(self) -> None:
-            super().__init__("NotImplemented", REDRIVE_UNAVAILABLE)
-
-    def redrive_execution(self: Any) -> Any:
-        raise RedriveNotImplemented
-
-    StepFunctionResponse.redrive_execution = redrive_execution  # type: ignore[attr-defined]
