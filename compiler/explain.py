@@ -513,7 +513,11 @@ def _node_block(graph: Graph, node: int, weights: Sequence[float],
     """One node; a node whose type lowers natively but runs on Lambda says why."""
     state = states.get(graph.name(node))
     why = None
-    if state == "Lambda" and decisions is not None:
+    chain = decisions.fused_chain(node) if decisions is not None else None
+    if chain is not None and node != chain.members[0]:
+        first = graph.name(chain.members[0])
+        state, why = states.get(first), f"fused: runs in {first}'s Task"
+    elif state == "Lambda" and decisions is not None:
         why = decisions.fallback_reason(node)
     return PlanBlock("node", graph.name(node), weights[node], node_type=graph.type_of(node),
                      state=state, waits_for=waits_for, why=why)

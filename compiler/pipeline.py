@@ -69,8 +69,11 @@ def _children(graph: Graph) -> dict[str, dict[str, Any]]:
     return children
 
 
-def _manifest(graph: Graph, definition: dict[str, Any]) -> dict[str, Any]:
+def _manifest(graph: Graph, definition: dict[str, Any], decisions: Decisions
+              ) -> dict[str, Any]:
     variables = variable_names(graph)
+    states = {node: graph.name(chain.members[0])  # a fused chain's Task: its first node's
+              for chain in decisions.fused for node in chain.members}
     children = _children(graph)
     # Emission is deterministic (key order included), so the JSON needs no sorting.
     digest = hashlib.sha256(json.dumps(definition).encode()).hexdigest()
@@ -84,7 +87,7 @@ def _manifest(graph: Graph, definition: dict[str, Any]) -> dict[str, Any]:
         "nodes": {
             node.name: {
                 "type": node.type,
-                "state": node.name,
+                "state": states.get(i, node.name),
                 "variable": variables[i],
                 "outputs": graph.outputs[i],
             }
@@ -128,7 +131,7 @@ def compile_workflow(document: Any, weights: list[float] | None = None) -> Compi
             decisions = decide(graph, weights, flows="never")
             definition = emit(decisions).to_dict()
         return CompiledWorkflow(graph, decisions.plan, definition,
-                                _manifest(graph, definition), decisions)
+                                _manifest(graph, definition, decisions), decisions)
 
 
 def _too_large(definition: dict[str, Any]) -> bool:

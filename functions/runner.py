@@ -27,6 +27,7 @@ from functions import metrics
 from functions.credentials import NODE_CREDENTIALS_KEY, REDACTOR
 from functions.errors import NodeError, ParameterError, PayloadTooLarge
 from functions.expressions import Item, Scope
+from functions.fused import run_chain
 from functions.nodes import get_executor
 from functions.nodes.base import NodeContext, Ports
 from functions.services.cache import NodeResultCache
@@ -191,7 +192,11 @@ class NodeRunner:
             time_left: Callable[[], float] | None = None) -> dict[str, Any]:
         """Run the node of ``event``. ``time_left()``: seconds until the node must have
         answered (the invocation's end, less a margin; zero once no one waits for it):
-        executors that start work they can stop (a code node's process) stop it then."""
+        executors that start work they can stop (a code node's process) stop it then.
+        An event with ``fused`` runs a chain of nodes (``functions.fused``)."""
+        if event.get("fused"):
+            first = {key: value for key, value in event.items() if key != "fused"}
+            return run_chain(self, first, event["fused"], time_left=time_left)
         invocation = parse_event(Invocation, event, "node-runner")
         node = invocation.node
         is_trigger = NODE_TYPES.get(node.type) is not None and NODE_TYPES[node.type].trigger

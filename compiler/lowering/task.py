@@ -78,6 +78,37 @@ def lower(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: 
     return name
 
 
+def lower_fused(emitter: Emitter, members: tuple[int, ...], states: dict[str, asl.State],
+                next_name: str | None, out: ScopeOutput) -> str:
+    """A fused runner chain (``compiler.passes.decide``): one Task, named after its first
+    node, whose event is the first node's plus ``fused``, the others' in order
+    (``functions.fused``). A later node's predecessor is the node before it in the chain,
+    whose outputs the runner hands over: its ``data`` does not read a variable for it.
+    Only the last node's variable is assigned: the chain's other nodes are read by the
+    next node alone. No Retry beyond the Lambda service's and no Catch: the members have
+    neither retry nor onError routing."""
+    graph = emitter.graph
+    rest: list[dict[str, object]] = []
+    for before, node in zip(members, members[1:], strict=False):
+        arguments = runner_arguments(emitter, node)
+        data = arguments["data"]
+        assert isinstance(data, dict)
+        arguments["data"] = {key: value for key, value in data.items()
+                             if key != graph.name(before)}
+        rest.append(arguments)
+    last = members[-1]
+    name = graph.name(members[0])
+    states[name] = asl.Task(
+        resource=NODE_RUNNER,
+        arguments=runner_arguments(emitter, members[0]) | {"fused": rest},
+        assign={emitter.var[last]: jsonata("$states.result")},
+        output=emitter.end_output(next_name, out, {last: "$states.result"}),
+        next=next_name,
+        retry=SERVICE_RETRIERS,
+    )
+    return name
+
+
 def catchers(emitter: Emitter, node: int, states: dict[str, asl.State], next_name: str | None,
              out: ScopeOutput, errors: str | None = None) -> tuple[asl.Catcher, ...]:
     """The Catch of ``onError: continue*`` (none for stopWorkflow). ``errors`` is the JSONata

@@ -14,7 +14,14 @@ has one home here:
   its execution's history holds (``iteration_limit``);
 * **per segment — Flow or cut**: a non-series-parallel segment of the plan runs as a
   ``Flow`` (chains meeting at rendezvous) or is cut into a sequence
-  (``compiler.passes.structure`` asks ``runs_as_flow``, which answers and records why).
+  (``compiler.passes.structure`` asks ``runs_as_flow``, which answers and records why);
+* **runner chains — fused or not**: consecutive node-runner nodes of one sequence of the
+  workflow's plan, each the only successor of the one before and fed by it alone, run in
+  one Task (one Lambda call, one transition; ``functions/fused.py`` runs the nodes in
+  order, each with its own run record) when no member needs a state of its own: no retry
+  or timeout (a Retry would run the chain again), onError stopWorkflow (a Catch routes
+  one node's error), no trigger, not in a try/catch region, a Flow or a loop body, and
+  neither ``settings.fusion: false`` nor a member's ``fuse: false``.
 
 ``decide`` returns an immutable ``Decisions`` holding the plans and every answer; emission
 (``compiler.passes.emit`` and the lowerings), the history estimate, ``explain``, ``plan``
@@ -51,7 +58,16 @@ from compiler.nodetypes import (
     SplitInBatchesParams,
     WhileParams,
 )
-from compiler.passes.structure import Step, flow_eligible, region_plans
+from compiler.passes.structure import (
+    Guard,
+    NodeStep,
+    Par,
+    Seq,
+    Step,
+    flow_eligible,
+    region_plans,
+)
+from compiler.regions import resolve_regions
 
 # How a node is lowered (``NodeDecision.lowering``), by its type's lowering.
 NATIVE, RUNNER = "native", "runner"
@@ -108,6 +124,14 @@ class SegmentDecision:
 
 
 @dataclass(frozen=True)
+class FusedChain:
+    """Runner nodes run in one Task, in order (the first names the state)."""
+
+    members: tuple[int, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
 class Decisions:
     """Every choice for one workflow (see the module docstring). Immutable: built once by
     ``decide``, read by emission and by everything that explains a plan."""
@@ -118,6 +142,14 @@ class Decisions:
     plans: Mapping[int | None, Step]
     segments: tuple[SegmentDecision, ...]
     flows: str  # the rendezvous setting the plans were made under
+    fused: tuple[FusedChain, ...] = ()
+
+    def fused_chain(self, node: int) -> FusedChain | None:
+        """The fused chain ``node`` belongs to, if any."""
+        for chain in self.fused:
+            if node in chain.members:
+                return chain
+        return None
 
     @property
     def plan(self) -> Step:
@@ -157,6 +189,8 @@ class Decisions:
             "segments": [{"nodes": [name(n) for n in d.members],
                           "as": "flow" if d.flow else "cut", "reason": d.reason}
                          for d in self.segments],
+            "fused": [{"nodes": [name(n) for n in d.members], "reason": d.reason}
+                      for d in self.fused],
         }
 
 
@@ -298,7 +332,59 @@ def decide(graph: Graph, weights: list[float] | None = None,
     plans = region_plans(graph, weights, flows, choices=choices)
     return Decisions(graph, nodes, loops, MappingProxyType(plans),
                      tuple(choices.segments),
-                     flows or graph.workflow.settings.rendezvous)
+                     flows or graph.workflow.settings.rendezvous,
+                     _fuse(graph, nodes, plans[None]))
+
+
+def _fusible(graph: Graph, node: int, decision: NodeDecision,
+             in_regions: frozenset[int]) -> bool:
+    spec = graph.nodes[node]
+    return (decision.lowering == RUNNER and spec.fuse and not graph.is_trigger(node)
+            and spec.retry is None and spec.timeoutSeconds is None
+            and spec.onError == "stopWorkflow" and node not in in_regions)
+
+
+def _fuse(graph: Graph, nodes: tuple[NodeDecision, ...], plan: Step) -> tuple[FusedChain, ...]:
+    """Runner chains of the workflow's plan that run in one Task (module docstring)."""
+    if not graph.workflow.settings.fusion:
+        return ()
+    in_regions = frozenset(n for region in resolve_regions(graph) for n in region.members)
+    chains: list[FusedChain] = []
+    pending = [plan]
+    while pending:
+        step = pending.pop()
+        if isinstance(step, Par):
+            pending.extend(step.branches)
+        elif isinstance(step, Guard):
+            pending.append(step.body)
+        elif isinstance(step, Seq):
+            pending.extend(step.steps)
+            chains += _chains_in(graph, nodes, step, in_regions)
+    return tuple(sorted(chains, key=lambda chain: chain.members))
+
+
+def _chains_in(graph: Graph, nodes: tuple[NodeDecision, ...], seq: Seq,
+               in_regions: frozenset[int]) -> list[FusedChain]:
+    found: list[FusedChain] = []
+    current: list[int] = []
+    for step in (*seq.steps, None):
+        node = step.node if isinstance(step, NodeStep) else None
+        fits = node is not None and _fusible(graph, node, nodes[node], in_regions)
+        if fits and current and _linked(graph, current[-1], node):  # type: ignore[arg-type]
+            current.append(node)  # type: ignore[arg-type]
+            continue
+        if len(current) > 1:
+            found.append(FusedChain(tuple(current), f"{len(current)} runner nodes in a row: "
+                                    "one Lambda call and one transition instead of "
+                                    f"{len(current)}"))
+        current = [node] if fits and node is not None else []
+    return found
+
+
+def _linked(graph: Graph, before: int, node: int) -> bool:
+    """``node`` is the only successor of ``before``, by one connection (``succs`` lists a
+    target once per connection), and reads nothing else."""
+    return graph.succs[before] == [node] and len(graph.in_edges[node]) == 1
 
 
 def has_flows(decisions: Decisions) -> bool:

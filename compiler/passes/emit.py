@@ -29,7 +29,7 @@ from typing import Any
 
 from compiler import asl
 from compiler.jsonata_text import jsonata, literal
-from compiler.lowering import quorum, region, rendezvous, variables
+from compiler.lowering import quorum, region, rendezvous, task, variables
 from compiler.lowering.dispatch import lower_node
 from compiler.lowering.scope import (
     BRANCH_FINISHED,
@@ -198,6 +198,13 @@ class Emitter:
         if isinstance(step, Seq):
             for index in reversed(range(len(step.steps))):
                 child = step.steps[index]
+                chain = self.decisions.fused_chain(child.node) \
+                    if isinstance(child, NodeStep) else None
+                if chain is not None:  # one Task, at its first node (compiler.lowering.task)
+                    if child.members[0] == chain.members[0]:
+                        next_name = task.lower_fused(self, chain.members, states,
+                                                     next_name, out)
+                    continue
                 race = race_target(self.graph, step.steps, index)
                 if race is not None and isinstance(child, Par) and next_name is not None:
                     next_name = self.emit_parallel(child, states, next_name, out, race=race)
