@@ -1,7 +1,6 @@
 """``POST /executions/{id}/redrive``: Step Functions' own redrive of a failed Standard
 execution (same execution, from the failed state). Its rules and errors are
-``functions.services.redrive``'s; answered here as 409 (not redrivable) and 501 (the
-endpoint has no RedriveExecution: the embedded cloud)."""
+``functions.services.redrive``'s; answered here as 409 (not redrivable)."""
 
 from __future__ import annotations
 
@@ -15,11 +14,7 @@ from functions.api.dependencies import services
 from functions.api.errors import error_response
 from functions.api.workflows import json_response
 from functions.services.executions import execution_arn_of
-from functions.services.redrive import (
-    ExecutionNotRedrivable,
-    ExecutionRedrive,
-    RedriveUnavailable,
-)
+from functions.services.redrive import ExecutionNotRedrivable, ExecutionRedrive
 
 router = Router()
 
@@ -44,8 +39,3 @@ def redrive(execution_id: str) -> Response[str]:
 @router.exception_handler(ExecutionNotRedrivable)
 def _not_redrivable(exc: ExecutionNotRedrivable) -> Response[str]:
     return error_response(409, "ExecutionNotRedrivable", str(exc))
-
-
-@router.exception_handler(RedriveUnavailable)
-def _unavailable(exc: RedriveUnavailable) -> Response[str]:
-    return error_response(501, "RedriveUnavailable", str(exc))

@@ -20,6 +20,10 @@ first, and once the execution runs again AWS refuses another (ExecutionNotRedriv
 Compare ``ExecutionControl.retry``: a new execution (new id) that reuses the successful
 node runs' outputs from the run data, for any workflow, Express included, and with the
 workflow's current version.
+
+The embedded cloud implements RedriveExecution in ``local/moto_redrive.py``, as a subset:
+it reruns the failed top-level state whole (a Parallel's or inline Map's branches and
+iterations that succeeded run again).
 """
 
 from __future__ import annotations
@@ -36,8 +40,7 @@ REDRIVABLE_STATUSES = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
 REDRIVABLE_PERIOD = timedelta(days=14)
 MAX_OPEN = timedelta(days=365)
 
-__all__ = ["ExecutionNotRedrivable", "ExecutionRedrive", "RedriveUnavailable",
-           "redrive_refusal"]
+__all__ = ["ExecutionNotRedrivable", "ExecutionRedrive", "redrive_refusal"]
 
 
 class RedriveError(SfnflowError):
@@ -46,11 +49,6 @@ class RedriveError(SfnflowError):
 
 class ExecutionNotRedrivable(RedriveError):
     """The execution breaks one of AWS's redrive rules (the message says which)."""
-
-
-class RedriveUnavailable(RedriveError):
-    """The Step Functions endpoint does not implement RedriveExecution (the embedded
-    cloud's moto); ``POST /executions/{id}/retry`` works everywhere."""
 
 
 def _aware(moment: Any) -> datetime | None:
@@ -107,8 +105,6 @@ class ExecutionRedrive:
             message = exc.response["Error"].get("Message", code)
             if code == "ExecutionNotRedrivable":
                 raise ExecutionNotRedrivable(message) from exc
-            if code in {"NotImplemented", "UnknownOperationException"}:
-                raise RedriveUnavailable(message) from exc
             raise
         return {"executionArn": execution_arn, "redriveDate": answer.get("redriveDate"),
                 "redriveCount": count}

@@ -1,8 +1,9 @@
 """Step Functions' redrive rules (AWS's, checked before the call) and the service on the
-embedded cloud, which has no RedriveExecution and says so."""
+embedded cloud (``local/moto_redrive.py``'s RedriveExecution)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,7 +14,6 @@ from compiler import compile_workflow
 from functions.services.redrive import (
     ExecutionNotRedrivable,
     ExecutionRedrive,
-    RedriveUnavailable,
     client_token,
     redrive_refusal,
 )
@@ -75,10 +75,16 @@ def run(cloud: LocalCloud, name: str, code: str) -> str:
     return cloud.wait(cloud.start(compile_workflow(document), [{"n": 1}])).execution_arn
 
 
-def test_the_embedded_cloud_refuses_with_the_alternative(cloud: LocalCloud) -> None:
+def test_a_failed_execution_is_redriven_under_its_arn(cloud: LocalCloud) -> None:
     failed = run(cloud, "jam", "raise ValueError('paper jam')")
-    with pytest.raises(RedriveUnavailable, match="retry"):
-        ExecutionRedrive(cloud.sfn).redrive(failed)
+    answer = ExecutionRedrive(cloud.sfn).redrive(failed)
+    assert answer["executionArn"] == failed and answer["redriveCount"] == 0
+    deadline = datetime.now(UTC) + timedelta(seconds=5)
+    while (described := cloud.sfn.describe_execution(executionArn=failed))["status"] == \
+            "RUNNING" and datetime.now(UTC) < deadline:
+        time.sleep(0.002)
+    assert described["status"] == "FAILED"  # the same jam, once more
+    assert described["redriveCount"] == 1
 
 
 def test_a_succeeded_execution_is_not_redriven(cloud: LocalCloud) -> None:
