@@ -23,7 +23,8 @@ The rules follow AWS's Service Authorization Reference and each service's IAM gu
 transactions are authorized per item as PutItem / UpdateItem / DeleteItem /
 ConditionCheckItem / GetItem; HeadObject is ``s3:GetObject``; a Query or Scan on an index
 targets ``table/<name>/index/<index>``; PostToConnection is ``execute-api:ManageConnections``
-on ``<api>/<stage>/POST/@connections/<id>``.
+on ``<api>/<stage>/POST/@connections/<id>``; a secret named by name is its ARN with a
+stand-in for the six random characters Secrets Manager appends.
 """
 
 from __future__ import annotations
@@ -372,6 +373,32 @@ def _key(action: str) -> Rule:
     return rule
 
 
+SECRET_SUFFIX = "-XXXXXX"
+"""What a secret named by name stands for: Secrets Manager ends a secret's ARN with ``-``
+and six random characters that only it knows (a policy for one secret says
+``<name>-??????``), and authorizes a call naming the secret by name against that ARN."""
+
+
+def _secret_arn(secret_id: str, context: _Context) -> str:
+    if secret_id.startswith("arn:"):
+        return secret_id
+    return context.arn("secretsmanager", f"secret:{secret_id}{SECRET_SUFFIX}")
+
+
+def _secret(action: str) -> Rule:
+    def rule(params: dict[str, Any], context: _Context) -> list[Request]:
+        return [Request(action, (_secret_arn(str(params["SecretId"]), context),))]
+    return rule
+
+
+def _create_secret(params: dict[str, Any], context: _Context) -> list[Request]:
+    """CreateSecret with ``Tags`` also needs ``secretsmanager:TagResource`` on the secret
+    (Secrets Manager's API reference)."""
+    arn = _secret_arn(str(params["Name"]), context)
+    return [Request("secretsmanager:CreateSecret", (arn,)),
+            *([Request("secretsmanager:TagResource", (arn,))] if params.get("Tags") else [])]
+
+
 RULES: dict[tuple[str, str], Rule] = {
     ("dynamodb", "GetItem"): _dynamodb_item("dynamodb:GetItem"),
     ("dynamodb", "PutItem"): _dynamodb_item("dynamodb:PutItem"),
@@ -445,6 +472,17 @@ RULES: dict[tuple[str, str], Rule] = {
     ("kms", "Encrypt"): _key("kms:Encrypt"),
     ("kms", "Decrypt"): _key("kms:Decrypt"),
     ("kms", "DescribeKey"): _key("kms:DescribeKey"),
+    ("secretsmanager", "CreateSecret"): _create_secret,
+    ("secretsmanager", "GetSecretValue"): _secret("secretsmanager:GetSecretValue"),
+    ("secretsmanager", "DescribeSecret"): _secret("secretsmanager:DescribeSecret"),
+    ("secretsmanager", "PutSecretValue"): _secret("secretsmanager:PutSecretValue"),
+    ("secretsmanager", "UpdateSecret"): _secret("secretsmanager:UpdateSecret"),
+    ("secretsmanager", "DeleteSecret"): _secret("secretsmanager:DeleteSecret"),
+    ("secretsmanager", "RestoreSecret"): _secret("secretsmanager:RestoreSecret"),
+    ("secretsmanager", "TagResource"): _secret("secretsmanager:TagResource"),
+    ("secretsmanager", "UntagResource"): _secret("secretsmanager:UntagResource"),
+    # ListSecrets has no resource-level permission: the caller filters by prefix.
+    ("secretsmanager", "ListSecrets"): _wildcard("secretsmanager:ListSecrets"),
     ("apigatewaymanagementapi", "PostToConnection"): _connection("POST"),
     ("apigatewaymanagementapi", "DeleteConnection"): _connection("DELETE"),
     ("apigatewaymanagementapi", "GetConnection"): _connection("GET"),
