@@ -410,6 +410,8 @@ def _render_decisions(explanation: Any) -> None:
     for segment in shown["segments"]:
         out.print(f"[bold]segment[/] {_names(segment['nodes'])}: {segment['as']} — "
                   f"{escape(segment['reason'])}")
+    for chain in shown["fused"]:
+        out.print(f"[bold]fused[/] {_names(chain['nodes'])} — {escape(chain['reason'])}")
 
 
 def _render_plan(explanation: Any) -> None:

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from compiler import compile_workflow, load_file
 from local.cli import app
 from local.cloud import LocalCloud
+from tests.compiler.lowering.test_fused import FIVE, chain
 from tests.compiler.test_explain import runner_tasks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -130,3 +131,11 @@ def test_plan_shows_every_decision_with_its_reason() -> None:
     loops = json.loads(runner.invoke(app, ["plan", str(ROOT / "examples/distributed-for-each"
                                                          ".yaml"), "--json"]).output)
     assert [d["distributed"] for d in loops["decisions"]["loops"].values()] == [True]
+
+
+def test_plan_shows_fused_runner_chains(tmp_path: Path) -> None:
+    path = tmp_path / "chain.json"
+    path.write_text(json.dumps(chain(*FIVE)))
+    result = runner.invoke(app, ["plan", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "fused c1, c2, c3, c4, c5 — 5 runner nodes in a row" in result.output
