@@ -1,5 +1,6 @@
 """The database examples (examples/databases/) end to end on the embedded cloud: real ASL
-interpreter, the node runner in-process, DynamoDB in moto, DuckDB in the runner."""
+interpreter, the node runner in-process, DynamoDB and Secrets Manager in moto, DuckDB in
+the runner, a real PostgreSQL (``tests.support.postgres_server``)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import psycopg
 import pytest
 
 from compiler import compile_workflow, load_file
+from functions import credentials
 from local.cloud import LocalCloud
 from tests.conftest import TIME_SCALE
 from tests.examples.test_examples import run_compiled
 from tests.support.asl_validator import assert_valid_asl
+from tests.support.postgres_server import PostgresServer, postgres_server
+
+__all__ = ["postgres_server"]  # the session's PostgreSQL, a fixture
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "databases"
 ORDERS_TABLE = "sfnflow-example-orders"
@@ -97,3 +103,60 @@ def test_dynamodb_failed_condition_fails_the_run_and_keeps_what_ran(
     assert report["error"]["type"] == "Sfnflow.ConditionalCheckFailed"
     assert report["nodes"]["Start"]["status"] == "success"
     assert report["nodes"]["Add to total"]["status"] == "not run"
+
+
+@pytest.fixture(scope="module")
+def warehouse(cloud: LocalCloud, postgres_server: PostgresServer) -> Iterator[PostgresServer]:
+    """The example's credential in the cloud's Secrets Manager, and an empty orders table."""
+    credentials.reset()
+    credentials.store_for(cloud.config).create("warehouse", credentials.Postgres(
+        host=postgres_server.host, port=postgres_server.port,
+        database=postgres_server.database, user=postgres_server.user,
+        password=postgres_server.password))
+    with psycopg.connect(postgres_server.conninfo(), autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS orders")
+        conn.execute("CREATE TABLE orders (id int PRIMARY KEY, customer text NOT NULL, "
+                      "total numeric(10,2))")
+        conn.execute("INSERT INTO orders VALUES (2, 'bob', 30)")  # upserted by the run
+    yield postgres_server
+    credentials.reset()
+
+
+def test_postgres_orders_upserts_and_queries_per_customer(
+        cloud: LocalCloud, warehouse: PostgresServer) -> None:
+    report = run_example(cloud, "postgres-orders.yaml",
+                         [ORDERS[0], {"id": 2, "customer": "bob", "total": 31}, ORDERS[2]])
+    assert report["status"] == "SUCCEEDED", report["error"]
+    assert sorted(report["output"]["Customer totals"], key=lambda row: row["customer"]) == [
+        {"customer": "ada", "orders": 2, "spent": 200.5},
+        {"customer": "bob", "orders": 1, "spent": 31}]
+    runs = cloud.repository.node_runs(report["executionId"])
+    assert warehouse.password not in repr(runs)
+
+
+def test_postgres_unreachable_fails_at_the_node_and_keeps_what_ran(
+        cloud: LocalCloud, warehouse: PostgresServer) -> None:
+    credentials.store_for(cloud.config).rotate("warehouse", credentials.Postgres(
+        host="127.0.0.1", port=_closed_port(), database=warehouse.database,
+        user=warehouse.user, password=warehouse.password))
+    credentials.reset()
+    try:
+        report = run_example(cloud, "postgres-orders.yaml", ORDERS[:1])
+    finally:
+        credentials.store_for(cloud.config).rotate("warehouse", credentials.Postgres(
+            host=warehouse.host, port=warehouse.port, database=warehouse.database,
+            user=warehouse.user, password=warehouse.password))
+        credentials.reset()
+    assert report["status"] == "FAILED"
+    assert report["error"]["node"] == "Save orders"
+    assert report["error"]["type"] == "Sfnflow.ConnectionError"
+    assert "cannot reach PostgreSQL at 127.0.0.1:" in report["error"]["message"]
+    assert report["nodes"]["Start"]["status"] == "success"
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
