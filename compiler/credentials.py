@@ -21,6 +21,7 @@ CREDENTIAL_TYPES: tuple[str, ...] = (*HTTP_AUTH_TYPES, "openAiApi", "postgres",
 
 NODE_CREDENTIALS: dict[str, tuple[str, ...]] = {
     "httpRequest": HTTP_AUTH_TYPES,
+    "n8n-nodes-base.httpRequest": HTTP_AUTH_TYPES,  # genericCredentialType (compiler.n8n)
     "postgres": ("postgres",),
     "agent": ("openAiApi",),
 }

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from compiler.credentials import HTTP_AUTH_TYPES
 from compiler.n8n import triggers, wait
 
 BASE = "n8n-nodes-base."
@@ -149,11 +150,19 @@ def _code_refusals(_version: float, parameters: Mapping[str, Any]) -> list[tuple
 
 
 def _http_refusals(_version: float, parameters: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """What ``functions.n8n.http`` does not do: credentials, binary bodies and answers."""
+    """What ``functions.n8n.http`` does not do: credentials other than an HTTP auth type
+    (``compiler.credentials.HTTP_AUTH_TYPES``), binary bodies and answers."""
     refused = []
-    if parameters.get("authentication", "none") != "none":
-        refused.append(("parameters.authentication", "credentials are not supported yet: "
-                        "only authentication 'none'"))
+    authentication = parameters.get("authentication", "none")
+    if authentication == "genericCredentialType":
+        auth_type = parameters.get("genericAuthType")
+        if auth_type not in HTTP_AUTH_TYPES:
+            refused.append(("parameters.genericAuthType", f"{auth_type!r} credentials are "
+                            f"not supported: only {', '.join(HTTP_AUTH_TYPES)}"))
+    elif authentication != "none":
+        refused.append(("parameters.authentication", f"{authentication!r} is not supported: "
+                        "only 'none' or 'genericCredentialType' (header, bearer, basic or "
+                        "query auth)"))
     if parameters.get("contentType") in ("multipart-form-data", "binaryData"):
         refused.append(("parameters.contentType", f"{parameters['contentType']!r} bodies "
                         "need binary data, which sfnflow does not carry"))
@@ -224,7 +233,8 @@ N8N_TYPES: dict[str, N8nType] = {
                 "(pythonCode) in the code node's sandbox with n8n's globals.",
                 refusals=_code_refusals),
         N8nType(BASE + "httpRequest", frozenset({3.0, 4.0, 4.1, 4.2, 4.3}),
-                "n8n's HTTP Request without credentials (authentication: none).",
+                "n8n's HTTP Request, without credentials or with a generic HTTP auth one "
+                "(header, bearer, basic, query).",
                 refusals=_http_refusals),
         N8nType(BASE + "crypto", _V1, "n8n's Crypto: hash, hmac, generate.",
                 refusals=_crypto_refusals),

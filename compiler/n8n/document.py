@@ -16,6 +16,8 @@ runner implements n8n's behaviour per type and version. What changes:
   so deploy the error workflow under that name (its document's ``name``), or put the
   error workflow's sfnflow name here; ``timezone`` is also the Schedule Trigger's;
 - ``pinData``: n8n's ``[{json: ...}]`` items become plain JSON objects;
+- an HTTP Request's credential (``authentication: genericCredentialType``) becomes the
+  node's ``credentials`` by its n8n *name*, which must be an sfnflow credential's name;
 - the name becomes a valid workflow name (letters, digits, ``-`` and ``_``);
 - n8n's Execute Workflow becomes sfnflow's ``executeWorkflow`` (a child execution), the
   one node whose type changes: ``compiler.n8n.subworkflow`` says how its workflow id
@@ -35,6 +37,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from compiler.credentials import from_n8n as credential_from_n8n
 from compiler.errors import Problem
 from compiler.n8n import subworkflow
 from compiler.n8n.names import workflow_name
@@ -43,6 +46,8 @@ N8N_TYPE_PREFIXES = ("n8n-nodes-base.", "n8n-nodes-testing.", "@n8n/")
 STICKY_NOTE = "n8n-nodes-base.stickyNote"
 MAIN = "main"
 UNSUPPORTED = "unsupported"
+HTTP_REQUEST = "n8n-nodes-base.httpRequest"
+GENERIC_CREDENTIAL = "genericCredentialType"  # HTTP Request: a credential of an HTTP auth type
 
 # Node fields the importer maps; every other field of an n8n node is the editor's.
 _MAPPED_NODE_FIELDS = frozenset({
@@ -162,13 +167,42 @@ def _node(raw: dict[str, Any], unsupported: list[Problem]) -> dict[str, Any]:
     retry = _retry(raw, name, editor, unsupported)
     if retry is not None:
         node["retry"] = retry
-    if raw.get("credentials"):
-        unsupported.append(Problem(name, "credentials",
-                                   "credentials are not imported: configure them in sfnflow",
-                                   UNSUPPORTED))
+    credentials = _credentials(raw, name, unsupported)
+    if credentials is not None:
+        node["credentials"] = credentials
     if editor:
         node["editor"] = editor
     return node
+
+
+def _credentials(raw: dict[str, Any], name: str,
+                 unsupported: list[Problem]) -> dict[str, str] | None:
+    """The credential an n8n node uses, as ``Node.credentials`` (its name; the secret is
+    sfnflow's, ``POST /credentials``). n8n's block stays in ``editor`` for export.
+
+    Only an HTTP Request with ``authentication: genericCredentialType`` reads its block,
+    the entry ``genericAuthType`` names (n8n keeps the block of an earlier choice when
+    authentication is set back to none, and ignores it then). Any other node's credentials
+    are a problem: sfnflow does not run it with them."""
+    block = raw.get("credentials")
+    if raw.get("type") != HTTP_REQUEST:
+        if block:
+            unsupported.append(Problem(name, "credentials", "credentials are not imported "
+                                       "for this node type: configure them in sfnflow",
+                                       UNSUPPORTED))
+        return None
+    parameters = raw.get("parameters") or {}
+    if not isinstance(parameters, dict) or \
+            parameters.get("authentication") != GENERIC_CREDENTIAL:
+        return None  # other modes are the catalogue's refusals
+    auth_type = parameters.get("genericAuthType")
+    ref, problem = credential_from_n8n(block, auth_type if isinstance(auth_type, str)
+                                       else None)
+    if ref is None:
+        unsupported.append(Problem(name, "credentials", problem or (
+            f"authentication {GENERIC_CREDENTIAL} names no {auth_type} credential"),
+            UNSUPPORTED))
+    return ref
 
 
 def _retry(raw: dict[str, Any], name: str, editor: dict[str, Any],

@@ -55,6 +55,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import requests
 
 from functions.concurrent_items import Outcome, run_items
+from functions.credentials.http_auth import HTTP_AUTH, RequestAuth, request_auth
 from functions.errors import ConnectionFailed, NodeError, NodeTimeout
 from functions.http import send, status_error
 from functions.n8n.call import NodeCall
@@ -152,10 +153,25 @@ def _set_path(target: dict[str, Any], dotted: str, value: Any) -> None:
     target[keys[-1]] = value
 
 
-class Request:
-    """One item's request, built from its parameters."""
+GENERIC_CREDENTIAL = "genericCredentialType"
 
-    def __init__(self, call: NodeCall, index: int) -> None:
+
+def node_auth(ctx: Any) -> RequestAuth | None:
+    """The HTTP auth of the credential the runner's node names (``credentials: {name}``,
+    which the importer maps from n8n's block), resolved once per run; None without one."""
+    from functions.credentials import NODE_CREDENTIALS_KEY, node_credential
+
+    if not (getattr(ctx, "extras", None) or {}).get(NODE_CREDENTIALS_KEY):
+        return None
+    return request_auth(node_credential(ctx, HTTP_AUTH))
+
+
+class Request:
+    """One item's request, built from its parameters (and the node's credential: ``auth``,
+    applied as n8n's generic credential types are, over the node's own header or query
+    parameter of the same name)."""
+
+    def __init__(self, call: NodeCall, index: int, auth: RequestAuth | None = None) -> None:
         self.call, self.index = call, index
         url = call.parameter("url", index, "")
         if not isinstance(url, str):
@@ -167,9 +183,17 @@ class Request:
                 call.node, f'Invalid URL: {url}. URL must start with "http" or "https".',
                 item_index=index)
         authentication = call.parameter("authentication", index, "none")
-        if authentication not in ("none", None):
+        if authentication == GENERIC_CREDENTIAL:
+            if auth is None:  # n8n: the node has no credential set
+                raise NodeParameterError(call.node, "credentials", "authentication "
+                                         f"{GENERIC_CREDENTIAL} needs the node's credential")
+        elif authentication not in ("none", None):
             raise NodeParameterError(call.node, "authentication",
-                                     f"{authentication!r}: only 'none' runs on sfnflow")
+                                     f"{authentication!r}: only 'none' or "
+                                     f"{GENERIC_CREDENTIAL!r} runs on sfnflow")
+        else:
+            auth = None  # n8n ignores a credential left from an earlier choice
+        self.auth = auth
         self.method = str(call.parameter("method", index, "GET")).upper()
         self.options: Mapping[str, Any] = call.parameter("options", index, {}) or {}
         response = (self.options.get("response") or {}).get("response") or {}
@@ -186,14 +210,17 @@ class Request:
 
     def _query(self, url: str) -> str:
         call, index = self.call, self.index
+        query: Mapping[str, Any] = {}
         if not call.parameter("sendQuery", index, False):
-            return ""
-        if call.parameter("specifyQuery", index, "keypair") == "json":
+            pass
+        elif call.parameter("specifyQuery", index, "keypair") == "json":
             query = _json_parameter(call, "jsonQuery", index)
             query = query if isinstance(query, Mapping) else {}
         else:
             query = _keypairs(call, "queryParameters.parameters", index,
                               collect=call.type_version >= 4.3)
+        if self.auth is not None:
+            query = {**query, **self.auth.query}
         parts = qs_stringify(query)
         return ("&" if "?" in url else "?") + "&".join(parts) if parts else ""
 
@@ -211,6 +238,8 @@ class Request:
             if self.options.get("lowercaseHeaders", True) is not False:
                 headers = {name.lower(): value for name, value in headers.items()}
         result = {name: _js_text(value) for name, value in headers.items()}
+        if self.auth is not None:
+            result, _ = self.auth.apply(result, None)
         if not any(name.lower() == "accept" for name in result):
             result["accept"] = ACCEPT.get(self.response_format, ACCEPT["autodetect"])
         return result
@@ -390,7 +419,7 @@ def batching(call: NodeCall) -> tuple[int, float]:
 
 
 def run(call: NodeCall, session: requests.Session | None = None,
-        time_left: float | None = None) -> list[list[Item]]:
+        time_left: float | None = None, auth: RequestAuth | None = None) -> list[list[Item]]:
     """Every item's request, side by side as n8n sends them (at most ``MAX_IN_FLIGHT`` at a
     time; batching spaces the starts), output in item order; ``session`` is the runner's (a
     new one without it). Without ``continueOnFail`` the first failing item in item order
@@ -404,7 +433,7 @@ def run(call: NodeCall, session: requests.Session | None = None,
 
     try:
         outcomes = run_items(
-            len(call.items), lambda index: Request(call, index),
+            len(call.items), lambda index: Request(call, index, auth),
             lambda request: request.items(request.send(active, time_left)),
             concurrency=MAX_IN_FLIGHT, batch_size=size, batch_interval=interval, stops=stops)
     finally:

@@ -288,8 +288,8 @@ def run_node(type_name: str, inputs: Ports, ctx: NodeContext) -> Ports:
             return _code(run)
         if type_name == SORT and call.parameter("type", 0, "simple") == "code":
             return _sort_by_code(run)
-        if type_name == HTTP_REQUEST:  # the runner's HTTP session and time left
-            return n8n_http.run(call, ctx.http, ctx.seconds_left())
+        if type_name == HTTP_REQUEST:  # the runner's HTTP session, time left, credential
+            return n8n_http.run(call, ctx.http, ctx.seconds_left(), n8n_http.node_auth(ctx))
         if type_name == DATE_TIME:  # the workflow's time zone
             return n8n_datetime.run(call, data.timezone)
         if type_name in n8n_triggers.TRIGGERS:  # the execution's envelope

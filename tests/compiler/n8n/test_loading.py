@@ -132,7 +132,7 @@ def test_code_nodes_in_javascript_and_python_validate(language: str) -> None:
 def test_parameter_values_sfnflow_does_not_run_are_refused_naming_the_field() -> None:
     """They compiled and then failed when the node ran (NodeParameterError)."""
     http = {"name": "Call", "type": BASE + "httpRequest", "typeVersion": 4.2, "parameters": {
-        "url": "https://example.com", "authentication": "genericCredentialType",
+        "url": "https://example.com", "authentication": "predefinedCredentialType",
         "contentType": "multipart-form-data",
         "options": {"response": {"response": {"responseFormat": "file"}}}}}
     assert sorted(problems(n8n_document(http))) == [

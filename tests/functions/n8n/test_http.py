@@ -117,12 +117,16 @@ def test_continue_on_fail_turns_a_failed_item_into_its_error(runner: NodeRunner,
     assert [item["pairedItem"] for item in items] == [{"item": 0}, {"item": 1}, {"item": 1}]
 
 
-def test_credentials_are_refused_by_parameter() -> None:
-    call = NodeCall(node="H", type_version=4.2, inputs=[[{"json": {}}]],
-                    parameters={"url": "http://x", "authentication": "genericCredentialType"})
-    with pytest.raises(NodeParameterError) as caught:
-        run_http(call)
-    assert caught.value.parameter == "authentication"
+def test_credentials_sfnflow_cannot_send_are_refused_by_parameter() -> None:
+    """A service's predefined credential is refused; a generic one needs the node's
+    credential (``test_http_credentials.py``)."""
+    for authentication, parameter in (("predefinedCredentialType", "authentication"),
+                                      ("genericCredentialType", "credentials")):
+        call = NodeCall(node="H", type_version=4.2, inputs=[[{"json": {}}]],
+                        parameters={"url": "http://x", "authentication": authentication})
+        with pytest.raises(NodeParameterError) as caught:
+            run_http(call)
+        assert caught.value.parameter == parameter
 
 
 def test_query_strings_encode_like_qs() -> None:
