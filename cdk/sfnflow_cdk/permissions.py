@@ -14,6 +14,8 @@ from pynamodb.models import Model
 from functions.credentials.names import secret_prefix
 from functions.store.models import (
     TABLE_SUFFIXES,
+    AdmissionModel,
+    ByAdmissionKindIndex,
     ByGuardKindIndex,
     ByKindIndex,
     ByMonthIndex,
@@ -77,6 +79,11 @@ def _index(index: Any) -> str:
 # for it (tests/cdk/test_iam_calls.py) and the code paths of the stores it is built with.
 # No function may Scan: requests query a key or an index (``/admin/prune`` skips the
 # expired-item sweep it may not run; DynamoDB's TTL deletes those items anyway).
+# Admission (functions.store.admission): who starts or ends executions takes and gives
+# back concurrency slots, queues and admits (transactions of puts, updates and deletes);
+# the stage-wide pump and the reconciler read the waiting ones through the kind index.
+_ADMIT = TableAccess(AdmissionModel, (GET, PUT, UPDATE, DELETE, QUERY),
+                     (_index(ByAdmissionKindIndex),))
 _FOLLOW_EXECUTIONS = (  # the status-change handlers record runs and start error workflows
     TableAccess(ExecutionModel, (GET, PUT, UPDATE)),
     TableAccess(NodeRunModel, (PUT, QUERY)),
@@ -84,6 +91,7 @@ _FOLLOW_EXECUTIONS = (  # the status-change handlers record runs and start error
     # per-workflow statistics, counted once per ended execution (a marker put and the day's
     # counters updated in one transaction: TransactWriteItems needs these two actions)
     TableAccess(StatsModel, (PUT, UPDATE)),
+    _ADMIT,  # an end releases its slot and admits the next
 )
 _REGISTRY = (  # deploy, update and delete workflows
     TableAccess(WorkflowModel, (GET, PUT, UPDATE, DELETE), (_index(ByKindIndex),)),
@@ -119,6 +127,7 @@ DATA_ACCESS: dict[str, tuple[TableAccess, ...]] = {
         TableAccess(WaitModel, (GET, QUERY, PUT, UPDATE)),
         TableAccess(StatsModel, (QUERY,), (_index(ByMonthIndex),)),  # GET .../stats
         TableAccess(NodeGuardModel, (GET,), (_index(ByGuardKindIndex),)),  # .../breakers
+        _ADMIT,  # starts, cancels, positions, GET /admin/queue
         *_REGISTRY,
     ),
     "webhooks": (
@@ -126,6 +135,7 @@ DATA_ACCESS: dict[str, tuple[TableAccess, ...]] = {
         TableAccess(WorkflowModel, (GET,)),
         TableAccess(ExecutionModel, (GET, PUT, UPDATE)),
         TableAccess(NodeRunModel, (QUERY,)),
+        _ADMIT,  # a delivery to a limited workflow queues
     ),
 }
 """Function role (``FunctionSpec.role``) -> its tables; a function not named has none here
