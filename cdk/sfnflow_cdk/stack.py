@@ -75,6 +75,9 @@ class Settings:
     runner_reserved_concurrency: int | None = None
     code_runner_network: str = code_network.ISOLATED  # or code_network.INTERNET
     alarms: AlarmThresholds = AlarmThresholds()
+    # Executions of the whole stage running at once (admission queues the rest); None: no
+    # stage-wide limit, only the workflows' own settings.maxConcurrency.
+    global_concurrency: int | None = None
 
     @classmethod
     def from_context(cls, scope: Construct) -> Settings:
@@ -91,12 +94,24 @@ class Settings:
                        get("runnerReservedConcurrency", None)),
                    code_runner_network=code_network.network_setting(
                        get("codeRunnerNetwork", None)),
-                   alarms=AlarmThresholds.from_context(get(ALARMS_CONTEXT_KEY, None)))
+                   alarms=AlarmThresholds.from_context(get(ALARMS_CONTEXT_KEY, None)),
+                   global_concurrency=_positive(get("globalConcurrency", None),
+                                                "globalConcurrency"))
 
     @property
     def removal_policy(self) -> RemovalPolicy:
         """Keep a production stage's data when the stack goes; others clean up after."""
         return RemovalPolicy.RETAIN if self.stage.startswith("prod") else RemovalPolicy.DESTROY
+
+
+def _positive(value: Any, key: str) -> int | None:
+    """A count from the context (``-c key=3`` arrives as a string); 0 would admit nothing."""
+    if value is None or value == "":
+        return None
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{key} must be a positive integer, got {value!r}")
+    return int(text)
 
 
 def _reserved_concurrency(value: Any) -> int | None:
@@ -108,6 +123,11 @@ def _reserved_concurrency(value: Any) -> int | None:
     if isinstance(value, bool) or not text.isdigit() or int(text) < 1:
         raise ValueError(f"runnerReservedConcurrency must be a positive integer, got {value!r}")
     return int(text)
+
+
+# The functions that start or end executions, so take or give back admission slots
+# (functions.services.admission); their roles may use the admission table (permissions).
+ADMITTERS = (fns.API, fns.WEBHOOKS, fns.RECONCILER, fns.EXECUTION_EVENTS, fns.ERROR_ROUTER)
 
 
 class SfnflowStack(Stack):
@@ -279,6 +299,10 @@ class SfnflowStack(Stack):
         for spec in (fns.API, fns.WEBHOOKS):
             functions[spec.role].add_environment("SFNFLOW_CORS_ORIGIN",
                                                  self.settings.cors_origin)
+        if self.settings.global_concurrency is not None:  # every function that admits
+            for spec in ADMITTERS:
+                functions[spec.role].add_environment(
+                    "SFNFLOW_GLOBAL_CONCURRENCY", str(self.settings.global_concurrency))
 
     def _outputs(self) -> None:
         CfnOutput(self, "ApiUrl", value=self.api.url, description="REST API base URL")
