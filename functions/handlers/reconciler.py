@@ -46,5 +46,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if result.completed or result.not_started:
         logger.warning("completed executions whose status change was lost", extra={
             "completed": result.completed, "notStarted": result.not_started})
+    if any(result.admission.values()):  # a lost release or a dead admitter, recovered
+        logger.warning("admission recovered slots or queued executions",
+                       extra={"admission": result.admission})
     return {"checked": result.checked, "completed": result.completed,
-            "notStarted": result.not_started, "more": result.more}
+            "notStarted": result.not_started, "more": result.more,
+            "admission": result.admission}
