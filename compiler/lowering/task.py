@@ -31,6 +31,7 @@ RETRYABLE_ERRORS = (
     "Sfnflow.HttpServerError",
     "Sfnflow.RateLimited",
     "Sfnflow.CircuitOpen",  # retried after the breaker's cooldown, when a probe may pass
+    "Sfnflow.ModelResponseInvalid",  # a garbled model reply (a proxy, an overloaded server)
     "States.Timeout",
 )
 # The Lambda service's transient 500s, as a Task invoking a function sees them, with the
