@@ -112,10 +112,14 @@ DATA_ACCESS: dict[str, tuple[TableAccess, ...]] = {
         TableAccess(NodeGuardModel, (GET, PUT)),
     ),
     "execution-events": _FOLLOW_EXECUTIONS,
-    "error-router": _FOLLOW_EXECUTIONS,
+    "error-router": (
+        *_FOLLOW_EXECUTIONS,
+        TableAccess(WorkflowModel, (GET,)),  # the error workflow's admission policy
+    ),
     "reconciler": (
         TableAccess(ExecutionModel, (GET, PUT, UPDATE), (_index(ByStatusIndex),)),
         *_FOLLOW_EXECUTIONS[1:],
+        TableAccess(WorkflowModel, (GET,)),  # it routes lost failures (ErrorRouter)
     ),
     "api": (
         TableAccess(ExecutionModel, (GET, PUT, UPDATE, DELETE),

@@ -34,8 +34,10 @@ from typing import Any
 
 from functions.config import Config
 from functions.services import subworkflows
+from functions.services.admission import Policy, policy_of
 from functions.services.executions import ExecutionService, is_map_run_child
 from functions.store.repository import Execution, NodeRun, RunRepository
+from functions.store.workflows import WorkflowRepository
 
 ERROR_WORKFLOW_TAG = "sfnflow:errorWorkflow"  # compiler.triggers.ERROR_WORKFLOW_TAG
 ROUTED_STATUSES = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
@@ -83,11 +85,12 @@ def partial_results(runs: list[NodeRun]) -> dict[str, Any]:
 
 class ErrorRouter:
     def __init__(self, sfn: Any, executions: ExecutionService, repository: RunRepository,
-                 config: Config) -> None:
+                 config: Config, workflows: WorkflowRepository | None = None) -> None:
         self.sfn = sfn
         self.executions = executions
         self.repository = repository
         self.config = config
+        self.workflows = workflows or WorkflowRepository()
 
     def on_status_change(self, detail: dict[str, Any]) -> Execution | None:
         """Route one status-change event; returns the error execution (new or the one a
@@ -113,7 +116,16 @@ class ErrorRouter:
             mode=ERROR_MODE,
             name=error_execution_name(failed.execution_id),
             envelope_extras={"triggerType": "errorTrigger"},
+            # the error workflow's own maxConcurrency and priority (a burst of failures
+            # queues its error executions like any other start)
+            admission=self._policy(target),
         )
+
+    def _policy(self, workflow_id: str) -> Policy:
+        """A workflow deployed without the registry (the stack's, locally) has no record:
+        no limit of its own (the stage's still applies)."""
+        record = self.workflows.get(workflow_id)
+        return policy_of(record.document if record is not None else None)
 
     def _error_workflow(self, state_machine_arn: str) -> str | None:
         response = self.sfn.list_tags_for_resource(resourceArn=state_machine_arn)

@@ -145,3 +145,23 @@ def test_error_execution_names_are_short_and_distinct() -> None:
     long_id = "p" * 80
     assert len(error_execution_name(long_id)) <= 80
     assert error_execution_name(long_id) != error_execution_name(long_id[:-1] + "q")
+
+
+def test_an_error_workflow_with_a_limit_is_admitted(cloud: LocalCloud) -> None:
+    """The error workflow's settings.maxConcurrency applies to the executions the router
+    starts: the first is admitted (it holds a slot), the next waits QUEUED."""
+    deploy(cloud, "limited-handler", error_trigger=True)
+    machine = deploy(cloud, "flaky", error_workflow="limited-handler")
+
+    class Registry:
+        def get(self, workflow_id: str) -> Any:
+            assert workflow_id == "limited-handler"
+            return type("Record", (), {"document": {"settings": {"maxConcurrency": 1}}})
+
+    config = Config(**{**cloud.config.__dict__, "api_url": "https://api.example.test"})
+    routed = ErrorRouter(cloud.sfn, cloud.executions, cloud.repository, config, Registry())
+    first = routed.on_status_change(failed_event(cloud, machine, "flaky-1"))
+    second = routed.on_status_change(failed_event(cloud, machine, "flaky-2"))
+    assert first is not None and second is not None
+    assert cloud.executions.admission.store.marker(first.execution_id) is not None
+    assert second.status == "QUEUED"
