@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from compiler import compile_workflow
+from functions.services.admission import policy_of
 from functions.services.execution_control import (
     ExecutionControl,
     ExecutionNotFound,
@@ -171,12 +172,14 @@ class PinService:
                 self.pins.current_versions(workflow_id).items() if node in can_pin}
 
     def start(self, workflow_id: str, user_input: Any, *,
-              idempotency_key: str | None = None) -> Execution:
-        """Start an API execution that uses the workflow's current pins (``usePins``)."""
+              idempotency_key: str | None = None, priority: str | None = None) -> Execution:
+        """Start an API execution that uses the workflow's current pins (``usePins``),
+        admitted like any start (its maxConcurrency; ``priority`` over its own)."""
         record = self.workflows.get(workflow_id)
         if record is None:
             raise ExecutionNotFound(f"workflow {workflow_id!r} does not exist")
         name = idempotent_name(workflow_id, idempotency_key) if idempotency_key else None
         return self.control.executions.start(
             workflow_id, record.state_machine_arn, user_input, mode="api",
-            version=str(record.version), name=name, pins=self.pinned_versions(workflow_id))
+            version=str(record.version), name=name, pins=self.pinned_versions(workflow_id),
+            admission=policy_of(record.document, priority))

@@ -148,3 +148,20 @@ def test_a_lost_release_is_recovered_by_the_reconciler(
     platform.cloud.reconcile()  # gives the two slots back and admits the waiting one
     assert _ended(api, [waiting["executionId"]])[waiting["executionId"]]["status"] == \
         "SUCCEEDED"
+
+
+def test_a_start_with_use_pins_is_admitted(platform: LocalPlatform) -> None:
+    """``usePins`` starts go through admission too: beyond the limit they wait QUEUED."""
+    api = Client(platform.url)
+    assert api("POST", "/workflows", json=_document("pinned")).status_code == 201
+    holders = [api("POST", "/workflows/pinned/executions",
+                   json={"input": {"seconds": 100_000}}).json()["executionId"]
+               for _ in range(2)]
+    answer = api("POST", "/workflows/pinned/executions",
+                 json={"usePins": True, "input": {"seconds": 0}})
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["status"] == "QUEUED" and answer.json()["position"] == 1
+    for holder in holders:
+        assert api("POST", f"/executions/{holder}/cancel").status_code == 200
+    assert _ended(api, [answer.json()["executionId"]])[answer.json()["executionId"]][
+        "status"] == "SUCCEEDED"
