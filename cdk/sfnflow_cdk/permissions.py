@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import Acknowledgment, ArnFormat, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from pynamodb.models import Model
@@ -141,6 +141,11 @@ DATA_ACCESS: dict[str, tuple[TableAccess, ...]] = {
         TableAccess(NodeRunModel, (QUERY,)),
         _ADMIT,  # a delivery to a limited workflow queues
     ),
+    "triggers": (  # a schedule or rule's delivery, recorded and admitted (TriggerStarter)
+        TableAccess(ExecutionModel, (GET, PUT, UPDATE)),
+        TableAccess(WorkflowModel, (GET,)),
+        _ADMIT,
+    ),
 }
 """Function role (``FunctionSpec.role``) -> its tables; a function not named has none here
 (the stream functions and the stack's workflow registration are granted beside their
@@ -150,6 +155,7 @@ PAYLOAD_ACCESS: dict[str, tuple[str, ...]] = {
     "node-runner": ("s3:GetObject", "s3:PutObject"),
     "api": ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"),  # prune deletes payloads
     "webhooks": ("s3:GetObject", "s3:PutObject"),  # large bodies staged, outputs read
+    "triggers": ("s3:PutObject",),  # a large event staged as the execution's input
 }
 """Function role -> what it may do with the payload bucket's objects."""
 
@@ -171,6 +177,46 @@ def grant_data_access(role: iam.IRole, tables: Tables, bucket: s3.IBucket,
             actions=list(PAYLOAD_ACCESS[function_role]),
             resources=[bucket.arn_for_objects("*")]))
     grant_credentials(role, function_role)
+    if function_role == "node-runner":
+        grant_agent_calls(role, Stack.of(role))
+
+
+def bedrock_model_arns(stack: Stack) -> list[str]:
+    """What a Bedrock model call (``Converse`` is authorized as ``bedrock:InvokeModel``) may
+    name: any foundation model, and this account's inference profiles. A cross-Region
+    profile routes a call to the model in another Region of its set, and IAM checks the
+    call against that Region's foundation-model ARN too, so the foundation models'
+    Region is ``*`` (Bedrock's inference-profile prerequisites); they have no account."""
+    return [
+        stack.format_arn(service="bedrock", region="*", account="",
+                         resource="foundation-model", resource_name="*"),
+        stack.format_arn(service="bedrock", resource="inference-profile", resource_name="*"),
+        stack.format_arn(service="bedrock", resource="application-inference-profile",
+                         resource_name="*"),
+    ]
+
+
+def grant_agent_calls(role: iam.IRole, stack: Stack) -> None:
+    """The node runner's agent and tool nodes: run a sub-workflow tool as a child
+    execution (start it, follow it, stop it at the tool's timeout), on this stage's
+    machines only, and call a Bedrock model (``functions.ai``)."""
+    naming: Naming = stack.naming  # type: ignore[attr-defined]  # SfnflowStack's Naming
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=["states:StartExecution"], resources=[naming.state_machines_arn(stack)]))
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=["states:DescribeExecution", "states:StopExecution"],
+        resources=[naming.executions_arn(stack)]))
+    models = bedrock_model_arns(stack)
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=["bedrock:InvokeModel"], resources=models))
+    from sfnflow_cdk.nag import nag_text  # nag reads this module's grants
+
+    for arn in models:  # reviewed here, beside the grant it explains
+        Validations.of(role).acknowledge(Acknowledgment(
+            id=f"AwsSolutions-IAM5[Resource::{nag_text(stack, arn)}]",
+            reason="Agent nodes name their Bedrock model in the workflow, and workflows are "
+                   "deployed through the API at run time: the scope is model invocation "
+                   "only, on foundation models and this account's inference profiles."))
 
 
 # Named credentials (functions.credentials): one secret per credential under the stage's
