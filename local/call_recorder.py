@@ -391,6 +391,21 @@ def _secret(action: str) -> Rule:
     return rule
 
 
+def _invoke_model(params: dict[str, Any], context: _Context) -> list[Request]:
+    """Bedrock's ``Converse`` is authorized as ``bedrock:InvokeModel`` on what ``modelId``
+    names: an ARN as given; a system inference profile's id (a geography before the
+    provider, ``us.anthropic.claude-...``: three dotted parts) as this account's profile;
+    any other id as the Region's foundation model (foundation models have no account)."""
+    model = str(params["modelId"])
+    if model.startswith("arn:"):
+        return [Request("bedrock:InvokeModel", (model,))]
+    if len(model.split(":", 1)[0].split(".")) >= 3:
+        return [Request("bedrock:InvokeModel",
+                        (context.arn("bedrock", f"inference-profile/{model}"),))]
+    return [Request("bedrock:InvokeModel",
+                    (context.arn("bedrock", f"foundation-model/{model}", account=False),))]
+
+
 def _create_secret(params: dict[str, Any], context: _Context) -> list[Request]:
     """CreateSecret with ``Tags`` also needs ``secretsmanager:TagResource`` on the secret
     (Secrets Manager's API reference)."""
@@ -442,6 +457,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("stepfunctions", "SendTaskHeartbeat"): _wildcard("states:SendTaskHeartbeat"),
     ("stepfunctions", "ListStateMachines"): _wildcard("states:ListStateMachines"),
     ("lambda", "Invoke"): _function,
+    ("bedrock-runtime", "Converse"): _invoke_model,
+    ("bedrock-runtime", "InvokeModel"): _invoke_model,
     ("sqs", "GetQueueUrl"): _queue("sqs:GetQueueUrl"),
     ("sqs", "ReceiveMessage"): _queue("sqs:ReceiveMessage"),
     ("sqs", "DeleteMessage"): _queue("sqs:DeleteMessage"),
