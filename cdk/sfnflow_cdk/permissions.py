@@ -155,7 +155,6 @@ PAYLOAD_ACCESS: dict[str, tuple[str, ...]] = {
     "node-runner": ("s3:GetObject", "s3:PutObject"),
     "api": ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"),  # prune deletes payloads
     "webhooks": ("s3:GetObject", "s3:PutObject"),  # large bodies staged, outputs read
-    "triggers": ("s3:PutObject",),  # a large event staged as the execution's input
 }
 """Function role -> what it may do with the payload bucket's objects."""
 

@@ -127,7 +127,8 @@ def _reserved_concurrency(value: Any) -> int | None:
 
 # The functions that start or end executions, so take or give back admission slots
 # (functions.services.admission); their roles may use the admission table (permissions).
-ADMITTERS = (fns.API, fns.WEBHOOKS, fns.RECONCILER, fns.EXECUTION_EVENTS, fns.ERROR_ROUTER)
+ADMITTERS = (fns.API, fns.WEBHOOKS, fns.TRIGGERS, fns.RECONCILER, fns.EXECUTION_EVENTS,
+             fns.ERROR_ROUTER)
 
 
 class SfnflowStack(Stack):

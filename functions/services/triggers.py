@@ -50,6 +50,10 @@ from botocore.exceptions import ClientError
 
 from compiler.errors import Problem, WorkflowInvalid
 from functions.config import Config
+from functions.services.admission import policy_of
+from functions.services.executions import ExecutionService
+from functions.store.repository import RunRepository
+from functions.store.workflows import WorkflowRepository
 
 STATUS_CHANGE = "Step Functions Execution Status Change"
 TARGET_ID = "workflow"
@@ -85,10 +89,6 @@ def event_execution_name(rule_arn: str, event_id: str) -> str:
 
 def _delivery(kind: str, workflow: str, node: str, **fields: str) -> dict[str, Any]:
     return {"trigger": kind, "workflow": workflow, "node": node, **fields}
-
-
-def _envelope(node: str, item: Any) -> dict[str, Any]:
-    return {"items": [item], "triggeredBy": node, "mode": "trigger"}
 
 
 class TriggerRules:
@@ -212,15 +212,25 @@ class TriggerRules:
 
 
 class TriggerStarter:
-    """What the trigger starter Lambda does with one delivery of a schedule or a rule."""
+    """What the trigger starter Lambda does with one delivery of a schedule or a rule.
 
-    def __init__(self, sfn: Any, config: Config) -> None:
+    It starts through ``ExecutionService.start`` (named after the delivery, so idempotent),
+    with the workflow's admission policy: a schedule or rule of a workflow with
+    ``settings.maxConcurrency`` (or under the stage's limit) queues beyond the limit like
+    any other start. A workflow with no registry record (deployed by the stack alone, or
+    locally without the API) has no limit of its own."""
+
+    def __init__(self, sfn: Any, config: Config, *,
+                 executions: ExecutionService | None = None,
+                 workflows: WorkflowRepository | None = None) -> None:
         self.sfn = sfn
         self.config = config
+        self.executions = executions or ExecutionService(sfn, RunRepository(config))
+        self.workflows = workflows or WorkflowRepository()
 
     def start(self, delivery: dict[str, Any]) -> str | None:
         """Start the delivery's workflow under the delivery's name; returns the name, or
-        None when a previous delivery already started it."""
+        None when a previous delivery already started (or queued) it."""
         workflow, node = str(delivery["workflow"]), str(delivery["node"])
         if delivery["trigger"] == "schedule":
             scheduled = str(delivery["scheduledTime"])
@@ -231,11 +241,12 @@ class TriggerStarter:
             event = delivery["event"]
             name = event_execution_name(str(delivery["rule"]), str(event["id"]))
             item = event.get("detail") if delivery.get("item") == "detail" else event
-        try:
-            self.sfn.start_execution(stateMachineArn=self.config.state_machine_arn(workflow),
-                                     name=name, input=json.dumps(_envelope(node, item)))
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ExecutionAlreadyExists":
-                raise
-            return None
+        if self.executions.repository.get_execution(name) is not None:
+            return None  # a duplicate delivery (a racing one meets the conditional put)
+        record = self.workflows.get(workflow)
+        self.executions.start(
+            workflow, self.config.state_machine_arn(workflow), [item], mode="trigger",
+            name=name, envelope_extras={"triggeredBy": node},
+            version=str(record.version) if record is not None else None,
+            admission=policy_of(record.document if record is not None else None))
         return name

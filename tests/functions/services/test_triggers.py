@@ -117,3 +117,32 @@ def test_other_events_start_their_own_executions(cloud: LocalCloud) -> None:
                               "event": {**EVENT, "id": event_id}}) is not None
     assert len(executions(cloud, "on-order")) == 2
     assert len(event_execution_name(rule["Arn"] + "x" * 200, EVENT["id"])) <= 80
+
+
+def test_deliveries_to_a_limited_workflow_beyond_its_limit_are_queued(
+        cloud: LocalCloud) -> None:
+    """Schedules and rules start through admission: with ``maxConcurrency: 1`` the first
+    delivery runs and the next wait QUEUED (a duplicate still starts nothing)."""
+    document = {**ON_EVENT, "settings": {"maxConcurrency": 1}, "nodes": [
+        ON_EVENT["nodes"][0], {"name": "Work", "type": "wait",
+                               "parameters": {"seconds": 100_000}}]}
+    cloud.deploy(compile_workflow(document))
+
+    class Registry:
+        def get(self, workflow_id: str) -> Any:
+            return type("Record", (), {"document": document, "version": 1})
+
+    starter = TriggerStarter(cloud.sfn, cloud.config, executions=cloud.executions,
+                             workflows=Registry())  # type: ignore[arg-type]
+    rule = cloud.events.describe_rule(Name=trigger_name(cloud.config, "on-order", "Order"))
+    names = [starter.start({"trigger": "event", "workflow": "on-order", "node": "Order",
+                            "item": "event", "rule": rule["Arn"],
+                            "event": {**EVENT, "id": event_id}}) for event_id in "abc"]
+    assert None not in names
+    statuses = [cloud.repository.get_execution(str(name)).status  # type: ignore[union-attr]
+                for name in names]
+    assert statuses == ["RUNNING", "QUEUED", "QUEUED"]
+    assert len(executions(cloud, "on-order")) == 1
+    assert starter.start({"trigger": "event", "workflow": "on-order", "node": "Order",
+                          "item": "event", "rule": rule["Arn"],
+                          "event": {**EVENT, "id": "b"}}) is None
