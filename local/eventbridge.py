@@ -70,40 +70,42 @@ class StatusChangeEmitter:
         self.poll_seconds = poll_seconds
         self._machines = machines
         self._lock = threading.Lock()
-        self._emitted: set[tuple[str, str]] = set()
+        self._emitted: set[tuple[str, int, str]] = set()
         self._changed: set[str] = set()  # executions announced since ``emit_changed``
         self._ticker = Periodic(self.poll_once, poll_seconds, "sfnflow-status-events",
                                 at_once=True)
 
     # ------------------------------------------------------------------ emitting
 
-    def _claim(self, arn: str, status: str) -> bool:
+    def _claim(self, key: tuple[str, int, str]) -> bool:
         with self._lock:
-            if (arn, status) in self._emitted:
+            if key in self._emitted:
                 return False
-            self._emitted.add((arn, status))
+            self._emitted.add(key)
             return True
 
-    def emitted(self, execution_arn: str, status: str) -> bool:
+    def emitted(self, execution_arn: str, status: str, redrive_count: int = 0) -> bool:
         with self._lock:
-            return (execution_arn, status) in self._emitted
+            return (execution_arn, redrive_count, status) in self._emitted
 
     def emit(self, described: dict[str, Any]) -> int:
         """Publish what has not been published for this execution yet: RUNNING, then its
         final status when it has ended. Returns how many events were published."""
         arn = described["executionArn"]
+        attempt = int(described.get("redriveCount") or 0)  # a redrive announces again
         statuses = ["RUNNING"] + ([described["status"]] if described["status"] in TERMINAL
                                   else [])
         published = 0
         for status in statuses:
-            if not self._claim(arn, status):
+            key = (arn, attempt, status)
+            if not self._claim(key):
                 continue
             try:
                 response = self.events.put_events(
                     Entries=[status_change_entry(described, status)])
             except Exception:
                 with self._lock:
-                    self._emitted.discard((arn, status))
+                    self._emitted.discard(key)
                 raise
             if response.get("FailedEntryCount"):
                 logger.warning("status-change event for %s not accepted: %s", arn,

@@ -206,6 +206,9 @@ class ExecutionService:
                 self.repository.record_node_run(run)
         elif status == "RUNNING" or self.repository.get_execution(execution_id) is None:
             self._record_started_elsewhere(detail, envelope)
+        redrives = int(detail.get("redriveCount") or 0)
+        if redrives:  # RedriveExecution: the same execution runs again, from its failure
+            self.repository.reopen_redriven(execution_id, redrives)
         if status == "RUNNING":
             return
         error = self._error(execution_id, detail) if status != "SUCCEEDED" else None
@@ -218,6 +221,7 @@ class ExecutionService:
             output=json.loads(output) if isinstance(output, str) else output,
             error=error,
             announce=False,  # last, below: after the native nodes' progress events
+            redrive_count=redrives,
         )
         # its concurrency slot, if admission gave it one, goes to the next queued at once
         self.admission.on_finished(execution_id, self.repository.config.workflow_of(

@@ -65,6 +65,9 @@ def status_change_detail(described: dict[str, Any], status: str | None = None) -
         "outputDetails": {"included": True} if ended else None,
         "error": described.get("error") if ended else None,
         "cause": described.get("cause") if ended else None,
+        # as AWS's event carries them: which attempt of a redriven execution this is
+        "redriveCount": int(described.get("redriveCount") or 0),
+        "redriveDate": _millis(described.get("redriveDate")),
     }
 
 

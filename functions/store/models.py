@@ -130,6 +130,9 @@ class ExecutionModel(BoundedModel):
     # {"priority", "entry" (its queue item's key), "queuedAt", "admittedAt"}
     # (functions.store.admission); its presence is what makes an end release a slot.
     admission = JSONAttribute(null=True)
+    # Step Functions' RedriveExecution count this record follows: a redrive reopens the
+    # record, and a status change of an earlier attempt no longer ends it
+    redriveCount = NumberAttribute(null=True)
     expiresAt = NumberAttribute(null=True)  # DynamoDB TTL
     version = VersionAttribute()
 

@@ -190,13 +190,16 @@ class RunRepository:
         output: Any = None,
         error: dict[str, Any] | None = None,
         announce: bool = True,
+        redrive_count: int = 0,
     ) -> bool:
-        """Record a status change; a terminal status is final (late events are ignored).
+        """Record a status change; a terminal status is final (late events are ignored)
+        until a redrive reopens the record (``reopen_redriven``), and a change of an
+        attempt before the recorded redrive (``redrive_count`` lower) is ignored too.
         Returns whether anything changed. ``announce``: append ``executionFinished`` to the
         progress events now; the status-change handler does it itself, last, once the
         native nodes' runs are recorded (``announce_finished``)."""
         model = ExecutionModel.get(execution_id)
-        if model.status in TERMINAL:
+        if model.status in TERMINAL or int(model.redriveCount or 0) > redrive_count:
             return False
         actions = [ExecutionModel.status.set(status)]
         if stopped_at:
@@ -217,6 +220,30 @@ class RunRepository:
             raise
         if status in TERMINAL and announce:
             self.announce_finished(execution_id, status, stopped_at)
+        return True
+
+    def reopen_redriven(self, execution_id: str, redrive_count: int) -> bool:
+        """Step Functions' RedriveExecution continues an ended execution under the same
+        name: its ``redrive_count``-th redrive makes the record RUNNING again (stop time,
+        output and error cleared) — once, conditionally, whichever of its status changes
+        arrives first. Returns whether this call reopened it."""
+        if redrive_count <= 0:
+            return False
+        try:  # the record's version is checked too: of two deliveries, one reopens it
+            ExecutionModel.get(execution_id).update(
+                actions=[ExecutionModel.status.set("RUNNING"),
+                         ExecutionModel.redriveCount.set(redrive_count),
+                         ExecutionModel.stoppedAt.remove(), ExecutionModel.output.remove(),
+                         ExecutionModel.error.remove()],
+                condition=ExecutionModel.executionId.exists()
+                & (ExecutionModel.redriveCount.does_not_exist()
+                   | (ExecutionModel.redriveCount < redrive_count)))
+        except DoesNotExist:
+            return False
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
         return True
 
     def announce_finished(self, execution_id: str, status: str, at: str | None) -> None:

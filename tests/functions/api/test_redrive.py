@@ -1,11 +1,8 @@
 """``POST /executions/{id}/redrive`` end to end over real HTTP on loopback (the embedded
 cloud's RedriveExecution, ``local/moto_redrive.py``): a workflow whose HTTP node fails once
 (500, no retry) is redriven into SUCCEEDED under the same execution id; the nodes before
-the failed one did not run again (their runs are not recorded twice).
-
-Not checked here, because it does not hold yet: the execution's record in the run data
-stays FAILED (the repository keeps a terminal status final, and the local status-change
-emitter publishes each (execution, status) once, whatever the redrive count)."""
+the failed one did not run again (their runs are not recorded twice), and the execution's
+record follows the redrive: RUNNING again, then SUCCEEDED, with its error gone."""
 
 from __future__ import annotations
 
@@ -67,6 +64,8 @@ def test_a_failed_execution_is_redriven_from_its_failed_node(platform: LocalPlat
     assert described["status"] == "SUCCEEDED" and described["name"] == execution_id
     assert described["redriveCount"] == 1
     assert http_api.hits == Counter({"/orders": 1, "/fails-once": 2})
+    recorded = api.wait_status(execution_id, "SUCCEEDED")
+    assert recorded["status"] == "SUCCEEDED" and recorded.get("error") is None, recorded
     runs = api("GET", f"/executions/{execution_id}").json()["nodeRuns"]
     assert [run["status"] for run in runs if run["node"] == "Fetch"] == ["success"]
     assert "success" in {run["status"] for run in runs if run["node"] == "Notify"}
