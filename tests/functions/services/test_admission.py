@@ -153,7 +153,7 @@ def test_concurrent_starts_never_exceed_the_limit_and_all_start_once(
     sfn = RecordingSfn()
     service, workflow = _service(local, sfn), _workflow()
     with ThreadPoolExecutor(max_workers=8) as pool:
-        ids = list(pool.map(lambda _: _start(service, workflow, Policy(3)), range(9)))
+        ids = list(pool.map(lambda _: _start(service, workflow, Policy(3)), range(6)))
     assert len(sfn.started) == 3
     finished: set[str] = set()
     while len(finished) < len(ids):
