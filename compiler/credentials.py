@@ -27,6 +27,10 @@ NODE_CREDENTIALS: dict[str, tuple[str, ...]] = {
 }
 """Node type -> the credential types its ``credentials`` may have."""
 
+REQUIRED: frozenset[str] = frozenset({"postgres"})
+"""Node types that cannot run without a credential: refused at compile time without one
+(an agent may call a model that needs no key; an HTTP request, an open endpoint)."""
+
 
 def accepted_types(node_type: str) -> tuple[str, ...]:
     """The credential types ``node_type`` accepts (none: it takes no credential)."""

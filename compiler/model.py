@@ -190,7 +190,8 @@ class Node(_Strict):
     editor: dict[str, Any] | None = Field(
         None, description="What only n8n's editor reads (id, position...), kept for export.")
     credentials: CredentialRef | None = Field(
-        None, description="The named credential the node authenticates with "
+        None, validate_default=True,  # a node type that needs one is refused without it
+        description="The named credential the node authenticates with "
         "(compiler.credentials: which node types take which credential types).")
 
     @field_validator("cache")
@@ -225,10 +226,13 @@ class Node(_Strict):
     @classmethod
     def _credential_accepted(cls, ref: CredentialRef | None,
                              info: ValidationInfo) -> CredentialRef | None:
-        from compiler.credentials import CREDENTIAL_TYPES, accepted_types
+        from compiler.credentials import CREDENTIAL_TYPES, REQUIRED, accepted_types
 
         node_type = str(info.data.get("type"))
         if ref is None:
+            if node_type in REQUIRED:
+                raise ValueError(f"a {node_type} node needs credentials: {{name}} of a "
+                                 f"{' or '.join(accepted_types(node_type))} credential")
             return ref
         accepted = accepted_types(node_type)
         if not accepted:

@@ -72,3 +72,18 @@ def test_an_n8n_credentials_block_maps_to_a_name_and_type(
     mapped, found = from_n8n(block, auth_type)
     assert mapped == ref
     assert (found is None) == (problem is None) and (problem or "") in (found or "")
+
+
+def test_a_node_that_needs_a_credential_is_refused_without_one() -> None:
+    """A postgres node cannot connect without one: refused at compile time, naming the
+    field, not when it first runs."""
+    doc = document("postgres", None)
+    del doc["nodes"][1]["credentials"]
+    doc["nodes"][1]["parameters"] = {"operation": "upsert", "table": "orders",
+                                     "columns": ["id"], "matchColumns": ["id"]}
+    with pytest.raises(WorkflowInvalid) as invalid:
+        validate(doc)
+    assert [(p.node, p.field) for p in invalid.value.problems] == [("Call", "credentials")]
+    assert "needs credentials" in invalid.value.problems[0].message
+    doc["nodes"][1]["credentials"] = {"name": "warehouse"}
+    assert validate(doc).workflow.nodes[1].credentials is not None
