@@ -58,14 +58,38 @@ class CompiledWorkflow:
         return text
 
 
+def sub_workflows(params: Any) -> list[tuple[str, int | None]]:
+    """The workflows an executeWorkflow node's parameters run, with its depth limit."""
+    if isinstance(params, ExecuteWorkflowParams):
+        return [(params.workflow, params.maxDepth)]
+    return []
+
+
+def tool_workflows(params: Any) -> list[str]:
+    """The sub-workflow tools of an agent or tool node's parameters. The node runner
+    starts them as child executions, so they must be deployed (and granted) with the
+    workflow; but a tool runs only when the model or the item asks, so a tool that leads
+    back to its own workflow is bounded by the run-time depth limit, not refused."""
+    from compiler.ai_params import AgentParams, ToolParams  # deferred, as nodetypes does
+
+    tools = params.tools if isinstance(params, AgentParams) \
+        else [params.tool] if isinstance(params, ToolParams) else []
+    return [tool.workflow for tool in tools if tool.workflow is not None]
+
+
 def _children(graph: Graph) -> dict[str, dict[str, Any]]:
-    """Workflows this one runs (executeWorkflow): their ARN's substitution key and callers."""
+    """Workflows this one runs (executeWorkflow, sub-workflow tools): their ARN's
+    substitution key and callers."""
     children: dict[str, dict[str, Any]] = {}
     for node, params in zip(graph.nodes, graph.params, strict=True):
-        if isinstance(params, ExecuteWorkflowParams) and not node.disabled:
-            child = children.setdefault(params.workflow, {
-                "substitution": substitution_key(params.workflow), "nodes": []})
-            child["nodes"].append(node.name)
+        if node.disabled:
+            continue
+        tools = [name for name in tool_workflows(params) if name != graph.workflow.name]
+        for name in [name for name, _ in sub_workflows(params)] + tools:
+            child = children.setdefault(name, {
+                "substitution": substitution_key(name), "nodes": []})
+            if node.name not in child["nodes"]:
+                child["nodes"].append(node.name)
     return children
 
 

@@ -19,8 +19,8 @@ from typing import Any
 from compiler.errors import Problem, WorkflowInvalid
 from compiler.graph import strongly_connected_cycles
 from compiler.loader import load_file
-from compiler.nodetypes import SUBWORKFLOW_MAX_DEPTH, ExecuteWorkflowParams
-from compiler.pipeline import CompiledWorkflow, compile_workflow
+from compiler.nodetypes import SUBWORKFLOW_MAX_DEPTH
+from compiler.pipeline import CompiledWorkflow, compile_workflow, sub_workflows, tool_workflows
 
 WORKFLOW_SUFFIXES = (".yaml", ".yml", ".json")
 _FIELD = "parameters.workflow"
@@ -34,14 +34,18 @@ class Call:
     node: str
     child: str
     max_depth: int | None
+    by_tool: bool = False  # a sub-workflow tool's: started only when asked (no static chain)
 
 
 def calls_of(compiled: CompiledWorkflow) -> list[Call]:
     graph = compiled.graph
+    nodes = [(node, params) for node, params in zip(graph.nodes, graph.params, strict=True)
+             if not node.disabled]
     return [
-        Call(compiled.name, node.name, params.workflow, params.maxDepth)
-        for node, params in zip(graph.nodes, graph.params, strict=True)
-        if isinstance(params, ExecuteWorkflowParams) and not node.disabled
+        *(Call(compiled.name, node.name, child, max_depth)
+          for node, params in nodes for child, max_depth in sub_workflows(params)),
+        *(Call(compiled.name, node.name, child, None, by_tool=True)
+          for node, params in nodes for child in tool_workflows(params)),
     ]
 
 
@@ -81,7 +85,7 @@ def call_graph_problems(compiled: dict[str, CompiledWorkflow],
                 f"{', '.join(sorted(known)) or 'none'})", "unknown_workflow", call.workflow)
         for call in calls if call.child not in known
     ]
-    calls = [call for call in calls if call.child in compiled]
+    calls = [call for call in calls if call.child in compiled and not call.by_tool]
     cyclic = _cyclic_calls(sorted(compiled), calls)
     for call, chain in cyclic.items():
         problems.append(Problem(call.node, _FIELD, "recursive sub-workflow call: "
@@ -211,9 +215,21 @@ def child_names(document: Any) -> list[str]:
     nodes = document.get("nodes") if isinstance(document, dict) else None
     names = []
     for node in nodes if isinstance(nodes, list) else []:
-        if isinstance(node, dict) and node.get("type") == "executeWorkflow":
-            parameters = node.get("parameters")
-            child = parameters.get("workflow") if isinstance(parameters, dict) else None
+        parameters = node.get("parameters") if isinstance(node, dict) else None
+        if not isinstance(parameters, dict):
+            continue
+        targets: list[Any]
+        if node.get("type") == "executeWorkflow":
+            targets = [parameters]
+        elif node.get("type") == "agent":  # sub-workflow tools (compiler.ai_params)
+            tools = parameters.get("tools")
+            targets = tools if isinstance(tools, list) else []
+        elif node.get("type") == "tool":
+            targets = [parameters.get("tool")]
+        else:
+            continue
+        for target in targets:
+            child = target.get("workflow") if isinstance(target, dict) else None
             if isinstance(child, str):
                 names.append(child)
     return names
