@@ -2,7 +2,8 @@
 
 Told by ``functions.services.finished`` once the final status and the native runs are
 recorded; idempotent (``CostStore.record`` adds an execution once). It reads the history
-(as the native runs did) and the node runs without stored outputs. The children of a
+(as the native runs did) and the node runs without stored outputs, both as ``Finished``
+carries them, read once by the status-change handler. The children of a
 Distributed Map run in executions of their own, whose histories are not read: their
 transitions are estimated (``MapRunCounter``) and the breakdown says so under
 ``estimated``.
@@ -102,7 +103,7 @@ def execution_cost(sfn: Any, repository: RunRepository, finished: Finished) -> d
     """The cost breakdown of one ended execution (``functions.costs.bill``)."""
     arn = str(finished.detail.get("executionArn") or "")
     events = finished.history  # read once by the status-change handler
-    runs = repository.node_runs(finished.execution_id, stored_outputs=False)
+    runs = finished.runs  # read once by the status-change handler, natives included
     native = {(run.node, run.run_index) for run in finished.native_runs}
     usage, map_runs = measure(events, runs, native)
     counter = MapRunCounter(sfn, arn, runs)

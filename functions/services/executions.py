@@ -211,7 +211,9 @@ class ExecutionService:
             self.repository.reopen_redriven(execution_id, redrives)
         if status == "RUNNING":
             return
-        error = self._error(execution_id, detail) if status != "SUCCEEDED" else None
+        # the node runs, read once: the error names a failed one, the observers get them all
+        runs = self.repository.node_runs(execution_id, stored_outputs=False)
+        error = self._error(runs, detail) if status != "SUCCEEDED" else None
         output = detail.get("output")
         stopped_at = _iso(detail.get("stopDate")) or utc_now()
         self.repository.record_execution_status(
@@ -240,15 +242,13 @@ class ExecutionService:
         recorded = self.repository.get_execution(execution_id)
         finished.notify(self.observers, finished.Finished(
             execution_id, recorded.workflow_id if recorded is not None else None, status,
-            detail, tuple(native), history))
+            detail, tuple(native), history, finished.all_runs(runs, native)))
 
-    def _error(self, execution_id: str, detail: dict[str, Any]) -> dict[str, Any]:
+    @staticmethod
+    def _error(runs: list[NodeRun], detail: dict[str, Any]) -> dict[str, Any]:
         """The error of a failed execution, naming the node from its cause or the run data."""
         status = detail["status"]
-        failed = [
-            run for run in self.repository.node_runs(execution_id, with_output=False)
-            if run.status == "error"
-        ]
+        failed = [run for run in runs if run.status == "error"]
         failed.sort(key=lambda run: run.finished_at)
         node_error = failed[-1].error if failed else None
         return {

@@ -36,6 +36,19 @@ class Finished:
     #: the execution's history events, read once by the status-change handler (the native
     #: runs come from it); observers read it here rather than page through it again
     history: Sequence[Mapping[str, Any]] = ()
+    #: every node run of the execution (the runner's and the native ones), read once by the
+    #: status-change handler, outputs kept in S3 not loaded: observers read them here
+    #: instead of querying the node-runs table again (one query per ended execution)
+    runs: Sequence[NodeRun] = ()
+
+
+def all_runs(recorded: Sequence[NodeRun], native: Sequence[NodeRun]) -> tuple[NodeRun, ...]:
+    """The runs read from the table, with the native runs just recorded from the history
+    in place of what an earlier delivery of the same event recorded for them (one run per
+    node and run index, as the table keeps them)."""
+    merged = {(run.node, run.run_index): run for run in recorded}
+    merged.update({(run.node, run.run_index): run for run in native})
+    return tuple(merged.values())
 
 
 Observer = Callable[[Finished], None]

@@ -78,10 +78,7 @@ def counted_of(finished: Finished, repository: RunRepository) -> Counted | None:
     if started is None or stopped is None:
         return None
     duration_ms = max(0, round((stopped - started).total_seconds() * 1000))
-    failed = {run.node for run in repository.node_runs(finished.execution_id,
-                                                       with_output=False)
-              if run.status == "error"}
-    failed |= {run.node for run in finished.native_runs if run.status == "error"}
+    failed = {run.node for run in finished.runs if run.status == "error"}
     node = (recorded.error or {}).get("node") if recorded is not None else None
     if isinstance(node, str) and finished.status != "SUCCEEDED":
         failed.add(node)

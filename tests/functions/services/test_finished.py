@@ -49,3 +49,54 @@ def test_every_observer_hears_of_the_ended_execution_after_its_runs_are_recorded
 def _fresh_status_handler() -> Any:
     yield
     execution_events._service.cache_clear()  # built with this test's observers
+
+
+FAILING = {"name": "observed-failing", "nodes": [
+    {"name": "Start", "type": "manualTrigger"},
+    {"name": "Same", "type": "noOp"},
+    {"name": "Boom", "type": "code", "parameters": {"code": "raise ValueError('boom')"}}],
+    "connections": [{"from": "Start", "to": "Same"}, {"from": "Same", "to": "Boom"}]}
+
+
+def test_the_end_of_an_execution_reads_its_node_runs_once(
+        cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The error, the cost and the statistics all come from one query of the node runs,
+    handed to the observers in ``Finished.runs`` (natives included)."""
+    from functions.services.executions import ExecutionService
+    from functions.store.models import NodeRunModel
+
+    per_change: list[list[str]] = []  # the node-run queries of each final status change
+    real_query = NodeRunModel.query.__func__  # type: ignore[attr-defined]
+    real_change = ExecutionService.on_status_change
+
+    def query(cls: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        if per_change:
+            per_change[-1].append(str(hash_key))
+        return real_query(cls, hash_key, *args, **kwargs)
+
+    def on_status_change(self: Any, detail: dict[str, Any]) -> None:
+        if detail.get("status") == "RUNNING":
+            return real_change(self, detail)
+        per_change.append([])
+        return real_change(self, detail)
+
+    heard: list[Finished] = []
+
+    def listen(finished: Finished) -> None:
+        heard.append(finished)
+
+    real_observers = finished_module.observers
+    monkeypatch.setattr(NodeRunModel, "query", classmethod(query))
+    monkeypatch.setattr(ExecutionService, "on_status_change", on_status_change)
+    monkeypatch.setattr(finished_module, "observers",
+                        lambda repository: [*real_observers(repository), listen])
+    execution_events._service.cache_clear()
+    compiled = compile_workflow(FAILING)
+    cloud.deploy(compiled)
+    execution_id = cloud.start(compiled, {})
+    assert cloud.wait(execution_id).status == "FAILED"
+    # the status-change handler and the error router each hear the end (a replay): once each
+    assert per_change and all(queries == [execution_id] for queries in per_change)
+    ended = [f for f in heard if f.execution_id == execution_id]
+    assert ended and all(sorted((run.node, run.status) for run in finished.runs) == [
+        ("Boom", "error"), ("Same", "success"), ("Start", "success")] for finished in ended)
