@@ -155,6 +155,9 @@ PAYLOAD_ACCESS: dict[str, tuple[str, ...]] = {
     "node-runner": ("s3:GetObject", "s3:PutObject"),
     "api": ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"),  # prune deletes payloads
     "webhooks": ("s3:GetObject", "s3:PutObject"),  # large bodies staged, outputs read
+    # ExecutionService.start stages an input over 32 KiB (an event, a failed execution)
+    "triggers": ("s3:PutObject",),
+    "error-router": ("s3:PutObject",),
 }
 """Function role -> what it may do with the payload bucket's objects."""
 

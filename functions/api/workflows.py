@@ -105,7 +105,8 @@ def start_execution(
         from functions.api.pins import pin_service  # pins imports this module
 
         execution = pin_service().start(workflow_id, request.input,
-                                        idempotency_key=request.idempotencyKey)
+                                        idempotency_key=request.idempotencyKey,
+                                        priority=priority)
     else:
         execution = control.start(workflow_id, request.input,
                                   idempotency_key=request.idempotencyKey, priority=priority)

@@ -161,7 +161,10 @@ def test_a_start_with_use_pins_is_admitted(platform: LocalPlatform) -> None:
                  json={"usePins": True, "input": {"seconds": 0}})
     assert answer.status_code == 202, answer.text
     assert answer.json()["status"] == "QUEUED" and answer.json()["position"] == 1
+    urgent = api("POST", "/workflows/pinned/executions", headers={"X-Priority": "high"},
+                 json={"usePins": True, "input": {"seconds": 0}})
+    assert urgent.json()["position"] == 1, urgent.json()  # its priority: ahead of the first
     for holder in holders:
         assert api("POST", f"/executions/{holder}/cancel").status_code == 200
-    assert _ended(api, [answer.json()["executionId"]])[answer.json()["executionId"]][
-        "status"] == "SUCCEEDED"
+    queued = [answer.json()["executionId"], urgent.json()["executionId"]]
+    assert {e["status"] for e in _ended(api, queued).values()} == {"SUCCEEDED"}
