@@ -40,6 +40,12 @@ from functions.tracing import annotate_run
 # handler appends (``functions.tracing``).
 logger = Logger(service="sfnflow-node-runner", child=True)
 
+#: The one home of "extras the run keeps": what an executor hands the runner in
+#: ``ctx.extras`` that is recorded on its node run (extras key -> ``NodeRun`` field). The
+#: agent node's token counts (model -> inputTokens, outputTokens, totalTokens, modelCalls)
+#: are priced in the execution's cost (``functions.costs``).
+KEPT_EXTRAS: dict[str, str] = {"modelUsage": "model_usage"}
+
 MAX_INLINE_OUTPUT = 200_000  # bytes: leaves room in a 256 KiB state for everything else
 
 
@@ -236,6 +242,7 @@ class NodeRunner:
                                         at=started_at)
         assigned: dict[str, Any] = {}  # setVariable: the new workflow variables
         logs: list[str] = []  # what the node's code printed: recorded with the run
+        kept: dict[str, Any] = {}  # the extras the run keeps (KEPT_EXTRAS), also on failure
         reused = self._reused_outputs(invocation)
         try:
             if reused is not None:
@@ -244,10 +251,10 @@ class NodeRunner:
                 with self.guards.around(invocation.workflow, node, self.http,
                                         time_left) as http:
                     outputs = self._execute(invocation, inputs, assigned, time_left, logs,
-                                            http)
+                                            http, kept)
         except NodeError as exc:
             self._record(invocation, "error", inputs, None, started_at, started, exc,
-                         logs=logs)
+                         logs=logs, kept=kept)
             raise
         # An executor bug must still leave a record and a typed error, whatever it raised:
         # a BaseException (SystemExit, KeyboardInterrupt, GeneratorExit) escaping here would
@@ -255,19 +262,20 @@ class NodeRunner:
         except BaseException as exc:  # noqa: BLE001
             error = NodeError(f"{type(exc).__name__}: {exc}")
             self._record(invocation, "error", inputs, None, started_at, started, error,
-                         logs=logs)
+                         logs=logs, kept=kept)
             raise error from exc
         if node.onError == "continueErrorOutput" and reused is None:
             outputs = outputs + [[]]
         result = self._finish(invocation, "success" if reused is None else "reused", inputs,
-                              outputs, started_at, started, logs=logs)
+                              outputs, started_at, started, logs=logs, kept=kept)
         if cache_key is not None and reused is None and node.cache is not None:
             self.cache.store_outputs(cache_key, invocation, outputs, node.cache.ttlSeconds)
         return result | assigned
 
     def _finish(self, invocation: Invocation, status: str, inputs: Ports, outputs: Ports,
                 started_at: str, started: float,
-                logs: list[str] | None = None) -> dict[str, Any]:
+                logs: list[str] | None = None,
+                kept: dict[str, Any] | None = None) -> dict[str, Any]:
         """Record a run that produced ``outputs`` and return them: inline, or as an S3
         reference when large and every reader resolves references."""
         node = invocation.node
@@ -283,10 +291,10 @@ class NodeRunner:
                 f"(it then reads its items from S3), or send fewer items."
             )
             self._record(invocation, "error", inputs, outputs, started_at, started, error,
-                         offload=True, logs=logs)
+                         offload=True, logs=logs, kept=kept)
             raise error
         ref = self._record(invocation, status, inputs, outputs, started_at, started,
-                           offload=offload, logs=logs)
+                           offload=offload, logs=logs, kept=kept)
         return _ports(outputs, ref if offload else None)
 
     def _pinned_items(self, invocation: Invocation) -> list[Item]:
@@ -342,10 +350,12 @@ class NodeRunner:
     def _execute(self, invocation: Invocation, inputs: Ports,
                  assigned: dict[str, Any] | None = None,
                  time_left: Callable[[], float] | None = None,
-                 logs: list[str] | None = None, http: Any = None) -> Ports:
+                 logs: list[str] | None = None, http: Any = None,
+                 kept: dict[str, Any] | None = None) -> Ports:
         """Run the node's executor (``http``: its session, default the runner's); ``logs``
         receives the console output it handed over
-        (``ctx.extras["logs"]``), also when it failed after printing."""
+        (``ctx.extras["logs"]``), also when it failed after printing; ``kept`` the extras
+        the run keeps (``KEPT_EXTRAS``), likewise."""
         node = invocation.node
         execution_id = invocation.execution.id
 
@@ -399,6 +409,8 @@ class NodeRunner:
         finally:
             if logs is not None:
                 logs.extend(REDACTOR.scrub(str(line)) for line in ctx.extras.get("logs") or [])
+            if kept is not None:
+                kept.update({key: ctx.extras[key] for key in KEPT_EXTRAS if key in ctx.extras})
         if assigned is not None and "setVars" in ctx.extras:
             assigned["vars"] = ctx.extras["setVars"]
         expected = len(node.outputs) - (1 if node.onError == "continueErrorOutput" else 0)
@@ -420,6 +432,7 @@ class NodeRunner:
         *,
         offload: bool = False,
         logs: list[str] | None = None,
+        kept: dict[str, Any] | None = None,
     ) -> str | None:
         run = NodeRun(
             execution_id=invocation.execution.id,
@@ -436,6 +449,7 @@ class NodeRunner:
             output=outputs,
             error={"type": error.error_type, "message": str(error)} if error else None,
             logs=logs or None,
+            **{field: (kept or {}).get(key) for key, field in KEPT_EXTRAS.items()},
         )
         ref = self.repository.record_node_run(run, offload=offload)
         observe_node_run(run, stored_in_s3=ref is not None)

@@ -1,7 +1,7 @@
 """An execution's usage priced: the cost breakdown stored, served and printed.
 
 The breakdown is plain JSON (it is stored as is and returned by the API):
-``{"total", "currency", "type", "components": {stepFunctions, lambda, dynamodb, s3},
+``{"total", "currency", "type", "components": {stepFunctions, lambda, dynamodb, s3, model},
 "usage": {...}, "nodes": {name: {..., "cost"}}, "express": {...}, "prices": {...},
 "estimated": [...]}``. A node's cost is what its own states, runs and run data cost; the
 execution's own records (``executionWrites``) belong to no node, so the nodes add up to
@@ -10,6 +10,10 @@ the total less those.
 ``express`` says what the same run would cost as an Express execution (one request, its
 duration rounded up to 100 ms, at 64 MB — the smallest chunk, as ``sfnflow plan``
 assumes) and whether it could be one (no waits, at most 5 minutes).
+
+``model`` is what the agent nodes' model calls cost, per node under ``modelTokens`` (model
+-> tokens, calls, cost) at ``functions.costs.prices.MODEL_PRICES``; a model not in that
+table is counted in tokens, priced 0, and named under ``notes``.
 """
 
 from __future__ import annotations
@@ -17,7 +21,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from functions.costs.prices import describe, prices_for
+from functions.costs.prices import (
+    MODEL_SOURCES,
+    MODEL_UNCONFIRMED,
+    describe,
+    model_cost,
+    model_key,
+    prices_for,
+)
 from functions.costs.usage import NodeUsage, Usage
 
 EXPRESS_MEMORY_GB = 64 / 1024
@@ -42,14 +53,42 @@ def _node_cost(node: NodeUsage, region: str) -> dict[str, float]:
         + node.lambda_gb_seconds * p.lambda_gb_second,
         "dynamodb": node.write_units * p.dynamodb_write_unit,
         "s3": node.s3_puts * p.s3_put + node.s3_gets * p.s3_get,
+        "model": sum(_model_cost(model, counts) or 0.0
+                     for model, counts in node.model_tokens.items()),
     }
+
+
+def _model_cost(model: str, counts: dict[str, int]) -> float | None:
+    return model_cost(model, int(counts.get("inputTokens", 0)),
+                      int(counts.get("outputTokens", 0)))
+
+
+def _model_tokens(node: NodeUsage) -> dict[str, Any]:
+    """A node's model calls as the breakdown shows them: per model its counts and cost."""
+    return {model: dict(counts) | {"cost": _round(_model_cost(model, counts) or 0.0)}
+            for model, counts in sorted(node.model_tokens.items())}
+
+
+def _model_notes(usage: Usage) -> list[str]:
+    """What the bill should say about the model prices it used (or could not)."""
+    notes = []
+    for model in sorted(usage.model_tokens):
+        key = model_key(model)
+        if key is None:
+            notes.append(f"model {model}: no price known; its tokens are counted and "
+                         "priced 0")
+        elif key in MODEL_UNCONFIRMED:
+            notes.append(f"model {model}: priced as {key}, a figure not confirmed on the "
+                         "vendor's own page")
+    return notes
 
 
 def price(usage: Usage, region: str) -> dict[str, Any]:
     """The breakdown of ``usage`` at ``region``'s prices (see the module docstring)."""
     _, p = prices_for(region)
     nodes: dict[str, Any] = {}
-    components = {"stepFunctions": 0.0, "lambda": 0.0, "dynamodb": 0.0, "s3": 0.0}
+    components = {"stepFunctions": 0.0, "lambda": 0.0, "dynamodb": 0.0, "s3": 0.0,
+                  "model": 0.0}
     for name in sorted(usage.nodes):
         node = usage.nodes[name]
         cost = _node_cost(node, region)
@@ -64,6 +103,8 @@ def price(usage: Usage, region: str) -> dict[str, Any]:
             "s3Gets": node.s3_gets,
             "cost": _round(sum(cost.values())),
         }
+        if node.model_tokens:
+            nodes[name]["modelTokens"] = _model_tokens(node)
     components["dynamodb"] += usage.execution_write_units * p.dynamodb_write_unit
     billed = express_seconds(usage.seconds)
     express_sfn = p.express_request + billed * EXPRESS_MEMORY_GB * p.express_gb_second
@@ -83,6 +124,7 @@ def price(usage: Usage, region: str) -> dict[str, Any]:
             "s3Gets": usage.s3_gets,
             "seconds": round(usage.seconds, 3),
             "hasWaits": usage.has_waits,
+            "modelTokens": usage.model_tokens,
         },
         "nodes": nodes,
         "express": {
@@ -92,6 +134,7 @@ def price(usage: Usage, region: str) -> dict[str, Any]:
             "total": _round(sum(components.values()) - components["stepFunctions"]
                             + express_sfn),
         },
-        "prices": describe(region),
+        "prices": describe(region) | {"modelSources": MODEL_SOURCES},
+        "notes": _model_notes(usage),
         "estimated": list(usage.estimated),
     }

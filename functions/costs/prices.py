@@ -116,3 +116,60 @@ def describe(region: str) -> dict[str, Any]:
         "perUnit": prices.to_dict(),
         "unconfirmed": sorted(name for r, name in UNCONFIRMED if r == priced),
     }
+
+
+# ------------------------------------------------------------------ model tokens
+
+#: Model tokens (the agent node's calls), US dollars per 1M tokens (input, output), on-demand,
+#: read on ``READ_ON``. Keys are model ids without the provider prefix; a Bedrock id matches
+#: by prefix (its version suffix and a cross-Region profile prefix such as ``us.`` ignored).
+#: None of these could be confirmed on the vendors' own price pages on that date (AWS's
+#: Bedrock page did not show its table to the search, OpenAI's was not found): they are
+#: the figures several pages quoting those tables agree on, and every bill that uses them
+#: says so (``MODEL_UNCONFIRMED``). Anthropic's older Claude 3.5 Sonnet is quoted both at
+#: 3/15 and at 6/30 on Bedrock: 3/15 is used.
+MODEL_SOURCES = {
+    "bedrock": "https://aws.amazon.com/bedrock/pricing/",
+    "openai": "OpenAI's API pricing page (platform docs, 'pricing')",
+}
+MODEL_PRICES: dict[str, tuple[float, float]] = {
+    # OpenAI (Chat Completions)
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1-nano": (0.10, 0.40),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1": (2.00, 8.00),
+    "o3-mini": (1.10, 4.40),
+    # Amazon Bedrock (us-east-1, on-demand)
+    "anthropic.claude-3-haiku": (0.25, 1.25),
+    "anthropic.claude-3-5-haiku": (0.80, 4.00),
+    "anthropic.claude-3-5-sonnet": (3.00, 15.00),
+    "anthropic.claude-3-7-sonnet": (3.00, 15.00),
+    "amazon.nova-micro": (0.035, 0.14),
+    "amazon.nova-lite": (0.06, 0.24),
+    "amazon.nova-pro": (0.80, 3.20),
+}
+MODEL_UNCONFIRMED: frozenset[str] = frozenset(MODEL_PRICES)
+_PROFILE_PREFIXES = ("us.", "eu.", "apac.", "global.")
+
+
+def model_key(model: str) -> str | None:
+    """The ``MODEL_PRICES`` key of a model as the agent names it (``provider:model id``);
+    None for a model not in the table. The longest matching key wins (``gpt-4o-mini``
+    before ``gpt-4o``)."""
+    name = model.split(":", 1)[1] if ":" in model.split(".", 1)[0] else model
+    for prefix in _PROFILE_PREFIXES:
+        if name.startswith(prefix):
+            name = name[len(prefix):]
+    matches = [key for key in MODEL_PRICES if name == key or name.startswith(key + "-")
+               or name.startswith(key + ":")]
+    return max(matches, key=len) if matches else None
+
+
+def model_cost(model: str, input_tokens: int, output_tokens: int) -> float | None:
+    """US dollars of ``model``'s tokens; None when the model is not in the table."""
+    key = model_key(model)
+    if key is None:
+        return None
+    per_input, per_output = MODEL_PRICES[key]
+    return (input_tokens * per_input + output_tokens * per_output) / 1_000_000

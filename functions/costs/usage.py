@@ -19,6 +19,8 @@
   transaction: 2 units per item, as DynamoDB bills transactional writes).
 - **S3**: an output stored in S3 (``output_ref``) is one PUT, and at least one GET (the
   next node reads it).
+- **Model tokens**: what an agent node's model calls used, as the runner recorded them on
+  its run (``NodeRun.model_usage``: per model, input and output tokens and calls).
 """
 
 from __future__ import annotations
@@ -53,6 +55,14 @@ class NodeUsage:
     write_units: int = 0
     s3_puts: int = 0
     s3_gets: int = 0
+    #: the agent's model calls: model -> inputTokens, outputTokens, totalTokens, modelCalls
+    model_tokens: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def add_model_usage(self, usage: Mapping[str, Mapping[str, int]]) -> None:
+        for model, counts in usage.items():
+            entry = self.model_tokens.setdefault(model, {})
+            for key, value in counts.items():
+                entry[key] = entry.get(key, 0) + int(value)
 
 
 @dataclass(frozen=True)
@@ -100,6 +110,13 @@ class Usage:
     @property
     def s3_gets(self) -> int:
         return sum(n.s3_gets for n in self.nodes.values())
+
+    @property
+    def model_tokens(self) -> dict[str, dict[str, int]]:
+        total = NodeUsage()
+        for node in self.nodes.values():
+            total.add_model_usage(node.model_tokens)
+        return total.model_tokens
 
 
 def _entries(events: Sequence[Event]) -> dict[int, tuple[int, str]]:
@@ -171,6 +188,8 @@ def count_runs(runs: Iterable[NodeRun], native: set[tuple[str, int]], usage: Usa
     """Add the Lambda calls and run-data writes of the recorded node runs to ``usage``."""
     for run in runs:
         node = usage.node(run.node)
+        if run.model_usage:  # the agent's tokens: counted also when it failed
+            node.add_model_usage(run.model_usage)
         size = (ITEM_OVERHEAD_BYTES + _json_bytes(run.output) + _json_bytes(run.error)
                 + _json_bytes(run.logs))
         node.write_units += math.ceil(size / WRITE_UNIT_BYTES) + 1  # the item, nodeFinished

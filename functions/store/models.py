@@ -163,6 +163,7 @@ class NodeRunModel(BoundedModel):
     error = JSONAttribute(null=True)  # {"type", "message"}
     childExecutionId = UnicodeAttribute(null=True)  # executeWorkflow: the child execution
     logs = ListAttribute(of=UnicodeAttribute, null=True)  # console output, bounded: node_logs
+    modelUsage = JSONAttribute(null=True)  # agent: model -> tokens and calls (costs prices)
     expiresAt = NumberAttribute(null=True)
 
 

@@ -84,6 +84,8 @@ class NodeRun:
     child_execution_id: str | None = None  # executeWorkflow: the execution it started
     output_ref: str | None = None  # where the output is stored when not in the record
     logs: list[str] | None = None  # what the node's code printed (console.log), if anything
+    #: an agent's model use: model -> inputTokens, outputTokens, totalTokens, modelCalls
+    model_usage: dict[str, dict[str, int]] | None = None
 
 
 def _execution(model: ExecutionModel) -> Execution:
@@ -354,6 +356,7 @@ class RunRepository:
             error=run.error,
             childExecutionId=run.child_execution_id,
             logs=bounded_logs(run.logs),
+            modelUsage=run.model_usage or None,
             expiresAt=self._expires_at(),
         )
         finished = self._progress_event(run.execution_id, "nodeFinished", node=run.node,
@@ -440,6 +443,7 @@ class RunRepository:
             child_execution_id=model.childExecutionId,
             output_ref=model.outputRef,
             logs=list(model.logs) if model.logs else None,
+            model_usage=model.modelUsage,
         )
 
     def node_output(self, execution_id: str, node: str,
