@@ -3,15 +3,17 @@ not silence the others (``functions.services.finished``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from compiler import compile_workflow
-from functions.handlers import execution_events
+from functions.handlers import error_router, execution_events
 from functions.services import finished as finished_module
 from functions.services.finished import Finished
 from local.cloud import LocalCloud
+from tests.conftest import TIME_SCALE
 
 FLOW = {"name": "observed", "nodes": [
     {"name": "Start", "type": "manualTrigger"},
@@ -45,10 +47,18 @@ def test_every_observer_hears_of_the_ended_execution_after_its_runs_are_recorded
     assert later == ["Greet,Same,Start"]
 
 
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[LocalCloud]:
+    """One embedded cloud for the module (each test deploys a workflow of its own)."""
+    with LocalCloud(time_scale=TIME_SCALE) as local_cloud:
+        yield local_cloud
+
+
 @pytest.fixture(autouse=True)
 def _fresh_status_handler() -> Any:
     yield
     execution_events._service.cache_clear()  # built with this test's observers
+    error_router._router.cache_clear()  # its execution service, likewise
 
 
 FAILING = {"name": "observed-failing", "nodes": [
@@ -66,11 +76,12 @@ def test_the_end_of_an_execution_reads_its_node_runs_once(
     from functions.store.models import NodeRunModel
 
     per_change: list[list[str]] = []  # the node-run queries of each final status change
+    inside: list[bool] = []
     real_query = NodeRunModel.query.__func__  # type: ignore[attr-defined]
     real_change = ExecutionService.on_status_change
 
     def query(cls: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        if per_change:
+        if inside:
             per_change[-1].append(str(hash_key))
         return real_query(cls, hash_key, *args, **kwargs)
 
@@ -78,7 +89,11 @@ def test_the_end_of_an_execution_reads_its_node_runs_once(
         if detail.get("status") == "RUNNING":
             return real_change(self, detail)
         per_change.append([])
-        return real_change(self, detail)
+        inside.append(True)
+        try:
+            return real_change(self, detail)
+        finally:
+            inside.pop()
 
     heard: list[Finished] = []
 
