@@ -72,6 +72,7 @@ class DailyCostModel(Model):
     lambdaPico = NumberAttribute(default=0)
     dynamodbPico = NumberAttribute(default=0)
     s3Pico = NumberAttribute(default=0)
+    modelPico = NumberAttribute(default=0)  # the agents' model tokens
     stateTransitions = NumberAttribute(default=0)
     lambdaMicroGbSeconds = NumberAttribute(default=0)
 
@@ -143,6 +144,7 @@ class CostStore:
                     DailyCostModel.lambdaPico.add(_pico(components.get("lambda"))),
                     DailyCostModel.dynamodbPico.add(_pico(components.get("dynamodb"))),
                     DailyCostModel.s3Pico.add(_pico(components.get("s3"))),
+                    DailyCostModel.modelPico.add(_pico(components.get("model"))),
                     DailyCostModel.stateTransitions.add(int(usage.get("stateTransitions", 0))),
                     DailyCostModel.lambdaMicroGbSeconds.add(
                         round(float(usage.get("lambdaGbSeconds", 0)) * MICRO)),
@@ -170,7 +172,8 @@ class CostStore:
                     int(item.totalPico) / PICO,
                     {"stepFunctions": int(item.stepFunctionsPico) / PICO,
                      "lambda": int(item.lambdaPico) / PICO,
-                     "dynamodb": int(item.dynamodbPico) / PICO, "s3": int(item.s3Pico) / PICO},
+                     "dynamodb": int(item.dynamodbPico) / PICO, "s3": int(item.s3Pico) / PICO,
+                     "model": int(item.modelPico) / PICO},
                     int(item.stateTransitions), int(item.lambdaMicroGbSeconds) / MICRO))
             day += timedelta(days=1)
         return found

@@ -4,6 +4,8 @@ component, by node, with the tokens the server reported."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from compiler import compile_workflow
@@ -46,3 +48,6 @@ def test_an_agent_runs_tokens_are_in_its_executions_cost(cloud: LocalCloud) -> N
     assert cost["components"]["model"] == pytest.approx(expected)
     assert cost["nodes"]["Ask"]["modelTokens"][model] == reported | {
         "cost": pytest.approx(expected)}
+    today = datetime.now(UTC).date()  # the workflow's day adds the model component too
+    (day,) = CostStore().days("priced-agent", today - timedelta(days=1), today)
+    assert day.components["model"] == pytest.approx(expected)
