@@ -172,9 +172,12 @@ class ExecutionService:
                 input=json.dumps(envelope),
             )
         except Exception as exc:
-            self.repository.record_execution_status(
-                execution.execution_id, "FAILED", stopped_at=utc_now(),
-                error={"type": "Sfnflow.StartFailed", "message": str(exc), "node": None})
+            if name is not None:  # its caller retries the same name (a delivery, a key):
+                self.repository.forget_unstarted(execution.execution_id)  # a fresh start
+            else:
+                self.repository.record_execution_status(
+                    execution.execution_id, "FAILED", stopped_at=utc_now(),
+                    error={"type": "Sfnflow.StartFailed", "message": str(exc), "node": None})
             raise
         execution.execution_arn = response["executionArn"]
         execution_metrics.started(workflow_id)

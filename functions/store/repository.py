@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, QueryError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, QueryError, UpdateError
 
 from functions.config import Config
 from functions.store.models import (
@@ -176,6 +176,19 @@ class RunRepository:
                 return False
             raise
         return True
+
+    def forget_unstarted(self, execution_id: str) -> None:
+        """Delete the record of a named execution whose StartExecution failed, so the
+        caller's retry of the same name (a trigger delivery, a dead letter's redrive, an
+        idempotency key) starts it instead of finding it ended; kept FAILED, every retry
+        would be answered with the failure and the delivery would be lost."""
+        try:
+            ExecutionModel.get(execution_id).delete(condition=ExecutionModel.status == "RUNNING")
+        except DoesNotExist:
+            return
+        except DeleteError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
 
     def get_execution(self, execution_id: str) -> Execution | None:
         try:
