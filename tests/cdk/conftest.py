@@ -47,14 +47,16 @@ def template(built: Built) -> Any:
 
 
 def policy_statements(built: Built, role_path: str) -> list[dict[str, Any]]:
-    """Every statement of the inline policies attached to the role at ``role_path``
-    (a construct path under the stack, e.g. ``Functions/CodeRunnerRole``)."""
+    """Every statement of the policies attached to the role at ``role_path`` (a construct
+    path under the stack, e.g. ``Functions/CodeRunnerRole``): its inline policies, and the
+    managed policies CDK adds when they overflow IAM's inline size limit."""
     role = built.stack.node.find_child(role_path.split("/")[0])
     for part in role_path.split("/")[1:]:
         role = role.node.find_child(part)
     role_id = built.stack.get_logical_id(role.node.default_child)
     statements = []
-    for policy in built.resources("AWS::IAM::Policy").values():
+    policies = built.resources("AWS::IAM::Policy") | built.resources("AWS::IAM::ManagedPolicy")
+    for policy in policies.values():
         roles = policy["Properties"].get("Roles", [])
         if {"Ref": role_id} in roles:
             statements += policy["Properties"]["PolicyDocument"]["Statement"]

@@ -164,11 +164,16 @@ def statement(raw: Mapping[str, Any], resolver: Resolver) -> Statement:
                      condition=condition)
 
 
+ATTACHED_POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+
+
 def role_statements(template: Mapping[str, Any], role_id: str,
                     resolver: Resolver) -> list[Statement]:
     """Every identity-policy statement attached to the role ``role_id``: its inline
-    ``Policies`` and each ``AWS::IAM::Policy`` naming it. Managed policies are not read:
-    a role with ``ManagedPolicyArns`` raises, so none is silently ignored."""
+    ``Policies`` and each ``AWS::IAM::Policy`` or ``AWS::IAM::ManagedPolicy`` naming it in
+    ``Roles`` (CDK moves statements that overflow a role's inline policy size into such a
+    managed policy). Managed policies referenced by ARN are not read: a role with
+    ``ManagedPolicyArns`` raises, so none is silently ignored."""
     resources = template["Resources"]
     properties = resources[role_id].get("Properties", {})
     if properties.get("ManagedPolicyArns"):
@@ -176,7 +181,7 @@ def role_statements(template: Mapping[str, Any], role_id: str,
     raw = [s for policy in properties.get("Policies", [])
            for s in policy["PolicyDocument"]["Statement"]]
     for resource in resources.values():
-        if resource.get("Type") == "AWS::IAM::Policy" and \
+        if resource.get("Type") in ATTACHED_POLICY_TYPES and \
                 {"Ref": role_id} in resource["Properties"].get("Roles", []):
             raw += resource["Properties"]["PolicyDocument"]["Statement"]
     return [statement(s, resolver) for s in raw]
