@@ -44,7 +44,8 @@ logger = Logger(service="sfnflow-node-runner", child=True)
 #: ``ctx.extras`` that is recorded on its node run (extras key -> ``NodeRun`` field). The
 #: agent node's token counts (model -> inputTokens, outputTokens, totalTokens, modelCalls)
 #: are priced in the execution's cost (``functions.costs``).
-KEPT_EXTRAS: dict[str, str] = {"modelUsage": "model_usage"}
+KEPT_EXTRAS: dict[str, str] = {"modelUsage": "model_usage",
+                               "consumedCapacity": "consumed_capacity"}
 
 MAX_INLINE_OUTPUT = 200_000  # bytes: leaves room in a 256 KiB state for everything else
 

@@ -164,6 +164,7 @@ class NodeRunModel(BoundedModel):
     childExecutionId = UnicodeAttribute(null=True)  # executeWorkflow: the child execution
     logs = ListAttribute(of=UnicodeAttribute, null=True)  # console output, bounded: node_logs
     modelUsage = JSONAttribute(null=True)  # agent: model -> tokens and calls (costs prices)
+    consumedCapacity = JSONAttribute(null=True)  # dynamodb node: capacity units per table
     expiresAt = NumberAttribute(null=True)
 
 

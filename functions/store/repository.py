@@ -86,6 +86,8 @@ class NodeRun:
     logs: list[str] | None = None  # what the node's code printed (console.log), if anything
     #: an agent's model use: model -> inputTokens, outputTokens, totalTokens, modelCalls
     model_usage: dict[str, dict[str, int]] | None = None
+    #: a dynamodb node's consumed capacity: {requests, tables: {table: {capacityUnits}}}
+    consumed_capacity: dict[str, Any] | None = None
 
 
 def _execution(model: ExecutionModel) -> Execution:
@@ -370,6 +372,7 @@ class RunRepository:
             childExecutionId=run.child_execution_id,
             logs=bounded_logs(run.logs),
             modelUsage=run.model_usage or None,
+            consumedCapacity=run.consumed_capacity or None,
             expiresAt=self._expires_at(),
         )
         finished = self._progress_event(run.execution_id, "nodeFinished", node=run.node,
@@ -457,6 +460,7 @@ class RunRepository:
             output_ref=model.outputRef,
             logs=list(model.logs) if model.logs else None,
             model_usage=model.modelUsage,
+            consumed_capacity=model.consumedCapacity,
         )
 
     def node_output(self, execution_id: str, node: str,

@@ -91,6 +91,10 @@ def test_dynamodb_orders_writes_updates_and_queries(cloud: LocalCloud) -> None:
         ("customer#bob", "order#2", 30)]
     logs = report["nodes"]["Save order"]["logs"]
     assert logs and '"sfnflow-example-orders": {"capacityUnits": 3.0}' in logs[0]
+    (saved,) = [run for run in cloud.repository.node_runs(report["executionId"])
+                if run.node == "Save order"]  # kept with the run, as the API shows it
+    assert saved.consumed_capacity is not None
+    assert saved.consumed_capacity["tables"] == {"sfnflow-example-orders": {"capacityUnits": 3.0}}
 
 
 def test_dynamodb_failed_condition_fails_the_run_and_keeps_what_ran(
