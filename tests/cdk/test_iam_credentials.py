@@ -6,11 +6,10 @@ platform, every call recorded and checked as ``test_iam_calls.py`` checks its fl
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -19,6 +18,7 @@ from functions.credentials.names import LOCAL_STAGE, secret_prefix
 from local.call_recorder import Call, CallRecorder
 from tests.support.api_client import ApiClient
 from tests.support.iam_audit import deployed_roles
+from tests.support.loopback import serving
 
 from .conftest import Built
 
@@ -37,13 +37,8 @@ class Ok(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Ok)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Ok) as base:
+        yield base + '/'
 
 
 def finished(api: ApiClient, execution_id: str, seconds: float = 60) -> str:

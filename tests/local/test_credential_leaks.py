@@ -11,9 +11,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, quote, quote_plus, urlsplit
 
@@ -25,6 +24,7 @@ from functions import credentials
 from functions.credentials import HttpBasicAuth, HttpHeaderAuth, HttpQueryAuth
 from local.cloud import REGION, LocalCloud
 from tests.conftest import TIME_SCALE
+from tests.support.loopback import serving
 
 HEADER, PASSWORD, QUERY = "hdr-9d41c7f2e0", "pw-5b17e3aa90", "qry/+ 7c02&fe51"
 SECRETS = (HEADER, PASSWORD, QUERY)
@@ -76,13 +76,8 @@ def http(name: str, credential: str, path: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def echo() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Echo) as base:
+        yield base
 
 
 def workflow(name: str, echo: str) -> dict[str, Any]:

@@ -11,8 +11,10 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from tests.support.loopback import serving
 
 TOGETHER_SECONDS = 1.0
 
@@ -51,15 +53,5 @@ class _Meeting(BaseHTTPRequestHandler):
 @contextmanager
 def meeting_server() -> Iterator[str]:
     """The server's base URL while the block runs."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Meeting, bind_and_activate=False)
-    server.daemon_threads = True
-    server.request_queue_size = 64  # socketserver's 5 would drop simultaneous connections
-    server.server_bind()
-    server.server_activate()
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                     daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_Meeting) as base:
+        yield base

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -26,6 +25,7 @@ from functions.n8n.http import run as run_http
 from local.cloud import LocalCloud
 from local.credentials import ENV
 from tests.conftest import TIME_SCALE
+from tests.support.loopback import serving
 
 HTTP = "n8n-nodes-base.httpRequest"
 SECRET = "hdr-4e1f0b9a77"
@@ -49,13 +49,8 @@ class Recorder(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hook"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Recorder) as base:
+        yield base + '/hook'
 
 
 def generic(auth_type: str, url: str, **parameters: Any) -> dict[str, Any]:

@@ -5,9 +5,8 @@ query parameter on every request; moto's Secrets Manager holds the credentials."
 from __future__ import annotations
 
 import base64
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -28,6 +27,7 @@ from functions.credentials import (
 )
 from functions.credentials.http_auth import HTTP_AUTH
 from functions.errors import ParameterError
+from tests.support.loopback import serving
 
 from .support import context, run
 
@@ -52,13 +52,8 @@ class Recorder(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Recorder) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
