@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -18,21 +17,14 @@ from functions.credentials.names import LOCAL_STAGE, secret_prefix
 from local.call_recorder import Call, CallRecorder
 from tests.support.api_client import ApiClient
 from tests.support.iam_audit import deployed_roles
-from tests.support.loopback import serving
+from tests.support.loopback import JsonHandler, serving
 
 from .conftest import Built
 
 
-class Ok(BaseHTTPRequestHandler):
+class Ok(JsonHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.reply(200, {})
 
 
 @pytest.fixture

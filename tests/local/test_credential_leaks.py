@@ -12,7 +12,6 @@ import base64
 import json
 import logging
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, quote, quote_plus, urlsplit
 
@@ -24,7 +23,7 @@ from functions import credentials
 from functions.credentials import HttpBasicAuth, HttpHeaderAuth, HttpQueryAuth
 from local.cloud import REGION, LocalCloud
 from tests.conftest import TIME_SCALE
-from tests.support.loopback import serving
+from tests.support.loopback import JsonHandler, serving
 
 HEADER, PASSWORD, QUERY = "hdr-9d41c7f2e0", "pw-5b17e3aa90", "qry/+ 7c02&fe51"
 SECRETS = (HEADER, PASSWORD, QUERY)
@@ -38,22 +37,14 @@ LEAKS = set().union(*(forms(s) for s in SECRETS)) | {
     base64.b64encode(f"ann:{PASSWORD}".encode()).decode()}
 
 
-class Echo(BaseHTTPRequestHandler):
+class Echo(JsonHandler):
     """Answers with everything it got; ``/deny`` as a 401."""
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         url = urlsplit(self.path)
-        got = {"headers": dict(self.headers.items()), "query": parse_qs(url.query),
-               "raw": self.path}
-        body = json.dumps(got).encode()
-        self.send_response(401 if url.path == "/deny" else 200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.reply(401 if url.path == "/deny" else 200,
+                   {"headers": dict(self.headers.items()), "query": parse_qs(url.query),
+                    "raw": self.path})
 
 
 class Everything(logging.Handler):

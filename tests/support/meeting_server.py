@@ -7,19 +7,17 @@ answers 500.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from tests.support.loopback import serving
+from tests.support.loopback import JsonHandler, serving
 
 TOGETHER_SECONDS = 1.0
 
 
-class _Meeting(BaseHTTPRequestHandler):
+class _Meeting(JsonHandler):
     barriers: dict[int, threading.Barrier] = {}
     lock = threading.Lock()
 
@@ -39,15 +37,7 @@ class _Meeting(BaseHTTPRequestHandler):
                 status = 504
         elif url.path == "/fail":
             status = 500
-        body = json.dumps({"i": int(index) if index.isdigit() else index}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.reply(status, {"i": int(index) if index.isdigit() else index})
 
 
 @contextmanager

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -25,26 +24,18 @@ from functions.n8n.http import run as run_http
 from local.cloud import LocalCloud
 from local.credentials import ENV
 from tests.conftest import TIME_SCALE
-from tests.support.loopback import serving
+from tests.support.loopback import JsonHandler, serving
 
 HTTP = "n8n-nodes-base.httpRequest"
 SECRET = "hdr-4e1f0b9a77"
 ARRIVED: list[dict[str, Any]] = []
 
 
-class Recorder(BaseHTTPRequestHandler):
+class Recorder(JsonHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         ARRIVED.append({"headers": {k.lower(): v for k, v in self.headers.items()},
                         "query": {k: v for k, v in parse_qs(urlsplit(self.path).query).items()}})
-        body = b'{"ok": true}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.reply(200, {"ok": True})
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,27 +26,22 @@ from functions.credentials import (
 )
 from functions.credentials.http_auth import HTTP_AUTH
 from functions.errors import ParameterError
-from tests.support.loopback import serving
+from tests.support.loopback import JsonHandler, serving
 
 from .support import context, run
 
 ARRIVED: list[dict[str, Any]] = []
 
 
-class Recorder(BaseHTTPRequestHandler):
+class Recorder(JsonHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         url = urlsplit(self.path)
         ARRIVED.append({"headers": {k.lower(): v for k, v in self.headers.items()},
                         "query": {k: v[0] for k, v in parse_qs(url.query).items()}})
-        body = b'{"ok": true}' if url.path != "/deny" else b'{"error": "no"}'
-        self.send_response(200 if url.path != "/deny" else 401)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        if url.path == "/deny":
+            self.reply(401, {"error": "no"})
+        else:
+            self.reply(200, {"ok": True})
 
 
 @pytest.fixture(scope="module")
