@@ -250,9 +250,10 @@ def test_cancel_a_running_execution(api: Client) -> None:
     assert again.status_code == 409
 
 
-def test_retry_starts_at_the_failed_node(api: Client, http_api: HttpApi) -> None:
-    document = {
-        "name": "flaky-chain",
+def flaky_chain(name: str, http_api: HttpApi) -> dict[str, Any]:
+    """Fetch, then Notify, whose endpoint answers 500 once (no retry), then 200."""
+    return {
+        "name": name,
         "nodes": [
             {"name": "Start", "type": "manualTrigger"},
             {"name": "Fetch", "type": "httpRequest",
@@ -262,6 +263,10 @@ def test_retry_starts_at_the_failed_node(api: Client, http_api: HttpApi) -> None
         ],
         "connections": [{"from": "Start", "to": "Fetch"}, {"from": "Fetch", "to": "Notify"}],
     }
+
+
+def test_retry_starts_at_the_failed_node(api: Client, http_api: HttpApi) -> None:
+    document = flaky_chain("flaky-chain", http_api)
     api("POST", "/workflows", json=document)
     first = api("POST", "/workflows/flaky-chain/executions?wait=true", json={}).json()
     assert first["status"] == "FAILED"

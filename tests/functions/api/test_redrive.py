@@ -17,7 +17,7 @@ from functions.services.executions import execution_arn_of
 from local.cloud import local_arn
 from local.serve import LocalPlatform
 from tests.conftest import TIME_SCALE, HttpApi
-from tests.local.test_serve import KEY, Client
+from tests.local.test_serve import KEY, Client, flaky_chain
 
 
 @pytest.fixture(scope="module")
@@ -37,17 +37,7 @@ def ended(platform: LocalPlatform, arn: str) -> dict[str, Any]:
 def test_a_failed_execution_is_redriven_from_its_failed_node(platform: LocalPlatform,
                                                               http_api: HttpApi) -> None:
     api = Client(platform.url)
-    document = {
-        "name": "redriven",
-        "nodes": [
-            {"name": "Start", "type": "manualTrigger"},
-            {"name": "Fetch", "type": "httpRequest",
-             "parameters": {"url": f"{http_api.url}/orders"}},
-            {"name": "Notify", "type": "httpRequest",
-             "parameters": {"url": f"{http_api.url}/fails-once"}},
-        ],
-        "connections": [{"from": "Start", "to": "Fetch"}, {"from": "Fetch", "to": "Notify"}],
-    }
+    document = flaky_chain("redriven", http_api)
     assert api("POST", "/workflows", json=document).status_code == 201
     first = api("POST", "/workflows/redriven/executions?wait=true", json={}).json()
     execution_id = first["executionId"]
