@@ -774,8 +774,23 @@ def _patch_atomic_dynamodb_writes() -> None:
     """DynamoDB applies each write atomically; moto's backend reads, changes and stores an
     item without a lock, so two concurrent UpdateItems (Parallel branches counting their
     finishes for a ``waitFor: N`` Merge) can lose one of the updates. One lock around every
-    item write makes them atomic again."""
+    item write makes them atomic again. The same lock holds for each whole request moto's
+    DynamoDB answers (``DynamoHandler.call_action``), because moto turns the item it
+    changed or read into its answer after the backend returns: a concurrent UpdateItem of
+    that item changed its attributes mid-way ("dictionary changed size during iteration",
+    two rendezvous signals of one item). DynamoDB answers each request from one state of
+    the item."""
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.responses import DynamoHandler
+
+    call_action = DynamoHandler.call_action
+    if not getattr(call_action, "_sfnflow_atomic", False):
+        def atomic_request(self: Any) -> Any:
+            with _dynamodb_write_lock:
+                return call_action(self)
+
+        atomic_request._sfnflow_atomic = True  # type: ignore[attr-defined]
+        DynamoHandler.call_action = atomic_request  # type: ignore[method-assign]
 
     for method_name in ("put_item", "update_item", "delete_item", "transact_write_items"):
         original = getattr(DynamoDBBackend, method_name)

@@ -301,6 +301,34 @@ def test_dynamodb_updates_from_parallel_branches_are_atomic(cloud: LocalCloud) -
     assert len(item["seen"]["L"]) == 10
 
 
+def test_a_dynamodb_answer_is_made_from_one_state_of_its_item(cloud: LocalCloud) -> None:
+    """Threads add attributes to one item while others read it back: every answer is
+    made whole (moto built the answer from the item after its lock was let go, and a
+    concurrent update changed the item's attributes while they were read)."""
+    import boto3
+
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    dynamodb.create_table(TableName="answer-probe", BillingMode="PAY_PER_REQUEST",
+                          KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}])
+    key = {"k": {"S": "one"}}
+
+    def grow(worker: int) -> int:
+        for n in range(25):
+            dynamodb.update_item(TableName="answer-probe", Key=key, ReturnValues="ALL_NEW",
+                                 UpdateExpression=f"SET a{worker}x{n} = :v",
+                                 ExpressionAttributeValues={":v": {"N": str(n)}})
+            dynamodb.get_item(TableName="answer-probe", Key=key)
+        return worker
+
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
+        assert sorted(pool.map(grow, range(6))) == list(range(6))
+    item = dynamodb.get_item(TableName="answer-probe", Key=key)["Item"]
+    assert len(item) == 1 + 6 * 25
+
+
 def test_a_failed_distributed_map_iteration_fails_the_map(cloud: LocalCloud) -> None:
     """moto turned a failed child into null and succeeded; Step Functions fails the Map
     Run once more iterations fail than tolerated (none)."""
